@@ -1,0 +1,47 @@
+"""The ``facial-emotion`` command: one module per subcommand, each with ``add_arguments`` and ``run``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from facial_emotion.errors import FacialEmotionError
+
+COMMANDS: dict[str, str] = {
+    "predict": "Read emotions from faces in images, folders or globs.",
+    "video": "Read emotions frame by frame from a video file or a webcam.",
+    "evaluate": "Evaluate a model on a data set and print JSON metrics.",
+    "export": "Export a Keras model to TensorFlow Lite (float32 and int8) with a parity check.",
+    "app": "Start the local web app: upload a photo or use the webcam.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facial-emotion",
+        description="Recognise one of seven emotions in faces, with models trained by the pipeline.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"facial_emotion.cli.{name}")
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(cmd)
+        cmd.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except FacialEmotionError as exc:
+        print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"facial-emotion {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The one prepared format every source ends in: uint8 (N, 48, 48) images, int labels, class names.
+
+Nothing downstream of this module knows where the data came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import atomic_path, write_json
+
+IMAGE_SIZE = 48
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class LabelledImages:
+    """One split: ``x`` uint8 (N, 48, 48) grayscale faces, ``y`` int64 (N,) class indices."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.x.dtype != np.uint8 or self.x.ndim != 3 or self.x.shape[1:] != (48, 48):
+            raise ValueError(f"images must be uint8 (N, 48, 48), got {self.x.dtype} {self.x.shape}")
+        if self.y.shape != (len(self.x),):
+            raise ValueError(f"labels must have shape ({len(self.x)},), got {self.y.shape}")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A data set's splits (``train`` and ``val`` always, ``test`` when the source has one)."""
+
+    classes: tuple[str, ...]
+    splits: dict[str, LabelledImages]
+    source: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("train", "val"):
+            if name not in self.splits:
+                raise ValueError(f"prepared data needs a '{name}' split")
+        for name, split in self.splits.items():
+            if len(split) == 0:
+                raise FacialEmotionError(
+                    f"{self.source.get('path', 'data')}: the '{name}' split has no samples; "
+                    "add images to it or point data.path at a larger data set"
+                )
+            if split.y.min() < 0 or split.y.max() >= len(self.classes):
+                raise ValueError(f"labels of split '{name}' fall outside the {len(self.classes)} classes")
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Images per class in each split, for the manifest and the explore report."""
+        return {
+            name: {c: int((split.y == i).sum()) for i, c in enumerate(self.classes)}
+            for name, split in self.splits.items()
+        }
+
+
+def save(data: PreparedData, out_dir: str | Path) -> None:
+    """Write ``<split>.npz`` files and ``manifest.json``, each atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.npz"):
+        if stale.stem not in data.splits:
+            stale.unlink()
+    for name, split in data.splits.items():
+        with atomic_path(out_dir / f"{name}.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, x=split.x, y=split.y, classes=np.array(data.classes))
+    write_json(
+        out_dir / "manifest.json",
+        {"classes": list(data.classes), "source": data.source, "counts": data.counts()},
+    )
+
+
+def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
+    """Read one prepared split and its class names."""
+    path = Path(path)
+    if not path.is_file():
+        raise FacialEmotionError(f"{path}: prepared split not found; run `dvc repro prepare` first")
+    with np.load(path, allow_pickle=False) as npz:
+        return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(str(c) for c in npz["classes"])
+
+
+def load(prepared_dir: str | Path) -> PreparedData:
+    """Read every split present in a prepared folder."""
+    prepared_dir = Path(prepared_dir)
+    splits: dict[str, LabelledImages] = {}
+    classes: tuple[str, ...] = ()
+    for name in SPLITS:
+        if (prepared_dir / f"{name}.npz").exists():
+            splits[name], classes = load_split(prepared_dir / f"{name}.npz")
+    if "train" not in splits or "val" not in splits:
+        raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
+    return PreparedData(classes=classes, splits=splits, source={"path": str(prepared_dir)})

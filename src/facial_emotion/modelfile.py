@@ -1,0 +1,63 @@
+"""How a trained model is stored: the model file plus a JSON card beside it with the class names.
+
+Every model (Keras ``.keras`` or TensorFlow Lite ``.tflite``) takes float32 input of shape
+(N, 48, 48, 1) holding raw grayscale pixel values 0..255 (scaling is a layer inside the model) and
+returns softmax probabilities over ``classes``. ``models/model.keras`` and ``models/model.tflite``
+share the card ``models/model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import atomic_path, write_json
+from facial_emotion.labels import EMOTIONS
+
+
+def card_path(model_path: str | Path) -> Path:
+    return Path(model_path).with_suffix(".json")
+
+
+def save_keras(model: Any, path: str | Path, classes: tuple[str, ...], **card: Any) -> None:
+    """Save a Keras model and its card, each atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    write_json(card_path(path), {"classes": list(classes), "input_shape": [48, 48, 1], **card})
+
+
+def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str, Any]:
+    """The model's card; a model with 7 outputs and no card is taken to use the FER2013 classes."""
+    path = card_path(model_path)
+    if path.is_file():
+        try:
+            card = json.loads(path.read_text())
+            classes = card["classes"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise FacialEmotionError(
+                f"{path}: not a valid model card ({exc}); it needs a JSON object with 'classes'"
+            ) from exc
+        if n_outputs is not None and len(classes) != n_outputs:
+            raise FacialEmotionError(
+                f"{path}: lists {len(classes)} classes but the model has {n_outputs} outputs; "
+                "use the card saved with this model"
+            )
+        return card
+    if n_outputs in (None, len(EMOTIONS)):
+        return {"classes": list(EMOTIONS), "input_shape": [48, 48, 1]}
+    raise FacialEmotionError(
+        f"{model_path}: has {n_outputs} outputs and no card {path.name} beside it naming the classes; "
+        "copy the .json saved with the model next to it"
+    )
+
+
+def require_file(path: str | Path, what: str = "model") -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FacialEmotionError(f"{path}: {what} not found; check the path or run `dvc repro`")
+    if path.stat().st_size == 0:
+        raise FacialEmotionError(f"{path}: {what} file is empty; re-create it with `dvc repro`")
+    return path
