@@ -1,0 +1,13 @@
+"""Placeholder until the `evaluate` command lands; replaced by its real implementation."""
+
+import argparse
+
+from facial_emotion.errors import FacialEmotionError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise FacialEmotionError("'evaluate' is not built yet")

@@ -1,0 +1,13 @@
+"""Placeholder until the `predict` command lands; replaced by its real implementation."""
+
+import argparse
+
+from facial_emotion.errors import FacialEmotionError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise FacialEmotionError("'predict' is not built yet")

@@ -1,0 +1,38 @@
+"""Shared fixtures: small models and data the tests make themselves (no ../shared, no network)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from facial_emotion.labels import EMOTIONS  # noqa: E402
+from facial_emotion.modelfile import save_keras  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small untrained Keras model in the project's model format, with its card."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((48, 48, 1), name="face")
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(4)(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    save_keras(model, path, EMOTIONS, architecture="tiny")
+    return path
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
