@@ -1,0 +1,43 @@
+"""Training-time augmentation, applied in the input pipeline so the saved model stays pure."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from facial_emotion.config import AugmentSettings
+
+
+def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequential:
+    """Random flip, rotation, shift, zoom, contrast and pad-and-crop, each switchable in params."""
+    steps: list[layers.Layer] = []
+    if settings.crop_pad > 0:
+        steps += [layers.ZeroPadding2D(settings.crop_pad), layers.RandomCrop(48, 48, seed=seed)]
+    if settings.flip:
+        steps.append(layers.RandomFlip("horizontal", seed=seed))
+    if settings.rotation > 0:
+        steps.append(layers.RandomRotation(settings.rotation, fill_mode="reflect", seed=seed))
+    if settings.shift > 0:
+        steps.append(
+            layers.RandomTranslation(settings.shift, settings.shift, fill_mode="reflect", seed=seed)
+        )
+    if settings.zoom > 0:
+        steps.append(layers.RandomZoom(settings.zoom, fill_mode="reflect", seed=seed))
+    if settings.contrast > 0:
+        steps.append(layers.RandomContrast(settings.contrast, seed=seed))
+    return keras.Sequential(steps, name="augment")
+
+
+def mixup(images: tf.Tensor, labels: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """Blend each example with another of the batch (Zhang et al., 2018), labels alike."""
+    batch = tf.shape(images)[0]
+    gamma1 = tf.random.gamma([batch], alpha)
+    gamma2 = tf.random.gamma([batch], alpha)
+    lam = gamma1 / (gamma1 + gamma2)
+    order = tf.random.shuffle(tf.range(batch))
+    lam_x = tf.reshape(lam, [-1, 1, 1, 1])
+    lam_y = tf.reshape(lam, [-1, 1])
+    mixed_x = lam_x * images + (1 - lam_x) * tf.gather(images, order)
+    mixed_y = lam_y * labels + (1 - lam_y) * tf.gather(labels, order)
+    return mixed_x, mixed_y

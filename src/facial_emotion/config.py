@@ -1,0 +1,151 @@
+"""``params.yaml`` → typed, validated settings, with a clear error on a bad key or value.
+
+Each pipeline stage reads only its own group (``data``, ``train``, ``evaluate``, ``export``), matching
+the params keys that stage declares in ``dvc.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from facial_emotion.errors import FacialEmotionError
+
+PARAMS_FILE = "params.yaml"
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    source: str = "synthetic"
+    path: str = ""
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    synthetic_samples: int = 4000
+
+
+@dataclass(frozen=True)
+class ExploreSettings:
+    samples_per_class: int = 8
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    flip: bool = True
+    rotation: float = 0.05
+    shift: float = 0.1
+    zoom: float = 0.1
+    contrast: float = 0.0
+    crop_pad: int = 0
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    architecture: str = "baseline"
+    epochs: int = 15
+    batch_size: int = 64
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    schedule: str = "plateau"
+    warmup_epochs: int = 0
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    mixup: float = 0.0
+    class_weight: bool = False
+    early_stopping_patience: int = 6
+    dropout: float = 0.3
+    augment: AugmentSettings = field(default_factory=AugmentSettings)
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    tta: bool = True
+    mistakes: int = 16
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    int8: bool = True
+    representative_samples: int = 200
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 42
+    data: DataSettings = field(default_factory=DataSettings)
+    explore: ExploreSettings = field(default_factory=ExploreSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
+    evaluate: EvaluateSettings = field(default_factory=EvaluateSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+
+
+T = TypeVar("T")
+
+
+def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
+    if dataclasses.is_dataclass(kind):
+        return from_mapping(kind, value, source, prefix=f"{where}.")
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }.get(kind)
+    if ok is None:
+        raise TypeError(f"unsupported settings type {kind} for {where}")
+    if not ok:
+        raise FacialEmotionError(
+            f"{source}: {where} must be {kind.__name__}, got {value!r}; fix the value in {source}"
+        )
+    return float(value) if kind is float else value
+
+
+def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: str = "") -> T:
+    """Build settings ``cls`` from a mapping, rejecting unknown keys and values of the wrong type."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise FacialEmotionError(
+            f"{source}: {prefix.rstrip('.') or 'the file'} must be a mapping of keys, got {values!r}"
+        )
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise FacialEmotionError(
+            f"{source}: unknown key {prefix}{unknown[0]}; valid keys are "
+            f"{', '.join(prefix + n for n in sorted(names))}"
+        )
+    checked = {k: _check_value(v, hints[k], f"{prefix}{k}", source) for k, v in values.items()}
+    return cls(**checked)
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and validate ``params.yaml``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FacialEmotionError(f"{path}: params file not found; run from the repository root")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise FacialEmotionError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix it") from exc
+    return from_mapping(Params, raw, str(path))
+
+
+def as_dict(settings: Any) -> dict[str, Any]:
+    return dataclasses.asdict(settings)
+
+
+def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
+    """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
+    so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
+    raw = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else {}
+    raw = dict(raw or {})
+    raw.update({key: value for key, value in injected.items() if value is not None})
+    return from_mapping(Params, raw, str(path))
+
+

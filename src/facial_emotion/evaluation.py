@@ -1,0 +1,85 @@
+"""Predictions (with optional test-time augmentation), accuracy, macro-F1, per-class report, confusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from facial_emotion.training import as_model_input
+
+
+def predict_proba(predict, images: np.ndarray, *, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities for uint8 (N, 48, 48) faces; with ``tta``, averaged with the mirror image.
+
+    ``predict`` is any callable from float32 (n, 48, 48, 1) to (n, classes) probabilities.
+    """
+    x = as_model_input(images)
+    views = [x, x[:, :, ::-1, :]] if tta else [x]
+    total = None
+    for view in views:
+        probs = np.concatenate(
+            [np.asarray(predict(view[i : i + batch_size])) for i in range(0, len(view), batch_size)]
+        )
+        total = probs if total is None else total + probs
+    return total / len(views)
+
+
+@dataclass
+class Evaluation:
+    classes: tuple[str, ...]
+    y_true: np.ndarray
+    probs: np.ndarray
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+    @property
+    def accuracy(self) -> float:
+        return float(accuracy_score(self.y_true, self.y_pred))
+
+    @property
+    def macro_f1(self) -> float:
+        labels = np.arange(len(self.classes))
+        return float(f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0))
+
+    def per_class(self) -> pd.DataFrame:
+        """Precision, recall, F1 and support per class, in class order."""
+        p, r, f, s = precision_recall_fscore_support(
+            self.y_true, self.y_pred, labels=np.arange(len(self.classes)), zero_division=0
+        )
+        return pd.DataFrame(
+            {"precision": p, "recall": r, "f1": f, "support": s}, index=list(self.classes)
+        )
+
+    def confusion(self, normalize: bool = False) -> pd.DataFrame:
+        """Rows are true classes, columns predicted; ``normalize`` divides each row by its total."""
+        matrix = confusion_matrix(self.y_true, self.y_pred, labels=np.arange(len(self.classes)))
+        if normalize:
+            matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        return pd.DataFrame(matrix, index=list(self.classes), columns=list(self.classes))
+
+    def confusion_records(self) -> pd.DataFrame:
+        """One row per sample (actual, predicted): the input of DVC's ``confusion`` plot template."""
+        names = np.array(self.classes)
+        return pd.DataFrame({"actual": names[self.y_true], "predicted": names[self.y_pred]})
+
+    def worst_mistakes(self, n: int) -> np.ndarray:
+        """Indices of the ``n`` wrong predictions the model was most confident about."""
+        wrong = np.flatnonzero(self.y_pred != self.y_true)
+        confidence = self.probs[wrong, self.y_pred[wrong]]
+        return wrong[np.argsort(-confidence)[:n]]
+
+    def metrics(self) -> dict[str, object]:
+        per_class = self.per_class()
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "samples": int(len(self.y_true)),
+            "per_class": {
+                c: {k: round(float(v), 4) for k, v in row.items()} for c, row in per_class.iterrows()
+            },
+        }

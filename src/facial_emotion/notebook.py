@@ -1,0 +1,62 @@
+"""Run a pipeline notebook with papermill and publish it as ``reports/<name>.ipynb`` and ``.html``.
+
+Both files are written under temporary names and renamed only when the whole notebook succeeded, so
+a failed or interrupted stage never leaves a half-written report. A failing cell is reported as one
+line (its exception), not as a notebook traceback.
+
+Usage (from the repository root, as ``dvc.yaml`` does): ``python -m facial_emotion.notebook
+notebooks/02_train.ipynb reports/train``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from facial_emotion.files import atomic_path
+
+
+def parameters_from(params_file: Path) -> dict:
+    """Every top-level group of ``params.yaml``; each notebook picks the groups it declares."""
+    return yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
+
+
+def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml")) -> None:
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    with atomic_path(report.with_suffix(".ipynb")) as tmp_nb:
+        papermill.execute_notebook(
+            str(notebook), str(tmp_nb), parameters=parameters_from(params_file),
+            kernel_name="python3", log_output=True, progress_bar=False, cwd=os.getcwd(),
+        )
+        html, _ = HTMLExporter().from_notebook_node(nbformat.read(tmp_nb, as_version=4))
+        with atomic_path(report.with_suffix(".html")) as tmp_html:
+            tmp_html.write_text(html)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=Path, help="notebook to run, e.g. notebooks/02_train.ipynb")
+    parser.add_argument("report", type=Path, help="report path without suffix, e.g. reports/train")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        execute(args.notebook, args.report, args.params)
+    except PapermillExecutionError as exc:
+        message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        print(f"{args.notebook}: error: {exc.ename}: {message}", file=sys.stderr)
+        return 2
+    print(f"{args.notebook} → {args.report}.ipynb, {args.report}.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Where the pipeline reads and writes, relative to the repository root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREPARED = Path("data/prepared")
+MODEL = Path("models/model.keras")
+REPORTS = Path("reports")
+METRICS = Path("metrics")
+
+
+def repo_root(start: str | Path | None = None) -> Path:
+    """The folder holding ``dvc.yaml``, searched upwards, so notebooks opened from ``notebooks/``
+    resolve the same paths as papermill runs from the root."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"no dvc.yaml in {here} or above; open the notebook inside the repository")
+
+
+def enter_repo_root() -> Path:
+    """Change into the repository root and return it."""
+    root = repo_root()
+    os.chdir(root)
+    return root

@@ -1,0 +1,111 @@
+"""Figures shared by the notebooks and reports (seaborn/matplotlib); each returns its Figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from facial_emotion.data.prepared import PreparedData
+from facial_emotion.files import atomic_path
+
+
+def class_distribution(data: PreparedData) -> plt.Figure:
+    counts = pd.DataFrame(data.counts()).rename_axis("emotion").reset_index()
+    long = counts.melt("emotion", var_name="split", value_name="images")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sns.barplot(long, x="emotion", y="images", hue="split", ax=ax)
+    ax.set_title("Images per class and split")
+    fig.tight_layout()
+    return fig
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], per_class: int,
+                seed: int = 0) -> plt.Figure:
+    """``per_class`` random faces for each class, one row per class."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 1.1, len(classes) * 1.2),
+                             squeeze=False)
+    for row, name in enumerate(classes):
+        idx = np.flatnonzero(labels == row)
+        chosen = rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
+        for col, ax in enumerate(axes[row]):
+            ax.axis("off")
+            if col < len(chosen):
+                ax.imshow(images[chosen[col]], cmap="gray", vmin=0, vmax=255)
+        axes[row][0].set_title(name, loc="left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def pixel_statistics(data: PreparedData) -> pd.DataFrame:
+    """Mean, spread and extremes of pixel intensity per split: lighting and contrast at a glance."""
+    rows = []
+    for name, split in data.splits.items():
+        per_image = split.x.reshape(len(split.x), -1).astype(np.float32)
+        rows.append({
+            "split": name,
+            "images": len(split.x),
+            "mean": per_image.mean(),
+            "std": per_image.std(),
+            "mean_image_contrast": per_image.std(axis=1).mean(),
+            "dark_images_%": 100 * (per_image.mean(axis=1) < 40).mean(),
+            "flat_images_%": 100 * (per_image.std(axis=1) < 5).mean(),
+        })
+    return pd.DataFrame(rows).set_index("split").round(2)
+
+
+def intensity_histogram(data: PreparedData) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, split in data.splits.items():
+        sample = split.x[: 2000].ravel()
+        ax.hist(sample, bins=64, range=(0, 255), density=True, histtype="step", label=name)
+    ax.set(xlabel="pixel intensity", ylabel="density", title="Pixel intensity per split")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(history: pd.DataFrame) -> plt.Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    epochs = history["epoch"] + 1
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, history[metric], label="train")
+        ax.plot(epochs, history[f"val_{metric}"], label="val")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(matrix, annot=True, fmt=fmt, cmap="Blues", square=True, cbar=False, ax=ax)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def mistakes_gallery(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,
+                     classes: tuple[str, ...], indices: np.ndarray, columns: int = 8) -> plt.Figure:
+    """The most confident mistakes: true label, predicted label and its probability."""
+    rows = max(1, int(np.ceil(len(indices) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.5, rows * 1.8), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), indices, strict=False):
+        pred = int(probs[i].argmax())
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"{classes[y_true[i]]}→{classes[pred]}\n{probs[i, pred]:.0%}", fontsize=8)
+    fig.suptitle("Most confident mistakes (true → predicted)")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
+    """Save atomically, so a report never points at a half-written image."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip("."))

@@ -1,0 +1,81 @@
+"""What the train and evaluate notebooks run: each writes its outputs atomically and returns what the
+notebook shows. Kept here, not in the notebooks, so it is tested."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facial_emotion import models, training
+from facial_emotion.backends import load_backend
+from facial_emotion.config import Params, as_dict
+from facial_emotion.data import prepared
+from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.files import atomic_path, write_json
+from facial_emotion.modelfile import save_keras
+from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
+
+
+def run_train(params: Params) -> training.TrainResult:
+    """Build the configured architecture, fit it, save the model, history and metrics."""
+    data = prepared.load(PREPARED)
+    settings = params.train
+    model = models.build(settings.architecture, len(data.classes), settings.dropout)
+    result = training.fit(model, data, settings, seed=params.seed, run_dir="runs/train")
+    best = result.history.iloc[result.best_epoch - 1]
+    metrics = {
+        "architecture": settings.architecture,
+        "parameters": int(model.count_params()),
+        "epochs_run": int(len(result.history)),
+        "best_epoch": result.best_epoch,
+        "val_accuracy": round(result.best_val_accuracy, 4),
+        "val_loss": round(float(best["val_loss"]), 4),
+        "training_minutes": round(result.minutes, 2),
+        "train_images_per_second": round(float(result.history["images_per_second"].median()), 1),
+    }
+    save_keras(model, MODEL, data.classes, source=data.source, train=as_dict(settings),
+               seed=params.seed, metrics=metrics)
+    with atomic_path(REPORTS / "train" / "history.csv") as tmp:
+        result.history.to_csv(tmp, index=False)
+    write_json(METRICS / "train.json", metrics)
+    return result
+
+
+@dataclass
+class EvaluateResult:
+    split: str
+    images: np.ndarray
+    evaluation: Evaluation
+    plain: Evaluation
+    metrics: dict[str, object]
+
+
+def evaluation_split(data_dir=PREPARED) -> tuple[str, prepared.LabelledImages, tuple[str, ...]]:
+    """The test split when the data set has one, else val (and the metrics say which)."""
+    name = "test" if (data_dir / "test.npz").exists() else "val"
+    split, classes = prepared.load_split(data_dir / f"{name}.npz")
+    return name, split, classes
+
+
+def run_evaluate(params: Params) -> EvaluateResult:
+    """Score the trained model once on the evaluation split; write metrics and the DVC confusion plot."""
+    backend = load_backend(MODEL)
+    name, split, classes = evaluation_split()
+    plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
+    if params.evaluate.tta:
+        chosen = Evaluation(classes, split.y, predict_proba(backend.predict, split.x, tta=True))
+    else:
+        chosen = plain
+    metrics = {
+        "split": name,
+        "tta": params.evaluate.tta,
+        **chosen.metrics(),
+        "accuracy_without_tta": round(plain.accuracy, 4),
+        "macro_f1_without_tta": round(plain.macro_f1, 4),
+        "tta_gain": round(chosen.accuracy - plain.accuracy, 4),
+    }
+    with atomic_path(REPORTS / "evaluate" / "confusion.csv") as tmp:
+        chosen.confusion_records().to_csv(tmp, index=False)
+    write_json(METRICS / "eval.json", metrics)
+    return EvaluateResult(name, split.x, chosen, plain, metrics)

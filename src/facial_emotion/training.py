@@ -1,0 +1,216 @@
+"""Compile and fit a model: fast input pipeline, schedules, early stopping, best-weights checkpoint.
+
+Training is resumable: each epoch is backed up under ``run_dir`` (a folder named after a hash of the
+settings and the data, so a changed experiment never resumes a stale one) and an interrupted run
+continues from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from facial_emotion.augment import augmentation_layers, mixup
+from facial_emotion.config import TrainSettings, as_dict
+from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.errors import FacialEmotionError
+
+MONITOR = "val_accuracy"
+
+
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 48, 48) → float32 (N, 48, 48, 1) raw 0..255, the input every model takes."""
+    return images.astype(np.float32)[..., None]
+
+
+def make_dataset(
+    split: LabelledImages,
+    n_classes: int,
+    batch_size: int,
+    *,
+    training: bool = False,
+    settings: TrainSettings | None = None,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Cached, prefetched batches; in training also shuffled, augmented and optionally mixed up."""
+    labels = keras.utils.to_categorical(split.y, n_classes).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((as_model_input(split.x), labels)).cache()
+    if training:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if training and settings is not None:
+        augment = augmentation_layers(settings.augment, seed)
+        if augment.layers:
+            ds = ds.map(lambda x, y: (augment(x, training=True), y), tf.data.AUTOTUNE)
+        if settings.mixup > 0:
+            ds = ds.map(lambda x, y: mixup(x, y, settings.mixup), tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Inverse-frequency weights (scikit-learn's 'balanced'), so rare classes like disgust count."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = counts[present].sum() / (present.sum() * counts[present])
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def learning_rate_at(epoch: int, settings: TrainSettings) -> float:
+    """Per-epoch learning rate: linear warm-up, then constant (plateau), cosine or one-cycle."""
+    base, total = settings.learning_rate, max(settings.epochs, 1)
+    if epoch < settings.warmup_epochs:
+        return base * (epoch + 1) / (settings.warmup_epochs + 1)
+    if settings.schedule == "plateau":
+        return base
+    progress = (epoch - settings.warmup_epochs) / max(total - settings.warmup_epochs, 1)
+    if settings.schedule == "cosine":
+        return base * 0.5 * (1 + math.cos(math.pi * progress))
+    # one-cycle: the warm-up is the rise; here it anneals to base/100
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+SCHEDULES = ("plateau", "cosine", "onecycle")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
+    wd = settings.weight_decay or None
+    if settings.optimizer == "adam":
+        return keras.optimizers.Adam(settings.learning_rate, weight_decay=wd)
+    if settings.optimizer == "adamw":
+        return keras.optimizers.AdamW(settings.learning_rate, weight_decay=settings.weight_decay)
+    return keras.optimizers.SGD(settings.learning_rate, momentum=0.9, nesterov=True, weight_decay=wd)
+
+
+def validate(settings: TrainSettings) -> None:
+    """Reject settings that would only fail deep inside Keras, naming the key and the choices."""
+    choices = {"schedule": SCHEDULES, "optimizer": OPTIMIZERS}
+    for key, allowed in choices.items():
+        value = getattr(settings, key)
+        if value not in allowed:
+            raise FacialEmotionError(
+                f"params.yaml: train.{key} is {value!r}; choose one of {', '.join(allowed)}"
+            )
+    positive = {"epochs": settings.epochs, "batch_size": settings.batch_size,
+                "learning_rate": settings.learning_rate}
+    for key, value in positive.items():
+        if value <= 0:
+            raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
+    if not 0 <= settings.label_smoothing < 1 or not 0 <= settings.dropout < 1:
+        raise FacialEmotionError("params.yaml: train.label_smoothing and train.dropout must be in [0, 1)")
+
+
+def compile_model(model: keras.Model, settings: TrainSettings) -> None:
+    model.compile(
+        optimizer=build_optimizer(settings),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds wall-clock seconds, images/s and the learning rate to each epoch's logs."""
+
+    def __init__(self, n_images: int) -> None:
+        super().__init__()
+        self.n_images = n_images
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        seconds = time.perf_counter() - self.start
+        if logs is not None:
+            logs["seconds"] = seconds
+            logs["images_per_second"] = self.n_images / seconds
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    history: pd.DataFrame
+    best_epoch: int
+    best_val_accuracy: float
+    minutes: float
+
+
+def run_id(settings: TrainSettings, data: PreparedData, seed: int) -> str:
+    """A hash of everything that shapes a run, so a resumed run is the same experiment."""
+    fingerprint = {
+        "settings": as_dict(settings),
+        "seed": seed,
+        "classes": data.classes,
+        "counts": data.counts(),
+        "source": data.source,
+    }
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _previous_best(history_csv: Path) -> float | None:
+    if not history_csv.is_file() or history_csv.stat().st_size == 0:
+        return None
+    history = pd.read_csv(history_csv)
+    return float(history[MONITOR].max()) if MONITOR in history else None
+
+
+def fit(
+    model: keras.Model,
+    data: PreparedData,
+    settings: TrainSettings,
+    *,
+    seed: int,
+    run_dir: str | Path,
+    verbose: int = 2,
+) -> TrainResult:
+    """Train on ``train``, select the epoch on ``val`` only, and return the best weights."""
+    validate(settings)
+    keras.utils.set_random_seed(seed)
+    run_dir = Path(run_dir) / run_id(settings, data, seed)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    history_csv, best_weights = run_dir / "history.csv", run_dir / "best.weights.h5"
+    n_classes = len(data.classes)
+    train = make_dataset(data.splits["train"], n_classes, settings.batch_size,
+                         training=True, settings=settings, seed=seed)
+    val = make_dataset(data.splits["val"], n_classes, settings.batch_size)
+    compile_model(model, settings)
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        EpochTimer(len(data.splits["train"])),
+        keras.callbacks.ModelCheckpoint(
+            str(best_weights), monitor=MONITOR, mode="max", save_best_only=True,
+            save_weights_only=True, initial_value_threshold=_previous_best(history_csv),
+        ),
+        keras.callbacks.EarlyStopping(MONITOR, mode="max", patience=settings.early_stopping_patience),
+        keras.callbacks.CSVLogger(str(history_csv), append=True),
+    ]
+    if settings.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            "val_loss", factor=0.5, patience=max(settings.early_stopping_patience // 2, 1)))
+    if settings.schedule != "plateau" or settings.warmup_epochs:
+        callbacks.append(keras.callbacks.LearningRateScheduler(
+            lambda epoch, lr: learning_rate_at(epoch, settings)
+            if settings.schedule != "plateau" or epoch < settings.warmup_epochs else lr))
+    weights = class_weights(data.splits["train"].y, n_classes) if settings.class_weight else None
+    model.fit(train, validation_data=val, epochs=settings.epochs, callbacks=callbacks,
+              class_weight=weights, verbose=verbose)
+    history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    minutes = float(history["seconds"].sum()) / 60  # includes epochs of an interrupted earlier run
+    if best_weights.is_file():
+        model.load_weights(str(best_weights))
+    best = int(history[MONITOR].idxmax())
+    result = TrainResult(model, history, int(history.loc[best, "epoch"]) + 1,
+                         float(history.loc[best, MONITOR]), minutes)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return result
