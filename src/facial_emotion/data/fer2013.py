@@ -1,0 +1,107 @@
+"""FER2013 in either form Kaggle ships it, told apart by looking at ``path``.
+
+* ``fer2013.csv`` (the file, or a folder holding it): columns ``emotion,pixels,Usage``, labels
+  0..6 = angry, disgust, fear, happy, sad, surprise, neutral. Usage Training → train,
+  PublicTest → val, PrivateTest → test.
+* Folders ``train/<emotion>/*.jpg`` with ``test/`` and/or ``val/`` or ``validation/``: each
+  folder is its split. Without a validation folder, a seeded stratified ``val_fraction`` of train
+  becomes val; without ``test/`` there is no test split (no test images are invented).
+
+Any other ``emotion,pixels[,Usage]`` CSV (CK+, a FER2013 subset) is read by :func:`load_csv`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.data import folder
+from facial_emotion.data.images import csv_labels, csv_pixels, read_pixel_csv
+from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import EMOTIONS, ordered
+
+CSV_NAME = "fer2013.csv"
+USAGE_SPLITS: dict[str, str] = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+
+
+def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
+    """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds."""
+    path = Path(path)
+    csv = path if path.is_file() else path / CSV_NAME
+    if csv.is_file():
+        return load_csv(
+            csv,
+            EMOTIONS,
+            "fer2013",
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+        )
+    root = folder.existing_dir(path)
+    if folder.split_dirs(root) is None:
+        raise FacialEmotionError(
+            f"{root}: neither {CSV_NAME} nor a train/ folder found; point data.path at "
+            f"{CSV_NAME} or at the Kaggle folder holding train/ and test/"
+        )
+    return folder.load(
+        root, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction, name="fer2013"
+    )
+
+
+def load_csv(
+    path: Path,
+    label_names: tuple[str, ...],
+    name: str,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+) -> PreparedData:
+    """An ``emotion,pixels[,Usage]`` CSV whose emotion ``i`` means ``label_names[i]``.
+
+    Splits follow the Usage column when it has one (a missing PublicTest becomes a seeded
+    stratified slice of Training); without Usage, rows are split seeded and stratified. Classes
+    are the labels that occur, in canonical order.
+    """
+    table = read_pixel_csv(path, required=("emotion", "pixels"))
+    raw = csv_labels(table["emotion"].tolist(), len(label_names), path)
+    classes = ordered({label_names[i] for i in np.unique(raw)})
+    remap = np.array([classes.index(n) if n in classes else -1 for n in label_names])
+    x, y = csv_pixels(table["pixels"].tolist(), path), remap[raw]
+    if "Usage" in table.columns:
+        parts = _usage_parts(table["Usage"].tolist(), path)
+        how = "Usage column: " + ", ".join(f"{u} → {s}" for u, s in USAGE_SPLITS.items())
+    else:
+        parts = folder.stratified_split(
+            y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
+        how = f"seeded stratified split, no Usage column (seed {seed}, val {val_fraction}, "
+        how += f"test {test_fraction})"
+    splits = {split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()}
+    if "val" not in splits:
+        splits = folder.carve_val(splits, seed=seed, val_fraction=val_fraction)
+        how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    return PreparedData(
+        classes=classes,
+        splits=splits,
+        source={"name": name, "path": str(path), "format": "csv", "splits": how},
+    )
+
+
+def _usage_parts(usage: list[str], path: Path) -> dict[str, np.ndarray]:
+    values = np.array([u.strip() for u in usage])
+    unknown = np.flatnonzero(~np.isin(values, list(USAGE_SPLITS)))
+    if unknown.size:
+        row = int(unknown[0])
+        raise FacialEmotionError(
+            f"{path}: line {row + 2} has Usage {usage[row]!r}, expected one of "
+            f"{', '.join(USAGE_SPLITS)}; fix the value or remove that row"
+        )
+    found = {split: np.flatnonzero(values == u) for u, split in USAGE_SPLITS.items()}
+    if found["train"].size == 0:
+        raise FacialEmotionError(
+            f"{path}: no row has Usage 'Training'; the CSV needs training rows"
+        )
+    return {split: idx for split, idx in found.items() if idx.size}

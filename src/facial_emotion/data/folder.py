@@ -1,0 +1,155 @@
+"""Any labelled image tree, ``<root>/<label>/*``, as prepared data.
+
+Images may have any size, colour or format OpenCV or Pillow read; they become 48x48 grayscale
+(see :mod:`facial_emotion.data.images`). Folder names are canonicalised (``anger`` → ``angry``);
+unknown names stay as their own class. When ``root`` has ``train/`` (and ``val/`` or
+``validation/``, ``test/``) those are the splits: a missing val split is a seeded stratified slice
+of train and a missing test split stays missing. Otherwise every image is split seeded and
+stratified into train/val/test. The FER2013 Kaggle folders are read through here too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.data.images import class_folders, read_many
+from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import canonical, ordered
+
+SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
+    "train": ("train",),
+    "val": ("val", "validation"),
+    "test": ("test",),
+}
+
+
+def load(
+    root: str | Path,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    name: str = "folder",
+) -> PreparedData:
+    """Read a labelled image tree; ``name`` is the source recorded in the result."""
+    root = existing_dir(root)
+    dirs = split_dirs(root)
+    if dirs is None:
+        files, labels = labelled_files(root)
+        classes = ordered(set(labels))
+        x, y = read_many(files, desc=f"{name} {root.name}"), indices(labels, classes)
+        parts = stratified_split(
+            y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
+        splits = {split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()}
+        how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
+    else:
+        splits, classes, how = _load_split_dirs(dirs, name, seed=seed, val_fraction=val_fraction)
+    return PreparedData(
+        classes=classes,
+        splits=splits,
+        source={"name": name, "path": str(root), "format": "folders", "splits": how},
+    )
+
+
+def existing_dir(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise FacialEmotionError(f"{path}: not found; set data.path to the data set's folder")
+    if not path.is_dir():
+        raise FacialEmotionError(
+            f"{path}: is a file, not a folder; set data.path to the folder holding <label>/ folders"
+        )
+    return path
+
+
+def split_dirs(root: Path) -> dict[str, Path] | None:
+    """The split sub-folders of ``root`` by split name, or None when it has no ``train/``."""
+    found = {}
+    for split, names in SPLIT_FOLDERS.items():
+        present = [root / n for n in names if (root / n).is_dir()]
+        if len(present) > 1:
+            raise FacialEmotionError(
+                f"{root}: has both {present[0].name}/ and {present[1].name}/; "
+                "keep one of them as the validation split"
+            )
+        if present:
+            found[split] = present[0]
+    return found if "train" in found else None
+
+
+def labelled_files(root: Path) -> tuple[list[Path], list[str]]:
+    """Image files under ``<root>/<label>/`` and the canonical label of each."""
+    files, labels = [], []
+    for folder, paths in class_folders(root).items():
+        files += paths
+        labels += [canonical(folder)] * len(paths)
+    return files, labels
+
+
+def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
+    position = {c: i for i, c in enumerate(classes)}
+    return np.array([position[label] for label in labels], dtype=np.int64)
+
+
+def _load_split_dirs(
+    dirs: dict[str, Path], name: str, *, seed: int, val_fraction: float
+) -> tuple[dict[str, LabelledImages], tuple[str, ...], str]:
+    listed = {split: labelled_files(d) for split, d in dirs.items()}
+    classes = ordered({label for _, labels in listed.values() for label in labels})
+    splits = {
+        split: LabelledImages(read_many(files, desc=f"{name} {split}"), indices(labels, classes))
+        for split, (files, labels) in listed.items()
+    }
+    how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
+    if "val" not in splits:
+        splits = carve_val(splits, seed=seed, val_fraction=val_fraction)
+        how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    return splits, classes, how
+
+
+def carve_val(
+    splits: dict[str, LabelledImages], *, seed: int, val_fraction: float
+) -> dict[str, LabelledImages]:
+    """Move a seeded stratified ``val_fraction`` of train into a new val split."""
+    train = splits["train"]
+    parts = stratified_split(train.y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+    carved = {split: LabelledImages(train.x[idx], train.y[idx]) for split, idx in parts.items()}
+    return {**splits, **carved}
+
+
+def stratified_split(
+    y: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
+) -> dict[str, np.ndarray]:
+    """Sorted sample indices per split, each class divided in the given proportions.
+
+    Split sizes are rounded once over the whole set and shared out between classes by largest
+    remainder, so small classes are not all rounded down to nothing. ``test`` is left out when
+    ``test_fraction`` is 0.
+    """
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    members = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
+    counts = np.array([len(m) for m in members])
+    n_val = _allocate(counts, val_fraction)
+    n_test = np.minimum(_allocate(counts, test_fraction), counts - n_val)
+    parts = {
+        "train": [m[v + t :] for m, v, t in zip(members, n_val, n_test, strict=True)],
+        "val": [m[:v] for m, v in zip(members, n_val, strict=True)],
+        "test": [m[v : v + t] for m, v, t in zip(members, n_val, n_test, strict=True)],
+    }
+    if test_fraction == 0:
+        del parts["test"]
+    return {split: np.sort(np.concatenate(chunks)) for split, chunks in parts.items()}
+
+
+def _allocate(counts: np.ndarray, fraction: float) -> np.ndarray:
+    """Largest-remainder share of ``round(sum(counts) * fraction)`` items over the classes."""
+    exact = counts * fraction
+    share = np.floor(exact).astype(np.int64)
+    missing = int(round(exact.sum())) - int(share.sum())
+    share[np.argsort(share - exact, kind="stable")[:missing]] += 1
+    return share

@@ -1,0 +1,226 @@
+"""Turning files into 48x48 grayscale ``uint8`` arrays: image files, class folders, pixel CSVs.
+
+Every loader reads through here, so a face is read, converted and resized the same way whatever
+data set it came from, and a bad file is reported the same way: one line naming it and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm
+
+from facial_emotion.data.prepared import IMAGE_SIZE
+from facial_emotion.errors import FacialEmotionError
+
+IMAGE_EXTENSIONS = frozenset(
+    ".bmp .gif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
+)
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
+_CSV_CHUNK_ROWS = 4096
+_READ_CHUNK = 128
+
+
+def read_gray48(path: str | Path) -> np.ndarray:
+    """One image file of any size, colour or format as a uint8 (48, 48) grayscale face."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FacialEmotionError(
+            f"{path}: cannot be read ({exc.strerror}); check the path"
+        ) from exc
+    if size == 0:
+        raise FacialEmotionError(f"{path}: empty file (0 bytes); remove or replace the file")
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        image = _read_with_pillow(path)
+    return to_gray48(image)
+
+
+def to_gray48(image: np.ndarray) -> np.ndarray:
+    """Resize a grayscale image to 48x48: INTER_AREA to shrink, INTER_LINEAR to enlarge.
+
+    OpenCV recommends INTER_AREA for shrinking; for enlarging it degrades to near-neighbour
+    blocks, so small images are enlarged bilinearly instead.
+    """
+    if image.shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return image
+    shrinking = min(image.shape) >= IMAGE_SIZE
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=interpolation)
+
+
+def _read_with_pillow(path: Path) -> np.ndarray:
+    """Formats OpenCV cannot decode (e.g. GIF on some builds) get a second chance with Pillow."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise FacialEmotionError(
+            f"{path}: not a readable image (corrupt, unsupported or unreadable); "
+            "remove or replace the file"
+        ) from exc
+
+
+def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
+    """Read many image files into a uint8 (N, 48, 48) array, with a progress bar on stderr.
+
+    Threads each read a chunk of files: OpenCV decodes outside the GIL, and chunks keep the
+    per-task overhead below the cost of decoding a 48x48 JPEG (measured: 4 threads x 128 files
+    read FER2013's 28.7k JPEGs ~1.4x faster than one loop; one task per file was slower than
+    the loop). The first bad file stops the read with its error.
+    """
+    images = np.empty((len(paths), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+
+    def read_chunk(start: int) -> int:
+        stop = min(start + _READ_CHUNK, len(paths))
+        for i in range(start, stop):
+            images[i] = read_gray48(paths[i])
+        return stop - start
+
+    workers = 2 * (os.cpu_count() or 1)
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        tqdm(total=len(paths), desc=desc, unit="img", file=sys.stderr, mininterval=0.5) as bar,
+    ):
+        try:
+            for done in pool.map(read_chunk, range(0, len(paths), _READ_CHUNK)):
+                bar.update(done)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    return images
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files in one folder, sorted; hidden files (``.DS_Store``, ``._x.jpg``) are skipped."""
+    with os.scandir(folder) as entries:
+        return sorted(
+            Path(e.path)
+            for e in entries
+            if e.is_file()
+            and not e.name.startswith(".")
+            and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS
+        )
+
+
+def class_folders(root: Path) -> dict[str, list[Path]]:
+    """The ``<root>/<label>/*`` image files by folder name; every class folder must hold images."""
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise FacialEmotionError(
+            f"{root}: no class folders; put images in one sub-folder per emotion "
+            "(<root>/<emotion>/*.png) or point data.path at such a folder"
+        )
+    files = {}
+    for folder in folders:
+        files[folder.name] = list_images(folder)
+        if not files[folder.name]:
+            raise FacialEmotionError(
+                f"{folder}: class folder has no images; add images to it or remove the folder"
+            )
+    return files
+
+
+def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
+    """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works)."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FacialEmotionError(
+            f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); "
+            "use the data set's original CSV file"
+        ) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise FacialEmotionError(
+            f"{path}: CSV lacks column(s) {', '.join(missing)} (has {', '.join(table.columns)}); "
+            f"it needs {', '.join(required)}, as in the original fer2013.csv"
+        )
+    return table
+
+
+def csv_labels(values: Sequence[str], n_labels: int, path: Path) -> np.ndarray:
+    """The ``emotion`` column as int64 indices in ``0..n_labels-1``; a bad value names its line."""
+    labels = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy()
+    bad = np.flatnonzero(~np.isin(labels, np.arange(n_labels)))
+    if bad.size:
+        row = int(bad[0])
+        raise FacialEmotionError(
+            f"{path}: line {row + 2} has emotion {values[row]!r}, expected an integer "
+            f"0..{n_labels - 1}; fix or remove that row"
+        )
+    return labels.astype(np.int64)
+
+
+def csv_pixels(rows: Sequence[str], path: Path) -> np.ndarray:
+    """Space-separated pixel strings as uint8 (N, 48, 48), parsed in numpy chunk by chunk.
+
+    Each chunk is parsed in one numpy call; only a chunk that fails the checks is re-read row by
+    row, which tolerates odd whitespace and names the first bad line.
+    """
+    images = np.empty((len(rows), PIXELS), dtype=np.uint8)
+    for start in range(0, len(rows), _CSV_CHUNK_ROWS):
+        chunk = rows[start : start + _CSV_CHUNK_ROWS]
+        parsed = _parse_regular(chunk)
+        images[start : start + len(chunk)] = (
+            parsed if parsed is not None else _parse_rows(chunk, start, path)
+        )
+    return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+
+
+_ALLOWED_BYTES = np.zeros(256, dtype=bool)
+_ALLOWED_BYTES[list(b"0123456789 \n")] = True
+
+
+def _parse_regular(chunk: Sequence[str]) -> np.ndarray | None:
+    """Rows of 2304 numbers 0..255 joined by single spaces, else None (the fast path)."""
+    text = "\n".join(chunk)
+    if not text.isascii():
+        return None
+    data = text.encode("ascii")
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    row_starts = np.r_[0, np.flatnonzero(buffer == ord("\n")) + 1]
+    spaces = np.add.reduceat(buffer == ord(" "), row_starts, dtype=np.int64)
+    if len(row_starts) != len(chunk) or (spaces != PIXELS - 1).any():
+        return None
+    if not _ALLOWED_BYTES[buffer].all():
+        return None
+    values = np.fromstring(data, dtype=np.int32, sep=" ")
+    if values.size != len(chunk) * PIXELS or values.max(initial=0) > 255:
+        return None
+    return values.reshape(len(chunk), PIXELS)
+
+
+def _parse_rows(chunk: Sequence[str], first_row: int, path: Path) -> np.ndarray:
+    """Row-by-row parse, tolerant of odd whitespace, that names the first bad line."""
+    images = np.empty((len(chunk), PIXELS), dtype=np.uint8)
+    for i, row in enumerate(chunk):
+        line = first_row + i + 2  # 1-based, after the header line
+        tokens = row.split()
+        if len(tokens) != PIXELS:
+            raise FacialEmotionError(
+                f"{path}: line {line} has {len(tokens)} pixel values, expected {PIXELS} (48x48); "
+                "fix or remove that row"
+            )
+        try:
+            values = np.array(tokens, dtype=np.int64)
+        except ValueError:
+            values = np.array([-1])
+        if values.min() < 0 or values.max() > 255:
+            raise FacialEmotionError(
+                f"{path}: line {line} has pixel values that are not integers 0..255; "
+                "fix or remove that row"
+            )
+        images[i] = values
+    return images
