@@ -1,0 +1,121 @@
+"""CK+ (extended Cohn-Kanade), from the Kaggle ``CK+48`` folders or the Kaggle ``ckextended.csv``.
+
+* Folders ``CK+48/<emotion>/S###_###_########.png`` (subject, sequence, frame): the data set is
+  the last frames of posed sequences, so frames of one person are near duplicates. Whole subjects
+  are assigned to train/val/test (seeded, roughly stratified by emotion), never single frames, so
+  no person is in two splits.
+* ``ckextended.csv`` (columns ``emotion,pixels,Usage`` like FER2013): labels 0..7 = anger,
+  disgust, fear, happiness, sadness, surprise, neutral, contempt, as that file's Kaggle page
+  documents. The CSV carries no subject ids, so it cannot be split by subject: its Usage column
+  (Training / PublicTest / PrivateTest) gives the splits when present, else rows are split
+  seeded and stratified.
+
+Classes are the canonical names of the labels present (``anger`` → ``angry``, ``contempt`` stays),
+in canonical order; the Kaggle folders have 7 (no neutral), the CSV 8.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.data import fer2013, folder
+from facial_emotion.data.images import read_many
+from facial_emotion.data.prepared import SPLITS, LabelledImages, PreparedData
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import canonical, ordered
+
+CSV_NAME = "ckextended.csv"
+FOLDER_NAME = "CK+48"
+CSV_LABELS: tuple[str, ...] = tuple(
+    canonical(n)
+    for n in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
+)
+_SUBJECT = re.compile(r"^(S\d+)_")
+
+
+def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
+    """Load CK+ from ``ckextended.csv`` or the ``CK+48`` folders, whichever ``path`` holds."""
+    path = Path(path)
+    csv = path if path.is_file() else path / CSV_NAME
+    if csv.is_file():
+        return fer2013.load_csv(
+            csv,
+            CSV_LABELS,
+            "ckplus",
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+        )
+    root = folder.existing_dir(path)
+    if (root / FOLDER_NAME).is_dir():
+        root = root / FOLDER_NAME
+    return load_folders(root, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+
+
+def load_folders(
+    root: Path, *, seed: int, val_fraction: float, test_fraction: float
+) -> PreparedData:
+    """``<root>/<emotion>/S###_*.png`` split by subject."""
+    files, labels = folder.labelled_files(root)
+    subjects = np.array([subject_of(f) for f in files])
+    classes = ordered(set(labels))
+    y = folder.indices(labels, classes)
+    parts = subject_split(
+        subjects, y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+    x = read_many(files, desc=f"ckplus {root.name}")
+    return PreparedData(
+        classes=classes,
+        splits={split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()},
+        source={
+            "name": "ckplus",
+            "path": str(root),
+            "format": "folders",
+            "splits": f"by subject, seeded and roughly stratified (seed {seed}, "
+            f"val {val_fraction}, test {test_fraction})",
+            "subjects": {s: len(np.unique(subjects[idx])) for s, idx in parts.items()},
+        },
+    )
+
+
+def subject_of(path: Path) -> str:
+    match = _SUBJECT.match(path.name)
+    if match is None:
+        raise FacialEmotionError(
+            f"{path}: name does not start with a CK+ subject id (S###_); rename it "
+            "S<subject>_<sequence>_<frame>.png, or use data.source: folder"
+        )
+    return match.group(1)
+
+
+def subject_split(
+    subjects: np.ndarray, y: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
+) -> dict[str, np.ndarray]:
+    """Sorted sample indices per split; every subject's samples land in exactly one split.
+
+    Subjects are visited in seeded random order, each going to the split furthest below its
+    target share of the subject's emotions (relative to each emotion's total), so the splits
+    get roughly the requested sizes and class mix. ``test`` is left out when its fraction is 0.
+    """
+    fractions = np.array([1.0 - val_fraction - test_fraction, val_fraction, test_fraction])
+    names = [s for s, f in zip(SPLITS, fractions, strict=True) if f > 0]
+    fractions = fractions[fractions > 0]
+    totals = np.bincount(y).astype(float)
+    weight = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+    target = fractions[:, None] * totals[None, :]
+    taken = np.zeros_like(target)
+    assigned = {name: [] for name in names}
+    order = np.random.default_rng(seed).permutation(np.unique(subjects))
+    for subject in order:
+        members = np.flatnonzero(subjects == subject)
+        counts = np.bincount(y[members], minlength=len(totals))
+        k = int(np.argmax(((target - taken) * weight) @ counts))
+        taken[k] += counts
+        assigned[names[k]].append(members)
+    return {
+        name: np.sort(np.concatenate(m)) if m else np.array([], np.int64)
+        for name, m in assigned.items()
+    }
