@@ -1,16 +1,25 @@
 """Load a trained model (Keras or TensorFlow Lite) behind one ``predict`` call.
 
 Both take float32 (N, 48, 48, 1) raw pixel values 0..255 and return (N, classes) probabilities.
+TensorFlow Lite runs on LiteRT (``ai_edge_litert``), the interpreter TensorFlow now points to:
+``tf.lite.Interpreter`` is deprecated and warns on every load. It is used only when LiteRT is not
+installed; both measured the same speed here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.modelfile import read_card, require_file
+
+# Faces per interpreter call: batching cut the per-face time of the baseline CNN by about a fifth
+# against batch 1, and 64 keeps the activations small whatever the caller passes.
+TFLITE_BATCH = 64
+KERAS_BATCH = 256
 
 
 class KerasBackend:
@@ -27,26 +36,50 @@ class KerasBackend:
         self.card = read_card(path, int(self.model.output_shape[-1]))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
         if len(x) == 0:
             return np.zeros((0, len(self.card["classes"])), np.float32)
-        return np.asarray(self.model(np.asarray(x, np.float32), training=False))
+        # Calling the model beats model.predict() on the few faces of a photo (no per-call setup).
+        return np.concatenate(
+            [
+                np.asarray(self.model(x[i : i + KERAS_BATCH], training=False))
+                for i in range(0, len(x), KERAS_BATCH)
+            ]
+        )
+
+
+def _interpreter(path: Path, content: bytes | None) -> Any:
+    """A LiteRT interpreter for ``content`` (bytes not yet written) or the file at ``path``."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # LiteRT not installed: TensorFlow's own, deprecated, interpreter
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    source = {"model_content": content} if content is not None else {"model_path": str(path)}
+    try:
+        interpreter = Interpreter(**source, num_threads=2)
+        interpreter.allocate_tensors()
+    except Exception as exc:  # a corrupt file raises ValueError or RuntimeError
+        raise FacialEmotionError(
+            f"{path}: not a valid TensorFlow Lite model ({type(exc).__name__}); "
+            "re-export it with `facial-emotion export`"
+        ) from exc
+    return interpreter
 
 
 class TFLiteBackend:
-    def __init__(self, path: Path) -> None:
-        import tensorflow as tf
-
-        try:
-            self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=2)
-            self.interpreter.allocate_tensors()
-        except Exception as exc:
-            raise FacialEmotionError(
-                f"{path}: not a valid TensorFlow Lite model ({type(exc).__name__}); "
-                "re-export it with `facial-emotion export`"
-            ) from exc
+    def __init__(
+        self, path: Path, content: bytes | None = None, card: dict[str, Any] | None = None
+    ):
+        """Open the model at ``path``; or, to check a model before it is written, its ``content``
+        and ``card`` (``path`` then only names it in messages)."""
+        self.interpreter = _interpreter(path, content)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
-        self.card = read_card(path, int(self.output["shape"][-1]))
+        n_outputs = int(self.output["shape"][-1])
+        self.card = card if card is not None else read_card(path, n_outputs)
+        self._batch = int(self.input["shape"][0])
 
     def _quantize(self, x: np.ndarray) -> np.ndarray:
         scale, zero = self.input["quantization"]
@@ -61,14 +94,24 @@ class TFLiteBackend:
             return y.astype(np.float32)
         return (y.astype(np.float32) - zero) * scale
 
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if len(x) != self._batch:
+            self.interpreter.resize_tensor_input(
+                self.input["index"], [len(x), *self.input["shape"][1:]]
+            )
+            self.interpreter.allocate_tensors()
+            self._batch = len(x)
+        self.interpreter.set_tensor(self.input["index"], self._quantize(x))
+        self.interpreter.invoke()
+        return self._dequantize(self.interpreter.get_tensor(self.output["index"]))
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
-        out = np.zeros((len(x), int(self.output["shape"][-1])), np.float32)
-        for i in range(len(x)):
-            self.interpreter.set_tensor(self.input["index"], self._quantize(x[i : i + 1]))
-            self.interpreter.invoke()
-            out[i] = self._dequantize(self.interpreter.get_tensor(self.output["index"]))[0]
-        return out
+        if len(x) == 0:
+            return np.zeros((0, int(self.output["shape"][-1])), np.float32)
+        return np.concatenate(
+            [self._run(x[i : i + TFLITE_BATCH]) for i in range(0, len(x), TFLITE_BATCH)]
+        )
 
 
 def load_backend(path: str | Path) -> KerasBackend | TFLiteBackend:

@@ -1,13 +1,46 @@
-"""Placeholder until the `export` command lands; replaced by its real implementation."""
+"""``facial-emotion export``: the options of the DVC stage ``python -m facial_emotion.export``."""
+
+from __future__ import annotations
 
 import argparse
 
-from facial_emotion.errors import FacialEmotionError
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--model", default="models/model.keras", help="Keras model to convert")
+    parser.add_argument("--prepared", default="data/prepared", help="prepared data folder")
+    parser.add_argument(
+        "--out-dir", default="models", help="where <stem>.tflite and <stem>.int8.tflite go"
+    )
+    parser.add_argument(
+        "--metrics", default="metrics/export.json", help="parity, size and latency JSON"
+    )
+    parser.add_argument(
+        "--representative-samples",
+        type=_positive,
+        default=200,
+        help="training faces that calibrate the int8 model",
+    )
+    parser.add_argument("--no-int8", dest="int8", action="store_false", help="skip the int8 model")
+    parser.add_argument("--seed", type=int, default=0, help="seed drawing the representative faces")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FacialEmotionError("'export' is not built yet")
+    from facial_emotion.export import export
+
+    export(
+        args.model,
+        args.prepared,
+        args.out_dir,
+        args.metrics,
+        representative_samples=args.representative_samples,
+        int8=args.int8,
+        seed=args.seed,
+    )
+    return 0

@@ -1,0 +1,183 @@
+"""TensorFlow Lite export (float32 and full-integer int8) with a parity check against Keras.
+
+Each model is converted in memory, scored beside the Keras model on the evaluation split, and
+written (with its card) only once it passes, so a failed export never leaves a model behind.
+Run as the DVC stage ``python -m facial_emotion.export`` or as ``facial-emotion export``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import atomic_path, write_json
+from facial_emotion.modelfile import card_path
+
+MIN_FLOAT32_AGREEMENT = 0.995
+
+
+def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model: float32, or full-integer int8 calibrated on ``representative``."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if representative is not None:
+        samples = representative.astype(np.float32)[..., None]
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([face[None]] for face in samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    # Keras prints where it staged a temporary SavedModel, and TensorFlow warns that int8 inputs
+    # lack statistics although the representative set gives them: noise around the summary.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Statistics for quantized inputs", UserWarning)
+        return converter.convert()
+
+
+def representative_faces(train: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` training faces drawn at random (all of them when there are fewer) to calibrate int8."""
+    rng = np.random.default_rng(seed)
+    return train[rng.choice(len(train), size=min(n, len(train)), replace=False)]
+
+
+def latency_ms(
+    predict: Callable[[np.ndarray], np.ndarray], face: np.ndarray, runs: int = 50
+) -> float:
+    """Median milliseconds to read one face (batch 1) after a warm-up: how the app calls it."""
+    x = face.astype(np.float32)[None, ..., None]
+    for _ in range(5):
+        predict(x)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        predict(x)
+        times.append(time.perf_counter() - start)
+    return round(float(np.median(times)) * 1000, 4)
+
+
+def compare(reference: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """How closely a converted model's probabilities follow the Keras model's."""
+    top1 = probs.argmax(1)
+    keras_top1 = reference.argmax(1)
+    accuracy = float((top1 == labels).mean())
+    return {
+        "agreement": round(float((top1 == keras_top1).mean()), 4),
+        "accuracy": round(accuracy, 4),
+        "accuracy_change": round(accuracy - float((keras_top1 == labels).mean()), 4),
+        "max_probability_difference": round(float(np.abs(probs - reference).max()), 4),
+    }
+
+
+def _convert(model: Any, representative: np.ndarray | None, model_path: Path, name: str) -> bytes:
+    """``tflite_bytes`` with the converter's many exception types turned into one clear line."""
+    try:
+        return tflite_bytes(model, representative)
+    except Exception as exc:  # the converter raises many types for an unsupported layer
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FacialEmotionError(
+            f"{model_path}: {name} TensorFlow Lite conversion failed ({reason}); "
+            "use layers TensorFlow Lite supports"
+        ) from exc
+
+
+def _summary(name: str, result: dict[str, Any]) -> str:
+    return (
+        f"  {name}: agreement {result['agreement']:.2%}, accuracy {result['accuracy']:.2%} "
+        f"({result['accuracy_change']:+.2%}), {result['size_bytes'] / 1024:.1f} KiB, "
+        f"{result['latency_ms']:.3f} ms/face"
+    )
+
+
+def export(
+    model_path: str | Path,
+    prepared_dir: str | Path,
+    out_dir: str | Path,
+    metrics_path: str | Path,
+    representative_samples: int = 200,
+    int8: bool = True,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics."""
+    from facial_emotion.backends import KerasBackend, TFLiteBackend, load_backend
+    from facial_emotion.data.prepared import load_split
+    from facial_emotion.evaluation import predict_proba
+    from facial_emotion.stages import evaluation_split
+
+    model_path, prepared_dir, out_dir = Path(model_path), Path(prepared_dir), Path(out_dir)
+    keras_model = load_backend(model_path)
+    if not isinstance(keras_model, KerasBackend):
+        raise FacialEmotionError(f"{model_path}: export reads a Keras model; pass a .keras file")
+    card = keras_model.card
+    split_name, split, classes = evaluation_split(prepared_dir)
+    if list(classes) != list(card["classes"]):
+        raise FacialEmotionError(
+            f"{card_path(model_path)}: the model's classes {card['classes']} differ from those of "
+            f"{prepared_dir} {list(classes)}; export with the data the model was trained on"
+        )
+    log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
+    reference = predict_proba(keras_model.predict, split.x)
+    metrics: dict[str, Any] = {
+        "split": split_name,
+        "faces": len(split),
+        "keras": {
+            "accuracy": round(float((reference.argmax(1) == split.y).mean()), 4),
+            "size_bytes": model_path.stat().st_size,
+            "latency_ms": latency_ms(keras_model.predict, split.x[0]),
+        },
+    }
+    variants: list[tuple[str, Path, np.ndarray | None]] = [
+        ("float32", out_dir / f"{model_path.stem}.tflite", None)
+    ]
+    if int8:
+        train, _ = load_split(prepared_dir / "train.npz")
+        faces = representative_faces(train.x, representative_samples, seed)
+        variants.append(("int8", out_dir / f"{model_path.stem}.int8.tflite", faces))
+    for name, target, representative in variants:
+        start = time.perf_counter()
+        content = _convert(keras_model.model, representative, model_path, name)
+        seconds = time.perf_counter() - start
+        lite = TFLiteBackend(target, content=content, card=card)
+        result = {
+            "path": str(target),
+            **compare(reference, predict_proba(lite.predict, split.x), split.y),
+            "size_bytes": len(content),
+            "latency_ms": latency_ms(lite.predict, split.x[0]),
+            "convert_seconds": round(seconds, 2),
+        }
+        if representative is not None:
+            result["representative_samples"] = len(representative)
+        metrics[name] = result
+        log(_summary(name, result))
+        if name == "float32" and result["agreement"] < MIN_FLOAT32_AGREEMENT:
+            write_json(metrics_path, metrics)
+            raise FacialEmotionError(
+                f"{target}: not written, the float32 model agrees with {model_path} on only "
+                f"{result['agreement']:.2%} of {split_name} faces (needs "
+                f"{MIN_FLOAT32_AGREEMENT:.1%}); see {metrics_path}"
+            )
+        if card_path(target) != card_path(model_path):
+            write_json(card_path(target), card)
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(content)
+    write_json(metrics_path, metrics)
+    keras = metrics["keras"]
+    log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")
+    log(f"wrote {metrics_path}")
+    return metrics
+
+
+if __name__ == "__main__":
+    from facial_emotion.cli import main
+
+    sys.exit(main(["export", *sys.argv[1:]]))

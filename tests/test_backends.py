@@ -1,0 +1,104 @@
+"""Keras and TensorFlow Lite models behind one ``predict``: same answers, clear errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facial_emotion import backends
+from facial_emotion.backends import TFLiteBackend, load_backend
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.export import tflite_bytes
+
+
+@pytest.fixture(scope="module")
+def lite_paths(tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """float32 and int8 conversions of the tiny model, each beside a copy of its card."""
+    keras_model = load_backend(tiny_model_path)
+    folder = tmp_path_factory.mktemp("lite")
+    calibration = np.random.default_rng(2).integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    paths = {"float32": folder / "model.tflite", "int8": folder / "model.int8.tflite"}
+    paths["float32"].write_bytes(tflite_bytes(keras_model.model))
+    paths["int8"].write_bytes(tflite_bytes(keras_model.model, calibration))
+    for path in paths.values():
+        path.with_suffix(".json").write_text(tiny_model_path.with_suffix(".json").read_text())
+    return paths
+
+
+@pytest.fixture
+def faces(rng: np.random.Generator) -> np.ndarray:
+    # More than one interpreter batch, so batching and the short last batch are both exercised.
+    return rng.integers(0, 256, (backends.TFLITE_BATCH + 6, 48, 48, 1)).astype(np.float32)
+
+
+def test_float32_tflite_matches_keras_in_batches_and_one_by_one(
+    tiny_model_path: Path, lite_paths: dict[str, Path], faces: np.ndarray
+) -> None:
+    expected = load_backend(tiny_model_path).predict(faces)
+    lite = load_backend(lite_paths["float32"])
+    batched = lite.predict(faces)
+    one_by_one = np.concatenate([lite.predict(face[None]) for face in faces[:5]])
+    np.testing.assert_allclose(batched, expected, atol=1e-5)
+    np.testing.assert_allclose(one_by_one, batched[:5], atol=1e-6)
+    assert lite.card["classes"][0] == "angry"
+
+
+def test_int8_tflite_takes_raw_pixels_and_returns_probabilities(
+    tiny_model_path: Path, lite_paths: dict[str, Path], faces: np.ndarray
+) -> None:
+    lite = load_backend(lite_paths["int8"])
+    assert lite.input["dtype"] == np.int8
+    probs = lite.predict(faces)
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(1), 1, atol=0.05)
+    np.testing.assert_allclose(probs, load_backend(tiny_model_path).predict(faces), atol=0.05)
+
+
+def test_empty_input_gives_empty_probabilities(
+    tiny_model_path: Path, lite_paths: dict[str, Path]
+) -> None:
+    for path in (tiny_model_path, lite_paths["float32"]):
+        assert load_backend(path).predict(np.zeros((0, 48, 48, 1))).shape == (0, 7)
+
+
+def test_checks_bytes_before_they_are_written(lite_paths: dict[str, Path]) -> None:
+    card = {"classes": list("abcdefg")}
+    lite = TFLiteBackend(Path("unwritten.tflite"), lite_paths["float32"].read_bytes(), card)
+    assert lite.card is card and lite.predict(np.zeros((2, 48, 48, 1))).shape == (2, 7)
+
+
+def test_tensorflow_interpreter_serves_when_litert_is_absent(
+    lite_paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    lite = load_backend(lite_paths["float32"])
+    assert type(lite.interpreter).__module__.startswith("tensorflow")
+    assert lite.predict(np.zeros((3, 48, 48, 1))).shape == (3, 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("model.tflite", b"\x00not a flatbuffer" * 40, "not a valid TensorFlow Lite model"),
+        ("model.keras", b"PK\x03\x04 not a zip" * 40, "cannot be loaded as a Keras model"),
+        ("model.tflite", b"", "model file is empty"),
+        ("model.onnx", b"something", "unknown model format"),
+    ],
+)
+def test_bad_files_raise_one_clear_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FacialEmotionError) as info:
+        load_backend(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(FacialEmotionError, match="model.tflite: model not found"):
+        load_backend(tmp_path / "model.tflite")

@@ -1,0 +1,150 @@
+"""TensorFlow Lite export: real conversion of the tiny model on tiny prepared data made here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facial_emotion import export as export_module
+from facial_emotion.backends import load_backend
+from facial_emotion.cli import main
+from facial_emotion.data.prepared import LabelledImages, PreparedData, save
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import EMOTIONS
+from facial_emotion.modelfile import read_card
+
+
+def _split(rng: np.random.Generator, n: int) -> LabelledImages:
+    return LabelledImages(
+        rng.integers(0, 256, (n, 48, 48), dtype=np.uint8), rng.integers(0, len(EMOTIONS), n)
+    )
+
+
+@pytest.fixture
+def prepared_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
+    splits = {"train": _split(rng, 60), "val": _split(rng, 20), "test": _split(rng, 40)}
+    save(PreparedData(EMOTIONS, splits), tmp_path / "prepared")
+    return tmp_path / "prepared"
+
+
+@pytest.fixture
+def model_path(tiny_model_path: Path, tmp_path: Path) -> Path:
+    """The tiny model and its card copied into a ``models/`` folder of this test's own."""
+    models = tmp_path / "models"
+    models.mkdir()
+    for source in (tiny_model_path, tiny_model_path.with_suffix(".json")):
+        (models / source.name).write_bytes(source.read_bytes())
+    return models / "model.keras"
+
+
+def test_export_writes_both_models_their_cards_and_metrics(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    metrics_path = tmp_path / "metrics" / "export.json"
+    export_module.export(
+        model_path, prepared_dir, model_path.parent, metrics_path, representative_samples=30
+    )
+
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["split"] == "test" and metrics["faces"] == 40
+    assert metrics["float32"]["agreement"] >= 0.995
+    assert metrics["int8"]["representative_samples"] == 30
+    for name in ("float32", "int8"):
+        entry = metrics[name]
+        assert entry["size_bytes"] == Path(entry["path"]).stat().st_size
+        assert entry["latency_ms"] > 0
+        assert entry["accuracy_change"] == pytest.approx(
+            entry["accuracy"] - metrics["keras"]["accuracy"], abs=2e-4
+        )
+    keras_backend = load_backend(model_path)
+    faces = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+    for path in (model_path.with_suffix(".tflite"), model_path.parent / "model.int8.tflite"):
+        lite = load_backend(path)
+        assert read_card(path)["classes"] == list(EMOTIONS)
+        assert lite.predict(faces).shape == (5, len(EMOTIONS))
+    float32 = load_backend(model_path.with_suffix(".tflite")).predict(faces)
+    np.testing.assert_allclose(float32, keras_backend.predict(faces), atol=1e-4)
+    assert (model_path.parent / "model.int8.json").is_file()
+    assert not list(model_path.parent.glob(".*")), "no temporary files left behind"
+
+
+def test_module_entry_runs_as_the_dvc_stage_without_int8(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.export", "--model", str(model_path),
+         "--prepared", str(prepared_dir), "--out-dir", str(out),
+         "--metrics", str(tmp_path / "export.json"), "--no-int8"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "float32: agreement 100.00%" in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.tflite"]
+    assert "int8" not in json.loads((tmp_path / "export.json").read_text())
+
+
+def test_float32_below_the_agreement_floor_fails_and_writes_no_model(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_module, "MIN_FLOAT32_AGREEMENT", 1.01)
+    with pytest.raises(FacialEmotionError, match="agrees with .* on only 100.00%"):
+        export_module.export(model_path, prepared_dir, model_path.parent, tmp_path / "m.json")
+    assert not model_path.with_suffix(".tflite").exists()
+    assert json.loads((tmp_path / "m.json").read_text())["float32"]["agreement"] == 1.0
+
+
+def test_missing_model_is_one_clear_line(
+    prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "models" / "model.keras"
+    assert main(["export", "--model", str(missing), "--prepared", str(prepared_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{missing}: model not found" in err
+
+
+def test_corrupt_tflite_given_as_model_is_one_clear_line(
+    prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    garbage = tmp_path / "model.tflite"
+    garbage.write_bytes(b"\x00garbage, not a flatbuffer" * 40)
+    assert main(["export", "--model", str(garbage), "--prepared", str(prepared_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{garbage}: not a valid TensorFlow Lite model" in err
+
+
+def test_tflite_model_given_as_model_is_refused(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    export_module.export(model_path, prepared_dir, tmp_path, tmp_path / "m.json", int8=False)
+    with pytest.raises(FacialEmotionError, match="export reads a Keras model"):
+        export_module.export(tmp_path / "model.tflite", prepared_dir, tmp_path, tmp_path / "m.json")
+
+
+def test_classes_of_other_data_are_refused(
+    model_path: Path, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    classes = (*EMOTIONS, "contempt")
+    save(PreparedData(classes, {"train": _split(rng, 8), "val": _split(rng, 8)}), tmp_path / "ck")
+    with pytest.raises(FacialEmotionError, match="differ from those of"):
+        export_module.export(model_path, tmp_path / "ck", tmp_path, tmp_path / "m.json")
+
+
+def test_representative_faces_are_seeded_and_capped() -> None:
+    faces = np.arange(10 * 48 * 48, dtype=np.uint32).reshape(10, 48, 48).astype(np.uint8)
+    assert len(export_module.representative_faces(faces, 50)) == 10
+    np.testing.assert_array_equal(
+        export_module.representative_faces(faces, 4, seed=3),
+        export_module.representative_faces(faces, 4, seed=3),
+    )
+
+
+def test_representative_samples_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--representative-samples", "0"])
+    assert "must be at least 1" in capsys.readouterr().err
