@@ -1,13 +1,22 @@
-"""Placeholder until the `app` command lands; replaced by its real implementation."""
+"""``facial-emotion app``: the local web app on this machine only, unless --host says otherwise."""
+
+from __future__ import annotations
 
 import argparse
 
-from facial_emotion.errors import FacialEmotionError
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: local)")
+    parser.add_argument("--port", type=int, default=7860, help="port to serve on")
+    parser.add_argument("--model", default=None, help=".keras or .tflite model (default: bundled)")
+    parser.add_argument("--detector", default="haar", help="face detector")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FacialEmotionError("'app' is not built yet")
+    from facial_emotion.app import serve
+    from facial_emotion.predict import EmotionRecognizer
+
+    recognizer = EmotionRecognizer(model=args.model, detector=args.detector)
+    print(f"facial-emotion app: open http://{args.host}:{args.port} (Ctrl+C stops it)")
+    serve(recognizer, args.host, args.port)
+    return 0
