@@ -80,7 +80,7 @@ def test_analyse_boxes_faces_and_charts_the_largest(tiny_model_path: Path, photo
     assert annotated.shape == photo.shape and not np.array_equal(annotated, photo)
     assert len(records) == 2 and set(records[0]) >= {"box", "emotion", "score", "probabilities"}
     assert chart == records[0]["probabilities"]
-    assert summary.startswith("2 faces: 1 ") and "face 1, the largest" in summary
+    assert summary.startswith("2 faces: 1 ") and summary.endswith("shows face 1, the largest.")
 
 
 def test_analyse_without_a_picture_or_a_face(photo: np.ndarray) -> None:

@@ -17,6 +17,7 @@ from facial_emotion.errors import FacialEmotionError
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 BOX_COLOUR = (255, 196, 0)
+IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
 
 
 class Recognizer(Protocol):
@@ -29,7 +30,7 @@ def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
 
     canvas = Image.fromarray(np.asarray(image, np.uint8)).convert("RGB")
     draw = ImageDraw.Draw(canvas)
-    size = max(12, min(canvas.size) // 30)
+    size = max(12, min(canvas.size) // 22)
     font = ImageFont.load_default(size=size)
     for n, face in enumerate(faces, start=1):
         x, y, w, h = (int(v) for v in face.box)
@@ -57,12 +58,15 @@ def analyse(
     largest = max(range(len(faces)), key=lambda i: faces[i].box[2] * faces[i].box[3])
     face = faces[largest]
     summary = ", ".join(f"{n} {f.emotion} ({f.score:.0%})" for n, f in enumerate(faces, start=1))
-    found = "1 face" if len(faces) == 1 else f"{len(faces)} faces"
+    if len(faces) == 1:
+        summary = f"1 face: {summary}."
+    else:
+        summary = f"{len(faces)} faces: {summary}. The chart shows face {largest + 1}, the largest."
     return (
         annotate(image, faces),
         {name: float(p) for name, p in face.probabilities.items()},
         [f.to_dict() for f in faces],
-        f"{found}: {summary}. Chart: face {largest + 1}, the largest.",
+        summary,
     )
 
 
@@ -84,13 +88,22 @@ def build_app(recognizer: Recognizer) -> Any:
         with gr.Row():
             with gr.Column():
                 photo = gr.Image(
-                    label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy"
+                    label="Photo",
+                    sources=["upload", "webcam", "clipboard"],
+                    type="numpy",
+                    height=IMAGE_HEIGHT,
                 )
                 summary = gr.Markdown("Upload a photo or take one with the webcam.")
+                records = gr.JSON(label="Records (one per face)")
             with gr.Column():
-                faces = gr.Image(label="Faces", format="png", interactive=False)
+                faces = gr.Image(
+                    label="Faces",
+                    format="png",
+                    interactive=False,
+                    height=IMAGE_HEIGHT,
+                    buttons=["download", "fullscreen"],
+                )
                 chart = gr.Label(label="Emotion of the largest face", num_top_classes=10)
-        records = gr.JSON(label="Records (one per face)")
         photo.change(on_image, inputs=photo, outputs=[faces, chart, records, summary])
     return app
 
