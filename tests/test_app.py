@@ -7,6 +7,7 @@ without it; it never downloads a browser and blocks every host but this machine.
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -182,3 +183,28 @@ def test_browser_upload_shows_boxed_faces_and_emotion(
     finally:
         driver.quit()
         app.close()
+
+
+def test_app_command_serves_the_recognizer_it_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from facial_emotion import app as app_module
+    from facial_emotion.cli import main
+
+    built: dict[str, Any] = {}
+
+    class Recognizer(NoFaces):
+        def __init__(self, model: str | None = None, detector: str = "haar") -> None:
+            built.update(model=model, detector=detector)
+
+    def serve(recognizer: Any, host: str, port: int) -> None:
+        built.update(recognizer=recognizer, host=host, port=port)
+
+    monkeypatch.setitem(
+        sys.modules, "facial_emotion.predict", types.SimpleNamespace(EmotionRecognizer=Recognizer)
+    )
+    monkeypatch.setattr(app_module, "serve", serve)
+    assert main(["app", "--port", "7999", "--model", "m.tflite", "--detector", "dnn"]) == 0
+    assert built["model"] == "m.tflite" and built["detector"] == "dnn"
+    assert (built["host"], built["port"]) == ("127.0.0.1", 7999)
+    assert isinstance(built["recognizer"], Recognizer)
