@@ -1,0 +1,57 @@
+"""One entry point from ``params.yaml``'s ``data`` settings to the prepared format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facial_emotion.data import ckplus, fer2013, folder, synthetic
+from facial_emotion.data.prepared import PreparedData
+from facial_emotion.errors import FacialEmotionError
+
+SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
+_LOADERS = {"fer2013": fer2013.load, "ckplus": ckplus.load, "folder": folder.load}
+
+
+def load_source(
+    source: str,
+    path: str | None,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    synthetic_samples: int,
+) -> PreparedData:
+    """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits.
+
+    The result's ``source`` dict records the source name, the path read and how the splits
+    were made, so the manifest says where the data came from.
+    """
+    if source not in SOURCES:
+        raise FacialEmotionError(
+            f"data.source {source!r} is unknown; use one of {', '.join(SOURCES)} in params.yaml"
+        )
+    _check_fractions(val_fraction, test_fraction)
+    if source == "synthetic":
+        if synthetic_samples < 1:
+            raise FacialEmotionError(
+                f"data.synthetic_samples must be a positive count, got {synthetic_samples}; "
+                "fix it in params.yaml"
+            )
+        return synthetic.load(
+            synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
+    if not path:
+        raise FacialEmotionError(
+            f"data.path is not set; point it at the {source} data (folder or CSV) in params.yaml"
+        )
+    return _LOADERS[source](
+        Path(path), seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+
+
+def _check_fractions(val_fraction: float, test_fraction: float) -> None:
+    if not 0 < val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
+        raise FacialEmotionError(
+            f"data.val_fraction {val_fraction} and data.test_fraction {test_fraction} must leave "
+            "data for training (0 < val, 0 <= test, val + test < 1); fix them in params.yaml"
+        )
