@@ -1,0 +1,232 @@
+"""FER2013 from its CSV and from Kaggle's folders: shapes, labels, splits, seeds and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from data_fixtures import (
+    class_tree,
+    code_of,
+    labelled_rows,
+    pattern,
+    pixel_csv,
+    pixel_string,
+    write_image,
+)
+
+from facial_emotion.data import fer2013
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import EMOTIONS
+
+KAGGLE_FOLDERS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]  # ls order
+
+
+def load(path: Path, seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.1):
+    return fer2013.load(path, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+
+
+def assert_labels_match_pixels(data, names: list[str]) -> None:
+    """Every sample's label is the class its (flat) image was written for."""
+    for split in data.splits.values():
+        assert split.x.dtype == np.uint8 and split.x.shape[1:] == (48, 48)
+        assert split.y.dtype == np.int64
+        written = [names[code_of(image)] for image in split.x]
+        assert [data.classes[i] for i in split.y] == written
+
+
+def test_csv_usage_gives_the_splits_and_labels_follow_fer_order(tmp_path: Path) -> None:
+    usage = {"Training": 3, "PublicTest": 2, "PrivateTest": 1}
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows(usage, n_labels=7))
+
+    data = load(csv)
+
+    assert data.classes == EMOTIONS
+    assert {name: len(split) for name, split in data.splits.items()} == {
+        "train": 21,
+        "val": 14,
+        "test": 7,
+    }
+    assert_labels_match_pixels(data, list(EMOTIONS))
+    assert data.source["name"] == "fer2013" and data.source["path"] == str(csv)
+    assert "Usage" in data.source["splits"]
+
+
+def test_csv_pixels_are_read_row_major(tmp_path: Path) -> None:
+    image = pattern(seed=3)
+    rows = [(3, pixel_string(image), "Training"), (0, pixel_string(image.T), "PublicTest")]
+    data = load(pixel_csv(tmp_path / "fer2013.csv", rows))
+
+    np.testing.assert_array_equal(data.splits["train"].x[0], image)
+    np.testing.assert_array_equal(data.splits["val"].x[0], image.T)
+    assert data.classes == ("angry", "happy")  # only the labels that occur, in FER order
+
+
+def test_a_folder_holding_fer2013_csv_loads_the_csv(tmp_path: Path) -> None:
+    pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 1, "PublicTest": 1}, n_labels=7))
+
+    assert load(tmp_path).source["format"] == "csv"
+
+
+def test_csv_header_with_spaces_as_in_icml_face_data(tmp_path: Path) -> None:
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text(
+        f'emotion, Usage, pixels\n4, Training,"{pixel_string(pattern(1))}"\n'
+        f'2, PublicTest,"{pixel_string(pattern(2))}"\n'
+    )
+
+    data = load(csv)
+
+    assert data.classes == ("fear", "sad")
+    np.testing.assert_array_equal(data.splits["train"].x[0], pattern(1))
+
+
+def test_csv_without_publictest_carves_a_stratified_val_from_training(tmp_path: Path) -> None:
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 10}, n_labels=7))
+
+    data = load(csv, val_fraction=0.2)
+
+    assert set(data.splits) == {"train", "val"}  # no PrivateTest rows: no test split
+    assert data.counts()["val"] == {name: 2 for name in EMOTIONS}
+    assert data.counts()["train"] == {name: 8 for name in EMOTIONS}
+    assert_labels_match_pixels(data, list(EMOTIONS))
+
+
+def test_kaggle_folders_train_and_test_carve_val_from_train(tmp_path: Path) -> None:
+    class_tree(tmp_path / "train", {name: 10 for name in KAGGLE_FOLDERS}, ext=".jpg")
+    class_tree(tmp_path / "test", {name: 3 for name in KAGGLE_FOLDERS}, ext=".jpg")
+
+    data = load(tmp_path, val_fraction=0.2)
+
+    assert data.classes == EMOTIONS
+    assert {name: len(split) for name, split in data.splits.items()} == {
+        "train": 56,
+        "val": 14,
+        "test": 21,
+    }
+    assert data.counts()["val"] == {name: 2 for name in EMOTIONS}
+    assert_labels_match_pixels(data, KAGGLE_FOLDERS)
+    assert data.source["format"] == "folders"
+
+
+@pytest.mark.parametrize("val_folder", ["val", "validation"])
+def test_kaggle_val_folder_is_the_val_split_and_no_test_folder_means_no_test(
+    tmp_path: Path, val_folder: str
+) -> None:
+    class_tree(tmp_path / "train", {name: 4 for name in KAGGLE_FOLDERS}, ext=".jpg")
+    class_tree(tmp_path / val_folder, {name: 2 for name in KAGGLE_FOLDERS}, ext=".jpg")
+
+    data = load(tmp_path, val_fraction=0.5, test_fraction=0.3)
+
+    assert {name: len(split) for name, split in data.splits.items()} == {"train": 28, "val": 14}
+    assert_labels_match_pixels(data, KAGGLE_FOLDERS)
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path: Path) -> None:
+    rows = [(k % 7, pixel_string(pattern(k)), "Training") for k in range(70)]
+    csv = pixel_csv(tmp_path / "fer2013.csv", rows)
+
+    first, again, other = load(csv, seed=1), load(csv, seed=1), load(csv, seed=2)
+
+    np.testing.assert_array_equal(first.splits["val"].x, again.splits["val"].x)
+    np.testing.assert_array_equal(first.splits["train"].y, again.splits["train"].y)
+    assert not np.array_equal(first.splits["val"].x, other.splits["val"].x)
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(FacialEmotionError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_path_is_named(tmp_path: Path) -> None:
+    assert str(tmp_path / "nowhere") in error_of(tmp_path / "nowhere")
+
+
+def test_folder_with_neither_csv_nor_train_says_what_to_point_at(tmp_path: Path) -> None:
+    class_tree(tmp_path, {"happy": 1})
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path) in message and "fer2013.csv" in message and "train/" in message
+
+
+def test_csv_without_needed_columns_names_file_and_columns(tmp_path: Path) -> None:
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text("label,image\n0,1 2 3\n")
+
+    message = error_of(csv)
+
+    assert str(csv) in message and "emotion" in message and "pixels" in message
+
+
+@pytest.mark.parametrize(
+    ("pixels", "problem"),
+    [
+        ("7 " * 2303 + "7 7", "2305 pixel values"),
+        ("7 " * 2303, "2303 pixel values"),
+        ("7 " * 2303 + "x", "not integers 0..255"),
+        ("7 " * 2303 + "256", "not integers 0..255"),
+    ],
+)
+def test_bad_pixel_row_names_file_and_line(tmp_path: Path, pixels: str, problem: str) -> None:
+    good = pixel_string(pattern(0))
+    rows = [(0, good, "Training"), (1, good, "Training"), (2, pixels.strip(), "PublicTest")]
+    csv = pixel_csv(tmp_path / "fer2013.csv", rows)
+
+    message = error_of(csv)
+
+    assert str(csv) in message and "line 4" in message and problem in message
+
+
+def test_emotion_outside_fer_labels_names_the_line(tmp_path: Path) -> None:
+    csv = pixel_csv(
+        tmp_path / "fer2013.csv",
+        [(0, pixel_string(pattern(0)), "Training"), (7, pixel_string(pattern(1)), "Training")],
+    )
+
+    message = error_of(csv)
+
+    assert str(csv) in message and "line 3" in message and "0..6" in message
+
+
+def test_unknown_usage_names_the_line(tmp_path: Path) -> None:
+    csv = pixel_csv(
+        tmp_path / "fer2013.csv",
+        [(0, pixel_string(pattern(0)), "Training"), (1, pixel_string(pattern(1)), "Holdout")],
+    )
+
+    message = error_of(csv)
+
+    assert str(csv) in message and "line 3" in message and "Holdout" in message
+
+
+@pytest.mark.parametrize("content", [b"", b"not a jpeg at all"], ids=["zero-byte", "corrupt"])
+def test_bad_image_in_kaggle_folders_names_the_file(tmp_path: Path, content: bytes) -> None:
+    class_tree(tmp_path / "train", {"happy": 3, "sad": 3}, ext=".jpg")
+    bad = tmp_path / "train" / "sad" / "broken.jpg"
+    bad.write_bytes(content)
+
+    message = error_of(tmp_path)
+
+    assert str(bad) in message and "remove or replace the file" in message
+
+
+def test_empty_class_folder_is_named(tmp_path: Path) -> None:
+    class_tree(tmp_path / "train", {"happy": 3, "sad": 3}, ext=".jpg")
+    (tmp_path / "train" / "fear").mkdir()
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path / "train" / "fear") in message and "no images" in message
+
+
+def test_train_folder_without_class_folders_is_named(tmp_path: Path) -> None:
+    write_image(tmp_path / "train" / "loose.jpg", pattern(0))
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path / "train") in message and "no class folders" in message

@@ -1,0 +1,177 @@
+"""Any ``<root>/<label>/*`` tree: conversion to 48x48 gray, label spellings, splits, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from data_fixtures import class_tree, code_of, flat, write_image
+
+from facial_emotion.data import folder
+from facial_emotion.data.images import read_gray48
+from facial_emotion.errors import FacialEmotionError
+
+
+def load(root: Path, seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2):
+    return folder.load(root, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+
+
+def mixed_tree(root: Path) -> Path:
+    """Three spellings and one unknown label; colour, odd sizes and several formats."""
+    for k in range(10):
+        write_image(root / "anger" / f"a{k}.png", flat(0, (60, 80)))
+        write_image(root / "Happiness" / f"h{k}.jpg", flat(1, (100, 100, 3)))
+        write_image(root / "sadness" / f"s{k}.bmp", flat(2, (30, 30)))
+        write_image(root / "smirk" / f"m{k}.webp", flat(3, (48, 64, 3)))
+    (root / "anger" / "notes.txt").write_text("not an image")
+    (root / "anger" / "._a0.png").write_bytes(b"macOS resource fork")
+    (root / ".thumbnails").mkdir()
+    return root
+
+
+def test_any_tree_becomes_48x48_gray_with_canonical_labels(tmp_path: Path) -> None:
+    data = load(mixed_tree(tmp_path))
+
+    assert data.classes == ("angry", "happy", "sad", "smirk")  # canonical first, unknown kept
+    written = {0: "angry", 1: "happy", 2: "sad", 3: "smirk"}
+    for split in data.splits.values():
+        assert split.x.dtype == np.uint8 and split.x.shape[1:] == (48, 48)
+        assert [data.classes[i] for i in split.y] == [written[code_of(x)] for x in split.x]
+    assert sum(len(s) for s in data.splits.values()) == 40  # .txt and hidden files skipped
+    assert data.source == {
+        "name": "folder",
+        "path": str(tmp_path),
+        "format": "folders",
+        "splits": "seeded stratified split (seed 0, val 0.2, test 0.2)",
+    }
+
+
+def test_flat_tree_is_split_stratified_by_the_fractions(tmp_path: Path) -> None:
+    data = load(mixed_tree(tmp_path), val_fraction=0.2, test_fraction=0.1)
+
+    counts = data.counts()
+    assert all(n == 2 for n in counts["val"].values())
+    assert sum(counts["test"].values()) == 4 and all(n == 1 for n in counts["test"].values())
+    assert all(n == 7 for n in counts["train"].values())
+
+
+def test_colour_is_converted_to_luminance_and_big_images_are_shrunk(tmp_path: Path) -> None:
+    bgr = np.zeros((96, 96, 3), np.uint8)
+    bgr[:, :48] = (200, 40, 90)  # left half coloured, right half black
+    image = read_gray48(write_image(tmp_path / "colour.png", bgr))
+
+    expected = round(0.114 * 200 + 0.587 * 40 + 0.299 * 90)
+    assert image.shape == (48, 48) and image.dtype == np.uint8
+    assert abs(int(image[10, 5]) - expected) <= 1 and image[10, 40] == 0
+    assert image[:, 23].mean() == pytest.approx(expected, abs=1)  # no bleed across the edge
+
+
+def test_split_folders_are_used_as_the_splits(tmp_path: Path) -> None:
+    class_tree(tmp_path / "train", {"anger": 5, "happy": 5})
+    class_tree(tmp_path / "validation", {"anger": 2, "happy": 1})
+    class_tree(tmp_path / "test", {"anger": 1, "happy": 3})
+
+    data = load(tmp_path)
+
+    assert data.counts() == {
+        "train": {"angry": 5, "happy": 5},
+        "val": {"angry": 2, "happy": 1},
+        "test": {"angry": 1, "happy": 3},
+    }
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path: Path) -> None:
+    for k in range(30):
+        write_image(tmp_path / "happy" / f"{k}.png", np.full((48, 48), k, np.uint8))
+        write_image(tmp_path / "sad" / f"{k}.png", np.full((48, 48), 100 + k, np.uint8))
+
+    first, again, other = load(tmp_path, seed=5), load(tmp_path, seed=5), load(tmp_path, seed=6)
+
+    for split in ("train", "val", "test"):
+        np.testing.assert_array_equal(first.splits[split].x, again.splits[split].x)
+    assert not np.array_equal(first.splits["val"].x, other.splits["val"].x)
+
+
+def test_stratified_split_uses_every_sample_once_and_keeps_class_shares() -> None:
+    y = np.repeat(np.arange(3), [50, 30, 20])
+
+    parts = folder.stratified_split(y, seed=0, val_fraction=0.1, test_fraction=0.2)
+
+    together = np.concatenate(list(parts.values()))
+    assert sorted(together.tolist()) == list(range(100))
+    assert np.bincount(y[parts["val"]]).tolist() == [5, 3, 2]
+    assert np.bincount(y[parts["test"]]).tolist() == [10, 6, 4]
+    assert "test" not in folder.stratified_split(y, seed=0, val_fraction=0.1, test_fraction=0.0)
+
+
+def test_rounding_shares_out_val_among_small_classes() -> None:
+    y = np.repeat(np.arange(4), 3)  # 12 samples, val 0.25 -> 3, not 4 x round(0.75)=4
+
+    parts = folder.stratified_split(y, seed=0, val_fraction=0.25, test_fraction=0.0)
+
+    assert len(parts["val"]) == 3 and len(set(y[parts["val"]])) == 3
+
+
+def error_of(root: Path) -> str:
+    with pytest.raises(FacialEmotionError) as caught:
+        load(root)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_root_is_named(tmp_path: Path) -> None:
+    assert str(tmp_path / "absent") in error_of(tmp_path / "absent")
+
+
+def test_root_that_is_a_file_is_named(tmp_path: Path) -> None:
+    file = write_image(tmp_path / "face.png", flat(0))
+
+    assert str(file) in error_of(file)
+
+
+def test_no_class_folders_is_named(tmp_path: Path) -> None:
+    write_image(tmp_path / "loose.png", flat(0))
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path) in message and "no class folders" in message
+
+
+def test_empty_class_folder_is_named(tmp_path: Path) -> None:
+    class_tree(tmp_path, {"happy": 5})
+    (tmp_path / "sad").mkdir()
+    (tmp_path / "sad" / "readme.txt").write_text("images go here")
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path / "sad") in message and "no images" in message
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n truncated"], ids=["empty", "corrupt"])
+def test_unreadable_image_is_named_with_the_fix(tmp_path: Path, content: bytes) -> None:
+    class_tree(tmp_path, {"happy": 5, "sad": 5})
+    bad = tmp_path / "sad" / "bad.png"
+    bad.write_bytes(content)
+
+    message = error_of(tmp_path)
+
+    assert str(bad) in message and "remove or replace the file" in message
+
+
+def test_both_val_and_validation_folders_is_ambiguous(tmp_path: Path) -> None:
+    for split in ("train", "val", "validation"):
+        class_tree(tmp_path / split, {"happy": 2})
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path) in message and "val/" in message and "validation/" in message
+
+
+def test_a_split_left_empty_by_tiny_data_is_reported(tmp_path: Path) -> None:
+    class_tree(tmp_path, {"happy": 1, "sad": 1})
+
+    message = error_of(tmp_path)
+
+    assert str(tmp_path) in message and "split has no samples" in message

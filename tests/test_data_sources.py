@@ -1,0 +1,72 @@
+"""load_source: params.yaml's data settings to prepared data, with clear errors for bad settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from data_fixtures import class_tree, labelled_rows, pixel_csv
+
+from facial_emotion.data.sources import SOURCES, load_source
+from facial_emotion.errors import FacialEmotionError
+
+
+def load(source: str, path: str | None, **overrides):
+    settings = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2, "synthetic_samples": 35}
+    return load_source(source, path, **{**settings, **overrides})
+
+
+def test_sources_are_the_four_loaders() -> None:
+    assert SOURCES == ("fer2013", "ckplus", "folder", "synthetic")
+
+
+def test_synthetic_needs_no_path_and_records_where_it_came_from() -> None:
+    data = load("synthetic", None)
+
+    assert sum(len(s) for s in data.splits.values()) == 35
+    assert data.source["name"] == "synthetic" and data.source["path"] is None
+
+
+def test_each_file_source_records_name_path_and_split_method(tmp_path: Path) -> None:
+    class_tree(tmp_path / "tree", {"anger": 5, "happy": 5})
+    for subject in range(1, 6):
+        class_tree(
+            tmp_path / "ck" / "CK+48", {"anger": 2, "happy": 2}, prefix=f"S{subject:03d}_001"
+        )
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 2, "PublicTest": 1}, 7))
+
+    for source, path in [
+        ("folder", tmp_path / "tree"),
+        ("ckplus", tmp_path / "ck"),
+        ("fer2013", csv),
+    ]:
+        data = load(source, str(path), test_fraction=0.0 if source == "ckplus" else 0.2)
+
+        assert data.source["name"] == source
+        assert data.source["path"].startswith(str(path))
+        assert data.source["splits"]
+
+
+def test_unknown_source_lists_the_valid_ones() -> None:
+    with pytest.raises(FacialEmotionError) as caught:
+        load("affectnet", "/data")
+
+    assert "'affectnet'" in str(caught.value)
+    assert all(name in str(caught.value) for name in SOURCES)
+
+
+@pytest.mark.parametrize("path", [None, ""])
+def test_file_source_without_path_says_set_data_path(path: str | None) -> None:
+    with pytest.raises(FacialEmotionError, match="data.path is not set"):
+        load("fer2013", path)
+
+
+@pytest.mark.parametrize(("val", "test"), [(0.0, 0.1), (1.0, 0.0), (0.5, 0.5), (0.2, -0.1)])
+def test_fractions_that_leave_no_training_data_are_refused(val: float, test: float) -> None:
+    with pytest.raises(FacialEmotionError, match="val_fraction"):
+        load("synthetic", None, val_fraction=val, test_fraction=test)
+
+
+def test_non_positive_synthetic_samples_are_refused() -> None:
+    with pytest.raises(FacialEmotionError, match="synthetic_samples"):
+        load("synthetic", None, synthetic_samples=0)
