@@ -50,7 +50,7 @@ _PROTOTYPES = np.array(
     ]
 )
 _JITTER = np.array([0.2, 0.2, 0.12, 0.2, 0.1, 0.08, 0.15, 0.15, 0.15])
-_INTENSITY = (0.3, 1.0)
+_INTENSITY = (0.35, 1.0)
 
 # Everything that does not depend on the expression, as uniform (low, high) ranges.
 _IDENTITY = {
@@ -76,10 +76,10 @@ _IDENTITY = {
     "teeth": (0, 1),
 }
 _PHOTO = {
-    "scale": (0.88, 1.12),
-    "angle": (-14, 14),
-    "dx": (-3, 3),
-    "dy": (-3, 3),
+    "scale": (0.9, 1.1),
+    "angle": (-10, 10),
+    "dx": (-2, 2),
+    "dy": (-2, 2),
     "flip": (0, 1),
     "light": (0, 0.6),
     "light_dir": (0, 2 * np.pi),
@@ -228,7 +228,7 @@ def _draw_mouth(c: np.ndarray, f: dict[str, float], a: dict[str, float]) -> None
     mx, my, unit = f["cx"], f["cy"] + f["mouth_dy"] * f["ry"], f["ry"] / 22
     half = f["mouth_w"] * f["rx"] * max(a["mouth_width"], 0.4)
     u = np.linspace(-1.0, 1.0, 25)
-    middle = my - unit * (3.5 * a["smile"] * (u**2 - 0.33) + 2 * a["asymmetry"] * np.clip(u, 0, 1))
+    middle = my - unit * (4.5 * a["smile"] * (u**2 - 0.33) + 2 * a["asymmetry"] * np.clip(u, 0, 1))
     bulge = (1 - u**2) ** 0.6
     opening = 7.5 * unit * max(a["mouth_open"], 0.0)
     upper = middle - (0.3 * opening + 1.8 * unit * max(a["snarl"], 0.0)) * bulge
