@@ -1,10 +1,19 @@
 """Facial emotion recognition: a reproducible pipeline, a CLI and an app."""
 
-import os
+from typing import TYPE_CHECKING, Any
 
-# TensorFlow's C++ start-up chatter (oneDNN, CPU features) buries the output users came for.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from facial_emotion.errors import FacialEmotionError
 
-from facial_emotion.errors import FacialEmotionError  # noqa: E402
+if TYPE_CHECKING:
+    from facial_emotion.predict import EmotionRecognizer
 
-__all__ = ["FacialEmotionError"]
+__all__ = ["EmotionRecognizer", "FacialEmotionError"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the recogniser on first use, so ``import facial_emotion`` does not load TensorFlow."""
+    if name == "EmotionRecognizer":
+        from facial_emotion.predict import EmotionRecognizer
+
+        return EmotionRecognizer
+    raise AttributeError(f"module 'facial_emotion' has no attribute {name!r}")

@@ -1,0 +1,106 @@
+"""One recogniser for the CLI, the app and the notebooks: photo in, a ``Face`` record per face out.
+
+Faces of many images go through the model in one batch, since a call costs far more than a face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.backends import load_backend
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.faces import Box, Detector, Face, locate_faces, make_detector
+
+ImageInput = str | Path | np.ndarray
+
+
+def default_model_path() -> Path:
+    """The model shipped with the package (trained on FER2013)."""
+    path = Path(__file__).parent / "weights" / "fer2013.keras"
+    if not path.is_file():
+        raise FacialEmotionError(
+            f"{path}: no default model is installed with this package; "
+            "pass --model models/model.keras (made by `dvc repro`)"
+        )
+    return path
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+            return np.asarray(img.convert("L" if gray else "RGB"))
+    except FileNotFoundError as exc:
+        raise FacialEmotionError(f"{path}: file not found; check the path") from exc
+    except IsADirectoryError as exc:
+        raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
+    except UnidentifiedImageError as exc:
+        raise FacialEmotionError(
+            f"{path}: not an image PIL can read; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+        ) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FacialEmotionError(f"{path}: image file is damaged or truncated ({exc})") from exc
+
+
+class EmotionRecognizer:
+    """Detect faces and read their emotions: ``EmotionRecognizer().detect("photo.jpg")``.
+
+    ``model`` is a ``.keras`` or ``.tflite`` file in the project format (default: the shipped
+    model); ``detector`` is ``"haar"`` (fast), ``"mtcnn"`` (finds harder faces) or a detector
+    object (see :mod:`facial_emotion.faces`).
+    """
+
+    def __init__(self, model: str | Path | None = None, detector: str | Detector = "haar") -> None:
+        self.detector = make_detector(detector) if isinstance(detector, str) else detector
+        self.model_path = Path(model) if model is not None else default_model_path()
+        self.backend = load_backend(self.model_path)
+        self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
+
+    def classify(self, crops: np.ndarray) -> np.ndarray:
+        """Probabilities (N, classes) for uint8 (N, 48, 48) face crops."""
+        x = np.asarray(crops, np.float32)[..., None]
+        return np.asarray(self.backend.predict(x), np.float32)
+
+    def faces_from(self, boxes: Sequence[Box], probs: np.ndarray) -> list[Face]:
+        """``Face`` records from boxes and their rows of probabilities."""
+        faces = []
+        for box, row in zip(boxes, probs, strict=True):
+            top = int(np.argmax(row))
+            faces.append(
+                Face(
+                    box=tuple(int(v) for v in box),
+                    emotion=self.classes[top],
+                    score=float(row[top]),
+                    probabilities={c: float(p) for c, p in zip(self.classes, row, strict=True)},
+                )
+            )
+        return faces
+
+    def detect(self, image: ImageInput) -> list[Face]:
+        """Faces in one image: a file path or pixels (HxW gray or HxWx3 RGB, as PIL/Gradio give)."""
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
+        """Faces per image; every face of every image goes through the model in one call."""
+        located = [
+            locate_faces(load_image(im) if isinstance(im, str | Path) else im, self.detector)
+            for im in images
+        ]
+        crops = [c for _, c in located]
+        probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
+        result, start = [], 0
+        for boxes, c in located:
+            result.append(self.faces_from(boxes, probs[start : start + len(c)]))
+            start += len(c)
+        return result
+
+
+Predictor = EmotionRecognizer  # the name DESIGN.md gives the one recogniser
