@@ -23,8 +23,8 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 
 FACE_SIZE = 48
-# An image at most this size, square and gray is taken to be a face crop already (FER2013, CK+48).
-CROP_MAX_SIDE = 96
+# A square gray image with a side in this range is a face crop already (FER2013, CK+48, LFW 25px).
+CROP_SIDES = range(16, 97)
 
 Box = tuple[int, int, int, int]
 
@@ -165,7 +165,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 def is_face_crop(image: np.ndarray) -> bool:
     """A small square gray image (such as FER2013's 48x48) is a face already: skip detection."""
     h, w = image.shape[:2]
-    if h != w or h > CROP_MAX_SIDE:
+    if h != w or h not in CROP_SIDES:
         return False
     if image.ndim == 2:
         return True

@@ -46,6 +46,8 @@ def load_image(path: str | Path) -> np.ndarray:
         raise FacialEmotionError(
             f"{path}: not an image PIL can read; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
         ) from exc
+    except Image.DecompressionBombError as exc:
+        raise FacialEmotionError(f"{path}: image is too large to read safely ({exc})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise FacialEmotionError(f"{path}: image file is damaged or truncated ({exc})") from exc
 

@@ -1,13 +1,236 @@
-"""Placeholder until the `predict` command lands; replaced by its real implementation."""
+"""``facial-emotion predict``: the emotion of every face in image files, folders and globs."""
+
+from __future__ import annotations
 
 import argparse
+import csv
+import glob
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import atomic_path, write_text
+
+if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
+    import numpy as np
+
+    from facial_emotion.faces import Face
+
+DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+CHUNK = 16  # images whose faces share one model call
+PROGRESS_FROM = 10  # images; fewer finish before a bar would help
+
+EPILOG = """\
+PATH may be an image file, a folder (searched recursively for .jpg .jpeg .png .bmp .gif .tif
+.tiff .webp) or a glob such as 'photos/**/*.jpg'. An image that is already a small square gray
+face crop (such as FER2013's 48x48) is used whole, without detection.
+
+Files that cannot be read are reported on stderr, one line each, and the rest are processed;
+a photo without a face is listed as such. Exit status: 0 when at least one image was read
+(even if others were skipped or had no face); 2 when no image could be read, no PATH matched,
+or the model cannot be loaded.
+"""
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    file: str
+    width: int
+    height: int
+    faces: list[Face]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders or globs")
+    parser.add_argument(
+        "--model",
+        help="a .keras or .tflite model with its .json card (default: the model shipped with "
+        "the package; after `dvc repro`: models/model.keras)",
+    )
+    parser.add_argument(
+        "--detector",
+        choices=DETECTOR_NAMES,
+        default="haar",
+        help="haar: fast, frontal faces (default); mtcnn: also turned, dim, small faces; slower",
+    )
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
+    parser.add_argument("--output", "-o", type=Path, help="write the table/JSON/CSV to this file")
+    parser.add_argument(
+        "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
+    )
+
+
+def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named by each PATH (file, folder or glob), in order without repeats; and problems."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                problems.append(f"{path}: folder has no image files")
+        elif path.is_file():
+            found = [path]
+        elif glob.has_magic(pattern):
+            found = [
+                Path(p) for p in sorted(glob.glob(pattern, recursive=True)) if Path(p).is_file()
+            ]
+            if not found:
+                problems.append(f"{pattern}: no file matches this pattern")
+        else:
+            found = []
+            problems.append(f"{path}: no such file or folder")
+        files.extend(found)
+    return list(dict.fromkeys(files)), problems
+
+
+def annotated_name(out_dir: Path, source: Path, taken: set[Path]) -> Path:
+    """``out_dir/<name>``, numbered when two inputs share a name; PNG where OpenCV cannot write."""
+    suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE_SUFFIXES else ".png"
+    target = out_dir / f"{source.stem}{suffix}"
+    n = 2
+    while target in taken:
+        target = out_dir / f"{source.stem}_{n}{suffix}"
+        n += 1
+    taken.add(target)
+    return target
+
+
+def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
+    import cv2
+
+    from facial_emotion.faces import draw_faces
+
+    code = cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_RGB2BGR
+    bgr = draw_faces(cv2.cvtColor(image, code), faces)
+    with atomic_path(target) as tmp:
+        if not cv2.imwrite(str(tmp), bgr):
+            raise FacialEmotionError(
+                f"{target}: cannot write the annotated image; check the folder"
+            )
+
+
+def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
+    head = ["file", "face", "box x,y,w,h", "emotion", "score", *classes]
+    rows = []
+    for r in results:
+        if not r.faces:
+            rows.append([r.file, "-", "no face found"])
+        for i, f in enumerate(r.faces, 1):
+            probs = [f"{f.probabilities[c]:.2f}" for c in classes]
+            box = ",".join(map(str, f.box))
+            rows.append([r.file, str(i), box, f.emotion, f"{f.score:.2f}", *probs])
+    full = [head, *(row for row in rows if len(row) == len(head))]  # "no face found" may overflow
+    widths = [max(len(row[i]) for row in full) for i in range(len(head))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in [head, *rows]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(results: list[ImageResult], classes: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "face", "x", "y", "w", "h", "emotion", "score", *classes])
+    for r in results:
+        if not r.faces:
+            writer.writerow([r.file] + [""] * (7 + len(classes)))
+        for i, f in enumerate(r.faces, 1):
+            probs = [f"{f.probabilities[c]:.6f}" for c in classes]
+            writer.writerow([r.file, i, *f.box, f.emotion, f"{f.score:.6f}", *probs])
+    return out.getvalue()
+
+
+def render_json(
+    results: list[ImageResult], skipped: list[str], classes: tuple[str, ...], meta: dict[str, str]
+) -> str:
+    data = {
+        **meta,
+        "classes": list(classes),
+        "images": [
+            {
+                "file": r.file,
+                "width": r.width,
+                "height": r.height,
+                "faces": [f.to_dict() for f in r.faces],
+            }
+            for r in results
+        ],
+        "skipped": skipped,
+    }
+    return json.dumps(data, indent=2) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FacialEmotionError("'predict' is not built yet")
+    from tqdm import tqdm
+
+    from facial_emotion.predict import EmotionRecognizer, load_image
+
+    recognizer = EmotionRecognizer(args.model, args.detector)
+    files, skipped = expand_paths(args.paths)
+    for problem in skipped:
+        print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
+    if not files:
+        raise FacialEmotionError(
+            f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
+        )
+
+    results: list[ImageResult] = []
+    taken: set[Path] = set()
+    bar = tqdm(
+        total=len(files),
+        unit="image",
+        file=sys.stderr,
+        leave=False,
+        disable=True if len(files) < PROGRESS_FROM else None,
+    )
+    with bar:
+        for start in range(0, len(files), CHUNK):
+            loaded = []
+            for path in files[start : start + CHUNK]:
+                try:
+                    loaded.append((path, load_image(path)))
+                except FacialEmotionError as exc:
+                    skipped.append(str(exc))
+                    bar.write(f"facial-emotion predict: skipped {exc}", file=sys.stderr)
+            found = recognizer.detect_batch([image for _, image in loaded])
+            for (path, image), faces in zip(loaded, found, strict=True):
+                results.append(ImageResult(str(path), image.shape[1], image.shape[0], faces))
+                if not faces and (args.json or args.csv):
+                    bar.write(f"facial-emotion predict: {path}: no face found", file=sys.stderr)
+                if args.annotate is not None:
+                    write_annotated(annotated_name(args.annotate, path, taken), image, faces)
+            bar.update(min(CHUNK, len(files) - start))
+
+    if not results:
+        raise FacialEmotionError(
+            f"none of the {len(files)} files could be read as an image; see the lines above"
+        )
+    classes = recognizer.classes
+    if args.json:
+        meta = {"model": str(recognizer.model_path), "detector": recognizer.detector.name}
+        text = render_json(results, skipped, classes, meta)
+    elif args.csv:
+        text = render_csv(results, classes)
+    else:
+        text = render_table(results, classes)
+    if args.output is not None:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
