@@ -72,7 +72,9 @@ def load_csv(
     x, y = csv_pixels(table["pixels"].tolist(), path), remap[raw]
     if "Usage" in table.columns:
         parts = _usage_parts(table["Usage"].tolist(), path)
-        how = "Usage column: " + ", ".join(f"{u} → {s}" for u, s in USAGE_SPLITS.items())
+        how = "Usage column: " + ", ".join(
+            f"{usage} → {split}" for usage, split in USAGE_SPLITS.items() if split in parts
+        )
     else:
         parts = folder.stratified_split(
             y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
