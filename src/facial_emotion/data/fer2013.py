@@ -104,6 +104,6 @@ def _usage_parts(usage: list[str], path: Path) -> dict[str, np.ndarray]:
     found = {split: np.flatnonzero(values == u) for u, split in USAGE_SPLITS.items()}
     if found["train"].size == 0:
         raise FacialEmotionError(
-            f"{path}: no row has Usage 'Training'; the CSV needs training rows"
+            f"{path}: no row has Usage 'Training'; mark the rows to train on as Training"
         )
     return {split: idx for split, idx in found.items() if idx.size}

@@ -88,7 +88,7 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
             images[i] = read_gray48(paths[i])
         return stop - start
 
-    workers = 2 * (os.cpu_count() or 1)
+    workers = min(16, 2 * (os.cpu_count() or 1))
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
         tqdm(total=len(paths), desc=desc, unit="img", file=sys.stderr, mininterval=0.5) as bar,
