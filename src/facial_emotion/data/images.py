@@ -91,7 +91,7 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
     workers = min(16, 2 * (os.cpu_count() or 1))
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
-        tqdm(total=len(paths), desc=desc, unit="img", file=sys.stderr, mininterval=0.5) as bar,
+        _progress(len(paths), desc, "img") as bar,
     ):
         try:
             for done in pool.map(read_chunk, range(0, len(paths), _READ_CHUNK)):
@@ -100,6 +100,10 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
             pool.shutdown(cancel_futures=True)
             raise
     return images
+
+
+def _progress(total: int, desc: str, unit: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5)
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -171,12 +175,14 @@ def csv_pixels(rows: Sequence[str], path: Path) -> np.ndarray:
     row, which tolerates odd whitespace and names the first bad line.
     """
     images = np.empty((len(rows), PIXELS), dtype=np.uint8)
-    for start in range(0, len(rows), _CSV_CHUNK_ROWS):
-        chunk = rows[start : start + _CSV_CHUNK_ROWS]
-        parsed = _parse_regular(chunk)
-        images[start : start + len(chunk)] = (
-            parsed if parsed is not None else _parse_rows(chunk, start, path)
-        )
+    with _progress(len(rows), f"{path.name} pixels", "row") as bar:
+        for start in range(0, len(rows), _CSV_CHUNK_ROWS):
+            chunk = rows[start : start + _CSV_CHUNK_ROWS]
+            parsed = _parse_regular(chunk)
+            images[start : start + len(chunk)] = (
+                parsed if parsed is not None else _parse_rows(chunk, start, path)
+            )
+            bar.update(len(chunk))
     return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
 
 
