@@ -58,7 +58,9 @@ def load(
 def existing_dir(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
-        raise FacialEmotionError(f"{path}: not found; set data.path to the data set's folder")
+        raise FacialEmotionError(
+            f"{path}: not found; set data.path to the data set's folder or file"
+        )
     if not path.is_dir():
         raise FacialEmotionError(
             f"{path}: is a file, not a folder; set data.path to the folder holding <label>/ folders"
