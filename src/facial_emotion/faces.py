@@ -15,7 +15,7 @@ high and 0.80 wide. So the crop is a square on the box centre with side ``crop_s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -70,7 +70,7 @@ class HaarDetector:
     def __init__(
         self,
         max_side: int = 640,
-        scale_factor: float = 1.15,
+        scale_factor: float = 1.1,
         min_neighbors: int = 4,
         min_size: int = 24,
     ) -> None:
@@ -131,11 +131,11 @@ DETECTORS: dict[str, type[HaarDetector] | type[MTCNNDetector]] = {
 }
 
 
-def make_detector(name: str, max_side: int | None = None) -> Detector:
-    """A detector by name; ``max_side`` trades small-face recall for speed (video uses 320)."""
+def make_detector(name: str, **options: Any) -> Detector:
+    """A detector by name; ``options`` (such as ``max_side``) go to its class."""
     if name not in DETECTORS:
         raise FacialEmotionError(f"unknown detector '{name}'; choose one of {', '.join(DETECTORS)}")
-    return DETECTORS[name]() if max_side is None else DETECTORS[name](max_side=max_side)
+    return DETECTORS[name](**options)
 
 
 def as_uint8_image(image: np.ndarray) -> np.ndarray:
