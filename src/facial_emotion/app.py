@@ -16,7 +16,6 @@ from facial_emotion.errors import FacialEmotionError
 # Read by Gradio on import; otherwise it reports usage and checks for updates online.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-BOX_COLOUR = (255, 196, 0)
 IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
 
 
@@ -25,24 +24,14 @@ class Recognizer(Protocol):
 
 
 def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
-    """A copy of the RGB ``image`` with each face boxed and captioned "n emotion score"."""
-    from PIL import Image, ImageDraw, ImageFont
+    """An RGB copy of ``image`` with each face boxed and captioned with its emotion."""
+    import cv2
 
-    canvas = Image.fromarray(np.asarray(image, np.uint8)).convert("RGB")
-    draw = ImageDraw.Draw(canvas)
-    size = max(12, min(canvas.size) // 22)
-    font = ImageFont.load_default(size=size)
-    for n, face in enumerate(faces, start=1):
-        x, y, w, h = (int(v) for v in face.box)
-        draw.rectangle((x, y, x + w, y + h), outline=BOX_COLOUR, width=max(2, size // 6))
-        caption = f"{n} {face.emotion} {face.score:.0%}"
-        left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
-        text_y = y - (bottom - top) - 8 if y - (bottom - top) - 8 >= 0 else y + h
-        draw.rectangle(
-            (x, text_y, x + right - left + 8, text_y + bottom - top + 8), fill=BOX_COLOUR
-        )
-        draw.text((x + 4 - left, text_y + 4 - top), caption, fill=(0, 0, 0), font=font)
-    return np.asarray(canvas)
+    from facial_emotion.faces import as_uint8_image, draw_faces
+
+    rgb = as_uint8_image(image)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_GRAY2BGR if rgb.ndim == 2 else cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(draw_faces(bgr, faces), cv2.COLOR_BGR2RGB)
 
 
 def analyse(
@@ -52,19 +41,18 @@ def analyse(
     the records of every face, and a one-line summary."""
     if image is None:
         return None, None, [], "Upload a photo or take one with the webcam."
-    faces = recognizer.detect(image)
+    faces = sorted(recognizer.detect(image), key=lambda f: f.box[0])
     if not faces:
         return image, None, [], "No face found: try a brighter, front-facing photo."
-    largest = max(range(len(faces)), key=lambda i: faces[i].box[2] * faces[i].box[3])
-    face = faces[largest]
-    summary = ", ".join(f"{n} {f.emotion} ({f.score:.0%})" for n, f in enumerate(faces, start=1))
+    largest = max(faces, key=lambda f: f.box[2] * f.box[3])
+    readings = ", ".join(f"{f.emotion} ({f.score:.0%})" for f in faces)
     if len(faces) == 1:
-        summary = f"1 face: {summary}."
+        summary = f"1 face: {readings}."
     else:
-        summary = f"{len(faces)} faces: {summary}. The chart shows face {largest + 1}, the largest."
+        summary = f"{len(faces)} faces, left to right: {readings}. The chart shows the largest."
     return (
         annotate(image, faces),
-        {name: float(p) for name, p in face.probabilities.items()},
+        {name: float(p) for name, p in largest.probabilities.items()},
         [f.to_dict() for f in faces],
         summary,
     )
@@ -83,7 +71,7 @@ def build_app(recognizer: Recognizer) -> Any:
     with gr.Blocks(title="Facial emotion", analytics_enabled=False) as app:
         gr.Markdown(
             "# Facial emotion\nUpload a photo or take one with the webcam: each face found is "
-            "boxed and numbered with the emotion the model reads in it."
+            "boxed with the emotion the model reads in it."
         )
         with gr.Row():
             with gr.Column():
