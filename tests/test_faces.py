@@ -1,0 +1,181 @@
+"""Face detection and the FER2013-style crop, on a real photo that ships with matplotlib."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import matplotlib.cbook
+import numpy as np
+import pytest
+
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.faces import (
+    DETECTORS,
+    Face,
+    HaarDetector,
+    as_uint8_image,
+    crop_face,
+    draw_faces,
+    is_face_crop,
+    locate_faces,
+    make_detector,
+)
+
+FACE_BOX_HOPPER = (158, 107, 217, 217)  # where Grace Hopper's face is in the sample photo
+
+
+@pytest.fixture(scope="module")
+def hopper() -> np.ndarray:
+    """Grace Hopper's portrait (RGB, 600x512), shipped with matplotlib."""
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def haar() -> HaarDetector:
+    return HaarDetector()
+
+
+def three_faces(hopper: np.ndarray) -> np.ndarray:
+    """A 640x480 canvas with the portrait's head pasted three times at different sizes."""
+    head = hopper[60:400, 110:420]
+    canvas = np.full((480, 640, 3), 70, np.uint8)
+    for x, y, scale in ((400, 40, 0.6), (20, 150, 0.55), (230, 250, 0.45)):
+        small = cv2.resize(head, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return canvas
+
+
+class NoDetector:
+    """Fails the test if detection runs: face crops must skip it."""
+
+    name = "none"
+    crop_scale = 1.0
+
+    def boxes(self, image: np.ndarray) -> list:
+        raise AssertionError("detection ran on an image that is a face crop already")
+
+
+def test_haar_finds_the_face_in_a_portrait(hopper, haar):
+    boxes = haar.boxes(hopper)
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    ex, ey, ew, eh = FACE_BOX_HOPPER
+    assert abs(x - ex) < 25 and abs(y - ey) < 25 and abs(w - ew) < 40 and w == h
+
+
+def test_several_faces_are_found_and_sorted_left_to_right(hopper, haar):
+    boxes, crops = locate_faces(three_faces(hopper), haar)
+    assert len(boxes) == 3
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert crops.shape == (3, 48, 48) and crops.dtype == np.uint8
+
+
+def test_downscaled_detection_reports_boxes_in_full_image_pixels(hopper):
+    full = HaarDetector(max_side=1024).boxes(hopper)[0]
+    small = HaarDetector(max_side=320).boxes(hopper)[0]
+    assert np.allclose(full, small, atol=25)
+
+
+def test_no_face_in_a_blank_image(haar):
+    boxes, crops = locate_faces(np.full((300, 400, 3), 128, np.uint8), haar)
+    assert boxes == [] and crops.shape == (0, 48, 48)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [((48, 48), True), ((25, 25), True), ((96, 96), True), ((200, 200), False), ((10, 10), False)],
+)
+def test_small_square_gray_images_are_face_crops(shape, expected):
+    assert is_face_crop(np.zeros(shape, np.uint8)) is expected
+
+
+def test_a_gray_crop_saved_as_rgb_is_still_a_face_crop(rng):
+    gray = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+    assert is_face_crop(np.stack([gray] * 3, -1))
+    colour = rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    assert not is_face_crop(colour)
+    assert not is_face_crop(np.zeros((48, 60), np.uint8))
+
+
+def test_a_face_crop_is_used_whole_without_detection(rng):
+    crop = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+    boxes, crops = locate_faces(crop, NoDetector())
+    assert boxes == [(0, 0, 48, 48)]
+    np.testing.assert_array_equal(crops[0], crop)
+    boxes, crops = locate_faces(np.zeros((30, 30), np.uint8), NoDetector())
+    assert boxes == [(0, 0, 30, 30)] and crops.shape == (1, 48, 48)
+
+
+def test_crop_is_a_square_on_the_box_centre_resized_to_48():
+    gray = np.zeros((200, 200), np.uint8)
+    gray[50:146, 60:156] = 255  # a 96x96 white square
+    crop = crop_face(gray, (60, 50, 96, 96), crop_scale=1.0)
+    assert crop.shape == (48, 48) and crop.min() == 255
+    wider = crop_face(gray, (60, 50, 96, 96), crop_scale=2.0)
+    assert wider[24, 24] == 255 and wider[2, 2] == 0 and wider[45, 45] == 0
+
+
+def test_crop_at_the_image_border_replicates_the_edge():
+    gray = np.tile(np.arange(100, dtype=np.uint8), (100, 1))
+    crop = crop_face(gray, (-20, -20, 60, 60), crop_scale=1.2)
+    assert crop.shape == (48, 48)
+    assert crop[:, 0].max() == 0  # the left edge column was replicated outwards
+
+
+def test_haar_crop_matches_fer2013_framing(hopper, haar):
+    """The crop spans brow to chin: a little larger than the detector box, centred on it."""
+    (box,) = haar.boxes(hopper)
+    assert haar.crop_scale == pytest.approx(1.02)
+    crop = crop_face(cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY), box, haar.crop_scale)
+    assert crop.shape == (48, 48) and 40 < crop.mean() < 220
+
+
+def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
+    assert as_uint8_image(np.ones((4, 5), np.float32)).max() == 255
+    assert as_uint8_image(np.full((4, 5), 200.0)).max() == 200
+    assert as_uint8_image(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5, 3)
+    assert as_uint8_image(np.zeros((4, 5, 1), np.uint8)).shape == (4, 5)
+    with pytest.raises(FacialEmotionError, match="not a picture"):
+        as_uint8_image(np.zeros((4, 5, 2), np.uint8))
+    with pytest.raises(FacialEmotionError, match="not a picture"):
+        as_uint8_image(np.zeros(7, np.uint8))
+
+
+def test_unknown_detector_is_a_clear_error():
+    with pytest.raises(FacialEmotionError, match="unknown detector 'yolo'.*haar, mtcnn"):
+        make_detector("yolo")
+
+
+def test_cli_lists_every_detector():
+    from facial_emotion.cli.predict import DETECTOR_NAMES
+
+    assert set(DETECTOR_NAMES) == set(DETECTORS)
+
+
+def test_face_record_is_json_ready():
+    face = Face((1, 2, 3, 4), "happy", 0.9, {"happy": 0.9, "sad": 0.1})
+    assert json.loads(json.dumps(face.to_dict())) == {
+        "box": [1, 2, 3, 4],
+        "emotion": "happy",
+        "score": 0.9,
+        "probabilities": {"happy": 0.9, "sad": 0.1},
+    }
+
+
+def test_draw_faces_marks_the_box_even_at_the_top_edge():
+    image = np.zeros((120, 160, 3), np.uint8)
+    draw_faces(image, [Face((10, 0, 60, 60), "surprise", 0.5, {"surprise": 0.5})])
+    assert image[0:60, 10].any() and image[62:80, 10:60].any()  # box, and label below it
+
+
+def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):
+    pytest.importorskip("mtcnn")
+    mtcnn = make_detector("mtcnn")
+    (box,) = mtcnn.boxes(hopper)
+    (ref,) = haar.boxes(hopper)
+    side = mtcnn.crop_scale * max(box[2:])
+    assert side == pytest.approx(haar.crop_scale * max(ref[2:]), rel=0.2)
+    centre = np.array(box[:2]) + np.array(box[2:]) / 2
+    assert np.allclose(centre, np.array(ref[:2]) + np.array(ref[2:]) / 2, atol=30)
