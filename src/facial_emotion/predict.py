@@ -49,7 +49,9 @@ def load_image(path: str | Path) -> np.ndarray:
     except Image.DecompressionBombError as exc:
         raise FacialEmotionError(f"{path}: image is too large to read safely ({exc})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise FacialEmotionError(f"{path}: image file is damaged or truncated ({exc})") from exc
+        raise FacialEmotionError(
+            f"{path}: damaged or truncated image ({exc}); save or copy it again"
+        ) from exc
 
 
 class EmotionRecognizer:

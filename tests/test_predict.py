@@ -1,0 +1,136 @@
+"""EmotionRecognizer: paths or pixels in, Face records out, with Keras and TFLite models."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.cbook
+import numpy as np
+import pytest
+from PIL import Image
+
+import facial_emotion.predict as predict_module
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import EMOTIONS
+from facial_emotion.predict import EmotionRecognizer, default_model_path, load_image
+
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_path: Path) -> EmotionRecognizer:
+    return EmotionRecognizer(tiny_model_path)
+
+
+def test_one_face_with_a_distribution_over_the_card_classes(recognizer):
+    (face,) = recognizer.detect(HOPPER)
+    assert list(face.probabilities) == list(EMOTIONS)
+    assert sum(face.probabilities.values()) == pytest.approx(1, abs=1e-4)
+    assert face.emotion == max(face.probabilities, key=face.probabilities.get)
+    assert face.score == face.probabilities[face.emotion]
+    assert len(face.box) == 4 and all(isinstance(v, int) for v in face.box)
+
+
+def test_pixels_give_the_same_faces_as_the_file(recognizer):
+    rgb = np.asarray(Image.open(HOPPER).convert("RGB"))
+    (from_file,) = recognizer.detect(HOPPER)
+    (from_rgb,) = recognizer.detect(rgb)
+    (from_float,) = recognizer.detect(rgb.astype(np.float32) / 255)
+    (from_gray,) = recognizer.detect(np.asarray(Image.open(HOPPER).convert("L")))
+    assert from_rgb == from_file
+    assert from_float.box == from_file.box
+    assert from_gray.box == from_file.box
+
+
+def test_batch_gives_the_same_faces_as_one_by_one(recognizer, rng):
+    crop = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+    blank = np.full((200, 300), 127, np.uint8)
+    batch = recognizer.detect_batch([HOPPER, blank, crop, str(HOPPER)])
+    assert [len(faces) for faces in batch] == [1, 0, 1, 1]
+    (single,) = recognizer.detect(crop)
+    assert batch[2][0].box == (0, 0, 48, 48)
+    for c in EMOTIONS:
+        assert batch[2][0].probabilities[c] == pytest.approx(single.probabilities[c], abs=1e-5)
+    assert recognizer.detect_batch([]) == []
+
+
+def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(predict_module, "__file__", str(tmp_path / "predict.py"))
+    with pytest.raises(FacialEmotionError, match=r"fer2013\.keras.*--model models/model\.keras"):
+        default_model_path()
+    with pytest.raises(FacialEmotionError, match="--model models/model.keras"):
+        EmotionRecognizer()
+
+
+def test_missing_model_names_the_file(tmp_path):
+    with pytest.raises(FacialEmotionError, match=r"nope\.keras: model not found"):
+        EmotionRecognizer(tmp_path / "nope.keras")
+
+
+def test_corrupt_tflite_is_a_clear_error(tmp_path):
+    bad = tmp_path / "x.tflite"
+    bad.write_bytes(b"garbage, not a flatbuffer" * 10)
+    with pytest.raises(FacialEmotionError, match=r"x\.tflite: not a valid TensorFlow Lite model"):
+        EmotionRecognizer(bad)
+
+
+def test_tflite_model_agrees_with_keras(recognizer, tiny_model_path, tmp_path):
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(tiny_model_path, compile=False)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    shutil.copy(tiny_model_path.with_suffix(".json"), tmp_path / "model.json")
+    (lite,) = EmotionRecognizer(path).detect(HOPPER)
+    (ref,) = recognizer.detect(HOPPER)
+    assert lite.box == ref.box and lite.emotion == ref.emotion
+    assert lite.score == pytest.approx(ref.score, abs=1e-4)
+
+
+def test_load_image_turns_exif_rotated_photos_upright(tmp_path):
+    img = Image.new("RGB", (60, 40), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "rotated.jpg"
+    img.save(path, exif=exif)
+    assert load_image(path).shape == (60, 40, 3)
+
+
+def test_load_image_keeps_gray_files_gray(tmp_path):
+    path = tmp_path / "gray.png"
+    Image.new("L", (48, 48), 90).save(path)
+    assert load_image(path).shape == (48, 48)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"just some text\n", "not an image PIL can read"),
+        (HOPPER.read_bytes()[:2000], "damaged or truncated"),
+    ],
+)
+def test_load_image_errors_name_the_file(tmp_path, content, message):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(content)
+    with pytest.raises(FacialEmotionError, match=rf"photo\.jpg: {message}"):
+        load_image(path)
+
+
+def test_load_image_missing_file(tmp_path):
+    with pytest.raises(FacialEmotionError, match=r"gone\.png: file not found"):
+        load_image(tmp_path / "gone.png")
+
+
+def test_importing_the_package_does_not_load_tensorflow():
+    code = (
+        "import sys, facial_emotion\n"
+        "assert 'tensorflow' not in sys.modules and 'cv2' not in sys.modules\n"
+        "import facial_emotion.cli\n"
+        "assert 'tensorflow' not in sys.modules\n"
+        "assert facial_emotion.EmotionRecognizer.__name__ == 'EmotionRecognizer'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
