@@ -1,0 +1,164 @@
+"""`facial-emotion predict` end to end: real files, folders, globs, bad inputs and outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.cbook
+import numpy as np
+import pytest
+from PIL import Image
+
+from facial_emotion.cli import main
+from facial_emotion.labels import EMOTIONS
+
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """photos/a.jpg (a face), photos/sub/b.jpg (a face), photos/sub/c.png (a 48x48 face crop),
+    photos/empty.png (no face) and photos/notes.txt (not an image, ignored in a folder)."""
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(HOPPER, root / "a.jpg")
+    shutil.copy(HOPPER, root / "sub" / "b.jpg")
+    Image.open(HOPPER).convert("L").crop((158, 107, 375, 324)).resize((48, 48)).save(
+        root / "sub" / "c.png"
+    )
+    Image.new("RGB", (320, 240), (90, 120, 90)).save(root / "empty.png")
+    (root / "notes.txt").write_text("not a photo\n")
+    return root
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["predict", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert header.split()[:5] == ["file", "face", "box", "x,y,w,h", "emotion"]
+    assert header.split()[-7:] == list(EMOTIONS)
+    cells = row.split()
+    assert cells[0] == str(HOPPER) and cells[1] == "1" and cells[3] in EMOTIONS
+    assert len(cells) == 5 + len(EMOTIONS)
+
+
+def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos):
+    code, out, err = run(capsys, photos, "--model", tiny_model_path, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["classes"] == list(EMOTIONS) and data["detector"] == "haar"
+    files = {Path(im["file"]).name: im for im in data["images"]}
+    assert set(files) == {"a.jpg", "b.jpg", "c.png", "empty.png"}  # notes.txt is not looked at
+    assert len(files["a.jpg"]["faces"]) == 1
+    assert files["c.png"]["faces"][0]["box"] == [0, 0, 48, 48]  # a face crop is used whole
+    assert files["empty.png"]["faces"] == []
+    assert "empty.png: no face found" in err
+    face = files["b.jpg"]["faces"][0]
+    assert set(face) == {"box", "emotion", "score", "probabilities"}
+    assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+
+
+def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
+    target = tmp_path / "out" / "faces.csv"
+    pattern = str(photos / "**" / "*.jpg")
+    code, out, err = run(capsys, pattern, "--model", tiny_model_path, "--csv", "-o", target)
+    assert code == 0, err
+    assert out == ""
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [Path(r["file"]).name for r in rows] == ["a.jpg", "b.jpg"]
+    assert list(rows[0])[:8] == ["file", "face", "x", "y", "w", "h", "emotion", "score"]
+    assert float(rows[0][rows[0]["emotion"]]) == pytest.approx(float(rows[0]["score"]))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
+
+
+def test_photo_without_a_face_says_so_in_the_table(capsys, tiny_model_path, photos):
+    code, out, _ = run(capsys, photos / "empty.png", "--model", tiny_model_path)
+    assert code == 0
+    assert "empty.png  -     no face found" in out
+
+
+def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    garbage = tmp_path / "broken.jpg"
+    garbage.write_bytes(b"\xff\xd8 not really a jpeg")
+    args = [photos / "notes.txt", garbage, tmp_path / "missing.png", HOPPER, tmp_path / "zz*.gif"]
+    code, out, err = run(capsys, *args, "--model", tiny_model_path)
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 4
+    assert any("notes.txt: not an image" in line for line in lines)
+    assert any("broken.jpg: not an image" in line for line in lines)
+    assert any("missing.png: no such file or folder" in line for line in lines)
+    assert any("zz*.gif: no file matches" in line for line in lines)
+    assert str(HOPPER) in out
+
+
+def test_nothing_readable_is_an_error(capsys, tiny_model_path, photos):
+    code, out, err = run(capsys, photos / "notes.txt", "--model", tiny_model_path)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[-1].startswith("facial-emotion predict: error: none of the 1")
+    code, _, err = run(capsys, photos / "nothing-here", "--model", tiny_model_path)
+    assert code == 2 and "no files to read" in err
+
+
+def test_missing_model_is_one_line_and_exit_2(capsys, tmp_path):
+    code, out, err = run(capsys, HOPPER, "--model", tmp_path / "model.keras")
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        f"facial-emotion predict: error: {tmp_path / 'model.keras'}: model not found; "
+        "check the path or run `dvc repro`"
+    )
+
+
+def test_corrupt_tflite_model(capsys, tmp_path):
+    model = tmp_path / "x.tflite"
+    model.write_bytes(np.random.default_rng(0).bytes(4096))
+    code, _, err = run(capsys, HOPPER, "--model", model)
+    assert code == 2
+    assert "x.tflite: not a valid TensorFlow Lite model" in err and len(err.splitlines()) == 1
+
+
+def test_annotate_writes_marked_copies(capsys, tiny_model_path, photos, tmp_path):
+    out_dir = tmp_path / "annotated"
+    args = [photos / "a.jpg", photos / "sub" / "b.jpg", HOPPER, photos / "empty.png"]
+    code, _, err = run(capsys, *args, "--model", tiny_model_path, "--annotate", out_dir)
+    assert code == 0, err
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["a.jpg", "b.jpg", "empty.png", "grace_hopper.jpg"]
+    marked = np.asarray(Image.open(out_dir / "a.jpg"), np.int16)
+    original = np.asarray(Image.open(HOPPER), np.int16)
+    assert marked.shape == original.shape
+    assert np.abs(marked - original).max() > 100  # a box was drawn
+
+
+def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path, tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(HOPPER, tmp_path / folder / "face.jpg")
+    out_dir = tmp_path / "annotated"
+    args = [tmp_path / "x", tmp_path / "y", "--model", tiny_model_path, "--annotate", out_dir]
+    assert run(capsys, *args)[0] == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["face.jpg", "face_2.jpg"]
+
+
+def test_console_script_help_documents_the_exit_status():
+    script = Path(sys.executable).parent / "facial-emotion"
+    top = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert top.returncode == 0 and "predict" in top.stdout and "video" in top.stdout
+    sub = subprocess.run([script, "predict", "--help"], capture_output=True, text=True, timeout=120)
+    assert sub.returncode == 0
+    assert "Exit status: 0 when at least one image was read" in sub.stdout
+    assert "--annotate DIR" in sub.stdout and "--detector {haar,mtcnn}" in sub.stdout
