@@ -1,0 +1,151 @@
+"""`facial-emotion video` on a clip the test writes itself, face tracking, and source errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import matplotlib.cbook
+import numpy as np
+import pytest
+
+from facial_emotion.cli import main
+from facial_emotion.labels import EMOTIONS
+from facial_emotion.video import FaceTracker, iou
+
+FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 640x480 mp4 of 12 frames: Grace Hopper's portrait sliding right on a gray background."""
+    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    face = cv2.resize(photo, (200, 234), interpolation=cv2.INTER_AREA)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for i in range(FRAMES):
+        frame = np.full((480, 640, 3), 60, np.uint8)
+        frame[120:354, 100 + 8 * i : 300 + 8 * i] = face
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def run(capsys, *argv: object) -> tuple[int, str, str]:
+    code = main(["video", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_path):
+    video, table = tmp_path / "out" / "annotated.mp4", tmp_path / "out" / "faces.csv"
+    args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--smooth", "3"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["frames"] == FRAMES and summary["distinct_faces"] == 1
+    assert summary["face_detections"] >= FRAMES - 2
+
+    cap = cv2.VideoCapture(str(video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and frame.shape == (480, 640, 3)
+
+    rows = list(csv.DictReader(table.open()))
+    assert list(rows[0]) == [
+        "time",
+        "frame",
+        "face",
+        "x",
+        "y",
+        "w",
+        "h",
+        "emotion",
+        "score",
+        *EMOTIONS,
+    ]
+    assert len(rows) == summary["face_detections"]
+    assert {r["face"] for r in rows} == {"1"}  # one person, one id throughout
+    assert float(rows[-1]["time"]) == pytest.approx(int(rows[-1]["frame"]) / 10, abs=1e-3)
+    xs = [int(r["x"]) for r in rows]
+    assert xs[-1] > xs[0]  # the box follows the face to the right
+    assert sorted(p.name for p in video.parent.iterdir()) == ["annotated.mp4", "faces.csv"]
+
+
+def test_max_frames_and_no_outputs(capsys, clip, tiny_model_path):
+    code, out, _ = run(capsys, clip, "--model", tiny_model_path, "--max-frames", "3")
+    assert code == 0 and json.loads(out)["frames"] == 3
+
+
+def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x01 this is not a video" * 50)
+    code, out, err = run(capsys, bad, "--model", tiny_model_path, "-o", tmp_path / "o.mp4")
+    assert code == 2 and out == ""
+    assert err == f"facial-emotion video: error: {bad}: cannot be read as a video; " + (
+        "pass a file OpenCV can decode (.mp4, .avi, .mkv)\n"
+    )
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_missing_video_file(capsys, tiny_model_path, tmp_path):
+    code, _, err = run(capsys, tmp_path / "nope.mp4", "--model", tiny_model_path)
+    assert code == 2 and "nope.mp4: no such video file" in err
+
+
+@pytest.mark.skipif(Path("/dev/video0").exists(), reason="a camera is present")
+def test_webcam_without_a_camera_fails_with_one_message(capfd, tiny_model_path):
+    assert main(["video", "0", "--model", str(tiny_model_path)]) == 2
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "facial-emotion video: error: camera 0: cannot be opened; no webcam" in err
+    assert "VIDEOIO" not in err and "WARN" not in err  # OpenCV's own probing stays quiet
+
+
+def test_show_without_a_display_fails_before_any_work(capsys, clip, tiny_model_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    code, out, err = run(capsys, clip, "--model", tiny_model_path, "--show")
+    assert code == 2 and out == ""
+    assert "--show needs a display" in err
+
+
+def test_smooth_must_be_positive(capsys, clip):
+    with pytest.raises(SystemExit):
+        main(["video", str(clip), "--smooth", "0"])
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_iou():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0
+
+
+def test_tracker_keeps_ids_and_averages_probabilities():
+    tracker = FaceTracker(smooth=2)
+    p = np.eye(3, dtype=np.float32)
+    ids, probs = tracker.update([(0, 0, 50, 50), (200, 0, 50, 50)], p[[0, 1]])
+    assert ids == [1, 2]
+    ids, probs = tracker.update([(205, 2, 50, 50), (3, 1, 50, 50)], p[[2, 2]])
+    assert ids == [2, 1]  # matched by overlap, not by order
+    np.testing.assert_allclose(probs, [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    ids, probs = tracker.update([(4, 1, 50, 50)], p[[1]])
+    np.testing.assert_allclose(probs, [[0, 0.5, 0.5]])  # only the last 2 frames count
+    ids, _ = tracker.update([(400, 300, 40, 40)], p[[0]])
+    assert ids == [3]  # a new face far away gets a new id
+
+
+def test_tracker_forgets_a_face_gone_for_longer_than_max_missed():
+    tracker = FaceTracker(max_missed=2)
+    p = np.ones((1, 2), np.float32) / 2
+    assert tracker.update([(0, 0, 50, 50)], p)[0] == [1]
+    for _ in range(2):
+        tracker.update([], np.zeros((0, 2), np.float32))
+    assert tracker.update([(0, 0, 50, 50)], p)[0] == [1]
+    for _ in range(3):
+        tracker.update([], np.zeros((0, 2), np.float32))
+    assert tracker.update([(0, 0, 50, 50)], p)[0] == [2]
