@@ -1,7 +1,7 @@
 """``params.yaml`` → typed, validated settings, with a clear error on a bad key or value.
 
-Each pipeline stage reads only its own group (``data``, ``train``, ``evaluate``, ``export``), matching
-the params keys that stage declares in ``dvc.yaml``.
+Each pipeline stage reads only its own group (``data``, ``train``, ``evaluate``, ``export``),
+matching the params keys that stage declares in ``dvc.yaml``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class AugmentSettings:
 @dataclass(frozen=True)
 class TrainSettings:
     architecture: str = "baseline"
+    precision: str = "auto"
     epochs: int = 15
     batch_size: int = 64
     optimizer: str = "adam"
@@ -105,12 +106,12 @@ def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
 
 
 def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: str = "") -> T:
-    """Build settings ``cls`` from a mapping, rejecting unknown keys and values of the wrong type."""
+    """Build settings ``cls`` from a mapping; reject unknown keys and values of the wrong type."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
         raise FacialEmotionError(
-            f"{source}: {prefix.rstrip('.') or 'the file'} must be a mapping of keys, got {values!r}"
+            f"{source}: {prefix.rstrip('.') or 'the file'} must be a mapping, got {values!r}"
         )
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -132,7 +133,9 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise FacialEmotionError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix it") from exc
+        raise FacialEmotionError(
+            f"{path}: not valid YAML ({exc.__class__.__name__}); fix it"
+        ) from exc
     return from_mapping(Params, raw, str(path))
 
 
@@ -147,5 +150,3 @@ def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     raw = dict(raw or {})
     raw.update({key: value for key, value in injected.items() if value is not None})
     return from_mapping(Params, raw, str(path))
-
-

@@ -1,4 +1,4 @@
-"""Predictions (with optional test-time augmentation), accuracy, macro-F1, per-class report, confusion."""
+"""Predictions (optionally with flip test-time augmentation), accuracy, macro-F1, confusion."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from facial_emotion.training import as_model_input
 
 
-def predict_proba(predict, images: np.ndarray, *, tta: bool = False, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for uint8 (N, 48, 48) faces; with ``tta``, averaged with the mirror image.
+def predict_proba(
+    predict, images: np.ndarray, *, tta: bool = False, batch_size: int = 256
+) -> np.ndarray:
+    """Class probabilities for uint8 (N, 48, 48) faces; ``tta`` averages in the mirror image.
 
     ``predict`` is any callable from float32 (n, 48, 48, 1) to (n, classes) probabilities.
     """
@@ -44,7 +51,9 @@ class Evaluation:
     @property
     def macro_f1(self) -> float:
         labels = np.arange(len(self.classes))
-        return float(f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0))
+        return float(
+            f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0)
+        )
 
     def per_class(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per class, in class order."""
@@ -63,7 +72,7 @@ class Evaluation:
         return pd.DataFrame(matrix, index=list(self.classes), columns=list(self.classes))
 
     def confusion_records(self) -> pd.DataFrame:
-        """One row per sample (actual, predicted): the input of DVC's ``confusion`` plot template."""
+        """One row per sample (actual, predicted): input of DVC's ``confusion`` plot template."""
         names = np.array(self.classes)
         return pd.DataFrame({"actual": names[self.y_true], "predicted": names[self.y_pred]})
 
@@ -80,6 +89,7 @@ class Evaluation:
             "macro_f1": round(self.macro_f1, 4),
             "samples": int(len(self.y_true)),
             "per_class": {
-                c: {k: round(float(v), 4) for k, v in row.items()} for c, row in per_class.iterrows()
+                c: {k: round(float(v), 4) for k, v in row.items()}
+                for c, row in per_class.iterrows()
             },
         }

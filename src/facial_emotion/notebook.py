@@ -20,9 +20,13 @@ import yaml
 from facial_emotion.files import atomic_path
 
 
-def parameters_from(params_file: Path) -> dict:
-    """Every top-level group of ``params.yaml``; each notebook picks the groups it declares."""
-    return yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
+def parameters_for(notebook: Path, params_file: Path) -> dict:
+    """The ``params.yaml`` groups the notebook declares in its ``parameters`` cell."""
+    import papermill
+
+    groups = yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
+    declared = papermill.inspect_notebook(str(notebook))
+    return {name: value for name, value in groups.items() if name in declared}
 
 
 def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml")) -> None:
@@ -32,8 +36,13 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
 
     with atomic_path(report.with_suffix(".ipynb")) as tmp_nb:
         papermill.execute_notebook(
-            str(notebook), str(tmp_nb), parameters=parameters_from(params_file),
-            kernel_name="python3", log_output=True, progress_bar=False, cwd=os.getcwd(),
+            str(notebook),
+            str(tmp_nb),
+            parameters=parameters_for(notebook, params_file),
+            kernel_name="python3",
+            log_output=True,
+            progress_bar=False,
+            cwd=os.getcwd(),
         )
         html, _ = HTMLExporter().from_notebook_node(nbformat.read(tmp_nb, as_version=4))
         with atomic_path(report.with_suffix(".html")) as tmp_html:
@@ -42,7 +51,9 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path, help="notebook to run, e.g. notebooks/02_train.ipynb")
+    parser.add_argument(
+        "notebook", type=Path, help="notebook to run, e.g. notebooks/02_train.ipynb"
+    )
     parser.add_argument("report", type=Path, help="report path without suffix, e.g. reports/train")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     args = parser.parse_args(argv)

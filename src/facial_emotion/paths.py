@@ -18,7 +18,9 @@ def repo_root(start: str | Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "dvc.yaml").is_file():
             return folder
-    raise FileNotFoundError(f"no dvc.yaml in {here} or above; open the notebook inside the repository")
+    raise FileNotFoundError(
+        f"no dvc.yaml in {here} or above; open the notebook inside the repository"
+    )
 
 
 def enter_repo_root() -> Path:

@@ -23,12 +23,14 @@ def class_distribution(data: PreparedData) -> plt.Figure:
     return fig
 
 
-def sample_grid(images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], per_class: int,
-                seed: int = 0) -> plt.Figure:
+def sample_grid(
+    images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], per_class: int, seed: int = 0
+) -> plt.Figure:
     """``per_class`` random faces for each class, one row per class."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 1.1, len(classes) * 1.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(classes), per_class, figsize=(per_class * 1.1, len(classes) * 1.2), squeeze=False
+    )
     for row, name in enumerate(classes):
         idx = np.flatnonzero(labels == row)
         chosen = rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
@@ -46,22 +48,24 @@ def pixel_statistics(data: PreparedData) -> pd.DataFrame:
     rows = []
     for name, split in data.splits.items():
         per_image = split.x.reshape(len(split.x), -1).astype(np.float32)
-        rows.append({
-            "split": name,
-            "images": len(split.x),
-            "mean": per_image.mean(),
-            "std": per_image.std(),
-            "mean_image_contrast": per_image.std(axis=1).mean(),
-            "dark_images_%": 100 * (per_image.mean(axis=1) < 40).mean(),
-            "flat_images_%": 100 * (per_image.std(axis=1) < 5).mean(),
-        })
+        rows.append(
+            {
+                "split": name,
+                "images": len(split.x),
+                "mean": per_image.mean(),
+                "std": per_image.std(),
+                "mean_image_contrast": per_image.std(axis=1).mean(),
+                "dark_images_%": 100 * (per_image.mean(axis=1) < 40).mean(),
+                "flat_images_%": 100 * (per_image.std(axis=1) < 5).mean(),
+            }
+        )
     return pd.DataFrame(rows).set_index("split").round(2)
 
 
 def intensity_histogram(data: PreparedData) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for name, split in data.splits.items():
-        sample = split.x[: 2000].ravel()
+        sample = split.x[:2000].ravel()
         ax.hist(sample, bins=64, range=(0, 255), density=True, histtype="step", label=name)
     ax.set(xlabel="pixel intensity", ylabel="density", title="Pixel intensity per split")
     ax.legend()
@@ -89,8 +93,14 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt
     return fig
 
 
-def mistakes_gallery(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,
-                     classes: tuple[str, ...], indices: np.ndarray, columns: int = 8) -> plt.Figure:
+def mistakes_gallery(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    indices: np.ndarray,
+    columns: int = 8,
+) -> plt.Figure:
     """The most confident mistakes: true label, predicted label and its probability."""
     rows = max(1, int(np.ceil(len(indices) / columns)))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.5, rows * 1.8), squeeze=False)

@@ -18,8 +18,12 @@ from facial_emotion.paths import PREPARED
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    parser.add_argument("--out", default=str(PREPARED), help="output folder (default: data/prepared)")
+    parser.add_argument(
+        "--params", default="params.yaml", help="params file (default: params.yaml)"
+    )
+    parser.add_argument(
+        "--out", default=str(PREPARED), help="output folder (default: data/prepared)"
+    )
     args = parser.parse_args(argv)
     try:
         params = load_params(args.params)
@@ -37,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prepare: error: {exc}", file=sys.stderr)
         return 2
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
-    print(f"prepare: {params.data.source} → {args.out} ({sizes}; {len(data.classes)} classes: "
-          f"{', '.join(data.classes)}) in {time.perf_counter() - start:.1f}s")
+    print(
+        f"prepare: {params.data.source} → {args.out} ({sizes}; {len(data.classes)} classes: "
+        f"{', '.join(data.classes)}) in {time.perf_counter() - start:.1f}s"
+    )
     return 0
 
 

@@ -1,5 +1,5 @@
-"""What the train and evaluate notebooks run: each writes its outputs atomically and returns what the
-notebook shows. Kept here, not in the notebooks, so it is tested."""
+"""What the train and evaluate notebooks run: each writes its outputs atomically and returns
+what the notebook shows. Kept here, not in the notebooks, so it is tested."""
 
 from __future__ import annotations
 
@@ -21,11 +21,14 @@ def run_train(params: Params) -> training.TrainResult:
     """Build the configured architecture, fit it, save the model, history and metrics."""
     data = prepared.load(PREPARED)
     settings = params.train
-    model = models.build(settings.architecture, len(data.classes), settings.dropout)
+    precision = models.resolve_precision(settings.precision)
+    model = models.build(settings.architecture, len(data.classes), settings.dropout, precision)
     result = training.fit(model, data, settings, seed=params.seed, run_dir="runs/train")
+    model = models.as_float32(result.model, settings.architecture, len(data.classes))
     best = result.history.iloc[result.best_epoch - 1]
     metrics = {
         "architecture": settings.architecture,
+        "precision": precision,
         "parameters": int(model.count_params()),
         "epochs_run": int(len(result.history)),
         "best_epoch": result.best_epoch,
@@ -34,8 +37,15 @@ def run_train(params: Params) -> training.TrainResult:
         "training_minutes": round(result.minutes, 2),
         "train_images_per_second": round(float(result.history["images_per_second"].median()), 1),
     }
-    save_keras(model, MODEL, data.classes, source=data.source, train=as_dict(settings),
-               seed=params.seed, metrics=metrics)
+    save_keras(
+        model,
+        MODEL,
+        data.classes,
+        source=data.source,
+        train=as_dict(settings),
+        seed=params.seed,
+        metrics=metrics,
+    )
     with atomic_path(REPORTS / "train" / "history.csv") as tmp:
         result.history.to_csv(tmp, index=False)
     write_json(METRICS / "train.json", metrics)
@@ -59,7 +69,7 @@ def evaluation_split(data_dir=PREPARED) -> tuple[str, prepared.LabelledImages, t
 
 
 def run_evaluate(params: Params) -> EvaluateResult:
-    """Score the trained model once on the evaluation split; write metrics and the DVC confusion plot."""
+    """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
     backend = load_backend(MODEL)
     name, split, classes = evaluation_split()
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))

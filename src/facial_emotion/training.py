@@ -90,7 +90,9 @@ def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adam(settings.learning_rate, weight_decay=wd)
     if settings.optimizer == "adamw":
         return keras.optimizers.AdamW(settings.learning_rate, weight_decay=settings.weight_decay)
-    return keras.optimizers.SGD(settings.learning_rate, momentum=0.9, nesterov=True, weight_decay=wd)
+    return keras.optimizers.SGD(
+        settings.learning_rate, momentum=0.9, nesterov=True, weight_decay=wd
+    )
 
 
 def validate(settings: TrainSettings) -> None:
@@ -102,13 +104,18 @@ def validate(settings: TrainSettings) -> None:
             raise FacialEmotionError(
                 f"params.yaml: train.{key} is {value!r}; choose one of {', '.join(allowed)}"
             )
-    positive = {"epochs": settings.epochs, "batch_size": settings.batch_size,
-                "learning_rate": settings.learning_rate}
+    positive = {
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+    }
     for key, value in positive.items():
         if value <= 0:
             raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
     if not 0 <= settings.label_smoothing < 1 or not 0 <= settings.dropout < 1:
-        raise FacialEmotionError("params.yaml: train.label_smoothing and train.dropout must be in [0, 1)")
+        raise FacialEmotionError(
+            "params.yaml: train.label_smoothing and train.dropout must be in [0, 1)"
+        )
 
 
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
@@ -134,7 +141,9 @@ class EpochTimer(keras.callbacks.Callback):
         if logs is not None:
             logs["seconds"] = seconds
             logs["images_per_second"] = self.n_images / seconds
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            logs["learning_rate"] = float(
+                keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+            )
 
 
 @dataclass
@@ -155,7 +164,9 @@ def run_id(settings: TrainSettings, data: PreparedData, seed: int) -> str:
         "counts": data.counts(),
         "source": data.source,
     }
-    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return hashlib.sha256(
+        json.dumps(fingerprint, sort_keys=True, default=str).encode()
+    ).hexdigest()[:12]
 
 
 def _previous_best(history_csv: Path) -> float | None:
@@ -181,36 +192,69 @@ def fit(
     run_dir.mkdir(parents=True, exist_ok=True)
     history_csv, best_weights = run_dir / "history.csv", run_dir / "best.weights.h5"
     n_classes = len(data.classes)
-    train = make_dataset(data.splits["train"], n_classes, settings.batch_size,
-                         training=True, settings=settings, seed=seed)
+    train = make_dataset(
+        data.splits["train"],
+        n_classes,
+        settings.batch_size,
+        training=True,
+        settings=settings,
+        seed=seed,
+    )
     val = make_dataset(data.splits["val"], n_classes, settings.batch_size)
     compile_model(model, settings)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         EpochTimer(len(data.splits["train"])),
         keras.callbacks.ModelCheckpoint(
-            str(best_weights), monitor=MONITOR, mode="max", save_best_only=True,
-            save_weights_only=True, initial_value_threshold=_previous_best(history_csv),
+            str(best_weights),
+            monitor=MONITOR,
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=_previous_best(history_csv),
         ),
-        keras.callbacks.EarlyStopping(MONITOR, mode="max", patience=settings.early_stopping_patience),
+        keras.callbacks.EarlyStopping(
+            MONITOR, mode="max", patience=settings.early_stopping_patience
+        ),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
     ]
     if settings.schedule == "plateau":
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            "val_loss", factor=0.5, patience=max(settings.early_stopping_patience // 2, 1)))
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                "val_loss", factor=0.5, patience=max(settings.early_stopping_patience // 2, 1)
+            )
+        )
     if settings.schedule != "plateau" or settings.warmup_epochs:
-        callbacks.append(keras.callbacks.LearningRateScheduler(
-            lambda epoch, lr: learning_rate_at(epoch, settings)
-            if settings.schedule != "plateau" or epoch < settings.warmup_epochs else lr))
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(
+                lambda epoch, lr: (
+                    learning_rate_at(epoch, settings)
+                    if settings.schedule != "plateau" or epoch < settings.warmup_epochs
+                    else lr
+                )
+            )
+        )
     weights = class_weights(data.splits["train"].y, n_classes) if settings.class_weight else None
-    model.fit(train, validation_data=val, epochs=settings.epochs, callbacks=callbacks,
-              class_weight=weights, verbose=verbose)
+    model.fit(
+        train,
+        validation_data=val,
+        epochs=settings.epochs,
+        callbacks=callbacks,
+        class_weight=weights,
+        shuffle=False,
+        verbose=verbose,
+    )
     history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
     minutes = float(history["seconds"].sum()) / 60  # includes epochs of an interrupted earlier run
     if best_weights.is_file():
         model.load_weights(str(best_weights))
     best = int(history[MONITOR].idxmax())
-    result = TrainResult(model, history, int(history.loc[best, "epoch"]) + 1,
-                         float(history.loc[best, MONITOR]), minutes)
+    result = TrainResult(
+        model,
+        history,
+        int(history.loc[best, "epoch"]) + 1,
+        float(history.loc[best, MONITOR]),
+        minutes,
+    )
     shutil.rmtree(run_dir, ignore_errors=True)
     return result

@@ -1,4 +1,4 @@
-"""The ``facial-emotion`` command: one module per subcommand, each with ``add_arguments`` and ``run``."""
+"""The ``facial-emotion`` command: one module per subcommand, with ``add_arguments`` and ``run``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ COMMANDS: dict[str, str] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facial-emotion",
-        description="Recognise one of seven emotions in faces, with models trained by the pipeline.",
+        description="Recognise one of seven emotions in faces with a trained model.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():

@@ -53,7 +53,9 @@ class PreparedData:
                     "add images to it or point data.path at a larger data set"
                 )
             if split.y.min() < 0 or split.y.max() >= len(self.classes):
-                raise ValueError(f"labels of split '{name}' fall outside the {len(self.classes)} classes")
+                raise ValueError(
+                    f"labels of split '{name}' fall outside the {len(self.classes)} classes"
+                )
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Images per class in each split, for the manifest and the explore report."""
@@ -86,7 +88,9 @@ def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
     if not path.is_file():
         raise FacialEmotionError(f"{path}: prepared split not found; run `dvc repro prepare` first")
     with np.load(path, allow_pickle=False) as npz:
-        return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(str(c) for c in npz["classes"])
+        return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(
+            str(c) for c in npz["classes"]
+        )
 
 
 def load(prepared_dir: str | Path) -> PreparedData:

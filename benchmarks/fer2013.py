@@ -1,0 +1,114 @@
+"""Train one architecture on FER2013 with the pipeline's own code and print one JSON line.
+
+Selects the epoch on ``val`` (FER2013 PublicTest) only; never reads a test split. Resumable: an
+interrupted run started again with the same arguments continues from its last finished epoch.
+
+    python benchmarks/fer2013.py --data ../shared/data/fer2013 --architecture vgg --epochs 30 \
+        --set train.schedule=cosine --out runs/vgg.keras
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from facial_emotion import models, training
+from facial_emotion.config import Params, as_dict, from_mapping, load_params
+from facial_emotion.data.sources import load_source
+from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.modelfile import save_keras
+
+
+def with_overrides(params: Params, overrides: list[str]) -> Params:
+    """Apply ``group.key=value`` overrides (YAML values), as ``dvc exp run -S`` does."""
+    raw = as_dict(params)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        *groups, leaf = key.split(".")
+        node = raw
+        for group in groups:
+            node = node[group]
+        node[leaf] = yaml.safe_load(value)
+    return from_mapping(Params, raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/fer2013", help="FER2013 CSV or folders")
+    parser.add_argument("--architecture", default="vgg", choices=sorted(models.ARCHITECTURES))
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--params", default="params.yaml", help="base settings (default params.yaml)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a params key, e.g. train.label_smoothing=0.1",
+    )
+    parser.add_argument("--out", type=Path, help="where to save the best model (.keras)")
+    parser.add_argument("--run-dir", default="runs/benchmark", help="checkpoints for resuming")
+    args = parser.parse_args(argv)
+
+    params = with_overrides(
+        load_params(args.params),
+        [f"train.architecture={args.architecture}", f"train.epochs={args.epochs}", *args.set],
+    )
+    data = load_source(
+        "fer2013",
+        args.data,
+        seed=params.seed,
+        val_fraction=params.data.val_fraction,
+        test_fraction=params.data.test_fraction,
+        synthetic_samples=params.data.synthetic_samples,
+    )
+    n_classes = len(data.classes)
+    precision = models.resolve_precision(params.train.precision)
+    model = models.build(args.architecture, n_classes, params.train.dropout, precision)
+    result = training.fit(model, data, params.train, seed=params.seed, run_dir=args.run_dir)
+    model = models.as_float32(result.model, args.architecture, n_classes)
+
+    val = data.splits["val"]
+    start = time.perf_counter()
+    plain = Evaluation(data.classes, val.y, predict_proba(model.predict_on_batch, val.x))
+    infer_seconds = time.perf_counter() - start
+    tta = Evaluation(data.classes, val.y, predict_proba(model.predict_on_batch, val.x, tta=True))
+    figures = {
+        "architecture": args.architecture,
+        "parameters": int(model.count_params()),
+        "precision": precision,
+        "epochs": int(len(result.history)),
+        "best_epoch": result.best_epoch,
+        "train_minutes": round(result.minutes, 1),
+        "train_images_per_second": round(float(result.history["images_per_second"].median()), 1),
+        "inference_images_per_second": round(len(val) / infer_seconds, 1),
+        "val_accuracy": round(plain.accuracy, 4),
+        "val_macro_f1": round(plain.macro_f1, 4),
+        "val_accuracy_tta": round(tta.accuracy, 4),
+        "val_macro_f1_tta": round(tta.macro_f1, 4),
+        "val_recall_tta": {c: round(r, 4) for c, r in tta.per_class()["recall"].items()},
+        "overrides": args.set,
+    }
+    if args.out:
+        save_keras(
+            model,
+            args.out,
+            data.classes,
+            source=data.source,
+            train=as_dict(params.train),
+            seed=params.seed,
+            metrics=figures,
+        )
+        result.history.to_csv(args.out.with_suffix(".history.csv"), index=False)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

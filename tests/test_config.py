@@ -1,0 +1,54 @@
+"""params.yaml validation: the user sees which key is wrong and how to fix it."""
+
+from pathlib import Path
+
+import pytest
+
+from facial_emotion.config import TrainSettings, from_mapping, load_params, notebook_params
+from facial_emotion.errors import FacialEmotionError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_repository_params_load_with_synthetic_default() -> None:
+    params = load_params(REPO / "params.yaml")
+    assert params.data.source == "synthetic"
+    assert params.train.architecture == "baseline"
+
+
+def test_wrong_type_names_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  epochs: ten\n")
+    with pytest.raises(
+        FacialEmotionError, match=r"params.yaml: train.epochs must be int, got 'ten'"
+    ):
+        load_params(path)
+
+
+def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  epoch: 3\n")
+    with pytest.raises(
+        FacialEmotionError, match=r"unknown key train.epoch; valid keys are .*train.epochs"
+    ):
+        load_params(path)
+
+
+def test_nested_and_numeric_values_are_typed() -> None:
+    settings = from_mapping(TrainSettings, {"learning_rate": 1, "augment": {"flip": False}})
+    assert settings.learning_rate == 1.0 and isinstance(settings.learning_rate, float)
+    assert settings.augment.flip is False
+    with pytest.raises(FacialEmotionError, match="train.augment.flip must be bool"):
+        from_mapping(TrainSettings, {"augment": {"flip": "no"}}, prefix="train.")
+
+
+def test_missing_params_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FacialEmotionError, match="params file not found"):
+        load_params(tmp_path / "nope.yaml")
+
+
+def test_notebook_params_overlay_injected_groups(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("seed: 1\ntrain:\n  epochs: 5\n")
+    params = notebook_params(path, seed=None, train={"epochs": 2})
+    assert params.seed == 1 and params.train.epochs == 2
