@@ -149,3 +149,14 @@ def test_tracker_forgets_a_face_gone_for_longer_than_max_missed():
     for _ in range(3):
         tracker.update([], np.zeros((0, 2), np.float32))
     assert tracker.update([(0, 0, 50, 50)], p)[0] == [2]
+
+
+def test_detect_every_reuses_boxes_between_detections(capsys, clip, tiny_model_path, tmp_path):
+    table = tmp_path / "faces.csv"
+    args = [clip, "--model", tiny_model_path, "--csv", table, "--detect-every", "3"]
+    assert run(capsys, *args)[0] == 0
+    boxes = {}
+    for row in csv.DictReader(table.open()):
+        boxes[int(row["frame"])] = tuple(int(row[k]) for k in "xywh")
+    assert boxes[0] == boxes[1] == boxes[2]  # frames 1 and 2 reuse frame 0's box
+    assert boxes[3] != boxes[0]  # frame 3 searches again and follows the face

@@ -191,17 +191,21 @@ def crop_face(gray: np.ndarray, box: Box, crop_scale: float) -> np.ndarray:
     return cv2.resize(square, (FACE_SIZE, FACE_SIZE), interpolation=interpolation)
 
 
+def crop_faces(image: np.ndarray, boxes: list[Box], crop_scale: float) -> np.ndarray:
+    """uint8 (N, 48, 48) crops of known boxes (video reuses boxes between detections)."""
+    gray = to_gray(as_uint8_image(image))
+    crops = [crop_face(gray, box, crop_scale) for box in boxes]
+    return np.stack(crops) if crops else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+
+
 def locate_faces(image: np.ndarray, detector: Detector) -> tuple[list[Box], np.ndarray]:
     """Boxes sorted left to right and their uint8 (N, 48, 48) crops; a face crop is used whole."""
     image = as_uint8_image(image)
-    gray = to_gray(image)
-    h, w = gray.shape
     if is_face_crop(image):
-        crop = gray if (h, w) == (FACE_SIZE, FACE_SIZE) else crop_face(gray, (0, 0, w, h), 1.0)
-        return [(0, 0, w, h)], crop[None]
+        h, w = image.shape[:2]
+        return [(0, 0, w, h)], crop_faces(image, [(0, 0, w, h)], 1.0)
     boxes = sorted(detector.boxes(image), key=lambda b: (b[0], b[1]))
-    crops = [crop_face(gray, box, detector.crop_scale) for box in boxes]
-    return boxes, np.stack(crops) if crops else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+    return boxes, crop_faces(image, boxes, detector.crop_scale)
 
 
 _EMOTION_COLOURS_BGR: dict[str, tuple[int, int, int]] = {

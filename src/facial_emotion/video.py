@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import Box, Face, draw_faces, locate_faces
+from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
 from facial_emotion.files import atomic_path
 from facial_emotion.predict import EmotionRecognizer
 
@@ -61,6 +61,10 @@ class FaceTracker:
     max_missed: int = 5  # frames a face may go undetected and keep its id
     _tracks: list[_Track] = field(default_factory=list)
     _next_id: int = 1
+
+    def boxes(self) -> list[Box]:
+        """Boxes of the faces seen in the last frame, to crop again when detection is skipped."""
+        return [t.box for t in self._tracks if t.missed == 0]
 
     def update(self, boxes: list[Box], probs: np.ndarray) -> tuple[list[int], np.ndarray]:
         """Ids and smoothed probabilities for this frame's boxes (same order)."""
@@ -245,18 +249,23 @@ def process_video(
     csv_path: Path | None = None,
     show: bool = False,
     smooth: int = 1,
+    detect_every: int = 1,
     max_frames: int | None = None,
     progress: bool = True,
 ) -> VideoSummary:
     """Read emotions in every frame; write what was asked for, each file atomically.
 
     A camera runs until ``max_frames``, ``q`` in the window, or Ctrl-C (which finishes cleanly);
-    a file stops at its end, and Ctrl-C there leaves no half-written outputs.
+    a file stops at its end, and Ctrl-C there leaves no half-written outputs. With
+    ``detect_every`` N > 1, faces are searched every Nth frame and the frames between reuse the
+    boxes found (detection is most of a frame's cost; a face moves little in 1/30 s).
     """
     from tqdm import tqdm
 
-    if smooth < 1:
-        raise FacialEmotionError(f"--smooth must be at least 1 frame, got {smooth}")
+    if smooth < 1 or detect_every < 1:
+        raise FacialEmotionError(
+            f"--smooth and --detect-every must be at least 1, got {smooth} and {detect_every}"
+        )
     if show:
         check_display()
     cap, first, camera = open_source(source)
@@ -283,7 +292,8 @@ def process_video(
         )
         try:
             for index, frame in enumerate(_frames(cap, first, max_frames)):
-                faces, ids = _read_frame(frame, recognizer, tracker)
+                detect = index % detect_every == 0
+                faces, ids = _read_frame(frame, recognizer, tracker, detect)
                 summary.add(faces, ids)
                 t = time.perf_counter() - start if camera else index / fps
                 if not sinks.put(t, index, frame, faces, ids):
@@ -297,10 +307,15 @@ def process_video(
 
 
 def _read_frame(
-    frame: np.ndarray, recognizer: EmotionRecognizer, tracker: FaceTracker
+    frame: np.ndarray, recognizer: EmotionRecognizer, tracker: FaceTracker, detect: bool
 ) -> tuple[list[Face], list[int]]:
     """Faces of one BGR frame with smoothed probabilities, and their track ids."""
-    boxes, crops = locate_faces(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), recognizer.detector)
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    if detect:
+        boxes, crops = locate_faces(rgb, recognizer.detector)
+    else:
+        boxes = tracker.boxes()
+        crops = crop_faces(rgb, boxes, recognizer.detector.crop_scale)
     probs = recognizer.classify(crops) if len(crops) else np.zeros((0, len(recognizer.classes)))
     ids, smoothed = tracker.update(boxes, probs)
     return recognizer.faces_from(boxes, smoothed), ids

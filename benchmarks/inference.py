@@ -1,0 +1,156 @@
+"""Inference speed: per-face latency, batched throughput and end-to-end video frames/s.
+
+Prints one JSON line. Without --model it measures a small untrained CNN (the tests' tiny model),
+which shows the cost of detection and the pipeline rather than of a real network. Run by hand:
+
+    python benchmarks/inference.py [--model models/model.keras] [--tflite models/model.tflite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import matplotlib.cbook  # noqa: E402
+import numpy as np  # noqa: E402
+
+from facial_emotion.backends import load_backend  # noqa: E402
+from facial_emotion.faces import make_detector  # noqa: E402
+from facial_emotion.labels import EMOTIONS  # noqa: E402
+from facial_emotion.modelfile import card_path, save_keras  # noqa: E402
+from facial_emotion.predict import EmotionRecognizer  # noqa: E402
+from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video  # noqa: E402
+
+TARGET_FPS = 30
+DETECT_EVERY = 2  # the `video` command's default
+
+
+def tiny_model(folder: Path) -> Path:
+    """The tests' tiny CNN, untrained, in the project's model format."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((48, 48, 1), name="face")
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(4)(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
+    path = folder / "tiny.keras"
+    save_keras(keras.Model(inputs, outputs), path, EMOTIONS, architecture="tiny")
+    return path
+
+
+def to_tflite(model_path: Path, folder: Path) -> Path:
+    """Float32 TFLite conversion of a Keras model, with its card beside it."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(model_path, compile=False)
+    path = folder / "converted.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    shutil.copy(card_path(model_path), card_path(path))
+    return path
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up: tracing, allocation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(times), 3)
+
+
+def faces_per_second(backend, batch: int, repeats: int = 5) -> float:
+    x = np.random.default_rng(0).uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
+    return round(batch / (median_ms(lambda: backend.predict(x), repeats) / 1000), 1)
+
+
+def write_video(path: Path, faces: int, frames: int) -> None:
+    """640x480 mp4 at 30 fps: the sample portrait ``faces`` times, drifting sideways."""
+    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    width = min(240, 600 // faces - 20)
+    face = cv2.resize(photo, (width, int(width * 600 / 512)), interpolation=cv2.INTER_AREA)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
+    for i in range(frames):
+        frame = np.full((480, 640, 3), 60, np.uint8)
+        for k in range(faces):
+            x = 20 + k * (width + 20) + (i % 20)
+            y = 240 - face.shape[0] // 2
+            frame[y : y + face.shape[0], x : x + width] = face
+        writer.write(frame)
+    writer.release()
+
+
+def video_fps(
+    video: Path, recognizer: EmotionRecognizer, detect_every: int, output: Path | None = None
+) -> dict:
+    """What `facial-emotion video` does, timed from the first frame read to the last written."""
+    process_video(str(video), recognizer, max_frames=10, progress=False)  # warm-up
+    summary = process_video(
+        str(video), recognizer, output=output, detect_every=detect_every, progress=False
+    ).to_dict()
+    return {
+        "fps": summary["frames_per_second"],
+        "faces_per_frame": round(summary["face_detections"] / summary["frames"], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a .keras model (default: the tiny test CNN)")
+    parser.add_argument("--tflite", type=Path, help="a .tflite model (default: convert --model)")
+    parser.add_argument("--frames", type=int, default=150, help="frames per test video")
+    parser.add_argument("--repeats", type=int, default=200, help="timed single-face calls")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model_path = args.model or tiny_model(tmp)
+        tflite_path = args.tflite or to_tflite(model_path, tmp)
+        one = np.full((1, 48, 48, 1), 128, np.float32)
+        keras_backend = load_backend(model_path)
+        lite_backend = load_backend(tflite_path)
+
+        detector = make_detector("haar", **VIDEO_DETECTOR_OPTIONS["haar"])
+        recognizer = EmotionRecognizer(model_path, detector)
+        frame = np.full((480, 640, 3), 60, np.uint8)
+        results = {
+            "model": str(args.model) if args.model else "tiny untrained CNN (tests' fixture)",
+            "keras_ms_per_face_batch1": median_ms(lambda: keras_backend.predict(one), args.repeats),
+            "tflite_ms_per_face_batch1": median_ms(lambda: lite_backend.predict(one), args.repeats),
+            "keras_faces_per_s_batch256": faces_per_second(keras_backend, 256),
+            "detect_ms_per_640x480_frame": median_ms(lambda: detector.boxes(frame), 50),
+        }
+        for faces in (1, 3):
+            video = tmp / f"faces{faces}.mp4"
+            write_video(video, faces, args.frames)
+            for every in (DETECT_EVERY, 1):
+                measured = video_fps(video, recognizer, every)
+                name = f"e2e_fps_{faces}face_detect_every_{every}"
+                results[name] = measured["fps"]
+                results[f"{name}_faces_per_frame"] = measured["faces_per_frame"]
+        results[f"e2e_fps_1face_detect_every_{DETECT_EVERY}_writing_mp4"] = video_fps(
+            tmp / "faces1.mp4", recognizer, DETECT_EVERY, output=tmp / "annotated.mp4"
+        )["fps"]
+    results["target_fps"] = TARGET_FPS
+    results["detector"] = {"name": detector.name, **VIDEO_DETECTOR_OPTIONS["haar"]}
+    results["cpus"] = os.cpu_count()
+    results["load_average_1min"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(results), file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
