@@ -97,11 +97,16 @@ def build_app(recognizer: Recognizer) -> Any:
 
 
 def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the app on ``host:port`` until interrupted."""
+    """Serve the app on ``host:port`` until interrupted (Gradio's own banner offers a share link,
+    which this app never makes, so it is kept quiet)."""
     app = build_app(recognizer)
     try:
-        app.launch(server_name=host, server_port=port, share=False, show_error=True)
+        app.launch(
+            server_name=host, server_port=port, share=False, quiet=True, prevent_thread_lock=True
+        )
     except OSError as exc:
         raise FacialEmotionError(
             f"{host}:{port}: cannot serve the app there ({exc}); pass a free --port"
         ) from exc
+    print(f"facial-emotion app: open http://{host}:{port} (Ctrl+C stops it)", flush=True)
+    app.block_thread()

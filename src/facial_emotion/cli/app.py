@@ -9,7 +9,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: local)")
     parser.add_argument("--port", type=int, default=7860, help="port to serve on")
     parser.add_argument("--model", default=None, help=".keras or .tflite model (default: bundled)")
-    parser.add_argument("--detector", default="haar", help="face detector")
+    parser.add_argument("--detector", default="haar", help="face detector: haar (fast) or mtcnn")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,6 +17,5 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.predict import EmotionRecognizer
 
     recognizer = EmotionRecognizer(model=args.model, detector=args.detector)
-    print(f"facial-emotion app: open http://{args.host}:{args.port} (Ctrl+C stops it)")
     serve(recognizer, args.host, args.port)
     return 0
