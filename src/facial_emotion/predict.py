@@ -1,4 +1,5 @@
-"""One recogniser for the CLI, the app and the notebooks: photo in, a ``Face`` record per face out.
+"""The one predictor (``EmotionRecognizer``) for the CLI, the app and the notebooks: photo in,
+a ``Face`` record per face out.
 
 Faces of many images go through the model in one batch, since a call costs far more than a face.
 """
@@ -105,6 +106,3 @@ class EmotionRecognizer:
             result.append(self.faces_from(boxes, probs[start : start + len(c)]))
             start += len(c)
         return result
-
-
-Predictor = EmotionRecognizer  # the name DESIGN.md gives the one recogniser

@@ -59,8 +59,8 @@ class FaceTracker:
     smooth: int = 1
     min_iou: float = 0.3
     max_missed: int = 5  # frames a face may go undetected and keep its id
-    _tracks: list[_Track] = field(default_factory=list)
-    _next_id: int = 1
+    _tracks: list[_Track] = field(default_factory=list, init=False, repr=False)
+    _next_id: int = field(default=1, init=False, repr=False)
 
     def boxes(self) -> list[Box]:
         """Boxes of the faces seen in the last frame, to crop again when detection is skipped."""
