@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
-    parser.add_argument("--output", "-o", type=Path, help="write the table/JSON/CSV to this file")
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write the table/JSON/CSV to FILE"
+    )
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
     )

@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="haar",
         help="haar: fast, frontal faces (default); mtcnn: also turned, dim, small faces; slower",
     )
-    parser.add_argument("--output", "-o", type=Path, help="write the annotated video (.mp4)")
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write the annotated video (.mp4)"
+    )
     parser.add_argument(
         "--csv",
         type=Path,
