@@ -70,7 +70,6 @@ class EvaluateSettings:
 
 @dataclass(frozen=True)
 class ExportSettings:
-    int8: bool = True
     representative_samples: int = 200
 
 

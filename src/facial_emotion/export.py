@@ -110,9 +110,8 @@ def export(
 ) -> dict[str, Any]:
     """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics."""
     from facial_emotion.backends import KerasBackend, TFLiteBackend, load_backend
-    from facial_emotion.data.prepared import load_split
+    from facial_emotion.data.prepared import evaluation_split, load_split
     from facial_emotion.evaluation import predict_proba
-    from facial_emotion.stages import evaluation_split
 
     model_path, prepared_dir, out_dir = Path(model_path), Path(prepared_dir), Path(out_dir)
     keras_model = load_backend(model_path)

@@ -61,17 +61,10 @@ class EvaluateResult:
     metrics: dict[str, object]
 
 
-def evaluation_split(data_dir=PREPARED) -> tuple[str, prepared.LabelledImages, tuple[str, ...]]:
-    """The test split when the data set has one, else val (and the metrics say which)."""
-    name = "test" if (data_dir / "test.npz").exists() else "val"
-    split, classes = prepared.load_split(data_dir / f"{name}.npz")
-    return name, split, classes
-
-
 def run_evaluate(params: Params) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
     backend = load_backend(MODEL)
-    name, split, classes = evaluation_split()
+    name, split, classes = prepared.evaluation_split(PREPARED)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     if params.evaluate.tta:
         chosen = Evaluation(classes, split.y, predict_proba(backend.predict, split.x, tta=True))

@@ -104,3 +104,11 @@ def load(prepared_dir: str | Path) -> PreparedData:
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
     return PreparedData(classes=classes, splits=splits, source={"path": str(prepared_dir)})
+
+
+def evaluation_split(prepared_dir: str | Path) -> tuple[str, LabelledImages, tuple[str, ...]]:
+    """The test split when the data set has one, else val (callers record which one they used)."""
+    prepared_dir = Path(prepared_dir)
+    name = "test" if (prepared_dir / "test.npz").exists() else "val"
+    split, classes = load_split(prepared_dir / f"{name}.npz")
+    return name, split, classes

@@ -1,0 +1,40 @@
+"""Metrics a user reads in metrics/eval.json, and test-time augmentation."""
+
+import numpy as np
+import pytest
+
+from facial_emotion.evaluation import Evaluation, predict_proba
+
+CLASSES = ("angry", "happy", "sad")
+
+
+def test_metrics_confusion_and_mistakes() -> None:
+    y = np.array([0, 0, 1, 1, 2, 2])
+    probs = np.array(
+        [[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0, 1, 0], [0, 0.6, 0.4], [0.1, 0, 0.9], [0.8, 0.1, 0.1]]
+    )
+    ev = Evaluation(CLASSES, y, probs)
+    assert ev.accuracy == pytest.approx(4 / 6)
+    assert ev.confusion().loc["angry"].tolist() == [1, 1, 0]
+    assert ev.confusion(normalize=True).sum(axis=1).tolist() == pytest.approx([1, 1, 1])
+    assert ev.per_class().loc["happy", "recall"] == 1.0
+    assert ev.worst_mistakes(1).tolist() == [5], "the 80%-confident wrong 'angry' comes first"
+    records = ev.confusion_records()
+    assert list(records.columns) == ["actual", "predicted"] and records.iloc[5].tolist() == [
+        "sad",
+        "angry",
+    ]
+    metrics = ev.metrics()
+    assert metrics["samples"] == 6 and set(metrics["per_class"]) == set(CLASSES)
+
+
+def test_tta_averages_the_mirror_image() -> None:
+    faces = np.zeros((2, 48, 48), np.uint8)
+    faces[:, :, :24] = 255  # bright left half; its mirror is bright on the right
+
+    def left_brightness(x: np.ndarray) -> np.ndarray:
+        left = x[:, :, :24, 0].mean(axis=(1, 2)) / 255
+        return np.stack([left, 1 - left], axis=1)
+
+    np.testing.assert_allclose(predict_proba(left_brightness, faces), [[1, 0], [1, 0]])
+    np.testing.assert_allclose(predict_proba(left_brightness, faces, tta=True), [[0.5, 0.5]] * 2)

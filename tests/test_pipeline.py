@@ -1,0 +1,119 @@
+"""End to end: the real DVC pipeline (real papermill, real TensorFlow) on tiny synthetic data,
+in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUTS = ("data", "models", "reports", "metrics", "runs", "dvc.lock")
+
+
+def _project_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [f for f in listed if f.split("/")[0] not in OUTPUTS and (REPO / f).is_file()]
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(cwd / "src"),
+        PATH=f"{Path(sys.executable).parent}:" + os.environ.get("PATH", ""),
+    )
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with tiny settings, after one full ``dvc repro``."""
+    root = tmp_path_factory.mktemp("project")
+    for name in _project_files():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["data"]["synthetic_samples"] = 420
+    params["train"].update(epochs=2, batch_size=32)
+    params["export"]["representative_samples"] = 20
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    for command in (["git", "init", "-q"], ["dvc", "config", "core.analytics", "false"]):
+        assert _run(command, root).returncode == 0
+    result = _run(["dvc", "repro"], root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root
+
+
+def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
+    train = json.loads((repo / "metrics/train.json").read_text())
+    assert train["architecture"] == "baseline" and train["epochs_run"] == 2
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    assert evaluation["split"] == "test" and 0 <= evaluation["accuracy"] <= 1
+    assert set(evaluation["per_class"]) == {
+        "angry",
+        "disgust",
+        "fear",
+        "happy",
+        "sad",
+        "surprise",
+        "neutral",
+    }
+    card = json.loads((repo / "models/model.json").read_text())
+    assert card["classes"][0] == "angry" and (repo / "models/model.keras").stat().st_size > 0
+    confusion = (repo / "reports/evaluate/confusion.csv").read_text().splitlines()
+    assert confusion[0] == "actual,predicted" and len(confusion) == 1 + evaluation["samples"]
+    for report in ("explore", "train", "evaluate"):
+        html = (repo / f"reports/{report}.html").read_text()
+        assert "data:image/png" in html, f"{report}.html has no figures"
+    assert (repo / "reports/figures/confusion_matrix.png").stat().st_size > 0
+
+
+def test_second_repro_and_status_say_nothing_changed(repo: Path) -> None:
+    status = _run(["dvc", "status"], repo)
+    assert "up to date" in status.stdout, status.stdout
+    again = _run(["dvc", "repro"], repo)
+    assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_metrics_and_plots_are_declared_to_dvc(repo: Path) -> None:
+    shown = json.loads(_run(["dvc", "metrics", "show", "--json"], repo).stdout)
+    files = next(iter(shown.values()))["data"]
+    assert "accuracy" in files["metrics/eval.json"]["data"]
+    assert "val_accuracy" in files["metrics/train.json"]["data"]
+    plots = _run(["dvc", "plots", "show", "--json"], repo)
+    assert plots.returncode == 0 and "confusion" in plots.stdout.lower(), plots.stderr
+
+
+def test_bad_architecture_is_one_line_and_leaves_no_report(repo: Path, tmp_path: Path) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["architecture"] = "transformer9000"
+    bad = tmp_path / "params.yaml"
+    bad.write_text(yaml.safe_dump(params))
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "facial_emotion.notebook",
+            "notebooks/02_train.ipynb",
+            "reports/bad_train",
+            "--params",
+            str(bad),
+        ],
+        repo,
+    )
+    assert result.returncode != 0
+    error = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert error[-1].endswith("choose one of baseline, vgg, vgg_wide, resnet, sepnet"), error
+    assert not list((repo / "reports").glob("bad_train*")) + list((repo / "reports").glob(".bad*"))

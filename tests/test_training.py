@@ -1,0 +1,123 @@
+"""Training learns a learnable task, keeps the best val epoch, resumes after interruption."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from facial_emotion import models, training
+from facial_emotion.config import AugmentSettings, TrainSettings
+from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.errors import FacialEmotionError
+
+CLASSES = ("angry", "happy", "neutral")
+
+
+def _striped(n: int, rng: np.random.Generator) -> LabelledImages:
+    """Faces whose class is the row of a bright stripe: learnable in a few epochs."""
+    y = rng.integers(0, 3, n)
+    x = rng.integers(0, 60, (n, 48, 48), dtype=np.uint8)
+    for i, label in enumerate(y):
+        x[i, 8 + 14 * label : 14 + 14 * label, :] = 230
+    return LabelledImages(x, y)
+
+
+@pytest.fixture
+def data() -> PreparedData:
+    rng = np.random.default_rng(0)
+    return PreparedData(CLASSES, {"train": _striped(192, rng), "val": _striped(64, rng)})
+
+
+FAST = TrainSettings(
+    epochs=4, batch_size=32, augment=AugmentSettings(flip=False, rotation=0, shift=0, zoom=0)
+)
+
+
+def test_fit_learns_and_reports_history(data: PreparedData, tmp_path: Path) -> None:
+    model = models.build("sepnet", 3)
+    result = training.fit(model, data, FAST, seed=0, run_dir=tmp_path, verbose=0)
+    assert list(result.history["epoch"]) == [0, 1, 2, 3]
+    assert result.best_val_accuracy == result.history["val_accuracy"].max()
+    assert result.history["accuracy"].iloc[-1] > 0.6
+    assert {"seconds", "images_per_second", "learning_rate"} <= set(result.history)
+    assert not any(tmp_path.iterdir()), "a finished run leaves no checkpoints behind"
+
+
+def test_interrupted_training_resumes_from_last_epoch(data: PreparedData, tmp_path: Path) -> None:
+    class StopAfterTwo(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original = keras.callbacks.CSVLogger
+    try:
+        keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), StopAfterTwo())
+        with pytest.raises(KeyboardInterrupt):
+            training.fit(
+                models.build("baseline", 3), data, FAST, seed=0, run_dir=tmp_path, verbose=0
+            )
+    finally:
+        keras.callbacks.CSVLogger = original
+    result = training.fit(
+        models.build("baseline", 3), data, FAST, seed=0, run_dir=tmp_path, verbose=0
+    )
+    assert list(result.history["epoch"]) == [0, 1, 2, 3], "epochs 0-1 kept, 2-3 run after resuming"
+
+
+class _Both(keras.callbacks.Callback):
+    """Runs the CSV logger, then the interruption, so the interrupted epoch is logged first."""
+
+    def __init__(self, first: keras.callbacks.Callback, second: keras.callbacks.Callback) -> None:
+        super().__init__()
+        self.parts = [first, second]
+
+    def set_model(self, model: keras.Model) -> None:
+        for part in self.parts:
+            part.set_model(model)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.parts[0].on_train_begin(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for part in self.parts:
+            part.on_epoch_end(epoch, logs)
+
+
+def test_schedules_warm_up_and_anneal() -> None:
+    cosine = TrainSettings(epochs=10, learning_rate=0.1, schedule="cosine", warmup_epochs=2)
+    rates = [training.learning_rate_at(e, cosine) for e in range(10)]
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(0.1)
+    assert rates[-1] < 0.01 and all(a >= b for a, b in zip(rates[2:], rates[3:], strict=False))
+
+
+def test_class_weights_favour_rare_classes() -> None:
+    weights = training.class_weights(np.array([0] * 90 + [1] * 10), 3)
+    assert weights[1] == pytest.approx(9 * weights[0]) and weights[2] == 1.0
+
+
+def test_mixup_keeps_label_mass() -> None:
+    from facial_emotion.augment import mixup
+
+    x = np.random.default_rng(0).uniform(0, 255, (8, 48, 48, 1)).astype(np.float32)
+    y = keras.utils.to_categorical(np.arange(8) % 3, 3).astype(np.float32)
+    mixed_x, mixed_y = mixup(x, y, 0.4)
+    assert mixed_x.shape == x.shape
+    np.testing.assert_allclose(np.asarray(mixed_y).sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "schedule",
+            "linear",
+            "train.schedule is 'linear'; choose one of plateau, cosine, onecycle",
+        ),
+        ("optimizer", "lbfgs", "train.optimizer is 'lbfgs'; choose one of adam, adamw, sgd"),
+        ("epochs", 0, "train.epochs must be positive"),
+    ],
+)
+def test_invalid_settings_fail_before_training(key: str, value: object, message: str) -> None:
+    with pytest.raises(FacialEmotionError, match=message):
+        training.validate(TrainSettings(**{key: value}))
