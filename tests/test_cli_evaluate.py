@@ -1,0 +1,72 @@
+"""``facial-emotion evaluate``: any model on any supported data set, JSON on stdout."""
+
+import json
+from pathlib import Path
+
+import pytest
+from data_fixtures import class_tree, labelled_rows, pixel_csv
+
+from facial_emotion.cli import main
+
+
+def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    csv = pixel_csv(
+        tmp_path / "fer2013.csv",
+        labelled_rows({"Training": 3, "PublicTest": 2, "PrivateTest": 2}, 7),
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(tiny_model_path),
+                "--data",
+                str(csv),
+                "--output",
+                str(tmp_path / "m.json"),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["source"] == "fer2013" and metrics["split"] == "test"
+    assert metrics["samples"] == 14 and metrics["skipped"] == 0 and metrics["tta"] is True
+    assert json.loads((tmp_path / "m.json").read_text()) == metrics
+
+
+def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    root = class_tree(tmp_path / "faces", {"happy": 6, "contempt": 4, "sadness": 6})
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(tiny_model_path),
+                "--data",
+                str(root),
+                "--split",
+                "train",
+                "--no-tta",
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["source"] == "folder" and metrics["skipped"] > 0
+    assert metrics["per_class"]["sad"]["support"] > 0, "'sadness' is scored as the model's 'sad'"
+
+
+def test_missing_split_is_one_clear_error(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 2}, 7))
+    assert (
+        main(["evaluate", "--model", str(tiny_model_path), "--data", str(csv), "--split", "test"])
+        == 2
+    )
+    assert "has no 'test' split; choose one of train, val" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["nope.keras", "nope.tflite"])
+def test_missing_model_is_one_clear_error(tmp_path: Path, capsys, name: str) -> None:
+    assert main(["evaluate", "--model", str(tmp_path / name), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "model not found" in err[0]
