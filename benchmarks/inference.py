@@ -40,15 +40,11 @@ def tiny_model(folder: Path) -> Path:
     """The tests' tiny CNN, untrained, in the project's model format."""
     import keras
 
+    from facial_emotion.models import build
+
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((48, 48, 1), name="face")
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
-    x = keras.layers.MaxPooling2D(4)(x)
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
     path = folder / "tiny.keras"
-    save_keras(keras.Model(inputs, outputs), path, EMOTIONS, architecture="tiny")
+    save_keras(build("tiny", len(EMOTIONS)), path, EMOTIONS, architecture="tiny")
     return path
 
 

@@ -20,14 +20,10 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small untrained Keras model in the project's model format, with its card."""
     import keras
 
+    from facial_emotion.models import build
+
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((48, 48, 1), name="face")
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
-    x = keras.layers.MaxPooling2D(4)(x)
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
-    model = keras.Model(inputs, outputs)
+    model = build("tiny", len(EMOTIONS))
     path = tmp_path_factory.mktemp("model") / "model.keras"
     save_keras(model, path, EMOTIONS, architecture="tiny")
     return path

@@ -29,6 +29,15 @@ def _head(x: keras.KerasTensor, n_classes: int, dropout: float) -> keras.KerasTe
     return layers.Activation("softmax", dtype="float32", name="emotion")(x)
 
 
+def tiny(n_classes: int, dropout: float = 0.0) -> keras.Model:
+    """One convolution: for smoke tests and tests of the machinery, not for accuracy."""
+    inputs, x = _inputs()
+    x = layers.Conv2D(8, 3, activation="relu", name="conv")(x)
+    x = layers.MaxPooling2D(4, name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, _head(x, n_classes, dropout), name="tiny")
+
+
 def baseline(n_classes: int, dropout: float = 0.3) -> keras.Model:
     """The seeds' plain CNN: four convolutions, two dense layers, no normalisation."""
     inputs, x = _inputs()
@@ -128,6 +137,7 @@ def sepnet(n_classes: int, dropout: float = 0.3) -> keras.Model:
 
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "tiny": tiny,
     "baseline": baseline,
     "vgg": vgg,
     "vgg_wide": vgg_wide,

@@ -10,13 +10,13 @@ import argparse
 import json
 from pathlib import Path
 
+from facial_emotion.cli.options import add_model_option
+
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", help=".keras or .tflite model (default: the shipped FER2013 one)"
-    )
+    add_model_option(parser)
     parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
     parser.add_argument(
         "--source",

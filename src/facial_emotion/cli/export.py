@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+from facial_emotion.cli.options import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--representative-samples",
-        type=_positive,
+        type=positive_int,
         default=200,
         help="training faces that calibrate the int8 model",
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facial_emotion.cli.options import add_detector_option, add_model_option
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, write_text
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
 
     from facial_emotion.faces import Face
 
-DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -51,17 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders or globs")
-    parser.add_argument(
-        "--model",
-        help="a .keras or .tflite model with its .json card (default: the model shipped with "
-        "the package; after `dvc repro`: models/model.keras)",
-    )
-    parser.add_argument(
-        "--detector",
-        choices=DETECTOR_NAMES,
-        default="haar",
-        help="haar: fast, frontal faces (default); mtcnn: also turned, dim, small faces; slower",
-    )
+    add_model_option(parser)
+    add_detector_option(parser)
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from facial_emotion.cli.predict import DETECTOR_NAMES
+from facial_emotion.cli.options import add_detector_option, add_model_option, positive_int
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
@@ -17,28 +17,12 @@ output cannot be opened.
 """
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("source", metavar="SOURCE", help="video file, or webcam index (0, 1, ...)")
-    parser.add_argument(
-        "--model",
-        help="a .keras or .tflite model with its .json card (default: the model shipped with "
-        "the package; after `dvc repro`: models/model.keras)",
-    )
-    parser.add_argument(
-        "--detector",
-        choices=DETECTOR_NAMES,
-        default="haar",
-        help="haar: fast, frontal faces (default); mtcnn: also turned, dim, small faces; slower",
-    )
+    add_model_option(parser)
+    add_detector_option(parser)
     parser.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write the annotated video (.mp4)"
     )
@@ -50,14 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show", action="store_true", help="show the annotated video in a window")
     parser.add_argument(
         "--smooth",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="average each face's probabilities over its last N frames (default 1: no smoothing)",
     )
     parser.add_argument(
         "--detect-size",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="PIXELS",
         help="longer side of the frame copy searched for faces (default: 320 for haar, 480 for "
@@ -65,13 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--detect-every",
-        type=_positive,
+        type=positive_int,
         default=2,
         metavar="N",
         help="search for faces every Nth frame and reuse the boxes in between (default 2: "
         "about twice the frames/s; 1: every frame)",
     )
-    parser.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
+    parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
 
 
 def run(args: argparse.Namespace) -> int:
