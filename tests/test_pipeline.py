@@ -117,3 +117,17 @@ def test_bad_architecture_is_one_line_and_leaves_no_report(repo: Path, tmp_path:
     error = [line for line in result.stderr.splitlines() if "error" in line.lower()]
     assert error[-1].endswith("choose one of tiny, baseline, vgg, vgg_wide, resnet, sepnet"), error
     assert not list((repo / "reports").glob("bad_train*")) + list((repo / "reports").glob(".bad*"))
+
+
+def test_notebook_opened_from_notebooks_folder_runs_as_in_jupyter(repo: Path) -> None:
+    """'Run All' in Jupyter: the kernel starts in notebooks/, with no papermill parameters."""
+    code = (
+        "import nbformat; from nbclient import NotebookClient\n"
+        "nb = nbformat.read('01_explore.ipynb', as_version=4)\n"
+        "NotebookClient(nb, kernel_name='python3').execute()\n"
+        "outputs = [o for c in nb.cells for o in c.get('outputs', [])]\n"
+        "print(sum(o.get('output_type') == 'display_data' for o in outputs))"
+    )
+    result = _run([sys.executable, "-c", code], repo / "notebooks")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.split()[-1]) >= 3, "figures are shown"
