@@ -119,3 +119,16 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
     """Save atomically, so a report never points at a half-written image."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip("."))
+
+
+def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
+    """Validation accuracy against cumulative training minutes, one line per architecture."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(curves, x="train_minutes", y="val_accuracy", hue="architecture", marker="o", ax=ax)
+    ax.set(
+        xlabel="training minutes (2-core CPU)",
+        ylabel="val accuracy",
+        title="FER2013: validation accuracy per training time",
+    )
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,52 @@
+"""Accuracy-versus-training-time curves from training histories, as a CSV and a figure.
+
+    python benchmarks/curve.py runs/vgg.history.csv runs/sepnet.history.csv \
+        --out reports/benchmarks/fer2013_curve
+
+Each history is the ``<model>.history.csv`` that ``benchmarks/fer2013.py --out`` writes beside the
+model; the architecture is read from the model card next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from facial_emotion import plots
+from facial_emotion.files import atomic_path
+
+
+def curve(history_csv: Path) -> pd.DataFrame:
+    history = pd.read_csv(history_csv)
+    card = json.loads(
+        history_csv.with_name(history_csv.name.replace(".history.csv", ".json")).read_text()
+    )
+    return pd.DataFrame(
+        {
+            "architecture": card["metrics"]["architecture"],
+            "epoch": history["epoch"] + 1,
+            "train_minutes": (history["seconds"].cumsum() / 60).round(2),
+            "val_accuracy": history["val_accuracy"].round(4),
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("histories", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("reports/benchmarks/fer2013_curve"))
+    args = parser.parse_args(argv)
+    curves = pd.concat([curve(path) for path in args.histories], ignore_index=True)
+    with atomic_path(args.out.with_suffix(".csv")) as tmp:
+        curves.to_csv(tmp, index=False)
+    plots.save_figure(plots.accuracy_vs_time(curves), args.out.with_suffix(".png"))
+    print(f"{args.out}.csv, {args.out}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
