@@ -1,7 +1,7 @@
 """Inference speed: per-face latency, batched throughput and end-to-end video frames/s.
 
-Prints one JSON line. Without --model it measures a small untrained CNN (the tests' tiny model),
-which shows the cost of detection and the pipeline rather than of a real network. Run by hand:
+Prints one JSON line. Without --model it measures the FER2013 model shipped with the package,
+the one users get by default. Run by hand:
 
     python benchmarks/inference.py [--model models/model.keras] [--tflite models/model.tflite]
 """
@@ -27,25 +27,12 @@ import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.faces import make_detector  # noqa: E402
-from facial_emotion.labels import EMOTIONS  # noqa: E402
-from facial_emotion.modelfile import card_path, save_keras  # noqa: E402
-from facial_emotion.predict import EmotionRecognizer  # noqa: E402
+from facial_emotion.modelfile import card_path  # noqa: E402
+from facial_emotion.predict import EmotionRecognizer, default_model_path  # noqa: E402
 from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video  # noqa: E402
 
 TARGET_FPS = 30
 DETECT_EVERY = 2  # the `video` command's default
-
-
-def tiny_model(folder: Path) -> Path:
-    """The tests' tiny CNN, untrained, in the project's model format."""
-    import keras
-
-    from facial_emotion.models import build
-
-    keras.utils.set_random_seed(0)
-    path = folder / "tiny.keras"
-    save_keras(build("tiny", len(EMOTIONS)), path, EMOTIONS, architecture="tiny")
-    return path
 
 
 def to_tflite(model_path: Path, folder: Path) -> Path:
@@ -114,7 +101,7 @@ def video_fps(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="a .keras model (default: the tiny test CNN)")
+    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
     parser.add_argument("--tflite", type=Path, help="a .tflite model (default: convert --model)")
     parser.add_argument("--frames", type=int, default=150, help="frames per test video")
     parser.add_argument("--repeats", type=int, default=200, help="timed single-face calls")
@@ -122,7 +109,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model_path = args.model or tiny_model(tmp)
+        model_path = args.model or default_model_path()
         tflite_path = args.tflite or to_tflite(model_path, tmp)
         one = np.full((1, 48, 48, 1), 128, np.float32)
         keras_backend = load_backend(model_path)
@@ -131,7 +118,7 @@ def main() -> None:
         detector = make_detector("haar", **VIDEO_DETECTOR_OPTIONS["haar"])
         recognizer = EmotionRecognizer(model_path, detector)
         results = {
-            "model": str(args.model) if args.model else "tiny untrained CNN (tests' fixture)",
+            "model": str(model_path),
             "keras_ms_per_face_batch1": median_ms(lambda: keras_backend.predict(one), args.repeats),
             "tflite_ms_per_face_batch1": median_ms(lambda: lite_backend.predict(one), args.repeats),
             "keras_faces_per_s_batch256": faces_per_second(keras_backend, 256),
