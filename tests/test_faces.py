@@ -149,7 +149,7 @@ def test_unknown_detector_is_a_clear_error():
 
 
 def test_cli_lists_every_detector():
-    from facial_emotion.cli.predict import DETECTOR_NAMES
+    from facial_emotion.cli.options import DETECTOR_NAMES
 
     assert set(DETECTOR_NAMES) == set(DETECTORS)
 
