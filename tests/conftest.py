@@ -1,4 +1,4 @@
-"""Shared fixtures: small models and data the tests make themselves (no ../shared, no network)."""
+"""Shared fixtures: small models and data the tests make themselves (no outside data)."""
 
 from __future__ import annotations
 

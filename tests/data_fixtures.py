@@ -1,4 +1,4 @@
-"""Tiny data sets the data-loader tests write for themselves (never ../shared, no network).
+"""Tiny data sets the data-loader tests write for themselves (no outside data, no network).
 
 Images are flat gray whose level encodes a number (a class, a subject), so a test can read back
 from the loaded pixels which file each sample came from and check labels and splits.

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from facial_emotion.labels import EMOTIONS
+
 REPO = Path(__file__).resolve().parents[1]
 OUTPUTS = ("data", "models", "reports", "metrics", "runs", "dvc.lock")
 
@@ -61,15 +63,7 @@ def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
     assert train["architecture"] == "baseline" and train["epochs_run"] == 2
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["split"] == "test" and 0 <= evaluation["accuracy"] <= 1
-    assert set(evaluation["per_class"]) == {
-        "angry",
-        "disgust",
-        "fear",
-        "happy",
-        "sad",
-        "surprise",
-        "neutral",
-    }
+    assert set(evaluation["per_class"]) == set(EMOTIONS)
     card = json.loads((repo / "models/model.json").read_text())
     assert card["classes"][0] == "angry" and (repo / "models/model.keras").stat().st_size > 0
     confusion = (repo / "reports/evaluate/confusion.csv").read_text().splitlines()
