@@ -31,6 +31,7 @@ def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path,
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["source"] == "fer2013" and metrics["split"] == "test"
     assert metrics["samples"] == 14 and metrics["skipped"] == 0 and metrics["tta"] is True
+    assert metrics["tta_shift"] == 0
     assert json.loads((tmp_path / "m.json").read_text()) == metrics
 
 
@@ -70,3 +71,15 @@ def test_missing_model_is_one_clear_error(tmp_path: Path, capsys, name: str) -> 
     assert main(["evaluate", "--model", str(tmp_path / name), "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "model not found" in err[0]
+
+
+def test_shift_tta_is_reported_and_checked(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 4}, 7))
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(csv)]
+    assert main([*args, "--tta-shift", "3"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["tta_shift"] == 3 and metrics["samples"] == 4 * 7
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--tta-shift", "-1"])
+    assert exit_.value.code == 2
+    assert "--tta-shift: must be 0 to 23 pixels, got -1" in capsys.readouterr().err

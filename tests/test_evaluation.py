@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.evaluation import Evaluation, predict_proba, shifted
 
 CLASSES = ("angry", "happy", "sad")
 
@@ -38,3 +38,29 @@ def test_tta_averages_the_mirror_image() -> None:
 
     np.testing.assert_allclose(predict_proba(left_brightness, faces), [[1, 0], [1, 0]])
     np.testing.assert_allclose(predict_proba(left_brightness, faces, tta=True), [[0.5, 0.5]] * 2)
+
+
+def test_shift_moves_the_face_and_repeats_its_edge() -> None:
+    x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    down = shifted(x, 1, 0)[0, :, :, 0]
+    np.testing.assert_array_equal(down[1:], x[0, :3, :, 0])
+    np.testing.assert_array_equal(down[0], x[0, 0, :, 0])  # the top row, repeated
+    np.testing.assert_array_equal(shifted(x, 0, -1)[0, :, :3, 0], x[0, :, 1:, 0])
+
+
+def test_shift_tta_averages_four_shifted_crops_and_their_mirrors() -> None:
+    faces = np.zeros((1, 48, 48), np.uint8)
+    faces[0, 20:28, 16:24] = 255  # a bright square straddling the middle row, left of centre
+
+    def entirely_top_left(x: np.ndarray) -> np.ndarray:
+        bright = x[..., 0] > 0
+        inside = bright[:, :24, :24].sum(axis=(1, 2)) == bright.sum(axis=(1, 2))
+        return np.stack([inside, ~inside], axis=1).astype(np.float32)
+
+    np.testing.assert_allclose(predict_proba(entirely_top_left, faces), [[0, 1]])
+    # of the five views only the one moved up 4 pixels lies wholly in the top-left quarter
+    np.testing.assert_allclose(predict_proba(entirely_top_left, faces, shift=4), [[0.2, 0.8]])
+    # mirrors put the square on the right, so ten views hold that one hit
+    np.testing.assert_allclose(
+        predict_proba(entirely_top_left, faces, tta=True, shift=4), [[0.1, 0.9]]
+    )

@@ -65,6 +65,7 @@ class TrainSettings:
 @dataclass(frozen=True)
 class EvaluateSettings:
     tta: bool = True
+    tta_shift: int = 0
     mistakes: int = 16
 
 

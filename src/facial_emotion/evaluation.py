@@ -1,4 +1,4 @@
-"""Predictions (optionally with flip test-time augmentation), accuracy, macro-F1, confusion."""
+"""Predictions (optionally with flip and crop test-time augmentation), accuracy, F1, confusion."""
 
 from __future__ import annotations
 
@@ -16,15 +16,35 @@ from sklearn.metrics import (
 from facial_emotion.training import as_model_input
 
 
-def predict_proba(
-    predict, images: np.ndarray, *, tta: bool = False, batch_size: int = 256
-) -> np.ndarray:
-    """Class probabilities for uint8 (N, 48, 48) faces; ``tta`` averages in the mirror image.
+def shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(N, H, W, C) faces moved by (dy, dx) pixels, edges repeated: a crop of the padded face."""
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    h, w = x.shape[1:3]
+    return padded[:, pad - dy : pad - dy + h, pad - dx : pad - dx + w]
 
+
+def tta_views(x: np.ndarray, *, flip: bool, shift: int) -> list[np.ndarray]:
+    """The face, its four crops moved ``shift`` pixels up/down/left/right, and their mirrors."""
+    views = [x]
+    if shift > 0:
+        views += [
+            shifted(x, dy, dx) for dy, dx in ((shift, 0), (-shift, 0), (0, shift), (0, -shift))
+        ]
+    if flip:
+        views += [view[:, :, ::-1, :] for view in views]
+    return views
+
+
+def predict_proba(
+    predict, images: np.ndarray, *, tta: bool = False, shift: int = 0, batch_size: int = 256
+) -> np.ndarray:
+    """Class probabilities for uint8 (N, 48, 48) faces, averaged over test-time views.
+
+    ``tta`` adds the mirror image, ``shift`` four shifted crops (and their mirrors with ``tta``).
     ``predict`` is any callable from float32 (n, 48, 48, 1) to (n, classes) probabilities.
     """
-    x = as_model_input(images)
-    views = [x, x[:, :, ::-1, :]] if tta else [x]
+    views = tta_views(as_model_input(images), flip=tta, shift=shift)
     total = None
     for view in views:
         probs = np.concatenate(

@@ -11,6 +11,7 @@ from facial_emotion import models, training
 from facial_emotion.backends import load_backend
 from facial_emotion.config import Params, as_dict
 from facial_emotion.data import prepared
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.modelfile import save_keras
@@ -66,13 +67,20 @@ def run_evaluate(params: Params) -> EvaluateResult:
     backend = load_backend(MODEL)
     name, split, classes = prepared.evaluation_split(PREPARED)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
-    if params.evaluate.tta:
-        chosen = Evaluation(classes, split.y, predict_proba(backend.predict, split.x, tta=True))
+    settings = params.evaluate
+    if not 0 <= settings.tta_shift < 24:
+        raise FacialEmotionError(
+            f"params.yaml: evaluate.tta_shift must be 0 to 23 pixels, got {settings.tta_shift}"
+        )
+    if settings.tta or settings.tta_shift:
+        probs = predict_proba(backend.predict, split.x, tta=settings.tta, shift=settings.tta_shift)
+        chosen = Evaluation(classes, split.y, probs)
     else:
         chosen = plain
     metrics = {
         "split": name,
-        "tta": params.evaluate.tta,
+        "tta": settings.tta,
+        "tta_shift": settings.tta_shift,
         **chosen.metrics(),
         "accuracy_without_tta": round(plain.accuracy, 4),
         "macro_f1_without_tta": round(plain.macro_f1, 4),

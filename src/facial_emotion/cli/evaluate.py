@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from facial_emotion.cli.options import add_model_option
+from facial_emotion.cli.options import add_model_option, shift_pixels
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
@@ -29,6 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--split", help="split to score (default: test when the data has one, else val)"
     )
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
+    parser.add_argument(
+        "--tta-shift",
+        type=shift_pixels,
+        default=0,
+        metavar="PIXELS",
+        help="also average 4 crops shifted this many pixels (default 0: off)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of splits the data lacks")
     parser.add_argument("--output", "-o", help="also write the JSON to this file")
 
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise FacialEmotionError(
             f"{path}: none of its classes ({', '.join(data.classes)}) are classes of {model_path}"
         )
-    probs = predict_proba(backend.predict, split.x[known], tta=args.tta)
+    probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
     result = Evaluation(tuple(model_classes), labels[known], probs)
     metrics = {
         "model": str(model_path),
@@ -88,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         "source": source,
         "split": split_name,
         "tta": args.tta,
+        "tta_shift": args.tta_shift,
         "skipped": int((~known).sum()),
         **result.metrics(),
     }

@@ -14,6 +14,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def shift_pixels(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 24:
+        raise argparse.ArgumentTypeError(f"must be 0 to 23 pixels, got {value}")
+    return value
+
+
 def add_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
