@@ -37,7 +37,7 @@ def faces(rng: np.random.Generator) -> np.ndarray:
 def test_float32_tflite_matches_keras_in_batches_and_one_by_one(
     tiny_model_path: Path, lite_paths: dict[str, Path], faces: np.ndarray
 ) -> None:
-    expected = load_backend(tiny_model_path).predict(faces)
+    expected = load_backend(tiny_model_path, precision="float32").predict(faces)
     lite = load_backend(lite_paths["float32"])
     batched = lite.predict(faces)
     one_by_one = np.concatenate([lite.predict(face[None]) for face in faces[:5]])
@@ -55,6 +55,18 @@ def test_int8_tflite_takes_raw_pixels_and_returns_probabilities(
     assert probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(1), 1, atol=0.05)
     np.testing.assert_allclose(probs, load_backend(tiny_model_path).predict(faces), atol=0.05)
+
+
+def test_bfloat16_keras_serving_keeps_the_saved_float32_model_and_its_answers(
+    tiny_model_path: Path, faces: np.ndarray
+) -> None:
+    exact = load_backend(tiny_model_path, precision="float32")
+    fast = load_backend(tiny_model_path, precision="mixed_bfloat16")
+    assert fast.runner.layers[1].compute_dtype == "bfloat16"
+    assert fast.model.layers[1].compute_dtype == "float32", "export and evaluation read this one"
+    probs = fast.predict(faces)
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs, exact.predict(faces), atol=0.01)
 
 
 def test_empty_input_gives_empty_probabilities(

@@ -114,7 +114,7 @@ def export(
     from facial_emotion.evaluation import predict_proba
 
     model_path, prepared_dir, out_dir = Path(model_path), Path(prepared_dir), Path(out_dir)
-    keras_model = load_backend(model_path)
+    keras_model = load_backend(model_path, precision="float32")  # the reference is the saved model
     if not isinstance(keras_model, KerasBackend):
         raise FacialEmotionError(f"{model_path}: export reads a Keras model; pass a .keras file")
     card = keras_model.card

@@ -189,6 +189,21 @@ def as_float32(model: keras.Model, name: str, n_classes: int) -> keras.Model:
     return plain
 
 
+def with_compute_dtype(model: keras.Model, policy: str) -> keras.Model:
+    """The same model and weights computing under ``policy``, but for its float32 output layer."""
+    last = model.layers[-1].name
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        if layer.name != last:
+            config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def cpu_has_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (elsewhere it is emulated, and slower)."""
     try:
