@@ -64,7 +64,7 @@ class EvaluateResult:
 
 def run_evaluate(params: Params) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
-    backend = load_backend(MODEL)
+    backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     settings = params.evaluate

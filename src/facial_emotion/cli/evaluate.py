@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.predict import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
-    backend = load_backend(model_path)
+    backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     path = Path(args.data)
     source = guess_source(path) if args.source == "auto" else args.source
     data = load_source(
