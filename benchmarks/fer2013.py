@@ -15,26 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from facial_emotion import models, training
-from facial_emotion.config import Params, as_dict, from_mapping, load_params
+from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.modelfile import save_keras
-
-
-def with_overrides(params: Params, overrides: list[str]) -> Params:
-    """Apply ``group.key=value`` overrides (YAML values), as ``dvc exp run -S`` does."""
-    raw = as_dict(params)
-    for item in overrides:
-        key, _, value = item.partition("=")
-        *groups, leaf = key.split(".")
-        node = raw
-        for group in groups:
-            node = node[group]
-        node[leaf] = yaml.safe_load(value)
-    return from_mapping(Params, raw)
 
 
 def main(argv: list[str] | None = None) -> int:

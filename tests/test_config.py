@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from facial_emotion.config import TrainSettings, from_mapping, load_params, notebook_params
+from facial_emotion.config import (
+    Params,
+    TrainSettings,
+    from_mapping,
+    load_params,
+    notebook_params,
+    with_overrides,
+)
 from facial_emotion.errors import FacialEmotionError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,3 +59,12 @@ def test_notebook_params_overlay_injected_groups(tmp_path: Path) -> None:
     path.write_text("seed: 1\ntrain:\n  epochs: 5\n")
     params = notebook_params(path, seed=None, train={"epochs": 2})
     assert params.seed == 1 and params.train.epochs == 2
+
+
+def test_overrides_set_nested_keys_and_reject_unknown_ones() -> None:
+    params = with_overrides(Params(), ["train.augment.crop_pad=4", "train.optimizer=adamw"])
+    assert params.train.augment.crop_pad == 4 and params.train.optimizer == "adamw"
+    with pytest.raises(FacialEmotionError, match="unknown key train.epoch;"):
+        with_overrides(Params(), ["train.epoch=3"])
+    with pytest.raises(FacialEmotionError, match="trian.epochs is not a params key"):
+        with_overrides(Params(), ["trian.epochs=3"])

@@ -143,6 +143,21 @@ def as_dict(settings: Any) -> dict[str, Any]:
     return dataclasses.asdict(settings)
 
 
+def with_overrides(params: Params, overrides: list[str]) -> Params:
+    """Apply ``group.key=value`` overrides (YAML values), as ``dvc exp run -S`` does."""
+    raw = as_dict(params)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        *groups, leaf = key.split(".")
+        node = raw
+        for group in groups:
+            if not isinstance(node.get(group), dict):
+                raise FacialEmotionError(f"{item}: {key} is not a params key; see params.yaml")
+            node = node[group]
+        node[leaf] = yaml.safe_load(value)
+    return from_mapping(Params, raw, "override")
+
+
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
