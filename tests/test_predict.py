@@ -58,7 +58,7 @@ def test_batch_gives_the_same_faces_as_one_by_one(recognizer, rng):
 
 
 def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):
-    monkeypatch.setattr(predict_module, "__file__", str(tmp_path / "predict.py"))
+    monkeypatch.setattr(predict_module, "WEIGHTS", tmp_path)
     with pytest.raises(FacialEmotionError, match=r"fer2013\.keras.*--model models/model\.keras"):
         default_model_path()
     with pytest.raises(FacialEmotionError, match="--model models/model.keras"):
