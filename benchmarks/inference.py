@@ -1,7 +1,8 @@
 """Inference speed: per-face latency, batched throughput and end-to-end video frames/s.
 
-Prints one JSON line. Without --model it measures the FER2013 model shipped with the package,
-the one users get by default. Run by hand:
+Prints one JSON line. Without --model it measures the FER2013 model shipped with the package:
+Keras in float32 and bfloat16, TensorFlow Lite float32 and int8 (the shipped int8 export where there
+is one), and end to end with what `predict` and `video` run by default. Run by hand:
 
     python benchmarks/inference.py [--model models/model.keras] [--tflite models/model.tflite]
 """
@@ -26,23 +27,29 @@ import matplotlib.cbook  # noqa: E402
 import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
+from facial_emotion.export import tflite_bytes  # noqa: E402
 from facial_emotion.faces import make_detector  # noqa: E402
 from facial_emotion.modelfile import card_path  # noqa: E402
-from facial_emotion.predict import EmotionRecognizer, default_model_path  # noqa: E402
+from facial_emotion.predict import (  # noqa: E402
+    EmotionRecognizer,
+    default_model_path,
+    default_serving_path,
+)
 from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video  # noqa: E402
 
 TARGET_FPS = 30
 DETECT_EVERY = 2  # the `video` command's default
 
 
-def to_tflite(model_path: Path, folder: Path) -> Path:
-    """Float32 TFLite conversion of a Keras model, with its card beside it."""
+def to_tflite(model_path: Path, folder: Path, int8: bool = False) -> Path:
+    """TFLite conversion of a Keras model, with its card beside it. The int8 one is calibrated on
+    random faces: right for timing, not for accuracy."""
     import keras
-    import tensorflow as tf
 
     model = keras.models.load_model(model_path, compile=False)
-    path = folder / "converted.tflite"
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    calibration = np.random.default_rng(0).integers(0, 256, (50, 48, 48), np.uint8)
+    path = folder / ("converted.int8.tflite" if int8 else "converted.tflite")
+    path.write_bytes(tflite_bytes(model, calibration if int8 else None))
     shutil.copy(card_path(model_path), card_path(path))
     return path
 
@@ -103,6 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
     parser.add_argument("--tflite", type=Path, help="a .tflite model (default: convert --model)")
+    parser.add_argument(
+        "--int8", type=Path, help="an int8 .tflite model (default: the shipped one, or convert)"
+    )
     parser.add_argument("--frames", type=int, default=150, help="frames per test video")
     parser.add_argument("--repeats", type=int, default=200, help="timed single-face calls")
     args = parser.parse_args()
@@ -110,19 +120,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model_path = args.model or default_model_path()
-        tflite_path = args.tflite or to_tflite(model_path, tmp)
+        shipped_int8 = default_serving_path() if args.model is None else None
+        int8_path = args.int8 or (
+            shipped_int8
+            if shipped_int8 is not None and shipped_int8.suffix == ".tflite"
+            else to_tflite(model_path, tmp, int8=True)
+        )
+        serving_path = shipped_int8 or model_path
+        backends = {
+            "keras_float32": load_backend(model_path, precision="float32"),
+            "keras_bfloat16": load_backend(model_path, precision="mixed_bfloat16"),
+            "tflite_float32": load_backend(args.tflite or to_tflite(model_path, tmp)),
+            "tflite_int8": load_backend(int8_path),
+        }
         one = np.full((1, 48, 48, 1), 128, np.float32)
-        keras_backend = load_backend(model_path)
-        lite_backend = load_backend(tflite_path)
+        results: dict = {"model": str(model_path), "int8_model": str(int8_path)}
+        for name, backend in backends.items():
+            one_face = functools.partial(backend.predict, one)
+            results[f"{name}_ms_per_face_batch1"] = median_ms(one_face, args.repeats)
+            results[f"{name}_faces_per_s_batch256"] = faces_per_second(backend, 256)
 
         detector = make_detector("haar", **VIDEO_DETECTOR_OPTIONS["haar"])
-        recognizer = EmotionRecognizer(model_path, detector)
-        results = {
-            "model": str(model_path),
-            "keras_ms_per_face_batch1": median_ms(lambda: keras_backend.predict(one), args.repeats),
-            "tflite_ms_per_face_batch1": median_ms(lambda: lite_backend.predict(one), args.repeats),
-            "keras_faces_per_s_batch256": faces_per_second(keras_backend, 256),
-        }
+        recognizer = EmotionRecognizer(serving_path, detector)
+        results["e2e_model"] = str(serving_path)
         for faces in (1, 3):
             video = tmp / f"faces{faces}.mp4"
             write_video(video, faces, args.frames)
