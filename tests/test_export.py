@@ -61,7 +61,7 @@ def test_export_writes_both_models_their_cards_and_metrics(
         assert entry["accuracy_change"] == pytest.approx(
             entry["accuracy"] - metrics["keras"]["accuracy"], abs=2e-4
         )
-    keras_backend = load_backend(model_path)
+    keras_backend = load_backend(model_path, precision="float32")
     faces = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
     for path in (model_path.with_suffix(".tflite"), model_path.parent / "model.int8.tflite"):
         lite = load_backend(path)
@@ -69,7 +69,8 @@ def test_export_writes_both_models_their_cards_and_metrics(
         assert lite.predict(faces).shape == (5, len(EMOTIONS))
     float32 = load_backend(model_path.with_suffix(".tflite")).predict(faces)
     np.testing.assert_allclose(float32, keras_backend.predict(faces), atol=1e-4)
-    assert (model_path.parent / "model.int8.json").is_file()
+    parity = read_card(model_path.parent / "model.int8.tflite")["parity"]
+    assert parity["agreement"] == metrics["int8"]["agreement"] and parity["faces"] > 0
     assert not list(model_path.parent.glob(".*")), "no temporary files left behind"
 
 

@@ -166,7 +166,10 @@ def export(
                 f"{MIN_FLOAT32_AGREEMENT:.1%}); see {metrics_path}"
             )
         if card_path(target) != card_path(model_path):
-            write_json(card_path(target), card)
+            # its own card also says how closely it follows the Keras model, and on what faces
+            parity = {"split": split_name, "faces": len(split), "keras_model": model_path.name}
+            parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
+            write_json(card_path(target), {**card, "parity": parity})
         with atomic_path(target) as tmp:
             tmp.write_bytes(content)
     write_json(metrics_path, metrics)
