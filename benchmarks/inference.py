@@ -120,13 +120,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model_path = args.model or default_model_path()
-        shipped_int8 = default_serving_path() if args.model is None else None
+        serving_path = default_serving_path() if args.model is None else model_path
         int8_path = args.int8 or (
-            shipped_int8
-            if shipped_int8 is not None and shipped_int8.suffix == ".tflite"
+            serving_path
+            if serving_path.suffix == ".tflite"
             else to_tflite(model_path, tmp, int8=True)
         )
-        serving_path = shipped_int8 or model_path
         backends = {
             "keras_float32": load_backend(model_path, precision="float32"),
             "keras_bfloat16": load_backend(model_path, precision="mixed_bfloat16"),

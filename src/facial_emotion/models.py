@@ -70,8 +70,8 @@ def vgg(
     """Compact VGG: 3x3 conv + batch-norm blocks per stage, max-pool, global average pooling."""
     inputs, x = _inputs()
     for stage, (width, n_convs) in enumerate(zip(widths, convs, strict=True), start=1):
-        for block in "abc"[:n_convs]:
-            x = _conv_bn(x, width, f"s{stage}{block}")
+        for block in range(n_convs):  # layers s1a, s1b, ...
+            x = _conv_bn(x, width, f"s{stage}{chr(ord('a') + block)}")
         x = layers.MaxPooling2D(2, name=f"s{stage}_pool")(x)
         x = layers.SpatialDropout2D(0.1, name=f"s{stage}_drop")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)

@@ -64,14 +64,14 @@ class EvaluateResult:
 
 def run_evaluate(params: Params) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
-    backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
-    name, split, classes = prepared.evaluation_split(PREPARED)
-    plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     settings = params.evaluate
     if not 0 <= settings.tta_shift < 24:
         raise FacialEmotionError(
             f"params.yaml: evaluate.tta_shift must be 0 to 23 pixels, got {settings.tta_shift}"
         )
+    backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
+    name, split, classes = prepared.evaluation_split(PREPARED)
+    plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     if settings.tta or settings.tta_shift:
         probs = predict_proba(backend.predict, split.x, tta=settings.tta, shift=settings.tta_shift)
         chosen = Evaluation(classes, split.y, probs)
