@@ -5,8 +5,11 @@ from pathlib import Path
 import pytest
 
 from facial_emotion.config import (
+    AugmentSettings,
     Params,
     TrainSettings,
+    as_dict,
+    as_overrides,
     from_mapping,
     load_params,
     notebook_params,
@@ -68,3 +71,15 @@ def test_overrides_set_nested_keys_and_reject_unknown_ones() -> None:
         with_overrides(Params(), ["train.epoch=3"])
     with pytest.raises(FacialEmotionError, match="trian.epochs is not a params key"):
         with_overrides(Params(), ["trian.epochs=3"])
+
+
+def test_settings_flattened_to_overrides_read_back_unchanged() -> None:
+    recipe = TrainSettings(
+        schedule="cosine",
+        label_smoothing=0.1,
+        class_weight=True,
+        augment=AugmentSettings(flip=False),
+    )
+    overrides = as_overrides(as_dict(recipe), "train")
+    assert "train.augment.flip=false" in overrides
+    assert as_dict(with_overrides(Params(), overrides).train) == as_dict(recipe)

@@ -7,6 +7,7 @@ matching the params keys that stage declares in ``dvc.yaml``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,17 @@ def with_overrides(params: Params, overrides: list[str]) -> Params:
             node = node[group]
         node[leaf] = yaml.safe_load(value)
     return from_mapping(Params, raw, "override")
+
+
+def as_overrides(values: dict[str, Any], prefix: str) -> list[str]:
+    """Flatten settings to ``group.key=value`` strings, the form ``with_overrides`` reads back."""
+    flat: list[str] = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat += as_overrides(value, f"{prefix}.{key}")
+        else:
+            flat.append(f"{prefix}.{key}={value if isinstance(value, str) else json.dumps(value)}")
+    return flat
 
 
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:

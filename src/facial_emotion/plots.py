@@ -132,3 +132,23 @@ def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
     )
     fig.tight_layout()
     return fig
+
+
+def ablation_bars(results: pd.DataFrame) -> plt.Figure:
+    """Val accuracy (flip TTA) per recipe variant, against the recipe and its second seed."""
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(results) + 1.2))
+    sns.barplot(results, y="variant", x="val_accuracy_tta", color="tab:blue", ax=ax)
+    for name, style in (("recipe", "-"), ("recipe, seed 43", ":")):
+        for value in results.loc[results["variant"] == name, "val_accuracy_tta"]:
+            ax.axvline(value, color="black", linestyle=style, label=name)
+    low = results["val_accuracy_tta"].min()
+    ax.set(
+        xlim=(max(low - 0.05, 0), None),
+        xlabel="val accuracy with flip TTA",
+        ylabel="",
+        title=f"FER2013 recipe ablation ({int(results['epochs'].max())} epochs per variant)",
+    )
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
