@@ -1,10 +1,11 @@
 """Accuracy-versus-training-time curves from training histories, as a CSV and a figure.
 
-    python benchmarks/curve.py runs/vgg.history.csv runs/sepnet.history.csv \
+    python benchmarks/curve.py runs/vgg.history.csv "short run=runs/vgg_wide_late.history.csv" \
         --out reports/benchmarks/fer2013_curve
 
 Each history is the ``<model>.history.csv`` that ``benchmarks/fer2013.py --out`` writes beside the
-model; the architecture is read from the model card next to it.
+model. A run is labelled ``LABEL=`` when given, else by the architecture and epochs on the model
+card next to its history.
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ from facial_emotion import plots
 from facial_emotion.files import atomic_path
 
 
-def curve(history_csv: Path) -> pd.DataFrame:
+def curve(run: str) -> pd.DataFrame:
+    label, _, path = run.rpartition("=")
+    history_csv = Path(path)
     history = pd.read_csv(history_csv)
-    card = json.loads(
-        history_csv.with_name(history_csv.name.replace(".history.csv", ".json")).read_text()
-    )
+    if not label:
+        card = json.loads(
+            history_csv.with_name(history_csv.name.replace(".history.csv", ".json")).read_text()
+        )
+        label = f"{card['metrics']['architecture']} ({card['train']['epochs']} epochs)"
     return pd.DataFrame(
         {
-            "architecture": card["metrics"]["architecture"],
+            "run": label,
             "epoch": history["epoch"] + 1,
             "train_minutes": (history["seconds"].cumsum() / 60).round(2),
             "val_accuracy": history["val_accuracy"].round(4),
@@ -37,7 +42,7 @@ def curve(history_csv: Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("histories", nargs="+", type=Path)
+    parser.add_argument("histories", nargs="+", metavar="[LABEL=]HISTORY_CSV")
     parser.add_argument("--out", type=Path, default=Path("reports/benchmarks/fer2013_curve"))
     args = parser.parse_args(argv)
     curves = pd.concat([curve(path) for path in args.histories], ignore_index=True)

@@ -122,9 +122,9 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
 
 
 def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
-    """Validation accuracy against cumulative training minutes, one line per architecture."""
+    """Validation accuracy against cumulative training minutes, one line per training run."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(curves, x="train_minutes", y="val_accuracy", hue="architecture", marker="o", ax=ax)
+    sns.lineplot(curves, x="train_minutes", y="val_accuracy", hue="run", marker="o", ax=ax)
     ax.set(
         xlabel="training minutes (2-core CPU)",
         ylabel="val accuracy",
