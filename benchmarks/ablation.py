@@ -32,6 +32,7 @@ PARTS: dict[str, list[tuple[str, object, object]]] = {
     "weight decay": [("train.weight_decay", 0.0, 0.01)],
     "rotation and zoom": [("train.augment.rotation", 0.0, 0.03), ("train.augment.zoom", 0.0, 0.1)],
     "pad-and-crop": [("train.augment.crop_pad", 0, 4)],
+    "random erasing": [("train.augment.erase", 0.0, 0.5)],
     "flip": [("train.augment.flip", False, True)],
     "cosine schedule": [("train.schedule", "plateau", "cosine")],
     "class weights": [("train.class_weight", False, True)],

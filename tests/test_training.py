@@ -106,6 +106,23 @@ def test_mixup_keeps_label_mass() -> None:
     np.testing.assert_allclose(np.asarray(mixed_y).sum(axis=1), 1, rtol=1e-5)
 
 
+def test_random_erasing_covers_a_patch_of_about_half_the_faces() -> None:
+    from facial_emotion.augment import augmentation_layers
+
+    off = AugmentSettings(flip=False, rotation=0, shift=0, zoom=0)
+    erase = augmentation_layers(AugmentSettings(**{**off.__dict__, "erase": 0.5}), seed=3)
+    faces = np.full((200, 48, 48, 1), 128, np.float32)
+    changed = (np.asarray(erase(faces, training=True)) != 128).mean(axis=(1, 2, 3))
+    assert 0.35 < (changed > 0).mean() < 0.65
+    assert changed.max() <= 0.3  # a patch, never the whole face
+    assert not augmentation_layers(off, seed=3).layers
+
+
+def test_erase_must_be_a_probability() -> None:
+    with pytest.raises(FacialEmotionError, match="train.augment.erase is a probability"):
+        training.validate(TrainSettings(augment=AugmentSettings(erase=1.5)))
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [

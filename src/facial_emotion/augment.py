@@ -10,7 +10,7 @@ from facial_emotion.config import AugmentSettings
 
 
 def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequential:
-    """Random flip, rotation, shift, zoom, contrast and pad-and-crop, each switchable in params."""
+    """Random pad-and-crop, flip, rotation, shift, zoom, contrast and erasing, each switchable."""
     steps: list[layers.Layer] = []
     if settings.crop_pad > 0:
         steps += [layers.ZeroPadding2D(settings.crop_pad), layers.RandomCrop(48, 48, seed=seed)]
@@ -26,6 +26,16 @@ def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequentia
         steps.append(layers.RandomZoom(settings.zoom, fill_mode="reflect", seed=seed))
     if settings.contrast > 0:
         steps.append(layers.RandomContrast(settings.contrast, seed=seed))
+    if settings.erase > 0:
+        # Zhong et al. (2020): hiding part of the face forces the net to read the rest of it
+        steps.append(
+            layers.RandomErasing(
+                factor=(settings.erase, settings.erase),
+                scale=(0.02, 0.25),
+                value_range=(0, 255),
+                seed=seed,
+            )
+        )
     return keras.Sequential(steps, name="augment")
 
 

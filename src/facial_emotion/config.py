@@ -42,6 +42,7 @@ class AugmentSettings:
     zoom: float = 0.1
     contrast: float = 0.0
     crop_pad: int = 0
+    erase: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,11 @@ def validate(settings: TrainSettings) -> None:
         raise FacialEmotionError(
             "params.yaml: train.label_smoothing and train.dropout must be in [0, 1)"
         )
+    erase = settings.augment.erase
+    if not 0 <= erase <= 1:
+        raise FacialEmotionError(
+            f"params.yaml: train.augment.erase is a probability in [0, 1], got {erase}"
+        )
 
 
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
