@@ -14,10 +14,8 @@ import functools
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -25,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import matplotlib.cbook  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.export import tflite_bytes  # noqa: E402
@@ -55,13 +54,7 @@ def to_tflite(model_path: Path, folder: Path, int8: bool = False) -> Path:
 
 
 def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up: tracing, allocation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return round(1000 * statistics.median(times), 3)
+    return round(1000 * median_seconds(fn, repeats), 3)
 
 
 def faces_per_second(backend, batch: int, repeats: int = 5) -> float:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -23,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from facial_emotion import models, training  # noqa: E402
 from facial_emotion.backends import KerasBackend  # noqa: E402
@@ -32,17 +31,6 @@ from facial_emotion.labels import EMOTIONS  # noqa: E402
 from facial_emotion.modelfile import save_keras  # noqa: E402
 
 
-def median_seconds(fn, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def train_images_per_second(name: str, batch: int, steps: int) -> float:
     precision = models.resolve_precision("auto")
     model = models.build(name, len(EMOTIONS), precision=precision)
@@ -50,7 +38,7 @@ def train_images_per_second(name: str, batch: int, steps: int) -> float:
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
     y = keras.utils.to_categorical(rng.integers(0, len(EMOTIONS), batch), len(EMOTIONS))
-    return batch / median_seconds(lambda: model.train_on_batch(x, y), steps)
+    return batch / median_seconds(lambda: model.train_on_batch(x, y), steps, warmup=3)
 
 
 def inference(path: Path, precision: str, batch: int) -> dict[str, float]:
@@ -58,9 +46,10 @@ def inference(path: Path, precision: str, batch: int) -> dict[str, float]:
     one = np.full((1, 48, 48, 1), 128, np.float32)
     many = np.random.default_rng(1).uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
     return {
-        f"{precision}_ms_per_face_batch1": 1000 * median_seconds(lambda: backend.predict(one), 100),
+        f"{precision}_ms_per_face_batch1": 1000
+        * median_seconds(lambda: backend.predict(one), 100, warmup=3),
         f"{precision}_faces_per_s_batch{batch}": batch
-        / median_seconds(lambda: backend.predict(many), 10),
+        / median_seconds(lambda: backend.predict(many), 10, warmup=3),
     }
 
 

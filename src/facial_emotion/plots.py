@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -134,11 +136,12 @@ def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def ablation_bars(results: pd.DataFrame) -> plt.Figure:
-    """Val accuracy (flip TTA) per recipe variant, against the recipe and its second seed."""
+def ablation_bars(results: pd.DataFrame, references: Sequence[str]) -> plt.Figure:
+    """Val accuracy (flip TTA) per recipe variant, with the reference variants as vertical lines
+    so a bar is read against the recipe and its seed-to-seed noise."""
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(results) + 1.2))
     sns.barplot(results, y="variant", x="val_accuracy_tta", color="tab:blue", ax=ax)
-    for name, style in (("recipe", "-"), ("recipe, seed 43", ":")):
+    for name, style in zip(references, itertools.cycle(("-", ":", "--")), strict=False):
         for value in results.loc[results["variant"] == name, "val_accuracy_tta"]:
             ax.axvline(value, color="black", linestyle=style, label=name)
     low = results["val_accuracy_tta"].min()
