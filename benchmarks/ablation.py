@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from facial_emotion import plots
-from facial_emotion.config import as_overrides
+from facial_emotion.config import TrainSettings, as_dict, as_overrides, from_mapping
 from facial_emotion.files import atomic_path
 from facial_emotion.predict import default_model_path
 
@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", default="runs/ablation", help="checkpoints for resuming")
     args = parser.parse_args(argv)
 
-    recipe = json.loads(args.card.read_text())["train"]
+    # through the settings class, so a card older than a setting gets that setting's default
+    card_train = json.loads(args.card.read_text())["train"]
+    recipe = as_dict(from_mapping(TrainSettings, card_train, str(args.card), "train."))
     base = [o for o in as_overrides(recipe, "train") if not o.startswith("train.epochs=")]
     csv = args.out.with_suffix(".csv")
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
