@@ -139,7 +139,7 @@ def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
 def ablation_bars(results: pd.DataFrame, references: Sequence[str]) -> plt.Figure:
     """Val accuracy (flip TTA) per recipe variant, with the reference variants as vertical lines
     so a bar is read against the recipe and its seed-to-seed noise."""
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(results) + 1.2))
+    fig, ax = plt.subplots(figsize=(8.5, 0.4 * len(results) + 1.2))
     sns.barplot(results, y="variant", x="val_accuracy_tta", color="tab:blue", ax=ax)
     for name, style in zip(references, itertools.cycle(("-", ":", "--")), strict=False):
         for value in results.loc[results["variant"] == name, "val_accuracy_tta"]:
@@ -152,6 +152,6 @@ def ablation_bars(results: pd.DataFrame, references: Sequence[str]) -> plt.Figur
         title=f"FER2013 recipe ablation ({int(results['epochs'].max())} epochs per variant)",
     )
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # clear of the bars
     fig.tight_layout()
     return fig
