@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from facial_emotion import plots
-from facial_emotion.config import TrainSettings, as_dict, as_overrides, from_mapping
+from facial_emotion.config import as_dict, as_overrides
 from facial_emotion.files import atomic_path
+from facial_emotion.modelfile import train_settings
 from facial_emotion.predict import default_model_path
 
 # unchanged recipe runs: the baseline, and a second seed for the noise between runs
@@ -115,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", default="runs/ablation", help="checkpoints for resuming")
     args = parser.parse_args(argv)
 
-    # through the settings class, so a card older than a setting gets that setting's default
-    card_train = json.loads(args.card.read_text())["train"]
-    recipe = as_dict(from_mapping(TrainSettings, card_train, str(args.card), "train."))
+    recipe = as_dict(train_settings(args.card))
     base = [o for o in as_overrides(recipe, "train") if not o.startswith("train.epochs=")]
     csv = args.out.with_suffix(".csv")
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)

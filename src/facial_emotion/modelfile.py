@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from facial_emotion.config import TrainSettings, from_mapping
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.labels import EMOTIONS
@@ -52,6 +53,13 @@ def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str,
         f"{model_path}: has {n_outputs} outputs and no card {path.name} naming the classes; "
         "copy the .json saved with the model next to it"
     )
+
+
+def train_settings(model_path: str | Path) -> TrainSettings:
+    """The settings that trained the model, read through ``TrainSettings`` so a card written
+    before a setting existed gets that setting's default."""
+    path = card_path(model_path)
+    return from_mapping(TrainSettings, json.loads(path.read_text())["train"], str(path), "train.")
 
 
 def require_file(path: str | Path, what: str = "model") -> Path:
