@@ -53,11 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         test_fraction=params.data.test_fraction,
         synthetic_samples=params.data.synthetic_samples,
     )
-    n_classes = len(data.classes)
-    precision = models.resolve_precision(params.train.precision)
-    model = models.build(args.architecture, n_classes, params.train.dropout, precision)
-    result = training.fit(model, data, params.train, seed=params.seed, run_dir=args.run_dir)
-    model = models.as_float32(result.model, args.architecture, n_classes)
+    trained = training.train_model(params.train, data, seed=params.seed, run_dir=args.run_dir)
+    model, history = trained.model, trained.history
 
     val = data.splits["val"]
     start = time.perf_counter()
@@ -67,11 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "architecture": args.architecture,
         "parameters": int(model.count_params()),
-        "precision": precision,
-        "epochs": int(len(result.history)),
-        "best_epoch": result.best_epoch,
-        "train_minutes": round(result.minutes, 1),
-        "train_images_per_second": round(float(result.history["images_per_second"].median()), 1),
+        "precision": trained.precision,
+        "members": params.train.members,
+        "epochs": int(len(trained.members[0].history)),
+        "best_epoch": trained.best_epoch,
+        "train_minutes": round(trained.minutes, 1),
+        "train_images_per_second": round(float(history["images_per_second"].median()), 1),
         "inference_images_per_second": round(len(val) / infer_seconds, 1),
         "val_accuracy": round(plain.accuracy, 4),
         "val_macro_f1": round(plain.macro_f1, 4),
@@ -90,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=params.seed,
             metrics=figures,
         )
-        result.history.to_csv(args.out.with_suffix(".history.csv"), index=False)
+        history.to_csv(args.out.with_suffix(".history.csv"), index=False)
     print(json.dumps(figures))
     return 0
 

@@ -1,5 +1,7 @@
 """Every registered architecture is a valid model in the project's input/output contract."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -34,3 +36,64 @@ def test_precision_auto_resolves_and_bad_value_is_rejected() -> None:
     assert models.resolve_precision("auto") in ("float32", "mixed_bfloat16")
     with pytest.raises(FacialEmotionError, match="train.precision"):
         models.resolve_precision("float8")
+
+
+def _members() -> list:
+    import keras
+
+    keras.utils.set_random_seed(2)
+    return [models.build("tiny", 7) for _ in range(2)]
+
+
+def test_ensemble_averages_its_members_and_round_trips_through_every_backend(
+    tmp_path: Path,
+) -> None:
+    from facial_emotion.backends import load_backend
+    from facial_emotion.export import tflite_bytes
+    from facial_emotion.labels import EMOTIONS
+    from facial_emotion.modelfile import save_keras
+
+    members = _members()
+    faces = np.random.default_rng(3).uniform(0, 255, (5, 48, 48, 1)).astype(np.float32)
+    expected = (np.asarray(members[0](faces)) + np.asarray(members[1](faces))) / 2
+    assert not np.allclose(np.asarray(members[0](faces)), np.asarray(members[1](faces)))
+    ensemble = models.ensemble(members)
+    assert [m.name for m in models.members_of(ensemble)] == ["member_1", "member_2"]
+    np.testing.assert_allclose(ensemble.predict_on_batch(faces), expected, atol=1e-6)
+
+    save_keras(ensemble, tmp_path / "ensemble.keras", EMOTIONS)
+    np.testing.assert_allclose(
+        load_backend(tmp_path / "ensemble.keras", "float32").predict(faces), expected, atol=1e-6
+    )
+    bf16 = load_backend(tmp_path / "ensemble.keras", "mixed_bfloat16").predict(faces)
+    np.testing.assert_allclose(bf16, expected, atol=0.02)
+    (tmp_path / "ensemble.tflite").write_bytes(tflite_bytes(ensemble))
+    tflite = load_backend(tmp_path / "ensemble.tflite").predict(faces)
+    np.testing.assert_allclose(tflite, expected, atol=1e-5)
+
+
+def test_one_member_is_no_ensemble() -> None:
+    member = _members()[0]
+    assert models.ensemble([member]) is member
+    assert models.members_of(member) == [member]
+
+
+def test_saved_models_are_compressed_and_load_unchanged(tmp_path: Path) -> None:
+    """The 20 MB package-data limit holds a two-model ensemble only because of this."""
+    import zipfile
+
+    import keras
+
+    from facial_emotion.labels import EMOTIONS
+    from facial_emotion.modelfile import save_keras
+
+    model = models.build("baseline", 7)
+    keras_own, ours = tmp_path / "plain.keras", tmp_path / "ours.keras"
+    model.save(keras_own)
+    save_keras(model, ours, EMOTIONS)
+    assert ours.stat().st_size < keras_own.stat().st_size
+    with zipfile.ZipFile(ours) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    faces = np.random.default_rng(4).uniform(0, 255, (3, 48, 48, 1)).astype(np.float32)
+    loaded = keras.models.load_model(ours)
+    np.testing.assert_array_equal(loaded.predict_on_batch(faces), model.predict_on_batch(faces))

@@ -1,9 +1,11 @@
 """Training learns a learnable task, keeps the best val epoch, resumes after interruption."""
 
+import dataclasses
 from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from facial_emotion import models, training
@@ -133,8 +135,44 @@ def test_erase_must_be_a_probability() -> None:
         ),
         ("optimizer", "lbfgs", "train.optimizer is 'lbfgs'; choose one of adam, adamw, sgd"),
         ("epochs", 0, "train.epochs must be positive"),
+        ("members", 0, "train.members must be positive"),
     ],
 )
 def test_invalid_settings_fail_before_training(key: str, value: object, message: str) -> None:
     with pytest.raises(FacialEmotionError, match=message):
         training.validate(TrainSettings(**{key: value}))
+
+
+def test_ensemble_members_differ_and_an_interrupted_ensemble_keeps_its_finished_members(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=2, members=2)
+    built = []
+
+    def build_then_stop_at_second() -> keras.Model:
+        built.append(1)
+        if len(built) == 2:
+            raise KeyboardInterrupt
+        return models.build("tiny", 3)
+
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_members(
+            build_then_stop_at_second, data, settings, seed=0, run_dir=tmp_path, verbose=0
+        )
+    (kept,) = tmp_path.glob("member-*/history.csv")
+    kept_history = pd.read_csv(kept)
+    trained = training.train_model(settings, data, seed=0, run_dir=tmp_path, verbose=0)
+    pd.testing.assert_frame_equal(trained.members[0].history, kept_history)  # not trained again
+    assert trained.best_epoch and len(trained.best_epoch) == 2
+    first, second = (m.model.get_weights()[0] for m in trained.members)
+    assert not np.allclose(first, second), "members train with different seeds"
+    assert list(trained.history["member"]) == [1, 1, 2, 2]
+    assert trained.minutes == sum(m.minutes for m in trained.members)
+    assert len(models.members_of(trained.model)) == 2
+    assert not any(tmp_path.iterdir()), "a finished ensemble leaves no checkpoints behind"
+
+
+def test_a_member_resumes_the_same_run_whatever_the_ensemble_size(data: PreparedData) -> None:
+    one, two = FAST, dataclasses.replace(FAST, members=2)
+    assert training.run_id(one, data, 5) == training.run_id(two, data, 5)
+    assert training.run_id(one, data, 5) != training.run_id(one, data, 6)

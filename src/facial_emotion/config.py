@@ -61,6 +61,7 @@ class TrainSettings:
     class_weight: bool = False
     early_stopping_patience: int = 6
     dropout: float = 0.3
+    members: int = 1
     augment: AugmentSettings = field(default_factory=AugmentSettings)
 
 

@@ -9,6 +9,7 @@ share the card ``models/model.json``.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,18 @@ def save_keras(model: Any, path: str | Path, classes: tuple[str, ...], **card: A
     path = Path(path)
     with atomic_path(path) as tmp:
         model.save(tmp)
+        _deflate(tmp)
     write_json(card_path(path), {"classes": list(classes), "input_shape": [48, 48, 1], **card})
+
+
+def _deflate(keras_file: Path) -> None:
+    """Compress the archive Keras stores uncompressed: trained weights shrink by about 8%, which
+    keeps a two-model ensemble under the 20 MB package-data limit. Keras loads either kind."""
+    with zipfile.ZipFile(keras_file) as archive:
+        entries = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(keras_file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
 
 
 def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str, Any]:

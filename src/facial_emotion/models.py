@@ -189,8 +189,32 @@ def as_float32(model: keras.Model, name: str, n_classes: int) -> keras.Model:
     return plain
 
 
+def ensemble(members: list[keras.Model]) -> keras.Model:
+    """One model that averages its members' probabilities, so predict, evaluate, the app and the
+    TensorFlow Lite export use an ensemble exactly as they use a single model."""
+    if len(members) == 1:
+        return members[0]
+    name = f"ensemble_{len(members)}x_{members[0].name}"
+    for i, member in enumerate(members, start=1):
+        member.name = f"member_{i}"
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    outputs = layers.Average(name="mean_probabilities")([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name=name)
+
+
+def members_of(model: keras.Model) -> list[keras.Model]:
+    """The models an ensemble averages; a single model is its own only member."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return nested or [model]
+
+
 def with_compute_dtype(model: keras.Model, policy: str) -> keras.Model:
     """The same model and weights computing under ``policy``, but for its float32 output layer."""
+    nested = members_of(model)
+    if nested != [model]:
+        copy = ensemble([with_compute_dtype(member, policy) for member in nested])
+        copy.name = model.name
+        return copy
     last = model.layers[-1].name
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:

@@ -76,11 +76,15 @@ def intensity_histogram(data: PreparedData) -> plt.Figure:
 
 
 def learning_curves(history: pd.DataFrame) -> plt.Figure:
+    """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    epochs = history["epoch"] + 1
+    runs = history.groupby("member") if "member" in history else [(None, history)]
+    for member, run in runs:
+        suffix = "" if member is None else f" (member {member})"
+        for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+            ax.plot(run["epoch"] + 1, run[metric], label=f"train{suffix}")
+            ax.plot(run["epoch"] + 1, run[f"val_{metric}"], "--", label=f"val{suffix}")
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        ax.plot(epochs, history[metric], label="train")
-        ax.plot(epochs, history[f"val_{metric}"], label="val")
         ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
         ax.legend()
     fig.tight_layout()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facial_emotion import models, training
+from facial_emotion import training
 from facial_emotion.backends import load_backend
 from facial_emotion.config import Params, as_dict
 from facial_emotion.data import prepared
@@ -18,25 +18,32 @@ from facial_emotion.modelfile import save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
 
-def run_train(params: Params) -> training.TrainResult:
-    """Build the configured architecture, fit it, save the model, history and metrics."""
+def run_train(params: Params) -> training.Trained:
+    """Train the configured model (or ensemble); save it with its history and metrics."""
     data = prepared.load(PREPARED)
     settings = params.train
-    precision = models.resolve_precision(settings.precision)
-    model = models.build(settings.architecture, len(data.classes), settings.dropout, precision)
-    result = training.fit(model, data, settings, seed=params.seed, run_dir="runs/train")
-    model = models.as_float32(result.model, settings.architecture, len(data.classes))
-    best = result.history.iloc[result.best_epoch - 1]
+    trained = training.train_model(settings, data, seed=params.seed, run_dir="runs/train")
+    model, history = trained.model, trained.history
+    if len(trained.members) == 1:
+        member = trained.members[0]
+        quality = {
+            "val_accuracy": member.best_val_accuracy,
+            "val_loss": float(member.history.iloc[member.best_epoch - 1]["val_loss"]),
+        }
+    else:  # the members' logs do not score their average: measure it
+        val = data.splits["val"]
+        probs = predict_proba(model.predict_on_batch, val.x)
+        quality = {"val_accuracy": Evaluation(data.classes, val.y, probs).accuracy}
     metrics = {
         "architecture": settings.architecture,
-        "precision": precision,
+        "precision": trained.precision,
         "parameters": int(model.count_params()),
-        "epochs_run": int(len(result.history)),
-        "best_epoch": result.best_epoch,
-        "val_accuracy": round(result.best_val_accuracy, 4),
-        "val_loss": round(float(best["val_loss"]), 4),
-        "training_minutes": round(result.minutes, 2),
-        "train_images_per_second": round(float(result.history["images_per_second"].median()), 1),
+        "members": settings.members,
+        "epochs_run": int(len(history)),
+        "best_epoch": trained.best_epoch,
+        **{key: round(value, 4) for key, value in quality.items()},
+        "training_minutes": round(trained.minutes, 2),
+        "train_images_per_second": round(float(history["images_per_second"].median()), 1),
     }
     save_keras(
         model,
@@ -48,9 +55,9 @@ def run_train(params: Params) -> training.TrainResult:
         metrics=metrics,
     )
     with atomic_path(REPORTS / "train" / "history.csv") as tmp:
-        result.history.to_csv(tmp, index=False)
+        history.to_csv(tmp, index=False)
     write_json(METRICS / "train.json", metrics)
-    return result
+    return trained
 
 
 @dataclass

@@ -12,6 +12,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +21,12 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from facial_emotion import models
 from facial_emotion.augment import augmentation_layers, mixup
 from facial_emotion.config import TrainSettings, as_dict
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import atomic_path
 
 MONITOR = "val_accuracy"
 
@@ -109,6 +112,7 @@ def validate(settings: TrainSettings) -> None:
         "batch_size": settings.batch_size,
         "learning_rate": settings.learning_rate,
     }
+    positive["members"] = settings.members
     for key, value in positive.items():
         if value <= 0:
             raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
@@ -162,8 +166,10 @@ class TrainResult:
 
 def run_id(settings: TrainSettings, data: PreparedData, seed: int) -> str:
     """A hash of everything that shapes a run, so a resumed run is the same experiment."""
+    member_settings = as_dict(settings)
+    member_settings.pop("members")  # a member trains the same whatever the ensemble's size
     fingerprint = {
-        "settings": as_dict(settings),
+        "settings": member_settings,
         "seed": seed,
         "classes": data.classes,
         "counts": data.counts(),
@@ -250,16 +256,105 @@ def fit(
         verbose=verbose,
     )
     history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
-    minutes = float(history["seconds"].sum()) / 60  # includes epochs of an interrupted earlier run
     if best_weights.is_file():
         model.load_weights(str(best_weights))
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return _result(model, history)
+
+
+def _result(model: keras.Model, history: pd.DataFrame) -> TrainResult:
     best = int(history[MONITOR].idxmax())
-    result = TrainResult(
+    return TrainResult(
         model,
         history,
         int(history.loc[best, "epoch"]) + 1,
         float(history.loc[best, MONITOR]),
-        minutes,
+        float(history["seconds"].sum()) / 60,  # includes epochs of an interrupted earlier run
     )
-    shutil.rmtree(run_dir, ignore_errors=True)
-    return result
+
+
+def fit_members(
+    build: Callable[[], keras.Model],
+    data: PreparedData,
+    settings: TrainSettings,
+    *,
+    seed: int,
+    run_dir: str | Path,
+    verbose: int = 2,
+) -> list[TrainResult]:
+    """Fit ``settings.members`` fresh models from ``build`` with seeds ``seed``, ``seed + 1``, ….
+
+    A finished member is kept in ``run_dir`` until the last one finishes, so an interrupted
+    ensemble resumes where it stopped instead of training its finished members again.
+    """
+    validate(settings)
+    if settings.members == 1:
+        return [fit(build(), data, settings, seed=seed, run_dir=run_dir, verbose=verbose)]
+    finished = [
+        Path(run_dir) / f"member-{run_id(settings, data, seed + i)}"
+        for i in range(settings.members)
+    ]
+    results = []
+    for i, folder in enumerate(finished):
+        if (folder / "model.keras").is_file():
+            model = keras.models.load_model(folder / "model.keras")
+            results.append(_result(model, pd.read_csv(folder / "history.csv")))
+            continue
+        result = fit(build(), data, settings, seed=seed + i, run_dir=run_dir, verbose=verbose)
+        folder.mkdir(parents=True, exist_ok=True)
+        result.history.to_csv(folder / "history.csv", index=False)
+        with atomic_path(folder / "model.keras") as tmp:  # written last: it marks a finished member
+            result.model.save(tmp)
+        results.append(result)
+    for folder in finished:
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+@dataclass
+class Trained:
+    """A trained float32 model (an ensemble when ``train.members`` > 1) and how each member went."""
+
+    model: keras.Model
+    precision: str
+    members: list[TrainResult]
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Each epoch's logs; for an ensemble, every member's, told apart by a ``member`` column."""
+        if len(self.members) == 1:
+            return self.members[0].history
+        return pd.concat(
+            [r.history.assign(member=i) for i, r in enumerate(self.members, start=1)],
+            ignore_index=True,
+        )
+
+    @property
+    def minutes(self) -> float:
+        return sum(r.minutes for r in self.members)
+
+    @property
+    def best_epoch(self) -> int | list[int]:
+        """The epoch kept (1-based); for an ensemble, one per member."""
+        best = [r.best_epoch for r in self.members]
+        return best[0] if len(best) == 1 else best
+
+
+def train_model(
+    settings: TrainSettings, data: PreparedData, *, seed: int, run_dir: str | Path, verbose: int = 2
+) -> Trained:
+    """Build, fit and average ``settings.members`` models; the result is float32 for serving."""
+    precision = models.resolve_precision(settings.precision)
+    n_classes = len(data.classes)
+    results = fit_members(
+        lambda: models.build(settings.architecture, n_classes, settings.dropout, precision),
+        data,
+        settings,
+        seed=seed,
+        run_dir=run_dir,
+        verbose=verbose,
+    )
+    model = models.ensemble(
+        [models.as_float32(r.model, settings.architecture, n_classes) for r in results]
+    )
+    return Trained(model, precision, results)
