@@ -5,7 +5,7 @@
 
 Each history is the ``<model>.history.csv`` that ``benchmarks/fer2013.py --out`` writes beside the
 model. A run is labelled ``LABEL=`` when given, else by the architecture and epochs on the model
-card next to its history.
+card next to its history; each member of an ensemble is a curve of its own.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ def curve(run: str) -> pd.DataFrame:
             history_csv.with_name(history_csv.name.replace(".history.csv", ".json")).read_text()
         )
         label = f"{card['metrics']['architecture']} ({card['train']['epochs']} epochs)"
+    runs = (
+        label + ", member " + history["member"].astype(str) if "member" in history else label
+    )  # an ensemble's members train one after another: their minutes add up
     return pd.DataFrame(
         {
-            "run": label,
+            "run": runs,
             "epoch": history["epoch"] + 1,
             "train_minutes": (history["seconds"].cumsum() / 60).round(2),
             "val_accuracy": history["val_accuracy"].round(4),

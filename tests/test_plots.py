@@ -25,3 +25,16 @@ def test_ablation_bars_draw_each_reference_as_a_labelled_line() -> None:
     }
     assert lines == {"baseline": 0.53, "second seed": 0.531}
     assert [t.get_text() for t in ax.get_yticklabels()] == list(results["variant"])
+
+
+def test_learning_curves_draw_each_ensemble_member_apart() -> None:
+    run = {"loss": [1.2, 1.0], "val_loss": [1.3, 1.1], "accuracy": [0.5, 0.6]}
+    history = pd.DataFrame({"epoch": [0, 1, 0, 1], **{k: v * 2 for k, v in run.items()}})
+    history["val_accuracy"] = [0.45, 0.55, 0.46, 0.57]
+    history["member"] = [1, 1, 2, 2]
+    accuracy = plots.learning_curves(history).axes[1]
+    curves = {line.get_label(): list(line.get_ydata()) for line in accuracy.get_lines()}
+    assert curves["val (member 2)"] == [0.46, 0.57]
+    assert set(curves) == {f"{s} (member {m})" for s in ("train", "val") for m in (1, 2)}
+    single = plots.learning_curves(history[history["member"] == 1].drop(columns="member"))
+    assert {line.get_label() for line in single.axes[0].get_lines()} == {"train", "val"}
