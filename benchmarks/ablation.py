@@ -5,7 +5,8 @@
 
 The recipe is the one that trained the shipped model (its card's ``train`` settings). Each variant
 changes one part: a part the recipe uses is turned off, one it does not use is turned on. A
-second seed of the unchanged recipe shows how much val accuracy moves by chance. Every variant
+second seed of the unchanged recipe shows how much val accuracy moves by chance. Each variant is
+one model, also when the recipe is an ensemble (``train.members``). Every variant
 trains in its own ``benchmarks/fer2013.py`` process and selects on ``val`` only. Variants already
 in the CSV are kept, so a stopped ablation continues where it left off.
 """
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     recipe = as_dict(train_settings(args.card))
-    base = [o for o in as_overrides(recipe, "train") if not o.startswith("train.epochs=")]
+    per_variant = ("train.epochs=", "train.members=")  # each variant trains one model
+    base = [o for o in as_overrides(recipe, "train") if not o.startswith(per_variant)]
     csv = args.out.with_suffix(".csv")
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
     for name, overrides in variants(recipe).items():
