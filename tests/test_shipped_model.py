@@ -62,3 +62,5 @@ def test_readme_recipe_is_the_one_that_trained_the_shipped_model() -> None:
     recipe = with_overrides(load_params(repo / "params.yaml"), readme_recipe())
     assert recipe.data.source == "fer2013"
     assert recipe.train == train_settings(default_model_path())
+    card = json.loads(default_model_path().with_suffix(".json").read_text())
+    assert recipe.seed == card["seed"], "an ensemble's members are seeded seed, seed+1, ..."
