@@ -111,8 +111,8 @@ def validate(settings: TrainSettings) -> None:
         "epochs": settings.epochs,
         "batch_size": settings.batch_size,
         "learning_rate": settings.learning_rate,
+        "members": settings.members,
     }
-    positive["members"] = settings.members
     for key, value in positive.items():
         if value <= 0:
             raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
