@@ -18,6 +18,18 @@ def test_architecture_maps_raw_faces_to_probabilities(name: str) -> None:
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
 
 
+def test_flat_head_differs_from_vgg_wide_late_only_after_the_convolutions() -> None:
+    """The two are compared on FER2013 as a head ablation, so their convolutions must match."""
+    gap, flat = models.build("vgg_wide_late", 7), models.build("vgg_wide_late_flat", 7)
+
+    def conv_shapes(model):
+        return [w.shape for layer in model.layers if "conv" in layer.name for w in layer.weights]
+
+    assert conv_shapes(flat) == conv_shapes(gap)
+    assert flat.get_layer("fc").kernel.shape == (3 * 3 * 384, 256)
+    assert gap.get_layer("fc").kernel.shape == (384, 256)
+
+
 def test_bfloat16_model_converts_to_same_float32_predictions() -> None:
     mixed = models.build("sepnet", 7, precision="mixed_bfloat16")
     assert mixed.layers[-2].compute_dtype == "bfloat16"

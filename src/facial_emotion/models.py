@@ -66,15 +66,23 @@ def vgg(
     dropout: float = 0.3,
     widths: tuple[int, ...] = (32, 64, 128, 256),
     convs: tuple[int, ...] = (2, 2, 2, 2),
+    flatten: bool = False,
 ) -> keras.Model:
-    """Compact VGG: 3x3 conv + batch-norm blocks per stage, max-pool, global average pooling."""
+    """Compact VGG: 3x3 conv + batch-norm blocks per stage, max-pool, then a dense layer.
+
+    ``flatten=True`` feeds the dense layer the last 3x3 feature map whole, so it keeps where on
+    the face a feature fired (brow, mouth), which global average pooling throws away.
+    """
     inputs, x = _inputs()
     for stage, (width, n_convs) in enumerate(zip(widths, convs, strict=True), start=1):
         for block in range(n_convs):  # layers s1a, s1b, ...
             x = _conv_bn(x, width, f"s{stage}{chr(ord('a') + block)}")
         x = layers.MaxPooling2D(2, name=f"s{stage}_pool")(x)
         x = layers.SpatialDropout2D(0.1, name=f"s{stage}_drop")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if flatten:
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dense(256, use_bias=False, name="fc")(x)
     x = layers.BatchNormalization(name="fc_bn")(x)
     x = layers.Activation("relu", name="fc_relu")(x)
@@ -96,6 +104,13 @@ def vgg_wide_late(n_classes: int, dropout: float = 0.3) -> keras.Model:
     """
     model = vgg(n_classes, dropout, widths=(32, 64, 192, 384), convs=(1, 2, 2, 2))
     model.name = "vgg_wide_late"
+    return model
+
+
+def vgg_wide_late_flat(n_classes: int, dropout: float = 0.3) -> keras.Model:
+    """vgg_wide_late with a flattened head: the same convolutions, where-on-the-face kept."""
+    model = vgg(n_classes, dropout, widths=(32, 64, 192, 384), convs=(1, 2, 2, 2), flatten=True)
+    model.name = "vgg_wide_late_flat"
     return model
 
 
@@ -156,6 +171,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "vgg": vgg,
     "vgg_wide": vgg_wide,
     "vgg_wide_late": vgg_wide_late,
+    "vgg_wide_late_flat": vgg_wide_late_flat,
     "resnet": resnet,
     "sepnet": sepnet,
 }
