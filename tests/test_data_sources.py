@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from data_fixtures import class_tree, labelled_rows, pixel_csv
 
-from facial_emotion.data.sources import SOURCES, load_source
+from facial_emotion.data.sources import SOURCES, guess_source, load_source
 from facial_emotion.errors import FacialEmotionError
 
 
@@ -70,3 +70,43 @@ def test_fractions_that_leave_no_training_data_are_refused(val: float, test: flo
 def test_non_positive_synthetic_samples_are_refused() -> None:
     with pytest.raises(FacialEmotionError, match="synthetic_samples"):
         load("synthetic", None, synthetic_samples=0)
+
+
+def _layout(root: Path, kind: str) -> Path:
+    """A tiny data set of one layout under ``root``; returns the path a user would pass."""
+    rows = labelled_rows({"Training": 2, "PublicTest": 1}, 7)
+    if kind == "fer2013.csv":
+        return pixel_csv(root / "fer2013.csv", rows)
+    if kind == "ckextended.csv":
+        return pixel_csv(root / "ckextended.csv", rows)
+    if kind == "fer2013 folders":
+        class_tree(root / "train", {"happy": 2, "sad": 2}, ext=".jpg")
+        return root
+    if kind == "CK+48 parent":
+        class_tree(root / "CK+48", {"happy": 2, "sad": 2}, prefix="S005_001")
+        return root
+    if kind == "CK+48 renamed":
+        return class_tree(root / "faces", {"happy": 2, "sad": 2}, prefix="S005_001")
+    if kind == "folder named like CK":
+        return class_tree(root / "stock_photos", {"happy": 2, "sad": 2})
+    archive = root / "faces.zip"
+    archive.write_bytes(b"PK")
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("fer2013.csv", "fer2013"),
+        ("ckextended.csv", "ckplus"),
+        ("fer2013 folders", "fer2013"),
+        ("CK+48 parent", "ckplus"),
+        ("CK+48 renamed", "ckplus"),
+        ("folder named like CK", "folder"),
+        ("not a data set", "folder"),
+    ],
+)
+def test_source_is_guessed_from_what_the_path_holds(
+    tmp_path: Path, kind: str, expected: str
+) -> None:
+    assert guess_source(_layout(tmp_path, kind)) == expected

@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source",
         choices=SOURCES,
         default="auto",
-        help="data set kind; auto: ckplus if the path names CK+, folder if it has no "
-        "train/ folder or fer2013.csv, else fer2013",
+        help="data set kind; auto: ckplus for ckextended.csv, CK+48/ or images named S###_*, "
+        "fer2013 for a train/ folder or another CSV, else folder",
     )
     parser.add_argument(
         "--split", help="split to score (default: test when the data has one, else val)"
@@ -40,20 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", help="also write the JSON to this file")
 
 
-def guess_source(path: Path) -> str:
-    """The loader a path most likely needs; ``--source`` overrides it."""
-    if "ck" in path.name.lower() or "ck+" in str(path).lower():
-        return "ckplus"
-    if path.suffix == ".csv" or (path / "fer2013.csv").exists() or (path / "train").is_dir():
-        return "fer2013"
-    return "folder"
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import load_source
+    from facial_emotion.data.sources import guess_source, load_source
     from facial_emotion.errors import FacialEmotionError
     from facial_emotion.evaluation import Evaluation, predict_proba
     from facial_emotion.files import write_json

@@ -33,7 +33,7 @@ CSV_LABELS: tuple[str, ...] = tuple(
     canonical(n)
     for n in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
 )
-_SUBJECT = re.compile(r"^(S\d+)_")
+SUBJECT = re.compile(r"^(S\d+)_")
 
 
 def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
@@ -82,7 +82,7 @@ def load_folders(
 
 
 def subject_of(path: Path) -> str:
-    match = _SUBJECT.match(path.name)
+    match = SUBJECT.match(path.name)
     if match is None:
         raise FacialEmotionError(
             f"{path}: name does not start with a CK+ subject id (S###_); rename it "

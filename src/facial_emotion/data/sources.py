@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
+from facial_emotion.data.images import IMAGE_EXTENSIONS
 from facial_emotion.data.prepared import PreparedData
 from facial_emotion.errors import FacialEmotionError
 
@@ -47,6 +48,29 @@ def load_source(
     return _LOADERS[source](
         Path(path), seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
+
+
+def guess_source(path: Path) -> str:
+    """The loader a path's layout needs, judged by what it holds rather than by its name.
+
+    CK+ is the only layout whose image names carry a subject (``S###_``), and its CSV is the only
+    one named ``ckextended.csv``; a ``train/`` folder or any other CSV is FER2013; the rest is a
+    plain folder of labelled images.
+    """
+    if path.is_file():
+        if path.name == ckplus.CSV_NAME:
+            return "ckplus"
+        return "fer2013" if path.suffix.lower() == ".csv" else "folder"
+    if (path / ckplus.CSV_NAME).is_file() or (path / ckplus.FOLDER_NAME).is_dir():
+        return "ckplus"
+    if (path / "fer2013.csv").is_file() or (path / "train").is_dir():
+        return "fer2013"
+    images = [
+        f for f in path.glob("*/*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.name[0] != "."
+    ]
+    if images and all(ckplus.SUBJECT.match(f.name) for f in images):
+        return "ckplus"
+    return "folder"
 
 
 def _check_fractions(val_fraction: float, test_fraction: float) -> None:
