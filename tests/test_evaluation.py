@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facial_emotion.evaluation import Evaluation, predict_proba, shifted
+from facial_emotion.evaluation import Evaluation, mcnemar, predict_proba, shifted
 
 CLASSES = ("angry", "happy", "sad")
 
@@ -64,3 +64,19 @@ def test_shift_tta_averages_four_shifted_crops_and_their_mirrors() -> None:
     np.testing.assert_allclose(
         predict_proba(entirely_top_left, faces, tta=True, shift=4), [[0.1, 0.9]]
     )
+
+
+def test_mcnemar_counts_disagreements_and_gives_the_exact_two_sided_p() -> None:
+    first = np.array([True] * 10 + [False] * 2 + [True] * 50)
+    second = np.array([False] * 10 + [True] * 2 + [True] * 50)
+    result = mcnemar(first, second)
+    assert result["only_first_right"] == 10 and result["only_second_right"] == 2
+    # two-sided binomial tail of 2 or fewer out of 12 at p = 1/2: 2 * (1 + 12 + 66) / 4096
+    assert result["p_value"] == pytest.approx(2 * 79 / 4096)
+
+
+def test_mcnemar_of_models_that_never_disagree_is_no_evidence() -> None:
+    same = np.array([True, False, True])
+    assert mcnemar(same, same)["p_value"] == 1.0
+    balanced = mcnemar(np.array([True, False]), np.array([False, True]))
+    assert balanced["p_value"] == 1.0

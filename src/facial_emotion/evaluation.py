@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,24 @@ def predict_proba(
         )
         total = probs if total is None else total + probs
     return total / len(views)
+
+
+def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, float]:
+    """Whether two models' accuracies on the same faces really differ (exact McNemar test).
+
+    Only faces exactly one model gets right carry information; under "no difference" each is
+    equally likely to favour either model, so the two-sided p-value is a fair-coin binomial tail.
+    """
+    first_right, second_right = np.asarray(first_right, bool), np.asarray(second_right, bool)
+    only_first = int((first_right & ~second_right).sum())
+    only_second = int((~first_right & second_right).sum())
+    n = only_first + only_second
+    tail = sum(comb(n, k) for k in range(min(only_first, only_second) + 1))
+    return {
+        "only_first_right": only_first,
+        "only_second_right": only_second,
+        "p_value": min(1.0, 2 * tail / 2**n) if n else 1.0,
+    }
 
 
 @dataclass
