@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
-from facial_emotion.data.sources import guess_source, load_source  # noqa: E402
+from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import mcnemar, predict_proba  # noqa: E402
 
@@ -45,18 +45,7 @@ def main() -> int:
 
 def compare(args: argparse.Namespace) -> dict:
     path = Path(args.data)
-    data = load_source(
-        guess_source(path),
-        str(path),
-        seed=42,
-        val_fraction=0.1,
-        test_fraction=0.1,
-        synthetic_samples=0,
-    )
-    if args.split not in data.splits:
-        raise FacialEmotionError(
-            f"{path}: has no '{args.split}' split; choose one of {', '.join(data.splits)}"
-        )
+    data, _ = load_for_scoring(path, split=args.split)
     split = data.splits[args.split]
     right, result = [], {"data": str(path), "split": args.split, "faces": len(split.y)}
     for key, model_path in (("first", args.first), ("second", args.second)):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import guess_source, load_source
+    from facial_emotion.data.sources import load_for_scoring
     from facial_emotion.errors import FacialEmotionError
     from facial_emotion.evaluation import Evaluation, predict_proba
     from facial_emotion.files import write_json
@@ -53,20 +53,7 @@ def run(args: argparse.Namespace) -> int:
     model_path = Path(args.model) if args.model else default_model_path()
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     path = Path(args.data)
-    source = guess_source(path) if args.source == "auto" else args.source
-    data = load_source(
-        source,
-        str(path),
-        seed=args.seed,
-        val_fraction=0.1,
-        test_fraction=0.1,
-        synthetic_samples=0,
-    )
-    split_name = args.split or ("test" if "test" in data.splits else "val")
-    if split_name not in data.splits:
-        raise FacialEmotionError(
-            f"{path}: has no '{split_name}' split; choose one of {', '.join(data.splits)}"
-        )
+    data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
     split = data.splits[split_name]
     model_classes = list(backend.card["classes"])
     to_model = np.array(
@@ -83,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = {
         "model": str(model_path),
         "data": str(path),
-        "source": source,
+        "source": data.source["name"],
         "split": split_name,
         "tta": args.tta,
         "tta_shift": args.tta_shift,

@@ -50,6 +50,31 @@ def load_source(
     )
 
 
+def load_for_scoring(
+    path: Path, *, source: str = "auto", split: str | None = None, seed: int = 42
+) -> tuple[PreparedData, str]:
+    """A data set as the scoring commands read it, and the name of the split to score.
+
+    ``source="auto"`` judges the layout (:func:`guess_source`); the split defaults to ``test``
+    when the data has one, else ``val``. Splits the data lacks are carved as in params.yaml's
+    defaults (10% val, 10% test, seeded).
+    """
+    data = load_source(
+        guess_source(path) if source == "auto" else source,
+        str(path),
+        seed=seed,
+        val_fraction=0.1,
+        test_fraction=0.1,
+        synthetic_samples=0,
+    )
+    split = split or ("test" if "test" in data.splits else "val")
+    if split not in data.splits:
+        raise FacialEmotionError(
+            f"{path}: has no '{split}' split; choose one of {', '.join(data.splits)}"
+        )
+    return data, split
+
+
 def guess_source(path: Path) -> str:
     """The loader a path's layout needs, judged by what it holds rather than by its name.
 
