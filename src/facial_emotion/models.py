@@ -96,22 +96,20 @@ def vgg_wide(n_classes: int, dropout: float = 0.4) -> keras.Model:
     return model
 
 
-def vgg_wide_late(n_classes: int, dropout: float = 0.3) -> keras.Model:
+def vgg_wide_late(n_classes: int, dropout: float = 0.3, flatten: bool = False) -> keras.Model:
     """Twice vgg's parameters for 15% more time per image: one conv at 48x48, wide at 12x12 and 6x6.
 
     On a 2-core CPU the full-resolution second conv costs a quarter of vgg's time; the same time
     buys 1.5x width where features are about expressions, not edges.
     """
-    model = vgg(n_classes, dropout, widths=(32, 64, 192, 384), convs=(1, 2, 2, 2))
-    model.name = "vgg_wide_late"
+    model = vgg(n_classes, dropout, widths=(32, 64, 192, 384), convs=(1, 2, 2, 2), flatten=flatten)
+    model.name = "vgg_wide_late_flat" if flatten else "vgg_wide_late"
     return model
 
 
 def vgg_wide_late_flat(n_classes: int, dropout: float = 0.3) -> keras.Model:
     """vgg_wide_late with a flattened head: the same convolutions, where-on-the-face kept."""
-    model = vgg(n_classes, dropout, widths=(32, 64, 192, 384), convs=(1, 2, 2, 2), flatten=True)
-    model.name = "vgg_wide_late_flat"
-    return model
+    return vgg_wide_late(n_classes, dropout, flatten=True)
 
 
 def _residual(x: keras.KerasTensor, filters: int, stride: int, name: str) -> keras.KerasTensor:
