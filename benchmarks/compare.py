@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
+from facial_emotion.cli.options import shift_pixels  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import mcnemar, predict_proba  # noqa: E402
@@ -33,7 +34,9 @@ def main() -> int:
     parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
     parser.add_argument("--split", default="val", help="split to score (default: val)")
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
-    parser.add_argument("--tta-shift", type=int, default=0, help="also average shifted crops")
+    parser.add_argument(
+        "--tta-shift", type=shift_pixels, default=0, help="also average shifted crops"
+    )
     args = parser.parse_args()
     try:
         print(json.dumps(compare(args)))
