@@ -2,8 +2,9 @@
 
 Scores both models on one split (flip test-time augmentation unless --no-tta) and prints one JSON
 line: each model's accuracy, how many faces only one of them gets right, and the exact McNemar
-p-value. A small p (say below 0.05) means the difference in accuracy is unlikely to be chance on
-these faces. Run by hand:
+p-value. Classes are matched by name, as in `facial-emotion evaluate`; faces of a class either
+model lacks are left out. A small p (say below 0.05) means the difference in accuracy is unlikely
+to be chance on these faces. Run by hand:
 
     python benchmarks/compare.py runs/old.keras runs/new.keras --data ../shared/data/fer2013
 """
@@ -24,7 +25,7 @@ from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.cli.options import shift_pixels  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
-from facial_emotion.evaluation import mcnemar, predict_proba  # noqa: E402
+from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba  # noqa: E402
 
 
 def main() -> int:
@@ -50,16 +51,19 @@ def compare(args: argparse.Namespace) -> dict:
     path = Path(args.data)
     data, _ = load_for_scoring(path, split=args.split)
     split = data.splits[args.split]
-    right, result = [], {"data": str(path), "split": args.split, "faces": len(split.y)}
-    for key, model_path in (("first", args.first), ("second", args.second)):
-        backend = load_backend(model_path, precision="float32")
-        if list(backend.card["classes"]) != list(data.classes):
-            raise FacialEmotionError(
-                f"{model_path}: classes {backend.card['classes']} differ from the data's "
-                f"{list(data.classes)}; compare models on data with their own classes"
-            )
-        probs = predict_proba(backend.predict, split.x, tta=args.tta, shift=args.tta_shift)
-        right.append(np.argmax(probs, axis=1) == split.y)
+    backends = [load_backend(p, precision="float32") for p in (args.first, args.second)]
+    labels = [labels_for_model(split.y, data.classes, tuple(b.card["classes"])) for b in backends]
+    known = (labels[0] >= 0) & (labels[1] >= 0)  # faces of classes both models know
+    if not known.any():
+        raise FacialEmotionError(
+            f"{path}: no class of its ({', '.join(data.classes)}) is known to both models"
+        )
+    right, result = [], {"data": str(path), "split": args.split, "faces": int(known.sum())}
+    for key, model_path, backend, y in zip(
+        ("first", "second"), (args.first, args.second), backends, labels, strict=True
+    ):
+        probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
+        right.append(np.argmax(probs, axis=1) == y[known])
         result[key] = {"model": str(model_path), "accuracy": round(float(right[-1].mean()), 4)}
     return {**result, "tta": args.tta, "tta_shift": args.tta_shift, **mcnemar(*right)}
 

@@ -55,6 +55,17 @@ def predict_proba(
     return total / len(views)
 
 
+def labels_for_model(
+    y: np.ndarray, data_classes: tuple[str, ...], model_classes: tuple[str, ...]
+) -> np.ndarray:
+    """The data's labels as indices of the model's classes, matched by name; -1 where the model
+    lacks the class (CK+'s ``contempt`` for a FER2013 model)."""
+    to_model = np.array(
+        [model_classes.index(c) if c in model_classes else -1 for c in data_classes]
+    )
+    return to_model[y]
+
+
 def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, float]:
     """Whether two models' accuracies on the same faces really differ (exact McNemar test).
 

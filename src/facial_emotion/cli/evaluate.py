@@ -41,12 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import load_for_scoring
     from facial_emotion.errors import FacialEmotionError
-    from facial_emotion.evaluation import Evaluation, predict_proba
+    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba
     from facial_emotion.files import write_json
     from facial_emotion.predict import default_model_path
 
@@ -56,10 +54,7 @@ def run(args: argparse.Namespace) -> int:
     data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
     split = data.splits[split_name]
     model_classes = list(backend.card["classes"])
-    to_model = np.array(
-        [model_classes.index(c) if c in model_classes else -1 for c in data.classes]
-    )
-    labels = to_model[split.y]
+    labels = labels_for_model(split.y, data.classes, tuple(model_classes))
     known = labels >= 0
     if not known.any():
         raise FacialEmotionError(
