@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_repository_params_load_with_synthetic_default() -> None:
     params = load_params(REPO / "params.yaml")
     assert params.data.source == "synthetic"
-    assert params.train.architecture == "baseline"
+    assert params.train.architecture == "vgg_wide_late_flat"
 
 
 def test_wrong_type_names_key_and_file(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
     train = json.loads((repo / "metrics/train.json").read_text())
-    assert train["architecture"] == "baseline" and train["epochs_run"] == 2
+    assert train["architecture"] == "vgg_wide_late_flat" and train["epochs_run"] == 2
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["split"] == "test" and 0 <= evaluation["accuracy"] <= 1
     assert set(evaluation["per_class"]) == set(EMOTIONS)

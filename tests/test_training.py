@@ -46,6 +46,21 @@ def test_fit_learns_and_reports_history(data: PreparedData, tmp_path: Path) -> N
     assert not any(tmp_path.iterdir()), "a finished run leaves no checkpoints behind"
 
 
+def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    """`dvc repro` on unchanged params must give the metrics it gave before, to the last digit."""
+    settings = dataclasses.replace(FAST, architecture="sepnet", epochs=2, augment=AugmentSettings())
+
+    def weights(seed: int) -> list[np.ndarray]:
+        trained = training.train_model(settings, data, seed=seed, run_dir=tmp_path, verbose=0)
+        return trained.model.get_weights()
+
+    first, again, other = weights(3), weights(3), weights(4)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
 def test_interrupted_training_resumes_from_last_epoch(data: PreparedData, tmp_path: Path) -> None:
     class StopAfterTwo(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:

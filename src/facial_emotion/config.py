@@ -47,7 +47,7 @@ class AugmentSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    architecture: str = "baseline"
+    architecture: str = "vgg_wide_late_flat"
     precision: str = "auto"
     epochs: int = 15
     batch_size: int = 64
