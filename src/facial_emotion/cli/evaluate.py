@@ -53,15 +53,15 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.data)
     data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
     split = data.splits[split_name]
-    model_classes = list(backend.card["classes"])
-    labels = labels_for_model(split.y, data.classes, tuple(model_classes))
+    model_classes = tuple(backend.card["classes"])
+    labels = labels_for_model(split.y, data.classes, model_classes)
     known = labels >= 0
     if not known.any():
         raise FacialEmotionError(
             f"{path}: none of its classes ({', '.join(data.classes)}) are classes of {model_path}"
         )
     probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
-    result = Evaluation(tuple(model_classes), labels[known], probs)
+    result = Evaluation(model_classes, labels[known], probs)
     metrics = {
         "model": str(model_path),
         "data": str(path),
