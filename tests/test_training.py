@@ -101,6 +101,21 @@ class _Both(keras.callbacks.Callback):
             part.on_epoch_end(epoch, logs)
 
 
+def test_with_ema_val_scores_and_the_run_returns_the_averaged_weights(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    """The shipped model must be the one whose val score the history reports, not the raw one."""
+    averaged = dataclasses.replace(FAST, epochs=3, ema=0.9)
+    result = training.fit(
+        models.build("sepnet", 3), data, averaged, seed=0, run_dir=tmp_path, verbose=0
+    )
+    assert result.model.optimizer.use_ema
+    val = training.make_dataset(data.splits["val"], 3, averaged.batch_size)
+    scored = result.model.evaluate(val, verbose=0, return_dict=True)
+    best = result.history.loc[result.history["val_accuracy"].idxmax()]
+    assert scored["loss"] == pytest.approx(best["val_loss"], rel=1e-4)
+
+
 def test_schedules_warm_up_and_anneal() -> None:
     cosine = TrainSettings(epochs=10, learning_rate=0.1, schedule="cosine", warmup_epochs=2)
     rates = [training.learning_rate_at(e, cosine) for e in range(10)]
@@ -151,6 +166,7 @@ def test_erase_must_be_a_probability() -> None:
         ("optimizer", "lbfgs", "train.optimizer is 'lbfgs'; choose one of adam, adamw, sgd"),
         ("epochs", 0, "train.epochs must be positive"),
         ("members", 0, "train.members must be positive"),
+        ("ema", 1.0, "train.ema must be in"),
     ],
 )
 def test_invalid_settings_fail_before_training(key: str, value: object, message: str) -> None:

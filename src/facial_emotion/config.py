@@ -58,6 +58,7 @@ class TrainSettings:
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
     mixup: float = 0.0
+    ema: float = 0.0
     class_weight: bool = False
     early_stopping_patience: int = 6
     dropout: float = 0.3

@@ -89,12 +89,15 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 
 def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     wd = settings.weight_decay or None
+    ema = {"use_ema": settings.ema > 0, "ema_momentum": settings.ema or 0.99}
     if settings.optimizer == "adam":
-        return keras.optimizers.Adam(settings.learning_rate, weight_decay=wd)
+        return keras.optimizers.Adam(settings.learning_rate, weight_decay=wd, **ema)
     if settings.optimizer == "adamw":
-        return keras.optimizers.AdamW(settings.learning_rate, weight_decay=settings.weight_decay)
+        return keras.optimizers.AdamW(
+            settings.learning_rate, weight_decay=settings.weight_decay, **ema
+        )
     return keras.optimizers.SGD(
-        settings.learning_rate, momentum=0.9, nesterov=True, weight_decay=wd
+        settings.learning_rate, momentum=0.9, nesterov=True, weight_decay=wd, **ema
     )
 
 
@@ -116,9 +119,11 @@ def validate(settings: TrainSettings) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
-    if not 0 <= settings.label_smoothing < 1 or not 0 <= settings.dropout < 1:
+    if not all(
+        0 <= value < 1 for value in (settings.label_smoothing, settings.dropout, settings.ema)
+    ):
         raise FacialEmotionError(
-            "params.yaml: train.label_smoothing and train.dropout must be in [0, 1)"
+            "params.yaml: train.label_smoothing, train.dropout and train.ema must be in [0, 1)"
         )
     erase = settings.augment.erase
     if not 0 <= erase <= 1:
@@ -219,6 +224,9 @@ def fit(
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         EpochTimer(len(data.splits["train"])),
+        # After the backup, which must hold the raw weights to resume from; before the checkpoint,
+        # which must save the averaged weights that val scored.
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema else []),
         keras.callbacks.ModelCheckpoint(
             str(best_weights),
             monitor=MONITOR,
