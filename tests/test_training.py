@@ -138,6 +138,20 @@ def test_mixup_keeps_label_mass() -> None:
     np.testing.assert_allclose(np.asarray(mixed_y).sum(axis=1), 1, rtol=1e-5)
 
 
+def test_pad_and_crop_moves_each_face_by_its_own_whole_pixel_offset() -> None:
+    from facial_emotion.augment import augmentation_layers
+
+    only_crop = AugmentSettings(flip=False, rotation=0, shift=0, zoom=0, crop_pad=4)
+    dot = np.zeros((256, 48, 48, 1), np.float32)
+    dot[:, 24, 24] = 255
+    moved = np.asarray(augmentation_layers(only_crop, seed=0)(dot, training=True))
+    found = [np.argwhere(face[..., 0] == 255) for face in moved]
+    assert all(len(at) == 1 for at in found), "each face is shifted whole, not resampled"
+    offsets = np.array([at[0] - 24 for at in found])
+    assert np.abs(offsets).max() == 4, "up to crop_pad pixels each way"
+    assert len({tuple(o) for o in offsets}) > 40, "the faces of one batch move independently"
+
+
 def test_random_erasing_covers_a_patch_of_about_half_the_faces() -> None:
     from facial_emotion.augment import augmentation_layers
 

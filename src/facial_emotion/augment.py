@@ -13,7 +13,14 @@ def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequentia
     """Random pad-and-crop, flip, rotation, shift, zoom, contrast and erasing, each switchable."""
     steps: list[layers.Layer] = []
     if settings.crop_pad > 0:
-        steps += [layers.ZeroPadding2D(settings.crop_pad), layers.RandomCrop(48, 48, seed=seed)]
+        # Pad-and-crop as a whole-pixel shift of each face by up to crop_pad, with zero fill: the
+        # same faces, but drawn per face, where Keras's RandomCrop moves a whole batch together.
+        reach = (settings.crop_pad + 0.5) / 48
+        steps.append(
+            layers.RandomTranslation(
+                reach, reach, fill_mode="constant", interpolation="nearest", seed=seed
+            )
+        )
     if settings.flip:
         steps.append(layers.RandomFlip("horizontal", seed=seed))
     if settings.rotation > 0:
