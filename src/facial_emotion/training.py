@@ -89,7 +89,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 
 def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     wd = settings.weight_decay or None
-    ema = {"use_ema": settings.ema > 0, "ema_momentum": settings.ema or 0.99}
+    ema = {"use_ema": settings.ema > 0, "ema_momentum": settings.ema}
     if settings.optimizer == "adam":
         return keras.optimizers.Adam(settings.learning_rate, weight_decay=wd, **ema)
     if settings.optimizer == "adamw":
