@@ -61,7 +61,13 @@ def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(
     assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
-def test_interrupted_training_resumes_from_last_epoch(data: PreparedData, tmp_path: Path) -> None:
+def test_an_interrupted_run_resumes_where_it_stopped_and_trains_as_if_never_stopped(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    """A resumed run must see the batches an uninterrupted run would, not replay the first ones."""
+    augment = AugmentSettings(crop_pad=4, rotation=0, zoom=0)
+    settings = dataclasses.replace(FAST, architecture="tiny", augment=augment)
+
     class StopAfterTwo(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if epoch == 1:
@@ -71,15 +77,14 @@ def test_interrupted_training_resumes_from_last_epoch(data: PreparedData, tmp_pa
     try:
         keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), StopAfterTwo())
         with pytest.raises(KeyboardInterrupt):
-            training.fit(
-                models.build("baseline", 3), data, FAST, seed=0, run_dir=tmp_path, verbose=0
-            )
+            training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
     finally:
         keras.callbacks.CSVLogger = original
-    result = training.fit(
-        models.build("baseline", 3), data, FAST, seed=0, run_dir=tmp_path, verbose=0
-    )
-    assert list(result.history["epoch"]) == [0, 1, 2, 3], "epochs 0-1 kept, 2-3 run after resuming"
+    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
+    never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
+    assert list(resumed.history["epoch"]) == [0, 1, 2, 3], "epochs 0-1 kept, 2-3 run after resuming"
+    columns = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    pd.testing.assert_frame_equal(resumed.history[columns], never_stopped.history[columns])
 
 
 class _Both(keras.callbacks.Callback):

@@ -44,20 +44,36 @@ def make_dataset(
     training: bool = False,
     settings: TrainSettings | None = None,
     seed: int = 0,
+    start_epoch: int = 0,
 ) -> tf.data.Dataset:
-    """Cached, prefetched batches; in training also shuffled, augmented and optionally mixed up."""
+    """Cached, prefetched batches; in training an endless stream of shuffled epochs, augmented and
+    optionally mixed up, begun at ``start_epoch`` so a resumed run sees what an unbroken one would.
+
+    The stream's randomness is seeded and stateful: a new process starts it over, so a run resumed
+    after epoch k would otherwise train again on the batches of epochs 1..k (measured on FER2013:
+    train accuracy 3.7 points above the unbroken trend, for as many epochs as were replayed).
+    Skipping draws and drops the batches already trained on, about 2 s an epoch here.
+    """
     labels = keras.utils.to_categorical(split.y, n_classes).astype(np.float32)
     ds = tf.data.Dataset.from_tensor_slices((as_model_input(split.x), labels)).cache()
     if training:
         ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
+    if training:
+        ds = ds.repeat()
     if training and settings is not None:
         augment = augmentation_layers(settings.augment, seed)
         if augment.layers:
             ds = ds.map(lambda x, y: (augment(x, training=True), y), tf.data.AUTOTUNE)
         if settings.mixup > 0:
             ds = ds.map(lambda x, y: mixup(x, y, settings.mixup), tf.data.AUTOTUNE)
+    if training:
+        ds = ds.skip(start_epoch * steps_per_epoch(split, batch_size))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(split: LabelledImages, batch_size: int) -> int:
+    return math.ceil(len(split) / batch_size)
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -140,6 +156,28 @@ def compile_model(model: keras.Model, settings: TrainSettings) -> None:
     )
 
 
+class RandomStateBackup(keras.callbacks.Callback):
+    """Keeps the model's random-number states (its dropout masks) beside BackupAndRestore's
+    backup, which holds weights only, so a resumed run draws the masks an unbroken one would."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def _states(self) -> list:
+        return [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.path.is_file():
+            with np.load(self.path) as saved:
+                for variable, name in zip(self._states(), saved.files, strict=True):
+                    variable.assign(saved[name])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        with atomic_path(self.path) as partial:
+            np.savez(partial, *(keras.ops.convert_to_numpy(v) for v in self._states()))
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Adds wall-clock seconds, images/s and the learning rate to each epoch's logs."""
 
@@ -192,6 +230,12 @@ def _previous_best(history_csv: Path) -> float | None:
     return float(history[MONITOR].max()) if MONITOR in history else None
 
 
+def _finished_epochs(backup_dir: Path) -> int:
+    """Epochs a resumed run has already trained, from BackupAndRestore's own record (0 if new)."""
+    metadata = backup_dir / "training_metadata.json"
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
+
+
 def fit(
     model: keras.Model,
     data: PreparedData,
@@ -218,11 +262,13 @@ def fit(
         training=True,
         settings=settings,
         seed=seed,
+        start_epoch=_finished_epochs(run_dir / "backup"),
     )
     val = make_dataset(data.splits["val"], n_classes, settings.batch_size)
     compile_model(model, settings)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        RandomStateBackup(run_dir / "backup" / "random_states.npz"),
         EpochTimer(len(data.splits["train"])),
         # After the backup, which must hold the raw weights to resume from; before the checkpoint,
         # which must save the averaged weights that val scored.
@@ -261,6 +307,7 @@ def fit(
         train,
         validation_data=val,
         epochs=settings.epochs,
+        steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
         callbacks=callbacks,
         class_weight=weights,
         shuffle=False,
