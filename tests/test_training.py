@@ -62,7 +62,7 @@ def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(
 
 
 def test_an_interrupted_run_resumes_where_it_stopped_and_trains_as_if_never_stopped(
-    data: PreparedData, tmp_path: Path
+    data: PreparedData, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """A resumed run must see the batches an uninterrupted run would, not replay the first ones."""
     augment = AugmentSettings(crop_pad=4, rotation=0, zoom=0)
@@ -80,7 +80,8 @@ def test_an_interrupted_run_resumes_where_it_stopped_and_trains_as_if_never_stop
             training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
     finally:
         keras.callbacks.CSVLogger = original
-    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
+    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=2)
+    assert "after epoch 2" in capsys.readouterr().err, "the pause to skip ahead is announced"
     never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
     assert list(resumed.history["epoch"]) == [0, 1, 2, 3], "epochs 0-1 kept, 2-3 run after resuming"
     columns = ["accuracy", "loss", "val_accuracy", "val_loss"]

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -255,6 +256,13 @@ def fit(
     run_dir.mkdir(parents=True, exist_ok=True)
     history_csv, best_weights = run_dir / "history.csv", run_dir / "best.weights.h5"
     n_classes = len(data.classes)
+    finished = _finished_epochs(run_dir / "backup")
+    if finished and verbose:
+        print(
+            f"Resuming {run_dir} after epoch {finished}: first drawing the batches already trained"
+            " on, so the run goes on as if never stopped (a few seconds an epoch)",
+            file=sys.stderr,
+        )
     train = make_dataset(
         data.splits["train"],
         n_classes,
@@ -262,7 +270,7 @@ def fit(
         training=True,
         settings=settings,
         seed=seed,
-        start_epoch=_finished_epochs(run_dir / "backup"),
+        start_epoch=finished,
     )
     val = make_dataset(data.splits["val"], n_classes, settings.batch_size)
     compile_model(model, settings)
