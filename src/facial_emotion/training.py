@@ -57,19 +57,16 @@ def make_dataset(
     """
     labels = keras.utils.to_categorical(split.y, n_classes).astype(np.float32)
     ds = tf.data.Dataset.from_tensor_slices((as_model_input(split.x), labels)).cache()
-    if training:
-        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if training:
-        ds = ds.repeat()
-    if training and settings is not None:
+    if not training:
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True).batch(batch_size).repeat()
+    if settings is not None:
         augment = augmentation_layers(settings.augment, seed)
         if augment.layers:
             ds = ds.map(lambda x, y: (augment(x, training=True), y), tf.data.AUTOTUNE)
         if settings.mixup > 0:
             ds = ds.map(lambda x, y: mixup(x, y, settings.mixup), tf.data.AUTOTUNE)
-    if training:
-        ds = ds.skip(start_epoch * steps_per_epoch(split, batch_size))
+    ds = ds.skip(start_epoch * steps_per_epoch(split, batch_size))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
