@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import layers
 
 from facial_emotion.config import AugmentSettings
+from facial_emotion.models import INPUT_SHAPE
 
 
 def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequential:
@@ -15,7 +16,7 @@ def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequentia
     if settings.crop_pad > 0:
         # Pad-and-crop as a whole-pixel shift of each face by up to crop_pad, with zero fill: the
         # same faces, but drawn per face, where Keras's RandomCrop moves a whole batch together.
-        reach = (settings.crop_pad + 0.5) / 48
+        reach = (settings.crop_pad + 0.5) / INPUT_SHAPE[0]
         steps.append(
             layers.RandomTranslation(
                 reach, reach, fill_mode="constant", interpolation="nearest", seed=seed
