@@ -1,0 +1,126 @@
+"""Which test-time views pay? One model's accuracy on one split under several sets of views.
+
+`evaluate` averages the mirror image (default) and, with --tta-shift, four shifted crops. This
+scores those sets and the other views training augments with (diagonal shifts, zoom, rotation), so
+a richer set is added to `evaluate` only if it beats the recipe's by more than chance. Each view is
+predicted once and shared by the sets that use it. Prints one JSON line. Run by hand:
+
+    python benchmarks/tta_views.py --data ../shared/data/fer2013
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from facial_emotion.backends import load_backend  # noqa: E402
+from facial_emotion.data.sources import load_for_scoring  # noqa: E402
+from facial_emotion.errors import FacialEmotionError  # noqa: E402
+from facial_emotion.evaluation import labels_for_model, predict_proba, shifted  # noqa: E402
+from facial_emotion.predict import default_model_path  # noqa: E402
+from facial_emotion.training import as_model_input  # noqa: E402
+
+
+def cross(px: int) -> list[str]:
+    return [f"shift {dy},{dx}" for dy, dx in ((px, 0), (-px, 0), (0, px), (0, -px))]
+
+
+def diagonal(px: int) -> list[str]:
+    return [f"shift {dy},{dx}" for dy, dx in ((px, px), (px, -px), (-px, px), (-px, -px))]
+
+
+# Every set also averages each view's mirror image, as `evaluate` does by default.
+VIEW_SETS = {
+    "face (evaluate's default)": ["face"],
+    "4 crops at 1 px": ["face", *cross(1)],
+    "4 crops at 2 px (evaluate --tta-shift 2)": ["face", *cross(2)],
+    "4 crops at 3 px": ["face", *cross(3)],
+    "8 crops at 2 px": ["face", *cross(2), *diagonal(2)],
+    "zoom 0.95 and 1.05": ["face", "zoom 0.95", "zoom 1.05"],
+    "rotation -5 and 5 degrees": ["face", "rotate -5", "rotate 5"],
+    "4 crops at 2 px, zoom and rotation": [
+        "face",
+        *cross(2),
+        "zoom 0.95",
+        "zoom 1.05",
+        "rotate -5",
+        "rotate 5",
+    ],
+}
+
+
+def warped(x: np.ndarray, *, angle: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """Faces rotated ``angle`` degrees and scaled about their centre, edges repeated."""
+    h, w = x.shape[1:3]
+    matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, scale)
+    return np.stack(
+        [cv2.warpAffine(f[..., 0], matrix, (w, h), borderMode=cv2.BORDER_REPLICATE) for f in x]
+    )[..., None]
+
+
+def view(x: np.ndarray, name: str) -> np.ndarray:
+    kind, _, arg = name.partition(" ")
+    if kind == "face":
+        return x
+    if kind == "shift":
+        dy, dx = (int(v) for v in arg.split(","))
+        return shifted(x, dy, dx)
+    if kind == "zoom":
+        return warped(x, scale=float(arg))
+    return warped(x, angle=float(arg))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
+    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
+    parser.add_argument("--split", default="val", help="split to score (default: val)")
+    args = parser.parse_args()
+    try:
+        result = score_view_sets(args.model or default_model_path(), args.data, args.split)
+    except FacialEmotionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:
+    backend = load_backend(model, precision="float32")
+    data, _ = load_for_scoring(Path(data_path), split=split_name)
+    split = data.splits[split_name]
+    labels = labels_for_model(split.y, data.classes, tuple(backend.card["classes"]))
+    known = labels >= 0
+    if not known.any():
+        raise FacialEmotionError(f"{data_path}: none of its classes are classes of {model}")
+    faces = as_model_input(split.x[known])
+    names = sorted({name for views in VIEW_SETS.values() for name in views})
+    # each view averaged with its mirror; predict_proba takes (N, 48, 48) faces
+    probs = {
+        name: predict_proba(backend.predict, view(faces, name)[..., 0], tta=True) for name in names
+    }
+    accuracy = {
+        set_name: round(
+            float((np.mean([probs[v] for v in views], 0).argmax(1) == labels[known]).mean()), 4
+        )
+        for set_name, views in VIEW_SETS.items()
+    }
+    return {
+        "model": str(model),
+        "split": split_name,
+        "faces": int(known.sum()),
+        "accuracy_with_flip": accuracy,
+        "views_per_set": {k: 2 * len(v) for k, v in VIEW_SETS.items()},
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
