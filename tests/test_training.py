@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_emotion import models, training
+from facial_emotion import modelfile, models, training
 from facial_emotion.config import AugmentSettings, TrainSettings
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
@@ -227,3 +227,41 @@ def test_a_member_resumes_the_same_run_whatever_the_ensemble_size(data: Prepared
     one, two = FAST, dataclasses.replace(FAST, members=2)
     assert training.run_id(one, data, 5) == training.run_id(two, data, 5)
     assert training.run_id(one, data, 5) != training.run_id(one, data, 6)
+
+
+def test_init_weights_fine_tunes_the_given_model_instead_of_fresh_weights(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=1)
+    start = training.train_model(settings, data, seed=0, run_dir=tmp_path, verbose=0).model
+    modelfile.save_keras(start, tmp_path / "start.keras", CLASSES)
+    # A learning rate this small leaves every weight where the run began.
+    still = dataclasses.replace(
+        settings, learning_rate=1e-12, init_weights=str(tmp_path / "start.keras")
+    )
+    tuned = training.train_model(still, data, seed=1, run_dir=tmp_path, verbose=0).model
+    fresh = training.train_model(
+        dataclasses.replace(still, init_weights=""), data, seed=1, run_dir=tmp_path, verbose=0
+    ).model
+    for began, kept in zip(start.trainable_weights, tuned.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(kept), np.asarray(began), atol=1e-6)
+    assert not np.allclose(
+        np.asarray(fresh.trainable_weights[0]), np.asarray(start.trainable_weights[0])
+    )
+
+
+def test_init_weights_of_other_classes_or_layers_fail_naming_the_file(tmp_path: Path) -> None:
+    """A model of CK+'s classes has FER2013's shapes: loading it would train silently wrong."""
+    other_classes = tmp_path / "ckplus.keras"
+    modelfile.save_keras(models.build("tiny", 3), other_classes, ("angry", "happy", "contempt"))
+    with pytest.raises(FacialEmotionError, match=r"ckplus\.keras.*contempt.*same classes"):
+        training.start_from(models.build("tiny", 3), other_classes, CLASSES)
+    other_layers = tmp_path / "sepnet.keras"
+    modelfile.save_keras(models.build("sepnet", 3), other_layers, CLASSES)
+    with pytest.raises(FacialEmotionError, match=r"sepnet\.keras.*train\.architecture"):
+        training.start_from(models.build("tiny", 3), other_layers, CLASSES)
+    (tmp_path / "broken.keras").write_text("not a model")
+    with pytest.raises(FacialEmotionError, match=r"broken\.keras.*not a readable Keras model"):
+        training.start_from(models.build("tiny", 3), tmp_path / "broken.keras", CLASSES)
+    with pytest.raises(FacialEmotionError, match=r"missing\.keras.*not found"):
+        training.start_from(models.build("tiny", 3), tmp_path / "missing.keras", CLASSES)

@@ -63,6 +63,7 @@ class TrainSettings:
     early_stopping_patience: int = 6
     dropout: float = 0.3
     members: int = 1
+    init_weights: str = ""
     augment: AugmentSettings = field(default_factory=AugmentSettings)
 
 

@@ -28,6 +28,7 @@ from facial_emotion.config import TrainSettings, as_dict
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path
+from facial_emotion.modelfile import read_card, require_file
 
 MONITOR = "val_accuracy"
 
@@ -382,6 +383,32 @@ def _built_with_seed(build: Callable[[], keras.Model], seed: int) -> keras.Model
     return build()
 
 
+def start_from(model: keras.Model, path: str | Path, classes: tuple[str, ...]) -> None:
+    """Load a trained model's weights into ``model`` to fine-tune it, refusing one whose classes
+    or layers differ: same-shaped weights in another class order would train silently wrong."""
+    source = require_file(path, "train.init_weights model")
+    try:
+        trained = keras.models.load_model(source, compile=False)
+    except (OSError, ValueError) as exc:
+        raise FacialEmotionError(
+            f"{source}: train.init_weights is not a readable Keras model ({exc}); "
+            "give a .keras file saved by this project"
+        ) from exc
+    known = tuple(read_card(source, trained.output_shape[-1])["classes"])
+    if known != tuple(classes):
+        raise FacialEmotionError(
+            f"{source}: train.init_weights predicts {', '.join(known)}, but the data has "
+            f"{', '.join(classes)}; start from a model trained on the same classes"
+        )
+    weights = trained.get_weights()
+    if [w.shape for w in weights] != [tuple(v.shape) for v in model.weights]:
+        raise FacialEmotionError(
+            f"{source}: train.init_weights is not a single {model.name} model; set "
+            "train.architecture to the one it was trained with (its card's train.architecture)"
+        )
+    model.set_weights(weights)
+
+
 @dataclass
 class Trained:
     """A trained float32 model (an ensemble when ``train.members`` > 1) and how each member went."""
@@ -417,8 +444,15 @@ def train_model(
     """Build, fit and average ``settings.members`` models; the result is float32 for serving."""
     precision = models.resolve_precision(settings.precision)
     n_classes = len(data.classes)
+
+    def build() -> keras.Model:
+        model = models.build(settings.architecture, n_classes, settings.dropout, precision)
+        if settings.init_weights:
+            start_from(model, settings.init_weights, data.classes)
+        return model
+
     results = fit_members(
-        lambda: models.build(settings.architecture, n_classes, settings.dropout, precision),
+        build,
         data,
         settings,
         seed=seed,
