@@ -25,7 +25,7 @@ from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.cli.options import shift_pixels  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
-from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba  # noqa: E402
+from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable  # noqa: E402
 
 
 def main() -> int:
@@ -53,11 +53,8 @@ def compare(args: argparse.Namespace) -> dict:
     split = data.splits[args.split]
     backends = [load_backend(p, precision="float32") for p in (args.first, args.second)]
     labels = [labels_for_model(split.y, data.classes, tuple(b.card["classes"])) for b in backends]
-    known = (labels[0] >= 0) & (labels[1] >= 0)  # faces of classes both models know
-    if not known.any():
-        raise FacialEmotionError(
-            f"{path}: no class of its ({', '.join(data.classes)}) is known to both models"
-        )
+    both = f"both {args.first} and {args.second}"  # -1, unknown, where either model lacks the class
+    known = scorable(np.minimum(*labels), path, data.classes, both)
     right, result = [], {"data": str(path), "split": args.split, "faces": int(known.sum())}
     for key, model_path, backend, y in zip(
         ("first", "second"), (args.first, args.second), backends, labels, strict=True

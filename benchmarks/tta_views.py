@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
-from facial_emotion.evaluation import labels_for_model, predict_proba, shifted  # noqa: E402
+from facial_emotion.evaluation import labels_for_model, predict_proba, scorable, shifted  # noqa: E402
 from facial_emotion.predict import default_model_path  # noqa: E402
 from facial_emotion.training import as_model_input  # noqa: E402
 
@@ -98,9 +98,7 @@ def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:
     data, _ = load_for_scoring(Path(data_path), split=split_name)
     split = data.splits[split_name]
     labels = labels_for_model(split.y, data.classes, tuple(backend.card["classes"]))
-    known = labels >= 0
-    if not known.any():
-        raise FacialEmotionError(f"{data_path}: none of its classes are classes of {model}")
+    known = scorable(labels, data_path, data.classes, str(model))
     faces = as_model_input(split.x[known])
     names = sorted({name for views in VIEW_SETS.values() for name in views})
     # each view averaged with its mirror; predict_proba takes (N, 48, 48) faces

@@ -57,6 +57,17 @@ def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Pa
     assert metrics["per_class"]["sad"]["support"] > 0, "'sadness' is scored as the model's 'sad'"
 
 
+def test_data_of_no_class_the_model_knows_is_one_clear_error(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    root = class_tree(tmp_path / "faces", {"contempt": 4, "bored": 4})
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--split", "train"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of its classes (contempt, bored)" in err[0]
+    assert str(root) in err[0] and "on data of the emotions it was trained on" in err[0]
+
+
 def test_missing_split_is_one_clear_error(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
     csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 2}, 7))
     assert (

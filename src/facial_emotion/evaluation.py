@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import comb
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.training import as_model_input
 
 
@@ -64,6 +66,20 @@ def labels_for_model(
         [model_classes.index(c) if c in model_classes else -1 for c in data_classes]
     )
     return to_model[y]
+
+
+def scorable(
+    labels: np.ndarray, data: str | Path, classes: tuple[str, ...], model: str
+) -> np.ndarray:
+    """Which faces the model can be scored on (``labels`` from :func:`labels_for_model`), refusing
+    data of none of its classes: an accuracy over no faces would be a silent wrong answer."""
+    known = labels >= 0
+    if not known.any():
+        raise FacialEmotionError(
+            f"{data}: none of its classes ({', '.join(classes)}) are classes of {model}; "
+            "score that model on data of the emotions it was trained on"
+        )
+    return known
 
 
 def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, float]:

@@ -43,8 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import load_for_scoring
-    from facial_emotion.errors import FacialEmotionError
-    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba
+    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
     from facial_emotion.files import write_json
     from facial_emotion.predict import default_model_path
 
@@ -55,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
     split = data.splits[split_name]
     model_classes = tuple(backend.card["classes"])
     labels = labels_for_model(split.y, data.classes, model_classes)
-    known = labels >= 0
-    if not known.any():
-        raise FacialEmotionError(
-            f"{path}: none of its classes ({', '.join(data.classes)}) are classes of {model_path}"
-        )
+    known = scorable(labels, path, data.classes, str(model_path))
     probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
     result = Evaluation(model_classes, labels[known], probs)
     metrics = {
