@@ -250,12 +250,26 @@ def test_init_weights_fine_tunes_the_given_model_instead_of_fresh_weights(
     )
 
 
-def test_init_weights_of_other_classes_or_layers_fail_naming_the_file(tmp_path: Path) -> None:
-    """A model of CK+'s classes has FER2013's shapes: loading it would train silently wrong."""
-    other_classes = tmp_path / "ckplus.keras"
-    modelfile.save_keras(models.build("tiny", 3), other_classes, ("angry", "happy", "contempt"))
-    with pytest.raises(FacialEmotionError, match=r"ckplus\.keras.*contempt.*same classes"):
-        training.start_from(models.build("tiny", 3), other_classes, CLASSES)
+def test_init_weights_match_classes_by_name_and_start_other_classes_fresh(tmp_path: Path) -> None:
+    """A FER2013 model fine-tuned on CK+ must not hand neutral's weights to contempt."""
+    trained = models.build("tiny", 4)
+    rng = np.random.default_rng(0)
+    trained.set_weights([rng.normal(size=w.shape).astype("float32") for w in trained.get_weights()])
+    modelfile.save_keras(trained, tmp_path / "fer.keras", ("neutral", "happy", "angry", "sad"))
+    model = models.build("tiny", 3)
+    fresh = model.get_weights()
+    training.start_from(model, tmp_path / "fer.keras", ("angry", "happy", "contempt"))
+    source, loaded = trained.get_weights(), model.get_weights()
+    for body, kept in zip(source[:-2], loaded[:-2], strict=True):
+        np.testing.assert_array_equal(kept, body)
+    for new, old in ((loaded[-2], source[-2]), (loaded[-1], source[-1])):
+        np.testing.assert_array_equal(new[..., 0], old[..., 2])  # angry
+        np.testing.assert_array_equal(new[..., 1], old[..., 1])  # happy
+    np.testing.assert_array_equal(loaded[-2][:, 2], fresh[-2][:, 2])  # contempt starts fresh
+    assert not np.isin(loaded[-2][:, 2], source[-2]).any()
+
+
+def test_init_weights_of_other_layers_or_no_model_fail_naming_the_file(tmp_path: Path) -> None:
     other_layers = tmp_path / "sepnet.keras"
     modelfile.save_keras(models.build("sepnet", 3), other_layers, CLASSES)
     with pytest.raises(FacialEmotionError, match=r"sepnet\.keras.*train\.architecture"):

@@ -384,8 +384,12 @@ def _built_with_seed(build: Callable[[], keras.Model], seed: int) -> keras.Model
 
 
 def start_from(model: keras.Model, path: str | Path, classes: tuple[str, ...]) -> None:
-    """Load a trained model's weights into ``model`` to fine-tune it, refusing one whose classes
-    or layers differ: same-shaped weights in another class order would train silently wrong."""
+    """Load a trained model's weights into ``model`` to fine-tune it, matching classes by name.
+
+    The output layer keeps each class the trained model knows and starts any other fresh, so a
+    FER2013 model fine-tuned on CK+ begins knowing six of its seven classes; by position, CK+'s
+    ``contempt`` would inherit FER2013's ``neutral`` and train silently wrong.
+    """
     source = require_file(path, "train.init_weights model")
     try:
         trained = keras.models.load_model(source, compile=False)
@@ -395,18 +399,24 @@ def start_from(model: keras.Model, path: str | Path, classes: tuple[str, ...]) -
             "give a .keras file saved by this project"
         ) from exc
     known = tuple(read_card(source, trained.output_shape[-1])["classes"])
-    if known != tuple(classes):
-        raise FacialEmotionError(
-            f"{source}: train.init_weights predicts {', '.join(known)}, but the data has "
-            f"{', '.join(classes)}; start from a model trained on the same classes"
-        )
-    weights = trained.get_weights()
-    if [w.shape for w in weights] != [tuple(v.shape) for v in model.weights]:
+    weights, fresh = trained.get_weights(), model.get_weights()
+    if _shapes_but_classes(weights) != _shapes_but_classes(fresh):
         raise FacialEmotionError(
             f"{source}: train.init_weights is not a single {model.name} model; set "
             "train.architecture to the one it was trained with (its card's train.architecture)"
         )
-    model.set_weights(weights)
+    kernel, bias = fresh[-2], fresh[-1]
+    for i, name in enumerate(classes):
+        if name in known:
+            kernel[:, i] = weights[-2][:, known.index(name)]
+            bias[i] = weights[-1][known.index(name)]
+    model.set_weights([*weights[:-2], kernel, bias])
+
+
+def _shapes_but_classes(weights: list[np.ndarray]) -> list[tuple[int, ...]]:
+    """Every weight's shape, the output layer's (a kernel of shape (features, classes), then a
+    bias, the last two arrays) without its number of classes."""
+    return [w.shape for w in weights[:-2]] + [weights[-2].shape[:-1]]
 
 
 @dataclass
