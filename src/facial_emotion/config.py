@@ -170,8 +170,20 @@ def as_overrides(values: dict[str, Any], prefix: str) -> list[str]:
         if isinstance(value, dict):
             flat += as_overrides(value, f"{prefix}.{key}")
         else:
-            flat.append(f"{prefix}.{key}={value if isinstance(value, str) else json.dumps(value)}")
+            flat.append(f"{prefix}.{key}={_as_yaml(value)}")
     return flat
+
+
+def _as_yaml(value: Any) -> str:
+    """``value`` as YAML: a string bare where it reads back as itself (``cosine``), quoted where
+    it would not (``""`` reads as null, ``"true"`` as a bool)."""
+    if isinstance(value, str):
+        try:
+            if yaml.safe_load(value) == value:
+                return value
+        except yaml.YAMLError:
+            pass
+    return json.dumps(value)
 
 
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
