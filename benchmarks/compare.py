@@ -53,7 +53,8 @@ def compare(args: argparse.Namespace) -> dict:
     split = data.splits[args.split]
     backends = [load_backend(p, precision="float32") for p in (args.first, args.second)]
     labels = [labels_for_model(split.y, data.classes, tuple(b.card["classes"])) for b in backends]
-    both = f"both {args.first} and {args.second}"  # -1, unknown, where either model lacks the class
+    both = f"both {args.first} and {args.second}"
+    # The smaller label is -1 (unknown) where either model lacks the face's class.
     known = scorable(np.minimum(*labels), path, data.classes, both)
     right, result = [], {"data": str(path), "split": args.split, "faces": int(known.sum())}
     for key, model_path, backend, y in zip(
