@@ -29,8 +29,8 @@ from facial_emotion.predict import default_model_path  # noqa: E402
 from facial_emotion.training import as_model_input  # noqa: E402
 
 
-def cross(px: int) -> list[str]:
-    return [f"shift {dy},{dx}" for dy, dx in ((px, 0), (-px, 0), (0, px), (0, -px))]
+def cross(px: int, kind: str = "shift") -> list[str]:
+    return [f"{kind} {dy},{dx}" for dy, dx in ((px, 0), (-px, 0), (0, px), (0, -px))]
 
 
 def diagonal(px: int) -> list[str]:
@@ -43,6 +43,9 @@ VIEW_SETS = {
     "4 crops at 1 px": ["face", *cross(1)],
     "4 crops at 2 px (evaluate --tta-shift 2)": ["face", *cross(2)],
     "4 crops at 3 px": ["face", *cross(3)],
+    # training's pad-and-crop fills with zeros, where `evaluate`'s crops repeat the edge pixels
+    "4 crops at 2 px, zero fill": ["face", *cross(2, "zeroshift")],
+    "4 crops at 3 px, zero fill": ["face", *cross(3, "zeroshift")],
     "8 crops at 2 px": ["face", *cross(2), *diagonal(2)],
     "zoom 0.95 and 1.05": ["face", "zoom 0.95", "zoom 1.05"],
     "rotation -5 and 5 degrees": ["face", "rotate -5", "rotate 5"],
@@ -66,13 +69,23 @@ def warped(x: np.ndarray, *, angle: float = 0.0, scale: float = 1.0) -> np.ndarr
     )[..., None]
 
 
+def zero_filled(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Faces moved by (dy, dx) pixels with black where they left, as training's pad-and-crop."""
+    out = np.zeros_like(x)
+    h, w = x.shape[1:3]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
 def view(x: np.ndarray, name: str) -> np.ndarray:
     kind, _, arg = name.partition(" ")
     if kind == "face":
         return x
-    if kind == "shift":
+    if kind in ("shift", "zeroshift"):
         dy, dx = (int(v) for v in arg.split(","))
-        return shifted(x, dy, dx)
+        return shifted(x, dy, dx) if kind == "shift" else zero_filled(x, dy, dx)
     if kind == "zoom":
         return warped(x, scale=float(arg))
     return warped(x, angle=float(arg))
