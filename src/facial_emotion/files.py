@@ -10,13 +10,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from facial_emotion.errors import FacialEmotionError
+
 
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
+    if target.is_dir():
+        raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix
+        )
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
@@ -24,9 +33,18 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path.chmod(0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        try:
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise _unwritable(target, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:
+    return FacialEmotionError(
+        f"{target}: cannot be written ({exc.strerror or exc}); choose a writable path"
+    )
 
 
 def write_json(target: str | Path, data: Any) -> None:

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except FacialEmotionError as exc:
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file the command's own checks did not foresee
+        print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"facial-emotion {args.command}: interrupted", file=sys.stderr)
         return 130

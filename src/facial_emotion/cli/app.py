@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from facial_emotion.cli.options import add_detector_option, add_model_option
+from facial_emotion.cli.options import add_detector_option, add_model_option, port_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: local)")
-    parser.add_argument("--port", type=int, default=7860, help="port to serve on")
+    parser.add_argument("--port", type=port_number, default=7860, help="port to serve on")
     add_model_option(parser)
     add_detector_option(parser)
 
