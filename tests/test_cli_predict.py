@@ -154,6 +154,26 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
     assert sorted(p.name for p in out_dir.iterdir()) == ["face.jpg", "face_2.jpg"]
 
 
+def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_model_path, photos):
+    before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
+    for outputs in (["--annotate", photos / "sub"], ["-o", photos / "a.jpg"]):
+        code, out, err = run(capsys, photos, "--model", tiny_model_path, *outputs)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1
+        assert "is an input, and an output would replace it" in err
+    assert {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("target", ["folder", "under_a_file"])
+def test_unwritable_output_is_one_line_naming_it(capsys, tiny_model_path, tmp_path, target):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    output = tmp_path / "folder" if target == "folder" else tmp_path / "file" / "faces.json"
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "-o", output)
+    assert code == 2 and out == ""
+    assert err.startswith(f"facial-emotion predict: error: {output}: ") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]
+
+
 def test_console_script_help_documents_the_exit_status():
     script = Path(sys.executable).parent / "facial-emotion"
     top = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)

@@ -91,6 +91,16 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, t
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model_path, tmp_path):
+    before = clip.read_bytes()
+    same = tmp_path / "same.mp4"
+    for outputs in (["-o", clip], ["--csv", clip], ["-o", same, "--csv", same]):
+        code, out, err = run(capsys, clip, "--model", tiny_model_path, *outputs)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "named for two outputs" in err
+    assert clip.read_bytes() == before and not same.exists()
+
+
 def test_missing_video_file(capsys, tiny_model_path, tmp_path):
     code, _, err = run(capsys, tmp_path / "nope.mp4", "--model", tiny_model_path)
     assert code == 2 and "nope.mp4: no such video file" in err

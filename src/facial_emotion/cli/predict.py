@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facial_emotion.cli.options import add_detector_option, add_model_option
+from facial_emotion.cli.options import add_detector_option, add_model_option, refuse_overwrite
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, write_text
 
@@ -182,9 +182,13 @@ def run(args: argparse.Namespace) -> int:
         raise FacialEmotionError(
             f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
         )
+    annotated: dict[Path, Path] = {}
+    if args.annotate is not None:
+        taken: set[Path] = set()
+        annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
+    refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
 
     results: list[ImageResult] = []
-    taken: set[Path] = set()
     bar = tqdm(
         total=len(files),
         unit="image",
@@ -206,8 +210,8 @@ def run(args: argparse.Namespace) -> int:
                 results.append(ImageResult(str(path), image.shape[1], image.shape[0], faces))
                 if not faces and (args.json or args.csv):
                     bar.write(f"facial-emotion predict: {path}: no face found", file=sys.stderr)
-                if args.annotate is not None:
-                    write_annotated(annotated_name(args.annotate, path, taken), image, faces)
+                if path in annotated:
+                    write_annotated(annotated[path], image, faces)
             bar.update(min(CHUNK, len(files) - start))
 
     if not results:

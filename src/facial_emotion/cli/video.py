@@ -6,7 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from facial_emotion.cli.options import add_detector_option, add_model_option, positive_int
+from facial_emotion.cli.options import (
+    add_detector_option,
+    add_model_option,
+    positive_int,
+    refuse_overwrite,
+)
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
@@ -63,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.predict import EmotionRecognizer
     from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video
 
+    source = Path(args.source)
+    refuse_overwrite(
+        [source] if source.is_file() else [], [p for p in (args.output, args.csv) if p is not None]
+    )
     options = dict(VIDEO_DETECTOR_OPTIONS[args.detector])
     if args.detect_size is not None:
         options["max_side"] = args.detect_size
