@@ -28,6 +28,13 @@ def test_metrics_confusion_and_mistakes() -> None:
     assert metrics["samples"] == 6 and set(metrics["per_class"]) == set(CLASSES)
 
 
+def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
+    """Two happy faces and a sad one, all read right: perfect, not 2 of 3 classes right."""
+    ev = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 1, 2]])
+    assert ev.macro_f1 == 1.0
+    assert ev.per_class().loc["angry", "support"] == 0, "the absent class is still listed"
+
+
 def test_tta_averages_the_mirror_image() -> None:
     faces = np.zeros((2, 48, 48), np.uint8)
     faces[:, :, :24] = 255  # bright left half; its mirror is bright on the right
