@@ -95,3 +95,22 @@ def test_shift_tta_is_reported_and_checked(tiny_model_path: Path, tmp_path: Path
         main([*args, "--tta-shift", "-1"])
     assert exit_.value.code == 2
     assert "--tta-shift: must be 0 to 23 pixels, got -1" in capsys.readouterr().err
+
+
+def test_split_all_scores_every_face_and_stderr_says_what_is_scored(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    root = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    base = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
+    assert main(base) == 0
+    default = capsys.readouterr()
+    assert json.loads(default.out)["samples"] < 20
+    assert "scoring the test split, " in default.err and " of 20 faces" in default.err
+    assert main([*base, "--split", "all"]) == 0
+    whole = capsys.readouterr()
+    metrics = json.loads(whole.out)
+    assert metrics["split"] == "all" and metrics["samples"] == 20
+    assert "scoring the all split, 20 of 20 faces" in whole.err
+    # macro-F1 over the two classes the faces have, not the model's seven
+    f1 = [metrics["per_class"][c]["f1"] for c in ("happy", "sad")]
+    assert metrics["macro_f1"] == pytest.approx(sum(f1) / 2, abs=1e-3)

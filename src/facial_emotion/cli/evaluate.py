@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from facial_emotion.cli.options import add_model_option, shift_pixels
@@ -26,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "fer2013 for a train/ folder or another CSV, else folder",
     )
     parser.add_argument(
-        "--split", help="split to score (default: test when the data has one, else val)"
+        "--split",
+        help="split to score: train, val, test or all, every face (default: test when the data "
+        "has one, else val)",
     )
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
     parser.add_argument(
@@ -42,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
     from facial_emotion.files import write_json
     from facial_emotion.predict import default_model_path
@@ -52,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.data)
     data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
     split = data.splits[split_name]
+    total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
+    print(
+        f"facial-emotion evaluate: scoring the {split_name} split, {len(split.y)} of {total} "
+        f"faces ({data.source['splits']}); --split chooses another",
+        file=sys.stderr,
+    )
     model_classes = tuple(backend.card["classes"])
     labels = labels_for_model(split.y, data.classes, model_classes)
     known = scorable(labels, path, data.classes, str(model_path))

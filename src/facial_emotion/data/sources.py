@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import IMAGE_EXTENSIONS
-from facial_emotion.data.prepared import PreparedData
+from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 
 SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
+ALL = "all"  # the split name that scores every face of a data set
 _LOADERS = {"fer2013": fer2013.load, "ckplus": ckplus.load, "folder": folder.load}
 
 
@@ -57,7 +60,7 @@ def load_for_scoring(
 
     ``source="auto"`` judges the layout (:func:`guess_source`); the split defaults to ``test``
     when the data has one, else ``val``. Splits the data lacks are carved as in params.yaml's
-    defaults (10% val, 10% test, seeded).
+    defaults (10% val, 10% test, seeded). ``split="all"`` adds the split ``all``: every face.
     """
     data = load_source(
         guess_source(path) if source == "auto" else source,
@@ -68,9 +71,15 @@ def load_for_scoring(
         synthetic_samples=0,
     )
     split = split or ("test" if "test" in data.splits else "val")
+    if split == ALL:  # a held-out set scored whole
+        parts = list(data.splits.values())
+        whole = LabelledImages(
+            np.concatenate([part.x for part in parts]), np.concatenate([part.y for part in parts])
+        )
+        return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source), split
     if split not in data.splits:
         raise FacialEmotionError(
-            f"{path}: has no '{split}' split; choose one of {', '.join(data.splits)}"
+            f"{path}: has no '{split}' split; choose one of {', '.join([*data.splits, ALL])}"
         )
     return data, split
 
