@@ -106,6 +106,21 @@ def test_load_image_keeps_gray_files_gray(tmp_path):
     assert load_image(path).shape == (48, 48)
 
 
+def test_load_image_scales_16_bit_pixels_as_evaluate_reads_them(tmp_path):
+    gray = np.asarray(Image.open(HOPPER).convert("L"))
+    path = tmp_path / "deep.png"
+    Image.fromarray(gray.astype(np.uint16) * 257).save(path)  # 16-bit, the same picture
+    assert Image.open(path).mode.startswith("I;16")
+    assert np.array_equal(load_image(path), gray)
+
+
+def test_load_image_refuses_float_pixels_rather_than_guess_their_range(tmp_path):
+    path = tmp_path / "float.tif"
+    Image.fromarray(np.full((48, 48), 0.5, np.float32)).save(path)
+    with pytest.raises(FacialEmotionError, match=r"float\.tif: 32-bit float pixels .* 16-bit"):
+        load_image(path)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

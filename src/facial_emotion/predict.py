@@ -47,8 +47,14 @@ def load_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
-            gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
-            return np.asarray(img.convert("L" if gray else "RGB"))
+            if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white; scale as OpenCV
+                return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
+            if img.mode in ("I", "F"):
+                raise FacialEmotionError(
+                    f"{path}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
+                    "fixed range to read faces in; save the image with 8- or 16-bit pixels"
+                )
+            return np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
     except FileNotFoundError as exc:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
