@@ -35,7 +35,7 @@ class KerasBackend:
         except Exception as exc:  # Keras raises many types for a corrupt file
             raise FacialEmotionError(
                 f"{path}: cannot be loaded as a Keras model ({type(exc).__name__}); "
-                "re-create it with `dvc repro train`"
+                "save it again, or re-create the pipeline's model with `dvc repro train`"
             ) from exc
         self.card = read_card(path, int(self.model.output_shape[-1]))
         if precision == "auto":

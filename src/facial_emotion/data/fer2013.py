@@ -42,7 +42,7 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
     root = folder.existing_dir(path)
     if folder.split_dirs(root) is None:
         raise FacialEmotionError(
-            f"{root}: neither {CSV_NAME} nor a train/ folder found; point data.path at "
+            f"{root}: neither {CSV_NAME} nor a train/ folder found; point data.path (or --data) at "
             f"{CSV_NAME} or at the Kaggle folder holding train/ and test/"
         )
     return folder.load(

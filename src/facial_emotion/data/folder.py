@@ -59,11 +59,12 @@ def existing_dir(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise FacialEmotionError(
-            f"{path}: not found; set data.path to the data set's folder or file"
+            f"{path}: not found; point data.path (or --data) at the data set's folder or file"
         )
     if not path.is_dir():
         raise FacialEmotionError(
-            f"{path}: is a file, not a folder; set data.path to the folder holding <label>/ folders"
+            f"{path}: is a file, not a folder; point data.path (or --data) at the folder holding "
+            "<label>/ folders"
         )
     return path
 

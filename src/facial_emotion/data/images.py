@@ -124,7 +124,7 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
     if not folders:
         raise FacialEmotionError(
             f"{root}: no class folders; put images in one sub-folder per emotion "
-            "(<root>/<emotion>/*.png) or point data.path at such a folder"
+            "(<root>/<emotion>/*.png) or point data.path (or --data) at such a folder"
         )
     files = {}
     for folder in folders:

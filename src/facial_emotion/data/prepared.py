@@ -50,7 +50,7 @@ class PreparedData:
             if len(split) == 0:
                 raise FacialEmotionError(
                     f"{self.source.get('path', 'data')}: the '{name}' split has no samples; "
-                    "add images to it or point data.path at a larger data set"
+                    "add images to it or point data.path (or --data) at a larger data set"
                 )
             if split.y.min() < 0 or split.y.max() >= len(self.classes):
                 raise ValueError(
