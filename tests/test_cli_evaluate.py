@@ -52,8 +52,12 @@ def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Pa
         )
         == 0
     )
-    metrics = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    metrics = json.loads(out)
     assert metrics["source"] == "folder" and metrics["skipped"] > 0
+    assert (
+        f"left out {metrics['skipped']} faces of classes the model does not know: contempt" in err
+    )
     assert metrics["per_class"]["sad"]["support"] > 0, "'sadness' is scored as the model's 'sad'"
 
 

@@ -64,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
     model_classes = tuple(backend.card["classes"])
     labels = labels_for_model(split.y, data.classes, model_classes)
     known = scorable(labels, path, data.classes, str(model_path))
+    if not known.all():
+        lacking = ", ".join(sorted({data.classes[i] for i in split.y[~known]}))
+        print(
+            f"facial-emotion evaluate: left out {int((~known).sum())} faces of classes the model "
+            f"does not know: {lacking}",
+            file=sys.stderr,
+        )
     probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
     result = Evaluation(model_classes, labels[known], probs)
     metrics = {

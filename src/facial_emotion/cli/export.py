@@ -8,22 +8,38 @@ from facial_emotion.cli.options import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="models/model.keras", help="Keras model to convert")
-    parser.add_argument("--prepared", default="data/prepared", help="prepared data folder")
+    parser.epilog = "Paths are relative to the current folder: run it from a clone's root."
     parser.add_argument(
-        "--out-dir", default="models", help="where <stem>.tflite and <stem>.int8.tflite go"
+        "--model",
+        default="models/model.keras",
+        help="Keras model to convert (default: %(default)s)",
     )
     parser.add_argument(
-        "--metrics", default="metrics/export.json", help="parity, size and latency JSON"
+        "--prepared", default="data/prepared", help="prepared data folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--out-dir",
+        default="models",
+        help="where <stem>.tflite and <stem>.int8.tflite go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--metrics",
+        default="metrics/export.json",
+        help="parity, size and latency JSON (default: %(default)s)",
     )
     parser.add_argument(
         "--representative-samples",
         type=positive_int,
         default=200,
-        help="training faces that calibrate the int8 model",
+        help="training faces that calibrate the int8 model (default: %(default)s)",
     )
     parser.add_argument("--no-int8", dest="int8", action="store_false", help="skip the int8 model")
-    parser.add_argument("--seed", type=int, default=0, help="seed drawing the representative faces")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed drawing the representative faces (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
