@@ -69,23 +69,13 @@ def warped(x: np.ndarray, *, angle: float = 0.0, scale: float = 1.0) -> np.ndarr
     )[..., None]
 
 
-def zero_filled(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Faces moved by (dy, dx) pixels with black where they left, as training's pad-and-crop."""
-    out = np.zeros_like(x)
-    h, w = x.shape[1:3]
-    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
-        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
-    ]
-    return out
-
-
 def view(x: np.ndarray, name: str) -> np.ndarray:
     kind, _, arg = name.partition(" ")
     if kind == "face":
         return x
     if kind in ("shift", "zeroshift"):
         dy, dx = (int(v) for v in arg.split(","))
-        return shifted(x, dy, dx) if kind == "shift" else zero_filled(x, dy, dx)
+        return shifted(x, dy, dx, fill="edge" if kind == "shift" else "constant")
     if kind == "zoom":
         return warped(x, scale=float(arg))
     return warped(x, angle=float(arg))

@@ -53,6 +53,9 @@ def test_shift_moves_the_face_and_repeats_its_edge() -> None:
     np.testing.assert_array_equal(down[1:], x[0, :3, :, 0])
     np.testing.assert_array_equal(down[0], x[0, 0, :, 0])  # the top row, repeated
     np.testing.assert_array_equal(shifted(x, 0, -1)[0, :, :3, 0], x[0, :, 1:, 0])
+    left = shifted(x, 0, -1, fill="constant")[0, :, :, 0]
+    np.testing.assert_array_equal(left[:, :3], x[0, :, 1:, 0])
+    np.testing.assert_array_equal(left[:, 3], 0)  # black where the face left, as in training
 
 
 def test_shift_tta_averages_four_shifted_crops_and_their_mirrors() -> None:

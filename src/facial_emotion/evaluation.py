@@ -19,10 +19,11 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.training import as_model_input
 
 
-def shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """(N, H, W, C) faces moved by (dy, dx) pixels, edges repeated: a crop of the padded face."""
+def shifted(x: np.ndarray, dy: int, dx: int, fill: str = "edge") -> np.ndarray:
+    """(N, H, W, C) faces moved by (dy, dx) pixels: a crop of the face padded with its edges
+    repeated, or with black for ``fill="constant"`` as training's pad-and-crop does."""
     pad = max(abs(dy), abs(dx))
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=fill)
     h, w = x.shape[1:3]
     return padded[:, pad - dy : pad - dy + h, pad - dx : pad - dx + w]
 
