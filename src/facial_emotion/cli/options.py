@@ -38,14 +38,15 @@ def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
     read = {path.resolve() for path in inputs}
     written: set[Path] = set()
     for path in outputs:
-        if path.resolve() in read:
+        target = path.resolve()
+        if target in read:
             raise FacialEmotionError(
                 f"{path}: is an input, and an output would replace it; "
                 "write the outputs to another folder or file name"
             )
-        if path.resolve() in written:
+        if target in written:
             raise FacialEmotionError(f"{path}: named for two outputs; give each its own file name")
-        written.add(path.resolve())
+        written.add(target)
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:
