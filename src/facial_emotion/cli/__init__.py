@@ -35,10 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except FacialEmotionError as exc:
-        print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a file the command's own checks did not foresee
+    except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
