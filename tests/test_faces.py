@@ -78,6 +78,19 @@ def test_downscaled_detection_reports_boxes_in_full_image_pixels(hopper):
     assert np.allclose(full, small, atol=25)
 
 
+@pytest.mark.parametrize("inset", [0, 30])
+def test_a_photo_cropped_tight_to_the_face_is_found(hopper, haar, inset):
+    x, y, w, h = FACE_BOX_HOPPER
+    tight = np.ascontiguousarray(hopper[y + inset : y + h - inset, x + inset : x + w - inset])
+    assert haar.boxes(tight) == []  # the cascade alone needs background around the face
+    boxes, crops = locate_faces(tight, haar)
+    assert len(boxes) == 1 and crops.shape == (1, 48, 48)
+    bx, by, bw, bh = boxes[0]
+    side = tight.shape[0]
+    assert bx >= 0 and by >= 0 and bx + bw <= side and by + bh <= side
+    assert bw > side / 2 and bh > side / 2
+
+
 def test_no_face_in_a_blank_image(haar):
     boxes, crops = locate_faces(np.full((300, 400, 3), 128, np.uint8), haar)
     assert boxes == [] and crops.shape == (0, 48, 48)
