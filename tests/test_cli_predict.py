@@ -89,6 +89,40 @@ def test_photo_without_a_face_says_so_in_the_table(capsys, tiny_model_path, phot
     assert "empty.png  -     no face found" in out
 
 
+def test_table_columns_line_up_when_a_faceless_file_has_the_longest_name(
+    capsys, tiny_model_path, photos
+):
+    long_name = photos / "a_photo_with_nobody_in_it_at_all.png"
+    (photos / "empty.png").rename(long_name)
+    code, out, _ = run(capsys, photos / "a.jpg", long_name, "--model", tiny_model_path)
+    assert code == 0
+    header, face, faceless = out.splitlines()
+    column = header.index("face")
+    assert column > len(str(long_name))
+    assert face[column] == "1" and faceless[column] == "-"
+
+
+@pytest.mark.parametrize(("name", "reader"), [("faces.json", json.loads), ("faces.csv", None)])
+def test_output_suffix_picks_the_format(capsys, tiny_model_path, tmp_path, name, reader):
+    target = tmp_path / name
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "-o", target)
+    assert code == 0 and out == "", err
+    text = target.read_text()
+    if reader is None:
+        assert next(csv.reader(io.StringIO(text)))[:4] == ["file", "face", "x", "y"]
+    else:
+        assert reader(text)["images"][0]["file"] == str(HOPPER)
+
+
+def test_unknown_option_is_reported_with_the_subcommand_usage(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", str(HOPPER), "--bogus"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.startswith("usage: facial-emotion predict ")
+    assert err.rstrip().endswith("error: unrecognized arguments: --bogus")
+
+
 def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
     capsys, tiny_model_path, photos, tmp_path
 ):

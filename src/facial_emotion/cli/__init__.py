@@ -27,12 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"facial_emotion.cli.{name}")
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(cmd)
-        cmd.set_defaults(run=module.run)
+        cmd.set_defaults(run=module.run, parser=cmd)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # reported with the subcommand's usage, which lists the options it does take
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.run(args) or 0)
     except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw

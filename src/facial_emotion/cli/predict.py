@@ -58,11 +58,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
     parser.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write the table/JSON/CSV to FILE"
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write the table/JSON/CSV to FILE; a .json or .csv name picks that format",
     )
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
     )
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """ "json", "csv" or "table": the flag, else the suffix of ``-o`` (``faces.json`` means JSON)."""
+    if args.json:
+        return "json"
+    if args.csv:
+        return "csv"
+    suffix = args.output.suffix.lower() if args.output is not None else ""
+    return suffix[1:] if suffix in (".json", ".csv") else "table"
 
 
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
@@ -128,8 +142,11 @@ def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
             probs = [f"{f.probabilities[c]:.2f}" for c in classes]
             box = ",".join(map(str, f.box))
             rows.append([r.file, str(i), box, f.emotion, f"{f.score:.2f}", *probs])
-    full = [head, *(row for row in rows if len(row) == len(head))]  # "no face found" may overflow
-    widths = [max(len(row[i]) for row in full) for i in range(len(head))]
+    # a "no face found" row's last cell runs on past the columns it spans; its others count
+    widths = [
+        max(len(row[i]) for row in [head, *rows] if i < len(row) - (len(row) < len(head)))
+        for i in range(len(head))
+    ]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
         for row in [head, *rows]
@@ -189,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
 
+    fmt = output_format(args)
     results: list[ImageResult] = []
     bar = tqdm(
         total=len(files),
@@ -209,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
             found = recognizer.detect_batch([image for _, image in loaded])
             for (path, image), faces in zip(loaded, found, strict=True):
                 results.append(ImageResult(str(path), image.shape[1], image.shape[0], faces))
-                if not faces and (args.json or args.csv):
+                if not faces and fmt != "table":
                     bar.write(f"facial-emotion predict: {path}: no face found", file=sys.stderr)
                 if path in annotated:
                     write_annotated(annotated[path], image, faces)
@@ -220,10 +238,10 @@ def run(args: argparse.Namespace) -> int:
             f"none of the {len(files)} files could be read as an image; see the lines above"
         )
     classes = recognizer.classes
-    if args.json:
+    if fmt == "json":
         meta = {"model": str(recognizer.model_path), "detector": recognizer.detector.name}
         text = render_json(results, skipped, classes, meta)
-    elif args.csv:
+    elif fmt == "csv":
         text = render_csv(results, classes)
     else:
         text = render_table(results, classes)
