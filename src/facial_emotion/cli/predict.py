@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def output_format(args: argparse.Namespace) -> str:
-    """ "json", "csv" or "table": the flag, else the suffix of ``-o`` (``faces.json`` means JSON)."""
+    """The output format: ``--json`` or ``--csv``, else the suffix of ``-o``, else the table."""
     if args.json:
         return "json"
     if args.csv:
