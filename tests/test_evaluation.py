@@ -1,5 +1,7 @@
 """Metrics a user reads in metrics/eval.json, and test-time augmentation."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,9 @@ def test_metrics_confusion_and_mistakes() -> None:
     ]
     metrics = ev.metrics()
     assert metrics["samples"] == 6 and set(metrics["per_class"]) == set(CLASSES)
+    sad = {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert metrics["per_class"]["sad"] == sad
+    assert json.dumps(metrics["per_class"]["sad"]["support"]) == "2"
 
 
 def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:

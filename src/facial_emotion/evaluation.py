@@ -158,7 +158,10 @@ class Evaluation:
             "macro_f1": round(self.macro_f1, 4),
             "samples": int(len(self.y_true)),
             "per_class": {
-                c: {k: round(float(v), 4) for k, v in row.items()}
+                c: {
+                    **{k: round(float(row[k]), 4) for k in ("precision", "recall", "f1")},
+                    "support": int(row["support"]),  # a count of faces, not 497.0
+                }
                 for c, row in per_class.iterrows()
             },
         }
