@@ -4,9 +4,11 @@ Scores both models on one split (flip test-time augmentation unless --no-tta) an
 line: each model's accuracy, how many faces only one of them gets right, and the exact McNemar
 p-value. Classes are matched by name, as in `facial-emotion evaluate`; faces of a class either
 model lacks are left out. A small p (say below 0.05) means the difference in accuracy is unlikely
-to be chance on these faces. Run by hand:
+to be chance on these faces. Either side may be models joined by `+`, whose probabilities are
+averaged: an ensemble of separately trained models, scored without building it. Run by hand:
 
     python benchmarks/compare.py runs/old.keras runs/new.keras --data ../shared/data/fer2013
+    python benchmarks/compare.py runs/old.keras runs/old.keras+runs/new.keras --data ...
 """
 
 from __future__ import annotations
@@ -28,10 +30,19 @@ from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable  # noqa: E402
 
 
+def models(spec: str) -> list[Path]:
+    """``a.keras`` or ``a.keras+b.keras``: the models whose probabilities are averaged."""
+    return [Path(part) for part in spec.split("+")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", type=Path, help="model (.keras or .tflite with its .json card)")
-    parser.add_argument("second", type=Path, help="model to compare with the first")
+    parser.add_argument(
+        "first",
+        type=models,
+        help="model (.keras or .tflite with its .json card), or a+b to average",
+    )
+    parser.add_argument("second", type=models, help="model(s) to compare with the first")
     parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
     parser.add_argument("--split", default="val", help="split to score (default: val)")
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
@@ -51,18 +62,28 @@ def compare(args: argparse.Namespace) -> dict:
     path = Path(args.data)
     data, _ = load_for_scoring(path, split=args.split)
     split = data.splits[args.split]
-    backends = [load_backend(p, precision="float32") for p in (args.first, args.second)]
-    labels = [labels_for_model(split.y, data.classes, tuple(b.card["classes"])) for b in backends]
-    both = f"both {args.first} and {args.second}"
+    names = ["+".join(map(str, paths)) for paths in (args.first, args.second)]
+    groups = [
+        [load_backend(p, precision="float32") for p in paths] for paths in (args.first, args.second)
+    ]
+    for name, group in zip(names, groups, strict=True):
+        if len({tuple(b.card["classes"]) for b in group}) > 1:
+            raise FacialEmotionError(f"{name}: averaged models must have the same classes")
+    labels = [labels_for_model(split.y, data.classes, tuple(g[0].card["classes"])) for g in groups]
+    both = f"both {names[0]} and {names[1]}"
     # The smaller label is -1 (unknown) where either model lacks the face's class.
     known = scorable(np.minimum(*labels), path, data.classes, both)
     right, result = [], {"data": str(path), "split": args.split, "faces": int(known.sum())}
-    for key, model_path, backend, y in zip(
-        ("first", "second"), (args.first, args.second), backends, labels, strict=True
-    ):
-        probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
+    for key, name, group, y in zip(("first", "second"), names, groups, labels, strict=True):
+        probs = np.mean(
+            [
+                predict_proba(b.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
+                for b in group
+            ],
+            axis=0,
+        )
         right.append(np.argmax(probs, axis=1) == y[known])
-        result[key] = {"model": str(model_path), "accuracy": round(float(right[-1].mean()), 4)}
+        result[key] = {"model": name, "accuracy": round(float(right[-1].mean()), 4)}
     return {**result, "tta": args.tta, "tta_shift": args.tta_shift, **mcnemar(*right)}
 
 
