@@ -1,11 +1,12 @@
-"""Atomic writes: an interrupted run never leaves a truncated model, metrics file or report."""
+"""Safe writes: an interrupted run never leaves a truncated model, metrics file or report, and
+no output replaces an input."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,20 @@ def write_json(target: str | Path, data: Any) -> None:
 def write_text(target: str | Path, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
+    """Stop before an output would replace an input or another output: the lost file would be
+    the user's photo, video, data or model card, silently."""
+    read = {path.resolve() for path in inputs}
+    written: set[Path] = set()
+    for path in outputs:
+        target = path.resolve()
+        if target in read:
+            raise FacialEmotionError(
+                f"{path}: is an input, and an output would replace it; "
+                "write the outputs to another folder or file name"
+            )
+        if target in written:
+            raise FacialEmotionError(f"{path}: named for two outputs; give each its own file name")
+        written.add(target)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
-from pathlib import Path
-
-from facial_emotion.errors import FacialEmotionError
 
 DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
@@ -30,23 +26,6 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0 to 65535, got {value}")
     return value
-
-
-def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
-    """Stop before an output would replace an input or another output: the lost file would be
-    the user's photo or video, silently."""
-    read = {path.resolve() for path in inputs}
-    written: set[Path] = set()
-    for path in outputs:
-        target = path.resolve()
-        if target in read:
-            raise FacialEmotionError(
-                f"{path}: is an input, and an output would replace it; "
-                "write the outputs to another folder or file name"
-            )
-        if target in written:
-            raise FacialEmotionError(f"{path}: named for two outputs; give each its own file name")
-        written.add(target)
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:

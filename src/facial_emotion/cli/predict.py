@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facial_emotion.cli.options import add_detector_option, add_model_option, refuse_overwrite
+from facial_emotion.cli.options import add_detector_option, add_model_option
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, write_text
+from facial_emotion.files import atomic_path, refuse_overwrite, write_text
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np

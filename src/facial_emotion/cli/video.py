@@ -6,12 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from facial_emotion.cli.options import (
-    add_detector_option,
-    add_model_option,
-    positive_int,
-    refuse_overwrite,
-)
+from facial_emotion.cli.options import add_detector_option, add_model_option, positive_int
+from facial_emotion.files import refuse_overwrite
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
