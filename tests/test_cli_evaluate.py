@@ -118,3 +118,21 @@ def test_split_all_scores_every_face_and_stderr_says_what_is_scored(
     # macro-F1 over the two classes the faces have, not the model's seven
     f1 = [metrics["per_class"][c]["f1"] for c in ("happy", "sad")]
     assert metrics["macro_f1"] == pytest.approx(sum(f1) / 2, abs=1e-3)
+
+
+def test_output_that_would_replace_the_data_or_the_model_card_stops(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"PublicTest": 2}, 7))
+    model = tmp_path / "models" / "model.keras"
+    model.parent.mkdir()
+    for source in (tiny_model_path, tiny_model_path.with_suffix(".json")):
+        (model.parent / source.name).write_bytes(source.read_bytes())
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    for output in (csv, model.with_suffix(".json")):
+        args = ["evaluate", "--model", str(model), "--data", str(csv), "-o", str(output)]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert f"{output}: is an input, and an output would replace it" in err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -119,6 +119,26 @@ def test_corrupt_tflite_given_as_model_is_one_clear_line(
     assert err.count("\n") == 1 and f"{garbage}: not a valid TensorFlow Lite model" in err
 
 
+def test_metrics_that_would_replace_the_model_card_stop_before_any_write(
+    model_path: Path, prepared_dir: Path
+) -> None:
+    card = model_path.with_suffix(".json")
+    before = {p: p.read_bytes() for p in model_path.parent.iterdir()}
+    with pytest.raises(FacialEmotionError, match="is an input, and an output would replace it"):
+        export_module.export(model_path, prepared_dir, model_path.parent, card)
+    assert {p: p.read_bytes() for p in model_path.parent.iterdir()} == before
+
+
+def test_a_model_that_cannot_be_written_leaves_no_card(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    (out_dir / "model.tflite").mkdir(parents=True)  # a folder where the model would go
+    with pytest.raises(FacialEmotionError, match="is a folder"):
+        export_module.export(model_path, prepared_dir, out_dir, tmp_path / "m.json", int8=False)
+    assert [p.name for p in out_dir.iterdir()] == ["model.tflite"]
+
+
 def test_tflite_model_given_as_model_is_refused(
     model_path: Path, prepared_dir: Path, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, write_json
+from facial_emotion.files import atomic_path, refuse_overwrite, write_json
 from facial_emotion.modelfile import card_path
 
 MIN_FLOAT32_AGREEMENT = 0.995
@@ -114,9 +114,14 @@ def export(
     from facial_emotion.evaluation import predict_proba
 
     model_path, prepared_dir, out_dir = Path(model_path), Path(prepared_dir), Path(out_dir)
+    metrics_path = Path(metrics_path)
+    stems = [model_path.stem, *([f"{model_path.stem}.int8"] if int8 else [])]
+    targets = [out_dir / f"{stem}.tflite" for stem in stems]
+    cards = [card_path(t) for t in targets if card_path(t) != card_path(model_path)]
     keras_model = load_backend(model_path, precision="float32")  # the reference is the saved model
     if not isinstance(keras_model, KerasBackend):
         raise FacialEmotionError(f"{model_path}: export reads a Keras model; pass a .keras file")
+    refuse_overwrite([model_path, card_path(model_path)], [*targets, *cards, metrics_path])
     card = keras_model.card
     split_name, split, classes = evaluation_split(prepared_dir)
     if list(classes) != list(card["classes"]):
@@ -135,13 +140,11 @@ def export(
             "latency_ms": latency_ms(keras_model.predict, split.x[0]),
         },
     }
-    variants: list[tuple[str, Path, np.ndarray | None]] = [
-        ("float32", out_dir / f"{model_path.stem}.tflite", None)
-    ]
+    variants: list[tuple[str, Path, np.ndarray | None]] = [("float32", targets[0], None)]
     if int8:
         train, _ = load_split(prepared_dir / "train.npz")
         faces = representative_faces(train.x, representative_samples, seed)
-        variants.append(("int8", out_dir / f"{model_path.stem}.int8.tflite", faces))
+        variants.append(("int8", targets[1], faces))
     for name, target, representative in variants:
         start = time.perf_counter()
         content = _convert(keras_model.model, representative, model_path, name)
@@ -165,13 +168,13 @@ def export(
                 f"{result['agreement']:.2%} of {split_name} faces (needs "
                 f"{MIN_FLOAT32_AGREEMENT:.1%}); see {metrics_path}"
             )
-        if card_path(target) != card_path(model_path):
-            # its own card also says how closely it follows the Keras model, and on what faces
-            parity = {"split": split_name, "faces": len(split), "keras_model": model_path.name}
-            parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
-            write_json(card_path(target), {**card, "parity": parity})
-        with atomic_path(target) as tmp:
+        with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
             tmp.write_bytes(content)
+            if card_path(target) != card_path(model_path):
+                # its own card also says how closely it follows the Keras model, and on what faces
+                parity = {"split": split_name, "faces": len(split), "keras_model": model_path.name}
+                parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
+                write_json(card_path(target), {**card, "parity": parity})
     write_json(metrics_path, metrics)
     keras = metrics["keras"]
     log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")

@@ -47,12 +47,15 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
-    from facial_emotion.files import write_json
+    from facial_emotion.files import refuse_overwrite, write_json
+    from facial_emotion.modelfile import card_path
     from facial_emotion.predict import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
-    backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     path = Path(args.data)
+    outputs = [Path(args.output)] if args.output else []
+    refuse_overwrite([model_path, card_path(model_path), path], outputs)
+    backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
     split = data.splits[split_name]
     total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
