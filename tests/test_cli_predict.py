@@ -216,3 +216,10 @@ def test_console_script_help_documents_the_exit_status():
     assert sub.returncode == 0
     assert "Exit status: 0 when at least one image was read" in sub.stdout
     assert "--annotate DIR" in sub.stdout and "--detector {haar,mtcnn}" in sub.stdout
+    module = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.cli", "predict", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert module.returncode == 0 and module.stdout == sub.stdout
