@@ -117,16 +117,18 @@ def export(
     metrics_path = Path(metrics_path)
     stems = [model_path.stem, *([f"{model_path.stem}.int8"] if int8 else [])]
     targets = [out_dir / f"{stem}.tflite" for stem in stems]
-    cards = [card_path(t) for t in targets if card_path(t) != card_path(model_path)]
+    model_card = card_path(model_path)
+    # each export's own card, unless it shares the Keras model's (a .tflite beside its .keras)
+    own_cards = {t: card_path(t) for t in targets if card_path(t) != model_card}
     keras_model = load_backend(model_path, precision="float32")  # the reference is the saved model
     if not isinstance(keras_model, KerasBackend):
         raise FacialEmotionError(f"{model_path}: export reads a Keras model; pass a .keras file")
-    refuse_overwrite([model_path, card_path(model_path)], [*targets, *cards, metrics_path])
+    refuse_overwrite([model_path, model_card], [*targets, *own_cards.values(), metrics_path])
     card = keras_model.card
     split_name, split, classes = evaluation_split(prepared_dir)
     if list(classes) != list(card["classes"]):
         raise FacialEmotionError(
-            f"{card_path(model_path)}: the model's classes {card['classes']} differ from those of "
+            f"{model_card}: the model's classes {card['classes']} differ from those of "
             f"{prepared_dir} {list(classes)}; export with the data the model was trained on"
         )
     log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
@@ -170,11 +172,11 @@ def export(
             )
         with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
             tmp.write_bytes(content)
-            if card_path(target) != card_path(model_path):
+            if target in own_cards:
                 # its own card also says how closely it follows the Keras model, and on what faces
                 parity = {"split": split_name, "faces": len(split), "keras_model": model_path.name}
                 parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
-                write_json(card_path(target), {**card, "parity": parity})
+                write_json(own_cards[target], {**card, "parity": parity})
     write_json(metrics_path, metrics)
     keras = metrics["keras"]
     log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")
