@@ -16,7 +16,7 @@ import yaml
 from facial_emotion.labels import EMOTIONS
 
 REPO = Path(__file__).resolve().parents[1]
-OUTPUTS = ("data", "models", "reports", "metrics", "runs", "dvc.lock")
+OUTPUTS = ("data/prepared", "models", "reports", "metrics", "runs", "dvc.lock")
 
 
 def _project_files() -> list[str]:
@@ -27,7 +27,7 @@ def _project_files() -> list[str]:
         text=True,
         check=True,
     ).stdout.split()
-    return [f for f in listed if f.split("/")[0] not in OUTPUTS and (REPO / f).is_file()]
+    return [f for f in listed if not f.startswith(OUTPUTS) and (REPO / f).is_file()]
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -79,6 +79,18 @@ def test_second_repro_and_status_say_nothing_changed(repo: Path) -> None:
     assert "up to date" in status.stdout, status.stdout
     again = _run(["dvc", "repro"], repo)
     assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_changed_data_makes_prepare_stale(repo: Path) -> None:
+    """DVC hashes data.path, so new or edited data is prepared again, never silently skipped."""
+    added = repo / "data/raw/new_face.png"
+    added.write_bytes(b"a file the user added")
+    try:
+        status = _run(["dvc", "status", "prepare"], repo).stdout
+        assert "changed deps" in status and "data/raw" in status, status
+    finally:
+        added.unlink()
+    assert "up to date" in _run(["dvc", "status", "prepare"], repo).stdout
 
 
 def test_metrics_and_plots_are_declared_to_dvc(repo: Path) -> None:
