@@ -79,12 +79,45 @@ def test_no_picture_or_no_face(recognizer: EmotionRecognizer) -> None:
     assert summary.startswith("No face found")
 
 
-def test_recognizer_errors_show_in_the_page(recognizer: EmotionRecognizer) -> None:
+def _upload(path: Path) -> dict[str, Any]:
+    """The payload the page sends when a file is uploaded."""
+    return {"path": str(path), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, tmp_path: Path) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "hopper.png"
+    Image.fromarray(photo).save(picture)
+    handler = build_app(recognizer).fns[0].fn
+    shown, _, records, summary = handler(_upload(picture))
+    assert shown.shape == photo.shape and len(records) == 1 and summary.startswith("1 face: ")
+
+
+def test_upload_that_is_not_an_image_names_the_file(
+    recognizer: EmotionRecognizer, tmp_path: Path
+) -> None:
     import gradio as gr
 
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("not a picture at all")
     handler = build_app(recognizer).fns[0].fn
-    with pytest.raises(gr.Error, match="is not a picture"):
-        handler(np.zeros((8, 8, 5), np.uint8))
+    with pytest.raises(gr.Error, match="holiday.jpg: not an image this app can read; upload a"):
+        handler(_upload(fake))
+
+
+def test_recognizer_errors_show_in_the_page(photo, tmp_path: Path) -> None:
+    import gradio as gr
+    from PIL import Image
+
+    class Failing:
+        def detect(self, image: np.ndarray) -> list[Any]:
+            raise FacialEmotionError("model.keras: cannot be read; re-export it")
+
+    picture = tmp_path / "hopper.png"
+    Image.fromarray(photo).save(picture)
+    with pytest.raises(gr.Error, match="model.keras: cannot be read"):
+        build_app(Failing()).fns[0].fn(_upload(picture))
 
 
 def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
@@ -192,6 +225,11 @@ def test_browser_upload_shows_the_face_and_its_emotion(
         assert driver.save_screenshot(str(tmp_path / "app.png"))
         records = driver.find_element(By.TAG_NAME, "body").text  # the JSON viewer, token by token
         assert '"emotion"' in records and f'"{expected}"' in records
+        fake = tmp_path / "holiday.jpg"
+        fake.write_text("not a picture at all")
+        driver.find_elements(By.CSS_SELECTOR, "input[type=file]")[0].send_keys(str(fake))
+        refused = "holiday.jpg: not an image this app can read"
+        wait.until(lambda d: refused in d.find_element(By.TAG_NAME, "body").text)
     finally:
         if driver is not None:
             driver.quit()

@@ -58,13 +58,27 @@ def analyse(
     )
 
 
+def read_upload(photo: Any, upload: dict[str, Any] | None) -> np.ndarray | None:
+    """The uploaded picture as the ``gr.Image`` ``photo`` would decode it, or an error naming
+    the file when it is not an image."""
+    if upload is None:
+        return None
+    try:
+        return photo.preprocess(photo.data_model.model_validate(upload))
+    except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        name = upload.get("orig_name") or "the upload"
+        raise FacialEmotionError(
+            f"{name}: not an image this app can read; upload a JPEG, PNG or WebP photo"
+        ) from exc
+
+
 def build_app(recognizer: Recognizer) -> Any:
     """The Gradio Blocks page (not launched), so tests can drive it with any recognizer."""
     import gradio as gr
 
-    def on_image(image: np.ndarray | None) -> tuple[Any, ...]:
+    def on_image(upload: dict[str, Any] | None) -> tuple[Any, ...]:
         try:
-            return analyse(recognizer, image)
+            return analyse(recognizer, read_upload(photo, upload))
         except FacialEmotionError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -92,7 +106,14 @@ def build_app(recognizer: Recognizer) -> Any:
                     buttons=["download", "fullscreen"],
                 )
                 chart = gr.Label(label="Emotion of the largest face", num_top_classes=10)
-        photo.change(on_image, inputs=photo, outputs=[faces, chart, records, summary])
+        # The handler decodes the upload itself, so a file that is not an image gets its own
+        # message instead of Gradio's bare "Error".
+        photo.change(
+            on_image,
+            inputs=photo,
+            outputs=[faces, chart, records, summary],
+            preprocess=False,
+        )
     return app
 
 
