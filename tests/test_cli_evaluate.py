@@ -1,12 +1,14 @@
 """``facial-emotion evaluate``: any model on any supported data set, JSON on stdout."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from data_fixtures import class_tree, labelled_rows, pixel_csv
 
 from facial_emotion.cli import main
+from facial_emotion.modelfile import card_path
 
 
 def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
@@ -114,10 +116,30 @@ def test_split_all_scores_every_face_and_stderr_says_what_is_scored(
     whole = capsys.readouterr()
     metrics = json.loads(whole.out)
     assert metrics["split"] == "all" and metrics["samples"] == 20
-    assert "scoring the all split, 20 of 20 faces" in whole.err
+    assert "scoring all 20 faces" in whole.err and "--split chooses" not in whole.err
     # macro-F1 over the two classes the faces have, not the model's seven
     f1 = [metrics["per_class"][c]["f1"] for c in ("happy", "sad")]
     assert metrics["macro_f1"] == pytest.approx(sum(f1) / 2, abs=1e-3)
+
+
+def test_carved_splits_are_the_ones_the_model_card_records(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """A model trained with another seed or fractions is scored on its own held-out faces, not on
+    a default split that would mix in faces it trained on."""
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    carving = {"seed": 43, "val_fraction": 0.2, "test_fraction": 0.3}
+    card_path(model).write_text(json.dumps({**card, "source": {"carving": carving}}))
+    root = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    base = ["evaluate", "--model", str(model), "--data", str(root), "--no-tta"]
+    assert main(base) == 0
+    recorded = capsys.readouterr()
+    assert "(seed 43, val 0.2, test 0.3)" in recorded.err
+    assert json.loads(recorded.out)["samples"] == 6
+    assert main([*base, "--seed", "44"]) == 0
+    assert "(seed 44, val 0.2, test 0.3)" in capsys.readouterr().err
 
 
 def test_output_that_would_replace_the_data_or_the_model_card_stops(

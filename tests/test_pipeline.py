@@ -66,6 +66,7 @@ def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
     assert set(evaluation["per_class"]) == set(EMOTIONS)
     card = json.loads((repo / "models/model.json").read_text())
     assert card["classes"][0] == "angry" and (repo / "models/model.keras").stat().st_size > 0
+    assert card["source"]["name"] == "synthetic" and card["source"]["format"] == "generated"
     confusion = (repo / "reports/evaluate/confusion.csv").read_text().splitlines()
     assert confusion[0] == "actual,predicted" and len(confusion) == 1 + evaluation["samples"]
     for report in ("explore", "train", "evaluate"):

@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from data_fixtures import class_tree
+
+from facial_emotion.data import prepared
+
 
 def _prepare(tmp_path: Path, params: str) -> subprocess.CompletedProcess:
     (tmp_path / "params.yaml").write_text(params)
@@ -25,6 +29,16 @@ def test_prepare_writes_every_split_and_a_manifest(tmp_path: Path) -> None:
         "train.npz",
         "val.npz",
     ]
+
+
+def test_prepared_data_remembers_its_source_and_carving(tmp_path: Path) -> None:
+    """Read back by the train stage into the model card, which `evaluate` carves splits by."""
+    faces = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    params = f"seed: 7\ndata:\n  source: folder\n  path: {faces}\n  test_fraction: 0.2\n"
+    assert _prepare(tmp_path, params).returncode == 0
+    source = prepared.load(tmp_path / "prepared").source
+    assert source["name"] == "folder" and source["path"] == str(faces)
+    assert source["carving"] == {"seed": 7, "val_fraction": 0.1, "test_fraction": 0.2}
 
 
 def test_wrong_type_in_params_is_one_line(tmp_path: Path) -> None:

@@ -39,13 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PIXELS",
         help="also average 4 crops shifted this many pixels (default 0: off)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of splits the data lacks")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed of splits the data lacks (default: the model card's, so they are the splits "
+        "the model was trained and selected without; 42 for a model without a card)",
+    )
     parser.add_argument("--output", "-o", help="also write the JSON to this file")
 
 
 def run(args: argparse.Namespace) -> int:
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import ALL, load_for_scoring
+    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
     from facial_emotion.files import refuse_overwrite, write_json
     from facial_emotion.modelfile import card_path
@@ -56,11 +61,18 @@ def run(args: argparse.Namespace) -> int:
     outputs = [Path(args.output)] if args.output else []
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
-    data, split_name = load_for_scoring(path, source=args.source, split=args.split, seed=args.seed)
+    data, split_name = load_for_scoring(
+        path,
+        source=args.source,
+        split=args.split,
+        carving=carving_of(backend.card, args.seed),
+    )
     split = data.splits[split_name]
     total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
     print(
-        f"facial-emotion evaluate: scoring the {split_name} split, {len(split.y)} of {total} "
+        f"facial-emotion evaluate: scoring all {total} faces"
+        if split_name == ALL
+        else f"facial-emotion evaluate: scoring the {split_name} split, {len(split.y)} of {total} "
         f"faces ({data.source['splits']}); --split chooses another",
         file=sys.stderr,
     )

@@ -5,6 +5,7 @@ Nothing downstream of this module knows where the data came from.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,21 @@ def load(prepared_dir: str | Path) -> PreparedData:
             splits[name], classes = load_split(prepared_dir / f"{name}.npz")
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
-    return PreparedData(classes=classes, splits=splits, source={"path": str(prepared_dir)})
+    return PreparedData(classes=classes, splits=splits, source=_recorded_source(prepared_dir))
+
+
+def _recorded_source(prepared_dir: Path) -> dict[str, object]:
+    """Where ``prepare`` read the data and how it split it, as its manifest says, so the model
+    card names the real data set rather than ``data/prepared``."""
+    manifest = prepared_dir / "manifest.json"
+    try:
+        return dict(json.loads(manifest.read_text())["source"])
+    except FileNotFoundError:
+        return {"path": str(prepared_dir)}
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise FacialEmotionError(
+            f"{manifest}: not a manifest prepare wrote ({exc}); run `dvc repro prepare` again"
+        ) from exc
 
 
 def evaluation_split(prepared_dir: str | Path) -> tuple[str, LabelledImages, tuple[str, ...]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from facial_emotion.errors import FacialEmotionError
 SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
 ALL = "all"  # the split name that scores every face of a data set
 _LOADERS = {"fer2013": fer2013.load, "ckplus": ckplus.load, "folder": folder.load}
+DEFAULT_CARVING = {"seed": 42, "val_fraction": 0.1, "test_fraction": 0.1}  # params.yaml's
 
 
 def load_source(
@@ -48,26 +51,32 @@ def load_source(
         raise FacialEmotionError(
             f"data.path is not set; point it at the {source} data (folder or CSV) in params.yaml"
         )
-    return _LOADERS[source](
+    data = _LOADERS[source](
         Path(path), seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
+    # Kept with the model (its card) so scoring it later carves the very same held-out faces.
+    carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
+    return replace(data, source={**data.source, "carving": carving})
 
 
 def load_for_scoring(
-    path: Path, *, source: str = "auto", split: str | None = None, seed: int = 42
+    path: Path,
+    *,
+    source: str = "auto",
+    split: str | None = None,
+    carving: dict[str, Any] | None = None,
 ) -> tuple[PreparedData, str]:
     """A data set as the scoring commands read it, and the name of the split to score.
 
     ``source="auto"`` judges the layout (:func:`guess_source`); the split defaults to ``test``
-    when the data has one, else ``val``. Splits the data lacks are carved as in params.yaml's
-    defaults (10% val, 10% test, seeded). ``split="all"`` adds the split ``all``: every face.
+    when the data has one, else ``val``. Splits the data lacks are carved by ``carving`` (seed,
+    val and test fractions; params.yaml's defaults when not given). ``split="all"`` adds the
+    split ``all``: every face.
     """
     data = load_source(
         guess_source(path) if source == "auto" else source,
         str(path),
-        seed=seed,
-        val_fraction=0.1,
-        test_fraction=0.1,
+        **{**DEFAULT_CARVING, **(carving or {})},
         synthetic_samples=0,
     )
     split = split or ("test" if "test" in data.splits else "val")
@@ -82,6 +91,16 @@ def load_for_scoring(
             f"{path}: has no '{split}' split; choose one of {', '.join([*data.splits, ALL])}"
         )
     return data, split
+
+
+def carving_of(card: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
+    """How the model's own training run carved the splits its data lacked, from its card, so a
+    carved test split scored later never holds faces the model trained on. Cards written before
+    the carving was recorded give their run's seed; ``seed`` overrides."""
+    source = card.get("source")
+    recorded = source.get("carving", {}) if isinstance(source, dict) else {}
+    carving = {**DEFAULT_CARVING, "seed": card.get("seed", DEFAULT_CARVING["seed"]), **recorded}
+    return carving if seed is None else {**carving, "seed": seed}
 
 
 def guess_source(path: Path) -> str:
