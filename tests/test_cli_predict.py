@@ -114,6 +114,13 @@ def test_output_suffix_picks_the_format(capsys, tiny_model_path, tmp_path, name,
         assert reader(text)["images"][0]["file"] == str(HOPPER)
 
 
+def test_format_flag_that_contradicts_the_output_name_stops(capsys, tiny_model_path, tmp_path):
+    target = tmp_path / "faces.csv"
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json", "-o", target)
+    assert code == 2 and not target.exists()
+    assert "faces.csv: --json would write JSON into a .csv file; drop --json or name" in err
+
+
 def test_unknown_option_is_reported_with_the_subcommand_usage(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["predict", str(HOPPER), "--bogus"])
@@ -128,11 +135,14 @@ def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
 ):
     garbage = tmp_path / "broken.jpg"
     garbage.write_bytes(b"\xff\xd8 not really a jpeg")
-    args = [photos / "notes.txt", garbage, tmp_path / "missing.png", HOPPER, tmp_path / "zz*.gif"]
-    code, out, err = run(capsys, *args, "--model", tiny_model_path)
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    args = [photos / "notes.txt", garbage, empty, tmp_path / "missing.png", HOPPER]
+    code, out, err = run(capsys, *args, tmp_path / "zz*.gif", "--model", tiny_model_path)
     assert code == 0
     lines = err.strip().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
+    assert any("empty.png: empty file (0 bytes); remove or replace" in line for line in lines)
     assert any("notes.txt: not an image" in line for line in lines)
     assert any("broken.jpg: not an image" in line for line in lines)
     assert any("missing.png: no such file or folder" in line for line in lines)

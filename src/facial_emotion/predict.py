@@ -60,6 +60,10 @@ def load_image(path: str | Path) -> np.ndarray:
     except IsADirectoryError as exc:
         raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
     except UnidentifiedImageError as exc:
+        if path.stat().st_size == 0:
+            raise FacialEmotionError(
+                f"{path}: empty file (0 bytes); remove or replace the file"
+            ) from exc
         raise FacialEmotionError(
             f"{path}: not an image PIL can read; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
         ) from exc

@@ -9,7 +9,9 @@ from facial_emotion.cli.options import add_detector_option, add_model_option, po
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: local)")
-    parser.add_argument("--port", type=port_number, default=7860, help="port to serve on")
+    parser.add_argument(
+        "--port", type=port_number, default=7860, help="port to serve on (default: %(default)s)"
+    )
     add_model_option(parser)
     add_detector_option(parser)
 

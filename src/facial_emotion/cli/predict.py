@@ -71,12 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def output_format(args: argparse.Namespace) -> str:
     """The output format: ``--json`` or ``--csv``, else the suffix of ``-o``, else the table."""
-    if args.json:
-        return "json"
-    if args.csv:
-        return "csv"
-    suffix = args.output.suffix.lower() if args.output is not None else ""
-    return suffix[1:] if suffix in (".json", ".csv") else "table"
+    suffix = args.output.suffix.lower()[1:] if args.output is not None else ""
+    named = suffix if suffix in ("json", "csv") else None
+    flagged = "json" if args.json else "csv" if args.csv else None
+    if flagged and named and flagged != named:
+        raise FacialEmotionError(
+            f"{args.output}: --{flagged} would write {flagged.upper()} into a .{named} file; "
+            f"drop --{flagged} or name the file .{flagged}"
+        )
+    return flagged or named or "table"
 
 
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
@@ -192,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
 
     from facial_emotion.predict import EmotionRecognizer, load_image
 
+    fmt = output_format(args)
     recognizer = EmotionRecognizer(args.model, args.detector)
     files, skipped = expand_paths(args.paths)
     for problem in skipped:
@@ -206,7 +210,6 @@ def run(args: argparse.Namespace) -> int:
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
 
-    fmt = output_format(args)
     results: list[ImageResult] = []
     bar = tqdm(
         total=len(files),
