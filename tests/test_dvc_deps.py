@@ -17,6 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 STAGES = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+SUBCOMMAND = re.compile(r"\bmain\(\[\s*\"(\w+)\"")
 
 
 def _module_file(module: str) -> Path | None:
@@ -48,8 +49,9 @@ def _closure(entry_sources: list[str]) -> set[Path]:
     """Every module file reached from the entry sources.
 
     Package ``__init__`` files are neither listed nor followed: they hold only package glue (the
-    top package's lazy ``EmotionRecognizer``), and the CLI's subcommands are imported by name at
-    run time, which no static walk sees.
+    top package's lazy ``EmotionRecognizer``, the CLI's parser). The CLI imports its subcommands by
+    name at run time, which no import walk sees, so a module that runs ``main(["export", ...])``
+    is taken to run ``facial_emotion.cli.export``.
     """
     pending = set().union(*(_imported_modules(src, "facial_emotion") for src in entry_sources))
     seen: set[str] = set()
@@ -60,7 +62,9 @@ def _closure(entry_sources: list[str]) -> set[Path]:
         seen.add(module)
         path = _module_file(module)
         if path.name != "__init__.py":
-            pending |= _imported_modules(path.read_text(), module.rpartition(".")[0]) - seen
+            text = path.read_text()
+            pending |= _imported_modules(text, module.rpartition(".")[0]) - seen
+            pending |= {f"facial_emotion.cli.{name}" for name in SUBCOMMAND.findall(text)} - seen
     files = {_module_file(module) for module in seen}
     return {path.relative_to(REPO) for path in files if path.name != "__init__.py"}
 

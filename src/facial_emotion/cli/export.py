@@ -37,8 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed",
         type=int,
-        default=0,
-        help="seed drawing the representative faces (default: %(default)s)",
+        default=42,
+        help="seed drawing the representative faces (default: %(default)s, params.yaml's seed, "
+        "as the pipeline's export stage uses)",
     )
 
 
