@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -61,6 +62,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
     train = json.loads((repo / "metrics/train.json").read_text())
     assert train["architecture"] == "vgg_wide_late_flat" and train["epochs_run"] == 2
+    history = pd.read_csv(repo / "reports/train/history.csv")  # the DVC plots' x axis
+    assert list(history["epoch"]) == [1, 2]
+    assert history.loc[history["val_accuracy"].idxmax(), "epoch"] == train["best_epoch"]
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["split"] == "test" and 0 <= evaluation["accuracy"] <= 1
     assert set(evaluation["per_class"]) == set(EMOTIONS)

@@ -55,7 +55,8 @@ def run_train(params: Params) -> training.Trained:
         metrics=metrics,
     )
     with atomic_path(REPORTS / "train" / "history.csv") as tmp:
-        history.to_csv(tmp, index=False)
+        # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
+        history.assign(epoch=history["epoch"] + 1).to_csv(tmp, index=False)
     write_json(METRICS / "train.json", metrics)
     return trained
 
