@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,6 +29,31 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     groups = yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
     declared = papermill.inspect_notebook(str(notebook))
     return {name: value for name, value in groups.items() if name in declared}
+
+
+# TensorFlow's C++ start-up log (oneDNN notices, CPU features, a harmless "E0000" about a newer
+# graph attribute) says nothing about the run but reads like errors in a report.
+TENSORFLOW_LOG = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWEF]\d{4} [\d:]+\.\d+ +\d+ [\w.]+:\d+\] "
+    r"|To enable the following instructions: "
+)
+
+
+def without_tensorflow_log(notebook: Any) -> Any:
+    """The executed notebook with TensorFlow's C++ log lines taken out of its stderr outputs."""
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stderr":
+                lines = output["text"].splitlines(keepends=True)
+                output["text"] = "".join(line for line in lines if not TENSORFLOW_LOG.match(line))
+                if not output["text"].strip():
+                    continue
+            kept.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    return notebook
 
 
 def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml")) -> None:
@@ -44,7 +71,9 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             progress_bar=False,
             cwd=os.getcwd(),
         )
-        html, _ = HTMLExporter().from_notebook_node(nbformat.read(tmp_nb, as_version=4))
+        executed = without_tensorflow_log(nbformat.read(tmp_nb, as_version=4))
+        nbformat.write(executed, tmp_nb)
+        html, _ = HTMLExporter().from_notebook_node(executed)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
             tmp_html.write_text(html)
 

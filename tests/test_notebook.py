@@ -1,0 +1,35 @@
+"""Publishing an executed notebook as a report (real papermill, real Jupyter kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from facial_emotion.notebook import execute
+
+TENSORFLOW_START_UP = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+    "I0000 00:00:1795888303.653865    7966 port.cc:153] oneDNN custom operations are on.\n"
+    "E0000 00:00:1795888307.287345    7966 node_def_util.cc:682] NodeDef mentions attribute "
+    "use_unbounded_threadpool which is not in the op definition\n"
+)
+
+
+def test_report_keeps_warnings_but_not_tensorflow_start_up_log(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"  # read by the cell, so the report's code does not quote it
+    log.write_text(TENSORFLOW_START_UP)
+    code = (
+        "import sys\n"
+        f"sys.stderr.write(open({str(log)!r}).read())\n"
+        "sys.stderr.write('UserWarning: only 3 disgust faces\\n')\n"
+        "print('accuracy 0.5')"
+    )
+    notebook = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
+    execute(notebook, tmp_path / "report", params_file=tmp_path / "absent.yaml")
+    for report in ("report.html", "report.ipynb"):
+        text = (tmp_path / report).read_text()
+        assert "only 3 disgust faces" in text and "accuracy 0.5" in text, report
+        assert "oneDNN" not in text and "InitializeLog" not in text, report
+        assert "use_unbounded_threadpool" not in text, report
