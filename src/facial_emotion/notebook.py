@@ -43,16 +43,17 @@ TENSORFLOW_LOG = re.compile(
 def without_tensorflow_log(notebook: Any) -> Any:
     """The executed notebook with TensorFlow's C++ log lines taken out of its stderr outputs."""
     for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
         kept = []
-        for output in cell.get("outputs", []):
+        for output in cell.outputs:
             if output.get("name") == "stderr":
                 lines = output["text"].splitlines(keepends=True)
                 output["text"] = "".join(line for line in lines if not TENSORFLOW_LOG.match(line))
                 if not output["text"].strip():
                     continue
             kept.append(output)
-        if cell.cell_type == "code":
-            cell.outputs = kept
+        cell.outputs = kept
     return notebook
 
 

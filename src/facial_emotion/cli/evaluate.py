@@ -69,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
     )
     split = data.splits[split_name]
     total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
-    print(
-        f"facial-emotion evaluate: scoring all {total} faces"
+    scored = (
+        f"all {total} faces"
         if split_name == ALL
-        else f"facial-emotion evaluate: scoring the {split_name} split, {len(split.y)} of {total} "
-        f"faces ({data.source['splits']}); --split chooses another",
-        file=sys.stderr,
+        else f"the {split_name} split, {len(split.y)} of {total} faces ({data.source['splits']}); "
+        "--split chooses another"
     )
+    print(f"facial-emotion evaluate: scoring {scored}", file=sys.stderr)
     model_classes = tuple(backend.card["classes"])
     labels = labels_for_model(split.y, data.classes, model_classes)
     known = scorable(labels, path, data.classes, str(model_path))

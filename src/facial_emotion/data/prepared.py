@@ -115,7 +115,7 @@ def _recorded_source(prepared_dir: Path) -> dict[str, object]:
         return dict(json.loads(manifest.read_text())["source"])
     except FileNotFoundError:
         return {"path": str(prepared_dir)}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # ValueError: not JSON
         raise FacialEmotionError(
             f"{manifest}: not a manifest prepare wrote ({exc}); run `dvc repro prepare` again"
         ) from exc
