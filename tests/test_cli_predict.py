@@ -200,10 +200,19 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
 
 def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_model_path, photos):
     before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
-    for outputs in (["--annotate", photos / "sub"], ["-o", photos / "a.jpg"]):
-        code, out, err = run(capsys, photos, "--model", tiny_model_path, *outputs)
+    code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", photos / "a.jpg")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "is an input, and an output would replace it" in err
+    for inputs, out_dir in (
+        ([photos], photos),  # the folder searched
+        ([photos], photos / "marked"),  # a new folder inside it: read by the next run
+        ([photos / "sub" / "b.jpg"], photos / "sub"),  # the photo's own folder
+    ):
+        code, out, err = run(capsys, *inputs, "--model", tiny_model_path, "--annotate", out_dir)
         assert code == 2 and out == "" and len(err.splitlines()) == 1
-        assert "is an input, and an output would replace it" in err
+        assert f"{out_dir}: holds the photos being read" in err
+    code, _, err = run(capsys, HOPPER, "--model", tiny_model_path, "--annotate", photos / "a.jpg")
+    assert code == 2 and "a.jpg: is a file; --annotate takes a folder" in err
     assert {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()} == before
 
 

@@ -109,6 +109,21 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(files)), problems
 
 
+def refuse_annotating_among_inputs(out_dir: Path, paths: list[str], files: list[Path]) -> None:
+    """Stop before marked copies land among the photos: in a photo's own folder, or anywhere in a
+    folder that is searched, the next run would read them as photos."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FacialEmotionError(f"{out_dir}: is a file; --annotate takes a folder")
+    target = out_dir.resolve()
+    searched = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    beside = {file.resolve().parent for file in files}
+    if target in beside or any(target == d or d in target.parents for d in searched):
+        raise FacialEmotionError(
+            f"{out_dir}: holds the photos being read, so the marked copies would be read as "
+            "photos next time; pass --annotate a folder of its own"
+        )
+
+
 def annotated_name(out_dir: Path, source: Path, taken: set[Path]) -> Path:
     """``out_dir/<name>``, numbered when two inputs share a name; PNG where OpenCV cannot write."""
     suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE_SUFFIXES else ".png"
@@ -206,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
         )
     annotated: dict[Path, Path] = {}
     if args.annotate is not None:
+        refuse_annotating_among_inputs(args.annotate, args.paths, files)
         taken: set[Path] = set()
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
