@@ -100,6 +100,20 @@ def test_load_image_turns_exif_rotated_photos_upright(tmp_path):
     assert load_image(path).shape == (60, 40, 3)
 
 
+def test_pil_images_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
+    """The Python API takes what users have in hand; each form must find the face a file does."""
+    upright = np.asarray(Image.open(HOPPER).convert("RGB"))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(np.rot90(upright)).save(path, exif=exif, quality=95)
+    (expected,) = recognizer.detect(path)
+    (from_pil,) = recognizer.detect(Image.open(path))
+    assert from_pil.box == expected.box
+    (from_16_bit,) = recognizer.detect(upright.astype(np.uint16) * 257)
+    assert from_16_bit.box == recognizer.detect(upright)[0].box
+
+
 def test_load_image_keeps_gray_files_gray(tmp_path):
     path = tmp_path / "gray.png"
     Image.new("L", (48, 48), 90).save(path)

@@ -143,7 +143,8 @@ def make_detector(name: str, **options: Any) -> Detector:
 
 
 def as_uint8_image(image: np.ndarray) -> np.ndarray:
-    """Accept what PIL, Gradio and OpenCV give: uint8 or float (0..1, 0..255), gray, RGB, RGBA."""
+    """Accept what PIL, Gradio and OpenCV give: uint8, uint16 or float (0..1, 0..255), gray, RGB,
+    RGBA."""
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
@@ -153,6 +154,8 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
         raise FacialEmotionError(
             f"an image of shape {image.shape} is not a picture; pass HxW gray or HxWx3 RGB pixels"
         )
+    if image.dtype == np.uint16:  # 16-bit PNG/TIFF pixels: scaled as OpenCV and load_image do
+        image = (image >> 8).astype(np.uint8)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)
         if image.size and image.max() <= 1.0:

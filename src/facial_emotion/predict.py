@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
@@ -15,7 +16,11 @@ from facial_emotion.backends import load_backend
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Detector, Face, locate_faces, make_detector
 
-ImageInput = str | Path | np.ndarray
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+# a file path, a PIL image, or pixels: HxW gray or HxWx3 RGB
+ImageInput = Union[str, Path, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
 
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -41,20 +46,12 @@ def default_serving_path() -> Path:
 
 def load_image(path: str | Path) -> np.ndarray:
     """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     try:
         with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white; scale as OpenCV
-                return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
-            if img.mode in ("I", "F"):
-                raise FacialEmotionError(
-                    f"{path}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
-                    "fixed range to read faces in; save the image with 8- or 16-bit pixels"
-                )
-            return np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
+            return pil_pixels(img, path)
     except FileNotFoundError as exc:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
@@ -73,6 +70,32 @@ def load_image(path: str | Path) -> np.ndarray:
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({exc}); save or copy it again"
         ) from exc
+
+
+def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
+    """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
+    from PIL import ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white; scale as OpenCV
+        return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
+    if img.mode in ("I", "F"):
+        raise FacialEmotionError(
+            f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
+            "fixed range to read faces in; save the image with 8- or 16-bit pixels"
+        )
+    return np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
+
+
+def as_pixels(image: ImageInput) -> np.ndarray:
+    """Any accepted input as pixels: a file is read, a PIL image turned upright by its EXIF tag."""
+    from PIL import Image
+
+    if isinstance(image, str | Path):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return pil_pixels(image)
+    return image
 
 
 class EmotionRecognizer:
@@ -110,15 +133,12 @@ class EmotionRecognizer:
         return faces
 
     def detect(self, image: ImageInput) -> list[Face]:
-        """Faces in one image: a file path or pixels (HxW gray or HxWx3 RGB, as PIL/Gradio give)."""
+        """Faces in one image: a file path, a PIL image, or pixels (HxW gray or HxWx3 RGB)."""
         return self.detect_batch([image])[0]
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
         """Faces per image; every face of every image goes through the model in one call."""
-        located = [
-            locate_faces(load_image(im) if isinstance(im, str | Path) else im, self.detector)
-            for im in images
-        ]
+        located = [locate_faces(as_pixels(im), self.detector) for im in images]
         crops = [c for _, c in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
         result, start = [], 0
