@@ -93,8 +93,8 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, t
 
 def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model_path, tmp_path):
     before = clip.read_bytes()
-    same = tmp_path / "same.mp4"
-    for outputs in (["-o", clip], ["--csv", clip], ["-o", same, "--csv", same]):
+    same = tmp_path / "same.csv"
+    for outputs in (["-o", clip], ["-o", same, "--csv", same]):
         code, out, err = run(capsys, clip, "--model", tiny_model_path, *outputs)
         assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert "named for two outputs" in err
@@ -121,6 +121,13 @@ def test_show_without_a_display_fails_before_any_work(capsys, clip, tiny_model_p
     code, out, err = run(capsys, clip, "--model", tiny_model_path, "--show")
     assert code == 2 and out == ""
     assert "--show needs a display" in err
+
+
+def test_csv_under_another_format_name_is_refused(capsys, clip):
+    with pytest.raises(SystemExit) as stop:
+        main(["video", str(clip), "--csv", "frames.json"])
+    assert stop.value.code == 2
+    assert "frames.json: --csv writes CSV; name the file .csv" in capsys.readouterr().err
 
 
 def test_smooth_must_be_positive(capsys, clip):
