@@ -183,6 +183,13 @@ def test_draw_faces_marks_the_box_even_at_the_top_edge():
     assert image[0:60, 10].any() and image[62:80, 10:60].any()  # box, and label below it
 
 
+def test_draw_faces_labels_a_face_crop_inside_its_box():
+    """A face crop's box is the whole picture: there is no room above or below for the label."""
+    image = np.zeros((96, 96, 3), np.uint8)
+    draw_faces(image, [Face((0, 0, 96, 96), "happy", 0.9, {"happy": 0.9})])
+    assert image[3:30, 3:90].any()  # the label, inside the box's top
+
+
 def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):
     pytest.importorskip("mtcnn")
     mtcnn = make_detector("mtcnn")

@@ -259,7 +259,13 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
         label = f"{face.emotion} {face.score:.0%}"
         font_scale = max(0.4, min(1.5, w / 160))
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-        ty = y - 4 if y - th - base - 4 >= 0 else y + h + th + 4
+        above, below = y - 4, y + h + th + 4
+        if above - th - base >= 0:
+            ty = above
+        elif below + base <= bgr.shape[0]:
+            ty = below
+        else:  # the face fills the picture (a face crop): label inside the box's top
+            ty = y + th + base + thickness
         cv2.rectangle(bgr, (x, ty - th - base), (x + tw + 4, ty + base), colour, cv2.FILLED)
         cv2.putText(
             bgr,
