@@ -100,7 +100,7 @@ def test_load_image_turns_exif_rotated_photos_upright(tmp_path):
     assert load_image(path).shape == (60, 40, 3)
 
 
-def test_pil_images_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
+def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
     """The Python API takes what users have in hand; each form must find the face a file does."""
     upright = np.asarray(Image.open(HOPPER).convert("RGB"))
     exif = Image.Exif()
@@ -112,6 +112,10 @@ def test_pil_images_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path
     assert from_pil.box == expected.box
     (from_16_bit,) = recognizer.detect(upright.astype(np.uint16) * 257)
     assert from_16_bit.box == recognizer.detect(upright)[0].box
+    (from_bytes,) = recognizer.detect(path.read_bytes())
+    assert from_bytes.box == expected.box
+    with pytest.raises(FacialEmotionError, match=r"the image bytes \(9 bytes\): not an image"):
+        recognizer.detect(b"not a jpg")
 
 
 def test_load_image_keeps_gray_files_gray(tmp_path):

@@ -6,6 +6,7 @@ Faces of many images go through the model in one batch, since a call costs far m
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -19,8 +20,8 @@ from facial_emotion.faces import Box, Detector, Face, locate_faces, make_detecto
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-# a file path, a PIL image, or pixels: HxW gray or HxWx3 RGB
-ImageInput = Union[str, Path, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
+# a file path, its bytes, a PIL image, or pixels: HxW gray or HxWx3 RGB
+ImageInput = Union[str, Path, bytes, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
 
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -88,11 +89,21 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
 
 
 def as_pixels(image: ImageInput) -> np.ndarray:
-    """Any accepted input as pixels: a file is read, a PIL image turned upright by its EXIF tag."""
-    from PIL import Image
+    """Any accepted input as pixels: a file (or its bytes, as web uploads come) is read, a PIL
+    image turned upright by its EXIF tag."""
+    from PIL import Image, UnidentifiedImageError
 
     if isinstance(image, str | Path):
         return load_image(image)
+    if isinstance(image, bytes):
+        try:
+            with Image.open(io.BytesIO(image)) as img:
+                return pil_pixels(img, "the image bytes")
+        except (UnidentifiedImageError, OSError) as exc:
+            raise FacialEmotionError(
+                f"the image bytes ({len(image)} bytes): not an image PIL can read; pass the "
+                "bytes of a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+            ) from exc
     if isinstance(image, Image.Image):
         return pil_pixels(image)
     return image
@@ -133,7 +144,8 @@ class EmotionRecognizer:
         return faces
 
     def detect(self, image: ImageInput) -> list[Face]:
-        """Faces in one image: a file path, a PIL image, or pixels (HxW gray or HxWx3 RGB)."""
+        """Faces in one image: a file path or its bytes, a PIL image, or pixels (HxW gray or HxWx3
+        RGB)."""
         return self.detect_batch([image])[0]
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
