@@ -194,8 +194,11 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
         shutil.copy(HOPPER, tmp_path / folder / "face.jpg")
     out_dir = tmp_path / "annotated"
     args = [tmp_path / "x", tmp_path / "y", "--model", tiny_model_path, "--annotate", out_dir]
-    assert run(capsys, *args)[0] == 0
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
     assert sorted(p.name for p in out_dir.iterdir()) == ["face.jpg", "face_2.jpg"]
+    copies = {Path(i["file"]).parent.name: i["annotated"] for i in json.loads(out)["images"]}
+    assert copies == {"x": str(out_dir / "face.jpg"), "y": str(out_dir / "face_2.jpg")}
 
 
 def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_model_path, photos):

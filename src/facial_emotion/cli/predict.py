@@ -46,6 +46,7 @@ class ImageResult:
     width: int
     height: int
     faces: list[Face]
+    annotated: str | None = None  # the marked copy's path, with --annotate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,6 +198,8 @@ def render_json(
                 "width": r.width,
                 "height": r.height,
                 "faces": [f.to_dict() for f in r.faces],
+                # copies of same-named photos are numbered (face_2.jpg): say which is which
+                **({"annotated": r.annotated} if r.annotated else {}),
             }
             for r in results
         ],
@@ -245,11 +248,14 @@ def run(args: argparse.Namespace) -> int:
                     bar.write(f"facial-emotion predict: skipped {exc}", file=sys.stderr)
             found = recognizer.detect_batch([image for _, image in loaded])
             for (path, image), faces in zip(loaded, found, strict=True):
-                results.append(ImageResult(str(path), image.shape[1], image.shape[0], faces))
+                copy = annotated.get(path)
+                height, width = image.shape[:2]
+                named = str(copy) if copy is not None else None
+                results.append(ImageResult(str(path), width, height, faces, named))
                 if not faces and fmt != "table":
                     bar.write(f"facial-emotion predict: {path}: no face found", file=sys.stderr)
-                if path in annotated:
-                    write_annotated(annotated[path], image, faces)
+                if copy is not None:
+                    write_annotated(copy, image, faces)
             bar.update(min(CHUNK, len(files) - start))
 
     if not results:
