@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -89,6 +92,23 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, t
         "pass a file OpenCV can decode (.mp4, .avi, .mkv)\n"
     )
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_path):
+    """FFmpeg writes to the process's stderr itself, so only a separate process shows it."""
+    bad = tmp_path / "text.mp4"
+    bad.write_text("not a video\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    command = [sys.executable, "-m", "facial_emotion.cli", "video", str(bad)]
+    result = subprocess.run(
+        [*command, "--model", str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 2 and "moov atom" not in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("pass a file OpenCV can decode (.mp4, .avi, .mkv)")
 
 
 def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model_path, tmp_path):

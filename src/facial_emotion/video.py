@@ -24,6 +24,10 @@ from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
 from facial_emotion.files import atomic_path
 from facial_emotion.predict import EmotionRecognizer
 
+# FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
+# gives for a file it cannot decode; read when OpenCV first opens a video, so set before that.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 DEFAULT_FPS = 30.0  # for the output when the source does not say (most webcams)
 # Detector settings for video: searching a copy of the frame 320 px wide finds faces from ~48 px in
 # a 640x480 frame at about a quarter of the cost of the full frame; the Haar cascade then needs
