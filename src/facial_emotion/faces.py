@@ -154,7 +154,7 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
         raise FacialEmotionError(
             f"an image of shape {image.shape} is not a picture; pass HxW gray or HxWx3 RGB pixels"
         )
-    if image.dtype == np.uint16:  # 16-bit PNG/TIFF pixels: scaled as OpenCV and load_image do
+    if image.dtype == np.uint16:  # 16-bit PNG/TIFF pixels: the top byte, as OpenCV reads them
         image = (image >> 8).astype(np.uint8)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)

@@ -15,7 +15,16 @@ import numpy as np
 
 from facial_emotion.backends import load_backend
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import Box, Detector, Face, locate_faces, make_detector
+from facial_emotion.faces import (
+    Box,
+    Detector,
+    Face,
+    as_uint8_image,
+    locate_faces,
+    make_detector,
+)
+
+READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -63,7 +72,7 @@ def load_image(path: str | Path) -> np.ndarray:
                 f"{path}: empty file (0 bytes); remove or replace the file"
             ) from exc
         raise FacialEmotionError(
-            f"{path}: not an image PIL can read; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+            f"{path}: not an image PIL can read; pass a {READABLE} file"
         ) from exc
     except Image.DecompressionBombError as exc:
         raise FacialEmotionError(f"{path}: image is too large to read safely ({exc})") from exc
@@ -78,8 +87,8 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     from PIL import ImageOps
 
     img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white; scale as OpenCV
-        return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
+    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white
+        return as_uint8_image(np.asarray(img, np.uint16))
     if img.mode in ("I", "F"):
         raise FacialEmotionError(
             f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
@@ -102,7 +111,7 @@ def as_pixels(image: ImageInput) -> np.ndarray:
         except (UnidentifiedImageError, OSError) as exc:
             raise FacialEmotionError(
                 f"the image bytes ({len(image)} bytes): not an image PIL can read; pass the "
-                "bytes of a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+                f"bytes of a {READABLE} file"
             ) from exc
     if isinstance(image, Image.Image):
         return pil_pixels(image)
