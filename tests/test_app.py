@@ -24,6 +24,7 @@ from facial_emotion.cli import main
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.predict import EmotionRecognizer
 
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -84,13 +85,9 @@ def _upload(path: Path) -> dict[str, Any]:
     return {"path": str(path), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
-def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, tmp_path: Path) -> None:
-    from PIL import Image
-
-    picture = tmp_path / "hopper.png"
-    Image.fromarray(photo).save(picture)
+def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo) -> None:
     handler = build_app(recognizer).fns[0].fn
-    shown, _, records, summary = handler(_upload(picture))
+    shown, _, records, summary = handler(_upload(HOPPER))
     assert shown.shape == photo.shape and len(records) == 1 and summary.startswith("1 face: ")
 
 
@@ -106,18 +103,15 @@ def test_upload_that_is_not_an_image_names_the_file(
         handler(_upload(fake))
 
 
-def test_recognizer_errors_show_in_the_page(photo, tmp_path: Path) -> None:
+def test_recognizer_errors_show_in_the_page() -> None:
     import gradio as gr
-    from PIL import Image
 
     class Failing:
         def detect(self, image: np.ndarray) -> list[Any]:
             raise FacialEmotionError("model.keras: cannot be read; re-export it")
 
-    picture = tmp_path / "hopper.png"
-    Image.fromarray(photo).save(picture)
     with pytest.raises(gr.Error, match="model.keras: cannot be read"):
-        build_app(Failing()).fns[0].fn(_upload(picture))
+        build_app(Failing()).fns[0].fn(_upload(HOPPER))
 
 
 def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
