@@ -118,7 +118,7 @@ def refuse_annotating_among_inputs(out_dir: Path, paths: list[str], files: list[
     target = out_dir.resolve()
     searched = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     beside = {file.resolve().parent for file in files}
-    if target in beside or any(target == d or d in target.parents for d in searched):
+    if target in beside or any(target.is_relative_to(folder) for folder in searched):
         raise FacialEmotionError(
             f"{out_dir}: holds the photos being read, so the marked copies would be read as "
             "photos next time; pass --annotate a folder of its own"
