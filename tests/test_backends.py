@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -114,3 +116,22 @@ def test_bad_files_raise_one_clear_line(
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(FacialEmotionError, match="model.tflite: model not found"):
         load_backend(tmp_path / "model.tflite")
+
+
+def test_loading_a_tflite_model_prints_no_xnnpack_notice(lite_paths: dict[str, Path]) -> None:
+    # LiteRT prints its notice once per process, so only a fresh process shows it.
+    code = "import sys; from facial_emotion.backends import load_backend; load_backend(sys.argv[1])"
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(lite_paths["int8"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "XNNPACK" not in run.stderr
+
+
+def test_other_native_stderr_output_still_reaches_the_user(capfd: pytest.CaptureFixture) -> None:
+    with backends.without_xnnpack_notice():
+        os.write(2, backends.XNNPACK_NOTICE + b"W: a real warning\n")
+    assert capfd.readouterr().err == "W: a real warning\n"

@@ -8,6 +8,11 @@ installed; both measured the same speed here.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,8 @@ from facial_emotion.modelfile import read_card, require_file
 # against batch 1, and 64 keeps the activations small whatever the caller passes.
 TFLITE_BATCH = 64
 KERAS_BATCH = 256
+# Printed by LiteRT's C++ code when a process first loads a model, with no switch to turn it off.
+XNNPACK_NOTICE = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
 
 
 class KerasBackend:
@@ -61,6 +68,29 @@ class KerasBackend:
         )
 
 
+@contextlib.contextmanager
+def without_xnnpack_notice() -> Iterator[None]:
+    """Hold back XNNPACK_NOTICE, which every `predict` would otherwise print, by catching the
+    process's stderr (file descriptor 2) while the block runs; anything else is passed on."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to catch
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            rest = caught.read().replace(XNNPACK_NOTICE, b"")
+            if rest:
+                os.write(2, rest)
+
+
 def _interpreter(path: Path, content: bytes | None) -> Any:
     """A LiteRT interpreter for ``content`` (bytes not yet written) or the file at ``path``."""
     try:
@@ -72,7 +102,8 @@ def _interpreter(path: Path, content: bytes | None) -> Any:
     source = {"model_content": content} if content is not None else {"model_path": str(path)}
     try:
         interpreter = Interpreter(**source, num_threads=2)
-        interpreter.allocate_tensors()
+        with without_xnnpack_notice():
+            interpreter.allocate_tensors()
     except Exception as exc:  # a corrupt file raises ValueError or RuntimeError
         raise FacialEmotionError(
             f"{path}: not a valid TensorFlow Lite model ({type(exc).__name__}); "
