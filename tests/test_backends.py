@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -129,9 +128,3 @@ def test_loading_a_tflite_model_prints_no_xnnpack_notice(lite_paths: dict[str, P
     )
     assert run.returncode == 0, run.stderr
     assert "XNNPACK" not in run.stderr
-
-
-def test_other_native_stderr_output_still_reaches_the_user(capfd: pytest.CaptureFixture) -> None:
-    with backends.without_xnnpack_notice():
-        os.write(2, backends.XNNPACK_NOTICE + b"W: a real warning\n")
-    assert capfd.readouterr().err == "W: a real warning\n"

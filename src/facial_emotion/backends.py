@@ -8,11 +8,6 @@ installed; both measured the same speed here.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +15,19 @@ import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.modelfile import read_card, require_file
+from facial_emotion.native_log import import_tensorflow, native_log_held_back
 
 # Faces per interpreter call: batching cut the per-face time of the baseline CNN by about a fifth
 # against batch 1, and 64 keeps the activations small whatever the caller passes.
 TFLITE_BATCH = 64
 KERAS_BATCH = 256
-# Printed by LiteRT's C++ code when a process first loads a model, with no switch to turn it off.
-XNNPACK_NOTICE = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
 
 
 class KerasBackend:
     def __init__(self, path: Path, precision: str = "auto") -> None:
         """``precision`` ``auto`` computes in bfloat16 where the CPU has it natively: about 2.5x
         the faces/s of float32 here, with the saved float32 weights (``self.model``) unchanged."""
+        import_tensorflow()
         import keras
 
         from facial_emotion import models
@@ -68,41 +63,19 @@ class KerasBackend:
         )
 
 
-@contextlib.contextmanager
-def without_xnnpack_notice() -> Iterator[None]:
-    """Hold back XNNPACK_NOTICE, which every `predict` would otherwise print, by catching the
-    process's stderr (file descriptor 2) while the block runs; anything else is passed on."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to catch
-        yield
-        return
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            rest = caught.read().replace(XNNPACK_NOTICE, b"")
-            if rest:
-                os.write(2, rest)
-
-
 def _interpreter(path: Path, content: bytes | None) -> Any:
     """A LiteRT interpreter for ``content`` (bytes not yet written) or the file at ``path``."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # LiteRT not installed: TensorFlow's own, deprecated, interpreter
+        import_tensorflow()
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
     source = {"model_content": content} if content is not None else {"model_path": str(path)}
     try:
         interpreter = Interpreter(**source, num_threads=2)
-        with without_xnnpack_notice():
+        with native_log_held_back():  # LiteRT's XNNPACK notice
             interpreter.allocate_tensors()
     except Exception as exc:  # a corrupt file raises ValueError or RuntimeError
         raise FacialEmotionError(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from facial_emotion.files import atomic_path
+from facial_emotion.native_log import without_native_log
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:
@@ -31,25 +31,16 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     return {name: value for name, value in groups.items() if name in declared}
 
 
-# TensorFlow's C++ start-up log (oneDNN notices, CPU features, a harmless "E0000" about a newer
-# graph attribute) says nothing about the run but reads like errors in a report.
-TENSORFLOW_LOG = re.compile(
-    r"WARNING: All log messages before absl::InitializeLog\(\)"
-    r"|[IWEF]\d{4} [\d:]+\.\d+ +\d+ [\w.]+:\d+\] "
-    r"|To enable the following instructions: "
-)
-
-
 def without_tensorflow_log(notebook: Any) -> Any:
-    """The executed notebook with TensorFlow's C++ log lines taken out of its stderr outputs."""
+    """The executed notebook with TensorFlow's C++ log lines taken out of its stderr outputs: they
+    read like errors in a report (a harmless "E0000" about a newer graph attribute among them)."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for output in cell.outputs:
             if output.get("name") == "stderr":
-                lines = output["text"].splitlines(keepends=True)
-                output["text"] = "".join(line for line in lines if not TENSORFLOW_LOG.match(line))
+                output["text"] = without_native_log(output["text"])
                 if not output["text"].strip():
                     continue
             kept.append(output)

@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facial_emotion.native_log import import_tensorflow
+
+    import_tensorflow()
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import ALL, carving_of, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable

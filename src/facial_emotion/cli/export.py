@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facial_emotion.native_log import import_tensorflow
+
+    import_tensorflow()
     from facial_emotion.export import export
 
     export(

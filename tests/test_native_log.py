@@ -1,0 +1,45 @@
+"""TensorFlow's and LiteRT's C++ start-up log is held back; all else on stderr gets through."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from facial_emotion.native_log import native_log_held_back, without_native_log
+
+ONEDNN_NOTICE = (
+    "I0000 00:00:1795900958.958822   12679 port.cc:153] oneDNN custom operations are on. "
+    "You may see slightly different numerical results\n"
+)
+
+
+def test_only_native_log_lines_are_removed() -> None:
+    text = ONEDNN_NOTICE + "UserWarning: something real\n" + "E0000 00:00:1.5 1 op.cc:7] x\n"
+    assert without_native_log(text) == "UserWarning: something real\n"
+
+
+def test_other_output_of_native_code_still_reaches_the_user(capfd: pytest.CaptureFixture) -> None:
+    with native_log_held_back():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, ONEDNN_NOTICE.encode() + b"W: a real warning\n")
+    assert capfd.readouterr().err == "W: a real warning\n"
+
+
+def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.keras"
+    run = subprocess.run(
+        [Path(sys.executable).parent / "facial-emotion", "export", "--model", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        f"facial-emotion export: error: {missing}: model not found; "
+        "check the path or run `dvc repro`"
+    ]
