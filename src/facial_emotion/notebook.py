@@ -54,7 +54,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
     from nbconvert import HTMLExporter
 
     with atomic_path(report.with_suffix(".ipynb")) as tmp_nb:
-        papermill.execute_notebook(
+        executed = papermill.execute_notebook(
             str(notebook),
             str(tmp_nb),
             parameters=parameters_for(notebook, params_file),
@@ -63,7 +63,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             progress_bar=False,
             cwd=os.getcwd(),
         )
-        executed = without_tensorflow_log(nbformat.read(tmp_nb, as_version=4))
+        executed = without_tensorflow_log(executed)
         nbformat.write(executed, tmp_nb)
         html, _ = HTMLExporter().from_notebook_node(executed)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
