@@ -91,6 +91,20 @@ def test_missing_model_is_one_clear_error(tmp_path: Path, capsys, name: str) -> 
     assert len(err) == 1 and "model not found" in err[0]
 
 
+def test_unwritable_output_stops_before_the_data_is_read(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "file").write_text("x")
+    output = tmp_path / "file" / "metrics.json"
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(tmp_path / "missing")]
+    assert main([*argv, "-o", str(output)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"facial-emotion evaluate: error: {output}: cannot be written, {tmp_path / 'file'} "
+        "is a file, not a folder; choose another path"
+    ]
+
+
 def test_shift_tta_is_reported_and_checked(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
     csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 4}, 7))
     args = ["evaluate", "--model", str(tiny_model_path), "--data", str(csv)]

@@ -215,16 +215,26 @@ def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_
         assert code == 2 and out == "" and len(err.splitlines()) == 1
         assert f"{out_dir}: holds the photos being read" in err
     code, _, err = run(capsys, HOPPER, "--model", tiny_model_path, "--annotate", photos / "a.jpg")
-    assert code == 2 and "a.jpg: is a file; --annotate takes a folder" in err
+    assert code == 2 and "a.jpg: is a file; name a folder to write instead" in err
     assert {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()} == before
 
 
-@pytest.mark.parametrize("target", ["folder", "under_a_file"])
-def test_unwritable_output_is_one_line_naming_it(capsys, tiny_model_path, tmp_path, target):
+@pytest.mark.parametrize(
+    "option, target",
+    [
+        ("-o", "folder"),
+        ("-o", "file/faces.json"),
+        ("-o", "/proc/faces.json"),
+        ("--annotate", "file/marked"),
+        ("--annotate", "/proc/marked"),
+    ],
+)
+def test_unwritable_output_stops_before_any_work_in_one_line(capsys, tmp_path, option, target):
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("x")
-    output = tmp_path / "folder" if target == "folder" else tmp_path / "file" / "faces.json"
-    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "-o", output)
+    output = tmp_path / target
+    # the model is missing too: the output's error must come first, before any image is read
+    code, out, err = run(capsys, HOPPER, "--model", tmp_path / "no.keras", option, output)
     assert code == 2 and out == ""
     assert err.startswith(f"facial-emotion predict: error: {output}: ") and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]

@@ -156,6 +156,18 @@ def test_classes_of_other_data_are_refused(
         export_module.export(model_path, tmp_path / "ck", tmp_path, tmp_path / "m.json")
 
 
+def test_data_of_another_source_is_refused(
+    model_path: Path, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    card = model_path.with_suffix(".json")
+    card.write_text(json.dumps({**json.loads(card.read_text()), "source": {"name": "fer2013"}}))
+    splits = {"train": _split(rng, 8), "val": _split(rng, 8)}
+    save(PreparedData(EMOTIONS, splits, source={"name": "synthetic"}), tmp_path / "synthetic")
+    with pytest.raises(FacialEmotionError, match="holds synthetic data, but .* trained on fer2013"):
+        export_module.export(model_path, tmp_path / "synthetic", tmp_path, tmp_path / "m.json")
+    assert not list(tmp_path.glob("*.tflite")) and not (tmp_path / "m.json").exists()
+
+
 def test_representative_faces_are_seeded_and_capped() -> None:
     faces = np.arange(10 * 48 * 48, dtype=np.uint32).reshape(10, 48, 48).astype(np.uint8)
     assert len(export_module.representative_faces(faces, 50)) == 10

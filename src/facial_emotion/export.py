@@ -110,7 +110,7 @@ def export(
 ) -> dict[str, Any]:
     """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics."""
     from facial_emotion.backends import KerasBackend, TFLiteBackend, load_backend
-    from facial_emotion.data.prepared import evaluation_split, load_split
+    from facial_emotion.data.prepared import evaluation_split, load_split, recorded_source
     from facial_emotion.evaluation import predict_proba
 
     model_path, prepared_dir, out_dir = Path(model_path), Path(prepared_dir), Path(out_dir)
@@ -131,9 +131,18 @@ def export(
             f"{model_card}: the model's classes {card['classes']} differ from those of "
             f"{prepared_dir} {list(classes)}; export with the data the model was trained on"
         )
+    data_source = recorded_source(prepared_dir)
+    trained_on, data_name = card.get("source", {}).get("name"), data_source.get("name")
+    if trained_on and data_name and trained_on != data_name:
+        raise FacialEmotionError(
+            f"{prepared_dir}: holds {data_name} data, but {model_path} was trained on "
+            f"{trained_on}; pass --prepared a folder prepared from {trained_on} "
+            f"(`dvc repro prepare` with -S data.source={trained_on})"
+        )
     log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
     reference = predict_proba(keras_model.predict, split.x)
     metrics: dict[str, Any] = {
+        "data": data_source,
         "split": split_name,
         "faces": len(split),
         "keras": {
@@ -174,7 +183,8 @@ def export(
             tmp.write_bytes(content)
             if target in own_cards:
                 # its own card also says how closely it follows the Keras model, and on what faces
-                parity = {"split": split_name, "faces": len(split), "keras_model": model_path.name}
+                parity = {"data": data_source, "split": split_name, "faces": len(split)}
+                parity["keras_model"] = model_path.name
                 parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
                 write_json(own_cards[target], {**card, "parity": parity})
     write_json(metrics_path, metrics)

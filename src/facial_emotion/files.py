@@ -48,6 +48,27 @@ def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:
     )
 
 
+def require_writable(target: str | Path, folder: bool = False) -> None:
+    """Stop before the work, not after it: ``target`` (a file, or with ``folder`` a folder) must
+    be creatable, so hours of predictions are not lost to a typo in an output path."""
+    target = Path(target)
+    if target.is_dir() != folder and target.exists():
+        kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
+        raise FacialEmotionError(f"{target}: is {kind} to write instead")
+    existing = target if folder and target.is_dir() else target.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise FacialEmotionError(
+            f"{target}: cannot be written, {existing} is a file, not a folder; choose another path"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
+
+
 def write_json(target: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(target) as tmp:

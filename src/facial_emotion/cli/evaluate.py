@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--split",
+        choices=("train", "val", "test", "all"),
         help="split to score: train, val, test or all, every face (default: test when the data "
         "has one, else val)",
     )
@@ -49,20 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facial_emotion.files import refuse_overwrite, require_writable, write_json
+    from facial_emotion.modelfile import card_path, require_file
     from facial_emotion.native_log import import_tensorflow
-
-    import_tensorflow()
-    from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring
-    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
-    from facial_emotion.files import refuse_overwrite, write_json
-    from facial_emotion.modelfile import card_path
     from facial_emotion.predict import default_model_path
 
-    model_path = Path(args.model) if args.model else default_model_path()
+    model_path = require_file(args.model) if args.model else default_model_path()
     path = Path(args.data)
     outputs = [Path(args.output)] if args.output else []
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
+    for output in outputs:
+        require_writable(output)
+    import_tensorflow()  # only now: the checks above answer at once
+    from facial_emotion.backends import load_backend
+    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring
+    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
+
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(
         path,

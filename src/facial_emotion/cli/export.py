@@ -44,9 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facial_emotion.files import require_writable
+    from facial_emotion.modelfile import require_file
     from facial_emotion.native_log import import_tensorflow
 
-    import_tensorflow()
+    require_file(args.model)
+    require_writable(args.out_dir, folder=True)
+    require_writable(args.metrics)
+    import_tensorflow()  # only now: the checks above answer at once
     from facial_emotion.export import export
 
     export(

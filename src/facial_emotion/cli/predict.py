@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import add_detector_option, add_model_option
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, refuse_overwrite, write_text
+from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -113,8 +113,6 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
 def refuse_annotating_among_inputs(out_dir: Path, paths: list[str], files: list[Path]) -> None:
     """Stop before marked copies land among the photos: in a photo's own folder, or anywhere in a
     folder that is searched, the next run would read them as photos."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FacialEmotionError(f"{out_dir}: is a file; --annotate takes a folder")
     target = out_dir.resolve()
     searched = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     beside = {file.resolve().parent for file in files}
@@ -214,6 +212,10 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.predict import EmotionRecognizer, load_image
 
     fmt = output_format(args)
+    if args.output is not None:
+        require_writable(args.output)
+    if args.annotate is not None:
+        require_writable(args.annotate, folder=True)
     recognizer = EmotionRecognizer(args.model, args.detector)
     files, skipped = expand_paths(args.paths)
     for problem in skipped:

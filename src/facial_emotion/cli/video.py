@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from facial_emotion.cli.options import add_detector_option, add_model_option, positive_int
-from facial_emotion.files import refuse_overwrite
+from facial_emotion.files import refuse_overwrite, require_writable
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
@@ -76,9 +76,10 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video
 
     source = Path(args.source)
-    refuse_overwrite(
-        [source] if source.is_file() else [], [p for p in (args.output, args.csv) if p is not None]
-    )
+    outputs = [p for p in (args.output, args.csv) if p is not None]
+    refuse_overwrite([source] if source.is_file() else [], outputs)
+    for output in outputs:
+        require_writable(output)
     options = dict(VIDEO_DETECTOR_OPTIONS[args.detector])
     if args.detect_size is not None:
         options["max_side"] = args.detect_size

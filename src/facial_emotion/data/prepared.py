@@ -104,10 +104,10 @@ def load(prepared_dir: str | Path) -> PreparedData:
             splits[name], classes = load_split(prepared_dir / f"{name}.npz")
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
-    return PreparedData(classes=classes, splits=splits, source=_recorded_source(prepared_dir))
+    return PreparedData(classes=classes, splits=splits, source=recorded_source(prepared_dir))
 
 
-def _recorded_source(prepared_dir: Path) -> dict[str, object]:
+def recorded_source(prepared_dir: Path) -> dict[str, object]:
     """Where ``prepare`` read the data and how it split it, as its manifest says, so the model
     card names the real data set rather than ``data/prepared``."""
     manifest = prepared_dir / "manifest.json"
