@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -109,6 +111,31 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     )
     assert result.returncode == 2 and "moov atom" not in result.stderr, result.stderr
     assert result.stderr.rstrip().endswith("pass a file OpenCV can decode (.mp4, .avi, .mkv)")
+
+
+def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_path):
+    """SIGTERM, as `kill` and `docker stop` send it, cleans up as Ctrl-C does."""
+    long_clip = tmp_path / "long.mp4"
+    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    frame = cv2.resize(photo, (128, 150), interpolation=cv2.INTER_AREA)
+    writer = cv2.VideoWriter(str(long_clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (128, 150))
+    for _ in range(6000):  # minutes of work, so the run is still going when it is stopped
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "facial_emotion.cli", "video", str(long_clip)]
+    command += ["--model", str(tiny_model_path), "-o", str(out / "a.mp4")]
+    command += ["--csv", str(out / "a.csv")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob(".a.*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)  # until both outputs are being written
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert err.rstrip().endswith("facial-emotion video: terminated")
+    assert list(out.iterdir()) == []
 
 
 def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model_path, tmp_path):
