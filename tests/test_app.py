@@ -22,7 +22,7 @@ from facial_emotion import app as app_module
 from facial_emotion.app import analyse, build_app
 from facial_emotion.cli import main
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.predict import EmotionRecognizer
+from facial_emotion.predict import EmotionRecognizer, load_image
 
 HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,8 +99,20 @@ def test_upload_that_is_not_an_image_names_the_file(
     fake = tmp_path / "holiday.jpg"
     fake.write_text("not a picture at all")
     handler = build_app(recognizer).fns[0].fn
-    with pytest.raises(gr.Error, match="holiday.jpg: not an image this app can read; upload a"):
+    with pytest.raises(gr.Error, match="holiday.jpg: not an image PIL can read; pass a JPEG"):
         handler(_upload(fake))
+
+
+def test_uploaded_16_bit_photo_is_read_as_predict_reads_it(
+    recognizer: EmotionRecognizer, tmp_path: Path
+) -> None:
+    import cv2
+
+    deep = tmp_path / "scan.png"
+    cv2.imwrite(str(deep), cv2.imread(str(HOPPER), cv2.IMREAD_GRAYSCALE).astype(np.uint16) * 257)
+    shown, _, records, summary = build_app(recognizer).fns[0].fn(_upload(deep))
+    assert len(records) == 1 and summary.startswith("1 face: ")
+    assert records == [face.to_dict() for face in recognizer.detect_batch([load_image(deep)])[0]]
 
 
 def test_recognizer_errors_show_in_the_page() -> None:
@@ -222,7 +234,7 @@ def test_browser_upload_shows_the_face_and_its_emotion(
         fake = tmp_path / "holiday.jpg"
         fake.write_text("not a picture at all")
         driver.find_elements(By.CSS_SELECTOR, "input[type=file]")[0].send_keys(str(fake))
-        refused = "holiday.jpg: not an image this app can read"
+        refused = "holiday.jpg: not an image PIL can read"
         wait.until(lambda d: refused in d.find_element(By.TAG_NAME, "body").text)
     finally:
         if driver is not None:

@@ -58,18 +58,19 @@ def analyse(
     )
 
 
-def read_upload(photo: Any, upload: dict[str, Any] | None) -> np.ndarray | None:
-    """The uploaded picture as the ``gr.Image`` ``photo`` would decode it, or an error naming
-    the file when it is not an image."""
+def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
+    """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
+    Gradio's own reader turns 16-bit gray white), or an error naming the file."""
+    from facial_emotion.predict import load_image
+
     if upload is None:
         return None
+    path = str(upload["path"])  # Gradio checked that it is an upload in its cache
     try:
-        return photo.preprocess(photo.data_model.model_validate(upload))
-    except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        return load_image(path)
+    except FacialEmotionError as exc:
         name = upload.get("orig_name") or "the upload"
-        raise FacialEmotionError(
-            f"{name}: not an image this app can read; upload a JPEG, PNG or WebP photo"
-        ) from exc
+        raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
 
 
 def build_app(recognizer: Recognizer) -> Any:
@@ -78,7 +79,7 @@ def build_app(recognizer: Recognizer) -> Any:
 
     def on_image(upload: dict[str, Any] | None) -> tuple[Any, ...]:
         try:
-            return analyse(recognizer, read_upload(photo, upload))
+            return analyse(recognizer, read_upload(upload))
         except FacialEmotionError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -106,8 +107,8 @@ def build_app(recognizer: Recognizer) -> Any:
                     buttons=["download", "fullscreen"],
                 )
                 chart = gr.Label(label="Emotion of the largest face", num_top_classes=10)
-        # The handler decodes the upload itself, so a file that is not an image gets its own
-        # message instead of Gradio's bare "Error".
+        # The handler reads the upload itself, as `predict` reads files, so a file that is not
+        # an image gets its own message instead of Gradio's bare "Error".
         photo.change(
             on_image,
             inputs=photo,

@@ -11,10 +11,10 @@ from facial_emotion.files import refuse_overwrite, require_writable
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
-A webcam runs until --max-frames, q in the --show window, or Ctrl-C, and its outputs are kept;
-Ctrl-C on a file leaves no half-written outputs. A summary (frames, frames/s, faces, emotions)
-is printed as one JSON line. Exit status: 0 on success; 2 when the source, the model or an
-output cannot be opened.
+A webcam runs until --max-frames, q in the --show window, Ctrl-C or SIGTERM, and its outputs are
+kept; stopping a file's run so leaves no half-written outputs. A summary (frames, frames/s,
+faces, emotions) is printed as one JSON line. Exit status: 0 on success; 2 when the source, the
+model or an output cannot be opened; on a file, 130 after Ctrl-C and 143 after SIGTERM.
 """
 
 
