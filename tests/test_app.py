@@ -131,8 +131,29 @@ def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(FacialEmotionError, match=f"127.0.0.1:{port}: .*pass a free --port"):
+        with pytest.raises(FacialEmotionError, match=f"127.0.0.1:{port}: port in use; pass a free"):
             app_module.serve(recognizer, "127.0.0.1", port)
+
+
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ("10.255.255.1", "10.255.255.1:7999: cannot serve there .*pass --host 127.0.0.1"),
+        ("::1", "::1: the app serves on IPv4 only; pass --host 127.0.0.1"),
+        ("no-such-host.invalid", "no-such-host.invalid: unknown host"),
+    ],
+)
+def test_a_host_the_app_cannot_serve_on_is_named(
+    recognizer: EmotionRecognizer, host: str, message: str
+) -> None:
+    with pytest.raises(FacialEmotionError, match=message):
+        app_module.serve(recognizer, host, 7999)
+
+
+def test_port_zero_is_refused_by_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["app", "--port", "0"])
+    assert "must be 1 to 65535, got 0" in capsys.readouterr().err
 
 
 def test_app_command_serves_the_model_it_is_given(

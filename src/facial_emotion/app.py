@@ -118,15 +118,43 @@ def build_app(recognizer: Recognizer) -> Any:
     return app
 
 
+def require_free_address(host: str, port: int) -> None:
+    """Name what is wrong with ``host:port`` before Gradio, which reports a busy port and a host
+    that is not this machine's alike, and fails on IPv6 with a traceback."""
+    import errno
+    import socket
+
+    if ":" in host:
+        raise FacialEmotionError(
+            f"{host}: the app serves on IPv4 only; pass --host 127.0.0.1 (this machine) "
+            "or 0.0.0.0 (every network)"
+        )
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except socket.gaierror as exc:
+            raise FacialEmotionError(
+                f"{host}: unknown host ({exc.strerror}); pass --host 127.0.0.1 or 0.0.0.0"
+            ) from exc
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise FacialEmotionError(f"{host}:{port}: port in use; pass a free --port") from exc
+            raise FacialEmotionError(
+                f"{host}:{port}: cannot serve there ({exc.strerror}); pass --host 127.0.0.1 "
+                "(this machine) or 0.0.0.0 (every network)"
+            ) from exc
+
+
 def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the app on ``host:port`` until interrupted (Gradio's own banner offers a share link,
     which this app never makes, so it is kept quiet)."""
+    require_free_address(host, port)
     app = build_app(recognizer)
     try:
         app.launch(
             server_name=host, server_port=port, share=False, quiet=True, prevent_thread_lock=True
         )
-    except OSError as exc:
+    except OSError as exc:  # taken between the check and the launch
         raise FacialEmotionError(
             f"{host}:{port}: cannot serve the app there ({exc}); pass a free --port"
         ) from exc

@@ -23,8 +23,8 @@ def shift_pixels(text: str) -> int:
 
 def port_number(text: str) -> int:
     value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0 to 65535, got {value}")
+    if not 1 <= value <= 65535:  # 0, "any free port", would leave the address unknown
+        raise argparse.ArgumentTypeError(f"must be 1 to 65535, got {value}")
     return value
 
 
