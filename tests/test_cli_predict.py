@@ -83,6 +83,14 @@ def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
 
 
+def test_a_folder_a_glob_matches_is_searched_like_one_given_by_name(
+    capsys, tiny_model_path, photos
+):
+    code, out, err = run(capsys, str(photos / "s*"), "--model", tiny_model_path, "--json")
+    assert code == 0, err
+    assert [Path(i["file"]).name for i in json.loads(out)["images"]] == ["b.jpg", "c.png"]
+
+
 def test_photo_without_a_face_says_so_in_the_table(capsys, tiny_model_path, photos):
     code, out, _ = run(capsys, photos / "empty.png", "--model", tiny_model_path)
     assert code == 0
@@ -146,7 +154,7 @@ def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
     assert any("notes.txt: not an image" in line for line in lines)
     assert any("broken.jpg: not an image" in line for line in lines)
     assert any("missing.png: no such file or folder" in line for line in lines)
-    assert any("zz*.gif: no file matches" in line for line in lines)
+    assert any("zz*.gif: no image file matches" in line for line in lines)
     assert str(HOPPER) in out
 
 

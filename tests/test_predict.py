@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib.cbook
@@ -151,6 +153,35 @@ def test_load_image_errors_name_the_file(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(FacialEmotionError, match=rf"photo\.jpg: {message}"):
         load_image(path)
+
+
+def test_large_photos_read_quietly_and_too_large_ones_say_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # PIL warns above it, refuses above 2x
+    Image.new("L", (40, 40)).save(tmp_path / "large.png")
+    Image.new("L", (50, 50)).save(tmp_path / "huge.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_image(tmp_path / "large.png").shape == (40, 40)
+    with pytest.raises(FacialEmotionError, match="huge.png: .*over 0 million pixels.*scale it"):
+        load_image(tmp_path / "huge.png")
+
+
+def test_a_model_file_name_keras_cannot_open_is_named(tmp_path):
+    upper = tmp_path / "MODEL.KERAS"
+    upper.write_bytes(b"PK")
+    with pytest.raises(FacialEmotionError, match="MODEL.KERAS: Keras opens only names ending in"):
+        EmotionRecognizer(model=upper)
+    with pytest.raises(FacialEmotionError, match=f"{tmp_path}: is a folder; pass the model file"):
+        EmotionRecognizer(model=tmp_path)
+
+
+@pytest.mark.parametrize("classes", ["angry", [*EMOTIONS[:6], "angry"], [1, 2, 3, 4, 5, 6, 7]])
+def test_a_card_whose_classes_are_not_distinct_names_is_refused(tiny_model_path, tmp_path, classes):
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    (tmp_path / "model.json").write_text(json.dumps({"classes": classes}))
+    with pytest.raises(FacialEmotionError, match="model.json: 'classes' must be a list of disti"):
+        EmotionRecognizer(model=model)
 
 
 def test_load_image_missing_file(tmp_path):

@@ -148,6 +148,16 @@ def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model
     assert clip.read_bytes() == before and not same.exists()
 
 
+def test_a_folder_or_a_video_without_frames_is_named_as_such(capsys, tiny_model_path, tmp_path):
+    code, _, err = run(capsys, tmp_path, "--model", tiny_model_path)
+    assert code == 2 and err.strip().endswith(f"{tmp_path}: is a folder; pass one video file")
+    empty = tmp_path / "empty.avi"
+    cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48)).release()
+    code, _, err = run(capsys, empty, "--model", tiny_model_path)
+    assert code == 2
+    assert err.strip().endswith("empty.avi: has no frame OpenCV can decode; it may be empty")
+
+
 def test_missing_video_file(capsys, tiny_model_path, tmp_path):
     code, _, err = run(capsys, tmp_path / "nope.mp4", "--model", tiny_model_path)
     assert code == 2 and "nope.mp4: no such video file" in err

@@ -134,8 +134,13 @@ class TFLiteBackend:
 def load_backend(path: str | Path, precision: str = "auto") -> KerasBackend | TFLiteBackend:
     """Open a ``.keras`` or ``.tflite`` model with its card; ``precision`` applies to Keras."""
     path = require_file(path)
-    if path.suffix == ".tflite":
+    suffix = path.suffix.lower()
+    if suffix == ".tflite":
         return TFLiteBackend(path)
-    if path.suffix in (".keras", ".h5"):
+    if suffix in (".keras", ".h5"):
+        if path.suffix != suffix:
+            raise FacialEmotionError(
+                f"{path}: Keras opens only names ending in lower-case {suffix}; rename it"
+            )
         return KerasBackend(path, precision)
     raise FacialEmotionError(f"{path}: unknown model format; use a .keras or .tflite file")

@@ -53,6 +53,15 @@ def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str,
             raise FacialEmotionError(
                 f"{path}: not a valid model card ({exc}); it needs a JSON object with 'classes'"
             ) from exc
+        if not (
+            isinstance(classes, list)
+            and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == len(classes)
+        ):
+            raise FacialEmotionError(
+                f"{path}: 'classes' must be a list of distinct class names, got {classes!r}; "
+                "use the card saved with this model"
+            )
         if n_outputs is not None and len(classes) != n_outputs:
             raise FacialEmotionError(
                 f"{path}: lists {len(classes)} classes but the model has {n_outputs} outputs; "
@@ -76,6 +85,8 @@ def train_settings(model_path: str | Path) -> TrainSettings:
 
 def require_file(path: str | Path, what: str = "model") -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise FacialEmotionError(f"{path}: is a folder; pass the {what} file itself")
     if not path.is_file():
         raise FacialEmotionError(f"{path}: {what} not found; check the path or run `dvc repro`")
     if path.stat().st_size == 0:

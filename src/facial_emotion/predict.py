@@ -7,6 +7,7 @@ Faces of many images go through the model in one batch, since a call costs far m
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -60,8 +61,12 @@ def load_image(path: str | Path) -> np.ndarray:
 
     path = Path(path)
     try:
-        with Image.open(path) as img:
-            return pil_pixels(img, path)
+        with warnings.catch_warnings():
+            # PIL warns from 89 million pixels (a large phone photo reads fine) and refuses
+            # from twice that, which the error below explains
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                return pil_pixels(img, path)
     except FileNotFoundError as exc:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
@@ -75,7 +80,11 @@ def load_image(path: str | Path) -> np.ndarray:
             f"{path}: not an image PIL can read; pass a {READABLE} file"
         ) from exc
     except Image.DecompressionBombError as exc:
-        raise FacialEmotionError(f"{path}: image is too large to read safely ({exc})") from exc
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise FacialEmotionError(
+            f"{path}: image is too large to read safely (over {limit:.0f} million pixels); "
+            "scale it down first"
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({exc}); save or copy it again"

@@ -120,11 +120,14 @@ def _quiet_opencv() -> Iterator[None]:
 def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     """The capture, its first frame (BGR) and whether it is a camera; clear errors otherwise."""
     camera = source.strip().isdigit()
+    if not camera and Path(source).is_dir():
+        raise FacialEmotionError(f"{source}: is a folder; pass one video file")
     if not camera and not Path(source).is_file():
         raise FacialEmotionError(f"{source}: no such video file; check the path")
     with _quiet_opencv():
         cap = cv2.VideoCapture(int(source) if camera else source)
-        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        opened = cap.isOpened()
+        ok, frame = cap.read() if opened else (False, None)
     if not ok or frame is None:
         cap.release()
         if camera:
@@ -132,6 +135,8 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
                 f"camera {source}: cannot be opened; no webcam at that index (connect one, "
                 "close other programs using it, or pass a video file)"
             )
+        if opened:
+            raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
         raise FacialEmotionError(
             f"{source}: cannot be read as a video; pass a file OpenCV can decode (.mp4, .avi, .mkv)"
         )

@@ -83,26 +83,31 @@ def output_format(args: argparse.Namespace) -> str:
     return flagged or named or "table"
 
 
+def images_in(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
-    """Files named by each PATH (file, folder or glob), in order without repeats; and problems."""
+    """Files named by each PATH (file, folder or glob), in order without repeats; and problems.
+    A folder a glob matches is searched as a folder given by name is."""
     files: list[Path] = []
     problems: list[str] = []
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            found = images_in(path)
             if not found:
                 problems.append(f"{path}: folder has no image files")
         elif path.is_file():
             found = [path]
         elif glob.has_magic(pattern):
-            found = [
-                Path(p) for p in sorted(glob.glob(pattern, recursive=True)) if Path(p).is_file()
-            ]
+            found = []
+            for match in map(Path, sorted(glob.glob(pattern, recursive=True))):
+                found.extend(images_in(match) if match.is_dir() else [match] * match.is_file())
             if not found:
-                problems.append(f"{pattern}: no file matches this pattern")
+                problems.append(f"{pattern}: no image file matches this pattern")
         else:
             found = []
             problems.append(f"{path}: no such file or folder")
@@ -114,7 +119,12 @@ def refuse_annotating_among_inputs(out_dir: Path, paths: list[str], files: list[
     """Stop before marked copies land among the photos: in a photo's own folder, or anywhere in a
     folder that is searched, the next run would read them as photos."""
     target = out_dir.resolve()
-    searched = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    searched = [
+        Path(match).resolve()
+        for p in paths
+        for match in (glob.glob(p, recursive=True) if glob.has_magic(p) else [p])
+        if Path(match).is_dir()
+    ]
     beside = {file.resolve().parent for file in files}
     if target in beside or any(target.is_relative_to(folder) for folder in searched):
         raise FacialEmotionError(
