@@ -63,10 +63,11 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     assert set(files) == {"a.jpg", "b.jpg", "c.png", "empty.png"}  # notes.txt is not looked at
     assert len(files["a.jpg"]["faces"]) == 1
     assert files["c.png"]["faces"][0]["box"] == [0, 0, 48, 48]  # a face crop is used whole
+    assert [files[name]["faces"][0]["whole_image"] for name in ("c.png", "a.jpg")] == [True, False]
     assert files["empty.png"]["faces"] == []
     assert "empty.png: no face found" in err
     face = files["b.jpg"]["faces"][0]
-    assert set(face) == {"box", "emotion", "score", "probabilities"}
+    assert set(face) == {"box", "emotion", "score", "probabilities", "whole_image"}
     assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-4)
 
 

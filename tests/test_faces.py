@@ -100,8 +100,8 @@ def test_no_face_in_a_blank_image(haar):
     ("shape", "expected"),
     [((48, 48), True), ((25, 25), True), ((96, 96), True), ((200, 200), False), ((10, 10), False)],
 )
-def test_small_square_gray_images_are_face_crops(shape, expected):
-    assert is_face_crop(np.zeros(shape, np.uint8)) is expected
+def test_small_square_gray_images_are_face_crops(shape, expected, rng):
+    assert is_face_crop(rng.integers(0, 256, shape, dtype=np.uint8)) is expected
 
 
 def test_a_gray_crop_saved_as_rgb_is_still_a_face_crop(rng):
@@ -117,8 +117,14 @@ def test_a_face_crop_is_used_whole_without_detection(rng):
     boxes, crops = locate_faces(crop, NoDetector())
     assert boxes == [(0, 0, 48, 48)]
     np.testing.assert_array_equal(crops[0], crop)
-    boxes, crops = locate_faces(np.zeros((30, 30), np.uint8), NoDetector())
+    boxes, crops = locate_faces(rng.integers(0, 256, (30, 30), dtype=np.uint8), NoDetector())
     assert boxes == [(0, 0, 30, 30)] and crops.shape == (1, 48, 48)
+
+
+def test_a_flat_picture_is_no_face_crop(haar):
+    for flat in (np.zeros((64, 64), np.uint8), np.full((96, 96, 3), 255, np.uint8)):
+        assert not is_face_crop(flat)
+        assert locate_faces(flat, haar)[0] == []
 
 
 def test_crop_is_a_square_on_the_box_centre_resized_to_48():
@@ -174,6 +180,7 @@ def test_face_record_is_json_ready():
         "emotion": "happy",
         "score": 0.9,
         "probabilities": {"happy": 0.9, "sad": 0.1},
+        "whole_image": False,
     }
 
 

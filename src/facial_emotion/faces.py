@@ -35,12 +35,14 @@ Box = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class Face:
-    """One face: box (x, y, w, h) in image pixels, the top emotion and every class probability."""
+    """One face: box (x, y, w, h) in image pixels, the top emotion and every class probability;
+    ``whole_image`` when the image was read whole as a face crop, without detection."""
 
     box: Box
     emotion: str
     score: float
     probabilities: dict[str, float]
+    whole_image: bool = False
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -170,9 +172,10 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def is_face_crop(image: np.ndarray) -> bool:
-    """A small square gray image (such as FER2013's 48x48) is a face already: skip detection."""
+    """A small square gray image (such as FER2013's 48x48) is a face already: skip detection.
+    One of a single flat colour is not: it would be given an emotion all the same."""
     h, w = image.shape[:2]
-    if h != w or h not in CROP_SIDES:
+    if h != w or h not in CROP_SIDES or image.min() == image.max():
         return False
     if image.ndim == 2:
         return True

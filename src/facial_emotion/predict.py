@@ -21,6 +21,7 @@ from facial_emotion.faces import (
     Detector,
     Face,
     as_uint8_image,
+    is_face_crop,
     locate_faces,
     make_detector,
 )
@@ -146,7 +147,9 @@ class EmotionRecognizer:
         x = np.asarray(crops, np.float32)[..., None]
         return np.asarray(self.backend.predict(x), np.float32)
 
-    def faces_from(self, boxes: Sequence[Box], probs: np.ndarray) -> list[Face]:
+    def faces_from(
+        self, boxes: Sequence[Box], probs: np.ndarray, whole_image: bool = False
+    ) -> list[Face]:
         """``Face`` records from boxes and their rows of probabilities."""
         faces = []
         for box, row in zip(boxes, probs, strict=True):
@@ -157,6 +160,7 @@ class EmotionRecognizer:
                     emotion=self.classes[top],
                     score=float(row[top]),
                     probabilities={c: float(p) for c, p in zip(self.classes, row, strict=True)},
+                    whole_image=whole_image,
                 )
             )
         return faces
@@ -168,11 +172,13 @@ class EmotionRecognizer:
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
         """Faces per image; every face of every image goes through the model in one call."""
-        located = [locate_faces(as_pixels(im), self.detector) for im in images]
+        pixels = [as_uint8_image(as_pixels(im)) for im in images]
+        located = [locate_faces(p, self.detector) for p in pixels]
         crops = [c for _, c in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
         result, start = [], 0
-        for boxes, c in located:
-            result.append(self.faces_from(boxes, probs[start : start + len(c)]))
+        for p, (boxes, c) in zip(pixels, located, strict=True):
+            rows = probs[start : start + len(c)]
+            result.append(self.faces_from(boxes, rows, whole_image=is_face_crop(p)))
             start += len(c)
         return result

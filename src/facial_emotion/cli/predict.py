@@ -30,8 +30,9 @@ PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 EPILOG = """\
 PATH may be an image file, a folder (searched recursively for .jpg .jpeg .png .bmp .gif .tif
 .tiff .webp) or a glob such as 'photos/**/*.jpg'. An image that is already a small square gray
-face crop (such as FER2013's 48x48) is used whole, without detection; a larger photo cropped
-tight to one face is searched again inside a margin, so it is found too.
+face crop (such as FER2013's 48x48) is used whole, without detection ("whole_image": true in
+--json); a larger photo cropped tight to one face is searched again inside a margin, so it is
+found too.
 
 Files that cannot be read are reported on stderr, one line each, and the rest are processed;
 a photo without a face is listed as such. Exit status: 0 when at least one image was read
