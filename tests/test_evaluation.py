@@ -5,6 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from facial_emotion import stages
+from facial_emotion.config import EvaluateSettings, Params
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, mcnemar, predict_proba, shifted
 
 CLASSES = ("angry", "happy", "sad")
@@ -95,3 +98,15 @@ def test_mcnemar_of_models_that_never_disagree_is_no_evidence() -> None:
     assert mcnemar(same, same)["p_value"] == 1.0
     balanced = mcnemar(np.array([True, False]), np.array([False, True]))
     assert balanced["p_value"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (EvaluateSettings(tta_shift=30), "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
+        (EvaluateSettings(mistakes=-1), "evaluate.mistakes must be at least 0, got -1"),
+    ],
+)
+def test_evaluate_stage_rejects_bad_settings_before_loading_anything(settings, message) -> None:
+    with pytest.raises(FacialEmotionError, match=message):
+        stages.run_evaluate(Params(evaluate=settings))

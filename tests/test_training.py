@@ -170,9 +170,22 @@ def test_random_erasing_covers_a_patch_of_about_half_the_faces() -> None:
     assert not augmentation_layers(off, seed=3).layers
 
 
-def test_erase_must_be_a_probability() -> None:
-    with pytest.raises(FacialEmotionError, match="train.augment.erase is a probability"):
-        training.validate(TrainSettings(augment=AugmentSettings(erase=1.5)))
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("erase", 1.5, r"train.augment.erase must be in \[0, 1\], got 1.5"),
+        ("shift", 2.0, r"train.augment.shift must be in \[0, 1\], got 2.0"),
+        ("contrast", 5.0, r"train.augment.contrast must be in \[0, 1\]"),
+        ("rotation", -0.1, r"train.augment.rotation must be in \[0, 1\]"),
+        ("zoom", -1.0, r"train.augment.zoom must be in \[0, 1\]"),
+        ("crop_pad", -2, "train.augment.crop_pad must be at least 0, got -2"),
+    ],
+)
+def test_augmentation_out_of_range_fails_before_keras_sees_it(
+    key: str, value: object, message: str
+) -> None:
+    with pytest.raises(FacialEmotionError, match=message):
+        training.validate(TrainSettings(augment=AugmentSettings(**{key: value})))
 
 
 @pytest.mark.parametrize(
@@ -187,6 +200,10 @@ def test_erase_must_be_a_probability() -> None:
         ("epochs", 0, "train.epochs must be positive"),
         ("members", 0, "train.members must be positive"),
         ("ema", 1.0, "train.ema must be in"),
+        ("weight_decay", -0.1, "train.weight_decay must be at least 0, got -0.1"),
+        ("mixup", -0.5, "train.mixup must be at least 0"),
+        ("warmup_epochs", -1, r"train.warmup_epochs must be in \[0, 14\], got -1"),
+        ("warmup_epochs", 15, r"train.warmup_epochs must be in \[0, 14\], got 15"),
     ],
 )
 def test_invalid_settings_fail_before_training(key: str, value: object, message: str) -> None:

@@ -77,6 +77,10 @@ def run_evaluate(params: Params) -> EvaluateResult:
         raise FacialEmotionError(
             f"params.yaml: evaluate.tta_shift must be 0 to 23 pixels, got {settings.tta_shift}"
         )
+    if settings.mistakes < 0:
+        raise FacialEmotionError(
+            f"params.yaml: evaluate.mistakes must be at least 0, got {settings.mistakes}"
+        )
     backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))

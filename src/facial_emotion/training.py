@@ -140,11 +140,23 @@ def validate(settings: TrainSettings) -> None:
         raise FacialEmotionError(
             "params.yaml: train.label_smoothing, train.dropout and train.ema must be in [0, 1)"
         )
-    erase = settings.augment.erase
-    if not 0 <= erase <= 1:
-        raise FacialEmotionError(
-            f"params.yaml: train.augment.erase is a probability in [0, 1], got {erase}"
-        )
+    augment = settings.augment
+    inf = float("inf")
+    ranges = {  # key: (value, lowest, highest); Keras's layers take fractions up to 1
+        "weight_decay": (settings.weight_decay, 0, inf),
+        "mixup": (settings.mixup, 0, inf),
+        "warmup_epochs": (settings.warmup_epochs, 0, settings.epochs - 1),
+        "early_stopping_patience": (settings.early_stopping_patience, 0, inf),
+        **{
+            f"augment.{key}": (getattr(augment, key), 0, 1)
+            for key in ("rotation", "shift", "zoom", "contrast", "erase")
+        },
+        "augment.crop_pad": (augment.crop_pad, 0, inf),
+    }
+    for key, (value, lowest, highest) in ranges.items():
+        if not lowest <= value <= highest:
+            bounds = f"at least {lowest}" if highest == inf else f"in [{lowest}, {highest}]"
+            raise FacialEmotionError(f"params.yaml: train.{key} must be {bounds}, got {value}")
 
 
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
