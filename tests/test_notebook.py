@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -33,3 +37,23 @@ def test_report_keeps_warnings_but_not_tensorflow_start_up_log(tmp_path: Path) -
         assert "only 3 disgust faces" in text and "accuracy 0.5" in text, report
         assert "oneDNN" not in text and "InitializeLog" not in text, report
         assert "use_unbounded_threadpool" not in text, report
+
+
+def test_a_terminated_stage_leaves_no_partial_report(tmp_path: Path) -> None:
+    """SIGTERM, as `kill` or a CI timeout sends it, cleans up as Ctrl-C does."""
+    notebook = tmp_path / "slow.ipynb"
+    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    command = [sys.executable, "-m", "facial_emotion.notebook", str(notebook), str(reports / "r")]
+    stage = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not list(reports.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the report is being written
+    time.sleep(3)  # into the sleeping cell
+    stage.send_signal(signal.SIGTERM)
+    _, err = stage.communicate(timeout=60)
+    assert stage.returncode == 128 + signal.SIGTERM, err
+    assert err.rstrip().endswith(f"{notebook}: terminated")
+    assert list(reports.iterdir()) == []

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +25,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix
+        fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
+            dir=target.parent, prefix=f".{target.stem}.", suffix=f".partial{target.suffix}"
         )
     except OSError as exc:
         raise _unwritable(target, exc) from exc
@@ -40,6 +43,34 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             raise _unwritable(target, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``docker stop``, systemd), raised so that it cleans up as Ctrl-C does:
+    the default action would end the process with its temporary files still on disk."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only it can take signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_status(program: str, exc: KeyboardInterrupt) -> int:
+    """Say that ``program`` was stopped, on one line, and return the shell's status for it."""
+    terminated = isinstance(exc, Terminated)
+    print(f"{program}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from facial_emotion.files import atomic_path
+from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
 from facial_emotion.native_log import without_native_log
 
 
@@ -81,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        execute(args.notebook, args.report, args.params)
+        with sigterm_as_interrupt():
+            execute(args.notebook, args.report, args.params)
     except PapermillExecutionError as exc:
         message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
         print(f"{args.notebook}: error: {exc.ename}: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        return interrupted_status(str(args.notebook), exc)
     print(f"{args.notebook} → {args.report}.ipynb, {args.report}.html")
     return 0
 

@@ -9,11 +9,28 @@ import argparse
 import sys
 import time
 
-from facial_emotion.config import load_params
+from facial_emotion.config import Params, load_params
 from facial_emotion.data import prepared
 from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED
+
+
+def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:
+    """Read the configured data set and write it prepared; also the seconds that took."""
+    params = load_params(params_file)
+    start = time.perf_counter()
+    data = load_source(
+        params.data.source,
+        params.data.path or None,
+        seed=params.seed,
+        val_fraction=params.data.val_fraction,
+        test_fraction=params.data.test_fraction,
+        synthetic_samples=params.data.synthetic_samples,
+    )
+    prepared.save(data, out)
+    return params, data, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,24 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        params = load_params(args.params)
-        start = time.perf_counter()
-        data = load_source(
-            params.data.source,
-            params.data.path or None,
-            seed=params.seed,
-            val_fraction=params.data.val_fraction,
-            test_fraction=params.data.test_fraction,
-            synthetic_samples=params.data.synthetic_samples,
-        )
-        prepared.save(data, args.out)
+        with sigterm_as_interrupt():
+            params, data, seconds = prepare(args.params, args.out)
     except FacialEmotionError as exc:
         print(f"prepare: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        return interrupted_status("prepare", exc)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
     print(
         f"prepare: {params.data.source} → {args.out} ({sizes}; {len(data.classes)} classes: "
-        f"{', '.join(data.classes)}) in {time.perf_counter() - start:.1f}s"
+        f"{', '.join(data.classes)}) in {seconds:.1f}s"
     )
     return 0
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 
 COMMANDS: dict[str, str] = {
     "predict": "Read emotions from faces in images, folders or globs.",
@@ -35,27 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``docker stop``, systemd), which cleans up as Ctrl-C does: without it a
-    terminated run would leave its half-written outputs behind."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():  # only it can take signals
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: list[str] | None = None) -> int:
     args, unknown = build_parser().parse_known_args(argv)
     if unknown:  # reported with the subcommand's usage, which lists the options it does take
@@ -67,6 +43,4 @@ def main(argv: list[str] | None = None) -> int:
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"facial-emotion {args.command}: {stopped}", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+        return interrupted_status(f"facial-emotion {args.command}", exc)
