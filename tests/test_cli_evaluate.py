@@ -172,3 +172,15 @@ def test_output_that_would_replace_the_data_or_the_model_card_stops(
         assert out == "" and err.count("\n") == 1
         assert f"{output}: is an input, and an output would replace it" in err
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_output_onto_another_models_card_stops(tiny_model_path: Path, tmp_path: Path, capsys):
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"PublicTest": 2}, 7))
+    other = tmp_path / "other.tflite"
+    other.write_bytes(b"a model")
+    (tmp_path / "other.json").write_text('{"classes": ["a", "b"]}')
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(csv)]
+    assert main([*argv, "-o", str(tmp_path / "other.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"other.json: is the card of {other}, which would lose its class names" in err
+    assert (tmp_path / "other.json").read_text() == '{"classes": ["a", "b"]}'

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import add_detector_option, add_model_option
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
+from facial_emotion.files import (
+    atomic_path,
+    refuse_model_cards,
+    refuse_overwrite,
+    require_writable,
+    write_text,
+)
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -224,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = output_format(args)
     if args.output is not None:
+        refuse_model_cards([args.output])
         require_writable(args.output)
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
