@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -191,6 +192,27 @@ def test_emotion_outside_fer_labels_names_the_line(tmp_path: Path) -> None:
     message = error_of(csv)
 
     assert str(csv) in message and "line 3" in message and "0..6" in message
+    assert "a CK+ CSV, with 8 labels, needs data.source=ckplus" in message  # 7 is CK+'s contempt
+
+
+@pytest.mark.parametrize("usage", [True, False])
+def test_a_csv_with_a_header_and_no_rows_is_named(tmp_path: Path, usage: bool) -> None:
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text("emotion,pixels,Usage\n" if usage else "emotion,pixels\n")
+
+    assert error_of(csv) == f"{csv}: a header and no rows; use the data set's original CSV file"
+
+
+def test_a_zip_of_several_files_says_to_unzip_it(tmp_path: Path) -> None:
+    archive = tmp_path / "archive.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("fer2013.csv", "emotion,pixels,Usage\n")
+        zf.writestr("README.txt", "FER2013\n")
+
+    message = error_of(archive)
+
+    assert message.startswith(f"{archive}: not a readable CSV (")
+    assert message.endswith("unzip it and point data.path (or --data) at the CSV inside")
 
 
 def test_unknown_usage_names_the_line(tmp_path: Path) -> None:

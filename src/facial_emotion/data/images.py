@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import EMOTIONS
 
 IMAGE_EXTENSIONS = frozenset(
     ".bmp .gif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
@@ -140,11 +142,19 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works)."""
     try:
         table = pd.read_csv(path, dtype=object, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:  # ValueError: pandas'
+        fix = (
+            "unzip it and point data.path (or --data) at the CSV inside"
+            if zipfile.is_zipfile(path)
+            else "use the data set's original CSV file"
+        )
         raise FacialEmotionError(
-            f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); "
-            "use the data set's original CSV file"
+            f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); {fix}"
         ) from exc
+    if table.empty:
+        raise FacialEmotionError(
+            f"{path}: a header and no rows; use the data set's original CSV file"
+        )
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
@@ -161,9 +171,15 @@ def csv_labels(values: Sequence[str], n_labels: int, path: Path) -> np.ndarray:
     bad = np.flatnonzero(~np.isin(labels, np.arange(n_labels)))
     if bad.size:
         row = int(bad[0])
+        ckplus = n_labels == len(EMOTIONS) and labels[row] == len(EMOTIONS)  # CK+'s contempt
+        fix = (
+            "a CK+ CSV, with 8 labels, needs data.source=ckplus (evaluate: --source ckplus)"
+            if ckplus
+            else "fix or remove that row"
+        )
         raise FacialEmotionError(
             f"{path}: line {row + 2} has emotion {values[row]!r}, expected an integer "
-            f"0..{n_labels - 1}; fix or remove that row"
+            f"0..{n_labels - 1}; {fix}"
         )
     return labels.astype(np.int64)
 
