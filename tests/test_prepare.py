@@ -55,3 +55,22 @@ def test_unknown_source_is_one_line(tmp_path: Path) -> None:
     result = _prepare(tmp_path, "data:\n  source: imagenet\n")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "imagenet" in result.stderr and "fer2013" in result.stderr
+
+
+def test_a_class_without_training_faces_is_named(tmp_path: Path) -> None:
+    root = tmp_path / "fer"
+    class_tree(root / "train", {"happy": 6, "sad": 6, "suprise": 6})  # misspelt in train/ only
+    class_tree(root / "test", {"happy": 2, "sad": 2, "surprise": 2})
+    result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (  # after the progress bars
+        f"prepare: error: {root}: no training faces of surprise (only in test); "
+        "spell the class the same in every split, or remove it"
+    )
+    assert not (tmp_path / "prepared").exists()
+
+
+def test_a_single_class_is_refused(tmp_path: Path) -> None:
+    faces = class_tree(tmp_path / "faces", {"happy": 10})
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
+    assert result.returncode == 2 and "one class only (happy)" in result.stderr

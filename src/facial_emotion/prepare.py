@@ -29,8 +29,26 @@ def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, 
         test_fraction=params.data.test_fraction,
         synthetic_samples=params.data.synthetic_samples,
     )
+    require_training_faces(data, params.data.path or params.data.source)
     prepared.save(data, out)
     return params, data, time.perf_counter() - start
+
+
+def require_training_faces(data: prepared.PreparedData, where: str) -> None:
+    """Stop when a class has no training faces (a misspelt class folder in one split, say): the
+    model could never predict it, and it would still be scored on it."""
+    counts = data.counts()
+    if len(data.classes) < 2:
+        raise FacialEmotionError(
+            f"{where}: one class only ({', '.join(data.classes)}); a classifier needs two or more"
+        )
+    empty = [c for c, n in counts["train"].items() if n == 0]
+    if empty:
+        found = sorted({s for s, per_class in counts.items() for c in empty if per_class[c]})
+        raise FacialEmotionError(
+            f"{where}: no training faces of {', '.join(empty)} (only in {', '.join(found)}); "
+            "spell the class the same in every split, or remove it"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
