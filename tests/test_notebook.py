@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from facial_emotion.notebook import execute
 
@@ -20,7 +21,9 @@ TENSORFLOW_START_UP = (
 )
 
 
-def test_report_keeps_warnings_but_not_tensorflow_start_up_log(tmp_path: Path) -> None:
+def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "log.txt"  # read by the cell, so the report's code does not quote it
     log.write_text(TENSORFLOW_START_UP)
     code = (
@@ -37,6 +40,9 @@ def test_report_keeps_warnings_but_not_tensorflow_start_up_log(tmp_path: Path) -
         assert "only 3 disgust faces" in text and "accuracy 0.5" in text, report
         assert "oneDNN" not in text and "InitializeLog" not in text, report
         assert "use_unbounded_threadpool" not in text, report
+    stage_log = caplog.text  # what `dvc repro` shows of the kernel's stderr, through papermill
+    assert "only 3 disgust faces" in stage_log
+    assert "oneDNN" not in stage_log and "use_unbounded_threadpool" not in stage_log
 
 
 def test_a_terminated_stage_leaves_no_partial_report(tmp_path: Path) -> None:

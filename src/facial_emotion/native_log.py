@@ -7,6 +7,7 @@ prints its XNNPACK notice with no switch at all, so the lines are filtered out o
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -25,6 +26,16 @@ def without_native_log(text: str) -> str:
     """``text`` without its native log lines."""
     lines = text.splitlines(keepends=True)
     return "".join(line for line in lines if not NATIVE_LOG.match(line))
+
+
+class NativeLogFilter(logging.Filter):
+    """Takes the native log out of log records: papermill logs a kernel's stderr as warnings,
+    which is how a notebook stage's output reaches `dvc repro`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = without_native_log(record.getMessage())
+        record.msg, record.args = text, ()
+        return bool(text.strip())
 
 
 @contextlib.contextmanager
