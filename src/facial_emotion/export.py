@@ -21,6 +21,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, write_json
 from facial_emotion.modelfile import card_path
+from facial_emotion.native_log import native_log_held_back
 
 MIN_FLOAT32_AGREEMENT = 0.995
 
@@ -81,7 +82,8 @@ def compare(reference: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dic
 def _convert(model: Any, representative: np.ndarray | None, model_path: Path, name: str) -> bytes:
     """``tflite_bytes`` with the converter's many exception types turned into one clear line."""
     try:
-        return tflite_bytes(model, representative)
+        with native_log_held_back():  # the converter's C++ notices, such as W0000 ... flatbuffer
+            return tflite_bytes(model, representative)
     except Exception as exc:  # the converter raises many types for an unsupported layer
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FacialEmotionError(

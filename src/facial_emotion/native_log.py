@@ -7,11 +7,11 @@ prints its XNNPACK notice with no switch at all, so the lines are filtered out o
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 
 NATIVE_LOG = re.compile(
@@ -26,16 +26,6 @@ def without_native_log(text: str) -> str:
     """``text`` without its native log lines."""
     lines = text.splitlines(keepends=True)
     return "".join(line for line in lines if not NATIVE_LOG.match(line))
-
-
-class NativeLogFilter(logging.Filter):
-    """Takes the native log out of log records: papermill logs a kernel's stderr as warnings,
-    which is how a notebook stage's output reaches `dvc repro`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = without_native_log(record.getMessage())
-        record.msg, record.args = text, ()
-        return bool(text.strip())
 
 
 @contextlib.contextmanager
@@ -60,6 +50,38 @@ def native_log_held_back() -> Iterator[None]:
             rest = without_native_log(caught.read().decode(errors="replace"))
             if rest:
                 os.write(2, rest.encode())
+
+
+@contextlib.contextmanager
+def native_log_filtered() -> Iterator[None]:
+    """Pass stderr (file descriptor 2, which a notebook's kernel inherits) on line by line as it
+    is written, without the native log: for long runs whose output people watch."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to filter
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not NATIVE_LOG.match(line.decode(errors="replace")):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=pump, name="native-log-filter", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last writer here is gone: the pump reads to its end
+        thread.join(timeout=10)
+        if not thread.is_alive():
+            os.close(saved)
 
 
 def import_tensorflow() -> None:

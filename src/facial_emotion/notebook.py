@@ -11,7 +11,6 @@ notebooks/02_train.ipynb reports/train``
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 
 from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
-from facial_emotion.native_log import NativeLogFilter, without_native_log
+from facial_emotion.native_log import native_log_filtered, without_native_log
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:
@@ -54,9 +53,6 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
     import papermill
     from nbconvert import HTMLExporter
 
-    papermill_log = logging.getLogger("papermill")
-    if not any(isinstance(f, NativeLogFilter) for f in papermill_log.filters):
-        papermill_log.addFilter(NativeLogFilter())
     with atomic_path(report.with_suffix(".ipynb")) as tmp_nb:
         executed = papermill.execute_notebook(
             str(notebook),
@@ -85,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), native_log_filtered():
             execute(args.notebook, args.report, args.params)
     except PapermillExecutionError as exc:
         message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
