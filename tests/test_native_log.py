@@ -29,6 +29,13 @@ def test_other_output_of_native_code_still_reaches_the_user(capfd: pytest.Captur
     assert capfd.readouterr().err == "W: a real warning\n"
 
 
+def test_what_failing_native_code_wrote_still_reaches_the_user(capfd: pytest.CaptureFixture):
+    with pytest.raises(RuntimeError), native_log_held_back():
+        os.write(2, ONEDNN_NOTICE.encode() + b"E: the real reason\n")
+        raise RuntimeError
+    assert capfd.readouterr().err == "E: the real reason\n"
+
+
 def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "missing.keras"
     run = subprocess.run(

@@ -29,23 +29,35 @@ def without_native_log(text: str) -> str:
 
 
 @contextlib.contextmanager
-def native_log_held_back() -> Iterator[None]:
-    """Catch the process's stderr (file descriptor 2, where C++ code writes) while the block runs
-    and pass on everything but the native log once it ends."""
+def _stderr_to(fd: int) -> Iterator[int | None]:
+    """Point file descriptor 2, where C++ code writes, at ``fd`` while the block runs; yields a
+    copy of the real stderr (``None``, and nothing redirected, when the process has none)."""
     sys.stderr.flush()
     try:
         saved = os.dup(2)
-    except OSError:  # no stderr to catch
-        yield
+    except OSError:
+        yield None
         return
+    os.dup2(fd, 2)
+    try:
+        yield saved
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+
+
+@contextlib.contextmanager
+def native_log_held_back() -> Iterator[None]:
+    """Catch stderr while the block runs and pass on everything but the native log once it ends.
+    Safe around C++ code that holds Python's lock while it writes (an import, a model load)."""
+    saved = None
     with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
         try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            with _stderr_to(caught.fileno()) as saved:
+                yield
+        finally:  # also when the block fails: what it wrote may say why
+            if saved is not None:
+                os.close(saved)
             caught.seek(0)
             rest = without_native_log(caught.read().decode(errors="replace"))
             if rest:
@@ -54,34 +66,32 @@ def native_log_held_back() -> Iterator[None]:
 
 @contextlib.contextmanager
 def native_log_filtered() -> Iterator[None]:
-    """Pass stderr (file descriptor 2, which a notebook's kernel inherits) on line by line as it
-    is written, without the native log: for long runs whose output people watch."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to filter
-        yield
-        return
+    """Pass stderr on line by line as it is written, without the native log: for a notebook
+    stage, whose kernel inherits stderr and whose output people watch."""
     read_end, write_end = os.pipe()
-    os.dup2(write_end, 2)
-    os.close(write_end)
 
-    def pump() -> None:
+    def pump(saved: int) -> None:
         with os.fdopen(read_end, "rb") as pipe:
             for line in pipe:
                 if not NATIVE_LOG.match(line.decode(errors="replace")):
                     os.write(saved, line)
 
-    thread = threading.Thread(target=pump, name="native-log-filter", daemon=True)
-    thread.start()
+    thread = None
     try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)  # the pipe's last writer here is gone: the pump reads to its end
-        thread.join(timeout=10)
-        if not thread.is_alive():
-            os.close(saved)
+        with _stderr_to(write_end) as saved:
+            os.close(write_end)  # fd 2 is now the pipe's only writer here
+            if saved is None:
+                os.close(read_end)
+                yield
+                return
+            thread = threading.Thread(target=pump, args=(saved,), name="native-log", daemon=True)
+            thread.start()
+            yield
+    finally:  # fd 2 is restored: the pump reads to the pipe's end, even after an interrupt
+        if thread is not None:
+            thread.join(timeout=10)
+            if not thread.is_alive():
+                os.close(saved)
 
 
 def import_tensorflow() -> None:
