@@ -79,27 +79,22 @@ def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:
     )
 
 
-def refuse_model_cards(outputs: Iterable[Path]) -> None:
-    """Stop before an output replaces a model's card (``model.json`` beside ``model.keras`` or
-    ``model.tflite``): the model would lose its class names."""
-    for path in outputs:
-        path = Path(path)
-        models = [path.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
-        model = next((m for m in models if m.is_file()), None)
-        if path.suffix == ".json" and model is not None:
-            raise FacialEmotionError(
-                f"{path}: is the card of {model}, which would lose its class names; "
-                "write to another file name"
-            )
-
-
 def require_writable(target: str | Path, folder: bool = False) -> None:
     """Stop before the work, not after it: ``target`` (a file, or with ``folder`` a folder) must
-    be creatable, so hours of predictions are not lost to a typo in an output path."""
+    be creatable, so hours of predictions are not lost to a typo in an output path; and a file
+    must not be a model's card (``model.json`` beside ``model.keras`` or ``model.tflite``), or
+    the model would lose its class names."""
     target = Path(target)
     if target.is_dir() != folder and target.exists():
         kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
         raise FacialEmotionError(f"{target}: is {kind} to write instead")
+    models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
+    model = next((m for m in models if m.is_file()), None)
+    if not folder and target.suffix == ".json" and model is not None:
+        raise FacialEmotionError(
+            f"{target}: is the card of {model}, which would lose its class names; "
+            "write to another file name"
+        )
     existing = target if folder and target.is_dir() else target.parent
     while not existing.exists():
         existing = existing.parent

@@ -50,12 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facial_emotion.files import (
-        refuse_model_cards,
-        refuse_overwrite,
-        require_writable,
-        write_json,
-    )
+    from facial_emotion.files import refuse_overwrite, require_writable, write_json
     from facial_emotion.modelfile import card_path, require_file
     from facial_emotion.native_log import import_tensorflow
     from facial_emotion.predict import default_model_path
@@ -64,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.data)
     outputs = [Path(args.output)] if args.output else []
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
-    refuse_model_cards(outputs)
     for output in outputs:
         require_writable(output)
     import_tensorflow()  # only now: the checks above answer at once

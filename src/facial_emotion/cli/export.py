@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from facial_emotion.cli.options import positive_int
 
@@ -45,13 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facial_emotion.files import refuse_model_cards, require_writable
+    from facial_emotion.files import require_writable
     from facial_emotion.modelfile import require_file
     from facial_emotion.native_log import import_tensorflow
 
     require_file(args.model)
     require_writable(args.out_dir, folder=True)
-    refuse_model_cards([Path(args.metrics)])
     require_writable(args.metrics)
     import_tensorflow()  # only now: the checks above answer at once
     from facial_emotion.export import export

@@ -16,7 +16,6 @@ from facial_emotion.cli.options import add_detector_option, add_model_option
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     atomic_path,
-    refuse_model_cards,
     refuse_overwrite,
     require_writable,
     write_text,
@@ -230,7 +229,6 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = output_format(args)
     if args.output is not None:
-        refuse_model_cards([args.output])
         require_writable(args.output)
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
