@@ -42,7 +42,8 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         assert "only 3 disgust faces" in text, where
         assert "oneDNN" not in text and "InitializeLog" not in text, where
         assert "use_unbounded_threadpool" not in text, where
-    assert "accuracy 0.5" in (tmp_path / "report.html").read_text()
+    for report in ("report.html", "report.ipynb"):
+        assert "accuracy 0.5" in (tmp_path / report).read_text(), report
 
 
 def test_a_terminated_stage_leaves_no_partial_report(tmp_path: Path) -> None:
