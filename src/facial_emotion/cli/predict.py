@@ -95,14 +95,16 @@ def images_in(folder: Path) -> list[Path]:
     )
 
 
-def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
-    """Files named by each PATH (file, folder or glob), in order without repeats; and problems.
-    A folder a glob matches is searched as a folder given by name is."""
+def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]]:
+    """Files named by each PATH (file, folder or glob), in order without repeats; problems; and
+    the folders searched. A folder a glob matches is searched as a folder given by name is."""
     files: list[Path] = []
     problems: list[str] = []
+    searched: list[Path] = []
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
+            searched.append(path)
             found = images_in(path)
             if not found:
                 problems.append(f"{path}: folder has no image files")
@@ -111,6 +113,8 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
         elif glob.has_magic(pattern):
             found = []
             for match in map(Path, sorted(glob.glob(pattern, recursive=True))):
+                if match.is_dir():
+                    searched.append(match)
                 found.extend(images_in(match) if match.is_dir() else [match] * match.is_file())
             if not found:
                 problems.append(f"{pattern}: no image file matches this pattern")
@@ -118,21 +122,15 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
             found = []
             problems.append(f"{path}: no such file or folder")
         files.extend(found)
-    return list(dict.fromkeys(files)), problems
+    return list(dict.fromkeys(files)), problems, searched
 
 
-def refuse_annotating_among_inputs(out_dir: Path, paths: list[str], files: list[Path]) -> None:
+def refuse_annotating_among_inputs(out_dir: Path, searched: list[Path], files: list[Path]) -> None:
     """Stop before marked copies land among the photos: in a photo's own folder, or anywhere in a
     folder that is searched, the next run would read them as photos."""
     target = out_dir.resolve()
-    searched = [
-        Path(match).resolve()
-        for p in paths
-        for match in (glob.glob(p, recursive=True) if glob.has_magic(p) else [p])
-        if Path(match).is_dir()
-    ]
     beside = {file.resolve().parent for file in files}
-    if target in beside or any(target.is_relative_to(folder) for folder in searched):
+    if target in beside or any(target.is_relative_to(f.resolve()) for f in searched):
         raise FacialEmotionError(
             f"{out_dir}: holds the photos being read, so the marked copies would be read as "
             "photos next time; pass --annotate a folder of its own"
@@ -233,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
     recognizer = EmotionRecognizer(args.model, args.detector)
-    files, skipped = expand_paths(args.paths)
+    files, skipped, searched = expand_paths(args.paths)
     for problem in skipped:
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
     if not files:
@@ -242,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         )
     annotated: dict[Path, Path] = {}
     if args.annotate is not None:
-        refuse_annotating_among_inputs(args.annotate, args.paths, files)
+        refuse_annotating_among_inputs(args.annotate, searched, files)
         taken: set[Path] = set()
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
