@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 TENSORFLOW_START_UP = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
@@ -42,12 +43,18 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         assert "only 3 disgust faces" in text, where
         assert "oneDNN" not in text and "InitializeLog" not in text, where
         assert "use_unbounded_threadpool" not in text, where
+    assert "without encryption" not in stage.stderr  # the kernel's connection is encrypted
     for report in ("report.html", "report.ipynb"):
         assert "accuracy 0.5" in (tmp_path / report).read_text(), report
 
 
-def test_a_terminated_stage_leaves_no_partial_report(tmp_path: Path) -> None:
-    """SIGTERM, as `kill` or a CI timeout sends it, cleans up as Ctrl-C does."""
+@pytest.mark.parametrize(
+    ("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")]
+)
+def test_a_stopped_stage_says_so_in_one_line_and_leaves_no_partial_report(
+    tmp_path: Path, signum: int, said: str
+) -> None:
+    """Ctrl-C, and SIGTERM as `kill` or a CI timeout sends it."""
     notebook = tmp_path / "slow.ipynb"
     cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
@@ -59,8 +66,9 @@ def test_a_terminated_stage_leaves_no_partial_report(tmp_path: Path) -> None:
     while not list(reports.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.2)  # until the report is being written
     time.sleep(3)  # into the sleeping cell
-    stage.send_signal(signal.SIGTERM)
+    stage.send_signal(signum)
     _, err = stage.communicate(timeout=60)
-    assert stage.returncode == 128 + signal.SIGTERM, err
-    assert err.rstrip().endswith(f"{notebook}: terminated")
+    assert stage.returncode == 128 + signum, err
+    assert err.rstrip().endswith(f"{notebook}: {said}")
+    assert "Traceback" not in err  # not the dying kernel's complaints about closed sockets
     assert list(reports.iterdir()) == []

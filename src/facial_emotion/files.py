@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,20 +50,28 @@ class Terminated(KeyboardInterrupt):
     the default action would end the process with its temporary files still on disk."""
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(on_signal: Callable[[], object] | None = None) -> Iterator[None]:
+    """Raise ``Terminated`` on SIGTERM. ``on_signal``, if given, runs first as SIGTERM or Ctrl-C
+    arrives, before the cleanup that the interrupt sets off."""
     if threading.current_thread() is not threading.main_thread():  # only it can take signals
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminate)
+
+    def stop(signum: int, frame: object) -> None:
+        if on_signal is not None:
+            on_signal()
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    signums = [signal.SIGTERM]
+    if on_signal is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signums.append(signal.SIGINT)  # not where Ctrl-C is ignored (a background job)
+    previous = {signum: signal.signal(signum, stop) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def interrupted_status(program: str, exc: KeyboardInterrupt) -> int:

@@ -12,7 +12,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 NATIVE_LOG = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\)"
@@ -65,15 +65,18 @@ def native_log_held_back() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def native_log_filtered() -> Iterator[None]:
+def native_log_filtered() -> Iterator[Callable[[], None]]:
     """Pass stderr on line by line as it is written, without the native log: for a notebook
-    stage, whose kernel inherits stderr and whose output people watch."""
+    stage, whose kernel inherits stderr and whose output people watch. Yields a function that
+    drops the rest, for an interrupt: a kernel shut down mid-cell prints tracebacks about its
+    closed sockets, which bury the one line that says the stage was stopped."""
     read_end, write_end = os.pipe()
+    interrupted = threading.Event()
 
     def pump(saved: int) -> None:
         with os.fdopen(read_end, "rb") as pipe:
             for line in pipe:
-                if not NATIVE_LOG.match(line.decode(errors="replace")):
+                if not (interrupted.is_set() or NATIVE_LOG.match(line.decode(errors="replace"))):
                     os.write(saved, line)
 
     thread = None
@@ -82,11 +85,11 @@ def native_log_filtered() -> Iterator[None]:
             os.close(write_end)  # fd 2 is now the pipe's only writer here
             if saved is None:
                 os.close(read_end)
-                yield
+                yield interrupted.set
                 return
             thread = threading.Thread(target=pump, args=(saved,), name="native-log", daemon=True)
             thread.start()
-            yield
+            yield interrupted.set
     finally:  # fd 2 is restored: the pump reads to the pipe's end, even after an interrupt
         if thread is not None:
             thread.join(timeout=10)

@@ -48,6 +48,16 @@ def without_tensorflow_log(notebook: Any) -> Any:
     return notebook
 
 
+def kernel_config() -> Any:
+    """Encrypt the kernel's local connection where the kernel supports it (ipykernel does), which
+    also spares every stage log ipykernel's warning that it runs "over TCP without encryption"."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml")) -> None:
     import nbformat
     import papermill
@@ -62,6 +72,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             log_output=True,
             progress_bar=False,
             cwd=os.getcwd(),
+            config=kernel_config(),
         )
         executed = without_tensorflow_log(executed)
         nbformat.write(executed, tmp_nb)
@@ -81,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with sigterm_as_interrupt(), native_log_filtered():
+        with native_log_filtered() as drop_the_rest, sigterm_as_interrupt(drop_the_rest):
             execute(args.notebook, args.report, args.params)
     except PapermillExecutionError as exc:
         message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
