@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
@@ -18,7 +19,7 @@ import pytest
 
 from facial_emotion.cli import main
 from facial_emotion.labels import EMOTIONS
-from facial_emotion.video import FaceTracker, iou
+from facial_emotion.video import FaceTracker, _Sinks, iou
 
 FRAMES = 12
 
@@ -234,3 +235,18 @@ def test_detect_every_reuses_boxes_between_detections(capsys, clip, tiny_model_p
         boxes[int(row["frame"])] = tuple(int(row[k]) for k in "xywh")
     assert boxes[0] == boxes[1] == boxes[2]  # frames 1 and 2 reuse frame 0's box
     assert boxes[3] != boxes[0]  # frame 3 searches again and follows the face
+
+
+@pytest.mark.parametrize(("live", "frames"), [(True, 6), (False, 3)])
+def test_a_camera_is_recorded_in_real_time(tmp_path, live, frames):
+    """Frames a slow machine read 0.1 and 0.15 s apart from a 20 fps camera fill those seconds
+    (2 and 3 frames), so the recording plays as long as it took; a file's frames go one to one."""
+    output = tmp_path / "camera.mp4"
+    frame = np.zeros((64, 64, 3), np.uint8)
+    with ExitStack() as stack:
+        sinks = _Sinks(stack, frame, 20.0, tuple(EMOTIONS), output, None, False, live)
+        for t in (0.0, 0.1, 0.25):
+            sinks.put(t, 0, frame.copy(), [], [])
+    recording = cv2.VideoCapture(str(output))
+    assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == frames
+    assert recording.get(cv2.CAP_PROP_FPS) == 20.0

@@ -188,7 +188,12 @@ class VideoSummary:
 
 
 class _Sinks:
-    """Where each processed frame goes: the CSV, the annotated video and the window, as asked."""
+    """Where each processed frame goes: the CSV, the annotated video and the window, as asked.
+
+    A ``live`` source (a camera) is recorded in real time: a frame is written as many times as
+    ``fps`` frames fit in the time since the last one, so a recording made on a machine slower
+    than the camera does not play faster than life.
+    """
 
     def __init__(
         self,
@@ -199,9 +204,13 @@ class _Sinks:
         output: Path | None,
         csv_path: Path | None,
         show: bool,
+        live: bool = False,
     ) -> None:
         self.classes = classes
         self.show = show
+        self.fps = fps
+        self.live = live
+        self.written = 0
         self.video = self.rows = None
         if output is not None:
             tmp = stack.enter_context(atomic_path(output))
@@ -234,7 +243,10 @@ class _Sinks:
             return True
         draw_faces(frame, faces)
         if self.video is not None:
-            self.video.write(frame)
+            copies = round(t * self.fps) + 1 - self.written if self.live else 1
+            for _ in range(copies):
+                self.video.write(frame)
+            self.written += max(copies, 0)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
@@ -289,7 +301,7 @@ def process_video(
     start = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(cap.release)
-        sinks = _Sinks(stack, first, fps, recognizer.classes, output, csv_path, show)
+        sinks = _Sinks(stack, first, fps, recognizer.classes, output, csv_path, show, camera)
         bar = stack.enter_context(
             tqdm(
                 total=total,
