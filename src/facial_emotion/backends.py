@@ -8,6 +8,7 @@ installed; both measured the same speed here.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ class TFLiteBackend:
         n_outputs = int(self.output["shape"][-1])
         self.card = card if card is not None else read_card(path, n_outputs)
         self._batch = int(self.input["shape"][0])
+        # One interpreter has one set of tensors: calls from two threads (a web server's pool)
+        # would raise, or read each other's answers, without taking turns.
+        self._lock = threading.Lock()
 
     def _quantize(self, x: np.ndarray) -> np.ndarray:
         scale, zero = self.input["quantization"]
@@ -106,21 +110,26 @@ class TFLiteBackend:
         return np.clip(np.round(x / scale + zero), info.min, info.max).astype(self.input["dtype"])
 
     def _dequantize(self, y: np.ndarray) -> np.ndarray:
+        """Probabilities; int8 steps of 1/256 make a row sum to 0.99-1.01, so rows are
+        rescaled to sum to 1 as a softmax's do."""
         scale, zero = self.output["quantization"]
         if self.output["dtype"] == np.float32 or scale == 0:
             return y.astype(np.float32)
-        return (y.astype(np.float32) - zero) * scale
+        probs = (y.astype(np.float32) - zero) * scale
+        return probs / np.maximum(probs.sum(axis=1, keepdims=True), np.finfo(np.float32).tiny)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
-        if len(x) != self._batch:
-            self.interpreter.resize_tensor_input(
-                self.input["index"], [len(x), *self.input["shape"][1:]]
-            )
-            self.interpreter.allocate_tensors()
-            self._batch = len(x)
-        self.interpreter.set_tensor(self.input["index"], self._quantize(x))
-        self.interpreter.invoke()
-        return self._dequantize(self.interpreter.get_tensor(self.output["index"]))
+        with self._lock:
+            if len(x) != self._batch:
+                self.interpreter.resize_tensor_input(
+                    self.input["index"], [len(x), *self.input["shape"][1:]]
+                )
+                self.interpreter.allocate_tensors()
+                self._batch = len(x)
+            self.interpreter.set_tensor(self.input["index"], self._quantize(x))
+            self.interpreter.invoke()
+            y = self.interpreter.get_tensor(self.output["index"])
+        return self._dequantize(y)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
