@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -195,6 +196,20 @@ def test_annotate_writes_marked_copies(capsys, tiny_model_path, photos, tmp_path
     original = np.asarray(Image.open(HOPPER), np.int16)
     assert marked.shape == original.shape
     assert np.abs(marked - original).max() > 100  # a box was drawn
+
+
+def test_a_file_name_that_is_not_utf8_is_read_annotated_and_listed(
+    capsys, tiny_model_path, tmp_path
+):
+    """Such names come from old archives and network shares; OpenCV crashed on them."""
+    latin1 = os.fsdecode(b"caf\xe9.jpg")
+    (tmp_path / "in").mkdir()
+    shutil.copy(HOPPER, tmp_path / "in" / latin1)
+    args = [tmp_path / "in", "--model", tiny_model_path, "--annotate", tmp_path / "annotated"]
+    code, _, err = run(capsys, *args, "-o", tmp_path / "faces.csv")
+    assert code == 0, err
+    assert os.listdir(bytes(tmp_path / "annotated")) == [b"caf\xe9.jpg"]
+    assert b"caf\xe9.jpg," in (tmp_path / "faces.csv").read_bytes()  # the name as ls shows it
 
 
 def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -157,6 +158,15 @@ def test_a_folder_or_a_video_without_frames_is_named_as_such(capsys, tiny_model_
     code, _, err = run(capsys, empty, "--model", tiny_model_path)
     assert code == 2
     assert err.strip().endswith("empty.avi: has no frame OpenCV can decode; it may be empty")
+
+
+def test_a_video_name_that_is_not_utf8_is_one_line_not_a_crash(capsys, clip, tmp_path):
+    latin1 = tmp_path / os.fsdecode(b"clip\xe9.mp4")
+    shutil.copy(clip, latin1)
+    for args in ([latin1], [clip, "-o", latin1.with_name(os.fsdecode(b"out\xe9.mp4"))]):
+        code, _, err = run(capsys, *args)
+        assert code != 0
+        assert err.strip().endswith("not valid UTF-8; rename it") and "\n" not in err.strip()
 
 
 def test_missing_video_file(capsys, tiny_model_path, tmp_path):

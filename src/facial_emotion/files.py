@@ -124,8 +124,10 @@ def write_json(target: str | Path, data: Any) -> None:
 
 
 def write_text(target: str | Path, text: str) -> None:
+    """Write ``text`` atomically; a file name that is not valid UTF-8 in it is written back as
+    the bytes it was read as, as ``ls`` shows it."""
     with atomic_path(target) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, errors="surrogateescape")
 
 
 def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:

@@ -117,6 +117,20 @@ def _quiet_opencv() -> Iterator[None]:
         logging.setLogLevel(previous)
 
 
+def opencv_name(path: str | Path) -> str:
+    """``path`` for OpenCV's video calls, which crash the process (a segmentation fault) on a
+    file name that is not valid UTF-8, as names from old archives and shares can be."""
+    name = str(path)
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode(errors="backslashreplace")
+        raise FacialEmotionError(
+            f"{shown}: OpenCV cannot open a file whose name is not valid UTF-8; rename it"
+        ) from None
+    return name
+
+
 def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     """The capture, its first frame (BGR) and whether it is a camera; clear errors otherwise."""
     camera = source.strip().isdigit()
@@ -125,7 +139,7 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     if not camera and not Path(source).is_file():
         raise FacialEmotionError(f"{source}: no such video file; check the path")
     with _quiet_opencv():
-        cap = cv2.VideoCapture(int(source) if camera else source)
+        cap = cv2.VideoCapture(int(source) if camera else opencv_name(source))
         opened = cap.isOpened()
         ok, frame = cap.read() if opened else (False, None)
     if not ok or frame is None:
@@ -213,9 +227,9 @@ class _Sinks:
         self.written = 0
         self.video = self.rows = None
         if output is not None:
-            tmp = stack.enter_context(atomic_path(output))
+            tmp = opencv_name(stack.enter_context(atomic_path(opencv_name(output))))
             h, w = first.shape[:2]
-            self.video = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            self.video = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
             stack.callback(self.video.release)  # before atomic_path renames the file
             if not self.video.isOpened():
                 raise FacialEmotionError(f"{output}: cannot write a video there; use a .mp4 path")

@@ -156,11 +156,11 @@ def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
 
     code = cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_RGB2BGR
     bgr = draw_faces(cv2.cvtColor(image, code), faces)
+    ok, encoded = cv2.imencode(target.suffix, bgr)  # not imwrite: it crashes on non-UTF-8 names
+    if not ok:
+        raise FacialEmotionError(f"{target}: cannot encode the annotated image; name a .png")
     with atomic_path(target) as tmp:
-        if not cv2.imwrite(str(tmp), bgr):
-            raise FacialEmotionError(
-                f"{target}: cannot write the annotated image; check the folder"
-            )
+        tmp.write_bytes(encoded.tobytes())
 
 
 def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
