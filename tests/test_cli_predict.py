@@ -198,6 +198,21 @@ def test_annotate_writes_marked_copies(capsys, tiny_model_path, photos, tmp_path
     assert np.abs(marked - original).max() > 100  # a box was drawn
 
 
+def test_detect_size_finds_a_small_face_in_a_large_photo(capsys, tiny_model_path, tmp_path):
+    """A 100 px face in a 3000 px photo is 21 px in the 640 px copy, under Haar's 24."""
+    photo = tmp_path / "group.jpg"
+    canvas = Image.new("RGB", (3000, 2250), (90, 120, 150))
+    hopper = Image.open(HOPPER)
+    canvas.paste(hopper.resize((hopper.width // 2, hopper.height // 2)), (1200, 900))
+    canvas.save(photo)
+    found = []
+    for size in ([], ["--detect-size", "1600"]):
+        code, out, err = run(capsys, photo, "--model", tiny_model_path, "--json", *size)
+        assert code == 0, err
+        found.append(len(json.loads(out)["images"][0]["faces"]))
+    assert found == [0, 1]
+
+
 def test_a_file_name_that_is_not_utf8_is_read_annotated_and_listed(
     capsys, tiny_model_path, tmp_path
 ):

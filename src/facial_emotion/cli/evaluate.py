@@ -17,7 +17,7 @@ SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_option(parser)
+    add_model_option(parser, default=".keras")
     parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
     parser.add_argument(
         "--source",

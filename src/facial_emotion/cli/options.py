@@ -28,11 +28,11 @@ def port_number(text: str) -> int:
     return value
 
 
-def add_model_option(parser: argparse.ArgumentParser) -> None:
+def add_model_option(parser: argparse.ArgumentParser, default: str = "int8 .tflite") -> None:
     parser.add_argument(
         "--model",
-        help="a .keras or .tflite model with its .json card (default: the model shipped with "
-        "the package; after `dvc repro`: models/model.keras)",
+        help=f"a .keras or .tflite model with its .json card (default: the shipped FER2013 "
+        f"model's {default}; pass models/model.keras for the one `dvc repro` trains)",
     )
 
 
@@ -43,3 +43,23 @@ def add_detector_option(parser: argparse.ArgumentParser) -> None:
         default="haar",
         help="haar: fast, frontal faces (default); mtcnn: also turned, dim, small faces; slower",
     )
+
+
+def add_detect_size_option(parser: argparse.ArgumentParser, defaults: str) -> None:
+    parser.add_argument(
+        "--detect-size",
+        type=positive_int,
+        default=None,
+        metavar="PIXELS",
+        help=f"longer side of the copy searched for faces (default: {defaults}). Haar's "
+        "smallest face is 24 px in that copy, so a face under 24/PIXELS of the image's longer "
+        "side is missed: larger finds smaller faces, and is slower",
+    )
+
+
+def detector_options(args: argparse.Namespace, defaults: dict[str, object]) -> dict[str, object]:
+    """``make_detector`` options: ``defaults`` with ``--detect-size`` applied."""
+    options = dict(defaults)
+    if args.detect_size is not None:
+        options["max_side"] = args.detect_size
+    return options

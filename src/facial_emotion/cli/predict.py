@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facial_emotion.cli.options import add_detector_option, add_model_option
+from facial_emotion.cli.options import (
+    add_detect_size_option,
+    add_detector_option,
+    add_model_option,
+    detector_options,
+)
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     atomic_path,
@@ -61,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders or globs")
     add_model_option(parser)
     add_detector_option(parser)
+    add_detect_size_option(parser, "640 for haar, 1024 for mtcnn")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
@@ -223,6 +229,7 @@ def render_json(
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer, load_image
 
     fmt = output_format(args)
@@ -230,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
         require_writable(args.output)
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
-    recognizer = EmotionRecognizer(args.model, args.detector)
+    detector = make_detector(args.detector, **detector_options(args, {}))
+    recognizer = EmotionRecognizer(args.model, detector)
     files, skipped, searched = expand_paths(args.paths)
     for problem in skipped:
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)

@@ -6,7 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from facial_emotion.cli.options import add_detector_option, add_model_option, positive_int
+from facial_emotion.cli.options import (
+    add_detect_size_option,
+    add_detector_option,
+    add_model_option,
+    detector_options,
+    positive_int,
+)
 from facial_emotion.files import refuse_overwrite, require_writable
 
 EPILOG = """\
@@ -41,16 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="average each face's probabilities over its last N frames (default 1: no smoothing)",
     )
-    parser.add_argument(
-        "--detect-size",
-        type=positive_int,
-        default=None,
-        metavar="PIXELS",
-        help="longer side of the frame copy searched for faces (default: 320 for haar, 480 for "
-        "mtcnn). Haar's smallest face is 24 px in that copy (10%% of a 4:3 frame's height, 13%% "
-        "of a 16:9 one), and faces near that size are missed in many frames: larger finds "
-        "smaller faces, slower",
-    )
+    add_detect_size_option(parser, "320 for haar, 480 for mtcnn")
     parser.add_argument(
         "--detect-every",
         type=positive_int,
@@ -80,9 +77,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwrite([source] if source.is_file() else [], outputs)
     for output in outputs:
         require_writable(output)
-    options = dict(VIDEO_DETECTOR_OPTIONS[args.detector])
-    if args.detect_size is not None:
-        options["max_side"] = args.detect_size
+    options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
     detector = make_detector(args.detector, **options)
     recognizer = EmotionRecognizer(args.model, detector)
     summary = process_video(
