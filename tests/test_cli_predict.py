@@ -85,6 +85,19 @@ def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
 
 
+def test_a_folder_is_searched_for_jpeg_files_named_the_windows_way(
+    capsys, tiny_model_path, tmp_path
+):
+    for name in ("photo.jfif", "photo.jpe"):
+        shutil.copy(HOPPER, tmp_path / name)
+    code, out, err = run(capsys, tmp_path, "--model", tiny_model_path, "--json")
+    assert code == 0, err
+    assert sorted(Path(im["file"]).name for im in json.loads(out)["images"]) == [
+        "photo.jfif",
+        "photo.jpe",
+    ]
+
+
 def test_a_folder_a_glob_matches_is_searched_like_one_given_by_name(
     capsys, tiny_model_path, photos
 ):

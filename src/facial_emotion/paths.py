@@ -10,6 +10,11 @@ MODEL = Path("models/model.keras")
 REPORTS = Path("reports")
 METRICS = Path("metrics")
 
+# The image files a folder is searched for: what Pillow reads (.jfif and .jpe are JPEG names too).
+IMAGE_EXTENSIONS = frozenset(
+    ".bmp .gif .jfif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
+)
+
 
 def repo_root(start: str | Path | None = None) -> Path:
     """The folder holding ``dvc.yaml``, searched upwards, so notebooks opened from ``notebooks/``

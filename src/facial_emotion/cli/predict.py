@@ -25,6 +25,7 @@ from facial_emotion.files import (
     require_writable,
     write_text,
 )
+from facial_emotion.paths import IMAGE_EXTENSIONS
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -32,17 +33,16 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
     from facial_emotion.faces import Face
 
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 CHUNK = 16  # images whose faces share one model call
 PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 
 EPILOG = """\
-PATH may be an image file, a folder (searched recursively for .jpg .jpeg .png .bmp .gif .tif
-.tiff .webp) or a glob such as 'photos/**/*.jpg'. An image that is already a small square gray
-face crop (such as FER2013's 48x48) is used whole, without detection ("whole_image": true in
---json); a larger photo cropped tight to one face is searched again inside a margin, so it is
-found too.
+PATH may be an image file, a folder (searched recursively for .jpg .png .webp .bmp .tif .gif
+and the other image files Pillow reads) or a glob such as 'photos/**/*.jpg'. An image that is
+already a small square gray face crop (such as FER2013's 48x48) is used whole, without detection
+("whole_image": true in --json); a larger photo cropped tight to one face is searched again
+inside a margin, so it is found too.
 
 Files that cannot be read are reported on stderr, one line each, and the rest are processed;
 a photo without a face is listed as such. Exit status: 0 when at least one image was read
@@ -97,7 +97,7 @@ def output_format(args: argparse.Namespace) -> str:
 
 def images_in(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
     )
 
 

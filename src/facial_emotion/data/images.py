@@ -23,10 +23,8 @@ from tqdm import tqdm
 from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
+from facial_emotion.paths import IMAGE_EXTENSIONS
 
-IMAGE_EXTENSIONS = frozenset(
-    ".bmp .gif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
-)
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 _CSV_CHUNK_ROWS = 4096
 _READ_CHUNK = 128

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
-from facial_emotion.data.images import IMAGE_EXTENSIONS
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.paths import IMAGE_EXTENSIONS
 
 SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
 ALL = "all"  # the split name that scores every face of a data set
