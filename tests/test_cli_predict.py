@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -142,6 +143,23 @@ def test_format_flag_that_contradicts_the_output_name_stops(capsys, tiny_model_p
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json", "-o", target)
     assert code == 2 and not target.exists()
     assert "faces.csv: --json would write JSON into a .csv file; drop --json or name" in err
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`facial-emotion predict ... | head -1`: no broken-pipe error, the status other tools give."""
+    command = [sys.executable, "-m", "facial_emotion.cli", "predict", str(HOPPER), "--json"]
+    stage = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stage.stdout.close()  # the reader is gone before the answer is written
+    err = stage.stderr.read().decode()
+    assert stage.wait(timeout=120) == 141, err
+    assert err == ""
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert re.fullmatch(r"facial-emotion \d+\.\d+\.\d+\n", capsys.readouterr().out)
 
 
 def test_unknown_option_is_reported_with_the_subcommand_usage(capsys):

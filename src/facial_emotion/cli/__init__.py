@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
@@ -18,11 +21,19 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def installed_version() -> str:
+    try:
+        return version("facial-emotion")
+    except PackageNotFoundError:  # run from a checkout that was not installed with pip
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facial-emotion",
         description="Recognise one of seven emotions in faces with a trained model.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f"facial_emotion.cli.{name}")
@@ -39,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sigterm_as_interrupt():
             return int(args.run(args) or 0)
+    except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return 128 + signal.SIGPIPE
     except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2
