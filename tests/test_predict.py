@@ -59,6 +59,24 @@ def test_batch_gives_the_same_faces_as_one_by_one(recognizer, rng):
     assert recognizer.detect_batch([]) == []
 
 
+def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recognizer):
+    """``detect`` takes only a small square gray picture for a crop and searches any other;
+    ``read_crops`` reads each image whole, as the one face it is."""
+    (face,) = recognizer.detect(HOPPER)
+    x, y, w, h = face.box
+    rgb = np.asarray(Image.open(HOPPER).convert("RGB"))[y : y + h, x : x + w]
+    gray48 = np.asarray(Image.fromarray(rgb).convert("L").resize((48, 48)))
+    tight = rgb[h // 10 : -h // 10, w // 10 : -w // 10]
+    read = recognizer.read_crops([gray48, tight, rgb[:, : w // 2]])
+    assert [f.box for f in read] == [(0, 0, 48, 48), (0, 0, *tight.shape[1::-1]), (0, 0, w // 2, h)]
+    assert all(f.whole_image and f.emotion in EMOTIONS for f in read)
+    (whole,) = recognizer.detect(gray48)  # a crop detect recognises: read the same way
+    assert whole.box == read[0].box and whole.whole_image
+    assert whole.probabilities == pytest.approx(read[0].probabilities, abs=1e-5)
+    assert recognizer.detect(tight)[0].box != read[1].box  # detect searches it
+    assert recognizer.read_crops([]) == []
+
+
 def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):
     monkeypatch.setattr(predict_module, "WEIGHTS", tmp_path)
     with pytest.raises(FacialEmotionError, match=r"fer2013\.keras.*--model models/model\.keras"):

@@ -21,6 +21,7 @@ from facial_emotion.faces import (
     Detector,
     Face,
     as_uint8_image,
+    crop_faces,
     is_face_crop,
     locate_faces,
     make_detector,
@@ -169,6 +170,19 @@ class EmotionRecognizer:
         """Faces in one image: a file path or its bytes, a PIL image, or pixels (HxW gray or HxWx3
         RGB)."""
         return self.detect_batch([image])[0]
+
+    def read_crops(self, crops: Sequence[ImageInput]) -> list[Face]:
+        """One face per image, for images that are face crops already, as an app's own face
+        detector cuts them (any size, colour or gray): nothing is searched, so a tight crop the
+        detectors would miss is read all the same."""
+        pixels = [as_uint8_image(as_pixels(crop)) for crop in crops]
+        boxes = [(0, 0, p.shape[1], p.shape[0]) for p in pixels]
+        if not pixels:
+            return []
+        squares = np.concatenate(
+            [crop_faces(p, [p_box], 1.0) for p, p_box in zip(pixels, boxes, strict=True)]
+        )
+        return self.faces_from(boxes, self.classify(squares), whole_image=True)
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
         """Faces per image; every face of every image goes through the model in one call."""
