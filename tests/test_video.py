@@ -169,6 +169,26 @@ def test_a_video_name_that_is_not_utf8_is_one_line_not_a_crash(capsys, clip, tmp
         assert err.strip().endswith("not valid UTF-8; rename it") and "\n" not in err.strip()
 
 
+def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    avi = tmp_path / "clip.avi"  # MJPG in AVI: readable up to where it was cut
+    source = cv2.VideoCapture(str(clip))
+    writer = cv2.VideoWriter(str(avi), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for _ in range(FRAMES):
+        writer.write(source.read()[1])
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(avi.read_bytes()[: avi.stat().st_size // 2])
+    for video, warned in ((avi, False), (cut, True)):
+        code, out, err = run(capsys, video, "--model", tiny_model_path)
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["frames_declared"] == FRAMES
+        assert (summary["frames"] < FRAMES) == warned
+        assert ("the rest could not be decoded" in err) == warned, err
+
+
 def test_missing_video_file(capsys, tiny_model_path, tmp_path):
     code, _, err = run(capsys, tmp_path / "nope.mp4", "--model", tiny_model_path)
     assert code == 2 and "nope.mp4: no such video file" in err

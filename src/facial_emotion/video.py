@@ -179,6 +179,8 @@ class VideoSummary:
     """What a run saw, printed by the CLI as one JSON line."""
 
     frames: int = 0
+    frames_declared: int | None = None  # by a file's header; a camera has none
+    ended_early: bool = False  # a file whose later frames could not be decoded
     seconds: float = 0.0
     faces: int = 0
     ids: set[int] = field(default_factory=set)
@@ -193,6 +195,7 @@ class VideoSummary:
     def to_dict(self) -> dict[str, object]:
         return {
             "frames": self.frames,
+            "frames_declared": self.frames_declared,
             "seconds": round(self.seconds, 2),
             "frames_per_second": round(self.frames / self.seconds, 1) if self.seconds else None,
             "face_detections": self.faces,
@@ -311,7 +314,7 @@ def process_video(
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
     tracker = FaceTracker(smooth=smooth)
-    summary = VideoSummary()
+    summary = VideoSummary(frames_declared=count if count > 0 and not camera else None)
     start = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(cap.release)
@@ -334,6 +337,10 @@ def process_video(
                 if not sinks.put(t, index, frame, faces, ids):
                     break
                 bar.update(1)
+            else:  # the frames ran out: a header's count is exact to a frame or two
+                declared = summary.frames_declared
+                wanted = min(declared, max_frames or declared) if declared else 0
+                summary.ended_early = summary.frames < wanted - 2
         except KeyboardInterrupt:
             if not camera:
                 raise

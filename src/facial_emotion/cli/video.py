@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from facial_emotion.cli.options import (
@@ -90,5 +91,12 @@ def run(args: argparse.Namespace) -> int:
         detect_every=args.detect_every,
         max_frames=args.max_frames,
     )
+    if summary.ended_early:
+        print(
+            f"facial-emotion video: warning: {args.source}: read {summary.frames} of the "
+            f"{summary.frames_declared} frames its header declares; the rest could not be "
+            "decoded (a truncated or damaged file?)",
+            file=sys.stderr,
+        )
     print(json.dumps(summary.to_dict()))
     return 0
