@@ -160,6 +160,8 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
         as_uint8_image(np.zeros((4, 5, 2), np.uint8))
     with pytest.raises(FacialEmotionError, match="not a picture"):
         as_uint8_image(np.zeros(7, np.uint8))
+    with pytest.raises(FacialEmotionError, match="below 0 .*-1.*0..1 or 0..255"):
+        as_uint8_image(np.linspace(-1, 1, 20, dtype=np.float32).reshape(4, 5))  # -1..1 inputs
 
 
 def test_unknown_detector_is_a_clear_error():

@@ -160,7 +160,11 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
         image = (image >> 8).astype(np.uint8)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)
-        if image.size and image.max() <= 1.0:
+        if image.min() < 0:  # such as -1..1 network inputs: clipping would misread them silently
+            raise FacialEmotionError(
+                f"pixels go below 0 (down to {image.min():.3g}); pass pixels of 0..1 or 0..255"
+            )
+        if image.max() <= 1.0:
             image = image * 255
         image = np.clip(np.round(image), 0, 255).astype(np.uint8)
     return image
