@@ -42,7 +42,8 @@ PATH may be an image file, a folder (searched recursively for .jpg .png .webp .b
 and the other image files Pillow reads) or a glob such as 'photos/**/*.jpg'. An image that is
 already a small square gray face crop (such as FER2013's 48x48) is used whole, without detection
 ("whole_image": true in --json); a larger photo cropped tight to one face is searched again
-inside a margin, so it is found too.
+inside a margin, so it is found too. A multi-page TIFF or an animated GIF is read at its first
+page or frame (use `video` for moving pictures).
 
 Files that cannot be read are reported on stderr, one line each, and the rest are processed;
 a photo without a face is listed as such. Exit status: 0 when at least one image was read
