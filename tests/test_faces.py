@@ -20,6 +20,7 @@ from facial_emotion.faces import (
     is_face_crop,
     locate_faces,
     make_detector,
+    one_box_per_face,
 )
 
 FACE_BOX_HOPPER = (158, 107, 217, 217)  # where Grace Hopper's face is in the sample photo
@@ -162,6 +163,20 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
         as_uint8_image(np.zeros(7, np.uint8))
     with pytest.raises(FacialEmotionError, match="below 0 .*-1.*0..1 or 0..255"):
         as_uint8_image(np.linspace(-1, 1, 20, dtype=np.float32).reshape(4, 5))  # -1..1 inputs
+
+
+def test_two_boxes_on_one_face_become_the_stronger_one_and_separate_faces_stay():
+    """The offset pair Haar left on one face of a video frame: (378, 250, 144, 144) with 8
+    neighbours and (432, 254, 120, 120), which shares 3/4 of its area with it, with 3."""
+    left, face, offset = (44, 34, 224, 224), (378, 250, 144, 144), (432, 254, 120, 120)
+    assert one_box_per_face([left, offset, face], [24, 3, 8]) == [left, face]
+    assert one_box_per_face([left, offset, face], [24, 9, 8]) == [left, offset]
+    inner = (400, 270, 60, 60)  # wholly inside a face: an eye or a mouth taken for a face
+    assert one_box_per_face([face, inner], [2, 5]) == [inner]
+    beside = (500, 250, 144, 144)  # sharing 15% of its area: a second face
+    assert one_box_per_face([face, beside], [1, 1]) == [face, beside]
+    assert one_box_per_face([face, beside, (560, 250, 144, 144)], [1, 1, 1]) == [face, beside]
+    assert one_box_per_face([], []) == []
 
 
 def test_unknown_detector_is_a_clear_error():

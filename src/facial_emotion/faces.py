@@ -93,13 +93,33 @@ class HaarDetector:
 
     def boxes(self, image: np.ndarray) -> list[Box]:
         small, scale = _shrink(to_gray(image), self.max_side)
-        found = self.cascade.detectMultiScale(
+        found, neighbours = self.cascade.detectMultiScale2(
             cv2.equalizeHist(small),
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size),
         )
-        return [tuple(int(round(v / scale)) for v in box) for box in found]
+        boxes = [tuple(int(round(v / scale)) for v in box) for box in found]
+        return one_box_per_face(boxes, [int(n) for n in np.ravel(neighbours)])
+
+
+def one_box_per_face(boxes: list[Box], strengths: list[float]) -> list[Box]:
+    """``boxes`` without those that cover more than half of a stronger box, or are more than half
+    covered by one: the cascade's grouping can leave two boxes, offset, on one face (one face then
+    counts as two in video). Two real faces rarely overlap that much."""
+    order = sorted(range(len(boxes)), key=lambda i: -strengths[i])
+    kept: list[Box] = []
+    for i in order:
+        if all(_overlap(boxes[i], other) <= 0.5 for other in kept):
+            kept.append(boxes[i])
+    return [box for box in boxes if box in kept]
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The shared area as a fraction of the smaller box's."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0) / min(a[2] * a[3], b[2] * b[3])
 
 
 class MTCNNDetector:
