@@ -116,6 +116,12 @@ def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     )
 
 
+_POSITIVE = (lambda v: v > 0, "positive")
+_AT_LEAST_ZERO = (lambda v: v >= 0, "at least 0")
+_FRACTION = (lambda v: 0 <= v <= 1, "in [0, 1]")
+_BELOW_ONE = (lambda v: 0 <= v < 1, "in [0, 1)")
+
+
 def validate(settings: TrainSettings) -> None:
     """Reject settings that would only fail deep inside Keras, naming the key and the choices."""
     choices = {"schedule": SCHEDULES, "optimizer": OPTIMIZERS}
@@ -125,38 +131,32 @@ def validate(settings: TrainSettings) -> None:
             raise FacialEmotionError(
                 f"params.yaml: train.{key} is {value!r}; choose one of {', '.join(allowed)}"
             )
-    positive = {
-        "epochs": settings.epochs,
-        "batch_size": settings.batch_size,
-        "learning_rate": settings.learning_rate,
-        "members": settings.members,
-    }
-    for key, value in positive.items():
-        if value <= 0:
-            raise FacialEmotionError(f"params.yaml: train.{key} must be positive, got {value}")
-    if not all(
-        0 <= value < 1 for value in (settings.label_smoothing, settings.dropout, settings.ema)
-    ):
-        raise FacialEmotionError(
-            "params.yaml: train.label_smoothing, train.dropout and train.ema must be in [0, 1)"
-        )
     augment = settings.augment
-    inf = float("inf")
-    ranges = {  # key: (value, lowest, highest); Keras's layers take fractions up to 1
-        "weight_decay": (settings.weight_decay, 0, inf),
-        "mixup": (settings.mixup, 0, inf),
-        "warmup_epochs": (settings.warmup_epochs, 0, settings.epochs - 1),
-        "early_stopping_patience": (settings.early_stopping_patience, 0, inf),
-        **{
-            f"augment.{key}": (getattr(augment, key), 0, 1)
+    last_epoch = settings.epochs - 1
+    rules: dict[str, tuple[float, tuple[Callable[[float], bool], str]]] = {
+        "epochs": (settings.epochs, _POSITIVE),
+        "batch_size": (settings.batch_size, _POSITIVE),
+        "learning_rate": (settings.learning_rate, _POSITIVE),
+        "members": (settings.members, _POSITIVE),
+        "label_smoothing": (settings.label_smoothing, _BELOW_ONE),
+        "dropout": (settings.dropout, _BELOW_ONE),
+        "ema": (settings.ema, _BELOW_ONE),
+        "weight_decay": (settings.weight_decay, _AT_LEAST_ZERO),
+        "mixup": (settings.mixup, _AT_LEAST_ZERO),
+        "early_stopping_patience": (settings.early_stopping_patience, _AT_LEAST_ZERO),
+        "warmup_epochs": (
+            settings.warmup_epochs,
+            (lambda v: 0 <= v <= last_epoch, f"in [0, {last_epoch}]"),
+        ),
+        **{  # Keras's layers take fractions up to 1
+            f"augment.{key}": (getattr(augment, key), _FRACTION)
             for key in ("rotation", "shift", "zoom", "contrast", "erase")
         },
-        "augment.crop_pad": (augment.crop_pad, 0, inf),
+        "augment.crop_pad": (augment.crop_pad, _AT_LEAST_ZERO),
     }
-    for key, (value, lowest, highest) in ranges.items():
-        if not lowest <= value <= highest:
-            bounds = f"at least {lowest}" if highest == inf else f"in [{lowest}, {highest}]"
-            raise FacialEmotionError(f"params.yaml: train.{key} must be {bounds}, got {value}")
+    for key, (value, (holds, wording)) in rules.items():
+        if not holds(value):
+            raise FacialEmotionError(f"params.yaml: train.{key} must be {wording}, got {value}")
 
 
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
