@@ -25,6 +25,7 @@ def test_only_native_log_lines_are_removed() -> None:
 def test_other_output_of_native_code_still_reaches_the_user(capfd: pytest.CaptureFixture) -> None:
     with native_log_held_back():
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"fully_quantize: 0, inference_type: 6, input_inference_type: INT8\n")
         os.write(2, ONEDNN_NOTICE.encode() + b"W: a real warning\n")
     assert capfd.readouterr().err == "W: a real warning\n"
 

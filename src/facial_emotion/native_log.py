@@ -19,6 +19,7 @@ NATIVE_LOG = re.compile(
     r"|[IWEF]\d{4} [\d:]+\.\d+ +\d+ [\w.]+:\d+\] "
     r"|To enable the following instructions: "
     r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
+    r"|fully_quantize: \d+, inference_type: "  # the int8 converter's settings, as a debug print
 )
 
 
