@@ -28,7 +28,8 @@ def _split(rng: np.random.Generator, n: int) -> LabelledImages:
 @pytest.fixture
 def prepared_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
     splits = {"train": _split(rng, 60), "val": _split(rng, 20), "test": _split(rng, 40)}
-    save(PreparedData(EMOTIONS, splits), tmp_path / "prepared")
+    source = {"name": "synthetic", "splits": "each split generated with its own sub-seed"}
+    save(PreparedData(EMOTIONS, splits, source=source), tmp_path / "prepared")
     return tmp_path / "prepared"
 
 
@@ -52,6 +53,7 @@ def test_export_writes_both_models_their_cards_and_metrics(
 
     metrics = json.loads(metrics_path.read_text())
     assert metrics["split"] == "test" and metrics["faces"] == 40
+    assert metrics["data"] == "synthetic"  # one short column in `dvc exp show`
     assert metrics["float32"]["agreement"] >= 0.995
     assert metrics["int8"]["representative_samples"] == 30
     for name in ("float32", "int8"):
@@ -71,6 +73,7 @@ def test_export_writes_both_models_their_cards_and_metrics(
     np.testing.assert_allclose(float32, keras_backend.predict(faces), atol=1e-4)
     parity = read_card(model_path.parent / "model.int8.tflite")["parity"]
     assert parity["agreement"] == metrics["int8"]["agreement"] and parity["faces"] > 0
+    assert parity["data"]["splits"] == "each split generated with its own sub-seed"
     assert not list(model_path.parent.glob(".*")), "no temporary files left behind"
 
 

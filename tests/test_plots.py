@@ -38,3 +38,5 @@ def test_learning_curves_draw_each_ensemble_member_apart() -> None:
     assert set(curves) == {f"{s} (member {m})" for s in ("train", "val") for m in (1, 2)}
     single = plots.learning_curves(history[history["member"] == 1].drop(columns="member"))
     assert {line.get_label() for line in single.axes[0].get_lines()} == {"train", "val"}
+    ticks = [tick for ax in single.axes for tick in ax.get_xticks()]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)  # whole epochs on a short run

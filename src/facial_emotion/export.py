@@ -144,7 +144,7 @@ def export(
     log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
     reference = predict_proba(keras_model.predict, split.x)
     metrics: dict[str, Any] = {
-        "data": data_source,
+        "data": data_name,  # the whole record is in the int8 card: a table's column is short
         "split": split_name,
         "faces": len(split),
         "keras": {

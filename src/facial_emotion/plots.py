@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from facial_emotion.data.prepared import PreparedData
 from facial_emotion.files import atomic_path
@@ -86,6 +87,7 @@ def learning_curves(history: pd.DataFrame) -> plt.Figure:
             ax.plot(run["epoch"] + 1, run[f"val_{metric}"], "--", label=f"val{suffix}")
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on a short run
         ax.legend()
     fig.tight_layout()
     return fig
