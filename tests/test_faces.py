@@ -176,6 +176,7 @@ def test_two_boxes_on_one_face_become_the_stronger_one_and_separate_faces_stay()
     beside = (500, 250, 144, 144)  # sharing 15% of its area: a second face
     assert one_box_per_face([face, beside], [1, 1]) == [face, beside]
     assert one_box_per_face([face, beside, (560, 250, 144, 144)], [1, 1, 1]) == [face, beside]
+    assert one_box_per_face([face, face], [3, 3]) == [face]  # the same box twice is one face
     assert one_box_per_face([], []) == []
 
 

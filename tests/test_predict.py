@@ -75,6 +75,8 @@ def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recogn
     assert whole.probabilities == pytest.approx(read[0].probabilities, abs=1e-5)
     assert not any(f.whole_image for f in recognizer.detect(tight))  # detect searches it
     assert recognizer.read_crops([]) == []
+    stacked = recognizer.read_crops(np.stack([gray48, gray48]))  # an array of crops works too
+    assert [f.box for f in stacked] == [(0, 0, 48, 48)] * 2
 
 
 def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):

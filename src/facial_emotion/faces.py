@@ -107,12 +107,11 @@ def one_box_per_face(boxes: list[Box], strengths: list[float]) -> list[Box]:
     """``boxes`` without those that cover more than half of a stronger box, or are more than half
     covered by one: the cascade's grouping can leave two boxes, offset, on one face (one face then
     counts as two in video). Two real faces rarely overlap that much."""
-    order = sorted(range(len(boxes)), key=lambda i: -strengths[i])
-    kept: list[Box] = []
-    for i in order:
-        if all(_overlap(boxes[i], other) <= 0.5 for other in kept):
-            kept.append(boxes[i])
-    return [box for box in boxes if box in kept]
+    kept: list[int] = []
+    for i in sorted(range(len(boxes)), key=lambda i: -strengths[i]):
+        if all(_overlap(boxes[i], boxes[k]) <= 0.5 for k in kept):
+            kept.append(i)
+    return [boxes[i] for i in sorted(kept)]
 
 
 def _overlap(a: Box, b: Box) -> float:

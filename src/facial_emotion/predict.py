@@ -175,10 +175,10 @@ class EmotionRecognizer:
         """One face per image, for images that are face crops already, as an app's own face
         detector cuts them (any size, colour or gray): nothing is searched, so a tight crop the
         detectors would miss is read all the same."""
+        if len(crops) == 0:  # a list, or an (N, H, W[, 3]) array of crops
+            return []
         pixels = [as_uint8_image(as_pixels(crop)) for crop in crops]
         boxes = [(0, 0, p.shape[1], p.shape[0]) for p in pixels]
-        if not pixels:
-            return []
         squares = np.concatenate(
             [crop_faces(p, [p_box], 1.0) for p, p_box in zip(pixels, boxes, strict=True)]
         )
