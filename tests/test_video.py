@@ -82,6 +82,16 @@ def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_pa
     assert sorted(p.name for p in video.parent.iterdir()) == ["annotated.mp4", "faces.csv"]
 
 
+def test_a_webm_output_is_vp8_which_browsers_play(capfd, clip, tiny_model_path, tmp_path):
+    video = tmp_path / "annotated.webm"
+    code, _, err = run(capfd, clip, "--model", tiny_model_path, "-o", video)
+    assert code == 0, err
+    assert err == ""  # not FFmpeg's note on WebM's tag for VP8
+    written = cv2.VideoCapture(str(video))
+    fourcc = int(written.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode()
+    assert fourcc == "VP80" and int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
+
+
 def test_max_frames_and_no_outputs(capsys, clip, tiny_model_path):
     code, out, _ = run(capsys, clip, "--model", tiny_model_path, "--max-frames", "3")
     assert code == 0 and json.loads(out)["frames"] == 3

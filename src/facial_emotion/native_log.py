@@ -1,4 +1,5 @@
-"""TensorFlow's and LiteRT's C++ start-up log, which says nothing about a run but reads like errors.
+"""TensorFlow's and LiteRT's C++ start-up log (and OpenCV's notes on codec tags), which say nothing
+about a run but read like errors.
 
 In this TensorFlow version ``TF_CPP_MIN_LOG_LEVEL`` does not stop the oneDNN notice, and LiteRT
 prints its XNNPACK notice with no switch at all, so the lines are filtered out of stderr instead.
@@ -20,6 +21,7 @@ NATIVE_LOG = re.compile(
     r"|To enable the following instructions: "
     r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
     r"|fully_quantize: \d+, inference_type: "  # the int8 converter's settings, as a debug print
+    r"|OpenCV: FFMPEG: tag 0x[0-9a-f]{8}/'.{4}' is not supported with codec id "  # it uses its own
 )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
 from facial_emotion.files import atomic_path
+from facial_emotion.native_log import native_log_held_back
 from facial_emotion.predict import EmotionRecognizer
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
@@ -37,6 +38,9 @@ VIDEO_DETECTOR_OPTIONS: dict[str, dict[str, int]] = {
     "mtcnn": {"max_side": 480},
 }
 WINDOW = "facial-emotion (q to quit)"
+# The annotated video's codec by file name: the pip OpenCV has no H.264 encoder, so an .mp4 is
+# MPEG-4 Part 2, which players play and browsers do not; a .webm is VP8, which browsers play.
+CODECS = {".webm": "VP80"}
 
 
 def iou(a: Box, b: Box) -> float:
@@ -232,10 +236,14 @@ class _Sinks:
         if output is not None:
             tmp = opencv_name(stack.enter_context(atomic_path(opencv_name(output))))
             h, w = first.shape[:2]
-            self.video = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            codec = CODECS.get(output.suffix.lower(), "mp4v")
+            with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
+                self.video = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*codec), fps, (w, h))
             stack.callback(self.video.release)  # before atomic_path renames the file
             if not self.video.isOpened():
-                raise FacialEmotionError(f"{output}: cannot write a video there; use a .mp4 path")
+                raise FacialEmotionError(
+                    f"{output}: cannot write a video there; use a .mp4 or .webm path"
+                )
         if csv_path is not None:
             handle = stack.enter_context(open(stack.enter_context(atomic_path(csv_path)), "w"))
             self.rows = csv.writer(handle, lineterminator="\n")

@@ -32,7 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_option(parser)
     add_detector_option(parser)
     parser.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write the annotated video (.mp4)"
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write the annotated video: .mp4 (MPEG-4 Part 2, for players) or .webm (VP8, for "
+        "browsers; slower to write)",
     )
     parser.add_argument(
         "--csv",
