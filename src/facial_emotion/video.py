@@ -234,7 +234,8 @@ class _Sinks:
         self.written = 0
         self.video = self.rows = None
         if output is not None:
-            tmp = opencv_name(stack.enter_context(atomic_path(opencv_name(output))))
+            # checked once: the temporary name adds only ASCII to the output's
+            tmp = str(stack.enter_context(atomic_path(opencv_name(output))))
             h, w = first.shape[:2]
             codec = CODECS.get(output.suffix.lower(), "mp4v")
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way

@@ -19,12 +19,7 @@ from facial_emotion.cli.options import (
     detector_options,
 )
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import (
-    atomic_path,
-    refuse_overwrite,
-    require_writable,
-    write_text,
-)
+from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
 from facial_emotion.paths import IMAGE_EXTENSIONS
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
