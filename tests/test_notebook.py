@@ -69,6 +69,5 @@ def test_a_stopped_stage_says_so_in_one_line_and_leaves_no_partial_report(
     stage.send_signal(signum)
     _, err = stage.communicate(timeout=60)
     assert stage.returncode == 128 + signum, err
-    assert err.rstrip().endswith(f"{notebook}: {said}")
-    assert "Traceback" not in err  # not the dying kernel's complaints about closed sockets
+    assert err == f"{notebook}: {said}\n"  # not the dying kernel's tracebacks about its sockets
     assert list(reports.iterdir()) == []
