@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,6 +109,23 @@ def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
             f"{source}: {where} must be {kind.__name__}, got {value!r}; fix the value in {source}"
         )
     return float(value) if kind is float else value
+
+
+# A value's test and the words an error uses for it: "train.epochs must be positive, got 0".
+Rule = tuple[Callable[[Any], bool], str]
+POSITIVE: Rule = (lambda v: v > 0, "positive")
+AT_LEAST_ZERO: Rule = (lambda v: v >= 0, "at least 0")
+FRACTION: Rule = (lambda v: 0 <= v <= 1, "in [0, 1]")
+BELOW_ONE: Rule = (lambda v: 0 <= v < 1, "in [0, 1)")
+
+
+def check_rules(section: str, rules: dict[str, tuple[Any, Rule]]) -> None:
+    """Stop at the first ``section.key`` whose value breaks its rule, naming key, rule and value."""
+    for key, (value, (holds, wording)) in rules.items():
+        if not holds(value):
+            raise FacialEmotionError(
+                f"{PARAMS_FILE}: {section}.{key} must be {wording}, got {value}"
+            )
 
 
 def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: str = "") -> T:

@@ -9,9 +9,8 @@ import numpy as np
 
 from facial_emotion import training
 from facial_emotion.backends import load_backend
-from facial_emotion.config import Params, as_dict
+from facial_emotion.config import AT_LEAST_ZERO, Params, as_dict, check_rules
 from facial_emotion.data import prepared
-from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.modelfile import save_keras
@@ -73,14 +72,13 @@ class EvaluateResult:
 def run_evaluate(params: Params) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
     settings = params.evaluate
-    if not 0 <= settings.tta_shift < 24:
-        raise FacialEmotionError(
-            f"params.yaml: evaluate.tta_shift must be 0 to 23 pixels, got {settings.tta_shift}"
-        )
-    if settings.mistakes < 0:
-        raise FacialEmotionError(
-            f"params.yaml: evaluate.mistakes must be at least 0, got {settings.mistakes}"
-        )
+    check_rules(
+        "evaluate",
+        {
+            "tta_shift": (settings.tta_shift, (lambda v: 0 <= v < 24, "0 to 23 pixels")),
+            "mistakes": (settings.mistakes, AT_LEAST_ZERO),
+        },
+    )
     backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))

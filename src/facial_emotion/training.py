@@ -24,7 +24,15 @@ import tensorflow as tf
 
 from facial_emotion import models
 from facial_emotion.augment import augmentation_layers, mixup
-from facial_emotion.config import TrainSettings, as_dict
+from facial_emotion.config import (
+    AT_LEAST_ZERO,
+    BELOW_ONE,
+    FRACTION,
+    POSITIVE,
+    TrainSettings,
+    as_dict,
+    check_rules,
+)
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path
@@ -116,12 +124,6 @@ def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     )
 
 
-_POSITIVE = (lambda v: v > 0, "positive")
-_AT_LEAST_ZERO = (lambda v: v >= 0, "at least 0")
-_FRACTION = (lambda v: 0 <= v <= 1, "in [0, 1]")
-_BELOW_ONE = (lambda v: 0 <= v < 1, "in [0, 1)")
-
-
 def validate(settings: TrainSettings) -> None:
     """Reject settings that would only fail deep inside Keras, naming the key and the choices."""
     choices = {"schedule": SCHEDULES, "optimizer": OPTIMIZERS}
@@ -133,30 +135,30 @@ def validate(settings: TrainSettings) -> None:
             )
     augment = settings.augment
     last_epoch = settings.epochs - 1
-    rules: dict[str, tuple[float, tuple[Callable[[float], bool], str]]] = {
-        "epochs": (settings.epochs, _POSITIVE),
-        "batch_size": (settings.batch_size, _POSITIVE),
-        "learning_rate": (settings.learning_rate, _POSITIVE),
-        "members": (settings.members, _POSITIVE),
-        "label_smoothing": (settings.label_smoothing, _BELOW_ONE),
-        "dropout": (settings.dropout, _BELOW_ONE),
-        "ema": (settings.ema, _BELOW_ONE),
-        "weight_decay": (settings.weight_decay, _AT_LEAST_ZERO),
-        "mixup": (settings.mixup, _AT_LEAST_ZERO),
-        "early_stopping_patience": (settings.early_stopping_patience, _AT_LEAST_ZERO),
-        "warmup_epochs": (
-            settings.warmup_epochs,
-            (lambda v: 0 <= v <= last_epoch, f"in [0, {last_epoch}]"),
-        ),
-        **{  # Keras's layers take fractions up to 1
-            f"augment.{key}": (getattr(augment, key), _FRACTION)
-            for key in ("rotation", "shift", "zoom", "contrast", "erase")
+    check_rules(
+        "train",
+        {
+            "epochs": (settings.epochs, POSITIVE),
+            "batch_size": (settings.batch_size, POSITIVE),
+            "learning_rate": (settings.learning_rate, POSITIVE),
+            "members": (settings.members, POSITIVE),
+            "label_smoothing": (settings.label_smoothing, BELOW_ONE),
+            "dropout": (settings.dropout, BELOW_ONE),
+            "ema": (settings.ema, BELOW_ONE),
+            "weight_decay": (settings.weight_decay, AT_LEAST_ZERO),
+            "mixup": (settings.mixup, AT_LEAST_ZERO),
+            "early_stopping_patience": (settings.early_stopping_patience, AT_LEAST_ZERO),
+            "warmup_epochs": (
+                settings.warmup_epochs,
+                (lambda v: 0 <= v <= last_epoch, f"in [0, {last_epoch}]"),
+            ),
+            **{  # Keras's layers take fractions up to 1
+                f"augment.{key}": (getattr(augment, key), FRACTION)
+                for key in ("rotation", "shift", "zoom", "contrast", "erase")
+            },
+            "augment.crop_pad": (augment.crop_pad, AT_LEAST_ZERO),
         },
-        "augment.crop_pad": (augment.crop_pad, _AT_LEAST_ZERO),
-    }
-    for key, (value, (holds, wording)) in rules.items():
-        if not holds(value):
-            raise FacialEmotionError(f"params.yaml: train.{key} must be {wording}, got {value}")
+    )
 
 
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
