@@ -117,6 +117,7 @@ POSITIVE: Rule = (lambda v: v > 0, "positive")
 AT_LEAST_ZERO: Rule = (lambda v: v >= 0, "at least 0")
 FRACTION: Rule = (lambda v: 0 <= v <= 1, "in [0, 1]")
 BELOW_ONE: Rule = (lambda v: 0 <= v < 1, "in [0, 1)")
+SHIFT_PIXELS: Rule = (lambda v: 0 <= v < 24, "0 to 23 pixels")  # under half the 48-px face
 
 
 def check_rules(section: str, rules: dict[str, tuple[Any, Rule]]) -> None:

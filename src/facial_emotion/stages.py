@@ -9,7 +9,7 @@ import numpy as np
 
 from facial_emotion import training
 from facial_emotion.backends import load_backend
-from facial_emotion.config import AT_LEAST_ZERO, Params, as_dict, check_rules
+from facial_emotion.config import AT_LEAST_ZERO, SHIFT_PIXELS, Params, as_dict, check_rules
 from facial_emotion.data import prepared
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
@@ -75,7 +75,7 @@ def run_evaluate(params: Params) -> EvaluateResult:
     check_rules(
         "evaluate",
         {
-            "tta_shift": (settings.tta_shift, (lambda v: 0 <= v < 24, "0 to 23 pixels")),
+            "tta_shift": (settings.tta_shift, SHIFT_PIXELS),
             "mistakes": (settings.mistakes, AT_LEAST_ZERO),
         },
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from facial_emotion.config import SHIFT_PIXELS
+
 DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
 
@@ -16,8 +18,9 @@ def positive_int(text: str) -> int:
 
 def shift_pixels(text: str) -> int:
     value = int(text)
-    if not 0 <= value < 24:
-        raise argparse.ArgumentTypeError(f"must be 0 to 23 pixels, got {value}")
+    holds, wording = SHIFT_PIXELS  # as evaluate.tta_shift in params.yaml
+    if not holds(value):
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
     return value
 
 
