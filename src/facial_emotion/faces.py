@@ -114,11 +114,16 @@ def one_box_per_face(boxes: list[Box], strengths: list[float]) -> list[Box]:
     return [boxes[i] for i in sorted(kept)]
 
 
-def _overlap(a: Box, b: Box) -> float:
-    """The shared area as a fraction of the smaller box's."""
+def shared_area(a: Box, b: Box) -> int:
+    """The area two (x, y, w, h) boxes have in common."""
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return max(w, 0) * max(h, 0) / min(a[2] * a[3], b[2] * b[3])
+    return max(w, 0) * max(h, 0)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The shared area as a fraction of the smaller box's."""
+    return shared_area(a, b) / min(a[2] * a[3], b[2] * b[3])
 
 
 class MTCNNDetector:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
+from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import atomic_path
 from facial_emotion.native_log import native_log_held_back
 from facial_emotion.predict import EmotionRecognizer
@@ -45,9 +45,7 @@ CODECS = {".webm": "VP80"}
 
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
+    inter = shared_area(a, b)
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
 
