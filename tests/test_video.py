@@ -228,10 +228,15 @@ def test_csv_under_another_format_name_is_refused(capsys, clip):
     assert "frames.json: --csv writes CSV; name the file .csv" in capsys.readouterr().err
 
 
-def test_smooth_must_be_positive(capsys, clip):
-    with pytest.raises(SystemExit):
-        main(["video", str(clip), "--smooth", "0"])
-    assert "must be at least 1" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [("0", "--smooth: must be at least 1, got 0"), ("two", "--smooth: invalid count value: 'two'")],
+)
+def test_smooth_must_be_a_count(capsys, clip, value, said):
+    with pytest.raises(SystemExit) as stop:
+        main(["video", str(clip), "--smooth", value])
+    assert stop.value.code == 2
+    assert said in capsys.readouterr().err
 
 
 def test_iou():

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from facial_emotion.config import SHIFT_PIXELS
+from facial_emotion.config import SHIFT_PIXELS, Rule
 
 DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def integer(rule: Rule, name: str) -> Callable[[str], int]:
+    """An argparse type for a whole number that must keep ``rule``; ``name`` is what argparse
+    calls it when the text is no number at all ("invalid count value: 'x'")."""
+    holds, wording = rule
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not holds(value):
+            raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
-def shift_pixels(text: str) -> int:
-    value = int(text)
-    holds, wording = SHIFT_PIXELS  # as evaluate.tta_shift in params.yaml
-    if not holds(value):
-        raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
-    return value
-
-
-def port_number(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 65535:  # 0, "any free port", would leave the address unknown
-        raise argparse.ArgumentTypeError(f"must be 1 to 65535, got {value}")
-    return value
+positive_int = integer((lambda v: v >= 1, "at least 1"), "count")
+shift_pixels = integer(SHIFT_PIXELS, "pixel count")  # as evaluate.tta_shift in params.yaml
+# 0, "any free port", would leave the address unknown
+port_number = integer((lambda v: 1 <= v <= 65535, "1 to 65535"), "port number")
 
 
 def add_model_option(parser: argparse.ArgumentParser, default: str = "int8 .tflite") -> None:
