@@ -113,6 +113,19 @@ def test_bad_files_raise_one_clear_line(
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("form", ["float32", "int8"])
+def test_a_model_copied_without_its_card_is_refused_not_given_fer2013_names(
+    lite_paths: dict[str, Path], tmp_path: Path, form: str
+) -> None:
+    # A CK+ model has 7 outputs too, in another order: guessing FER2013's would misname them.
+    copy = tmp_path / "model.tflite"
+    copy.write_bytes(lite_paths[form].read_bytes())
+    with pytest.raises(FacialEmotionError) as info:
+        load_backend(copy)
+    assert str(info.value).startswith(f"{copy}: no card model.json beside it")
+    assert "\n" not in str(info.value)
+
+
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(FacialEmotionError, match="model.tflite: model not found"):
         load_backend(tmp_path / "model.tflite")

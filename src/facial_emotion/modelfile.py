@@ -43,7 +43,8 @@ def _deflate(keras_file: Path) -> None:
 
 
 def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str, Any]:
-    """The model's card; a model with 7 outputs and no card is taken to use the FER2013 classes."""
+    """The model's card. There is no default: a CK+ model also has 7 outputs, in another order,
+    so guessing FER2013's classes would name its emotions wrongly without a word."""
     path = card_path(model_path)
     if path.is_file():
         try:
@@ -68,11 +69,10 @@ def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str,
                 "use the card saved with this model"
             )
         return card
-    if n_outputs in (None, len(EMOTIONS)):
-        return {"classes": list(EMOTIONS), "input_shape": [48, 48, 1]}
+    fer2013 = json.dumps({"classes": list(EMOTIONS)})
     raise FacialEmotionError(
-        f"{model_path}: has {n_outputs} outputs and no card {path.name} naming the classes; "
-        "copy the .json saved with the model next to it"
+        f"{model_path}: no card {path.name} beside it to name the model's classes; copy the .json "
+        f"saved with the model next to it (for a FER2013 model of your own, write {fer2013} there)"
     )
 
 

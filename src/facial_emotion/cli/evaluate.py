@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         help="seed of splits the data lacks (default: the model card's, so they are the splits "
-        "the model was trained and selected without; 42 for a model without a card)",
+        "the model was trained and selected without; 42 for a card that records none)",
     )
     parser.add_argument("--output", "-o", help="also write the JSON to this file")
 
