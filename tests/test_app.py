@@ -91,8 +91,8 @@ def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo) -> None:
     assert shown.shape == photo.shape and len(records) == 1 and summary.startswith("1 face: ")
 
 
-def test_upload_that_is_not_an_image_names_the_file(
-    recognizer: EmotionRecognizer, tmp_path: Path
+def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
+    recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import gradio as gr
 
@@ -101,6 +101,9 @@ def test_upload_that_is_not_an_image_names_the_file(
     handler = build_app(recognizer).fns[0].fn
     with pytest.raises(gr.Error, match="holiday.jpg: not an image PIL can read; pass a JPEG"):
         handler(_upload(fake))
+    logged = capsys.readouterr().err
+    assert logged.startswith("facial-emotion app: holiday.jpg: not an image PIL can read")
+    assert logged.count("\n") == 1
 
 
 def test_uploaded_16_bit_photo_is_read_as_predict_reads_it(
@@ -166,6 +169,15 @@ def test_app_command_serves_the_model_it_is_given(
     assert main(["app", "--port", "7999", "--model", str(tiny_model_path)]) == 0
     assert served["r"].model_path == tiny_model_path and served["r"].detector.name == "haar"
     assert (served["host"], served["port"]) == ("127.0.0.1", 7999)
+
+
+def test_app_command_without_gradio_says_how_to_install_it(
+    tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as in a wheel installed without [app]
+    assert main(["app", "--model", str(tiny_model_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'facial-emotion[app]'" in err
 
 
 def test_app_command_with_a_missing_model_is_one_line(
@@ -262,3 +274,9 @@ def test_browser_upload_shows_the_face_and_its_emotion(
             driver.quit()
         server.terminate()
         server.wait(timeout=30)
+    # Gradio's page sends a refused upload twice; each refusal is one line, with no traceback.
+    log = server.stderr.read().splitlines()
+    assert log and all(
+        line == f"facial-emotion app: {refused}; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+        for line in log
+    ), log

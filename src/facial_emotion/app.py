@@ -7,6 +7,7 @@ in use, a stub in tests). It runs offline: no analytics, no share link, fonts se
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Protocol
 
 import numpy as np
@@ -81,7 +82,10 @@ def build_app(recognizer: Recognizer) -> Any:
         try:
             return analyse(recognizer, read_upload(upload))
         except FacialEmotionError as exc:
-            raise gr.Error(str(exc)) from exc
+            # One line in the server's log, where Gradio would print a chained traceback for
+            # every refused upload.
+            print(f"facial-emotion app: {exc}", file=sys.stderr)
+            raise gr.Error(str(exc), print_exception=False) from None
 
     with gr.Blocks(title="Facial emotion", analytics_enabled=False) as app:
         gr.Markdown(

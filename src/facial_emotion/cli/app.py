@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from facial_emotion.cli.options import add_detector_option, add_model_option, port_number
+from facial_emotion.errors import FacialEmotionError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:  # before the model loads: a wheel installed without its [app] extra has no Gradio
+        import gradio  # noqa: F401
+    except ImportError as exc:
+        raise FacialEmotionError(
+            "the app needs Gradio, which is not installed: pip install 'facial-emotion[app]' "
+            "(or pip install -r requirements.txt in a clone)"
+        ) from exc
     from facial_emotion.app import serve
     from facial_emotion.predict import EmotionRecognizer
 
