@@ -163,6 +163,11 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
         as_uint8_image(np.zeros(7, np.uint8))
     with pytest.raises(FacialEmotionError, match="below 0 .*-1.*0..1 or 0..255"):
         as_uint8_image(np.linspace(-1, 1, 20, dtype=np.float32).reshape(4, 5))  # -1..1 inputs
+    with pytest.raises(FacialEmotionError, match="NaN or infinity"):
+        as_uint8_image(np.where(np.eye(4, 5) > 0, np.nan, 0.5))
+    # 16-bit values held in int32 (PIL's "I" mode) were clipped to white and read as no face
+    with pytest.raises(FacialEmotionError, match="above 255 .*65535.*16-bit ones as uint16"):
+        as_uint8_image(np.linspace(0, 65535, 20).astype(np.int32).reshape(4, 5))
 
 
 def test_two_boxes_on_one_face_become_the_stronger_one_and_separate_faces_stay():

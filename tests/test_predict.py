@@ -77,6 +77,8 @@ def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recogn
     assert recognizer.read_crops([]) == []
     stacked = recognizer.read_crops(np.stack([gray48, gray48]))  # an array of crops works too
     assert [f.box for f in stacked] == [(0, 0, 48, 48)] * 2
+    with pytest.raises(FacialEmotionError, match=r"crop 1 \(1x1\) is one flat colour, not a face"):
+        recognizer.read_crops([gray48, np.zeros((1, 1, 3), np.uint8)])
 
 
 def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):
@@ -136,8 +138,39 @@ def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tm
     assert from_16_bit.box == recognizer.detect(upright)[0].box
     (from_bytes,) = recognizer.detect(path.read_bytes())
     assert from_bytes.box == expected.box
+    for form in (bytearray, memoryview):  # what other web libraries hand over
+        assert [f.box for f in recognizer.detect(form(path.read_bytes()))] == [expected.box]
+    with path.open("rb") as upload:  # an open file, as frameworks pass uploads
+        assert [f.box for f in recognizer.detect(upload)] == [expected.box]
     with pytest.raises(FacialEmotionError, match=r"the image bytes \(9 bytes\): not an image"):
         recognizer.detect(b"not a jpg")
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            lambda path: path.read_bytes()[:2000],
+            r"the image bytes \(2000 bytes\): damaged or trunc",
+        ),
+        (lambda path: b"", r"the image bytes \(0 bytes\): empty file"),
+        (lambda path: path.open(), r"photo.jpg: opened as text; open it in binary mode"),
+        (lambda path: None, r"NoneType is not an image; pass a file path, the file's bytes"),
+    ],
+)
+def test_inputs_the_api_cannot_read_are_named_as_files_are(recognizer, tmp_path, given, message):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(HOPPER.read_bytes())
+    with pytest.raises(FacialEmotionError, match=message):
+        recognizer.detect(given(path))
+
+
+def test_too_large_image_bytes_are_refused_as_the_file_is(recognizer, tmp_path, monkeypatch):
+    # PIL raises its own DecompressionBombError, which a service catching FacialEmotionError missed
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    Image.new("L", (50, 50)).save(tmp_path / "huge.png")
+    with pytest.raises(FacialEmotionError, match=r"the image bytes \(\d+ bytes\): .*too large"):
+        recognizer.detect((tmp_path / "huge.png").read_bytes())
 
 
 def test_load_image_keeps_gray_files_gray(tmp_path):

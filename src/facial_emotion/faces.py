@@ -184,9 +184,19 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
         image = (image >> 8).astype(np.uint8)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)
-        if image.min() < 0:  # such as -1..1 network inputs: clipping would misread them silently
+        if not np.isfinite(image).all():
+            raise FacialEmotionError(
+                "pixels include NaN or infinity; pass pixels of 0..1 or 0..255"
+            )
+        # Clipping would misread silently such as -1..1 network inputs or 16-bit values in int32
+        if image.min() < 0:
             raise FacialEmotionError(
                 f"pixels go below 0 (down to {image.min():.3g}); pass pixels of 0..1 or 0..255"
+            )
+        if image.max() > 255:
+            raise FacialEmotionError(
+                f"pixels go above 255 (up to {image.max():.6g}); pass pixels of 0..1 or 0..255, "
+                "or 16-bit ones as uint16"
             )
         if image.max() <= 1.0:
             image = image * 255

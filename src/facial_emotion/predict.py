@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, BinaryIO, Union
 
 import numpy as np
 
@@ -32,8 +32,8 @@ READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a pictu
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-# a file path, its bytes, a PIL image, or pixels: HxW gray or HxWx3 RGB
-ImageInput = Union[str, Path, bytes, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
+# a file path, its bytes, an open binary file, a PIL image, or pixels: HxW gray or HxWx3 RGB
+ImageInput = Union[str, Path, bytes, BinaryIO, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
 
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -59,37 +59,45 @@ def default_serving_path() -> Path:
 
 def load_image(path: str | Path) -> np.ndarray:
     """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag."""
+    path = Path(path)
+    try:
+        return _decode(path, path, lambda: path.stat().st_size)
+    except FileNotFoundError as exc:
+        raise FacialEmotionError(f"{path}: file not found; check the path") from exc
+    except IsADirectoryError as exc:
+        raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
+
+
+def _decode(source: Path | io.BytesIO, name: str | Path, size: Callable[[], int]) -> np.ndarray:
+    """A file, or its bytes as web uploads come, read by PIL; each failure named in one line."""
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
     try:
         with warnings.catch_warnings():
             # PIL warns from 89 million pixels (a large phone photo reads fine) and refuses
             # from twice that, which the error below explains
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                return pil_pixels(img, path)
-    except FileNotFoundError as exc:
-        raise FacialEmotionError(f"{path}: file not found; check the path") from exc
-    except IsADirectoryError as exc:
-        raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
+            with Image.open(source) as img:
+                return pil_pixels(img, name)
+    except (FileNotFoundError, IsADirectoryError):
+        raise
     except UnidentifiedImageError as exc:
-        if path.stat().st_size == 0:
+        if size() == 0:
             raise FacialEmotionError(
-                f"{path}: empty file (0 bytes); remove or replace the file"
+                f"{name}: empty file (0 bytes); remove or replace the file"
             ) from exc
         raise FacialEmotionError(
-            f"{path}: not an image PIL can read; pass a {READABLE} file"
+            f"{name}: not an image PIL can read; pass a {READABLE} file"
         ) from exc
     except Image.DecompressionBombError as exc:
         limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
         raise FacialEmotionError(
-            f"{path}: image is too large to read safely (over {limit:.0f} million pixels); "
+            f"{name}: image is too large to read safely (over {limit:.0f} million pixels); "
             "scale it down first"
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise FacialEmotionError(
-            f"{path}: damaged or truncated image ({exc}); save or copy it again"
+            f"{name}: damaged or truncated image ({exc}); save or copy it again"
         ) from exc
 
 
@@ -109,24 +117,30 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
 
 
 def as_pixels(image: ImageInput) -> np.ndarray:
-    """Any accepted input as pixels: a file (or its bytes, as web uploads come) is read, a PIL
-    image turned upright by its EXIF tag."""
-    from PIL import Image, UnidentifiedImageError
+    """Any accepted input as pixels: a file, its bytes (as web uploads come) or an open binary
+    file is read, a PIL image turned upright by its EXIF tag."""
+    from PIL import Image
 
     if isinstance(image, str | Path):
         return load_image(image)
-    if isinstance(image, bytes):
-        try:
-            with Image.open(io.BytesIO(image)) as img:
-                return pil_pixels(img, "the image bytes")
-        except (UnidentifiedImageError, OSError) as exc:
-            raise FacialEmotionError(
-                f"the image bytes ({len(image)} bytes): not an image PIL can read; pass the "
-                f"bytes of a {READABLE} file"
-            ) from exc
+    if hasattr(image, "read"):  # an open file, such as a web framework's upload
+        name = getattr(image, "filename", None) or getattr(image, "name", None) or "the file"
+        if isinstance(image, io.TextIOBase):
+            raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
+        data = image.read()
+        return _decode(io.BytesIO(data), name, lambda: len(data))
+    if isinstance(image, bytes | bytearray | memoryview):
+        data = bytes(image)
+        return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)", lambda: len(data))
     if isinstance(image, Image.Image):
         return pil_pixels(image)
-    return image
+    pixels = np.asarray(image)
+    if pixels.dtype == object or pixels.ndim == 0:
+        raise FacialEmotionError(
+            f"{type(image).__name__} is not an image; pass a file path, the file's bytes, an open "
+            "file, a PIL image or pixels (HxW gray or HxWx3 RGB)"
+        )
+    return pixels
 
 
 class EmotionRecognizer:
@@ -178,6 +192,12 @@ class EmotionRecognizer:
         if len(crops) == 0:  # a list, or an (N, H, W[, 3]) array of crops
             return []
         pixels = [as_uint8_image(as_pixels(crop)) for crop in crops]
+        for i, p in enumerate(pixels):
+            if p.min() == p.max():  # nothing to read, yet the model would name an emotion
+                raise FacialEmotionError(
+                    f"crop {i} ({p.shape[1]}x{p.shape[0]}) is one flat colour, not a face; "
+                    "pass the faces your detector cut"
+                )
         boxes = [(0, 0, p.shape[1], p.shape[0]) for p in pixels]
         squares = np.concatenate(
             [crop_faces(p, [p_box], 1.0) for p, p_box in zip(pixels, boxes, strict=True)]
