@@ -174,6 +174,19 @@ def test_output_that_would_replace_the_data_or_the_model_card_stops(
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
+def test_output_inside_the_data_folder_stops(tiny_model_path: Path, tmp_path: Path, capsys):
+    # Written there, metrics would replace a face image or join the next run's data.
+    root = class_tree(tmp_path / "faces", {"happy": 3, "sad": 3})
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    for output in (root / "happy" / "img_000.png", root / "metrics.json"):
+        args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "-o", str(output)]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert f"{output}: is inside a folder this command reads" in err
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
 def test_output_onto_another_models_card_stops(tiny_model_path: Path, tmp_path: Path, capsys):
     csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"PublicTest": 2}, 7))
     other = tmp_path / "other.tflite"

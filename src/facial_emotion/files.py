@@ -131,9 +131,10 @@ def write_text(target: str | Path, text: str) -> None:
 
 
 def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
-    """Stop before an output would replace an input or another output: the lost file would be
-    the user's photo, video, data or model card, silently."""
+    """Stop before an output would replace an input or another output, or land in an input
+    folder: the lost file would be the user's photo, video, data or model card, silently."""
     read = {path.resolve() for path in inputs}
+    folders = [path for path in read if path.is_dir()]  # data folders: every file in them is read
     written: set[Path] = set()
     for path in outputs:
         target = path.resolve()
@@ -141,6 +142,11 @@ def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
             raise FacialEmotionError(
                 f"{path}: is an input, and an output would replace it; "
                 "write the outputs to another folder or file name"
+            )
+        if any(target.is_relative_to(folder) for folder in folders):
+            raise FacialEmotionError(
+                f"{path}: is inside a folder this command reads, and would replace or join its "
+                "files; write the outputs to another folder"
             )
         if target in written:
             raise FacialEmotionError(f"{path}: named for two outputs; give each its own file name")
