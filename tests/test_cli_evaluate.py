@@ -156,6 +156,28 @@ def test_carved_splits_are_the_ones_the_model_card_records(
     assert "(seed 44, val 0.2, test 0.3)" in capsys.readouterr().err
 
 
+def test_the_data_a_model_trained_on_is_read_with_the_loader_it_trained_with(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """CK+48 trained as a plain folder is carved by image; read as CK+ (the guess for S###_
+    names) it is carved by subject, and that test split held faces the model trained on."""
+    root = tmp_path / "CK+48"
+    for subject in range(10, 20):
+        class_tree(root, {"happy": 1, "sadness": 1}, prefix=f"S0{subject}_001")
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    card_path(model).write_text(
+        json.dumps({**card, "source": {"name": "folder", "path": str(root)}})
+    )
+    base = ["evaluate", "--model", str(model), "--no-tta", "--data"]
+    assert main([*base, str(root)]) == 0
+    assert "(seeded stratified split (seed 42" in capsys.readouterr().err
+    other = shutil.copytree(root, tmp_path / "elsewhere" / "CK+48")  # data it did not train on
+    assert main([*base, str(other)]) == 0
+    assert "by subject" in capsys.readouterr().err
+
+
 def test_output_that_would_replace_the_data_or_the_model_card_stops(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

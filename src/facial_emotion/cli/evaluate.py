@@ -23,8 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source",
         choices=SOURCES,
         default="auto",
-        help="data set kind; auto: ckplus for ckextended.csv, CK+48/ or images named S###_*, "
-        "fer2013 for a train/ folder or another CSV, else folder",
+        help="data set kind; auto: the model card's when --data is the data it was trained on, "
+        "else ckplus for ckextended.csv, CK+48/ or images named S###_*, fer2013 for a train/ "
+        "folder or another CSV, else folder",
     )
     parser.add_argument(
         "--split",
@@ -63,13 +64,16 @@ def run(args: argparse.Namespace) -> int:
         require_writable(output)
     import_tensorflow()  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring
+    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring, trained_source
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
+    source = args.source
+    if source == "auto":
+        source = trained_source(backend.card, path) or source
     data, split_name = load_for_scoring(
         path,
-        source=args.source,
+        source=source,
         split=args.split,
         carving=carving_of(backend.card, args.seed),
     )

@@ -103,6 +103,16 @@ def carving_of(card: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     return carving if seed is None else {**carving, "seed": seed}
 
 
+def trained_source(card: dict[str, Any], path: Path) -> str | None:
+    """The loader the model's training run read ``path`` with, if it read this very path: another
+    loader carves the same files differently (CK+48 read as a plain folder is split by image, as
+    CK+ by subject), so its test split would hold faces the model trained on."""
+    source = card.get("source")
+    if not (isinstance(source, dict) and source.get("path") and source.get("name") in SOURCES):
+        return None
+    return source["name"] if Path(source["path"]).resolve() == path.resolve() else None
+
+
 def guess_source(path: Path) -> str:
     """The loader a path's layout needs, judged by what it holds rather than by its name.
 
