@@ -242,6 +242,11 @@ def test_detect_size_finds_a_small_face_in_a_large_photo(capsys, tiny_model_path
         assert code == 0, err
         found.append(len(json.loads(out)["images"][0]["faces"]))
     assert found == [0, 1]
+    # A copy too small to hold a face found none and said only "no face found"
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, photo, "--model", tiny_model_path, "--detect-size", "10")
+    assert stop.value.code == 2
+    assert "--detect-size: must be at least 48 pixels, got 10" in capsys.readouterr().err
 
 
 def test_a_file_name_that_is_not_utf8_is_read_annotated_and_listed(

@@ -27,6 +27,8 @@ def integer(rule: Rule, name: str) -> Callable[[str], int]:
 
 positive_int = integer((lambda v: v >= 1, "at least 1"), "count")
 shift_pixels = integer(SHIFT_PIXELS, "pixel count")  # as evaluate.tta_shift in params.yaml
+# Smaller copies hold no face the detectors can find (MTCNN fails on them with native errors)
+detect_size = integer((lambda v: v >= 48, "at least 48 pixels"), "pixel count")
 # 0, "any free port", would leave the address unknown
 port_number = integer((lambda v: 1 <= v <= 65535, "1 to 65535"), "port number")
 
@@ -51,7 +53,7 @@ def add_detector_option(parser: argparse.ArgumentParser) -> None:
 def add_detect_size_option(parser: argparse.ArgumentParser, defaults: str) -> None:
     parser.add_argument(
         "--detect-size",
-        type=positive_int,
+        type=detect_size,
         default=None,
         metavar="PIXELS",
         help=f"longer side of the copy searched for faces (default: {defaults}). Haar's "
