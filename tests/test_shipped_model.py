@@ -10,6 +10,7 @@ import numpy as np
 from facial_emotion.backends import load_backend
 from facial_emotion.cli import main
 from facial_emotion.config import load_params, with_overrides
+from facial_emotion.export import tensor_record
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import train_settings
 from facial_emotion.predict import EmotionRecognizer, default_model_path, default_serving_path
@@ -35,6 +36,8 @@ def test_photos_and_video_run_the_shipped_int8_export_with_its_measured_parity()
     assert parity["keras_model"] == default_model_path().name
     assert parity["split"] == "val" and parity["faces"] == 3589, "measured on all of PublicTest"
     assert parity["agreement"] >= 0.99 and abs(parity["accuracy_change"]) <= 0.01
+    # what a device developer feeds without the package, as the file itself declares it
+    assert card["tensors"] == tensor_record(load_backend(path))
 
 
 def test_predict_without_model_uses_the_shipped_one(tmp_path, capsys) -> None:

@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, write_json
 from facial_emotion.modelfile import card_path
 from facial_emotion.native_log import native_log_held_back
+
+if TYPE_CHECKING:
+    from facial_emotion.backends import TFLiteBackend
 
 MIN_FLOAT32_AGREEMENT = 0.995
 
@@ -77,6 +80,24 @@ def compare(reference: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dic
         "accuracy_change": round(accuracy - float((keras_top1 == labels).mean()), 4),
         "max_probability_difference": round(float(np.abs(probs - reference).max()), 4),
     }
+
+
+def tensor_record(lite: TFLiteBackend) -> dict[str, dict[str, Any]]:
+    """The int8 model's input and output tensors as a device developer feeds and reads them
+    without this package: ``q = round(pixel / scale + zero_point)``, ``p = (q - zero_point) *
+    scale``. A card that said only "raw 0..255 pixels" had them feed pixels unshifted."""
+
+    def record(details: dict[str, Any]) -> dict[str, Any]:
+        scale, zero_point = details["quantization"]
+        return {
+            "name": details["name"],
+            "dtype": np.dtype(details["dtype"]).name,
+            "shape": [int(v) for v in details["shape"]],
+            "scale": float(scale),
+            "zero_point": int(zero_point),
+        }
+
+    return {"input": record(lite.input), "output": record(lite.output)}
 
 
 def _convert(model: Any, representative: np.ndarray | None, model_path: Path, name: str) -> bytes:
@@ -188,7 +209,8 @@ def export(
                 parity = {"data": data_source, "split": split_name, "faces": len(split)}
                 parity["keras_model"] = model_path.name
                 parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
-                write_json(own_cards[target], {**card, "parity": parity})
+                tensors = tensor_record(lite)
+                write_json(own_cards[target], {**card, "tensors": tensors, "parity": parity})
     write_json(metrics_path, metrics)
     keras = metrics["keras"]
     log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")
