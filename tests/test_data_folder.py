@@ -175,3 +175,18 @@ def test_a_split_left_empty_by_tiny_data_is_reported(tmp_path: Path) -> None:
     message = error_of(tmp_path)
 
     assert str(tmp_path) in message and "split has no samples" in message
+
+
+def test_images_in_sub_folders_of_a_class_folder_count(tmp_path: Path) -> None:
+    for k in range(5):
+        sub = "" if k < 3 else "more"
+        write_image(tmp_path / "angry" / sub / f"a{k}.jpg", flat(0))  # angry/ and angry/more/
+        write_image(tmp_path / "happy" / "session1" / f"h{k}.jpg", flat(1))  # sub-folder only
+    write_image(tmp_path / "happy" / ".thumbnails" / "t.jpg", flat(1))  # hidden: skipped
+
+    data = load(tmp_path, val_fraction=0.2, test_fraction=0.0)
+
+    assert data.classes == ("angry", "happy")
+    assert data.counts() == {"train": {"angry": 4, "happy": 4}, "val": {"angry": 1, "happy": 1}}
+    for split in data.splits.values():
+        assert [data.classes[i] for i in split.y] == [data.classes[code_of(x)] for x in split.x]

@@ -10,7 +10,7 @@ import os
 import sys
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,19 +107,25 @@ def _progress(total: int, desc: str, unit: str) -> tqdm:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files in one folder, sorted; hidden files (``.DS_Store``, ``._x.jpg``) are skipped."""
+    """Image files under a folder, its sub-folders included (``happy/session1/*.jpg`` is a happy
+    face too, as ``predict`` finds it), sorted; hidden files and folders (``.DS_Store``,
+    ``._x.jpg``, ``.thumbnails/``) are skipped."""
+    return sorted(_image_files(folder))
+
+
+def _image_files(folder: Path) -> Iterator[Path]:
     with os.scandir(folder) as entries:
-        return sorted(
-            Path(e.path)
-            for e in entries
-            if e.is_file()
-            and not e.name.startswith(".")
-            and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS
-        )
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_dir(follow_symlinks=False):  # links may loop; predict skips them too
+                yield from _image_files(Path(e.path))
+            elif e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
+                yield Path(e.path)
 
 
 def class_folders(root: Path) -> dict[str, list[Path]]:
-    """The ``<root>/<label>/*`` image files by folder name; every class folder must hold images."""
+    """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images."""
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise FacialEmotionError(
