@@ -124,6 +124,21 @@ def test_kaggle_val_folder_is_the_val_split_and_no_test_folder_means_no_test(
     assert_labels_match_pixels(data, KAGGLE_FOLDERS)
 
 
+def test_kaggle_split_folders_in_capitals_are_the_splits(tmp_path: Path) -> None:
+    class_tree(tmp_path / "TRAIN", {name: 4 for name in KAGGLE_FOLDERS}, ext=".jpg")
+    class_tree(tmp_path / "Test", {name: 1 for name in KAGGLE_FOLDERS}, ext=".jpg")
+
+    data = load(tmp_path, val_fraction=0.25)
+
+    assert data.classes == EMOTIONS
+    assert {name: len(split) for name, split in data.splits.items()} == {
+        "train": 21,
+        "test": 7,
+        "val": 7,
+    }
+    assert_labels_match_pixels(data, KAGGLE_FOLDERS)
+
+
 def test_same_seed_same_split_other_seed_other_split(tmp_path: Path) -> None:
     rows = [(k % 7, pixel_string(pattern(k)), "Training") for k in range(70)]
     csv = pixel_csv(tmp_path / "fer2013.csv", rows)

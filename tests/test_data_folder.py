@@ -190,3 +190,27 @@ def test_images_in_sub_folders_of_a_class_folder_count(tmp_path: Path) -> None:
     assert data.counts() == {"train": {"angry": 4, "happy": 4}, "val": {"angry": 1, "happy": 1}}
     for split in data.splits.values():
         assert [data.classes[i] for i in split.y] == [data.classes[code_of(x)] for x in split.x]
+
+
+def test_split_folders_are_recognised_in_any_case(tmp_path: Path) -> None:
+    class_tree(tmp_path / "Train", {"anger": 3, "happy": 3})
+    class_tree(tmp_path / "VAL", {"anger": 1, "happy": 1})
+    class_tree(tmp_path / "Test", {"anger": 2, "happy": 2})
+
+    data = load(tmp_path)
+
+    assert data.counts() == {
+        "train": {"angry": 3, "happy": 3},
+        "val": {"angry": 1, "happy": 1},
+        "test": {"angry": 2, "happy": 2},
+    }
+    assert data.source["splits"] == "folders Train/ → train, VAL/ → val, Test/ → test"
+
+
+def test_a_split_folder_spelt_in_two_cases_is_ambiguous(tmp_path: Path) -> None:
+    for split in ("train", "Train"):
+        class_tree(tmp_path / split, {"happy": 2})
+
+    assert error_of(tmp_path) == (
+        f"{tmp_path}: has both Train/ and train/; keep one of them as the train split"
+    )

@@ -82,6 +82,9 @@ def _layout(root: Path, kind: str) -> Path:
     if kind == "fer2013 folders":
         class_tree(root / "train", {"happy": 2, "sad": 2}, ext=".jpg")
         return root
+    if kind == "fer2013 folders, capitals":
+        class_tree(root / "Train", {"happy": 2, "sad": 2}, ext=".jpg")
+        return root
     if kind == "CK+48 parent":
         class_tree(root / "CK+48", {"happy": 2, "sad": 2}, prefix="S005_001")
         return root
@@ -100,6 +103,7 @@ def _layout(root: Path, kind: str) -> Path:
         ("fer2013.csv", "fer2013"),
         ("ckextended.csv", "ckplus"),
         ("fer2013 folders", "fer2013"),
+        ("fer2013 folders, capitals", "fer2013"),
         ("CK+48 parent", "ckplus"),
         ("CK+48 renamed", "ckplus"),
         ("folder named like CK", "folder"),

@@ -3,9 +3,9 @@
 Images may have any size, colour or format OpenCV or Pillow read; they become 48x48 grayscale
 (see :mod:`facial_emotion.data.images`). Folder names are canonicalised (``anger`` → ``angry``);
 unknown names stay as their own class. When ``root`` has ``train/`` (and ``val/`` or
-``validation/``, ``test/``) those are the splits: a missing val split is a seeded stratified slice
-of train and a missing test split stays missing. Otherwise every image is split seeded and
-stratified into train/val/test. The FER2013 Kaggle folders are read through here too.
+``validation/``, ``test/``; in any case) those are the splits: a missing val split is a seeded
+stratified slice of train and a missing test split stays missing. Otherwise every image is split
+seeded and stratified into train/val/test. The FER2013 Kaggle folders are read through here too.
 """
 
 from __future__ import annotations
@@ -70,14 +70,20 @@ def existing_dir(path: str | Path) -> Path:
 
 
 def split_dirs(root: Path) -> dict[str, Path] | None:
-    """The split sub-folders of ``root`` by split name, or None when it has no ``train/``."""
+    """The split sub-folders of ``root`` by split name, or None when it has no ``train/``.
+
+    Names match in any case (``Train/``, ``TEST/``): otherwise they would be taken for classes.
+    """
+    by_name: dict[str, list[Path]] = {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        by_name.setdefault(sub.name.lower(), []).append(sub)
     found = {}
     for split, names in SPLIT_FOLDERS.items():
-        present = [root / n for n in names if (root / n).is_dir()]
+        present = [sub for n in names for sub in by_name.get(n, [])]
         if len(present) > 1:
             raise FacialEmotionError(
                 f"{root}: has both {present[0].name}/ and {present[1].name}/; "
-                "keep one of them as the validation split"
+                f"keep one of them as the {split} split"
             )
         if present:
             found[split] = present[0]

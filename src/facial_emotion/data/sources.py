@@ -117,8 +117,8 @@ def guess_source(path: Path) -> str:
     """The loader a path's layout needs, judged by what it holds rather than by its name.
 
     CK+ is the only layout whose image names carry a subject (``S###_``), and its CSV is the only
-    one named ``ckextended.csv``; a ``train/`` folder or any other CSV is FER2013; the rest is a
-    plain folder of labelled images.
+    one named ``ckextended.csv``; a ``train/`` folder (in any case) or any other CSV is FER2013;
+    the rest is a plain folder of labelled images.
     """
     if path.is_file():
         if path.name == ckplus.CSV_NAME:
@@ -126,7 +126,7 @@ def guess_source(path: Path) -> str:
         return "fer2013" if path.suffix.lower() == ".csv" else "folder"
     if (path / ckplus.CSV_NAME).is_file() or (path / ckplus.FOLDER_NAME).is_dir():
         return "ckplus"
-    if (path / "fer2013.csv").is_file() or (path / "train").is_dir():
+    if (path / "fer2013.csv").is_file() or (path.is_dir() and folder.split_dirs(path)):
         return "fer2013"
     images = [
         f for f in path.glob("*/*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.name[0] != "."
