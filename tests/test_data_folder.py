@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from data_fixtures import class_tree, code_of, flat, write_image
+from data_fixtures import class_tree, code_of, flat, pattern, write_image
+from PIL import Image
 
 from facial_emotion.data import folder
 from facial_emotion.data.images import read_gray48
@@ -214,3 +215,35 @@ def test_a_split_folder_spelt_in_two_cases_is_ambiguous(tmp_path: Path) -> None:
     assert error_of(tmp_path) == (
         f"{tmp_path}: has both Train/ and train/; keep one of them as the train split"
     )
+
+
+def test_a_truncated_jpeg_is_refused_not_read_with_flat_rows(tmp_path: Path) -> None:
+    class_tree(tmp_path, {"happy": 5, "sad": 5})
+    whole = write_image(tmp_path / "sad" / "cut.jpg", pattern(0)).read_bytes()
+    (tmp_path / "sad" / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+
+    message = error_of(tmp_path)
+
+    assert message.startswith(f"{tmp_path / 'sad' / 'cut.jpg'}: damaged or truncated image (")
+    assert message.endswith("); remove or replace the file")
+
+
+def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
+    class_tree(tmp_path, {"happy": 5, "sad": 5})
+    tiff = tmp_path / "sad" / "float.tif"
+    Image.fromarray(np.full((48, 48), 0.5, np.float32)).save(tiff)
+
+    assert error_of(tmp_path) == (
+        f"{tiff}: 32-bit float pixels have no fixed range to read faces in; "
+        "save the image with 8- or 16-bit pixels"
+    )
+
+
+def test_a_whole_jpeg_reads_with_bytes_after_its_end_and_black_faces_read(tmp_path: Path) -> None:
+    jpeg = write_image(tmp_path / "face.jpg", pattern(0))
+    padded = tmp_path / "padded.jpg"
+    padded.write_bytes(jpeg.read_bytes() + b"\0" * 16)  # as some cameras and tools write
+    black = write_image(tmp_path / "black.jpg", np.zeros((48, 48), np.uint8))
+
+    np.testing.assert_array_equal(read_gray48(padded), read_gray48(jpeg))
+    assert not read_gray48(black).any()  # FER2013 has a few all-black faces: not refused

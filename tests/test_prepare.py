@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from data_fixtures import class_tree
+from PIL import Image
 
 from facial_emotion.data import prepared
 
@@ -74,3 +76,16 @@ def test_a_single_class_is_refused(tmp_path: Path) -> None:
     faces = class_tree(tmp_path / "faces", {"happy": 10})
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
     assert result.returncode == 2 and "one class only (happy)" in result.stderr
+
+
+def test_an_image_predict_refuses_stops_prepare_in_one_line(tmp_path: Path) -> None:
+    faces = class_tree(tmp_path / "faces", {"happy": 5, "sad": 5})
+    tiff = faces / "sad" / "float.tif"
+    Image.fromarray(np.full((48, 48), 0.5, np.float32)).save(tiff)
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
+    assert result.returncode == 2 and "WARN" not in result.stderr  # no OpenCV note either
+    assert result.stderr.strip().splitlines()[-1] == (  # after the progress bar
+        f"prepare: error: {tiff}: 32-bit float pixels have no fixed range to read faces in; "
+        "save the image with 8- or 16-bit pixels"
+    )
+    assert not (tmp_path / "prepared").exists()

@@ -26,6 +26,7 @@ from facial_emotion.faces import (
     locate_faces,
     make_detector,
 )
+from facial_emotion.pictures import pil_pixels
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 
@@ -99,21 +100,6 @@ def _decode(source: Path | io.BytesIO, name: str | Path, size: Callable[[], int]
         raise FacialEmotionError(
             f"{name}: damaged or truncated image ({exc}); save or copy it again"
         ) from exc
-
-
-def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
-    """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
-    from PIL import ImageOps
-
-    img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white
-        return as_uint8_image(np.asarray(img, np.uint16))
-    if img.mode in ("I", "F"):
-        raise FacialEmotionError(
-            f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
-            "fixed range to read faces in; save the image with 8- or 16-bit pixels"
-        )
-    return np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
 
 
 def as_pixels(image: ImageInput) -> np.ndarray:

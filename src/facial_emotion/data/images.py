@@ -12,6 +12,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,7 @@ from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.paths import IMAGE_EXTENSIONS
+from facial_emotion.pictures import pil_pixels
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 _CSV_CHUNK_ROWS = 4096
@@ -31,20 +33,32 @@ _READ_CHUNK = 128
 
 
 def read_gray48(path: str | Path) -> np.ndarray:
-    """One image file of any size, colour or format as a uint8 (48, 48) grayscale face."""
+    """One image file of any size, colour or format as a uint8 (48, 48) grayscale face.
+
+    OpenCV decodes (fast); what it cannot decode, or could only misread, Pillow reads as
+    ``predict`` does, so prepare refuses the files predict refuses.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        data = path.read_bytes()
     except OSError as exc:
         raise FacialEmotionError(
             f"{path}: cannot be read ({exc.strerror}); check the path"
         ) from exc
-    if size == 0:
+    if not data:
         raise FacialEmotionError(f"{path}: empty file (0 bytes); remove or replace the file")
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    image = None
+    if not _unfinished_jpeg(data):
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
         image = _read_with_pillow(path)
     return to_gray48(image)
+
+
+def _unfinished_jpeg(data: bytes) -> bool:
+    """A JPEG not ending in its end-of-image marker: cut short (OpenCV would fill the missing
+    rows with flat gray, without a word) or followed by other bytes. Pillow tells them apart."""
+    return data[:2] == b"\xff\xd8" and data[-2:] != b"\xff\xd9"
 
 
 def to_gray48(image: np.ndarray) -> np.ndarray:
@@ -61,15 +75,22 @@ def to_gray48(image: np.ndarray) -> np.ndarray:
 
 
 def _read_with_pillow(path: Path) -> np.ndarray:
-    """Formats OpenCV cannot decode (e.g. GIF on some builds) get a second chance with Pillow."""
+    """Formats OpenCV cannot decode (GIF, 32-bit TIFF, ...) and unfinished JPEGs, read by Pillow
+    by the rule predict reads them by: a cut file or 32-bit pixels stop with their file named."""
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("L"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+            pixels = pil_pixels(image, path)
+    except UnidentifiedImageError as exc:
         raise FacialEmotionError(
             f"{path}: not a readable image (corrupt, unsupported or unreadable); "
             "remove or replace the file"
         ) from exc
+    except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
+        raise FacialEmotionError(
+            f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
+            "remove or replace the file"
+        ) from exc
+    return pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
 
 
 def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
@@ -92,6 +113,7 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
         _progress(len(paths), desc, "img") as bar,
+        _quiet_opencv(),
     ):
         try:
             for done in pool.map(read_chunk, range(0, len(paths), _READ_CHUNK)):
@@ -100,6 +122,18 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
             pool.shutdown(cancel_futures=True)
             raise
     return images
+
+
+@contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Hush OpenCV's notes on files it cannot decode (``TIFFRGBAImageOK: Sorry, ...``): Pillow
+    reads those next, and a file neither reads is reported in one line of our own."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
 
 
 def _progress(total: int, desc: str, unit: str) -> tqdm:

@@ -1,0 +1,32 @@
+"""A picture file's pixels as Pillow reads them, one rule for ``predict`` and for the training data
+``prepare`` reads, so neither takes a file the other refuses.
+
+A module of its own (no model, no face detection) so that ``prepare`` depends on this rule only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from facial_emotion.errors import FacialEmotionError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+
+def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
+    """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
+    from PIL import ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white: the top byte, as OpenCV
+        return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
+    if img.mode in ("I", "F"):
+        raise FacialEmotionError(
+            f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
+            "fixed range to read faces in; save the image with 8- or 16-bit pixels"
+        )
+    return np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
