@@ -179,6 +179,28 @@ def test_csv_without_needed_columns_names_file_and_columns(tmp_path: Path) -> No
     assert str(csv) in message and "emotion" in message and "pixels" in message
 
 
+def test_csv_without_header_line_says_so_in_a_short_line(tmp_path: Path) -> None:
+    pixels = pixel_string(pattern(0))
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text(f'0,"{pixels}",Training\n3,"{pixels}",PublicTest\n')
+
+    assert error_of(csv) == (
+        f"{csv}: CSV lacks column(s) emotion, pixels (has 0, {pixels[:16]}..., Training); "
+        "its first line must be the header emotion,pixels,Usage, as in the original fer2013.csv"
+    )
+
+
+def test_csv_of_one_column_per_pixel_lists_a_few_of_its_columns(tmp_path: Path) -> None:
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text(
+        ",".join(["emotion"] + [f"pixel{i}" for i in range(2304)]) + "\n" + "0," * 2304 + "0\n"
+    )
+
+    message = error_of(csv)
+
+    assert "(has emotion, pixel0, pixel1, ... (2305 in all))" in message and len(message) < 250
+
+
 @pytest.mark.parametrize(
     ("pixels", "problem"),
     [

@@ -197,10 +197,17 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise FacialEmotionError(
-            f"{path}: CSV lacks column(s) {', '.join(missing)} (has {', '.join(table.columns)}); "
-            f"it needs {', '.join(required)}, as in the original fer2013.csv"
+            f"{path}: CSV lacks column(s) {', '.join(missing)} (has {_shown(table.columns)}); "
+            "its first line must be the header emotion,pixels,Usage, as in the original fer2013.csv"
         )
     return table
+
+
+def _shown(columns: Sequence[str], most: int = 3, width: int = 16) -> str:
+    """Column names cut short: without a header line, a whole row of 2,304 pixels is a "name"."""
+    names = [f"{c[:width]}..." if len(c) > width else c for c in columns[:most]]
+    more = f", ... ({len(columns)} in all)" if len(columns) > most else ""
+    return ", ".join(names) + more
 
 
 def csv_labels(values: Sequence[str], n_labels: int, path: Path) -> np.ndarray:
