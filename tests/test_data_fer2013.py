@@ -220,6 +220,48 @@ def test_bad_pixel_row_names_file_and_line(tmp_path: Path, pixels: str, problem:
     assert str(csv) in message and "line 4" in message and problem in message
 
 
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (
+            '2,"1 2 3",PublicTest',
+            "has 3 pixel values, expected 2304 (48x48); fix or remove that row",
+        ),
+        (
+            "x,{good},PublicTest",
+            "has emotion 'x', expected an integer 0..6; fix or remove that row",
+        ),
+        (
+            "2,{good},Holdout",
+            "has Usage 'Holdout', expected one of Training, PublicTest, PrivateTest; "
+            "fix the value or remove that row",
+        ),
+    ],
+    ids=["pixels", "emotion", "usage"],
+)
+def test_blank_lines_do_not_shift_the_line_named(tmp_path: Path, row: str, problem: str) -> None:
+    good = f'"{pixel_string(pattern(0))}"'
+    csv = tmp_path / "fer2013.csv"
+    lines = ["emotion,pixels,Usage", f"0,{good},Training", "", f"1,{good},Training", "", " "]
+    csv.write_text("\n".join([*lines, row.format(good=good), "", ""]))  # the bad row: line 7
+
+    assert error_of(csv) == f"{csv}: line 7 {problem}"
+
+
+def test_blank_lines_are_skipped_and_a_blank_first_line_is_named(tmp_path: Path) -> None:
+    rows = labelled_rows({"Training": 2, "PublicTest": 1}, n_labels=7)
+    csv = pixel_csv(tmp_path / "fer2013.csv", rows)
+    header, *lines = csv.read_text().splitlines()
+    csv.write_text("\n".join([header, "", *lines[:5], "", *lines[5:], "", ""]))
+
+    assert sum(len(split) for split in load(csv).splits.values()) == 21
+    csv.write_text("\n" + csv.read_text())
+    assert error_of(csv) == (
+        f"{csv}: no header on the first line; it must be the header emotion,pixels,Usage, "
+        "as in the original fer2013.csv"
+    )
+
+
 def test_emotion_outside_fer_labels_names_the_line(tmp_path: Path) -> None:
     csv = pixel_csv(
         tmp_path / "fer2013.csv",

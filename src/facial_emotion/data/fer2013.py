@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from facial_emotion.data import folder
 from facial_emotion.data.images import csv_labels, csv_pixels, read_pixel_csv
@@ -66,12 +67,12 @@ def load_csv(
     are the labels that occur, in canonical order.
     """
     table = read_pixel_csv(path, required=("emotion", "pixels"))
-    raw = csv_labels(table["emotion"].tolist(), len(label_names), path)
+    raw = csv_labels(table["emotion"], len(label_names), path)
     classes = ordered({label_names[i] for i in np.unique(raw)})
     remap = np.array([classes.index(n) if n in classes else -1 for n in label_names])
-    x, y = csv_pixels(table["pixels"].tolist(), path), remap[raw]
+    x, y = csv_pixels(table["pixels"], path), remap[raw]
     if "Usage" in table.columns:
-        parts = _usage_parts(table["Usage"].tolist(), path)
+        parts = _usage_parts(table["Usage"], path)
         how = "Usage column: " + ", ".join(
             f"{usage} → {split}" for usage, split in USAGE_SPLITS.items() if split in parts
         )
@@ -92,13 +93,13 @@ def load_csv(
     )
 
 
-def _usage_parts(usage: list[str], path: Path) -> dict[str, np.ndarray]:
+def _usage_parts(usage: pd.Series, path: Path) -> dict[str, np.ndarray]:
     values = np.array([u.strip() for u in usage])
     unknown = np.flatnonzero(~np.isin(values, list(USAGE_SPLITS)))
     if unknown.size:
         row = int(unknown[0])
         raise FacialEmotionError(
-            f"{path}: line {row + 2} has Usage {usage[row]!r}, expected one of "
+            f"{path}: line {usage.index[row]} has Usage {usage.iloc[row]!r}, expected one of "
             f"{', '.join(USAGE_SPLITS)}; fix the value or remove that row"
         )
     found = {split: np.flatnonzero(values == u) for u, split in USAGE_SPLITS.items()}

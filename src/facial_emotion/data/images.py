@@ -177,9 +177,14 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
 
 
 def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
-    """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works)."""
+    """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works),
+    indexed by each row's line number in the file, which blank lines do not shift."""
     try:
-        table = pd.read_csv(path, dtype=object, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(
+            path, dtype=object, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False
+        )
+    except pd.errors.EmptyDataError:  # pandas' word for an empty first line, or file
+        table = pd.DataFrame()
     except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:  # ValueError: pandas'
         fix = (
             "unzip it and point data.path (or --data) at the CSV inside"
@@ -189,6 +194,13 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
         raise FacialEmotionError(
             f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); {fix}"
         ) from exc
+    if table.columns.empty:  # also what one blank first line gives
+        raise FacialEmotionError(
+            f"{path}: no header on the first line; it must be the header emotion,pixels,Usage, "
+            "as in the original fer2013.csv"
+        )
+    table.index = pd.RangeIndex(2, len(table) + 2)  # line 1 is the header
+    table = table[~(table == "").all(axis=1)]  # blank lines
     if table.empty:
         raise FacialEmotionError(
             f"{path}: a header and no rows; use the data set's original CSV file"
@@ -210,9 +222,10 @@ def _shown(columns: Sequence[str], most: int = 3, width: int = 16) -> str:
     return ", ".join(names) + more
 
 
-def csv_labels(values: Sequence[str], n_labels: int, path: Path) -> np.ndarray:
-    """The ``emotion`` column as int64 indices in ``0..n_labels-1``; a bad value names its line."""
-    labels = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy()
+def csv_labels(values: pd.Series, n_labels: int, path: Path) -> np.ndarray:
+    """The ``emotion`` column (indexed by line) as int64 indices in ``0..n_labels-1``; a bad value
+    names its line."""
+    labels = pd.to_numeric(values, errors="coerce").to_numpy()
     bad = np.flatnonzero(~np.isin(labels, np.arange(n_labels)))
     if bad.size:
         row = int(bad[0])
@@ -223,26 +236,28 @@ def csv_labels(values: Sequence[str], n_labels: int, path: Path) -> np.ndarray:
             else "fix or remove that row"
         )
         raise FacialEmotionError(
-            f"{path}: line {row + 2} has emotion {values[row]!r}, expected an integer "
-            f"0..{n_labels - 1}; {fix}"
+            f"{path}: line {values.index[row]} has emotion {values.iloc[row]!r}, expected an "
+            f"integer 0..{n_labels - 1}; {fix}"
         )
     return labels.astype(np.int64)
 
 
-def csv_pixels(rows: Sequence[str], path: Path) -> np.ndarray:
-    """Space-separated pixel strings as uint8 (N, 48, 48), parsed in numpy chunk by chunk.
+def csv_pixels(column: pd.Series, path: Path) -> np.ndarray:
+    """Space-separated pixel strings (indexed by line) as uint8 (N, 48, 48), parsed in numpy chunk
+    by chunk.
 
     Each chunk is parsed in one numpy call; only a chunk that fails the checks is re-read row by
     row, which tolerates odd whitespace and names the first bad line.
     """
+    rows, lines = column.tolist(), column.index.to_numpy()
     images = np.empty((len(rows), PIXELS), dtype=np.uint8)
     with _progress(len(rows), f"{path.name} pixels", "row") as bar:
         for start in range(0, len(rows), _CSV_CHUNK_ROWS):
             chunk = rows[start : start + _CSV_CHUNK_ROWS]
             parsed = _parse_regular(chunk)
-            images[start : start + len(chunk)] = (
-                parsed if parsed is not None else _parse_rows(chunk, start, path)
-            )
+            if parsed is None:
+                parsed = _parse_rows(chunk, lines[start : start + len(chunk)], path)
+            images[start : start + len(chunk)] = parsed
             bar.update(len(chunk))
     return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
 
@@ -265,11 +280,10 @@ def _parse_regular(chunk: Sequence[str]) -> np.ndarray | None:
     return values.reshape(len(chunk), PIXELS)
 
 
-def _parse_rows(chunk: Sequence[str], first_row: int, path: Path) -> np.ndarray:
+def _parse_rows(chunk: Sequence[str], lines: np.ndarray, path: Path) -> np.ndarray:
     """Row-by-row parse, tolerant of odd whitespace, that names the first bad line."""
     images = np.empty((len(chunk), PIXELS), dtype=np.uint8)
-    for i, row in enumerate(chunk):
-        line = first_row + i + 2  # 1-based, after the header line
+    for i, (row, line) in enumerate(zip(chunk, lines, strict=True)):
         tokens = row.split()
         if len(tokens) != PIXELS:
             raise FacialEmotionError(
