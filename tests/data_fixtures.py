@@ -6,6 +6,12 @@ from the loaded pixels which file each sample came from and check labels and spl
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -72,3 +78,25 @@ def labelled_rows(
         for label in range(n_labels)
         for _ in range(n)
     ]
+
+
+def packed(csv: Path, packing: str) -> Path:
+    """``csv`` compressed or archived as ``packing`` (``.csv.gz``, ``.tar.gz``, ``.zip``...)."""
+    data = csv.read_bytes()
+    out = csv.with_name(csv.stem + packing)
+    if packing.startswith(".tar"):
+        with tarfile.open(out, f"w:{packing[5:]}") as archive:
+            info = tarfile.TarInfo(f"fer2013/{csv.name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    elif packing == ".zip":
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr(csv.name, data)
+    else:
+        out.write_bytes(
+            {".csv.gz": gzip.compress, ".csv.bz2": bz2.compress, ".csv.xz": lzma.compress}[packing](
+                data
+            )
+        )
+    csv.unlink()
+    return out

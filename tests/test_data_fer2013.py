@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from data_fixtures import (
     class_tree,
     code_of,
     labelled_rows,
+    packed,
     pattern,
     pixel_csv,
     pixel_string,
@@ -68,6 +71,15 @@ def test_a_folder_holding_fer2013_csv_loads_the_csv(tmp_path: Path) -> None:
     pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 1, "PublicTest": 1}, n_labels=7))
 
     assert load(tmp_path).source["format"] == "csv"
+
+
+@pytest.mark.parametrize("packing", [".csv.gz", ".csv.bz2", ".csv.xz", ".zip", ".tar.gz"])
+def test_a_compressed_csv_is_read_as_the_csv(tmp_path: Path, packing: str) -> None:
+    rows = labelled_rows({"Training": 2, "PublicTest": 1}, n_labels=7)
+    data = load(packed(pixel_csv(tmp_path / "fer2013.csv", rows), packing))
+
+    assert data.counts()["val"] == {name: 1 for name in EMOTIONS}
+    assert_labels_match_pixels(data, list(EMOTIONS))
 
 
 def test_csv_header_with_spaces_as_in_icml_face_data(tmp_path: Path) -> None:
@@ -168,6 +180,32 @@ def test_folder_with_neither_csv_nor_train_says_what_to_point_at(tmp_path: Path)
     message = error_of(tmp_path)
 
     assert str(tmp_path) in message and "fer2013.csv" in message and "train/" in message
+
+
+def test_folder_with_a_compressed_csv_says_to_point_at_it(tmp_path: Path) -> None:
+    rows = labelled_rows({"Training": 1}, n_labels=7)
+    packed(pixel_csv(tmp_path / "fer2013.csv", rows), ".csv.gz")
+
+    assert error_of(tmp_path) == (
+        f"{tmp_path}: neither fer2013.csv nor a train/ folder found; point data.path (or --data) "
+        "at fer2013.csv itself (or the .csv.gz, .csv.bz2, .csv.xz, .zip or .tar.gz holding it) "
+        "or at the Kaggle folder holding train/ and test/"
+    )
+
+
+def test_a_tar_of_several_files_says_to_unpack_it_in_a_short_line(tmp_path: Path) -> None:
+    archive = tmp_path / "fer2013.tar.gz"  # as Kaggle ships it: with a README and a .bib
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("fer2013.csv", "README", "fer2013.bib"):
+            info = tarfile.TarInfo(f"fer2013/{name}")
+            tar.addfile(info, io.BytesIO(b""))
+
+    message = error_of(archive)
+
+    assert message.startswith(f"{archive}: not a readable CSV (Multiple files found in TAR")
+    assert message.endswith(
+        "...); unpack it (tar -xf) and point data.path (or --data) at the CSV inside"
+    )
 
 
 def test_csv_without_needed_columns_names_file_and_columns(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from data_fixtures import class_tree, labelled_rows, pixel_csv
+from data_fixtures import class_tree, labelled_rows, packed, pixel_csv
 
-from facial_emotion.data.sources import SOURCES, guess_source, load_source
+from facial_emotion.data.sources import SOURCES, guess_source, load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
 
 
@@ -77,6 +77,10 @@ def _layout(root: Path, kind: str) -> Path:
     rows = labelled_rows({"Training": 2, "PublicTest": 1}, 7)
     if kind == "fer2013.csv":
         return pixel_csv(root / "fer2013.csv", rows)
+    if kind in ("fer2013.csv.gz", "fer2013.tar.gz", "fer2013.zip"):
+        return packed(pixel_csv(root / "fer2013.csv", rows), kind.removeprefix("fer2013"))
+    if kind == "ckextended.csv.gz":
+        return packed(pixel_csv(root / "ckextended.csv", rows), ".csv.gz")
     if kind == "ckextended.csv":
         return pixel_csv(root / "ckextended.csv", rows)
     if kind == "fer2013 folders":
@@ -102,6 +106,10 @@ def _layout(root: Path, kind: str) -> Path:
     [
         ("fer2013.csv", "fer2013"),
         ("ckextended.csv", "ckplus"),
+        ("fer2013.csv.gz", "fer2013"),
+        ("fer2013.tar.gz", "fer2013"),
+        ("fer2013.zip", "fer2013"),
+        ("ckextended.csv.gz", "ckplus"),
         ("fer2013 folders", "fer2013"),
         ("fer2013 folders, capitals", "fer2013"),
         ("CK+48 parent", "ckplus"),
@@ -114,3 +122,12 @@ def test_source_is_guessed_from_what_the_path_holds(
     tmp_path: Path, kind: str, expected: str
 ) -> None:
     assert guess_source(_layout(tmp_path, kind)) == expected
+
+
+def test_evaluate_reads_a_compressed_fer2013_csv_as_prepare_does(tmp_path: Path) -> None:
+    rows = labelled_rows({"Training": 2, "PublicTest": 1}, 7)
+    archive = packed(pixel_csv(tmp_path / "fer2013.csv", rows), ".tar.gz")
+
+    data, split = load_for_scoring(archive)
+
+    assert (data.source["name"], split, len(data.splits[split])) == ("fer2013", "val", 7)

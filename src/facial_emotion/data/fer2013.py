@@ -44,7 +44,8 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
     if folder.split_dirs(root) is None:
         raise FacialEmotionError(
             f"{root}: neither {CSV_NAME} nor a train/ folder found; point data.path (or --data) at "
-            f"{CSV_NAME} or at the Kaggle folder holding train/ and test/"
+            f"{CSV_NAME} itself (or the .csv.gz, .csv.bz2, .csv.xz, .zip or .tar.gz holding it) "
+            "or at the Kaggle folder holding train/ and test/"
         )
     return folder.load(
         root, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction, name="fer2013"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tarfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,9 @@ from facial_emotion.paths import IMAGE_EXTENSIONS
 from facial_emotion.pictures import pil_pixels
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
+# What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
+# not installed); .tar.gz and the like are a tar of one CSV, compressed.
+CSV_PACKINGS = (".gz", ".bz2", ".xz", ".zip")
 _CSV_CHUNK_ROWS = 4096
 _READ_CHUNK = 128
 
@@ -176,6 +180,25 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
     return files
 
 
+def unpacked_name(path: Path) -> str:
+    """The lower-case name of ``path`` without a compression suffix: ``fer2013.csv.gz`` →
+    ``fer2013.csv``, ``fer2013.tar.gz`` → ``fer2013.tar``."""
+    name = path.name.lower()
+    return os.path.splitext(name)[0] if name.endswith(CSV_PACKINGS) else name
+
+
+def reads_as_csv(path: Path) -> bool:
+    """Whether :func:`read_pixel_csv` reads the file ``path``: a CSV, compressed or not
+    (``.csv.gz``, ...), a tar of one (``fer2013.tar.gz``) or a zip holding one."""
+    if unpacked_name(path).endswith((".csv", ".tar")):
+        return True
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.lower().endswith(".csv") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works),
     indexed by each row's line number in the file, which blank lines do not shift."""
@@ -186,14 +209,15 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     except pd.errors.EmptyDataError:  # pandas' word for an empty first line, or file
         table = pd.DataFrame()
     except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:  # ValueError: pandas'
-        fix = (
-            "unzip it and point data.path (or --data) at the CSV inside"
-            if zipfile.is_zipfile(path)
-            else "use the data set's original CSV file"
-        )
-        raise FacialEmotionError(
-            f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); {fix}"
-        ) from exc
+        if zipfile.is_zipfile(path):
+            fix = "unzip it and point data.path (or --data) at the CSV inside"
+        elif tarfile.is_tarfile(path):  # Kaggle's fer2013.tar.gz also holds a README
+            fix = "unpack it (tar -xf) and point data.path (or --data) at the CSV inside"
+        else:
+            fix = "use the data set's original CSV file"
+        reason = str(exc).splitlines()[0]  # pandas names every file of an archive
+        reason = reason if len(reason) <= 100 else f"{reason[:100]}..."
+        raise FacialEmotionError(f"{path}: not a readable CSV ({reason}); {fix}") from exc
     if table.columns.empty:  # also what one blank first line gives
         raise FacialEmotionError(
             f"{path}: no header on the first line; it must be the header emotion,pixels,Usage, "

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
+from facial_emotion.data.images import reads_as_csv, unpacked_name
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.paths import IMAGE_EXTENSIONS
@@ -117,13 +118,14 @@ def guess_source(path: Path) -> str:
     """The loader a path's layout needs, judged by what it holds rather than by its name.
 
     CK+ is the only layout whose image names carry a subject (``S###_``), and its CSV is the only
-    one named ``ckextended.csv``; a ``train/`` folder (in any case) or any other CSV is FER2013;
-    the rest is a plain folder of labelled images.
+    one named ``ckextended.csv``; a ``train/`` folder (in any case) or any other CSV, compressed
+    or not (``.csv.gz``, ``fer2013.tar.gz``, ...), is FER2013; the rest is a plain folder of
+    labelled images.
     """
     if path.is_file():
-        if path.name == ckplus.CSV_NAME:
+        if unpacked_name(path) == ckplus.CSV_NAME:
             return "ckplus"
-        return "fer2013" if path.suffix.lower() == ".csv" else "folder"
+        return "fer2013" if reads_as_csv(path) else "folder"
     if (path / ckplus.CSV_NAME).is_file() or (path / ckplus.FOLDER_NAME).is_dir():
         return "ckplus"
     if (path / "fer2013.csv").is_file() or (path.is_dir() and folder.split_dirs(path)):
