@@ -151,6 +151,24 @@ def test_kaggle_split_folders_in_capitals_are_the_splits(tmp_path: Path) -> None
     assert_labels_match_pixels(data, KAGGLE_FOLDERS)
 
 
+def test_kaggle_class_folders_named_0_to_6_take_fer2013s_codes(tmp_path: Path) -> None:
+    codes = [str(i) for i in range(7)]
+    class_tree(tmp_path / "train", {code: 4 for code in codes}, ext=".jpg")
+    class_tree(tmp_path / "test", {code: 1 for code in codes}, ext=".jpg")
+
+    data = load(tmp_path, val_fraction=0.25)
+
+    assert data.classes == EMOTIONS
+    assert data.counts()["test"] == {name: 1 for name in EMOTIONS}
+    assert_labels_match_pixels(data, list(EMOTIONS))  # folder 0 is angry ... 6 is neutral
+
+
+def test_class_folders_named_by_number_and_by_name_keep_their_names(tmp_path: Path) -> None:
+    class_tree(tmp_path / "train", {"3": 4, "happy": 4, "7": 4}, ext=".jpg")
+
+    assert load(tmp_path).classes == ("happy", "3", "7")
+
+
 def test_same_seed_same_split_other_seed_other_split(tmp_path: Path) -> None:
     rows = [(k % 7, pixel_string(pattern(k)), "Training") for k in range(70)]
     csv = pixel_csv(tmp_path / "fer2013.csv", rows)

@@ -5,7 +5,8 @@
   PublicTest → val, PrivateTest → test.
 * Folders ``train/<emotion>/*.jpg`` with ``test/`` and/or ``val/`` or ``validation/``: each
   folder is its split. Without a validation folder, a seeded stratified ``val_fraction`` of train
-  becomes val; without ``test/`` there is no test split (no test images are invented).
+  becomes val; without ``test/`` there is no test split (no test images are invented). Class
+  folders ``0`` … ``6`` (a Kaggle variant) are read as FER2013's labels.
 
 Any other ``emotion,pixels[,Usage]`` CSV (CK+, a FER2013 subset) is read by :func:`load_csv`.
 """
@@ -48,7 +49,12 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
             "or at the Kaggle folder holding train/ and test/"
         )
     return folder.load(
-        root, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction, name="fer2013"
+        root,
+        seed=seed,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        name="fer2013",
+        codes=EMOTIONS,  # class folders 0..6, as a Kaggle copy names them
     )
 
 

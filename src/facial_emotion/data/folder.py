@@ -33,12 +33,16 @@ def load(
     val_fraction: float,
     test_fraction: float,
     name: str = "folder",
+    codes: tuple[str, ...] = (),
 ) -> PreparedData:
-    """Read a labelled image tree; ``name`` is the source recorded in the result."""
+    """Read a labelled image tree; ``name`` is the source recorded in the result. Class folders
+    named by number take the names ``codes`` gives them (see :func:`code_names`)."""
     root = existing_dir(root)
     dirs = split_dirs(root)
     if dirs is None:
         files, labels = labelled_files(root)
+        names = code_names(set(labels), codes)
+        labels = [names.get(n, n) for n in labels]
         classes = ordered(set(labels))
         x, y = read_many(files, desc=f"{name} {root.name}"), indices(labels, classes)
         parts = stratified_split(
@@ -47,7 +51,9 @@ def load(
         splits = {split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()}
         how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
     else:
-        splits, classes, how = _load_split_dirs(dirs, name, seed=seed, val_fraction=val_fraction)
+        splits, classes, how = _load_split_dirs(
+            dirs, name, codes, seed=seed, val_fraction=val_fraction
+        )
     return PreparedData(
         classes=classes,
         splits=splits,
@@ -99,15 +105,26 @@ def labelled_files(root: Path) -> tuple[list[Path], list[str]]:
     return files, labels
 
 
+def code_names(labels: set[str], codes: tuple[str, ...]) -> dict[str, str]:
+    """``{"3": codes[3], ...}`` when every label is a code number, as when class folders are named
+    by their data set's codes (FER2013's ``0`` … ``6``); else ``{}``: names are names."""
+    numbers = {str(i): name for i, name in enumerate(codes)}
+    return numbers if labels <= numbers.keys() else {}
+
+
 def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
     position = {c: i for i, c in enumerate(classes)}
     return np.array([position[label] for label in labels], dtype=np.int64)
 
 
 def _load_split_dirs(
-    dirs: dict[str, Path], name: str, *, seed: int, val_fraction: float
+    dirs: dict[str, Path], name: str, codes: tuple[str, ...], *, seed: int, val_fraction: float
 ) -> tuple[dict[str, LabelledImages], tuple[str, ...], str]:
     listed = {split: labelled_files(d) for split, d in dirs.items()}
+    names = code_names({label for _, labels in listed.values() for label in labels}, codes)
+    listed = {
+        s: (files, [names.get(n, n) for n in labels]) for s, (files, labels) in listed.items()
+    }
     classes = ordered({label for _, labels in listed.values() for label in labels})
     splits = {
         split: LabelledImages(read_many(files, desc=f"{name} {split}"), indices(labels, classes))
