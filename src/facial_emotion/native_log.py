@@ -105,3 +105,18 @@ def import_tensorflow() -> None:
     if "tensorflow" not in sys.modules:
         with native_log_held_back():
             import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def opencv_log_silenced() -> Iterator[None]:
+    """Mute OpenCV's own log (camera back-ends probed, ``TIFFRGBAImageOK: Sorry, ...`` for a file
+    Pillow reads next) so the user sees our one clear line instead."""
+    import cv2
+
+    logging = cv2.utils.logging
+    previous = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(previous)

@@ -12,7 +12,7 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import atomic_path
-from facial_emotion.native_log import native_log_held_back
+from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.predict import EmotionRecognizer
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
@@ -107,18 +107,6 @@ class FaceTracker:
         return ids, np.array(smoothed, np.float32).reshape(len(boxes), probs.shape[1])
 
 
-@contextmanager
-def _quiet_opencv() -> Iterator[None]:
-    """Silence OpenCV's own warnings (probing camera backends) so the user sees one clear line."""
-    logging = cv2.utils.logging
-    previous = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(previous)
-
-
 def opencv_name(path: str | Path) -> str:
     """``path`` for OpenCV's video calls, which crash the process (a segmentation fault) on a
     file name that is not valid UTF-8, as names from old archives and shares can be."""
@@ -140,7 +128,7 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
         raise FacialEmotionError(f"{source}: is a folder; pass one video file")
     if not camera and not Path(source).is_file():
         raise FacialEmotionError(f"{source}: no such video file; check the path")
-    with _quiet_opencv():
+    with opencv_log_silenced():
         cap = cv2.VideoCapture(int(source) if camera else opencv_name(source))
         opened = cap.isOpened()
         ok, frame = cap.read() if opened else (False, None)

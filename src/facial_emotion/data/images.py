@@ -13,7 +13,6 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -25,6 +24,7 @@ from tqdm import tqdm
 from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
+from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import IMAGE_EXTENSIONS
 from facial_emotion.pictures import pil_pixels
 
@@ -117,7 +117,7 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
         _progress(len(paths), desc, "img") as bar,
-        _quiet_opencv(),
+        opencv_log_silenced(),
     ):
         try:
             for done in pool.map(read_chunk, range(0, len(paths), _READ_CHUNK)):
@@ -126,18 +126,6 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
             pool.shutdown(cancel_futures=True)
             raise
     return images
-
-
-@contextmanager
-def _quiet_opencv() -> Iterator[None]:
-    """Hush OpenCV's notes on files it cannot decode (``TIFFRGBAImageOK: Sorry, ...``): Pillow
-    reads those next, and a file neither reads is reported in one line of our own."""
-    previous = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    try:
-        yield
-    finally:
-        cv2.utils.logging.setLogLevel(previous)
 
 
 def _progress(total: int, desc: str, unit: str) -> tqdm:
