@@ -178,6 +178,12 @@ def test_the_data_a_model_trained_on_is_read_with_the_loader_it_trained_with(
     assert "by subject" in capsys.readouterr().err
 
 
+def _stops_in_one_line(capsys, args: list[str], said: str) -> None:
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and said in err
+
+
 def test_output_that_would_replace_the_data_or_the_model_card_stops(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:
@@ -189,10 +195,7 @@ def test_output_that_would_replace_the_data_or_the_model_card_stops(
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     for output in (csv, model.with_suffix(".json")):
         args = ["evaluate", "--model", str(model), "--data", str(csv), "-o", str(output)]
-        assert main(args) == 2
-        out, err = capsys.readouterr()
-        assert out == "" and err.count("\n") == 1
-        assert f"{output}: is an input, and an output would replace it" in err
+        _stops_in_one_line(capsys, args, f"{output}: is an input, and an output would replace it")
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
@@ -202,10 +205,7 @@ def test_output_inside_the_data_folder_stops(tiny_model_path: Path, tmp_path: Pa
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     for output in (root / "happy" / "img_000.png", root / "metrics.json"):
         args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "-o", str(output)]
-        assert main(args) == 2
-        out, err = capsys.readouterr()
-        assert out == "" and err.count("\n") == 1
-        assert f"{output}: is inside a folder this command reads" in err
+        _stops_in_one_line(capsys, args, f"{output}: is inside a folder this command reads")
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
 
 
