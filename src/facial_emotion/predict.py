@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Union
 
@@ -62,14 +62,14 @@ def load_image(path: str | Path) -> np.ndarray:
     """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag."""
     path = Path(path)
     try:
-        return _decode(path, path, lambda: path.stat().st_size)
+        return _decode(path, path)
     except FileNotFoundError as exc:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
         raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
 
 
-def _decode(source: Path | io.BytesIO, name: str | Path, size: Callable[[], int]) -> np.ndarray:
+def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
     """A file, or its bytes as web uploads come, read by PIL; each failure named in one line."""
     from PIL import Image, UnidentifiedImageError
 
@@ -83,7 +83,7 @@ def _decode(source: Path | io.BytesIO, name: str | Path, size: Callable[[], int]
     except (FileNotFoundError, IsADirectoryError):
         raise
     except UnidentifiedImageError as exc:
-        if size() == 0:
+        if (source.stat().st_size if isinstance(source, Path) else source.getbuffer().nbytes) == 0:
             raise FacialEmotionError(
                 f"{name}: empty file (0 bytes); remove or replace the file"
             ) from exc
@@ -114,10 +114,10 @@ def as_pixels(image: ImageInput) -> np.ndarray:
         if isinstance(image, io.TextIOBase):
             raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
         data = image.read()
-        return _decode(io.BytesIO(data), name, lambda: len(data))
+        return _decode(io.BytesIO(data), name)
     if isinstance(image, bytes | bytearray | memoryview):
         data = bytes(image)
-        return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)", lambda: len(data))
+        return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)")
     if isinstance(image, Image.Image):
         return pil_pixels(image)
     pixels = np.asarray(image)
