@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.cli.options import shift_pixels  # noqa: E402
-from facial_emotion.data.sources import carving_of, load_for_scoring  # noqa: E402
+from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable  # noqa: E402
 
@@ -64,7 +64,7 @@ def compare(args: argparse.Namespace) -> dict:
     groups = [
         [load_backend(p, precision="float32") for p in paths] for paths in (args.first, args.second)
     ]
-    data, _ = load_for_scoring(path, split=args.split, carving=carving_of(groups[0][0].card))
+    data, _ = load_for_scoring(path, split=args.split, card=groups[0][0].card)
     split = data.splits[args.split]
     for name, group in zip(names, groups, strict=True):
         if len({tuple(b.card["classes"]) for b in group}) > 1:

@@ -22,7 +22,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
-from facial_emotion.data.sources import carving_of, load_for_scoring  # noqa: E402
+from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import labels_for_model, predict_proba, scorable, shifted  # noqa: E402
 from facial_emotion.predict import default_model_path  # noqa: E402
@@ -98,7 +98,7 @@ def main() -> int:
 
 def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:
     backend = load_backend(model, precision="float32")
-    data, _ = load_for_scoring(Path(data_path), split=split_name, carving=carving_of(backend.card))
+    data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]
     labels = labels_for_model(split.y, data.classes, tuple(backend.card["classes"]))
     known = scorable(labels, data_path, data.classes, str(model))

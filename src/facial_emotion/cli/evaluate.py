@@ -64,18 +64,12 @@ def run(args: argparse.Namespace) -> int:
         require_writable(output)
     import_tensorflow()  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.sources import ALL, carving_of, load_for_scoring, trained_source
+    from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
-    source = args.source
-    if source == "auto":
-        source = trained_source(backend.card, path) or source
     data, split_name = load_for_scoring(
-        path,
-        source=source,
-        split=args.split,
-        carving=carving_of(backend.card, args.seed),
+        path, source=args.source, split=args.split, card=backend.card, seed=args.seed
     )
     split = data.splits[split_name]
     total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)

@@ -65,21 +65,22 @@ def load_for_scoring(
     *,
     source: str = "auto",
     split: str | None = None,
-    carving: dict[str, Any] | None = None,
+    card: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> tuple[PreparedData, str]:
     """A data set as the scoring commands read it, and the name of the split to score.
 
-    ``source="auto"`` judges the layout (:func:`guess_source`); the split defaults to ``test``
-    when the data has one, else ``val``. Splits the data lacks are carved by ``carving`` (seed,
-    val and test fractions; params.yaml's defaults when not given). ``split="all"`` adds the
-    split ``all``: every face.
+    The model's ``card`` says how its training run read and carved the data, so a carved test
+    split scored here never holds faces it trained on: ``source="auto"`` takes the card's loader
+    when ``path`` is the data it trained on, else judges the layout (:func:`guess_source`); splits
+    the data lacks are carved with the card's seed (``seed`` overrides) and fractions. The split
+    defaults to ``test`` when the data has one, else ``val``; ``split="all"`` adds the split
+    ``all``: every face.
     """
-    data = load_source(
-        guess_source(path) if source == "auto" else source,
-        str(path),
-        **{**DEFAULT_CARVING, **(carving or {})},
-        synthetic_samples=0,
-    )
+    card = card or {}
+    if source == "auto":
+        source = trained_source(card, path) or guess_source(path)
+    data = load_source(source, str(path), **carving_of(card, seed), synthetic_samples=0)
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
         parts = list(data.splits.values())
