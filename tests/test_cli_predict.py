@@ -57,8 +57,13 @@ def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_m
 
 
 def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos):
+    # Hidden files are skipped, as the data loaders skip them: macOS's ._a.jpg holds no picture
+    (photos / "._a.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (photos / ".thumbnails").mkdir()
+    shutil.copy(HOPPER, photos / ".thumbnails" / "a.jpg")
     code, out, err = run(capsys, photos, "--model", tiny_model_path, "--json")
     assert code == 0, err
+    assert "._a.jpg" not in err and ".thumbnails" not in out
     data = json.loads(out)
     assert data["classes"] == list(EMOTIONS) and data["detector"] == "haar"
     files = {Path(im["file"]).name: im for im in data["images"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 PREPARED = Path("data/prepared")
@@ -14,6 +15,25 @@ METRICS = Path("metrics")
 IMAGE_EXTENSIONS = frozenset(
     ".bmp .gif .jfif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
 )
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder``, sub-folders included, sorted: what ``predict`` reads from a
+    folder and what a class folder holds (``happy/session1/*.jpg`` is a happy face too). Hidden
+    files and folders (``.DS_Store``, macOS's ``._x.jpg``, ``.thumbnails/``) are skipped, and
+    linked folders are not followed (links may loop)."""
+    return sorted(_image_files(folder))
+
+
+def _image_files(folder: Path) -> Iterator[Path]:
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_dir(follow_symlinks=False):
+                yield from _image_files(Path(e.path))
+            elif e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
+                yield Path(e.path)
 
 
 def repo_root(start: str | Path | None = None) -> Path:

@@ -20,7 +20,7 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
-from facial_emotion.paths import IMAGE_EXTENSIONS
+from facial_emotion.paths import image_files
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -91,12 +91,6 @@ def output_format(args: argparse.Namespace) -> str:
     return flagged or named or "table"
 
 
-def images_in(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-    )
-
-
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]]:
     """Files named by each PATH (file, folder or glob), in order without repeats; problems; and
     the folders searched. A folder a glob matches is searched as a folder given by name is."""
@@ -107,7 +101,7 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
         path = Path(pattern)
         if path.is_dir():
             searched.append(path)
-            found = images_in(path)
+            found = image_files(path)
             if not found:
                 problems.append(f"{path}: folder has no image files")
         elif path.is_file():
@@ -117,7 +111,7 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
             for match in map(Path, sorted(glob.glob(pattern, recursive=True))):
                 if match.is_dir():
                     searched.append(match)
-                found.extend(images_in(match) if match.is_dir() else [match] * match.is_file())
+                found.extend(image_files(match) if match.is_dir() else [match] * match.is_file())
             if not found:
                 problems.append(f"{pattern}: no image file matches this pattern")
         else:

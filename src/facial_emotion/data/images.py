@@ -11,7 +11,7 @@ import sys
 import tarfile
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
-from facial_emotion.paths import IMAGE_EXTENSIONS
+from facial_emotion.paths import image_files
 from facial_emotion.pictures import pil_pixels
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -132,24 +132,6 @@ def _progress(total: int, desc: str, unit: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5)
 
 
-def list_images(folder: Path) -> list[Path]:
-    """Image files under a folder, its sub-folders included (``happy/session1/*.jpg`` is a happy
-    face too, as ``predict`` finds it), sorted; hidden files and folders (``.DS_Store``,
-    ``._x.jpg``, ``.thumbnails/``) are skipped."""
-    return sorted(_image_files(folder))
-
-
-def _image_files(folder: Path) -> Iterator[Path]:
-    with os.scandir(folder) as entries:
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            if e.is_dir(follow_symlinks=False):  # links may loop; predict skips them too
-                yield from _image_files(Path(e.path))
-            elif e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
-                yield Path(e.path)
-
-
 def class_folders(root: Path) -> dict[str, list[Path]]:
     """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images."""
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -160,7 +142,7 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
         )
     files = {}
     for folder in folders:
-        files[folder.name] = list_images(folder)
+        files[folder.name] = image_files(folder)
         if not files[folder.name]:
             raise FacialEmotionError(
                 f"{folder}: class folder has no images; add images to it or remove the folder"
