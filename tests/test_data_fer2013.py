@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import tarfile
 import zipfile
@@ -21,6 +22,7 @@ from data_fixtures import (
 )
 
 from facial_emotion.data import fer2013
+from facial_emotion.data.sources import load_for_scoring
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 
@@ -80,6 +82,18 @@ def test_a_compressed_csv_is_read_as_the_csv(tmp_path: Path, packing: str) -> No
 
     assert data.counts()["val"] == {name: 1 for name in EMOTIONS}
     assert_labels_match_pixels(data, list(EMOTIONS))
+
+
+@pytest.mark.parametrize("packing", [".csv.gz", ".csv.bz2", ".csv.xz", ".tar.gz"])
+def test_a_compressed_csv_cut_short_says_to_download_it_again(tmp_path: Path, packing: str) -> None:
+    rows = labelled_rows({"Training": 20}, n_labels=7)
+    archive = packed(pixel_csv(tmp_path / "fer2013.csv", rows), packing)
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # a broken download
+
+    message = error_of(archive)
+
+    assert message.startswith(f"{archive}: cut short or damaged (")
+    assert message.endswith("); download it again")
 
 
 def test_csv_header_with_spaces_as_in_icml_face_data(tmp_path: Path) -> None:
@@ -213,6 +227,33 @@ def test_a_tar_of_several_files_says_to_unpack_it_in_a_short_line(tmp_path: Path
     assert message.endswith(
         "...); unpack it (tar -xf) and point data.path (or --data) at the CSV inside"
     )
+
+
+def test_kaggles_zip_of_image_folders_says_to_unzip_it_and_point_at_the_folder(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "archive.zip"  # Kaggle's FER2013 download: train/ and test/ of JPEGs
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("train/happy/0.jpg", "train/sad/0.jpg", "test/happy/0.jpg"):
+            zf.writestr(name, b"\xff\xd8")
+    fix = "unzip it and point data.path (or --data) at the folder it makes"
+
+    assert error_of(archive).endswith(f"); {fix}")  # read as FER2013's CSV
+    with pytest.raises(FacialEmotionError) as guessed:
+        load_for_scoring(archive)  # the layout guess takes it for a folder
+    assert str(guessed.value) == f"{archive}: an archive, not a folder; {fix}"
+
+
+def test_a_zstd_csv_without_zstandard_says_to_unpack_it(tmp_path: Path) -> None:
+    if importlib.util.find_spec("zstandard"):
+        pytest.skip("zstandard is installed, so pandas reads .zst")
+    archive = tmp_path / "fer2013.csv.zst"
+    archive.write_bytes(b"\x28\xb5\x2f\xfd")  # zstd's magic number
+
+    message = error_of(archive)
+
+    assert message.startswith(f"{archive}: not a readable CSV (")
+    assert message.endswith("unpack it and point data.path (or --data) at the CSV inside")
 
 
 def test_csv_without_needed_columns_names_file_and_columns(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facial_emotion.data.images import class_folders, read_many
+from facial_emotion.data.images import class_folders, read_many, unpack_hint
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical, ordered
@@ -68,9 +68,12 @@ def existing_dir(path: str | Path) -> Path:
             f"{path}: not found; point data.path (or --data) at the data set's folder or file"
         )
     if not path.is_dir():
+        hint = unpack_hint(path)
         raise FacialEmotionError(
-            f"{path}: is a file, not a folder; point data.path (or --data) at the folder holding "
-            "<label>/ folders"
+            f"{path}: an archive, not a folder; {hint}"
+            if hint
+            else f"{path}: is a file, not a folder; point data.path (or --data) at the folder "
+            "holding <label>/ folders"
         )
     return path
 

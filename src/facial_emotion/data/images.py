@@ -6,11 +6,13 @@ data set it came from, and a bad file is reported the same way: one line naming 
 
 from __future__ import annotations
 
+import lzma
 import os
 import sys
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +34,8 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
 # not installed); .tar.gz and the like are a tar of one CSV, compressed.
 CSV_PACKINGS = (".gz", ".bz2", ".xz", ".zip")
+# Packings read by nothing installed here (pandas reads .zst only with the zstandard package).
+UNREAD_PACKINGS = (".zst", ".zstd", ".7z", ".rar")
 _CSV_CHUNK_ROWS = 4096
 _READ_CHUNK = 128
 
@@ -169,6 +173,32 @@ def reads_as_csv(path: Path) -> bool:
         return False
 
 
+def unpack_hint(path: Path) -> str | None:
+    """What to do with a data file that is an archive: unpack it and point at the CSV it
+    holds, or at the folder it makes (Kaggle's FER2013 zip holds image folders). None for a file
+    that is no archive."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names, how = archive.namelist(), "unzip it"
+    elif tarfile.is_tarfile(path):
+        try:
+            with tarfile.open(path) as archive:
+                names = archive.getnames()
+        except (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError):  # cut short
+            names = []
+        how = "unpack it (tar -xf)"
+    elif path.name.lower().endswith(UNREAD_PACKINGS):
+        names, how = [os.path.splitext(path.name)[0]], "unpack it"  # fer2013.csv.zst: a CSV
+    else:
+        return None
+    target = (
+        "the CSV inside"
+        if any(n.lower().endswith(".csv") for n in names)
+        else "the folder it makes"
+    )
+    return f"{how} and point data.path (or --data) at {target}"
+
+
 def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works),
     indexed by each row's line number in the file, which blank lines do not shift."""
@@ -178,16 +208,19 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
         )
     except pd.errors.EmptyDataError:  # pandas' word for an empty first line, or file
         table = pd.DataFrame()
-    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:  # ValueError: pandas'
-        if zipfile.is_zipfile(path):
-            fix = "unzip it and point data.path (or --data) at the CSV inside"
-        elif tarfile.is_tarfile(path):  # Kaggle's fer2013.tar.gz also holds a README
-            fix = "unpack it (tar -xf) and point data.path (or --data) at the CSV inside"
-        else:
-            fix = "use the data set's original CSV file"
-        reason = str(exc).splitlines()[0]  # pandas names every file of an archive
-        reason = reason if len(reason) <= 100 else f"{reason[:100]}..."
-        raise FacialEmotionError(f"{path}: not a readable CSV ({reason}); {fix}") from exc
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, ImportError) as exc:
+        # ValueError: pandas' parse errors and archives of several files (Kaggle's fer2013.tar.gz
+        # also holds a README); ImportError: a .zst without the zstandard package.
+        fix = unpack_hint(path) or "use the data set's original CSV file"
+        raise FacialEmotionError(f"{path}: not a readable CSV ({_reason(exc)}); {fix}") from exc
+    except (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:  # the file itself, not its packing
+            raise FacialEmotionError(
+                f"{path}: cannot be read ({exc.strerror}); check the path"
+            ) from exc
+        raise FacialEmotionError(
+            f"{path}: cut short or damaged ({_reason(exc)}); download it again"
+        ) from exc
     if table.columns.empty:  # also what one blank first line gives
         raise FacialEmotionError(
             f"{path}: no header on the first line; it must be the header emotion,pixels,Usage, "
@@ -207,6 +240,12 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
             "its first line must be the header emotion,pixels,Usage, as in the original fer2013.csv"
         )
     return table
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's first line, cut short: pandas names every file of an archive."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return reason if len(reason) <= 100 else f"{reason[:100]}..."
 
 
 def _shown(columns: Sequence[str], most: int = 3, width: int = 16) -> str:
