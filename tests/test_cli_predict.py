@@ -112,6 +112,27 @@ def test_a_folder_a_glob_matches_is_searched_like_one_given_by_name(
     assert [Path(i["file"]).name for i in json.loads(out)["images"]] == ["b.jpg", "c.png"]
 
 
+def test_a_sub_folder_that_cannot_be_listed_is_reported_and_the_search_goes_on(
+    capsys, tiny_model_path, photos, monkeypatch
+):
+    locked = photos / "locked"
+    locked.mkdir()
+    shutil.copy(HOPPER, locked / "d.jpg")
+    listing = os.scandir
+
+    def scandir(path):  # as chmod 000 does for a user; tests may run as root, which it spares
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = run(capsys, photos, "--model", tiny_model_path, "--json")
+    assert code == 0, err
+    assert f"predict: skipped {locked}: folder cannot be read (Permission denied)" in err
+    names = [Path(im["file"]).name for im in json.loads(out)["images"]]
+    assert names == ["a.jpg", "empty.png", "b.jpg", "c.png"]
+
+
 def test_photo_without_a_face_says_so_in_the_table(capsys, tiny_model_path, photos):
     code, out, _ = run(capsys, photos / "empty.png", "--model", tiny_model_path)
     assert code == 0

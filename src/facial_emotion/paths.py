@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PREPARED = Path("data/prepared")
@@ -17,21 +17,30 @@ IMAGE_EXTENSIONS = frozenset(
 )
 
 
-def image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None = None) -> list[Path]:
     """Image files under ``folder``, sub-folders included, sorted: what ``predict`` reads from a
     folder and what a class folder holds (``happy/session1/*.jpg`` is a happy face too). Hidden
     files and folders (``.DS_Store``, macOS's ``._x.jpg``, ``.thumbnails/``) are skipped, and
-    linked folders are not followed (links may loop)."""
-    return sorted(_image_files(folder))
+    linked folders are not followed (links may loop). A folder that cannot be listed goes to
+    ``on_unreadable`` when given, so ``predict`` reports it and searches on; otherwise its error
+    stops the search, so training never runs on part of a class without a word."""
+    return sorted(_image_files(folder, on_unreadable))
 
 
-def _image_files(folder: Path) -> Iterator[Path]:
-    with os.scandir(folder) as entries:
+def _image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None) -> Iterator[Path]:
+    try:
+        entries = os.scandir(folder)
+    except OSError as exc:
+        if on_unreadable is None:
+            raise
+        on_unreadable(exc)
+        return
+    with entries:
         for e in entries:
             if e.name.startswith("."):
                 continue
             if e.is_dir(follow_symlinks=False):
-                yield from _image_files(Path(e.path))
+                yield from _image_files(Path(e.path), on_unreadable)
             elif e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
                 yield Path(e.path)
 

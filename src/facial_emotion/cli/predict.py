@@ -97,11 +97,15 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
     files: list[Path] = []
     problems: list[str] = []
     searched: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"{exc.filename}: folder cannot be read ({exc.strerror})")
+
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
             searched.append(path)
-            found = image_files(path)
+            found = image_files(path, unreadable)
             if not found:
                 problems.append(f"{path}: folder has no image files")
         elif path.is_file():
@@ -111,7 +115,9 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
             for match in map(Path, sorted(glob.glob(pattern, recursive=True))):
                 if match.is_dir():
                     searched.append(match)
-                found.extend(image_files(match) if match.is_dir() else [match] * match.is_file())
+                    found.extend(image_files(match, unreadable))
+                elif match.is_file():
+                    found.append(match)
             if not found:
                 problems.append(f"{pattern}: no image file matches this pattern")
         else:
