@@ -44,8 +44,11 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         assert "oneDNN" not in text and "InitializeLog" not in text, where
         assert "use_unbounded_threadpool" not in text, where
     assert "without encryption" not in stage.stderr  # the kernel's connection is encrypted
-    for report in ("report.html", "report.ipynb"):
-        assert "accuracy 0.5" in (tmp_path / report).read_text(), report
+    for text, where in [
+        *(((tmp_path / report).read_text(), report) for report in ("report.html", "report.ipynb")),
+        (stage.stdout, "what dvc repro shows: training's progress"),
+    ]:
+        assert "accuracy 0.5" in text, where
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,10 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             str(tmp_nb),
             parameters=parameters_for(notebook, params_file),
             kernel_name="python3",
+            # stderr reaches the stage log as papermill's warnings; stdout, where Keras prints
+            # each epoch, only through stdout_file: without it a long training shows nothing
             log_output=True,
+            stdout_file=sys.stdout,
             progress_bar=False,
             cwd=os.getcwd(),
             config=kernel_config(),
