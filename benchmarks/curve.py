@@ -1,11 +1,20 @@
 """Accuracy-versus-training-time curves from training histories, as a CSV and a figure.
 
     python benchmarks/curve.py runs/vgg.history.csv "short run=runs/vgg_wide_late.history.csv" \
-        --out reports/benchmarks/fer2013_curve
+        --out runs/curve
 
 Each history is the ``<model>.history.csv`` that ``benchmarks/fer2013.py --out`` writes beside the
-model. A run is labelled ``LABEL=`` when given, else by the architecture and epochs on the model
-card next to its history; each member of an ensemble is a curve of its own.
+model (copies in ``reports/benchmarks/`` are named ``<run>_history.csv``). A run is labelled
+``LABEL=`` when given, else by the architecture and epochs on the model card next to its history
+(``<model>.json`` or ``<run>.json``); each member of an ensemble is a curve of its own. The
+committed ``reports/benchmarks/fer2013_curve.{csv,png}``, with R=reports/benchmarks/fer2013:
+
+    python benchmarks/curve.py "vgg (22 epochs)=${R}_vgg_history.csv" \
+        "vgg_wide_late (38 epochs)=${R}_vgg_wide_late_history.csv" \
+        "vgg_wide_late (80 epochs, faster host)=${R}_vgg_wide_late_80ep_history.csv" \
+        "vgg_wide_late_flat (80 epochs, faster host)=${R}_vgg_wide_late_flat_history.csv" \
+        "vgg_wide_late_flat (110 epochs, faster host)=${R}_vgg_wide_late_flat_110ep_history.csv" \
+        --out ${R}_curve
 """
 
 from __future__ import annotations
@@ -26,9 +35,14 @@ def curve(run: str) -> pd.DataFrame:
     history_csv = Path(path)
     history = pd.read_csv(history_csv)
     if not label:
-        card = json.loads(
-            history_csv.with_name(history_csv.name.replace(".history.csv", ".json")).read_text()
-        )
+        name = history_csv.name.removesuffix(".history.csv").removesuffix("_history.csv")
+        card_path = history_csv.with_name(f"{name}.json")
+        if card_path == history_csv or not card_path.is_file():
+            raise SystemExit(
+                f"curve.py: {history_csv}: no model card {card_path.name} beside it to name the "
+                f'run; label it: "LABEL={history_csv}"'
+            )
+        card = json.loads(card_path.read_text())
         label = f"{card['metrics']['architecture']} ({card['train']['epochs']} epochs)"
     runs = (
         label + ", member " + history["member"].astype(str) if "member" in history else label
@@ -46,7 +60,13 @@ def curve(run: str) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("histories", nargs="+", metavar="[LABEL=]HISTORY_CSV")
-    parser.add_argument("--out", type=Path, default=Path("reports/benchmarks/fer2013_curve"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="where to write, without suffix: OUT.csv and OUT.png (the committed curve is "
+        "reports/benchmarks/fer2013_curve)",
+    )
     args = parser.parse_args(argv)
     curves = pd.concat([curve(path) for path in args.histories], ignore_index=True)
     with atomic_path(args.out.with_suffix(".csv")) as tmp:
