@@ -35,6 +35,17 @@ def test_wrong_type_names_key_and_file(tmp_path: Path) -> None:
         load_params(path)
 
 
+@pytest.mark.parametrize("count", [0, -2])
+def test_explore_samples_per_class_must_be_positive(tmp_path: Path, count: int) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text(f"explore:\n  samples_per_class: {count}\n")
+    expected = f"params.yaml: explore.samples_per_class must be positive, got {count}"
+    with pytest.raises(FacialEmotionError, match=expected):
+        load_params(path)
+    with pytest.raises(FacialEmotionError, match=expected):  # as the explore notebook reads it
+        notebook_params(path, explore=None)
+
+
 def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
     path.write_text("train:\n  epoch: 3\n")

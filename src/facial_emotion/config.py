@@ -160,7 +160,14 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
         raise FacialEmotionError(
             f"{path}: not valid YAML ({exc.__class__.__name__}); fix it"
         ) from exc
-    return from_mapping(Params, raw, str(path))
+    return _checked(from_mapping(Params, raw, str(path)))
+
+
+def _checked(params: Params) -> Params:
+    """``params`` once explore's value holds its rule: train's and evaluate's are checked by the
+    code that uses them, explore's only by a plot that would fail with numpy's words."""
+    check_rules("explore", {"samples_per_class": (params.explore.samples_per_class, POSITIVE)})
+    return params
 
 
 def as_dict(settings: Any) -> dict[str, Any]:
@@ -211,4 +218,4 @@ def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     raw = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else {}
     raw = dict(raw or {})
     raw.update({key: value for key, value in injected.items() if value is not None})
-    return from_mapping(Params, raw, str(path))
+    return _checked(from_mapping(Params, raw, str(path)))
