@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--split",
         choices=("train", "val", "test", "all"),
-        help="split to score: train, val, test or all, every face (default: test when the data "
-        "has one, else val)",
+        help="split to score: train, val, test or all, every face (default: test: the data's own, "
+        "or, for data without splits, the seeded share (10%% by default) training carves out "
+        "too; else val)",
     )
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
     parser.add_argument(
