@@ -47,7 +47,11 @@ def main() -> int:
     parser.add_argument("--split", default="val", help="split to score (default: val)")
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
     parser.add_argument(
-        "--tta-shift", type=shift_pixels, default=0, help="also average shifted crops"
+        "--tta-shift",
+        type=shift_pixels,
+        default=0,
+        metavar="PIXELS",
+        help="also average four crops shifted by PIXELS, as evaluate --tta-shift (default: 0)",
     )
     args = parser.parse_args()
     try:
