@@ -18,7 +18,7 @@ from pathlib import Path
 from facial_emotion import models, training
 from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
-from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.modelfile import save_keras
 
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "val_macro_f1": round(plain.macro_f1, 4),
         "val_accuracy_tta": round(tta.accuracy, 4),
         "val_macro_f1_tta": round(tta.macro_f1, 4),
-        "val_recall_tta": {c: round(r, 4) for c, r in tta.per_class()["recall"].items()},
+        "val_recall_tta": {c: json_number(r) for c, r in tta.per_class()["recall"].items()},
         "overrides": args.set,
     }
     if args.out:

@@ -22,7 +22,7 @@ from facial_emotion import training
 from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.predict import default_model_path
 
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, seed: int, init: str) -> dict:
         "val_accuracy": round(trained.members[0].best_val_accuracy, 4),
         "test_accuracy": round(scored.accuracy, 4),
         "test_macro_f1": round(scored.macro_f1, 4),
-        "test_recall": {c: round(r, 4) for c, r in scored.per_class()["recall"].items()},
+        "test_recall": {c: json_number(r) for c, r in scored.per_class()["recall"].items()},
         "settings": as_dict(settings),
     }
     print(json.dumps(result), flush=True)

@@ -101,6 +101,12 @@ def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, floa
     }
 
 
+def json_number(value: float) -> float | None:
+    """A metric as JSON writes it: rounded to 4 places, or null where it is undefined (NaN,
+    which ``json.dumps`` would write as the invalid token NaN)."""
+    return None if np.isnan(value) else round(float(value), 4)
+
+
 @dataclass
 class Evaluation:
     classes: tuple[str, ...]
@@ -125,9 +131,11 @@ class Evaluation:
         )
 
     def per_class(self) -> pd.DataFrame:
-        """Precision, recall, F1 and support per class, in class order."""
+        """Precision, recall, F1 and support per class, in class order; NaN where a figure is
+        undefined (recall of a class with no faces, precision of one never predicted): 0 would
+        read as a class the model always misses."""
         p, r, f, s = precision_recall_fscore_support(
-            self.y_true, self.y_pred, labels=np.arange(len(self.classes)), zero_division=0
+            self.y_true, self.y_pred, labels=np.arange(len(self.classes)), zero_division=np.nan
         )
         return pd.DataFrame(
             {"precision": p, "recall": r, "f1": f, "support": s}, index=list(self.classes)
@@ -159,7 +167,7 @@ class Evaluation:
             "samples": int(len(self.y_true)),
             "per_class": {
                 c: {
-                    **{k: round(float(row[k]), 4) for k in ("precision", "recall", "f1")},
+                    **{k: json_number(row[k]) for k in ("precision", "recall", "f1")},
                     "support": int(row["support"]),  # a count of faces, not 497.0
                 }
                 for c, row in per_class.iterrows()
