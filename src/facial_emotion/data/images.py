@@ -36,6 +36,9 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 CSV_PACKINGS = (".gz", ".bz2", ".xz", ".zip")
 # Packings read by nothing installed here (pandas reads .zst only with the zstandard package).
 UNREAD_PACKINGS = (".zst", ".zstd", ".7z", ".rar")
+# What reading a compressed file cut short or damaged raises (an OSError without errno: bz2's
+# "Invalid data stream", gzip's BadGzipFile).
+_BROKEN_PACKING = (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError)
 _CSV_CHUNK_ROWS = 4096
 _READ_CHUNK = 128
 
@@ -184,7 +187,7 @@ def unpack_hint(path: Path) -> str | None:
         try:
             with tarfile.open(path) as archive:
                 names = archive.getnames()
-        except (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError):  # cut short
+        except _BROKEN_PACKING:
             names = []
         how = "unpack it (tar -xf)"
     elif path.name.lower().endswith(UNREAD_PACKINGS):
@@ -213,7 +216,7 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
         # also holds a README); ImportError: a .zst without the zstandard package.
         fix = unpack_hint(path) or "use the data set's original CSV file"
         raise FacialEmotionError(f"{path}: not a readable CSV ({_reason(exc)}); {fix}") from exc
-    except (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError) as exc:
+    except _BROKEN_PACKING as exc:
         if isinstance(exc, OSError) and exc.errno is not None:  # the file itself, not its packing
             raise FacialEmotionError(
                 f"{path}: cannot be read ({exc.strerror}); check the path"
