@@ -37,7 +37,7 @@ def curve(run: str) -> pd.DataFrame:
     if not label:
         name = history_csv.name.removesuffix(".history.csv").removesuffix("_history.csv")
         card_path = history_csv.with_name(f"{name}.json")
-        if card_path == history_csv or not card_path.is_file():
+        if not card_path.is_file():
             raise SystemExit(
                 f"curve.py: {history_csv}: no model card {card_path.name} beside it to name the "
                 f'run; label it: "LABEL={history_csv}"'
