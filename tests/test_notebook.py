@@ -36,18 +36,13 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
     command = [sys.executable, "-m", "facial_emotion.notebook", str(notebook), "report"]
     stage = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert stage.returncode == 0, stage.stderr
-    for text, where in [
-        *(((tmp_path / report).read_text(), report) for report in ("report.html", "report.ipynb")),
-        (stage.stderr, "what dvc repro shows"),
-    ]:
+    reports = [((tmp_path / name).read_text(), name) for name in ("report.html", "report.ipynb")]
+    for text, where in [*reports, (stage.stderr, "what dvc repro shows")]:
         assert "only 3 disgust faces" in text, where
         assert "oneDNN" not in text and "InitializeLog" not in text, where
         assert "use_unbounded_threadpool" not in text, where
     assert "without encryption" not in stage.stderr  # the kernel's connection is encrypted
-    for text, where in [
-        *(((tmp_path / report).read_text(), report) for report in ("report.html", "report.ipynb")),
-        (stage.stdout, "what dvc repro shows: training's progress"),
-    ]:
+    for text, where in [*reports, (stage.stdout, "what dvc repro shows: training's progress")]:
         assert "accuracy 0.5" in text, where
 
 
