@@ -83,7 +83,11 @@ def view(x: np.ndarray, name: str) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a .keras or .tflite model with its .json card (default: the shipped one)",
+    )
     parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
     parser.add_argument("--split", default="val", help="split to score (default: val)")
     args = parser.parse_args()
