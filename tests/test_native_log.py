@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,24 @@ def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
         f"facial-emotion export: error: {missing}: model not found; "
         "check the path or run `dvc repro`"
     ]
+
+
+def test_threads_holding_the_log_back_at_once_leave_stderr_where_it_was() -> None:
+    """Two recognizers built at once in a service's threads each redirect stderr: unserialised,
+    one restored the other's temporary file and the process lost its stderr for good."""
+    before = os.fstat(2)
+    start = threading.Barrier(4)
+
+    def hold_back() -> None:
+        start.wait()
+        for _ in range(20):
+            with native_log_held_back():
+                time.sleep(0.001)
+
+    threads = [threading.Thread(target=hold_back) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)

@@ -31,22 +31,29 @@ def without_native_log(text: str) -> str:
     return "".join(line for line in lines if not NATIVE_LOG.match(line))
 
 
+# File descriptor 2 belongs to the whole process: two threads that each redirected it at once
+# (two recognizers built together) would each restore the other's temporary file, leaving
+# stderr pointing at a deleted file for good. Reentrant, as one redirection can hold another.
+_STDERR_REDIRECTION = threading.RLock()
+
+
 @contextlib.contextmanager
 def _stderr_to(fd: int) -> Iterator[int | None]:
     """Point file descriptor 2, where C++ code writes, at ``fd`` while the block runs; yields a
     copy of the real stderr (``None``, and nothing redirected, when the process has none)."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield None
-        return
-    os.dup2(fd, 2)
-    try:
-        yield saved
-    finally:
+    with _STDERR_REDIRECTION:
         sys.stderr.flush()
-        os.dup2(saved, 2)
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield None
+            return
+        os.dup2(fd, 2)
+        try:
+            yield saved
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
 
 
 @contextlib.contextmanager
