@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import matplotlib.cbook
@@ -168,6 +169,41 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
     # 16-bit values held in int32 (PIL's "I" mode) were clipped to white and read as no face
     with pytest.raises(FacialEmotionError, match="above 255 .*65535.*16-bit ones as uint16"):
         as_uint8_image(np.linspace(0, 65535, 20).astype(np.int32).reshape(4, 5))
+
+
+def test_resampling_overshoot_is_clipped_not_taken_for_another_range():
+    """Bicubic resizing of a 0..1 picture leaves pixels a little past 1 and below 0: one pixel at
+    1.01 once made the whole picture read as 0..255, nearly black, with confident wrong faces."""
+    unit = np.linspace(0, 1, 20, dtype=np.float32).reshape(4, 5)
+    overshoot = unit.copy()
+    overshoot[0, 0], overshoot[-1, -1] = -0.05, 1.04
+    expected = as_uint8_image(unit)
+    expected[0, 0] = 0
+    assert (as_uint8_image(overshoot) == expected).all()
+    bright = np.linspace(-12, 270, 20).reshape(4, 5)  # a 0..255 picture resampled
+    assert (as_uint8_image(bright) == np.clip(np.round(bright), 0, 255)).all()
+    with pytest.raises(FacialEmotionError, match="reach 1.5: too bright for 0..1 and too dark"):
+        as_uint8_image(unit * 1.5)
+
+
+def test_one_haar_detector_serves_threads_at_once(hopper):
+    """A service's threads share one recognizer: with one cascade for all, requests got each
+    other's face boxes and raw OpenCV errors."""
+    haar = HaarDetector()
+    left = cv2.copyMakeBorder(hopper, 0, 0, 0, 600, cv2.BORDER_REPLICATE)
+    right = cv2.copyMakeBorder(hopper, 0, 0, 600, 0, cv2.BORDER_REPLICATE)
+    expected = {id(left): haar.boxes(left), id(right): haar.boxes(right)}
+    assert expected[id(left)] and expected[id(left)] != expected[id(right)]
+    with ThreadPoolExecutor(4) as pool:
+        images = [left, right] * 20
+        found = list(pool.map(haar.boxes, images))
+    assert [expected[id(image)] for image in images] == found
+
+
+def test_a_long_thin_strip_is_searched_without_an_opencv_error(haar):
+    """Shrinking a 1x1500 picture rounded its height to 0 pixels, which OpenCV refused."""
+    strip = np.tile(np.arange(1500, dtype=np.uint8), (1, 1))
+    assert locate_faces(strip, haar)[0] == []
 
 
 def test_two_boxes_on_one_face_become_the_stronger_one_and_separate_faces_stay():

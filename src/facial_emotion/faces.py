@@ -14,6 +14,7 @@ high and 0.80 wide. So the crop is a square on the box centre with side ``crop_s
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -29,6 +30,10 @@ CROP_SIDES = range(16, 97)
 # a border of its edge pixels this wide (a fraction of the longer side), which finds photos cropped
 # tight to one face: of 300 FER2013 val faces enlarged to 200 px, Haar finds 219, not 147.
 CLOSE_UP_MARGIN = 0.3
+
+# Resampling (bicubic, Lanczos) overshoots a picture's range by a few percent: pixels up to this
+# fraction of the range past either end are clipped, not taken for another range.
+OVERSHOOT = 0.1
 
 Box = tuple[int, int, int, int]
 
@@ -64,7 +69,9 @@ def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     scale = max_side / max(image.shape[:2])
     if scale >= 1:
         return image, 1.0
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+    h, w = image.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # a 1x1500 strip keeps its pixel
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
 class HaarDetector:
@@ -80,20 +87,30 @@ class HaarDetector:
         min_neighbors: int = 4,
         min_size: int = 24,
     ) -> None:
-        path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
-        self.cascade = cv2.CascadeClassifier(path)
-        if self.cascade.empty():
-            raise FacialEmotionError(
-                f"{path}: OpenCV's Haar cascade is missing; reinstall opencv-python-headless<5"
-            )
+        self._per_thread = threading.local()
+        self._cascade()  # a missing cascade file is reported now, not at the first photo
         self.max_side = max_side
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = min_size
 
+    def _cascade(self) -> cv2.CascadeClassifier:
+        """This thread's cascade: one shared by threads mixes up their scratch data, and a
+        service's requests then get each other's face boxes or raw OpenCV errors."""
+        cascade = getattr(self._per_thread, "cascade", None)
+        if cascade is None:
+            path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
+            cascade = cv2.CascadeClassifier(path)
+            if cascade.empty():
+                raise FacialEmotionError(
+                    f"{path}: OpenCV's Haar cascade is missing; reinstall opencv-python-headless<5"
+                )
+            self._per_thread.cascade = cascade
+        return cascade
+
     def boxes(self, image: np.ndarray) -> list[Box]:
         small, scale = _shrink(to_gray(image), self.max_side)
-        found, neighbours = self.cascade.detectMultiScale2(
+        found, neighbours = self._cascade().detectMultiScale2(
             cv2.equalizeHist(small),
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
@@ -188,19 +205,25 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
             raise FacialEmotionError(
                 "pixels include NaN or infinity; pass pixels of 0..1 or 0..255"
             )
-        # Clipping would misread silently such as -1..1 network inputs or 16-bit values in int32
-        if image.min() < 0:
+        low, high = float(image.min()), float(image.max())
+        top = 1.0 if high <= 1 + OVERSHOOT else 255.0  # a 0..255 picture this dark is black
+        if 1 + OVERSHOOT < high < 2:
             raise FacialEmotionError(
-                f"pixels go below 0 (down to {image.min():.3g}); pass pixels of 0..1 or 0..255"
+                f"pixels reach {high:.3g}: too bright for 0..1 and too dark for 0..255; "
+                "pass pixels of 0..1 or 0..255"
             )
-        if image.max() > 255:
+        # Clipping more would misread silently such as -1..1 network inputs, or 16-bit values
+        # in int32
+        if low < -OVERSHOOT * top:
             raise FacialEmotionError(
-                f"pixels go above 255 (up to {image.max():.6g}); pass pixels of 0..1 or 0..255, "
+                f"pixels go below 0 (down to {low:.3g}); pass pixels of 0..1 or 0..255"
+            )
+        if high > (1 + OVERSHOOT) * 255:
+            raise FacialEmotionError(
+                f"pixels go above 255 (up to {high:.6g}); pass pixels of 0..1 or 0..255, "
                 "or 16-bit ones as uint16"
             )
-        if image.max() <= 1.0:
-            image = image * 255
-        image = np.clip(np.round(image), 0, 255).astype(np.uint8)
+        image = np.clip(np.round(image * (255 / top)), 0, 255).astype(np.uint8)
     return image
 
 
