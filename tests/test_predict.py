@@ -81,6 +81,70 @@ def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recogn
         recognizer.read_crops([gray48, np.zeros((1, 1, 3), np.uint8)])
 
 
+@pytest.mark.parametrize(
+    "one",
+    [
+        lambda: str(HOPPER),
+        lambda: HOPPER,
+        lambda: HOPPER.read_bytes(),
+        lambda: Image.open(HOPPER),
+        lambda: np.zeros((48, 48), np.uint8),
+        lambda: np.zeros((60, 80, 3), np.uint8),
+    ],
+)
+def test_one_image_where_a_list_goes_is_refused_not_read_as_its_parts(recognizer, one):
+    """A path was read as a list of its characters ("/: is a folder") and an RGB array as a list
+    of its rows, each a thin gray "crop" given an emotion."""
+    for method in (recognizer.read_crops, recognizer.detect_batch):
+        with pytest.raises(FacialEmotionError, match="takes a list of images; got one .*: pass"):
+            method(one())
+
+
+def test_a_generator_of_images_is_read_like_a_list(recognizer, rng):
+    crops = [rng.integers(0, 256, (48, 48), dtype=np.uint8) for _ in range(2)]
+    assert recognizer.read_crops(iter(crops)) == recognizer.read_crops(crops)
+
+
+def test_an_upload_already_read_is_read_again_from_its_start(recognizer):
+    """A framework that saved or sniffed the upload leaves it at its end: that read as an
+    "empty file (0 bytes)" the user was told to remove."""
+    expected = recognizer.detect(HOPPER)
+    with HOPPER.open("rb") as upload:
+        upload.read()
+        assert recognizer.detect(upload) == expected
+
+
+def test_an_asynchronous_upload_says_to_await_its_bytes(recognizer):
+    class AsyncUpload:  # as FastAPI's UploadFile
+        filename = "photo.jpg"
+
+        async def read(self) -> bytes:
+            return HOPPER.read_bytes()
+
+    with pytest.raises(FacialEmotionError, match=r"photo.jpg: its read\(\) is asynchronous"):
+        recognizer.detect(AsyncUpload())
+
+
+def test_classify_refuses_crops_it_would_misread(recognizer, rng):
+    crops = rng.integers(0, 256, (2, 48, 48), dtype=np.uint8)
+    assert recognizer.classify(crops).shape == (2, len(EMOTIONS))
+    for wrong in (crops / 255, crops[..., None], crops[:, :40]):
+        with pytest.raises(FacialEmotionError, match=r"classify takes uint8 \(N, 48, 48\)"):
+            recognizer.classify(wrong)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"detector": None}, "detector None is not a detector; pass 'haar', 'mtcnn' or"),
+        ({"model": 3}, "model 3 is not a path; pass the path of a .keras or .tflite"),
+    ],
+)
+def test_a_recognizer_made_with_the_wrong_kind_of_option_says_so(options, message):
+    with pytest.raises(FacialEmotionError, match=message):
+        EmotionRecognizer(**options)
+
+
 def test_default_model_missing_says_how_to_pass_one(monkeypatch, tmp_path):
     monkeypatch.setattr(predict_module, "WEIGHTS", tmp_path)
     with pytest.raises(FacialEmotionError, match=r"fer2013\.keras.*--model models/model\.keras"):

@@ -6,6 +6,7 @@ Faces of many images go through the model in one batch, since a call costs far m
 
 from __future__ import annotations
 
+import inspect
 import io
 import warnings
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import numpy as np
 from facial_emotion.backends import load_backend
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import (
+    FACE_SIZE,
     Box,
     Detector,
     Face,
@@ -113,7 +115,14 @@ def as_pixels(image: ImageInput) -> np.ndarray:
         name = getattr(image, "filename", None) or getattr(image, "name", None) or "the file"
         if isinstance(image, io.TextIOBase):
             raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
+        if getattr(image, "seekable", lambda: False)():
+            image.seek(0)  # a framework may have read the upload already, to save or sniff it
         data = image.read()
+        if inspect.isawaitable(data):
+            data.close()
+            raise FacialEmotionError(
+                f"{name}: its read() is asynchronous; pass `await upload.read()`, the bytes"
+            )
         return _decode(io.BytesIO(data), name)
     if isinstance(image, bytes | bytearray | memoryview):
         data = bytes(image)
@@ -138,6 +147,15 @@ class EmotionRecognizer:
     """
 
     def __init__(self, model: str | Path | None = None, detector: str | Detector = "haar") -> None:
+        if not isinstance(detector, str) and not callable(getattr(detector, "boxes", None)):
+            raise FacialEmotionError(
+                f"detector {detector!r} is not a detector; pass 'haar', 'mtcnn' or an object "
+                "with a boxes(image) method and a crop_scale"
+            )
+        if model is not None and not isinstance(model, str | Path):
+            raise FacialEmotionError(
+                f"model {model!r} is not a path; pass the path of a .keras or .tflite model"
+            )
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.model_path = Path(model) if model is not None else default_serving_path()
         self.backend = load_backend(self.model_path)
@@ -145,7 +163,13 @@ class EmotionRecognizer:
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for uint8 (N, 48, 48) face crops."""
-        x = np.asarray(crops, np.float32)[..., None]
+        crops = np.asarray(crops)
+        if crops.dtype != np.uint8 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE):
+            raise FacialEmotionError(
+                f"classify takes uint8 (N, {FACE_SIZE}, {FACE_SIZE}) crops, as crop_faces cuts "
+                f"them; got {crops.dtype} {crops.shape}: pass other crops to read_crops"
+            )
+        x = crops.astype(np.float32)[..., None]
         return np.asarray(self.backend.predict(x), np.float32)
 
     def faces_from(
@@ -175,7 +199,8 @@ class EmotionRecognizer:
         """One face per image, for images that are face crops already, as an app's own face
         detector cuts them (any size, colour or gray): nothing is searched, so a tight crop the
         detectors would miss is read all the same."""
-        if len(crops) == 0:  # a list, or an (N, H, W[, 3]) array of crops
+        crops = _images_of(crops, "read_crops")
+        if len(crops) == 0:
             return []
         pixels = [as_uint8_image(as_pixels(crop)) for crop in crops]
         for i, p in enumerate(pixels):
@@ -192,7 +217,7 @@ class EmotionRecognizer:
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
         """Faces per image; every face of every image goes through the model in one call."""
-        pixels = [as_uint8_image(as_pixels(im)) for im in images]
+        pixels = [as_uint8_image(as_pixels(im)) for im in _images_of(images, "detect_batch")]
         located = [locate_faces(p, self.detector) for p in pixels]
         crops = [c for _, c in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
@@ -202,3 +227,21 @@ class EmotionRecognizer:
             result.append(self.faces_from(boxes, rows, whole_image=is_face_crop(p)))
             start += len(c)
         return result
+
+
+def _images_of(images: Sequence[ImageInput] | np.ndarray, method: str) -> Sequence[ImageInput]:
+    """A list of images, or an (N, H, W[, 3]) array of them; one image passed where several go
+    would be read as a list of its characters, bytes or pixel rows."""
+    from PIL import Image
+
+    if isinstance(images, np.ndarray):
+        if images.ndim in (3, 4) and not (images.ndim == 3 and images.shape[2] in (3, 4)):
+            return images
+    elif not isinstance(images, str | Path | bytes | bytearray | memoryview | Image.Image) and not (
+        hasattr(images, "read")
+    ):
+        return list(images)
+    raise FacialEmotionError(
+        f"{method} takes a list of images; got one {type(images).__name__}: pass [image] "
+        "(or call detect for one image)"
+    )
