@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -265,3 +267,10 @@ def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):
     assert side == pytest.approx(haar.crop_scale * max(ref[2:]), rel=0.2)
     centre = np.array(box[:2]) + np.array(box[2:]) / 2
     assert np.allclose(centre, np.array(ref[:2]) + np.array(ref[2:]) / 2, atol=30)
+
+
+def test_making_the_mtcnn_detector_prints_no_tensorflow_start_up_log():
+    pytest.importorskip("mtcnn")
+    code = "from facial_emotion.faces import make_detector; make_detector('mtcnn')"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0 and run.stderr == ""

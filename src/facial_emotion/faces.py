@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.native_log import native_log_held_back
 
 FACE_SIZE = 48
 # A square gray image with a side in this range is a face crop already (FER2013, CK+48, LFW 25px).
@@ -151,13 +152,15 @@ class MTCNNDetector:
 
     def __init__(self, max_side: int = 1024, min_confidence: float = 0.9) -> None:
         try:
-            from mtcnn import MTCNN
+            with native_log_held_back():  # it imports TensorFlow, whose start-up log is noise
+                from mtcnn import MTCNN
+
+                self.model = MTCNN(device="CPU:0")
         except ImportError as exc:
             raise FacialEmotionError(
                 "the mtcnn detector needs the mtcnn package: `pip install mtcnn`, "
                 "or use --detector haar"
             ) from exc
-        self.model = MTCNN(device="CPU:0")
         self.max_side = max_side
         self.min_confidence = min_confidence
 
