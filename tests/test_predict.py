@@ -17,6 +17,7 @@ from PIL import Image
 import facial_emotion.predict as predict_module
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
+from facial_emotion.modelfile import save_keras
 from facial_emotion.predict import EmotionRecognizer, as_pixels, default_model_path, load_image
 
 HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
@@ -295,6 +296,20 @@ def test_a_card_whose_classes_are_not_distinct_names_is_refused(tiny_model_path,
     (tmp_path / "model.json").write_text(json.dumps({"classes": classes}))
     with pytest.raises(FacialEmotionError, match="model.json: 'classes' must be a list of disti"):
         EmotionRecognizer(model=model)
+
+
+def test_a_model_that_does_not_read_48x48_gray_faces_is_refused_when_loaded(tmp_path):
+    """It loaded, then failed at its first face with Keras's own error."""
+    import keras
+
+    inputs = keras.Input((64, 64, 3))
+    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(inputs)
+    )
+    path = tmp_path / "rgb64.keras"
+    save_keras(keras.Model(inputs, outputs), path, EMOTIONS)
+    with pytest.raises(FacialEmotionError, match=r"rgb64.keras: the model reads inputs of shape "):
+        EmotionRecognizer(model=path)
 
 
 def test_load_image_missing_file(tmp_path):

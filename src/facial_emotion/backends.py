@@ -24,6 +24,23 @@ TFLITE_BATCH = 64
 KERAS_BATCH = 256
 
 
+FACE_INPUT = (48, 48, 1)
+
+
+def require_face_input(path: Path, shape: Any) -> None:
+    """Faces reach a model as (N, 48, 48, 1): another model would load, then fail at the first
+    face with the framework's own error."""
+    dims = tuple(shape)[1:]
+    if len(dims) != len(FACE_INPUT) or any(
+        d not in (None, -1, want) for d, want in zip(dims, FACE_INPUT, strict=True)
+    ):
+        shown = tuple(None if d in (None, -1) else int(d) for d in dims)
+        raise FacialEmotionError(
+            f"{path}: the model reads inputs of shape {shown}, not 48x48 gray faces "
+            f"{FACE_INPUT}; train it with this project (`dvc repro`) or give it that input"
+        )
+
+
 class KerasBackend:
     def __init__(self, path: Path, precision: str = "auto") -> None:
         """``precision`` ``auto`` computes in bfloat16 where the CPU has it natively: about 2.5x
@@ -40,6 +57,7 @@ class KerasBackend:
                 f"{path}: cannot be loaded as a Keras model ({type(exc).__name__}); "
                 "save it again, or re-create the pipeline's model with `dvc repro train`"
             ) from exc
+        require_face_input(path, self.model.input_shape)
         self.card = read_card(path, int(self.model.output_shape[-1]))
         if precision == "auto":
             precision = "mixed_bfloat16" if models.cpu_has_bfloat16() else "float32"
@@ -95,6 +113,7 @@ class TFLiteBackend:
         self.interpreter = _interpreter(path, content)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+        require_face_input(path, self.input["shape_signature"])
         n_outputs = int(self.output["shape"][-1])
         self.card = card if card is not None else read_card(path, n_outputs)
         self._batch = int(self.input["shape"][0])
