@@ -326,3 +326,13 @@ def test_importing_the_package_does_not_load_tensorflow():
         "assert facial_emotion.EmotionRecognizer.__name__ == 'EmotionRecognizer'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_package_lists_what_an_integrator_imports():
+    import facial_emotion
+    from facial_emotion import Face
+
+    assert {"EmotionRecognizer", "Face", "FacialEmotionError"} <= set(dir(facial_emotion))
+    assert Face is facial_emotion.faces.Face
+    assert facial_emotion.__version__.count(".") >= 1
+    assert (Path(facial_emotion.__file__).parent / "py.typed").is_file()  # for mypy users
