@@ -222,7 +222,12 @@ def test_nothing_readable_is_an_error(capsys, tiny_model_path, photos):
     assert code == 2 and out == ""
     assert err.strip().splitlines()[-1].startswith("facial-emotion predict: error: none of the 1")
     code, _, err = run(capsys, photos / "nothing-here", "--model", tiny_model_path)
-    assert code == 2 and "no files to read" in err
+    assert code == 2 and err.splitlines() == [  # one line, as every other error
+        f"facial-emotion predict: error: {photos / 'nothing-here'}: no such file or folder; "
+        "pass image files, folders or globs"
+    ]
+    code, _, err = run(capsys, "/dev/null", "x", "--model", tiny_model_path)
+    assert code == 2 and "skipped /dev/null: not a file or folder" in err
 
 
 def test_missing_model_is_one_line_and_exit_2(capsys, tmp_path):
@@ -304,9 +309,15 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
 
 def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_model_path, photos):
     before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
-    code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", photos / "a.jpg")
+    notes = photos / "notes.txt"  # a file named is read, whatever its suffix
+    code, out, err = run(capsys, notes, "--model", tiny_model_path, "-o", notes)
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert "is an input, and an output would replace it" in err
+    # `video -o` writes the marked video: here it would have put a table into a photo
+    for target in (photos / "a.jpg", photos / "new.PNG", photos / "clip.mp4"):
+        code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", target)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1
+        assert "-o writes the table, JSON or CSV, not a picture; name it .txt" in err
     for inputs, out_dir in (
         ([photos], photos),  # the folder searched
         ([photos], photos / "marked"),  # a new folder inside it: read by the next run
@@ -356,3 +367,12 @@ def test_console_script_help_documents_the_exit_status():
         timeout=120,
     )
     assert module.returncode == 0 and module.stdout == sub.stdout
+
+
+def test_annotate_into_the_current_folder(capsys, tiny_model_path, tmp_path, monkeypatch):
+    """`--annotate .` stopped with "PosixPath('.') has an empty name"."""
+    (tmp_path / "marked").mkdir()
+    monkeypatch.chdir(tmp_path / "marked")
+    code, _, err = run(capsys, HOPPER, "--model", tiny_model_path, "--annotate", ".")
+    assert code == 0, err
+    assert (tmp_path / "marked" / HOPPER.name).is_file()

@@ -96,13 +96,14 @@ def require_writable(target: str | Path, folder: bool = False) -> None:
     if target.is_dir() != folder and target.exists():
         kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
         raise FacialEmotionError(f"{target}: is {kind} to write instead")
-    models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
-    model = next((m for m in models if m.is_file()), None)
-    if not folder and target.suffix == ".json" and model is not None:
-        raise FacialEmotionError(
-            f"{target}: is the card of {model}, which would lose its class names; "
-            "write to another file name"
-        )
+    if not folder and target.suffix == ".json":  # a folder such as "." has no name to swap
+        models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
+        model = next((m for m in models if m.is_file()), None)
+        if model is not None:
+            raise FacialEmotionError(
+                f"{target}: is the card of {model}, which would lose its class names; "
+                "write to another file name"
+            )
     existing = target if folder and target.is_dir() else target.parent
     while not existing.exists():
         existing = existing.parent

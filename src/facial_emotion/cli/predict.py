@@ -20,7 +20,7 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
-from facial_emotion.paths import image_files
+from facial_emotion.paths import IMAGE_EXTENSIONS, image_files
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
 
 
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm"})
 CHUNK = 16  # images whose faces share one model call
 PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 
@@ -81,6 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def output_format(args: argparse.Namespace) -> str:
     """The output format: ``--json`` or ``--csv``, else the suffix of ``-o``, else the table."""
     suffix = args.output.suffix.lower()[1:] if args.output is not None else ""
+    if f".{suffix}" in IMAGE_EXTENSIONS | VIDEO_SUFFIXES:  # `video -o` writes the marked video
+        raise FacialEmotionError(
+            f"{args.output}: -o writes the table, JSON or CSV, not a picture; name it .txt, .json "
+            "or .csv, and pass --annotate DIR for copies with boxes and labels"
+        )
     named = suffix if suffix in ("json", "csv") else None
     flagged = "json" if args.json else "csv" if args.csv else None
     if flagged and named and flagged != named:
@@ -122,7 +128,10 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
                 problems.append(f"{pattern}: no image file matches this pattern")
         else:
             found = []
-            problems.append(f"{path}: no such file or folder")
+            what = (
+                "not a file or folder" if path.exists() else "no such file or folder"
+            )  # /dev/null
+            problems.append(f"{path}: {what}")
         files.extend(found)
     return list(dict.fromkeys(files)), problems, searched
 
@@ -236,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
     detector = make_detector(args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(args.model, detector)
     files, skipped, searched = expand_paths(args.paths)
+    if not files and len(skipped) == 1:  # one line, not "skipped" and then why nothing ran
+        raise FacialEmotionError(f"{skipped[0]}; pass image files, folders or globs")
     for problem in skipped:
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
     if not files:
