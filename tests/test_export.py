@@ -204,3 +204,32 @@ def test_representative_samples_must_be_positive(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         main(["export", "--representative-samples", "0"])
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_tflite_beside_its_model_shares_the_card_however_the_paths_are_spelled(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--model models/model.keras --out-dir $PWD/models` was refused: the relative and the
+    absolute spelling of the card were taken for two files, one replacing the other."""
+    monkeypatch.chdir(model_path.parent.parent)
+    relative = model_path.relative_to(model_path.parent.parent)
+    card_before = read_card(model_path)
+    export_module.export(
+        relative, prepared_dir, model_path.parent, tmp_path / "m.json", int8=False, log=str
+    )
+    assert (model_path.parent / "model.tflite").is_file()
+    assert read_card(model_path) == card_before
+
+
+def test_a_damaged_prepared_split_is_one_clear_line(
+    model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for split in ("val", "test"):
+        (damaged / f"{split}.npz").write_text("version https://git-lfs.github.com/spec/v1\n")
+    argv = ["export", "--model", str(model_path), "--prepared", str(damaged)]
+    assert main([*argv, "--out-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "npz: not a prepared split (" in err
+    assert "make it again with `dvc repro prepare`" in err

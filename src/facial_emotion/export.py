@@ -142,7 +142,9 @@ def export(
     targets = [out_dir / f"{stem}.tflite" for stem in stems]
     model_card = card_path(model_path)
     # each export's own card, unless it shares the Keras model's (a .tflite beside its .keras)
-    own_cards = {t: card_path(t) for t in targets if card_path(t) != model_card}
+    own_cards = {  # resolved: `--out-dir $PWD/models` is beside `--model models/model.keras`
+        t: card_path(t) for t in targets if card_path(t).resolve() != model_card.resolve()
+    }
     keras_model = load_backend(model_path, precision="float32")  # the reference is the saved model
     if not isinstance(keras_model, KerasBackend):
         raise FacialEmotionError(f"{model_path}: export reads a Keras model; pass a .keras file")

@@ -6,6 +6,7 @@ Nothing downstream of this module knows where the data came from.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,10 +89,16 @@ def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
     path = Path(path)
     if not path.is_file():
         raise FacialEmotionError(f"{path}: prepared split not found; run `dvc repro prepare` first")
-    with np.load(path, allow_pickle=False) as npz:
-        return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(
-            str(c) for c in npz["classes"]
-        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(
+                str(c) for c in npz["classes"]
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise FacialEmotionError(
+            f"{path}: not a prepared split ({type(exc).__name__}: a damaged copy, or a DVC or "
+            "Git LFS pointer); make it again with `dvc repro prepare`"
+        ) from exc
 
 
 def load(prepared_dir: str | Path) -> PreparedData:
