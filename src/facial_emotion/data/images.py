@@ -136,7 +136,8 @@ def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
 
 
 def _progress(total: int, desc: str, unit: str) -> tqdm:
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5)
+    """A bar on a terminal; none in a log file or CI, where each redraw would be kept."""
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5, disable=None)
 
 
 def class_folders(root: Path) -> dict[str, list[Path]]:
