@@ -336,3 +336,7 @@ def test_the_package_lists_what_an_integrator_imports():
     assert Face is facial_emotion.faces.Face
     assert facial_emotion.__version__.count(".") >= 1
     assert (Path(facial_emotion.__file__).parent / "py.typed").is_file()  # for mypy users
+    run = subprocess.run(
+        [sys.executable, "-m", "facial_emotion", "--version"], capture_output=True, text=True
+    )
+    assert run.stdout == f"facial-emotion {facial_emotion.__version__}\n"

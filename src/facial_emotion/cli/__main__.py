@@ -1,7 +1,0 @@
-"""``python -m facial_emotion.cli``: the ``facial-emotion`` command without its console script."""
-
-import sys
-
-from facial_emotion.cli import main
-
-sys.exit(main())
