@@ -240,7 +240,7 @@ def test_browser_upload_shows_the_face_and_its_emotion(
     expected = recognizer.detect(picture)[0].emotion
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "facial_emotion.cli",
+        [sys.executable, "-m", "facial_emotion",
          "app", "--port", str(port), "--model", str(tiny_model_path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

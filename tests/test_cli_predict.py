@@ -173,7 +173,7 @@ def test_format_flag_that_contradicts_the_output_name_stops(capsys, tiny_model_p
 
 def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
     """`facial-emotion predict ... | head -1`: no broken-pipe error, the status other tools give."""
-    command = [sys.executable, "-m", "facial_emotion.cli", "predict", str(HOPPER), "--json"]
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "--json"]
     stage = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stage.stdout.close()  # the reader is gone before the answer is written
     err = stage.stderr.read().decode()
@@ -361,7 +361,7 @@ def test_console_script_help_documents_the_exit_status():
     assert "Exit status: 0 when at least one image was read" in sub.stdout
     assert "--annotate DIR" in sub.stdout and "--detector {haar,mtcnn}" in sub.stdout
     module = subprocess.run(
-        [sys.executable, "-m", "facial_emotion.cli", "predict", "--help"],
+        [sys.executable, "-m", "facial_emotion", "predict", "--help"],
         capture_output=True,
         text=True,
         timeout=120,

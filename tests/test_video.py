@@ -113,7 +113,7 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     bad = tmp_path / "text.mp4"
     bad.write_text("not a video\n")
     env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
-    command = [sys.executable, "-m", "facial_emotion.cli", "video", str(bad)]
+    command = [sys.executable, "-m", "facial_emotion", "video", str(bad)]
     result = subprocess.run(
         [*command, "--model", str(tiny_model_path)],
         capture_output=True,
@@ -135,7 +135,7 @@ def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_p
         writer.write(frame)
     writer.release()
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "facial_emotion.cli", "video", str(long_clip)]
+    command = [sys.executable, "-m", "facial_emotion", "video", str(long_clip)]
     command += ["--model", str(tiny_model_path), "-o", str(out / "a.mp4")]
     command += ["--csv", str(out / "a.csv")]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
