@@ -140,6 +140,15 @@ def test_crop_is_a_square_on_the_box_centre_resized_to_48():
     assert wider[24, 24] == 255 and wider[2, 2] == 0 and wider[45, 45] == 0
 
 
+def test_a_face_in_dim_light_reaches_the_model_as_a_full_range_crop(hopper, haar):
+    """FER2013's faces span 0..255; a dim webcam's do not, and the model read them as angry."""
+    dim = (hopper * 0.15).astype(np.uint8)
+    boxes, crops = locate_faces(dim, haar)
+    assert len(boxes) == 1 and crops.min() == 0 and crops.max() == 255
+    _, bright = locate_faces(hopper, haar)
+    assert np.abs(crops.astype(int) - bright.astype(int)).mean() < 6
+
+
 def test_crop_at_the_image_border_replicates_the_edge():
     gray = np.tile(np.arange(100, dtype=np.uint8), (100, 1))
     crop = crop_face(gray, (-20, -20, 60, 60), crop_scale=1.2)

@@ -1,0 +1,76 @@
+"""How the served model reads faces in dim light: one split's faces darkened, read as crops.
+
+FER2013's faces span the full 0..255 range; a face from a dim webcam does not. `read_crops` (and
+every detected face) stretches each crop to that range before the model sees it. This scores the
+split at several brightness factors with the model `predict`, `video` and the app run (the int8
+export by default), with the stretch and without it. Prints one JSON line. Run by hand:
+
+    python benchmarks/dim_faces.py --data ../shared/data/fer2013
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.data.sources import load_for_scoring
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.evaluation import labels_for_model, scorable
+from facial_emotion.predict import EmotionRecognizer
+
+FACTORS = (1.0, 0.6, 0.4, 0.25, 0.15)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a .keras or .tflite model with its .json card (default: the shipped int8 one)",
+    )
+    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
+    parser.add_argument("--split", default="val", help="split to score (default: val)")
+    args = parser.parse_args()
+    try:
+        result = score_dimmed(args.model, args.data, args.split)
+    except FacialEmotionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+def score_dimmed(model: Path | None, data_path: str, split_name: str) -> dict:
+    recognizer = EmotionRecognizer(model)
+    data, _ = load_for_scoring(Path(data_path), split=split_name, card=recognizer.backend.card)
+    split = data.splits[split_name]
+    labels = labels_for_model(split.y, data.classes, recognizer.classes)
+    known = scorable(labels, data_path, data.classes, str(recognizer.model_path))
+    x = split.x[known].astype(np.float32)
+    not_flat = x.reshape(len(x), -1).std(1) > 0  # read_crops refuses a flat crop
+    x, truth = x[not_flat], labels[known][not_flat]
+    spans = x.reshape(len(x), -1).max(1) - x.reshape(len(x), -1).min(1)
+    accuracy: dict[str, dict[str, float]] = {"stretched": {}, "as_is": {}}
+    for factor in FACTORS:
+        dark = np.clip(np.round(x * factor), 0, 255).astype(np.uint8)
+        key = f"x{factor} (mean pixel {dark.mean():.0f})"
+        read = recognizer.read_crops(list(dark))  # 48x48 crops: only the stretch changes them
+        stretched = np.array([recognizer.classes.index(f.emotion) for f in read])
+        as_is = recognizer.classify(dark).argmax(1)  # the model on the crops unchanged
+        accuracy["stretched"][key] = round(float(np.mean(stretched == truth)), 4)
+        accuracy["as_is"][key] = round(float(np.mean(as_is == truth)), 4)
+    return {
+        "model": str(recognizer.model_path),
+        "split": split_name,
+        "faces": int(len(x)),
+        "faces_spanning_0_to_255": int((spans == 255).sum()),
+        "accuracy": accuracy,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
