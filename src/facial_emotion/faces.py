@@ -292,9 +292,15 @@ def find_boxes(image: np.ndarray, detector: Detector) -> list[Box]:
     boxes = detector.boxes(image)
     if boxes:
         return boxes
-    pad = int(round(CLOSE_UP_MARGIN * max(image.shape[:2])))
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return [(x - pad, y - pad, w, h) for x, y, w, h in detector.boxes(padded)]
+    # The margin goes round a copy already shrunk to the detector's size: a full-size padded copy
+    # of a large photo cost hundreds of MB, only to be shrunk again.
+    small, scale = _shrink(image, getattr(detector, "max_side", max(image.shape[:2])))
+    pad = int(round(CLOSE_UP_MARGIN * max(small.shape[:2])))
+    padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return [
+        tuple(int(round(v / scale)) for v in (x - pad, y - pad, w, h))
+        for x, y, w, h in detector.boxes(padded)
+    ]
 
 
 def clip_box(box: Box, width: int, height: int) -> Box:
