@@ -88,6 +88,47 @@ def test_an_interrupted_run_resumes_where_it_stopped_and_trains_as_if_never_stop
     pd.testing.assert_frame_equal(resumed.history[columns], never_stopped.history[columns])
 
 
+def test_a_resumed_run_lowers_the_rate_and_stops_when_an_unbroken_one_would(
+    tmp_path: Path,
+) -> None:
+    """The plateau schedule's and early stopping's counters started afresh on resuming, so the
+    resumed run kept the higher rate an unbroken one had lowered, and trained on past its stop."""
+    rng = np.random.default_rng(0)
+
+    def faint(n: int) -> LabelledImages:  # learnt slowly: val loss rises once, then the rate halves
+        y = rng.integers(0, 3, n)
+        x = rng.integers(0, 100, (n, 48, 48)).astype(np.uint8)
+        for i, label in enumerate(y):
+            x[i, 8 + 14 * label : 14 + 14 * label, :] += 20
+        return LabelledImages(x, y)
+
+    data = PreparedData(CLASSES, {"train": faint(192), "val": faint(64)})
+    settings = dataclasses.replace(
+        FAST, architecture="tiny", epochs=8, learning_rate=0.01, early_stopping_patience=3
+    )
+
+    class StopAfterOne(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    original = keras.callbacks.CSVLogger
+    try:
+        keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), StopAfterOne())
+        with pytest.raises(KeyboardInterrupt):
+            training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
+    finally:
+        keras.callbacks.CSVLogger = original
+    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
+    never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
+    rates = list(never_stopped.history["learning_rate"])
+    assert rates == pytest.approx([0.01, 0.01, 0.005, 0.005])
+    columns = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
+    pd.testing.assert_frame_equal(resumed.history[columns], never_stopped.history[columns])
+    for a, b in zip(resumed.model.get_weights(), never_stopped.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 class _Both(keras.callbacks.Callback):
     """Runs the CSV logger, then the interruption, so the interrupted epoch is logged first."""
 

@@ -191,6 +191,65 @@ class RandomStateBackup(keras.callbacks.Callback):
             np.savez(partial, *(keras.ops.convert_to_numpy(v) for v in self._states()))
 
 
+class CounterBackup(keras.callbacks.Callback):
+    """Keeps the counters of early stopping and of the plateau schedule, and the learning rate,
+    beside BackupAndRestore's backup, which holds none of them: a resumed run then lowers the
+    rate and stops at the epochs an unbroken one would. It saves each epoch's record under its
+    number and restores the one of the epoch the backup ends with, so a stop between the two
+    saves cannot pair the weights of one epoch with the counters of another. Listed after the
+    callbacks it watches, so it restores what their own start has just reset."""
+
+    FIELDS = ("wait", "best", "best_epoch", "cooldown_counter")
+
+    def __init__(self, path: Path, watched: list[keras.callbacks.Callback], finished: int) -> None:
+        super().__init__()
+        self.path = path
+        self.watched = watched
+        self.finished = finished
+
+    def _saved(self) -> dict:
+        return json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def stopped_early(self) -> bool:
+        """Whether early stopping ended the run at the epoch the backup ends with: the stop was
+        then decided but not yet taken, and no further epoch may run."""
+        return bool(self._saved().get(str(self.finished - 1), {}).get("stop"))
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        record = self._saved().get(str(self.finished - 1))
+        if record is None:
+            return
+        for callback, state in zip(self.watched, record["counters"], strict=True):
+            for name, value in state.items():
+                setattr(callback, name, value)
+        self.model.optimizer.learning_rate.assign(record["learning_rate"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        counters = [
+            {
+                name: _plain(getattr(callback, name))
+                for name in self.FIELDS
+                if hasattr(callback, name)
+            }
+            for callback in self.watched
+        ]
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        records = {k: v for k, v in self._saved().items() if int(k) == epoch - 1}
+        records[str(epoch)] = {
+            "counters": counters,
+            "learning_rate": rate,
+            "stop": bool(self.model.stop_training),
+        }
+        with atomic_path(self.path) as partial:
+            partial.write_text(json.dumps(records))
+
+
+def _plain(value: object) -> int | float | None:
+    """A counter as JSON holds it: an epoch count stays an int, a best loss (a NumPy float) a
+    float."""
+    return value if value is None or isinstance(value, int) else float(value)
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Adds wall-clock seconds, images/s and the learning rate to each epoch's logs."""
 
@@ -286,10 +345,27 @@ def fit(
     )
     val = make_dataset(data.splits["val"], n_classes, settings.batch_size)
     compile_model(model, settings)
+    # Early stopping and the plateau schedule update their counters before the backup is
+    # written, and their counters are saved with it (CounterBackup): a resumed run goes on
+    # counting where the stopped one was.
+    counting: list[keras.callbacks.Callback] = [
+        keras.callbacks.EarlyStopping(
+            MONITOR, mode="max", patience=settings.early_stopping_patience
+        ),
+    ]
+    if settings.schedule == "plateau":
+        counting.append(
+            keras.callbacks.ReduceLROnPlateau(
+                "val_loss", factor=0.5, patience=max(settings.early_stopping_patience // 2, 1)
+            )
+        )
+    counters = CounterBackup(run_dir / "backup" / "counters.json", counting, finished)
     callbacks: list[keras.callbacks.Callback] = [
+        EpochTimer(len(data.splits["train"])),  # first: it logs the rate the epoch trained at
+        *counting,
+        counters,
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         RandomStateBackup(run_dir / "backup" / "random_states.npz"),
-        EpochTimer(len(data.splits["train"])),
         # After the backup, which must hold the raw weights to resume from; before the checkpoint,
         # which must save the averaged weights that val scored.
         *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema else []),
@@ -301,17 +377,8 @@ def fit(
             save_weights_only=True,
             initial_value_threshold=_previous_best(history_csv),
         ),
-        keras.callbacks.EarlyStopping(
-            MONITOR, mode="max", patience=settings.early_stopping_patience
-        ),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
     ]
-    if settings.schedule == "plateau":
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                "val_loss", factor=0.5, patience=max(settings.early_stopping_patience // 2, 1)
-            )
-        )
     if settings.schedule != "plateau" or settings.warmup_epochs:
         callbacks.append(
             keras.callbacks.LearningRateScheduler(
@@ -326,7 +393,7 @@ def fit(
     model.fit(
         train,
         validation_data=val,
-        epochs=settings.epochs,
+        epochs=finished if counters.stopped_early() else settings.epochs,
         steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
         callbacks=callbacks,
         class_weight=weights,
