@@ -95,3 +95,10 @@ def test_settings_flattened_to_overrides_read_back_unchanged() -> None:
     overrides = as_overrides(as_dict(recipe), "train")
     assert "train.augment.flip=false" in overrides and "train.schedule=cosine" in overrides
     assert as_dict(with_overrides(Params(), overrides).train) == as_dict(recipe)
+
+
+def test_the_code_defaults_are_the_committed_params() -> None:
+    """A key left out of a params file (or a notebook's injected group) takes the code's
+    default: it must be the value params.yaml shows, not another one."""
+    committed = Path(__file__).parents[1] / "params.yaml"
+    assert load_params(committed) == Params()

@@ -24,10 +24,10 @@ PARAMS_FILE = "params.yaml"
 @dataclass(frozen=True)
 class DataSettings:
     source: str = "synthetic"
-    path: str = ""
+    path: str = "data/raw"
     val_fraction: float = 0.1
     test_fraction: float = 0.1
-    synthetic_samples: int = 4000
+    synthetic_samples: int = 3500
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class AugmentSettings:
 class TrainSettings:
     architecture: str = "vgg_wide_late_flat"
     precision: str = "auto"
-    epochs: int = 15
+    epochs: int = 12
     batch_size: int = 64
     optimizer: str = "adam"
     learning_rate: float = 0.001
