@@ -69,3 +69,43 @@ def test_a_stopped_stage_says_so_in_one_line_and_leaves_no_partial_report(
     assert stage.returncode == 128 + signum, err
     assert err == f"{notebook}: {said}\n"  # not the dying kernel's tracebacks about its sockets
     assert list(reports.iterdir()) == []
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_stage_stops_when_the_dvc_that_started_it_is_killed(tmp_path: Path) -> None:
+    """`kill` of dvc alone left the stage training unseen, then writing outputs no run records."""
+    notebook = tmp_path / "slow.ipynb"
+    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    stage = [sys.executable, "-m", "facial_emotion.notebook", str(notebook), str(reports / "r")]
+    starts_stage = (
+        "import subprocess, sys; s = subprocess.Popen(sys.argv[1:]); print(s.pid); s.wait()"
+    )
+    dvc = subprocess.Popen(
+        [sys.executable, "-c", starts_stage, *stage],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    pid = int(dvc.stdout.readline())
+    deadline = time.monotonic() + 120
+    while not list(reports.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the report is being written
+    time.sleep(3)  # into the sleeping cell
+    dvc.kill()
+    dvc.wait()
+    deadline = time.monotonic() + 60
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(pid), "the stage outlived the dvc that started it"
+    assert list(reports.iterdir()) == []

@@ -11,8 +11,12 @@ notebooks/02_train.ipynb reports/train``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +88,27 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             tmp_html.write_text(html)
 
 
+@contextlib.contextmanager
+def stopped_with_parent(poll_seconds: float = 1.0) -> Iterator[None]:
+    """Stop, as ``kill`` would, when the process that started the stage is gone: ``kill`` of
+    ``dvc repro`` alone (a job runner signals only its own child) left the stage training for
+    hours unseen, then writing outputs that no DVC run records."""
+    parent, done = os.getppid(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(poll_seconds):
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -95,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with native_log_filtered() as drop_the_rest, sigterm_as_interrupt(drop_the_rest):
+        with (
+            native_log_filtered() as drop_the_rest,
+            sigterm_as_interrupt(drop_the_rest),
+            stopped_with_parent(),
+        ):
             execute(args.notebook, args.report, args.params)
     except PapermillExecutionError as exc:
         message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
