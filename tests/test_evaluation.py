@@ -44,11 +44,12 @@ def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
 
 
 def test_figures_a_class_lacks_are_null_not_zero() -> None:
-    """No angry face, one wrongly called angry: angry's recall is undefined, not 0%; sad is never
-    predicted, so its precision is undefined too. JSON gets null, never the invalid NaN."""
+    """No angry face, one wrongly called angry: angry's recall and F1 are undefined, not 0%
+    (its precision, 0, is a real figure); sad is never predicted, so its precision is undefined
+    too. JSON gets null, never the invalid NaN."""
     ev = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 0, 1]])
     metrics = json.loads(json.dumps(ev.metrics(), allow_nan=False))["per_class"]
-    assert metrics["angry"] == {"precision": 0.0, "recall": None, "f1": 0.0, "support": 0}
+    assert metrics["angry"] == {"precision": 0.0, "recall": None, "f1": None, "support": 0}
     assert (metrics["sad"]["precision"], metrics["sad"]["recall"]) == (None, 0.0)
     assert metrics["happy"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
 

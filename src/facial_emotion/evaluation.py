@@ -132,11 +132,12 @@ class Evaluation:
 
     def per_class(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per class, in class order; NaN where a figure is
-        undefined (recall of a class with no faces, precision of one never predicted): 0 would
-        read as a class the model always misses."""
+        undefined (recall and F1 of a class with no faces, precision of one never predicted): 0
+        would read as a class the model always misses. Macro-F1 leaves such classes out too."""
         p, r, f, s = precision_recall_fscore_support(
             self.y_true, self.y_pred, labels=np.arange(len(self.classes)), zero_division=np.nan
         )
+        f = np.where(s == 0, np.nan, f)  # sklearn gives 0 when some face was called that class
         return pd.DataFrame(
             {"precision": p, "recall": r, "f1": f, "support": s}, index=list(self.classes)
         )
