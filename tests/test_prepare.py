@@ -72,6 +72,18 @@ def test_a_class_without_training_faces_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "prepared").exists()
 
 
+def test_a_split_without_faces_of_a_class_is_a_warning(tmp_path: Path) -> None:
+    """A val/ folder missing a class was accepted without a word, and the class never scored."""
+    root = tmp_path / "fer"
+    class_tree(root / "train", {"happy": 6, "sad": 6, "surprise": 6})
+    class_tree(root / "val", {"happy": 2, "sad": 2})
+    result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "prepare: warning: val has no faces of surprise; its figures for them will be null"
+    ]
+
+
 def test_a_single_class_is_refused(tmp_path: Path) -> None:
     faces = class_tree(tmp_path / "faces", {"happy": 10})
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")

@@ -51,6 +51,16 @@ def require_training_faces(data: prepared.PreparedData, where: str) -> None:
         )
 
 
+def absent_classes(data: prepared.PreparedData) -> list[str]:
+    """One line per split other than train that lacks a class: nothing stops the run (a small
+    subject-wise split can miss a rare class), but that class's figures there are then null."""
+    return [
+        f"{split} has no faces of {', '.join(missing)}; its figures for them will be null"
+        for split, per_class in data.counts().items()
+        if split != "train" and (missing := [c for c, n in per_class.items() if n == 0])
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -68,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status("prepare", exc)
+    for line in absent_classes(data):
+        print(f"prepare: warning: {line}", file=sys.stderr)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
     print(
         f"prepare: {params.data.source} → {args.out} ({sizes}; {len(data.classes)} classes: "
