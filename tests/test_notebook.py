@@ -46,6 +46,23 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         assert "accuracy 0.5" in text, where
 
 
+def _slow_notebook(tmp_path: Path) -> tuple[Path, Path]:
+    """A notebook whose one cell sleeps two minutes, and an empty folder for its report."""
+    notebook = tmp_path / "slow.ipynb"
+    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    return notebook, reports
+
+
+def _wait_for_the_sleeping_cell(reports: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not list(reports.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the report is being written
+    time.sleep(3)  # into the sleeping cell
+
+
 @pytest.mark.parametrize(
     ("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")]
 )
@@ -53,17 +70,10 @@ def test_a_stopped_stage_says_so_in_one_line_and_leaves_no_partial_report(
     tmp_path: Path, signum: int, said: str
 ) -> None:
     """Ctrl-C, and SIGTERM as `kill` or a CI timeout sends it."""
-    notebook = tmp_path / "slow.ipynb"
-    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
-    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
-    reports = tmp_path / "reports"
-    reports.mkdir()
+    notebook, reports = _slow_notebook(tmp_path)
     command = [sys.executable, "-m", "facial_emotion.notebook", str(notebook), str(reports / "r")]
     stage = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    deadline = time.monotonic() + 120
-    while not list(reports.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.2)  # until the report is being written
-    time.sleep(3)  # into the sleeping cell
+    _wait_for_the_sleeping_cell(reports)
     stage.send_signal(signum)
     _, err = stage.communicate(timeout=60)
     assert stage.returncode == 128 + signum, err
@@ -82,11 +92,7 @@ def _running(pid: int) -> bool:
 
 def test_a_stage_stops_when_the_dvc_that_started_it_is_killed(tmp_path: Path) -> None:
     """`kill` of dvc alone left the stage training unseen, then writing outputs no run records."""
-    notebook = tmp_path / "slow.ipynb"
-    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
-    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
-    reports = tmp_path / "reports"
-    reports.mkdir()
+    notebook, reports = _slow_notebook(tmp_path)
     stage = [sys.executable, "-m", "facial_emotion.notebook", str(notebook), str(reports / "r")]
     starts_stage = (
         "import subprocess, sys; s = subprocess.Popen(sys.argv[1:]); print(s.pid); s.wait()"
@@ -98,10 +104,7 @@ def test_a_stage_stops_when_the_dvc_that_started_it_is_killed(tmp_path: Path) ->
         cwd=tmp_path,
     )
     pid = int(dvc.stdout.readline())
-    deadline = time.monotonic() + 120
-    while not list(reports.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.2)  # until the report is being written
-    time.sleep(3)  # into the sleeping cell
+    _wait_for_the_sleeping_cell(reports)
     dvc.kill()
     dvc.wait()
     deadline = time.monotonic() + 60

@@ -68,18 +68,7 @@ def test_an_interrupted_run_resumes_where_it_stopped_and_trains_as_if_never_stop
     augment = AugmentSettings(crop_pad=4, rotation=0, zoom=0)
     settings = dataclasses.replace(FAST, architecture="tiny", augment=augment)
 
-    class StopAfterTwo(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if epoch == 1:
-                raise KeyboardInterrupt
-
-    original = keras.callbacks.CSVLogger
-    try:
-        keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), StopAfterTwo())
-        with pytest.raises(KeyboardInterrupt):
-            training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
-    finally:
-        keras.callbacks.CSVLogger = original
+    _interrupt_after_epoch(1, settings, data, tmp_path / "a")
     resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=2)
     assert "after epoch 2" in capsys.readouterr().err, "the pause to skip ahead is announced"
     never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
@@ -107,18 +96,7 @@ def test_a_resumed_run_lowers_the_rate_and_stops_when_an_unbroken_one_would(
         FAST, architecture="tiny", epochs=8, learning_rate=0.01, early_stopping_patience=3
     )
 
-    class StopAfterOne(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if epoch == 0:
-                raise KeyboardInterrupt
-
-    original = keras.callbacks.CSVLogger
-    try:
-        keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), StopAfterOne())
-        with pytest.raises(KeyboardInterrupt):
-            training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
-    finally:
-        keras.callbacks.CSVLogger = original
+    _interrupt_after_epoch(0, settings, data, tmp_path / "a")
     resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
     never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
     rates = list(never_stopped.history["learning_rate"])
@@ -127,6 +105,25 @@ def test_a_resumed_run_lowers_the_rate_and_stops_when_an_unbroken_one_would(
     pd.testing.assert_frame_equal(resumed.history[columns], never_stopped.history[columns])
     for a, b in zip(resumed.model.get_weights(), never_stopped.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _interrupt_after_epoch(
+    last: int, settings: TrainSettings, data: PreparedData, run_dir: Path
+) -> None:
+    """Train until epoch ``last`` (0-based) is logged, then stop as Ctrl-C would."""
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch == last:
+                raise KeyboardInterrupt
+
+    original = keras.callbacks.CSVLogger
+    try:
+        keras.callbacks.CSVLogger = lambda *a, **k: _Both(original(*a, **k), Stop())
+        with pytest.raises(KeyboardInterrupt):
+            training.train_model(settings, data, seed=0, run_dir=run_dir, verbose=0)
+    finally:
+        keras.callbacks.CSVLogger = original
 
 
 class _Both(keras.callbacks.Callback):

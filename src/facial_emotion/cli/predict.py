@@ -128,10 +128,10 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
                 problems.append(f"{pattern}: no image file matches this pattern")
         else:
             found = []
-            what = (
-                "not a file or folder" if path.exists() else "no such file or folder"
-            )  # /dev/null
-            problems.append(f"{path}: {what}")
+            exists = path.exists()  # such as /dev/null
+            problems.append(
+                f"{path}: {'not a file or folder' if exists else 'no such file or folder'}"
+            )
         files.extend(found)
     return list(dict.fromkeys(files)), problems, searched
 
