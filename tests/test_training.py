@@ -107,6 +107,19 @@ def test_a_resumed_run_lowers_the_rate_and_stops_when_an_unbroken_one_would(
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_run_stopped_at_its_early_stop_trains_no_further_epoch_on_resuming(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    """Early stopping decides at an epoch's end; a stop that lands just after kept no decision."""
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=8, early_stopping_patience=2)
+    never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
+    last = int(never_stopped.history["epoch"].iloc[-1])
+    assert last < 7, "the unbroken run stopped early"
+    _interrupt_after_epoch(last, settings, data, tmp_path / "a")
+    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
+    assert list(resumed.history["epoch"]) == list(never_stopped.history["epoch"])
+
+
 def _interrupt_after_epoch(
     last: int, settings: TrainSettings, data: PreparedData, run_dir: Path
 ) -> None:

@@ -205,18 +205,16 @@ class CounterBackup(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.watched = watched
-        self.finished = finished
-
-    def _saved(self) -> dict:
-        return json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.records: dict[str, dict] = json.loads(path.read_text()) if path.is_file() else {}
+        self.resumed = self.records.get(str(finished - 1))  # None for a new run
 
     def stopped_early(self) -> bool:
         """Whether early stopping ended the run at the epoch the backup ends with: the stop was
         then decided but not yet taken, and no further epoch may run."""
-        return bool(self._saved().get(str(self.finished - 1), {}).get("stop"))
+        return bool(self.resumed and self.resumed["stop"])
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        record = self._saved().get(str(self.finished - 1))
+        record = self.resumed
         if record is None:
             return
         for callback, state in zip(self.watched, record["counters"], strict=True):
@@ -234,14 +232,14 @@ class CounterBackup(keras.callbacks.Callback):
             for callback in self.watched
         ]
         rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        records = {k: v for k, v in self._saved().items() if int(k) == epoch - 1}
-        records[str(epoch)] = {
+        self.records = {k: v for k, v in self.records.items() if int(k) == epoch - 1}
+        self.records[str(epoch)] = {
             "counters": counters,
             "learning_rate": rate,
             "stop": bool(self.model.stop_training),
         }
         with atomic_path(self.path) as partial:
-            partial.write_text(json.dumps(records))
+            partial.write_text(json.dumps(self.records))
 
 
 def _plain(value: object) -> int | float | None:
