@@ -53,7 +53,8 @@ def score_dimmed(model: Path | None, data_path: str, split_name: str) -> dict:
     x = split.x[known].astype(np.float32)
     not_flat = x.reshape(len(x), -1).std(1) > 0  # read_crops refuses a flat crop
     x, truth = x[not_flat], labels[known][not_flat]
-    spans = x.reshape(len(x), -1).max(1) - x.reshape(len(x), -1).min(1)
+    flat = x.reshape(len(x), -1)
+    spans = flat.max(1) - flat.min(1)
     accuracy: dict[str, dict[str, float]] = {"stretched": {}, "as_is": {}}
     for factor in FACTORS:
         dark = np.clip(np.round(x * factor), 0, 255).astype(np.uint8)
