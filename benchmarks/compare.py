@@ -14,7 +14,6 @@ averaged: an ensemble of separately trained models, scored without building it. 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from scoring_cli import add_data_options, print_json  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.cli.options import shift_pixels  # noqa: E402
@@ -43,8 +43,7 @@ def main() -> int:
         help="model (.keras or .tflite with its .json card), or a+b to average",
     )
     parser.add_argument("second", type=models, help="model(s) to compare with the first")
-    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
-    parser.add_argument("--split", default="val", help="split to score (default: val)")
+    add_data_options(parser)
     parser.add_argument("--no-tta", dest="tta", action="store_false", help="no flip averaging")
     parser.add_argument(
         "--tta-shift",
@@ -54,12 +53,7 @@ def main() -> int:
         help="also average four crops shifted by PIXELS, as evaluate --tta-shift (default: 0)",
     )
     args = parser.parse_args()
-    try:
-        print(json.dumps(compare(args)))
-    except FacialEmotionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return print_json(lambda: compare(args))
 
 
 def compare(args: argparse.Namespace) -> dict:

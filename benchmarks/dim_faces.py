@@ -11,14 +11,13 @@ export by default), with the stretch and without it. Prints one JSON line. Run b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from scoring_cli import add_data_options, print_json
 
 from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import labels_for_model, scorable
 from facial_emotion.predict import EmotionRecognizer
 
@@ -32,16 +31,9 @@ def main() -> int:
         type=Path,
         help="a .keras or .tflite model with its .json card (default: the shipped int8 one)",
     )
-    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
-    parser.add_argument("--split", default="val", help="split to score (default: val)")
+    add_data_options(parser)
     args = parser.parse_args()
-    try:
-        result = score_dimmed(args.model, args.data, args.split)
-    except FacialEmotionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result))
-    return 0
+    return print_json(lambda: score_dimmed(args.model, args.data, args.split))
 
 
 def score_dimmed(model: Path | None, data_path: str, split_name: str) -> dict:

@@ -11,7 +11,6 @@ predicted once and shared by the sets that use it. Prints one JSON line. Run by 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from scoring_cli import add_data_options, print_json  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
-from facial_emotion.errors import FacialEmotionError  # noqa: E402
 from facial_emotion.evaluation import labels_for_model, predict_proba, scorable, shifted  # noqa: E402
 from facial_emotion.predict import default_model_path  # noqa: E402
 from facial_emotion.training import as_model_input  # noqa: E402
@@ -88,16 +87,11 @@ def main() -> int:
         type=Path,
         help="a .keras or .tflite model with its .json card (default: the shipped one)",
     )
-    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
-    parser.add_argument("--split", default="val", help="split to score (default: val)")
+    add_data_options(parser)
     args = parser.parse_args()
-    try:
-        result = score_view_sets(args.model or default_model_path(), args.data, args.split)
-    except FacialEmotionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result))
-    return 0
+    return print_json(
+        lambda: score_view_sets(args.model or default_model_path(), args.data, args.split)
+    )
 
 
 def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:

@@ -1,0 +1,26 @@
+"""Command-line pieces shared by the benchmarks that score a model on one split of a data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from facial_emotion.errors import FacialEmotionError
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
+    parser.add_argument("--split", default="val", help="split to score (default: val)")
+
+
+def print_json(score: Callable[[], dict]) -> int:
+    """Print ``score()`` as one JSON line (status 0), or its error as one line (status 2)."""
+    try:
+        result = score()
+    except FacialEmotionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
