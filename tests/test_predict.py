@@ -312,6 +312,18 @@ def test_a_model_that_does_not_read_48x48_gray_faces_is_refused_when_loaded(tmp_
         EmotionRecognizer(model=path)
 
 
+def test_a_model_ending_in_logits_is_refused_when_loaded(tmp_path):
+    """Its raw outputs were served as probabilities: scores of -3 or 12 without a word."""
+    import keras
+
+    inputs = keras.Input((48, 48, 1))
+    outputs = keras.layers.Dense(len(EMOTIONS))(keras.layers.Flatten()(inputs))
+    path = tmp_path / "logits.keras"
+    save_keras(keras.Model(inputs, outputs), path, EMOTIONS)
+    with pytest.raises(FacialEmotionError, match=r"logits.keras: the model's outputs are not prob"):
+        EmotionRecognizer(model=path)
+
+
 def test_load_image_missing_file(tmp_path):
     with pytest.raises(FacialEmotionError, match=r"gone\.png: file not found"):
         load_image(tmp_path / "gone.png")

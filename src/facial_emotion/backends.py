@@ -159,16 +159,34 @@ class TFLiteBackend:
         )
 
 
+def require_probabilities(path: Path, backend: KerasBackend | TFLiteBackend) -> None:
+    """Scores are read as probabilities: a model ending in logits (no softmax) would be served
+    with "scores" of -3 or 12 and averaged wrongly in test-time augmentation, without a word."""
+    probe = np.stack([np.full(FACE_INPUT, 128.0), np.linspace(0, 255, 48 * 48).reshape(FACE_INPUT)])
+    rows = backend.predict(probe.astype(np.float32))
+    # bfloat16 keeps 8 bits of mantissa, int8 steps of 1/256: 0.02 passes both, not logits
+    if not (
+        np.all(rows > -0.02) and np.all(rows < 1.02) and np.allclose(rows.sum(1), 1, atol=0.02)
+    ):
+        raise FacialEmotionError(
+            f"{path}: the model's outputs are not probabilities (a row sums to "
+            f"{rows.sum(1)[0]:.3g}); end it with a softmax layer and save it again"
+        )
+
+
 def load_backend(path: str | Path, precision: str = "auto") -> KerasBackend | TFLiteBackend:
     """Open a ``.keras`` or ``.tflite`` model with its card; ``precision`` applies to Keras."""
     path = require_file(path)
     suffix = path.suffix.lower()
     if suffix == ".tflite":
-        return TFLiteBackend(path)
-    if suffix in (".keras", ".h5"):
+        backend: KerasBackend | TFLiteBackend = TFLiteBackend(path)
+    elif suffix in (".keras", ".h5"):
         if path.suffix != suffix:
             raise FacialEmotionError(
                 f"{path}: Keras opens only names ending in lower-case {suffix}; rename it"
             )
-        return KerasBackend(path, precision)
-    raise FacialEmotionError(f"{path}: unknown model format; use a .keras or .tflite file")
+        backend = KerasBackend(path, precision)
+    else:
+        raise FacialEmotionError(f"{path}: unknown model format; use a .keras or .tflite file")
+    require_probabilities(path, backend)
+    return backend
