@@ -221,3 +221,12 @@ def test_output_onto_another_models_card_stops(tiny_model_path: Path, tmp_path: 
     err = capsys.readouterr().err
     assert f"other.json: is the card of {other}, which would lose its class names" in err
     assert (tmp_path / "other.json").read_text() == '{"classes": ["a", "b"]}'
+
+
+def test_output_not_named_json_stops_before_the_data_is_read(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    output = tmp_path / "metrics.txt"  # it would hold JSON
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(tmp_path / "missing")]
+    _stops_in_one_line(capsys, [*argv, "-o", str(output)], f"{output}: is written as JSON; name")
+    assert not output.exists()

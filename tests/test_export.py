@@ -132,6 +132,17 @@ def test_missing_model_is_one_clear_line(
     assert err.count("\n") == 1 and f"{missing}: model not found" in err
 
 
+def test_metrics_not_named_json_is_one_clear_line(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    metrics = tmp_path / "export.txt"
+    argv = ["export", "--model", str(model_path), "--prepared", str(prepared_dir)]
+    assert main([*argv, "--out-dir", str(tmp_path / "out"), "--metrics", str(metrics)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{metrics}: is written as JSON; name the file .json" in err
+    assert not metrics.exists() and not (tmp_path / "out").exists()
+
+
 def test_corrupt_tflite_given_as_model_is_one_clear_line(
     prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

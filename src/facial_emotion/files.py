@@ -87,12 +87,17 @@ def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:
     )
 
 
-def require_writable(target: str | Path, folder: bool = False) -> None:
+def require_writable(target: str | Path, folder: bool = False, suffix: str | None = None) -> None:
     """Stop before the work, not after it: ``target`` (a file, or with ``folder`` a folder) must
-    be creatable, so hours of predictions are not lost to a typo in an output path; and a file
-    must not be a model's card (``model.json`` beside ``model.keras`` or ``model.tflite``), or
-    the model would lose its class names."""
+    be creatable, so hours of predictions are not lost to a typo in an output path; a file must
+    not be a model's card (``model.json`` beside ``model.keras`` or ``model.tflite``), or the
+    model would lose its class names; and a file written in one format must be named ``suffix``,
+    or ``x.txt`` would hold JSON."""
     target = Path(target)
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise FacialEmotionError(
+            f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
+        )
     if target.is_dir() != folder and target.exists():
         kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
         raise FacialEmotionError(f"{target}: is {kind} to write instead")

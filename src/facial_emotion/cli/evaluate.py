@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of splits the data lacks (default: the model card's, so they are the splits "
         "the model was trained and selected without; 42 for a card that records none)",
     )
-    parser.add_argument("--output", "-o", help="also write the JSON to this file")
+    parser.add_argument("--output", "-o", help="also write the JSON to this .json file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = [Path(args.output)] if args.output else []
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
     for output in outputs:
-        require_writable(output)
+        require_writable(output, suffix=".json")
     import_tensorflow()  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import ALL, load_for_scoring
