@@ -17,6 +17,7 @@ from facial_emotion.faces import (
     DETECTORS,
     Face,
     HaarDetector,
+    annotated_copy,
     as_uint8_image,
     crop_face,
     draw_faces,
@@ -286,6 +287,33 @@ def test_draw_faces_labels_a_face_crop_inside_its_box():
     image = np.zeros((96, 96, 3), np.uint8)
     draw_faces(image, [Face((0, 0, 96, 96), "happy", 0.9, {"happy": 0.9})])
     assert image[3:30, 3:90].any()  # the label, inside the box's top
+
+
+def _label_fits(bgr: np.ndarray) -> bool:
+    """Below the box's top line, nothing reaches the right edge (a whole-picture box's right side
+    lies just outside it): the label's band stops short of it, so none of it was cut off."""
+    return bool(bgr.any()) and not bgr[1:, -1].any()
+
+
+def test_a_label_too_wide_for_the_picture_is_drawn_whole_in_a_smaller_font():
+    image = np.zeros((100, 100, 3), np.uint8)
+    draw_faces(image, [Face((0, 0, 100, 100), "surprise", 1.0, {"surprise": 1.0})])
+    assert _label_fits(image)
+
+
+def test_a_face_at_the_right_edge_has_its_label_moved_left_not_cut_off():
+    image = np.zeros((200, 400, 3), np.uint8)
+    draw_faces(image, [Face((340, 100, 50, 50), "surprise", 1.0, {"surprise": 1.0})])
+    assert _label_fits(image) and image[60:99, 200:340].any()
+
+
+def test_a_48x48_crop_is_enlarged_so_its_label_can_be_read():
+    crop = np.full((48, 48), 90, np.uint8)
+    face = Face((0, 0, 48, 48), "surprise", 1.0, {"surprise": 1.0}, whole_image=True)
+    marked = annotated_copy(crop, [face])
+    assert marked.shape == (240, 240, 3)
+    assert (marked[-1, 1:] == 90).all()  # the picture itself, enlarged, under the label
+    assert (marked[1:, -1] == 90).all()  # the label stops short of the right edge: it fits
 
 
 def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):

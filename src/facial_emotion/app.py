@@ -28,11 +28,9 @@ def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
     """An RGB copy of ``image`` with each face boxed and captioned with its emotion."""
     import cv2
 
-    from facial_emotion.faces import as_uint8_image, draw_faces
+    from facial_emotion.faces import annotated_copy
 
-    rgb = as_uint8_image(image)
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_GRAY2BGR if rgb.ndim == 2 else cv2.COLOR_RGB2BGR)
-    return cv2.cvtColor(draw_faces(bgr, faces), cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(annotated_copy(image, faces), cv2.COLOR_BGR2RGB)
 
 
 def analyse(

@@ -15,7 +15,7 @@ high and 0.80 wide. So the crop is a square on the box centre with side ``crop_s
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 import cv2
@@ -336,6 +336,7 @@ _EMOTION_COLOURS_BGR: dict[str, tuple[int, int, int]] = {
 def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
     """Draw each face's box and "emotion score%" label on a BGR image, in place; returns it."""
     thickness = max(1, round(max(bgr.shape[:2]) / 400))
+    width = bgr.shape[1]
     for face in faces:
         x, y, w, h = face.box
         colour = _EMOTION_COLOURS_BGR.get(face.emotion, (255, 255, 255))
@@ -343,6 +344,11 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
         label = f"{face.emotion} {face.score:.0%}"
         font_scale = max(0.4, min(1.5, w / 160))
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        room = width - 6  # the band spans tw + 5 pixels; one more keeps it off the edge
+        if tw > room:  # a narrow picture: the whole label in a smaller font
+            font_scale *= room / tw
+            (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        lx = max(0, min(x, room - tw))  # a face at the right edge: its label moves left
         above, below = y - 4, y + h + th + 4
         if above - th - base >= 0:
             ty = above
@@ -350,11 +356,11 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
             ty = below
         else:  # the face fills the picture (a face crop): label inside the box's top
             ty = y + th + base + thickness
-        cv2.rectangle(bgr, (x, ty - th - base), (x + tw + 4, ty + base), colour, cv2.FILLED)
+        cv2.rectangle(bgr, (lx, ty - th - base), (lx + tw + 4, ty + base), colour, cv2.FILLED)
         cv2.putText(
             bgr,
             label,
-            (x + 2, ty),
+            (lx + 2, ty),
             cv2.FONT_HERSHEY_SIMPLEX,
             font_scale,
             (0, 0, 0),
@@ -362,3 +368,18 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
             cv2.LINE_AA,
         )
     return bgr
+
+
+LEGIBLE_SIDE = 240  # pixels: a smaller picture (a 48x48 crop) is enlarged for readable labels
+
+
+def annotated_copy(image: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """A BGR copy of ``image`` with its faces marked. A picture under ``LEGIBLE_SIDE`` is first
+    enlarged by a whole factor, pixels kept sharp: on a 48x48 crop a label could not be read."""
+    rgb = as_uint8_image(image)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_GRAY2BGR if rgb.ndim == 2 else cv2.COLOR_RGB2BGR)
+    factor = -(-LEGIBLE_SIDE // max(bgr.shape[:2]))
+    if factor > 1:
+        bgr = cv2.resize(bgr, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+        faces = [replace(f, box=tuple(v * factor for v in f.box)) for f in faces]
+    return draw_faces(bgr, faces)

@@ -163,10 +163,9 @@ def annotated_name(out_dir: Path, source: Path, taken: set[Path]) -> Path:
 def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
     import cv2
 
-    from facial_emotion.faces import draw_faces
+    from facial_emotion.faces import annotated_copy
 
-    code = cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_RGB2BGR
-    bgr = draw_faces(cv2.cvtColor(image, code), faces)
+    bgr = annotated_copy(image, faces)
     ok, encoded = cv2.imencode(target.suffix, bgr)  # not imwrite: it crashes on non-UTF-8 names
     if not ok:
         raise FacialEmotionError(f"{target}: cannot encode the annotated image; name a .png")
