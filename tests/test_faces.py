@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -314,6 +315,22 @@ def test_a_48x48_crop_is_enlarged_so_its_label_can_be_read():
     assert marked.shape == (240, 240, 3)
     assert (marked[-1, 1:] == 90).all()  # the picture itself, enlarged, under the label
     assert (marked[1:, -1] == 90).all()  # the label stops short of the right edge: it fits
+
+
+def test_mtcnn_searches_a_faceless_picture_without_native_log_lines():
+    """TensorFlow logged "Local rendezvous is aborting" for each such picture; the suite's
+    TF_CPP_MIN_LOG_LEVEL hides it, so a process of its own runs as a user's would."""
+    pytest.importorskip("mtcnn")
+    code = (
+        "import numpy as np\n"
+        "from facial_emotion.faces import make_detector\n"
+        "noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3)).astype(np.uint8)\n"
+        "assert make_detector('mtcnn').boxes(noise) == []\n"  # the later nets reject all
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Local rendezvous" not in done.stderr
 
 
 def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):

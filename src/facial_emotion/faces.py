@@ -167,7 +167,9 @@ class MTCNNDetector:
     def boxes(self, image: np.ndarray) -> list[Box]:
         rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
         small, scale = _shrink(rgb, self.max_side)
-        found = self.model.detect_faces(small)
+        # Its TensorFlow graph logs "Local rendezvous is aborting" for each picture without a face
+        with native_log_held_back():
+            found = self.model.detect_faces(small)
         return [
             tuple(int(round(v / scale)) for v in face["box"])
             for face in found
