@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -38,6 +39,31 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         writer.write(frame)
     writer.release()
     return path
+
+
+def variable_rate(clip: Path, target: Path) -> Path:
+    """``clip`` as a phone would record it: the first half of its frames at twice its rate, the
+    rest at two thirds, in the same time (its mp4 index, after the frames, is rewritten)."""
+    data = clip.read_bytes()
+
+    def boxes(start: int, end: int) -> bytes:
+        out, pos = b"", start
+        while pos < end:
+            size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+            body = data[pos + 8 : pos + size]
+            if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+                body = boxes(pos + 8, pos + size)
+            elif kind == b"stts":  # one (count, duration) entry: every frame equally long
+                count, step = struct.unpack(">II", body[8:16])
+                steps = [step // 2] * (count // 2) + [step * 3 // 2] * (count - count // 2)
+                entries = b"".join(struct.pack(">II", 1, d) for d in steps)
+                body = body[:4] + struct.pack(">I", count) + entries
+            out += struct.pack(">I4s", len(body) + 8, kind) + body
+            pos += size
+        return out
+
+    target.write_bytes(boxes(0, len(data)))
+    return target
 
 
 def run(capsys, *argv: object) -> tuple[int, str, str]:
@@ -82,6 +108,22 @@ def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_pa
     assert sorted(p.name for p in video.parent.iterdir()) == ["annotated.mp4", "faces.csv"]
 
 
+def test_csv_times_are_the_frames_own_in_a_variable_rate_video(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """Index over the average rate put frame 6 at 0.6 s; it is shown at 0.3 s."""
+    table = tmp_path / "faces.csv"
+    vfr = variable_rate(clip, tmp_path / "phone.mp4")
+    args = [vfr, "--model", tiny_model_path, "--csv", table, "--detect-every", "1"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    times = {int(r["frame"]): float(r["time"]) for r in csv.DictReader(table.open())}
+    half = FRAMES // 2
+    expected = {i: i * 0.05 if i <= half else 0.3 + (i - half) * 0.15 for i in range(FRAMES)}
+    assert times == pytest.approx({i: expected[i] for i in times}, abs=1e-3)
+    assert len(times) >= FRAMES - 2
+
+
 def test_a_webm_output_is_vp8_which_browsers_play(capfd, clip, tiny_model_path, tmp_path):
     video = tmp_path / "annotated.webm"
     code, _, err = run(capfd, clip, "--model", tiny_model_path, "-o", video)
@@ -102,8 +144,9 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, t
     bad.write_bytes(b"\x00\x01 this is not a video" * 50)
     code, out, err = run(capsys, bad, "--model", tiny_model_path, "-o", tmp_path / "o.mp4")
     assert code == 2 and out == ""
-    assert err == f"facial-emotion video: error: {bad}: cannot be read as a video; " + (
-        "pass a file OpenCV can decode (.mp4, .avi, .mkv)\n"
+    assert err == f"facial-emotion video: error: {bad}: cannot be read as a video: " + (
+        "damaged, cut off before its end (as a recording that crashed), or in a format OpenCV "
+        "cannot decode; try another file\n"
     )
     assert not (tmp_path / "o.mp4").exists()
 
@@ -122,7 +165,7 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
         timeout=300,
     )
     assert result.returncode == 2 and "moov atom" not in result.stderr, result.stderr
-    assert result.stderr.rstrip().endswith("pass a file OpenCV can decode (.mp4, .avi, .mkv)")
+    assert result.stderr.rstrip().endswith("in a format OpenCV cannot decode; try another file")
 
 
 def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_path):
@@ -150,14 +193,24 @@ def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_p
     assert list(out.iterdir()) == []
 
 
-def test_outputs_never_replace_the_source_or_each_other(capsys, clip, tiny_model_path, tmp_path):
+def test_the_output_never_replaces_the_source(capsys, clip, tiny_model_path):
     before = clip.read_bytes()
-    same = tmp_path / "same.csv"
-    for outputs in (["-o", clip], ["-o", same, "--csv", same]):
-        code, out, err = run(capsys, clip, "--model", tiny_model_path, *outputs)
-        assert code == 2 and out == "" and len(err.splitlines()) == 1
-    assert "named for two outputs" in err
-    assert clip.read_bytes() == before and not same.exists()
+    code, out, err = run(capsys, clip, "--model", tiny_model_path, "-o", clip)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert clip.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["out.gif", "out.png", "out.csv", "out"])
+def test_an_output_not_named_as_a_video_is_refused_before_any_work(capsys, clip, name, tmp_path):
+    """OpenCV wrote a .gif as one frame (or failed, by its temporary name's digits) and a .png
+    as a stream nothing plays, each with exit status 0."""
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, clip, "-o", tmp_path / name)
+    assert stop.value.code == 2
+    assert f"{name}: -o writes a video; name it .mp4, .avi, .mkv, .mov, .webm" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_folder_or_a_video_without_frames_is_named_as_such(capsys, tiny_model_path, tmp_path):
@@ -280,6 +333,79 @@ def test_detect_every_reuses_boxes_between_detections(capsys, clip, tiny_model_p
         boxes[int(row["frame"])] = tuple(int(row[k]) for k in "xywh")
     assert boxes[0] == boxes[1] == boxes[2]  # frames 1 and 2 reuse frame 0's box
     assert boxes[3] != boxes[0]  # frame 3 searches again and follows the face
+
+
+def test_a_frame_rate_past_belief_is_replaced_with_a_warning(capsys, tiny_model_path, tmp_path):
+    """A header's 5,000 frames/s became 30 without a word, and the summary did not say."""
+    avi = tmp_path / "odd.avi"
+    writer = cv2.VideoWriter(str(avi), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(5):
+        writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+    writer.release()
+    data = bytearray(avi.read_bytes())
+    rate = data.find(b"strh") + 28  # the stream header's time scale and rate
+    data[rate : rate + 8] = struct.pack("<II", 1, 5000)
+    avi.write_bytes(bytes(data))
+    output = tmp_path / "out.mp4"
+    code, out, err = run(capsys, avi, "--model", tiny_model_path, "-o", output)
+    assert code == 0
+    assert json.loads(out)["fps"] == 30
+    assert err == (
+        f"facial-emotion video: warning: {avi}: its header gives 5000 frames/s, which cannot be "
+        "right; the annotated video is written at 30 (the CSV's times are the frames' own)\n"
+    )
+    assert cv2.VideoCapture(str(output)).get(cv2.CAP_PROP_FPS) == 30
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".mkv", ".mov"])
+def test_every_video_name_allowed_is_written_whole(capsys, clip, tiny_model_path, tmp_path, suffix):
+    output = tmp_path / f"out{suffix}"
+    assert run(capsys, clip, "--model", tiny_model_path, "-o", output)[0] == 0
+    written = cv2.VideoCapture(str(output))
+    assert int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
+
+
+def test_frames_that_change_size_are_fitted_to_the_video_not_dropped(tmp_path):
+    """A camera that renegotiates its resolution: the writer silently dropped the frames."""
+    output = tmp_path / "camera.mp4"
+    with ExitStack() as stack:
+        sinks = _Sinks(stack, np.zeros((48, 64, 3), np.uint8), 10.0, EMOTIONS, output, None, False)
+        for shape in [(48, 64, 3), (96, 128, 3), (30, 40, 3)]:
+            sinks.put(0.0, 0, np.full(shape, 200, np.uint8), [], [])
+    recording = cv2.VideoCapture(str(output))
+    assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+
+
+@pytest.mark.parametrize("source", ["rtsp://camera.local/stream", "/dev/video0"])
+def test_a_stream_or_device_path_is_named_as_unsupported(capsys, tiny_model_path, source):
+    code, _, err = run(capsys, source, "--model", tiny_model_path)
+    assert code == 2
+    assert f"{source}: streams and device paths are not read; pass a video file" in err
+
+
+@pytest.mark.parametrize("background", ["flat", "textured"])
+def test_a_face_that_left_is_not_read_on_the_frames_that_reuse_its_box(
+    capsys, tiny_model_path, tmp_path, background
+):
+    """Frame 5 reused frame 4's box and gave the background it left an emotion."""
+    clip = tmp_path / "leaves.mp4"
+    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    face = cv2.resize(photo, (200, 234), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+    scene = np.full((480, 640, 3), 60, np.uint8)
+    if background == "textured":
+        scene = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3)).astype(np.uint8), (9, 9), 3)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for i in range(8):
+        frame = scene.copy()
+        if i < 5:
+            frame[120:354, 100 + 4 * i : 300 + 4 * i] = face
+        writer.write(frame)
+    writer.release()
+    table = tmp_path / "faces.csv"
+    assert run(capsys, clip, "--model", tiny_model_path, "--csv", table)[0] == 0
+    frames = [int(r["frame"]) for r in csv.DictReader(table.open())]
+    assert frames == [0, 1, 2, 3, 4]  # 1 and 3 reuse the box of the face still there
 
 
 @pytest.mark.parametrize(("live", "frames"), [(True, 6), (False, 3)])

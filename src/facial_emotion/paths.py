@@ -15,6 +15,8 @@ METRICS = Path("metrics")
 IMAGE_EXTENSIONS = frozenset(
     ".bmp .gif .jfif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
 )
+# What `video -o` writes (OpenCV's FFmpeg writer), in the order its help lists them
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 
 
 def image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None = None) -> list[Path]:

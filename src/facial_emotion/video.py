@@ -30,6 +30,11 @@ from facial_emotion.predict import EmotionRecognizer
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 DEFAULT_FPS = 30.0  # for the output when the source does not say (most webcams)
+MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger header value is noise
+# A box reused between detections is kept only while its crop still correlates with the face
+# last seen there: on clips, the same face from frame to frame scored 0.97-1.0 and another face
+# 0.53-0.59, while the background left behind scored 0.07 and a flat colour 0.
+MIN_SAME_FACE = 0.4
 # Detector settings for video: searching a copy of the frame 320 px wide finds faces from ~48 px in
 # a 640x480 frame at about a quarter of the cost of the full frame; the Haar cascade then needs
 # fewer neighbours (3) to keep finding a face frame after frame.
@@ -55,6 +60,7 @@ class _Track:
     id: int
     box: Box
     history: deque[np.ndarray]
+    crop: np.ndarray | None = None  # the face as last seen, to check a reused box against
     missed: int = 0
 
 
@@ -68,12 +74,16 @@ class FaceTracker:
     _tracks: list[_Track] = field(default_factory=list, init=False, repr=False)
     _next_id: int = field(default=1, init=False, repr=False)
 
-    def boxes(self) -> list[Box]:
-        """Boxes of the faces seen in the last frame, to crop again when detection is skipped."""
-        return [t.box for t in self._tracks if t.missed == 0]
+    def seen(self) -> list[tuple[Box, np.ndarray | None]]:
+        """Boxes and crops of the faces seen in the last frame, to crop again and compare when
+        detection is skipped."""
+        return [(t.box, t.crop) for t in self._tracks if t.missed == 0]
 
-    def update(self, boxes: list[Box], probs: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Ids and smoothed probabilities for this frame's boxes (same order)."""
+    def update(
+        self, boxes: list[Box], probs: np.ndarray, crops: np.ndarray | None = None
+    ) -> tuple[list[int], np.ndarray]:
+        """Ids and smoothed probabilities for this frame's boxes (same order); ``crops``, the
+        faces cut at those boxes, are kept to check reused boxes against."""
         pairs = sorted(
             (
                 (iou(t.box, b), ti, bi)
@@ -101,10 +111,24 @@ class FaceTracker:
                 self._next_id += 1
                 self._tracks.append(track)
             track.box = box
+            track.crop = crops[bi] if crops is not None else None
             track.history.append(probs[bi])
             ids.append(track.id)
             smoothed.append(np.mean(track.history, axis=0))
         return ids, np.array(smoothed, np.float32).reshape(len(boxes), probs.shape[1])
+
+
+def same_face(crop: np.ndarray, seen: np.ndarray | None) -> bool:
+    """Whether ``crop``, cut at a reused box, still shows the face ``seen`` there: the normalised
+    correlation of the two, blind to light and contrast, is at least ``MIN_SAME_FACE``."""
+    if seen is None:
+        return False
+    a = crop.astype(np.float32).ravel()
+    b = seen.astype(np.float32).ravel()
+    a -= a.mean()
+    b -= b.mean()
+    norm = float(np.sqrt((a @ a) * (b @ b)))
+    return norm > 0 and float(a @ b) / norm >= MIN_SAME_FACE
 
 
 def opencv_name(path: str | Path) -> str:
@@ -124,6 +148,11 @@ def opencv_name(path: str | Path) -> str:
 def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     """The capture, its first frame (BGR) and whether it is a camera; clear errors otherwise."""
     camera = source.strip().isdigit()
+    if "://" in source or source.startswith("/dev/video"):
+        raise FacialEmotionError(
+            f"{source}: streams and device paths are not read; pass a video file, or a webcam's "
+            "index (0 for /dev/video0)"
+        )
     if not camera and Path(source).is_dir():
         raise FacialEmotionError(f"{source}: is a folder; pass one video file")
     if not camera and not Path(source).is_file():
@@ -142,7 +171,8 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
         if opened:
             raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
         raise FacialEmotionError(
-            f"{source}: cannot be read as a video; pass a file OpenCV can decode (.mp4, .avi, .mkv)"
+            f"{source}: cannot be read as a video: damaged, cut off before its end (as a "
+            "recording that crashed), or in a format OpenCV cannot decode; try another file"
         )
     return cap, frame, camera
 
@@ -170,6 +200,8 @@ class VideoSummary:
 
     frames: int = 0
     frames_declared: int | None = None  # by a file's header; a camera has none
+    fps: float = DEFAULT_FPS  # of the annotated video
+    fps_declared: float | None = None  # by the header, when it was not used (0 or past MAX_FPS)
     ended_early: bool = False  # a file whose later frames could not be decoded
     seconds: float = 0.0
     faces: int = 0
@@ -186,6 +218,7 @@ class VideoSummary:
         return {
             "frames": self.frames,
             "frames_declared": self.frames_declared,
+            "fps": round(self.fps, 3),
             "seconds": round(self.seconds, 2),
             "frames_per_second": round(self.frames / self.seconds, 1) if self.seconds else None,
             "face_detections": self.faces,
@@ -223,9 +256,12 @@ class _Sinks:
             # checked once: the temporary name adds only ASCII to the output's
             tmp = str(stack.enter_context(atomic_path(opencv_name(output))))
             h, w = first.shape[:2]
+            self.size = (w, h)
             codec = CODECS.get(output.suffix.lower(), "mp4v")
+            fourcc = cv2.VideoWriter_fourcc(*codec)
+            # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
-                self.video = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*codec), fps, (w, h))
+                self.video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
             stack.callback(self.video.release)  # before atomic_path renames the file
             if not self.video.isOpened():
                 raise FacialEmotionError(
@@ -255,9 +291,11 @@ class _Sinks:
             return True
         draw_faces(frame, faces)
         if self.video is not None:
+            # A camera or stream that changes resolution: the writer drops frames of another size
+            fitted = frame if frame.shape[1::-1] == self.size else cv2.resize(frame, self.size)
             copies = round(t * self.fps) + 1 - self.written if self.live else 1
             for _ in range(copies):
-                self.video.write(frame)
+                self.video.write(fitted)
             self.written += max(copies, 0)
         if self.show:
             cv2.imshow(WINDOW, frame)
@@ -265,10 +303,21 @@ class _Sinks:
         return True
 
 
-def _frames(cap: cv2.VideoCapture, first: np.ndarray, limit: int | None) -> Iterator[np.ndarray]:
-    frame, n = first, 0
+def _frames(
+    cap: cv2.VideoCapture, first: np.ndarray, limit: int | None, fps: float
+) -> Iterator[tuple[np.ndarray, float]]:
+    """Frames and their times in seconds from the first. A file's own timestamps: a phone or
+    screen recording varies its frame rate, so a frame's index over the average rate can be off
+    by seconds. Where a timestamp is missing or runs backwards, the last one plus a frame."""
+    frame, n, start, last = first, 0, None, None
     while frame is not None and (limit is None or n < limit):
-        yield frame
+        stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
+        start = stamp if start is None else start
+        t = stamp - start
+        if last is not None and not t > last:
+            t = last + 1 / fps
+        yield frame, t
+        last = t
         n += 1
         ok, frame = cap.read()
         frame = frame if ok else None
@@ -302,14 +351,18 @@ def process_video(
     if show:
         check_display()
     cap, first, camera = open_source(source)
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    fps = fps if 0 < fps <= 240 else DEFAULT_FPS
+    declared = cap.get(cv2.CAP_PROP_FPS)
+    fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     total = count if count > 0 and not camera else None
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
     tracker = FaceTracker(smooth=smooth)
-    summary = VideoSummary(frames_declared=count if count > 0 and not camera else None)
+    summary = VideoSummary(
+        frames_declared=count if count > 0 and not camera else None,
+        fps=fps,
+        fps_declared=None if fps == declared or camera else declared,
+    )
     start = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(cap.release)
@@ -324,11 +377,11 @@ def process_video(
             )
         )
         try:
-            for index, frame in enumerate(_frames(cap, first, max_frames)):
+            for index, (frame, stamp) in enumerate(_frames(cap, first, max_frames, fps)):
                 detect = index % detect_every == 0
                 faces, ids = _read_frame(frame, recognizer, tracker, detect)
                 summary.add(faces, ids)
-                t = time.perf_counter() - start if camera else index / fps
+                t = time.perf_counter() - start if camera else stamp
                 if not sinks.put(t, index, frame, faces, ids):
                     break
                 bar.update(1)
@@ -350,9 +403,11 @@ def _read_frame(
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
     if detect:
         boxes, crops = locate_faces(rgb, recognizer.detector)
-    else:
-        boxes = tracker.boxes()
-        crops = crop_faces(rgb, boxes, recognizer.detector.crop_scale)
+    else:  # the last boxes, where the face is still there: not the background it left
+        seen = tracker.seen()
+        again = crop_faces(rgb, [box for box, _ in seen], recognizer.detector.crop_scale)
+        kept = [i for i, (_, face) in enumerate(seen) if same_face(again[i], face)]
+        boxes, crops = [seen[i][0] for i in kept], again[kept]
     probs = recognizer.classify(crops) if len(crops) else np.zeros((0, len(recognizer.classes)))
-    ids, smoothed = tracker.update(boxes, probs)
+    ids, smoothed = tracker.update(boxes, probs, crops)
     return recognizer.faces_from(boxes, smoothed), ids

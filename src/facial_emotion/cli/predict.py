@@ -20,7 +20,7 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
-from facial_emotion.paths import IMAGE_EXTENSIONS, image_files
+from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
 
 
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm"})
 CHUNK = 16  # images whose faces share one model call
 PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 
@@ -82,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def output_format(args: argparse.Namespace) -> str:
     """The output format: ``--json`` or ``--csv``, else the suffix of ``-o``, else the table."""
     suffix = args.output.suffix.lower()[1:] if args.output is not None else ""
-    if f".{suffix}" in IMAGE_EXTENSIONS | VIDEO_SUFFIXES:  # `video -o` writes the marked video
+    if f".{suffix}" in IMAGE_EXTENSIONS.union(VIDEO_SUFFIXES):  # `video -o` writes the marked video
         raise FacialEmotionError(
             f"{args.output}: -o writes the table, JSON or CSV, not a picture; name it .txt, .json "
             "or .csv, and pass --annotate DIR for copies with boxes and labels"

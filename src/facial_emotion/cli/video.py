@@ -15,6 +15,7 @@ from facial_emotion.cli.options import (
     positive_int,
 )
 from facial_emotion.files import refuse_overwrite, require_writable
+from facial_emotion.paths import VIDEO_SUFFIXES
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
@@ -34,10 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         "-o",
-        type=Path,
+        type=video_file,
         metavar="FILE",
-        help="write the annotated video: .mp4 (MPEG-4 Part 2, for players) or .webm (VP8, for "
-        "browsers; slower to write)",
+        help="write the annotated video: .mp4 (MPEG-4 Part 2, for players; also .avi .mkv .mov) "
+        "or .webm (VP8, for browsers; slower to write)",
     )
     parser.add_argument(
         "--csv",
@@ -63,6 +64,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "about twice the frames/s; 1: every frame)",
     )
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+
+
+def video_file(value: str) -> Path:
+    """A video name: OpenCV wrote a .gif as one frame and a .png as a stream nothing plays."""
+    path = Path(value)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{value}: -o writes a video; name it {', '.join(VIDEO_SUFFIXES)}"
+        )
+    return path
 
 
 def csv_file(value: str) -> Path:
@@ -101,6 +112,13 @@ def run(args: argparse.Namespace) -> int:
             f"facial-emotion video: warning: {args.source}: read {summary.frames} of the "
             f"{summary.frames_declared} frames its header declares; the rest could not be "
             "decoded (a truncated or damaged file?)",
+            file=sys.stderr,
+        )
+    if summary.fps_declared is not None:
+        print(
+            f"facial-emotion video: warning: {args.source}: its header gives "
+            f"{summary.fps_declared:g} frames/s, which cannot be right; the annotated video is "
+            f"written at {summary.fps:g} (the CSV's times are the frames' own)",
             file=sys.stderr,
         )
     print(json.dumps(summary.to_dict()))
