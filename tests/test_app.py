@@ -77,7 +77,14 @@ def test_no_picture_or_no_face(recognizer: EmotionRecognizer) -> None:
     blank = np.full((240, 320, 3), 128, np.uint8)
     annotated, chart, records, summary = analyse(recognizer, blank)
     assert annotated is blank and chart is None and records == []
-    assert summary.startswith("No face found")
+    assert summary == "No face found: try a brighter, front-facing photo."
+
+
+def test_no_face_in_a_large_photo_points_to_detect_size(recognizer: EmotionRecognizer) -> None:
+    """Eight 140 px faces in a 4000x3000 photo were "not found: try a brighter photo"."""
+    summary = analyse(recognizer, np.full((1500, 2000, 3), 128, np.uint8))[3]
+    assert summary.startswith("No face found. The photo was searched at 640 px")
+    assert "start the app with a larger --detect-size (such as 1600)" in summary
 
 
 def _upload(path: Path) -> dict[str, Any]:
@@ -104,6 +111,25 @@ def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
     logged = capsys.readouterr().err
     assert logged.startswith("facial-emotion app: holiday.jpg: not an image PIL can read")
     assert logged.count("\n") == 1
+
+
+def test_an_uploaded_video_points_to_the_video_command(
+    recognizer: EmotionRecognizer, tmp_path: Path
+) -> None:
+    import gradio as gr
+
+    clip = tmp_path / "party.MP4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    handler = build_app(recognizer).fns[0].fn
+    with pytest.raises(
+        gr.Error, match=r"party.MP4: is a video; .* `facial-emotion video party.MP4`"
+    ):
+        handler(_upload(clip))
+
+
+def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:
+    """Faces are personal data: uploads and marked copies stayed in /tmp/gradio for good."""
+    assert build_app(recognizer).delete_cache == app_module.DELETE_CACHE == (3600, 3600)
 
 
 def test_uploaded_16_bit_photo_is_read_as_predict_reads_it(
@@ -169,6 +195,9 @@ def test_app_command_serves_the_model_it_is_given(
     assert main(["app", "--port", "7999", "--model", str(tiny_model_path)]) == 0
     assert served["r"].model_path == tiny_model_path and served["r"].detector.name == "haar"
     assert (served["host"], served["port"]) == ("127.0.0.1", 7999)
+    assert served["r"].detector.max_side == 640
+    assert main(["app", "--model", str(tiny_model_path), "--detect-size", "1600"]) == 0
+    assert served["r"].detector.max_side == 1600  # small faces in large photos
 
 
 def test_app_command_without_gradio_says_how_to_install_it(

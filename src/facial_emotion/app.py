@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.paths import VIDEO_SUFFIXES
 
 # Read by Gradio on import; otherwise it reports usage and checks for updates online.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
+# Uploads and the marked copies stay in Gradio's cache: faces are personal data, so files older
+# than an hour go every hour, and all of them when the server stops.
+DELETE_CACHE = (3600, 3600)
+MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
 
 
 class Recognizer(Protocol):
@@ -42,6 +48,18 @@ def analyse(
         return None, None, [], "Upload a photo or take one with the webcam."
     faces = sorted(recognizer.detect(image), key=lambda f: f.box[0])
     if not faces:
+        searched = getattr(getattr(recognizer, "detector", None), "max_side", None)
+        if searched is not None and max(image.shape[:2]) > searched:
+            return (
+                image,
+                None,
+                [],
+                (
+                    f"No face found. The photo was searched at {searched} px, where a face must be "
+                    "24 px or more: for small faces in a large photo, start the app with a larger "
+                    "--detect-size (such as 1600); otherwise try a brighter, front-facing photo."
+                ),
+            )
         return image, None, [], "No face found: try a brighter, front-facing photo."
     largest = max(faces, key=lambda f: f.box[2] * f.box[3])
     readings = ", ".join(f"{f.emotion} ({f.score:.0%})" for f in faces)
@@ -65,10 +83,14 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     if upload is None:
         return None
     path = str(upload["path"])  # Gradio checked that it is an upload in its cache
+    name = upload.get("orig_name") or "the upload"
+    if Path(name).suffix.lower() in VIDEO_SUFFIXES:
+        raise FacialEmotionError(
+            f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
+        )
     try:
         return load_image(path)
     except FacialEmotionError as exc:
-        name = upload.get("orig_name") or "the upload"
         raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
 
 
@@ -85,7 +107,9 @@ def build_app(recognizer: Recognizer) -> Any:
             print(f"facial-emotion app: {exc}", file=sys.stderr)
             raise gr.Error(str(exc), print_exception=False) from None
 
-    with gr.Blocks(title="Facial emotion", analytics_enabled=False) as app:
+    with gr.Blocks(
+        title="Facial emotion", analytics_enabled=False, delete_cache=DELETE_CACHE
+    ) as app:
         gr.Markdown(
             "# Facial emotion\nUpload a photo or take one with the webcam: each face found is "
             "boxed with the emotion the model reads in it."
@@ -154,7 +178,12 @@ def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> 
     app = build_app(recognizer)
     try:
         app.launch(
-            server_name=host, server_port=port, share=False, quiet=True, prevent_thread_lock=True
+            server_name=host,
+            server_port=port,
+            share=False,
+            quiet=True,
+            prevent_thread_lock=True,
+            max_file_size=MAX_UPLOAD,
         )
     except OSError as exc:  # taken between the check and the launch
         raise FacialEmotionError(

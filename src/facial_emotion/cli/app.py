@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from facial_emotion.cli.options import add_detector_option, add_model_option, port_number
+from facial_emotion.cli.options import (
+    add_detect_size_option,
+    add_detector_option,
+    add_model_option,
+    detector_options,
+    port_number,
+)
 from facial_emotion.errors import FacialEmotionError
 
 
@@ -15,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_option(parser)
     add_detector_option(parser)
+    add_detect_size_option(parser, "640 for haar, 1024 for mtcnn")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
             "(or pip install -r requirements.txt in a clone)"
         ) from exc
     from facial_emotion.app import serve
+    from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer
 
-    recognizer = EmotionRecognizer(model=args.model, detector=args.detector)
+    detector = make_detector(args.detector, **detector_options(args, {}))
+    recognizer = EmotionRecognizer(model=args.model, detector=detector)
     serve(recognizer, args.host, args.port)
     return 0
