@@ -6,6 +6,7 @@ without it; it never downloads a browser and blocks every host but this machine.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -234,6 +235,36 @@ def _wait_until_serving(url: str, server: subprocess.Popen, seconds: float = 120
         except OSError:
             time.sleep(0.5)
     raise AssertionError(f"the app did not answer on {url} within {seconds:.0f}s")
+
+
+def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """Faces are personal data: Gradio kept every upload and marked copy in /tmp/gradio for good."""
+    from gradio_client import Client, handle_file
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "facial_emotion",
+         "app", "--port", str(port), "--model", str(tiny_model_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**env, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    try:
+        _wait_until_serving(f"http://127.0.0.1:{port}/", server)
+        client = Client(
+            f"http://127.0.0.1:{port}/", verbose=False, download_files=str(tmp_path / "client")
+        )
+        _, _, records, _ = client.predict(handle_file(str(HOPPER)), api_name="/on_image")
+        assert len(records) == 1
+        (cache,) = tmp_path.glob("facial-emotion-app-*")
+        kept = {p.suffix for p in cache.rglob("*") if p.is_file()}
+        assert kept == {".jpg", ".png"}  # the upload and its marked copy
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode is not None and not list(tmp_path.glob("facial-emotion-app-*"))
 
 
 def _chromium(user_data_dir: Path) -> Any:

@@ -6,8 +6,11 @@ in use, a stub in tests). It runs offline: no analytics, no share link, fonts se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,8 +23,9 @@ from facial_emotion.paths import VIDEO_SUFFIXES
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
-# Uploads and the marked copies stay in Gradio's cache: faces are personal data, so files older
-# than an hour go every hour, and all of them when the server stops.
+# Uploads and the marked copies go to Gradio's cache, by default /tmp/gradio, shared and kept for
+# good. Faces are personal data: the app gives Gradio a folder of its own, removed when it stops,
+# and files older than an hour go every hour.
 DELETE_CACHE = (3600, 3600)
 MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
 
@@ -173,9 +177,26 @@ def require_free_address(host: str, port: int) -> None:
 
 def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the app on ``host:port`` until interrupted (Gradio's own banner offers a share link,
-    which this app never makes, so it is kept quiet)."""
+    which this app never makes, so it is kept quiet). Uploads are kept in a private folder, removed
+    when it stops, unless ``GRADIO_TEMP_DIR`` names one."""
     require_free_address(host, port)
-    app = build_app(recognizer)
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("GRADIO_TEMP_DIR"):
+            cache = stack.enter_context(tempfile.TemporaryDirectory(prefix="facial-emotion-app-"))
+            stack.enter_context(_environment("GRADIO_TEMP_DIR", cache))
+        _serve(build_app(recognizer), host, port)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        del os.environ[name]
+
+
+def _serve(app: Any, host: str, port: int) -> None:
     try:
         app.launch(
             server_name=host,
