@@ -69,7 +69,15 @@ def test_colour_is_converted_to_luminance_and_big_images_are_shrunk(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "names", [("train", "validation", "test"), ("Train", "VAL", "Test")], ids=["lower", "any case"]
+    "names",
+    [
+        ("train", "validation", "test"),
+        ("Train", "VAL", "Test"),
+        ("train", "valid", "test"),  # Roboflow's export: valid/ was left out without a word
+        ("Training", "PublicTest", "PrivateTest"),  # FER2013's Usage names: read as 3 classes
+        ("training", "dev", "testing"),
+    ],
+    ids=["lower", "any case", "roboflow", "fer2013 usage", "other spellings"],
 )
 def test_split_folders_are_used_as_the_splits(tmp_path: Path, names: tuple[str, ...]) -> None:
     # In capitals too: they were taken for emotion classes
@@ -238,3 +246,30 @@ def test_a_whole_jpeg_reads_with_bytes_after_its_end_and_black_faces_read(tmp_pa
 
     np.testing.assert_array_equal(read_gray48(padded), read_gray48(jpeg))
     assert not read_gray48(black).any()  # FER2013 has a few all-black faces: not refused
+
+
+@pytest.mark.parametrize("extra", ["images", "happy"])
+def test_a_folder_beside_the_splits_that_is_none_of_them_is_named(tmp_path: Path, extra) -> None:
+    """Its images were left out without a word."""
+    class_tree(tmp_path / "train", {"anger": 3, "happy": 3})
+    class_tree(tmp_path / "test", {"anger": 1, "happy": 1})
+    class_tree(tmp_path / extra, {"anger": 1, "happy": 1})
+    with pytest.raises(FacialEmotionError, match=rf"{extra}: holds images beside the split fold"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("split", ["test", "Valid", "testing"])
+def test_a_split_folder_without_train_is_not_taken_for_a_class(tmp_path: Path, split) -> None:
+    """Without train/, test/ and val/ were two "emotions": a classifier of the splits."""
+    class_tree(tmp_path / "happy", {"a": 2})
+    class_tree(tmp_path / split, {"anger": 2, "happy": 2})
+    with pytest.raises(FacialEmotionError, match=rf"{split}: is named as a split, not a class"):
+        load(tmp_path)
+
+
+def test_images_beside_the_class_folders_are_named(tmp_path: Path) -> None:
+    """They have no label, and were left out without a word."""
+    class_tree(tmp_path, {"anger": 3, "happy": 3})
+    write_image(tmp_path / "stray.png", flat(0))
+    with pytest.raises(FacialEmotionError, match=r"holds 1 image file\(s\) beside its class fold"):
+        load(tmp_path)

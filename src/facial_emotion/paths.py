@@ -19,6 +19,10 @@ IMAGE_EXTENSIONS = frozenset(
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 
 
+def is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
 def image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None = None) -> list[Path]:
     """Image files under ``folder``, sub-folders included, sorted: what ``predict`` reads from a
     folder and what a class folder holds (``happy/session1/*.jpg`` is a happy face too). Hidden
@@ -43,7 +47,7 @@ def _image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None) 
                 continue
             if e.is_dir(follow_symlinks=False):
                 yield from _image_files(Path(e.path), on_unreadable)
-            elif e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS:
+            elif e.is_file() and is_image_name(e.name):
                 yield Path(e.path)
 
 

@@ -2,9 +2,10 @@
 
 Images may have any size, colour or format OpenCV or Pillow read; they become 48x48 grayscale
 (see :mod:`facial_emotion.data.images`). Folder names are canonicalised (``anger`` → ``angry``);
-unknown names stay as their own class. When ``root`` has ``train/`` (and ``val/`` or
-``validation/``, ``test/``; in any case) those are the splits: a missing val split is a seeded
-stratified slice of train and a missing test split stays missing. Otherwise every image is split
+unknown names stay as their own class. When ``root`` has ``train/`` (or ``training/``; and ``val/``,
+``validation/``, ``valid/``, ``dev/``, ``test/``, ``testing/``, or FER2013's ``PublicTest/`` and
+``PrivateTest/``; in any case) those are the splits: a missing val split is a seeded stratified
+slice of train and a missing test split stays missing. Otherwise every image is split
 seeded and stratified into train/val/test. The FER2013 Kaggle folders are read through here too.
 """
 
@@ -14,16 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from facial_emotion.data.images import class_folders, read_many, unpack_hint
+from facial_emotion.data.images import SPLIT_FOLDERS, class_folders, read_many, unpack_hint
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical, ordered
-
-SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
-    "train": ("train",),
-    "val": ("val", "validation"),
-    "test": ("test",),
-}
+from facial_emotion.paths import image_files
 
 
 def load(
@@ -96,7 +92,16 @@ def split_dirs(root: Path) -> dict[str, Path] | None:
             )
         if present:
             found[split] = present[0]
-    return found if "train" in found else None
+    if "train" not in found:
+        return None
+    for sub in (p for subs in by_name.values() for p in subs):
+        if sub not in found.values() and not sub.name.startswith(".") and image_files(sub):
+            splits = ", ".join(f"{d.name}/" for d in found.values())
+            raise FacialEmotionError(
+                f"{sub}: holds images beside the split folders ({splits}) but is none of them, "
+                "so it would be left out; rename it val/ or test/, or move it elsewhere"
+            )
+    return found
 
 
 def labelled_files(root: Path) -> tuple[list[Path], list[str]]:

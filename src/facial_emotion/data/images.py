@@ -27,7 +27,7 @@ from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
-from facial_emotion.paths import image_files
+from facial_emotion.paths import image_files, is_image_name
 from facial_emotion.pictures import pil_pixels
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -140,6 +140,15 @@ def _progress(total: int, desc: str, unit: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5, disable=None)
 
 
+# Split folder names, lower-cased, as Kaggle, Roboflow and FER2013's Usage column spell them
+SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
+    "train": ("train", "training"),
+    "val": ("val", "validation", "valid", "dev", "publictest"),
+    "test": ("test", "testing", "privatetest"),
+}
+SPLIT_NAMES = frozenset(n for names in SPLIT_FOLDERS.values() for n in names)
+
+
 def class_folders(root: Path) -> dict[str, list[Path]]:
     """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images."""
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -148,8 +157,19 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
             f"{root}: no class folders; put images in one sub-folder per emotion "
             "(<root>/<emotion>/*.png) or point data.path (or --data) at such a folder"
         )
+    loose = sorted(p.name for p in root.iterdir() if p.is_file() and is_image_name(p.name))
+    if loose:
+        raise FacialEmotionError(
+            f"{root}: holds {len(loose)} image file(s) beside its class folders (such as "
+            f"{loose[0]}), which no folder labels; move them into a class folder or elsewhere"
+        )
     files = {}
     for folder in folders:
+        if folder.name.lower() in SPLIT_NAMES:  # Training/ and Testing/ read as two "emotions"
+            raise FacialEmotionError(
+                f"{folder}: is named as a split, not a class; put <emotion>/ folders in train/ "
+                "with val/ and test/ (or validation/, valid/, testing/) beside it"
+            )
         files[folder.name] = image_files(folder)
         if not files[folder.name]:
             raise FacialEmotionError(
