@@ -53,6 +53,17 @@ def test_folders_are_split_by_subject_with_canonical_classes(tmp_path: Path) -> 
     assert data.source["name"] == "ckplus" and "subject" in data.source["splits"]
 
 
+def test_a_subject_id_spelt_without_its_zeros_or_in_lower_case_is_one_person(tmp_path) -> None:
+    """S5_ and S005_ were two people, so one person's frames could land in two splits."""
+    root = ck48(tmp_path / "CK+48")
+    for i, frame in enumerate(sorted(root.glob("*/S005_*.png"))):
+        frame.rename(frame.with_name(frame.name.replace("S005_", ("S5_", "s05_")[i % 2])))
+    for seed in range(6):
+        data = load(root, seed=seed)
+        holding = [split for split, s in data.splits.items() if 5 in subjects_of(s.x)]
+        assert len(holding) == 1, (seed, holding)
+
+
 def test_parent_folder_holding_ck48_is_accepted(tmp_path: Path) -> None:
     ck48(tmp_path / "CK+48")
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from data_fixtures import class_tree
+from data_fixtures import class_tree, pattern, write_image
 from PIL import Image
 
 from facial_emotion.data import prepared
@@ -101,3 +101,37 @@ def test_an_image_predict_refuses_stops_prepare_in_one_line(tmp_path: Path) -> N
         "save the image with 8- or 16-bit pixels"
     )
     assert not (tmp_path / "prepared").exists()
+
+
+def test_faces_of_val_identical_to_training_faces_are_a_warning(tmp_path: Path) -> None:
+    """FER2013's folders hold 279 val faces identical to training faces; nothing said so."""
+    root = tmp_path / "fer"
+    class_tree(root / "train", {"happy": 3, "sad": 3})
+    class_tree(root / "val", {"happy": 2, "sad": 2})  # flat faces: blank images, left out
+    for k in range(3):
+        write_image(root / "train" / "happy" / f"p{k}.png", pattern(k))
+    write_image(root / "val" / "happy" / "same.png", pattern(0))
+    write_image(root / "val" / "sad" / "relabelled.png", pattern(1))
+    write_image(root / "val" / "sad" / "new.png", pattern(7))
+    result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "prepare: warning: 2 of the 7 val faces are identical to training faces (1 of them "
+        "labelled otherwise there), so they are not unseen faces"
+    ]
+
+
+def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
+    """Split image by image, every test person was also in train."""
+    faces = tmp_path / "CK+48"
+    for emotion in ("happy", "sad"):
+        for subject in range(6):
+            for frame in range(2):
+                write_image(faces / emotion / f"S{subject:03d}_001_{frame:08d}.png", pattern(0))
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"prepare: warning: {faces}: every image name starts with a CK+ subject id (S###_), but "
+        "a folder is split image by image, so one person's frames land in train and test; use "
+        "data.source=ckplus, which splits by subject"
+    )

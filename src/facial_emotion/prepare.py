@@ -6,12 +6,14 @@ Run as ``python -m facial_emotion.prepare`` from the repository root (``dvc repr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
+from pathlib import Path
 
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import prepared
-from facial_emotion.data.sources import load_source
+from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED
@@ -61,6 +63,43 @@ def absent_classes(data: prepared.PreparedData) -> list[str]:
     ]
 
 
+def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
+    """One line per split other than train holding faces identical, pixel for pixel, to training
+    faces: they are not unseen faces (FER2013's folders have 279 such val faces, 10 of them
+    labelled otherwise in train). Faces of one flat colour (blank images) are left out."""
+    train = data.splits["train"]
+    labels: dict[bytes, set[int]] = {}
+    for x, y in zip(train.x, train.y, strict=True):
+        labels.setdefault(hashlib.blake2b(x.tobytes()).digest(), set()).add(int(y))
+    lines = []
+    for name, split in data.splits.items():
+        if name == "train":
+            continue
+        seen = [
+            labels[key] != {int(y)}
+            for x, y in zip(split.x, split.y, strict=True)
+            if x.min() != x.max() and (key := hashlib.blake2b(x.tobytes()).digest()) in labels
+        ]
+        if seen:
+            lines.append(
+                f"{len(seen)} of the {len(split)} {name} faces are identical to training faces "
+                f"({sum(seen)} of them labelled otherwise there), so they are not unseen faces"
+            )
+    return lines
+
+
+def layout_notes(source: str, path: str) -> list[str]:
+    """Warnings about how the data is read: CK+ read as a plain folder is split frame by frame,
+    so one person's near-identical frames land in train and in test."""
+    if source == "folder" and Path(path).is_dir() and guess_source(Path(path)) == "ckplus":
+        return [
+            f"{path}: every image name starts with a CK+ subject id (S###_), but a folder is split "
+            "image by image, so one person's frames land in train and test; use "
+            "data.source=ckplus, which splits by subject"
+        ]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -78,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status("prepare", exc)
-    for line in absent_classes(data):
+    notes = layout_notes(params.data.source, params.data.path)
+    for line in [*notes, *absent_classes(data), *faces_seen_in_training(data)]:
         print(f"prepare: warning: {line}", file=sys.stderr)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
     print(

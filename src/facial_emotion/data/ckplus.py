@@ -33,7 +33,7 @@ CSV_LABELS: tuple[str, ...] = tuple(
     canonical(n)
     for n in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
 )
-SUBJECT = re.compile(r"^(S\d+)_")
+SUBJECT = re.compile(r"^[Ss]0*(\d+)_")  # S010_, S10_ and s010_ are one person
 
 
 def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
@@ -86,9 +86,10 @@ def subject_of(path: Path) -> str:
     if match is None:
         raise FacialEmotionError(
             f"{path}: name does not start with a CK+ subject id (S###_); rename it "
-            "S<subject>_<sequence>_<frame>.png, or use data.source: folder"
+            "S<subject>_<sequence>_<frame>.png: CK+ is split by subject, so that no person's "
+            "frames are in two splits"
         )
-    return match.group(1)
+    return f"S{int(match.group(1)):03d}"
 
 
 def subject_split(
