@@ -417,3 +417,34 @@ def test_train_folder_without_class_folders_is_named(tmp_path: Path) -> None:
     message = error_of(tmp_path)
 
     assert str(tmp_path / "train") in message and "no class folders" in message
+
+
+def test_a_comma_ending_every_row_is_read_as_an_empty_last_column(tmp_path: Path) -> None:
+    """Spreadsheet exports end rows with a comma: pandas made the labels an index, and the error
+    quoted 2,304 pixels as the 'emotion'."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 1}, 7))
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join([lines[0], *(line + "," for line in lines[1:])]) + "\n")
+    data = load(csv)
+    assert len(data.splits["train"]) + len(data.splits["val"]) == 28
+    assert_labels_match_pixels(data, list(EMOTIONS))
+
+
+def test_a_long_bad_emotion_value_is_cut_short_in_the_message(tmp_path: Path) -> None:
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text(f"emotion,pixels\n{pixel_string(pattern(0))},{pixel_string(pattern(1))}\n")
+    message = error_of(csv)
+    assert "line 2 has emotion '" in message and len(message) < 300
+
+
+def test_the_fer_plus_label_file_is_named_as_such(tmp_path: Path) -> None:
+    """It was called a CSV lacking columns, as if fer2013.csv were malformed."""
+    csv = tmp_path / "fer2013new.csv"
+    csv.write_text(
+        "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,"
+        "unknown,NF\nTraining,fer0000000.png,4,0,0,1,3,2,0,0,0,0\n"
+    )
+    assert error_of(csv) == (
+        f"{csv}: a FER+ label file (annotators' votes per emotion, no pixels), which is not read; "
+        "point data.path at the original fer2013.csv it relabels"
+    )

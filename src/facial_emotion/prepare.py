@@ -65,7 +65,7 @@ def absent_classes(data: prepared.PreparedData) -> list[str]:
 
 def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     """One line per split other than train holding faces identical, pixel for pixel, to training
-    faces: they are not unseen faces (FER2013's folders have 279 such val faces, 10 of them
+    faces: they are not unseen faces (FER2013's folders have 279 such val faces, 12 of them
     labelled otherwise in train). Faces of one flat colour (blank images) are left out."""
     train = data.splits["train"]
     labels: dict[bytes, set[int]] = {}

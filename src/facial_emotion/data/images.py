@@ -227,8 +227,13 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """A FER2013-style CSV as text columns (names stripped, so ``emotion, Usage`` also works),
     indexed by each row's line number in the file, which blank lines do not shift."""
     try:
-        table = pd.read_csv(
-            path, dtype=object, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False
+        table = pd.read_csv(  # index_col=False: a comma ending every row is no index column
+            path,
+            dtype=object,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,
+            index_col=False,
         )
     except pd.errors.EmptyDataError:  # pandas' word for an empty first line, or file
         table = pd.DataFrame()
@@ -258,6 +263,11 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
         )
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
+    if missing and "Image name" in table.columns:  # FER+'s fer2013new.csv
+        raise FacialEmotionError(
+            f"{path}: a FER+ label file (annotators' votes per emotion, no pixels), which is not "
+            "read; point data.path at the original fer2013.csv it relabels"
+        )
     if missing:
         raise FacialEmotionError(
             f"{path}: CSV lacks column(s) {', '.join(missing)} (has {_shown(table.columns)}); "
@@ -292,8 +302,9 @@ def csv_labels(values: pd.Series, n_labels: int, path: Path) -> np.ndarray:
             if ckplus
             else "fix or remove that row"
         )
+        shown = _shown([str(values.iloc[row])], width=20)  # not a row of 2,304 pixels
         raise FacialEmotionError(
-            f"{path}: line {values.index[row]} has emotion {values.iloc[row]!r}, expected an "
+            f"{path}: line {values.index[row]} has emotion {shown!r}, expected an "
             f"integer 0..{n_labels - 1}; {fix}"
         )
     return labels.astype(np.int64)
