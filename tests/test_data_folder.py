@@ -45,6 +45,8 @@ def test_any_tree_becomes_48x48_gray_with_canonical_labels(tmp_path: Path) -> No
         "path": str(tmp_path),
         "format": "folders",
         "splits": "seeded stratified split (seed 0, val 0.2, test 0.2)",
+        "skipped_files": 1,  # for prepare's warning
+        "skipped_example": "anger/notes.txt",
     }
 
 
@@ -273,3 +275,17 @@ def test_images_beside_the_class_folders_are_named(tmp_path: Path) -> None:
     write_image(tmp_path / "stray.png", flat(0))
     with pytest.raises(FacialEmotionError, match=r"holds 1 image file\(s\) beside its class fold"):
         load(tmp_path)
+
+
+def test_a_linked_folder_inside_a_class_folder_is_read_once_even_in_a_loop(tmp_path) -> None:
+    """Its images were left out without a word, though a linked class folder was read."""
+    elsewhere = class_tree(tmp_path / "elsewhere", {"more": 4})
+    root = class_tree(tmp_path / "faces", {"anger": 3, "happy": 3})
+    (root / "happy" / "linked").symlink_to(elsewhere / "more")
+    (root / "happy" / "loop").symlink_to(root / "happy")
+    assert (
+        load(root).counts()["train"]["happy"]
+        + load(root).counts()["val"]["happy"]
+        + (load(root).counts()["test"]["happy"])
+        == 7
+    )

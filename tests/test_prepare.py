@@ -135,3 +135,17 @@ def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
         "a folder is split image by image, so one person's frames land in train and test; use "
         "data.source=ckplus, which splits by subject"
     )
+
+
+def test_files_that_are_not_images_are_a_warning(tmp_path: Path) -> None:
+    """An iPhone's .heic photos and a link to nothing were left out without a word."""
+    faces = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    (faces / "sad" / "IMG_0001.heic").write_bytes(b"ftypheic")
+    (faces / "sad" / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (faces / "sad" / "Thumbs.db").write_bytes(b"windows")  # not data: no warning
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"prepare: warning: {faces}: skipped 2 file(s) that are not images Pillow reads (such "
+        "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG"
+    ]

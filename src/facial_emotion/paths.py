@@ -23,17 +23,30 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
-def image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None = None) -> list[Path]:
+NOT_DATA = frozenset({"thumbs.db", "desktop.ini"})  # what Windows leaves in picture folders
+
+
+def image_files(
+    folder: Path,
+    on_unreadable: Callable[[OSError], None] | None = None,
+    on_other: Callable[[Path], None] | None = None,
+) -> list[Path]:
     """Image files under ``folder``, sub-folders included, sorted: what ``predict`` reads from a
     folder and what a class folder holds (``happy/session1/*.jpg`` is a happy face too). Hidden
-    files and folders (``.DS_Store``, macOS's ``._x.jpg``, ``.thumbnails/``) are skipped, and
-    linked folders are not followed (links may loop). A folder that cannot be listed goes to
+    files and folders (``.DS_Store``, macOS's ``._x.jpg``, ``.thumbnails/``) are skipped; linked
+    folders are followed, each real folder once (links may loop). Other files (``IMG_1.heic``,
+    a link to nothing) go to ``on_other`` when given. A folder that cannot be listed goes to
     ``on_unreadable`` when given, so ``predict`` reports it and searches on; otherwise its error
     stops the search, so training never runs on part of a class without a word."""
-    return sorted(_image_files(folder, on_unreadable))
+    return sorted(_image_files(folder, on_unreadable, on_other, {os.path.realpath(folder)}))
 
 
-def _image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None) -> Iterator[Path]:
+def _image_files(
+    folder: Path,
+    on_unreadable: Callable[[OSError], None] | None,
+    on_other: Callable[[Path], None] | None,
+    visited: set[str],
+) -> Iterator[Path]:
     try:
         entries = os.scandir(folder)
     except OSError as exc:
@@ -45,10 +58,15 @@ def _image_files(folder: Path, on_unreadable: Callable[[OSError], None] | None) 
         for e in entries:
             if e.name.startswith("."):
                 continue
-            if e.is_dir(follow_symlinks=False):
-                yield from _image_files(Path(e.path), on_unreadable)
+            if e.is_dir():
+                real = os.path.realpath(e.path)
+                if real not in visited:
+                    visited.add(real)
+                    yield from _image_files(Path(e.path), on_unreadable, on_other, visited)
             elif e.is_file() and is_image_name(e.name):
                 yield Path(e.path)
+            elif on_other is not None and e.name.lower() not in NOT_DATA:
+                on_other(Path(e.path))
 
 
 def repo_root(start: str | Path | None = None) -> Path:

@@ -88,16 +88,24 @@ def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     return lines
 
 
-def layout_notes(source: str, path: str) -> list[str]:
-    """Warnings about how the data is read: CK+ read as a plain folder is split frame by frame,
-    so one person's near-identical frames land in train and in test."""
+def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[str]:
+    """Warnings about how the data was read: files in its folders that are not images (an
+    iPhone's .heic) were skipped; CK+ read as a plain folder is split frame by frame, so one
+    person's near-identical frames land in train and in test."""
+    notes = []
+    if data.source.get("skipped_files"):
+        notes.append(
+            f"{path}: skipped {data.source['skipped_files']} file(s) that are not images Pillow "
+            f"reads (such as {data.source['skipped_example']}); convert any that are faces to "
+            "JPEG or PNG"
+        )
     if source == "folder" and Path(path).is_dir() and guess_source(Path(path)) == "ckplus":
-        return [
+        notes.append(
             f"{path}: every image name starts with a CK+ subject id (S###_), but a folder is split "
             "image by image, so one person's frames land in train and test; use "
             "data.source=ckplus, which splits by subject"
-        ]
-    return []
+        )
+    return notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status("prepare", exc)
-    notes = layout_notes(params.data.source, params.data.path)
+    notes = layout_notes(data, params.data.source, params.data.path)
     for line in [*notes, *absent_classes(data), *faces_seen_in_training(data)]:
         print(f"prepare: warning: {line}", file=sys.stderr)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())

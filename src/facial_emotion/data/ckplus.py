@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from facial_emotion.data import fer2013, folder
-from facial_emotion.data.images import read_many
+from facial_emotion.data.images import read_many, skipped_files
 from facial_emotion.data.prepared import SPLITS, LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical, ordered
@@ -59,7 +59,8 @@ def load_folders(
     root: Path, *, seed: int, val_fraction: float, test_fraction: float
 ) -> PreparedData:
     """``<root>/<emotion>/S###_*.png`` split by subject."""
-    files, labels = folder.labelled_files(root)
+    others: list[Path] = []
+    files, labels = folder.labelled_files(root, others.append)
     subjects = np.array([subject_of(f) for f in files])
     classes = ordered(set(labels))
     y = folder.indices(labels, classes)
@@ -77,6 +78,7 @@ def load_folders(
             "splits": f"by subject, seeded and roughly stratified (seed {seed}, "
             f"val {val_fraction}, test {test_fraction})",
             "subjects": {s: len(np.unique(subjects[idx])) for s, idx in parts.items()},
+            **skipped_files(others, root),
         },
     )
 

@@ -11,11 +11,18 @@ seeded and stratified into train/val/test. The FER2013 Kaggle folders are read t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from facial_emotion.data.images import SPLIT_FOLDERS, class_folders, read_many, unpack_hint
+from facial_emotion.data.images import (
+    SPLIT_FOLDERS,
+    class_folders,
+    read_many,
+    skipped_files,
+    unpack_hint,
+)
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical, ordered
@@ -35,8 +42,9 @@ def load(
     named by number take the names ``codes`` gives them (see :func:`code_names`)."""
     root = existing_dir(root)
     dirs = split_dirs(root)
+    others: list[Path] = []  # files that are not images: a warning, not a silent loss
     if dirs is None:
-        files, labels = labelled_files(root)
+        files, labels = labelled_files(root, others.append)
         names = code_names(set(labels), codes)
         labels = [names.get(n, n) for n in labels]
         classes = ordered(set(labels))
@@ -48,12 +56,18 @@ def load(
         how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
     else:
         splits, classes, how = _load_split_dirs(
-            dirs, name, codes, seed=seed, val_fraction=val_fraction
+            dirs, name, codes, seed=seed, val_fraction=val_fraction, on_other=others.append
         )
     return PreparedData(
         classes=classes,
         splits=splits,
-        source={"name": name, "path": str(root), "format": "folders", "splits": how},
+        source={
+            "name": name,
+            "path": str(root),
+            "format": "folders",
+            "splits": how,
+            **skipped_files(others, root),
+        },
     )
 
 
@@ -104,10 +118,13 @@ def split_dirs(root: Path) -> dict[str, Path] | None:
     return found
 
 
-def labelled_files(root: Path) -> tuple[list[Path], list[str]]:
-    """Image files under ``<root>/<label>/`` and the canonical label of each."""
+def labelled_files(
+    root: Path, on_other: Callable[[Path], None] | None = None
+) -> tuple[list[Path], list[str]]:
+    """Image files under ``<root>/<label>/`` and the canonical label of each; files that are not
+    images go to ``on_other``."""
     files, labels = [], []
-    for folder, paths in class_folders(root).items():
+    for folder, paths in class_folders(root, on_other).items():
         files += paths
         labels += [canonical(folder)] * len(paths)
     return files, labels
@@ -126,9 +143,15 @@ def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
 
 
 def _load_split_dirs(
-    dirs: dict[str, Path], name: str, codes: tuple[str, ...], *, seed: int, val_fraction: float
+    dirs: dict[str, Path],
+    name: str,
+    codes: tuple[str, ...],
+    *,
+    seed: int,
+    val_fraction: float,
+    on_other: Callable[[Path], None],
 ) -> tuple[dict[str, LabelledImages], tuple[str, ...], str]:
-    listed = {split: labelled_files(d) for split, d in dirs.items()}
+    listed = {split: labelled_files(d, on_other) for split, d in dirs.items()}
     names = code_names({label for _, labels in listed.values() for label in labels}, codes)
     listed = {
         s: (files, [names.get(n, n) for n in labels]) for s, (files, labels) in listed.items()

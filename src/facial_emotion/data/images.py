@@ -13,7 +13,7 @@ import tarfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -149,8 +149,11 @@ SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
 SPLIT_NAMES = frozenset(n for names in SPLIT_FOLDERS.values() for n in names)
 
 
-def class_folders(root: Path) -> dict[str, list[Path]]:
-    """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images."""
+def class_folders(
+    root: Path, on_other: Callable[[Path], None] | None = None
+) -> dict[str, list[Path]]:
+    """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images.
+    Files that are not images go to ``on_other``."""
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise FacialEmotionError(
@@ -170,12 +173,19 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
                 f"{folder}: is named as a split, not a class; put <emotion>/ folders in train/ "
                 "with val/ and test/ (or validation/, valid/, testing/) beside it"
             )
-        files[folder.name] = image_files(folder)
+        files[folder.name] = image_files(folder, on_other=on_other)
         if not files[folder.name]:
             raise FacialEmotionError(
                 f"{folder}: class folder has no images; add images to it or remove the folder"
             )
     return files
+
+
+def skipped_files(others: list[Path], root: Path) -> dict[str, object]:
+    """What the manifest records of the files a folder data set skipped, for prepare's warning."""
+    if not others:
+        return {}
+    return {"skipped_files": len(others), "skipped_example": str(min(others).relative_to(root))}
 
 
 def unpacked_name(path: Path) -> str:
