@@ -203,17 +203,6 @@ def test_folder_with_neither_csv_nor_train_says_what_to_point_at(tmp_path: Path)
     assert str(tmp_path) in message and "fer2013.csv" in message and "train/" in message
 
 
-def test_folder_with_a_compressed_csv_says_to_point_at_it(tmp_path: Path) -> None:
-    rows = labelled_rows({"Training": 1}, n_labels=7)
-    packed(pixel_csv(tmp_path / "fer2013.csv", rows), ".csv.gz")
-
-    assert error_of(tmp_path) == (
-        f"{tmp_path}: neither fer2013.csv nor a train/ folder found; point data.path (or --data) "
-        "at fer2013.csv itself (or the .csv.gz, .csv.bz2, .csv.xz, .zip or .tar.gz holding it) "
-        "or at the Kaggle folder holding train/ and test/"
-    )
-
-
 def test_a_tar_of_several_files_says_to_unpack_it_in_a_short_line(tmp_path: Path) -> None:
     archive = tmp_path / "fer2013.tar.gz"  # as Kaggle ships it: with a README and a .bib
     with tarfile.open(archive, "w:gz") as tar:
@@ -448,3 +437,18 @@ def test_the_fer_plus_label_file_is_named_as_such(tmp_path: Path) -> None:
         f"{csv}: a FER+ label file (annotators' votes per emotion, no pixels), which is not read; "
         "point data.path at the original fer2013.csv it relabels"
     )
+
+
+@pytest.mark.parametrize("name", ["FER2013.csv", "fer2013.csv.gz"])
+def test_the_csv_is_found_in_its_folder_in_any_case_or_compressed(tmp_path: Path, name) -> None:
+    csv = pixel_csv(
+        tmp_path / "src" / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 1}, 7)
+    )
+    folder = tmp_path / "data"
+    folder.mkdir()
+    if name.endswith(".gz"):
+        packed(csv, ".csv.gz").rename(folder / name)
+    else:
+        csv.rename(folder / name)
+    data = load(folder)
+    assert data.source["path"] == str(folder / name) and len(data.splits["val"]) == 7

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from facial_emotion.data import folder
-from facial_emotion.data.images import csv_labels, csv_pixels, read_pixel_csv
+from facial_emotion.data.images import csv_labels, csv_pixels, read_pixel_csv, unpacked_name
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS, ordered
@@ -28,11 +28,20 @@ CSV_NAME = "fer2013.csv"
 USAGE_SPLITS: dict[str, str] = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 
 
+def csv_in(folder: Path) -> Path | None:
+    """The folder's ``fer2013.csv`` in any case or compressed (``FER2013.csv``,
+    ``fer2013.csv.gz``): looked up by its exact name, they were missed and the folder refused."""
+    if not folder.is_dir():
+        return None
+    found = sorted(p for p in folder.iterdir() if p.is_file() and unpacked_name(p) == CSV_NAME)
+    return found[0] if found else None
+
+
 def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
     """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds."""
     path = Path(path)
-    csv = path if path.is_file() else path / CSV_NAME
-    if csv.is_file():
+    csv = path if path.is_file() else csv_in(path)
+    if csv is not None and csv.is_file():
         return load_csv(
             csv,
             EMOTIONS,

@@ -129,7 +129,7 @@ def guess_source(path: Path) -> str:
         return "fer2013" if reads_as_csv(path) else "folder"
     if (path / ckplus.CSV_NAME).is_file() or (path / ckplus.FOLDER_NAME).is_dir():
         return "ckplus"
-    if (path / "fer2013.csv").is_file() or (path.is_dir() and folder.split_dirs(path)):
+    if fer2013.csv_in(path) or (path.is_dir() and folder.split_dirs(path)):
         return "fer2013"
     images = [
         f for f in path.glob("*/*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.name[0] != "."
