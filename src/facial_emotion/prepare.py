@@ -126,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         return interrupted_status("prepare", exc)
     notes = layout_notes(data, params.data.source, params.data.path)
+    if "test" not in data.splits:
+        notes.append(
+            "no test split: the evaluate stage scores val, which also chose the epoch, so its "
+            "figure leans optimistic; add a test/ folder, or a data.test_fraction above 0 for "
+            "data without splits of its own"
+        )
     for line in [*notes, *absent_classes(data), *faces_seen_in_training(data)]:
         print(f"prepare: warning: {line}", file=sys.stderr)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
