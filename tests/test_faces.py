@@ -308,6 +308,17 @@ def test_a_face_at_the_right_edge_has_its_label_moved_left_not_cut_off():
     assert _label_fits(image) and image[60:99, 200:340].any()
 
 
+def test_a_label_on_a_very_large_photo_is_large_and_open_not_a_blot():
+    """At 12000x8000 the label stayed 1.5 units high under 30 px strokes: a black blob."""
+    image = np.full((8000, 12000, 3), 150, np.uint8)
+    draw_faces(image, [Face((3000, 3000, 1500, 1500), "happy", 0.91, {"happy": 0.91})])
+    band = image[:3000, 3000:6000]
+    inked = band[(band != 150).any(axis=2)]  # the label's band and its letters, above the box
+    rows = np.flatnonzero((band != 150).any(axis=(1, 2)))
+    assert rows.max() - rows.min() > 150  # readable when the photo is shown whole
+    assert (inked.max(axis=1) < 60).mean() < 0.4  # letters, not a blot of black
+
+
 def test_a_48x48_crop_is_enlarged_so_its_label_can_be_read():
     crop = np.full((48, 48), 90, np.uint8)
     face = Face((0, 0, 48, 48), "surprise", 1.0, {"surprise": 1.0}, whole_image=True)
