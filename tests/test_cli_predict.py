@@ -376,3 +376,13 @@ def test_annotate_into_the_current_folder(capsys, tiny_model_path, tmp_path, mon
     code, _, err = run(capsys, HOPPER, "--model", tiny_model_path, "--annotate", ".")
     assert code == 0, err
     assert (tmp_path / "marked" / HOPPER.name).is_file()
+
+
+def test_json_says_nothing_was_read_when_nothing_was(capsys, tiny_model_path, photos):
+    """A program reading --json got no document at all, only the exit status."""
+    for path in (photos / "notes.txt", photos / "nothing-here"):
+        code, out, err = run(capsys, path, "--model", tiny_model_path, "--json")
+        assert code == 2 and "error:" in err
+        document = json.loads(out)
+        assert document["images"] == [] and len(document["skipped"]) == 1
+        assert document["skipped"][0].startswith(str(path))

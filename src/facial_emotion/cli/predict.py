@@ -242,14 +242,23 @@ def run(args: argparse.Namespace) -> int:
         require_writable(args.annotate, folder=True)
     detector = make_detector(args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(args.model, detector)
+    meta = {"model": str(recognizer.model_path), "detector": recognizer.detector.name}
+
+    def nothing_read(skipped: list[str], why: str) -> FacialEmotionError:
+        """The error to raise; with --json, the JSON that says so is written first, so a program
+        reading it gets a document (no images, every skip) beside the exit status 2."""
+        if fmt == "json":
+            emit(args, render_json([], skipped, recognizer.classes, meta))
+        return FacialEmotionError(why)
+
     files, skipped, searched = expand_paths(args.paths)
     if not files and len(skipped) == 1:  # one line, not "skipped" and then why nothing ran
-        raise FacialEmotionError(f"{skipped[0]}; pass image files, folders or globs")
+        raise nothing_read(skipped, f"{skipped[0]}; pass image files, folders or globs")
     for problem in skipped:
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
     if not files:
-        raise FacialEmotionError(
-            f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
+        raise nothing_read(
+            skipped, f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
         )
     annotated: dict[Path, Path] = {}
     if args.annotate is not None:
@@ -288,19 +297,24 @@ def run(args: argparse.Namespace) -> int:
             bar.update(min(CHUNK, len(files) - start))
 
     if not results:
-        raise FacialEmotionError(
-            f"none of the {len(files)} files could be read as an image; see the lines above"
+        raise nothing_read(
+            skipped,
+            f"none of the {len(files)} files could be read as an image; see the lines above",
         )
     classes = recognizer.classes
     if fmt == "json":
-        meta = {"model": str(recognizer.model_path), "detector": recognizer.detector.name}
         text = render_json(results, skipped, classes, meta)
     elif fmt == "csv":
         text = render_csv(results, classes)
     else:
         text = render_table(results, classes)
+    emit(args, text)
+    return 0
+
+
+def emit(args: argparse.Namespace, text: str) -> None:
+    """The results to ``-o``, else to stdout."""
     if args.output is not None:
         write_text(args.output, text)
     else:
         sys.stdout.write(text)
-    return 0
