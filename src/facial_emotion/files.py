@@ -69,6 +69,12 @@ def sigterm_as_interrupt(on_signal: Callable[[], object] | None = None) -> Itera
     previous = {signum: signal.signal(signum, stop) for signum in signums}
     try:
         yield
+    except SystemError as exc:
+        # The interrupt, raised while C code called back into Python (TensorFlow reading a numpy
+        # array), comes out as "returned a result with an exception set", the interrupt its cause
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise exc.__cause__ from None
+        raise
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
