@@ -1,14 +1,14 @@
 """Switch each part of the FER2013 recipe on or off, one at a time, and record val accuracy.
 
-    python benchmarks/ablation.py --data ../shared/data/fer2013 --epochs 5 \
-        --out reports/benchmarks/fer2013_ablation
+    python benchmarks/ablation.py --data /path/to/fer2013 --epochs 5 --out runs/ablation/table
 
 The recipe is the one that trained the shipped model (its card's ``train`` settings). Each variant
 changes one part: a part the recipe uses is turned off, one it does not use is turned on. A
 second seed of the unchanged recipe shows how much val accuracy moves by chance. Each variant is
 one model, also when the recipe is an ensemble (``train.members``). Every variant
 trains in its own ``benchmarks/fer2013.py`` process and selects on ``val`` only. Variants already
-in the CSV are kept, so a stopped ablation continues where it left off.
+in the CSV at the same epochs are kept (and said to be), so a stopped ablation continues where it
+left off; ``reports/benchmarks/fer2013_ablation`` holds the committed results.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def run_variant(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data/fer2013", help="FER2013 CSV or folders")
+    parser.add_argument("--data", required=True, help="FER2013 CSV or folders")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per variant")
     parser.add_argument(
         "--card",
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("reports/benchmarks/fer2013_ablation"),
-        help="writes OUT.csv and OUT.png",
+        default=Path("runs/ablation/table"),
+        help="writes OUT.csv and OUT.png, and resumes from OUT.csv (default: %(default)s)",
     )
     parser.add_argument("--run-dir", default="runs/ablation", help="checkpoints for resuming")
     args = parser.parse_args(argv)
@@ -122,8 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     base = [o for o in as_overrides(recipe, "train") if not o.startswith(per_variant)]
     csv = args.out.with_suffix(".csv")
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
+    finished = set(done.loc[done["epochs"] == args.epochs, "variant"])
+    planned = [name for name in variants(recipe) if not args.only or name in args.only]
+    if kept := [name for name in planned if name in finished]:
+        print(f"ablation: {len(kept)} variant(s) already in {csv} kept", file=sys.stderr)
     for name, overrides in variants(recipe).items():
-        if (args.only and name not in args.only) or name in set(done["variant"]):
+        if name not in planned or name in finished:
             continue
         print(f"ablation: {name} ({args.epochs} epochs)", file=sys.stderr)
         figures = run_variant(args, recipe["architecture"], base, overrides)

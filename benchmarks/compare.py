@@ -7,7 +7,7 @@ model lacks are left out. A small p (say below 0.05) means the difference in acc
 to be chance on these faces. Either side may be models joined by `+`, whose probabilities are
 averaged: an ensemble of separately trained models, scored without building it. Run by hand:
 
-    python benchmarks/compare.py runs/old.keras runs/new.keras --data ../shared/data/fer2013
+    python benchmarks/compare.py runs/old.keras runs/new.keras --data /path/to/fer2013
     python benchmarks/compare.py runs/old.keras runs/old.keras+runs/new.keras --data ...
 """
 

@@ -5,7 +5,7 @@ every detected face) stretches each crop to that range before the model sees it.
 split at several brightness factors with the model `predict`, `video` and the app run (the int8
 export by default), with the stretch and without it. Prints one JSON line. Run by hand:
 
-    python benchmarks/dim_faces.py --data ../shared/data/fer2013
+    python benchmarks/dim_faces.py --data /path/to/fer2013
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Selects the epoch on ``val`` (FER2013 PublicTest) only; never reads a test split. Resumable: an
 interrupted run started again with the same arguments continues from its last finished epoch.
 
-    python benchmarks/fer2013.py --data ../shared/data/fer2013 --architecture vgg --epochs 30 \
+    python benchmarks/fer2013.py --data /path/to/fer2013 --architecture vgg --epochs 30 \
         --set train.schedule=cosine --out runs/vgg.keras
 """
 
@@ -18,13 +18,14 @@ from pathlib import Path
 from facial_emotion import models, training
 from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.modelfile import save_keras
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data/fer2013", help="FER2013 CSV or folders")
+    parser.add_argument("--data", required=True, help="FER2013 CSV or folders")
     parser.add_argument("--architecture", default="vgg", choices=sorted(models.ARCHITECTURES))
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument(
@@ -94,4 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except FacialEmotionError as error:  # a bad --data or --set: one line, as the CLI gives
+        sys.exit(f"error: {error}")

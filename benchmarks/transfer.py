@@ -5,8 +5,10 @@ twice with the pipeline's own code: from fresh weights and from ``--init`` (``tr
 by default the shipped FER2013 model). Epochs are selected on ``val``; ``test`` is scored once per
 run, at the end, with flip test-time augmentation. Prints one JSON line per run, then a summary.
 
-    python benchmarks/transfer.py --source ckplus --data ../shared/data/ckplus/CK+48 \
-        --seeds 42 43 44 --epochs 30
+    python benchmarks/transfer.py --source ckplus --data /path/to/CK+48 --seeds 42 43 44 \
+        --epochs 30 --set train.learning_rate=0.0005 --set train.schedule=cosine \
+        --set train.warmup_epochs=1 --set train.batch_size=32 \
+        --set train.early_stopping_patience=100
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from facial_emotion.predict import default_model_path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="ckplus", help="data source (as data.source)")
-    parser.add_argument("--data", default="../shared/data/ckplus/CK+48", help="data set path")
+    parser.add_argument("--data", required=True, help="data set path")
     parser.add_argument("--init", default=str(default_model_path()), help="model to fine-tune")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=int, default=30)

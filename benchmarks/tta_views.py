@@ -5,7 +5,7 @@ scores those sets and the other views training augments with (diagonal shifts, z
 a richer set is added to `evaluate` only if it beats the recipe's by more than chance. Each view is
 predicted once and shared by the sets that use it. Prints one JSON line. Run by hand:
 
-    python benchmarks/tta_views.py --data ../shared/data/fer2013
+    python benchmarks/tta_views.py --data /path/to/fer2013
 """
 
 from __future__ import annotations

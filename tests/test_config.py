@@ -102,3 +102,18 @@ def test_the_code_defaults_are_the_committed_params() -> None:
     default: it must be the value params.yaml shows, not another one."""
     committed = Path(__file__).parents[1] / "params.yaml"
     assert load_params(committed) == Params()
+
+
+def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsys) -> None:
+    """A group no stage tracks changes no stage: `dvc repro` called it up to date."""
+    from facial_emotion.config import main
+
+    params = tmp_path / "params.yaml"
+    params.write_text("evalute:\n  tta: true\n")
+    assert main([str(params)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {params}: unknown key evalute; valid keys are data, evaluate, explore, export, "
+        "seed, train\n"
+    )
+    params.write_text("evaluate:\n  tta: true\n")
+    assert main([str(params)]) == 0

@@ -162,7 +162,8 @@ def export(
         raise FacialEmotionError(
             f"{prepared_dir}: holds {data_name} data, but {model_path} was trained on "
             f"{trained_on}; pass --prepared a folder prepared from {trained_on} "
-            f"(`dvc repro prepare` with -S data.source={trained_on})"
+            f"(`python -m facial_emotion.prepare --params my.yaml --out prepared`, my.yaml "
+            f"setting data.source: {trained_on} and its data.path)"
         )
     log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
     reference = predict_proba(keras_model.predict, split.x)
