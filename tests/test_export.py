@@ -244,3 +244,21 @@ def test_a_damaged_prepared_split_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "npz: not a prepared split (" in err
     assert "make it again with `dvc repro prepare`" in err
+
+
+def test_another_models_metrics_go_beside_its_export_not_over_the_pipelines(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export --model other.keras --out-dir out` replaced metrics/export.json, which DVC tracks."""
+    monkeypatch.chdir(tmp_path)  # a clone's root, with its metrics/ folder
+    (tmp_path / "metrics").mkdir()
+    pipeline = tmp_path / "metrics" / "export.json"
+    pipeline.write_text("{}\n")
+    other = tmp_path / "mine" / "my.keras"
+    other.parent.mkdir()
+    for suffix in (".keras", ".json"):
+        other.with_suffix(suffix).write_bytes(model_path.with_suffix(suffix).read_bytes())
+    argv = ["export", "--model", str(other), "--prepared", str(prepared_dir), "--no-int8"]
+    assert main([*argv, "--out-dir", "out"]) == 0
+    assert pipeline.read_text() == "{}\n"
+    assert json.loads((tmp_path / "out" / "my.export.json").read_text())["float32"]

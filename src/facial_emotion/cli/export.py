@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from facial_emotion.cli.options import positive_int
+
+PIPELINE_MODEL = "models/model.keras"
+PIPELINE_METRICS = "metrics/export.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Paths are relative to the current folder: run it from a clone's root."
     parser.add_argument(
         "--model",
-        default="models/model.keras",
+        default=PIPELINE_MODEL,
         help="Keras model to convert (default: %(default)s)",
     )
     parser.add_argument(
@@ -24,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metrics",
-        default="metrics/export.json",
-        help="parity, size and latency JSON (default: %(default)s)",
+        help=f"parity, size and latency JSON (default: {PIPELINE_METRICS} for the pipeline's "
+        "model, else OUT_DIR/<model name>.export.json, so another model's figures do not replace "
+        "the pipeline's)",
     )
     parser.add_argument(
         "--representative-samples",
@@ -49,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.native_log import import_tensorflow
 
     require_file(args.model)
+    if args.metrics is None:
+        pipeline = Path(args.model).resolve() == Path(PIPELINE_MODEL).resolve()
+        stem = Path(args.model).stem
+        args.metrics = (
+            PIPELINE_METRICS if pipeline else str(Path(args.out_dir) / f"{stem}.export.json")
+        )
     require_writable(args.out_dir, folder=True)
     require_writable(args.metrics, suffix=".json")
     import_tensorflow()  # only now: the checks above answer at once
