@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import prepared
 from facial_emotion.data.sources import guess_source, load_source
@@ -63,27 +65,39 @@ def absent_classes(data: prepared.PreparedData) -> list[str]:
     ]
 
 
-def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
-    """One line per split other than train holding faces identical, pixel for pixel, to training
-    faces: they are not unseen faces (FER2013's folders have 279 such val faces, 12 of them
-    labelled otherwise in train). Faces of one flat colour (blank images) are left out."""
-    train = data.splits["train"]
+def identical_to_training(
+    train: prepared.LabelledImages, split: prepared.LabelledImages
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over ``split``: faces identical, pixel for pixel, to a training face, and those of
+    them labelled otherwise there. Faces of one flat colour (blank images) are left out."""
     labels: dict[bytes, set[int]] = {}
     for x, y in zip(train.x, train.y, strict=True):
         labels.setdefault(hashlib.blake2b(x.tobytes()).digest(), set()).add(int(y))
+    seen = [
+        labels.get(hashlib.blake2b(x.tobytes()).digest()) if x.min() != x.max() else None
+        for x in split.x
+    ]
+    identical = np.array([s is not None for s in seen], bool)
+    relabelled = np.array(
+        [s is not None and s != {int(y)} for s, y in zip(seen, split.y, strict=True)], bool
+    )
+    return identical, relabelled
+
+
+def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
+    """One line per split other than train holding faces identical to training faces: they are
+    not unseen faces (FER2013's folders have 279 such val faces, 12 of them labelled otherwise
+    in train; `benchmarks/unseen.py` scores a model without them)."""
     lines = []
     for name, split in data.splits.items():
         if name == "train":
             continue
-        seen = [
-            labels[key] != {int(y)}
-            for x, y in zip(split.x, split.y, strict=True)
-            if x.min() != x.max() and (key := hashlib.blake2b(x.tobytes()).digest()) in labels
-        ]
-        if seen:
+        identical, relabelled = identical_to_training(data.splits["train"], split)
+        if identical.any():
             lines.append(
-                f"{len(seen)} of the {len(split)} {name} faces are identical to training faces "
-                f"({sum(seen)} of them labelled otherwise there), so they are not unseen faces"
+                f"{identical.sum()} of the {len(split)} {name} faces are identical to training "
+                f"faces ({relabelled.sum()} of them labelled otherwise there), so they are not "
+                "unseen faces"
             )
     return lines
 

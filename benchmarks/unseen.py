@@ -1,0 +1,65 @@
+"""A model's accuracy on the faces of a split that it cannot have seen in training.
+
+FER2013's PublicTest holds 279 faces identical, pixel for pixel, to Training faces (12 of them
+labelled otherwise there): a model fits those in training, so they flatter the split's figure.
+This scores the split's faces in three groups (all, unseen, identical to training faces) in a
+single pass, with flip, and with flip and 2-pixel crops. Prints one JSON line. Run by hand:
+
+    python benchmarks/unseen.py --data /path/to/fer2013 [--model runs/new.keras]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from scoring_cli import add_data_options, print_json
+
+from facial_emotion.backends import load_backend
+from facial_emotion.data.sources import load_for_scoring
+from facial_emotion.evaluation import labels_for_model, predict_proba, scorable
+from facial_emotion.predict import default_model_path
+from facial_emotion.prepare import identical_to_training
+
+VIEWS = {"single pass": {}, "flip": {"tta": True}, "flip and crops": {"tta": True, "shift": 2}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=default_model_path(),
+        help="a .keras or .tflite model with its .json card (default: the shipped Keras model)",
+    )
+    add_data_options(parser)
+    args = parser.parse_args()
+    return print_json(lambda: score_unseen(args.model, args.data, args.split))
+
+
+def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
+    backend = load_backend(model, precision="float32")
+    data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
+    split = data.splits[split_name]
+    identical, relabelled = identical_to_training(data.splits["train"], split)
+    labels = labels_for_model(split.y, data.classes, backend.card["classes"])
+    known = scorable(labels, data_path, data.classes, str(model))
+    groups = {"all": known, "unseen": known & ~identical, "identical": known & identical}
+    accuracy: dict[str, dict[str, float]] = {group: {} for group in groups}
+    for view, options in VIEWS.items():
+        right = predict_proba(backend.predict, split.x, **options).argmax(1) == labels
+        for group, members in groups.items():
+            accuracy[group][view] = (
+                round(float(right[members].mean()), 4) if members.any() else None
+            )
+    return {
+        "model": str(model),
+        "split": split_name,
+        "faces": {group: int(members.sum()) for group, members in groups.items()},
+        "identical_labelled_otherwise": int((known & relabelled).sum()),
+        "accuracy": accuracy,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
