@@ -452,3 +452,13 @@ def test_the_csv_is_found_in_its_folder_in_any_case_or_compressed(tmp_path: Path
         csv.rename(folder / name)
     data = load(folder)
     assert data.source["path"] == str(folder / name) and len(data.splits["val"]) == 7
+
+
+def test_header_and_usage_are_read_in_any_case(tmp_path: Path) -> None:
+    """A spreadsheet's `Emotion,Pixels,Usage` header and `training` values were refused."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"training": 3, "PUBLICTEST": 1}, 7))
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join(["Emotion,PIXELS,usage", *lines[1:]]) + "\n")
+    data = load(csv)
+    assert {split: len(s) for split, s in data.splits.items()} == {"train": 21, "val": 7}
+    assert_labels_match_pixels(data, list(EMOTIONS))

@@ -110,7 +110,8 @@ def load_csv(
 
 
 def _usage_parts(usage: pd.Series, path: Path) -> dict[str, np.ndarray]:
-    values = np.array([u.strip() for u in usage])
+    spelt = {u.lower(): u for u in USAGE_SPLITS}  # in any case: "training", "PUBLICTEST"
+    values = np.array([spelt.get(u.strip().lower(), u.strip()) for u in usage])
     unknown = np.flatnonzero(~np.isin(values, list(USAGE_SPLITS)))
     if unknown.size:
         row = int(unknown[0])

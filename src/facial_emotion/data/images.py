@@ -271,7 +271,9 @@ def read_pixel_csv(path: Path, required: Sequence[str]) -> pd.DataFrame:
         raise FacialEmotionError(
             f"{path}: a header and no rows; use the data set's original CSV file"
         )
-    table.columns = [str(c).strip() for c in table.columns]
+    # In any case (Emotion,Pixels,Usage): spreadsheet tools capitalise headers
+    spelt = {name.lower(): name for name in (*required, "Usage")}
+    table.columns = [spelt.get(str(c).strip().lower(), str(c).strip()) for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing and "Image name" in table.columns:  # FER+'s fer2013new.csv
         raise FacialEmotionError(
