@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from facial_emotion.backends import TFLiteBackend
 
 MIN_FLOAT32_AGREEMENT = 0.995
+# int8 steps cost some agreement (99.05% for the shipped model, 99.7% on the embedded data); a
+# model calibrated on one face agreed on 88.5% of CK+ faces and was written without a word
+MIN_INT8_AGREEMENT = 0.97
+MIN_AGREEMENT = {"float32": MIN_FLOAT32_AGREEMENT, "int8": MIN_INT8_AGREEMENT}
 
 
 def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
@@ -84,8 +88,9 @@ def compare(reference: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dic
 
 def tensor_record(lite: TFLiteBackend) -> dict[str, dict[str, Any]]:
     """The int8 model's input and output tensors as a device developer feeds and reads them
-    without this package: ``q = round(pixel / scale + zero_point)``, ``p = (q - zero_point) *
-    scale``. A card that said only "raw 0..255 pixels" had them feed pixels unshifted."""
+    without this package: ``q = clamp(round(pixel / scale + zero_point), -128, 127)``,
+    ``p = (q - zero_point) * scale`` (scale 0: float32, no quantization). A card that said only
+    "raw 0..255 pixels" had them feed pixels unshifted."""
 
     def record(details: dict[str, Any]) -> dict[str, Any]:
         scale, zero_point = details["quantization"]
@@ -198,12 +203,13 @@ def export(
             result["representative_samples"] = len(representative)
         metrics[name] = result
         log(_summary(name, result))
-        if name == "float32" and result["agreement"] < MIN_FLOAT32_AGREEMENT:
+        if result["agreement"] < MIN_AGREEMENT[name]:
             write_json(metrics_path, metrics)
+            fix = " (calibrate on more faces: --representative-samples)" if name == "int8" else ""
             raise FacialEmotionError(
-                f"{target}: not written, the float32 model agrees with {model_path} on only "
+                f"{target}: not written, the {name} model agrees with {model_path} on only "
                 f"{result['agreement']:.2%} of {split_name} faces (needs "
-                f"{MIN_FLOAT32_AGREEMENT:.1%}); see {metrics_path}"
+                f"{MIN_AGREEMENT[name]:.1%}){fix}; see {metrics_path}"
             )
         with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
             tmp.write_bytes(content)

@@ -8,6 +8,7 @@ from pathlib import Path
 from facial_emotion.cli.options import positive_int
 
 PIPELINE_MODEL = "models/model.keras"
+PIPELINE_OUT_DIR = "models"
 PIPELINE_METRICS = "metrics/export.json"
 
 
@@ -23,14 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out-dir",
-        default="models",
+        default=PIPELINE_OUT_DIR,
         help="where <stem>.tflite and <stem>.int8.tflite go (default: %(default)s)",
     )
     parser.add_argument(
         "--metrics",
         help=f"parity, size and latency JSON (default: {PIPELINE_METRICS} for the pipeline's "
-        "model, else OUT_DIR/<model name>.export.json, so another model's figures do not replace "
-        "the pipeline's)",
+        "model into models/, else OUT_DIR/<model name>.export.json, so no other export replaces "
+        "the pipeline's record)",
     )
     parser.add_argument(
         "--representative-samples",
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
     require_file(args.model)
     if args.metrics is None:
-        pipeline = Path(args.model).resolve() == Path(PIPELINE_MODEL).resolve()
+        pipeline = all(
+            Path(given).resolve() == Path(default).resolve()
+            for given, default in ((args.model, PIPELINE_MODEL), (args.out_dir, PIPELINE_OUT_DIR))
+        )
         stem = Path(args.model).stem
         args.metrics = (
             PIPELINE_METRICS if pipeline else str(Path(args.out_dir) / f"{stem}.export.json")
