@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from data_fixtures import class_tree, labelled_rows, packed, pixel_csv
+from data_fixtures import class_tree, labelled_rows, packed, pattern, pixel_csv, write_image
 
 from facial_emotion.data.sources import SOURCES, guess_source, load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
@@ -131,3 +131,19 @@ def test_evaluate_reads_a_compressed_fer2013_csv_as_prepare_does(tmp_path: Path)
     data, split = load_for_scoring(archive)
 
     assert (data.source["name"], split, len(data.splits[split])) == ("fer2013", "val", 7)
+
+
+def test_faces_are_trained_and_scored_stretched_as_they_are_served(tmp_path: Path) -> None:
+    """A dim CK+ or webcam face was trained unstretched and served stretched to 0..255."""
+    for label in ("happy", "sad"):
+        for k in range(5):
+            write_image(tmp_path / label / f"{k}.png", (pattern(k) // 4 + 30).astype("uint8"))
+    data = load_source(
+        "folder", str(tmp_path), seed=0, val_fraction=0.2, test_fraction=0.2, synthetic_samples=0
+    )
+    for split in data.splits.values():
+        assert (split.x.min(axis=(1, 2)) == 0).all() and (split.x.max(axis=(1, 2)) == 255).all()
+    synthetic = load_source(
+        "synthetic", None, seed=0, val_fraction=0.2, test_fraction=0.2, synthetic_samples=70
+    )
+    assert (synthetic.splits["train"].x.max(axis=(1, 2)) == 255).all()

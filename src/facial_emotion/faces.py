@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from facial_emotion.data.prepared import full_range
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.native_log import native_log_held_back
 
@@ -267,22 +268,13 @@ def crop_face(gray: np.ndarray, box: Box, crop_scale: float) -> np.ndarray:
     return cv2.resize(square, (FACE_SIZE, FACE_SIZE), interpolation=interpolation)
 
 
-def full_range(crop: np.ndarray) -> np.ndarray:
-    """``crop`` stretched to span 0..255, as FER2013's faces do (3,587 of its 3,589 val faces;
-    one is blank): a face in a dim room then reaches the model as its training faces did.
-    Unstretched, val faces darkened to a mean pixel of 20 were read right 15% of the time, most
-    as angry; stretched, 68%, as at full light (``benchmarks/dim_faces.py``)."""
-    low, high = int(crop.min()), int(crop.max())
-    if low == high or (low, high) == (0, 255):
-        return crop
-    return np.round((crop.astype(np.float32) - low) * (255 / (high - low))).astype(np.uint8)
-
-
 def crop_faces(image: np.ndarray, boxes: list[Box], crop_scale: float) -> np.ndarray:
     """uint8 (N, 48, 48) crops of known boxes (video reuses boxes between detections)."""
     gray = to_gray(as_uint8_image(image))
-    crops = [full_range(crop_face(gray, box, crop_scale)) for box in boxes]
-    return np.stack(crops) if crops else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+    crops = [crop_face(gray, box, crop_scale) for box in boxes]
+    if not crops:
+        return np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+    return full_range(np.stack(crops))  # as the model was trained
 
 
 def find_boxes(image: np.ndarray, detector: Detector) -> list[Box]:

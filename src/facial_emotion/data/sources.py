@@ -10,7 +10,7 @@ import numpy as np
 
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
-from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.data.prepared import LabelledImages, PreparedData, stretched
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.paths import IMAGE_EXTENSIONS
 
@@ -45,8 +45,10 @@ def load_source(
                 f"data.synthetic_samples must be a positive count, got {synthetic_samples}; "
                 "fix it in params.yaml"
             )
-        return synthetic.load(
-            synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        return stretched(
+            synthetic.load(
+                synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+            )
         )
     if not path:
         raise FacialEmotionError(
@@ -57,7 +59,7 @@ def load_source(
     )
     # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
-    return replace(data, source={**data.source, "carving": carving})
+    return stretched(replace(data, source={**data.source, "carving": carving}))
 
 
 def load_for_scoring(
