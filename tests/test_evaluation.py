@@ -1,12 +1,14 @@
 """Metrics a user reads in metrics/eval.json, and test-time augmentation."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from facial_emotion import stages
 from facial_emotion.config import EvaluateSettings, Params
+from facial_emotion.data.prepared import LabelledImages, PreparedData, save
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, mcnemar, predict_proba, shifted
 
@@ -121,3 +123,19 @@ def test_mcnemar_of_models_that_never_disagree_is_no_evidence() -> None:
 def test_evaluate_stage_rejects_bad_settings_before_loading_anything(settings, message) -> None:
     with pytest.raises(FacialEmotionError, match=message):
         stages.run_evaluate(Params(evaluate=settings))
+
+
+def test_evaluate_stage_refuses_a_model_trained_on_other_classes(
+    tiny_model_path, tmp_path, monkeypatch
+) -> None:
+    """After `dvc repro prepare` alone, a notebook run by hand paired classes by position: a
+    model's `neutral` counted as CK+'s `contempt`, and the figures replaced the pipeline's."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    for suffix in (".keras", ".json"):
+        shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / "models" / f"model{suffix}")
+    faces = LabelledImages(np.zeros((4, 48, 48), np.uint8), np.array([0, 1, 0, 1]))
+    save(PreparedData(("happy", "contempt"), {"train": faces, "val": faces}), "data/prepared")
+    with pytest.raises(FacialEmotionError, match=r"trained on other classes \(angry, .*\(happy, c"):
+        stages.run_evaluate(Params())
+    assert not (tmp_path / "metrics").exists()

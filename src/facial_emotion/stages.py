@@ -11,6 +11,7 @@ from facial_emotion import training
 from facial_emotion.backends import load_backend
 from facial_emotion.config import AT_LEAST_ZERO, SHIFT_PIXELS, Params, as_dict, check_rules
 from facial_emotion.data import prepared
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.modelfile import save_keras
@@ -81,6 +82,12 @@ def run_evaluate(params: Params) -> EvaluateResult:
     )
     backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
+    trained_on = tuple(backend.card["classes"])
+    if trained_on != tuple(classes):  # a notebook run by hand after `dvc repro prepare` alone
+        raise FacialEmotionError(
+            f"{MODEL} was trained on other classes ({', '.join(trained_on)}) than {PREPARED} "
+            f"holds ({', '.join(classes)}); run `dvc repro` to train on this data first"
+        )
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     if settings.tta or settings.tta_shift:
         probs = predict_proba(backend.predict, split.x, tta=settings.tta, shift=settings.tta_shift)
