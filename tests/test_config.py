@@ -70,9 +70,14 @@ def test_missing_params_file_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_notebook_params_overlay_injected_groups(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
-    path.write_text("seed: 1\ntrain:\n  epochs: 5\n")
-    params = notebook_params(path, seed=None, train={"epochs": 2})
+    path.write_text(
+        "seed: 1\ntrain:\n  epochs: 5\n  batch_size: 128\n  augment:\n    flip: false\n"
+    )
+    params = notebook_params(path, seed=None, train={"epochs": 2, "augment": {"crop_pad": 4}})
     assert params.seed == 1 and params.train.epochs == 2
+    # the file's other train settings stay: injecting one key reset them to the code's defaults
+    assert params.train.batch_size == 128 and params.train.augment.flip is False
+    assert params.train.augment.crop_pad == 4
 
 
 def test_overrides_set_nested_keys_and_reject_unknown_ones() -> None:

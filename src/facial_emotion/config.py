@@ -218,9 +218,18 @@ def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
     raw = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else {}
-    raw = dict(raw or {})
-    raw.update({key: value for key, value in injected.items() if value is not None})
-    return _checked(from_mapping(Params, raw, str(path)))
+    given = {key: value for key, value in injected.items() if value is not None}
+    return _checked(from_mapping(Params, _laid_over(dict(raw or {}), given), str(path)))
+
+
+def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid key by key over ``base``: ``-y "train: {epochs: 2}"`` changes the epochs and
+    keeps the file's other train settings, where replacing the group reset them to the code's."""
+    merged = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _laid_over(merged[key], value) if both else value
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
