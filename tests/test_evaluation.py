@@ -139,3 +139,15 @@ def test_evaluate_stage_refuses_a_model_trained_on_other_classes(
     with pytest.raises(FacialEmotionError, match=r"trained on other classes \(angry, .*\(happy, c"):
         stages.run_evaluate(Params())
     assert not (tmp_path / "metrics").exists()
+
+
+def test_confused_pairs_lists_the_commonest_mistakes_with_their_share() -> None:
+    y = np.array([0, 0, 0, 0, 1, 1, 2])
+    y_pred = np.array([1, 1, 2, 0, 1, 0, 2])
+    ev = Evaluation(CLASSES, y, np.eye(3)[y_pred])
+    pairs = ev.confused_pairs(5)
+    assert pairs.values.tolist() == [
+        ["angry", "happy", 2, 0.5],
+        ["angry", "sad", 1, 0.25],
+        ["happy", "angry", 1, 0.5],
+    ]  # no pair without a mistake, and the diagonal is not a mistake

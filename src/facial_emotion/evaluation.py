@@ -154,6 +154,25 @@ class Evaluation:
         names = np.array(self.classes)
         return pd.DataFrame({"actual": names[self.y_true], "predicted": names[self.y_pred]})
 
+    def confused_pairs(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` commonest mistakes (true class read as another), with their share of the true
+        class's faces: the largest errors, which the matrix shows only to a careful reader."""
+        matrix = self.confusion().to_numpy().copy()
+        np.fill_diagonal(matrix, 0)
+        totals = np.maximum(self.confusion().to_numpy().sum(axis=1), 1)
+        rows, cols = np.unravel_index(
+            np.argsort(-matrix, axis=None, kind="stable")[:n], matrix.shape
+        )
+        kept = matrix[rows, cols] > 0
+        return pd.DataFrame(
+            {
+                "true": [self.classes[r] for r in rows[kept]],
+                "read as": [self.classes[c] for c in cols[kept]],
+                "faces": matrix[rows, cols][kept],
+                "share of true class": np.round(matrix[rows, cols][kept] / totals[rows[kept]], 3),
+            }
+        )
+
     def worst_mistakes(self, n: int) -> np.ndarray:
         """Indices of the ``n`` wrong predictions the model was most confident about."""
         wrong = np.flatnonzero(self.y_pred != self.y_true)

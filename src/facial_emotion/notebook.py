@@ -83,7 +83,9 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
         )
         executed = without_tensorflow_log(executed)
         nbformat.write(executed, tmp_nb)
-        html, _ = HTMLExporter().from_notebook_node(executed)
+        # the page's title (the browser tab): "Notebook" without it
+        named = {"metadata": {"name": report.stem}}
+        html, _ = HTMLExporter().from_notebook_node(executed, resources=named)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
             tmp_html.write_text(html)
 

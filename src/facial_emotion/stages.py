@@ -69,6 +69,14 @@ class EvaluateResult:
     plain: Evaluation
     metrics: dict[str, object]
 
+    @property
+    def views(self) -> str:
+        """What the scored predictions averaged, for titles: a figure said nothing of it."""
+        shift, flip = self.metrics["tta_shift"], self.metrics["tta"]
+        if shift:
+            return f"flip and {shift}-pixel crops" if flip else f"{shift}-pixel crops"
+        return "flip" if flip else "single pass"
+
 
 def run_evaluate(params: Params) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
