@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from data_fixtures import class_tree, labelled_rows, packed, pattern, pixel_csv, write_image
 
+from facial_emotion.data.prepared import differs_from
 from facial_emotion.data.sources import SOURCES, guess_source, load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
 
@@ -147,3 +148,14 @@ def test_faces_are_trained_and_scored_stretched_as_they_are_served(tmp_path: Pat
         "synthetic", None, seed=0, val_fraction=0.2, test_fraction=0.2, synthetic_samples=70
     )
     assert (synthetic.splits["train"].x.max(axis=(1, 2)) == 255).all()
+
+
+def test_prepared_data_says_when_it_is_not_what_the_settings_name(tmp_path: Path) -> None:
+    """01_explore given other data settings still showed the last prepared set, without a word."""
+    root = class_tree(tmp_path / "faces", {"happy": 5, "sad": 5})
+    data = load_source(
+        "folder", str(root), seed=0, val_fraction=0.2, test_fraction=0.2, synthetic_samples=0
+    )
+    assert differs_from(data, "folder", str(root)) is None
+    assert "not data.source fer2013; run `dvc repro prepare`" in differs_from(data, "fer2013", "x")
+    assert "not data.path /elsewhere" in differs_from(data, "folder", "/elsewhere")

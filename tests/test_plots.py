@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pandas as pd
 
 from facial_emotion import plots
@@ -40,3 +41,22 @@ def test_learning_curves_draw_each_ensemble_member_apart() -> None:
     assert {line.get_label() for line in single.axes[0].get_lines()} == {"train", "val"}
     ticks = [tick for ax in single.axes for tick in ax.get_xticks()]
     assert ticks and all(float(tick).is_integer() for tick in ticks)  # whole epochs on a short run
+
+
+def test_learning_curves_mark_the_epoch_the_saved_model_is_from() -> None:
+    """The saved model is from the best val epoch, often not the last; nothing showed which."""
+    history = pd.DataFrame(
+        {"epoch": [0, 1, 2], "loss": [1.2, 1.0, 0.9], "val_loss": [1.3, 1.0, 1.2]}
+        | {"accuracy": [0.5, 0.6, 0.7], "val_accuracy": [0.4, 0.6, 0.5]}
+    )
+    fig = plots.learning_curves(history, best_epoch=2)
+    for ax in fig.axes:
+        kept = [line for line in ax.get_lines() if line.get_label() == "kept: epoch 2"]
+        assert len(kept) == 1 and list(kept[0].get_xdata()) == [2, 2]
+
+
+def test_a_gallery_without_mistakes_says_so() -> None:
+    fig = plots.mistakes_gallery(
+        np.zeros((2, 48, 48), np.uint8), np.array([0, 1]), np.eye(2), ("a", "b"), np.array([], int)
+    )
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no mistakes to show"]

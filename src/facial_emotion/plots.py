@@ -22,6 +22,7 @@ def class_distribution(data: PreparedData) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.barplot(long, x="emotion", y="images", hue="split", ax=ax)
     ax.set_title("Images per class and split")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1))  # not over a bar
     fig.tight_layout()
     return fig
 
@@ -76,9 +77,15 @@ def intensity_histogram(data: PreparedData) -> plt.Figure:
     return fig
 
 
-def learning_curves(history: pd.DataFrame) -> plt.Figure:
-    """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member."""
+def learning_curves(history: pd.DataFrame, best_epoch: int | list[int] | None = None) -> plt.Figure:
+    """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member.
+    ``best_epoch`` (counted from 1; one per member) marks the epoch the saved model is from."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    kept = [best_epoch] if isinstance(best_epoch, int) else list(best_epoch or [])
+    for ax in axes:
+        for k, epoch in enumerate(kept):
+            label = f"kept: epoch {epoch}" if len(kept) == 1 else f"kept: member {k + 1}"
+            ax.axvline(epoch, color="grey", linestyle=":", linewidth=1, label=label)
     runs = history.groupby("member") if "member" in history else [(None, history)]
     for member, run in runs:
         suffix = "" if member is None else f" (member {member})"
@@ -118,8 +125,10 @@ def mistakes_gallery(
         pred = int(probs[i].argmax())
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"{classes[y_true[i]]}→{classes[pred]}\n{probs[i, pred]:.0%}", fontsize=8)
-    fig.suptitle("Most confident mistakes (true → predicted)")
-    fig.tight_layout()
+    if not len(indices):
+        axes[0, 0].text(0, 0.5, "no mistakes to show", fontsize=11)
+    fig.suptitle("Most confident mistakes (true → predicted, its probability)")
+    fig.tight_layout(h_pad=1.5)  # two-line titles clear the row above
     return fig
 
 

@@ -85,6 +85,17 @@ def stretched(data: PreparedData) -> PreparedData:
     return PreparedData(data.classes, splits, data.source)
 
 
+def differs_from(data: PreparedData, source: str, path: str) -> str | None:
+    """Why ``data`` is not what ``data.source`` and ``data.path`` name, or None: a notebook given
+    other data settings still showed the last prepared set, without a word."""
+    name, held = data.source.get("name"), data.source.get("path")
+    if name != source:
+        return f"the prepared data is {name}, not data.source {source}; run `dvc repro prepare`"
+    if source != "synthetic" and held and Path(held).resolve() != Path(path).resolve():
+        return f"the prepared data is from {held}, not data.path {path}; run `dvc repro prepare`"
+    return None
+
+
 def save(data: PreparedData, out_dir: str | Path) -> None:
     """Write ``<split>.npz`` files and ``manifest.json``, each atomically."""
     out_dir = Path(out_dir)
