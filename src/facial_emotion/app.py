@@ -53,18 +53,14 @@ def analyse(
     faces = sorted(recognizer.detect(image), key=lambda f: f.box[0])
     if not faces:
         searched = getattr(getattr(recognizer, "detector", None), "max_side", None)
-        if searched is not None and max(image.shape[:2]) > searched:
-            return (
-                image,
-                None,
-                [],
-                (
-                    f"No face found. The photo was searched at {searched} px, where a face must be "
-                    "24 px or more: for small faces in a large photo, start the app with a larger "
-                    "--detect-size (such as 1600); otherwise try a brighter, front-facing photo."
-                ),
+        summary = "No face found: try a brighter, front-facing photo."
+        if searched is not None and max(image.shape[:2]) > searched:  # small faces in a big photo
+            summary = (
+                f"No face found. The photo was searched at {searched} px, where a face must be "
+                "24 px or more: for small faces in a large photo, start the app with a larger "
+                "--detect-size (such as 1600); otherwise try a brighter, front-facing photo."
             )
-        return image, None, [], "No face found: try a brighter, front-facing photo."
+        return image, None, [], summary
     largest = max(faces, key=lambda f: f.box[2] * f.box[3])
     readings = ", ".join(f"{f.emotion} ({f.score:.0%})" for f in faces)
     if len(faces) == 1:

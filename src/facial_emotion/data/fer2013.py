@@ -41,7 +41,7 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
     """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds."""
     path = Path(path)
     csv = path if path.is_file() else csv_in(path)
-    if csv is not None and csv.is_file():
+    if csv is not None:
         return load_csv(
             csv,
             EMOTIONS,

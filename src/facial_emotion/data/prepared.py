@@ -75,8 +75,8 @@ def full_range(faces: np.ndarray) -> np.ndarray:
     CK+ or webcam face is not trained in one range and served in another."""
     low = faces.min(axis=(-2, -1), keepdims=True).astype(np.float32)
     high = faces.max(axis=(-2, -1), keepdims=True).astype(np.float32)
-    scale = np.divide(255, high - low, out=np.ones_like(low), where=high > low)  # flat: as is
-    return np.round((faces - low) * scale + np.where(high > low, 0, low)).astype(np.uint8)
+    spread = (faces - low) * (255 / np.maximum(high - low, 1))
+    return np.where(high > low, np.round(spread), faces).astype(np.uint8)  # a flat face: as is
 
 
 def stretched(data: PreparedData) -> PreparedData:
