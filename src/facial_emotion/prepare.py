@@ -66,33 +66,35 @@ def absent_classes(data: prepared.PreparedData) -> list[str]:
 
 
 def identical_to_training(
-    train: prepared.LabelledImages, split: prepared.LabelledImages
-) -> tuple[np.ndarray, np.ndarray]:
-    """Masks over ``split``: faces identical, pixel for pixel, to a training face, and those of
-    them labelled otherwise there. Faces of one flat colour (blank images) are left out."""
+    train: prepared.LabelledImages, *splits: prepared.LabelledImages
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Two masks per split: its faces identical, pixel for pixel, to a training face, and those
+    of them labelled otherwise there. Faces of one flat colour (blank images) are left out."""
     labels: dict[bytes, set[int]] = {}
     for x, y in zip(train.x, train.y, strict=True):
         labels.setdefault(hashlib.blake2b(x.tobytes()).digest(), set()).add(int(y))
-    seen = [
-        labels.get(hashlib.blake2b(x.tobytes()).digest()) if x.min() != x.max() else None
-        for x in split.x
-    ]
-    identical = np.array([s is not None for s in seen], bool)
-    relabelled = np.array(
-        [s is not None and s != {int(y)} for s, y in zip(seen, split.y, strict=True)], bool
-    )
-    return identical, relabelled
+    masks = []
+    for split in splits:
+        seen = [
+            labels.get(hashlib.blake2b(x.tobytes()).digest()) if x.min() != x.max() else None
+            for x in split.x
+        ]
+        identical = np.array([s is not None for s in seen], bool)
+        relabelled = np.array(
+            [s is not None and s != {int(y)} for s, y in zip(seen, split.y, strict=True)], bool
+        )
+        masks.append((identical, relabelled))
+    return masks
 
 
 def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     """One line per split other than train holding faces identical to training faces: they are
     not unseen faces (FER2013's folders have 279 such val faces, 12 of them labelled otherwise
     in train; `benchmarks/unseen.py` scores a model without them)."""
+    others = {name: split for name, split in data.splits.items() if name != "train"}
+    masks = identical_to_training(data.splits["train"], *others.values())
     lines = []
-    for name, split in data.splits.items():
-        if name == "train":
-            continue
-        identical, relabelled = identical_to_training(data.splits["train"], split)
+    for (name, split), (identical, relabelled) in zip(others.items(), masks, strict=True):
         if identical.any():
             lines.append(
                 f"{identical.sum()} of the {len(split)} {name} faces are identical to training "
