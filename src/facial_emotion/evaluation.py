@@ -157,19 +157,19 @@ class Evaluation:
     def confused_pairs(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` commonest mistakes (true class read as another), with their share of the true
         class's faces: the largest errors, which the matrix shows only to a careful reader."""
-        matrix = self.confusion().to_numpy().copy()
-        np.fill_diagonal(matrix, 0)
-        totals = np.maximum(self.confusion().to_numpy().sum(axis=1), 1)
-        rows, cols = np.unravel_index(
-            np.argsort(-matrix, axis=None, kind="stable")[:n], matrix.shape
-        )
-        kept = matrix[rows, cols] > 0
+        counts = self.confusion().to_numpy()
+        mistakes = counts.copy()
+        np.fill_diagonal(mistakes, 0)
+        order = np.argsort(-mistakes, axis=None, kind="stable")[:n]
+        rows, cols = np.unravel_index(order, mistakes.shape)
+        faces = mistakes[rows, cols]
+        rows, cols, faces = rows[faces > 0], cols[faces > 0], faces[faces > 0]
         return pd.DataFrame(
             {
-                "true": [self.classes[r] for r in rows[kept]],
-                "read as": [self.classes[c] for c in cols[kept]],
-                "faces": matrix[rows, cols][kept],
-                "share of true class": np.round(matrix[rows, cols][kept] / totals[rows[kept]], 3),
+                "true": [self.classes[r] for r in rows],
+                "read as": [self.classes[c] for c in cols],
+                "faces": faces,
+                "share of true class": np.round(faces / np.maximum(counts[rows].sum(axis=1), 1), 3),
             }
         )
 
