@@ -6,8 +6,21 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from facial_emotion.errors import FacialEmotionError
+
+
+def scoring_parser(description: str, default_model: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that scores one model on one split: --model, --data, --split."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help=f"a .keras or .tflite model with its .json card (default: {default_model})",
+    )
+    add_data_options(parser)
+    return parser
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

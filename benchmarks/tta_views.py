@@ -10,7 +10,6 @@ predicted once and shared by the sets that use it. Prints one JSON line. Run by 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from scoring_cli import add_data_options, print_json  # noqa: E402
+from scoring_cli import print_json, scoring_parser  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
@@ -81,14 +80,7 @@ def view(x: np.ndarray, name: str) -> np.ndarray:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--model",
-        type=Path,
-        help="a .keras or .tflite model with its .json card (default: the shipped one)",
-    )
-    add_data_options(parser)
-    args = parser.parse_args()
+    args = scoring_parser(__doc__.splitlines()[0], "the shipped Keras model").parse_args()
     return print_json(
         lambda: score_view_sets(args.model or default_model_path(), args.data, args.split)
     )

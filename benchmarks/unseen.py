@@ -10,10 +10,9 @@ single pass, with flip, and with flip and 2-pixel crops. Prints one JSON line. R
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from scoring_cli import add_data_options, print_json
+from scoring_cli import print_json, scoring_parser
 
 from facial_emotion.backends import load_backend
 from facial_emotion.data.sources import load_for_scoring
@@ -25,16 +24,9 @@ VIEWS = {"single pass": {}, "flip": {"tta": True}, "flip and crops": {"tta": Tru
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=default_model_path(),
-        help="a .keras or .tflite model with its .json card (default: the shipped Keras model)",
-    )
-    add_data_options(parser)
-    args = parser.parse_args()
-    return print_json(lambda: score_unseen(args.model, args.data, args.split))
+    args = scoring_parser(__doc__.splitlines()[0], "the shipped Keras model").parse_args()
+    model = args.model or default_model_path()
+    return print_json(lambda: score_unseen(model, args.data, args.split))
 
 
 def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
