@@ -10,7 +10,6 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -179,17 +178,9 @@ def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> 
     with contextlib.ExitStack() as stack:
         if not os.environ.get("GRADIO_TEMP_DIR"):
             cache = stack.enter_context(tempfile.TemporaryDirectory(prefix="facial-emotion-app-"))
-            stack.enter_context(_environment("GRADIO_TEMP_DIR", cache))
+            os.environ["GRADIO_TEMP_DIR"] = cache
+            stack.callback(os.environ.pop, "GRADIO_TEMP_DIR")  # before the folder goes
         _serve(build_app(recognizer), host, port)
-
-
-@contextlib.contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        del os.environ[name]
 
 
 def _serve(app: Any, host: str, port: int) -> None:
