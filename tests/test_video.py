@@ -26,19 +26,38 @@ from facial_emotion.video import FaceTracker, _Sinks, iou
 FRAMES = 12
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 640x480 mp4 of 12 frames: Grace Hopper's portrait sliding right on a gray background."""
-    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+def hopper(width: int, height: int) -> np.ndarray:
+    """Grace Hopper's portrait, the photo matplotlib ships, as a BGR image of this size."""
     photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    face = cv2.resize(photo, (200, 234), interpolation=cv2.INTER_AREA)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
-    for i in range(FRAMES):
-        frame = np.full((480, 640, 3), 60, np.uint8)
-        frame[120:354, 100 + 8 * i : 300 + 8 * i] = face
+    return cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: float = 10) -> Path:
+    """An mp4 of ``frames`` (BGR, all one size)."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
         writer.write(frame)
     writer.release()
     return path
+
+
+def sliding_face(scene: np.ndarray, step: int, frames: int, face_frames: int) -> list[np.ndarray]:
+    """``frames`` copies of a 640x480 ``scene``, the first ``face_frames`` with the portrait
+    pasted ``step`` pixels further right each time."""
+    face = hopper(200, 234)
+    shots = [scene.copy() for _ in range(frames)]
+    for i, shot in enumerate(shots[:face_frames]):
+        shot[120:354, 100 + step * i : 300 + step * i] = face
+    return shots
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 640x480 mp4 of 12 frames: Grace Hopper's portrait sliding right on a gray background."""
+    scene = np.full((480, 640, 3), 60, np.uint8)
+    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+    return write_clip(path, sliding_face(scene, step=8, frames=FRAMES, face_frames=FRAMES))
 
 
 def variable_rate(clip: Path, target: Path) -> Path:
@@ -170,13 +189,8 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
 
 def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_path):
     """SIGTERM, as `kill` and `docker stop` send it, cleans up as Ctrl-C does."""
-    long_clip = tmp_path / "long.mp4"
-    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    frame = cv2.resize(photo, (128, 150), interpolation=cv2.INTER_AREA)
-    writer = cv2.VideoWriter(str(long_clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (128, 150))
-    for _ in range(6000):  # minutes of work, so the run is still going when it is stopped
-        writer.write(frame)
-    writer.release()
+    # minutes of work, so the run is still going when it is stopped
+    long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 6000, fps=30)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "facial_emotion", "video", str(long_clip)]
     command += ["--model", str(tiny_model_path), "-o", str(out / "a.mp4")]
@@ -388,20 +402,12 @@ def test_a_face_that_left_is_not_read_on_the_frames_that_reuse_its_box(
     capsys, tiny_model_path, tmp_path, background
 ):
     """Frame 5 reused frame 4's box and gave the background it left an emotion."""
-    clip = tmp_path / "leaves.mp4"
-    photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    face = cv2.resize(photo, (200, 234), interpolation=cv2.INTER_AREA)
-    rng = np.random.default_rng(0)
     scene = np.full((480, 640, 3), 60, np.uint8)
     if background == "textured":
-        scene = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3)).astype(np.uint8), (9, 9), 3)
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
-    for i in range(8):
-        frame = scene.copy()
-        if i < 5:
-            frame[120:354, 100 + 4 * i : 300 + 4 * i] = face
-        writer.write(frame)
-    writer.release()
+        noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3)).astype(np.uint8)
+        scene = cv2.GaussianBlur(noise, (9, 9), 3)
+    shots = sliding_face(scene, step=4, frames=8, face_frames=5)
+    clip = write_clip(tmp_path / "leaves.mp4", shots)
     table = tmp_path / "faces.csv"
     assert run(capsys, clip, "--model", tiny_model_path, "--csv", table)[0] == 0
     frames = [int(r["frame"]) for r in csv.DictReader(table.open())]
