@@ -15,10 +15,10 @@ from pathlib import Path
 from scoring_cli import print_json, scoring_parser
 
 from facial_emotion.backends import load_backend
+from facial_emotion.data.overlap import identical_to_training
 from facial_emotion.data.sources import load_for_scoring
 from facial_emotion.evaluation import labels_for_model, predict_proba, scorable
 from facial_emotion.predict import default_model_path
-from facial_emotion.prepare import identical_to_training
 
 VIEWS = {"single pass": {}, "flip": {"tta": True}, "flip and crops": {"tta": True, "shift": 2}}
 

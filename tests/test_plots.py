@@ -60,3 +60,16 @@ def test_a_gallery_without_mistakes_says_so() -> None:
         np.zeros((2, 48, 48), np.uint8), np.array([0, 1]), np.eye(2), ("a", "b"), np.array([], int)
     )
     assert [t.get_text() for t in fig.axes[0].texts] == ["no mistakes to show"]
+
+
+def test_per_class_bars_name_each_class_with_its_face_count() -> None:
+    """A rare class's bars rest on few faces; the figure says how few."""
+    per_class = pd.DataFrame(
+        {"precision": [0.9, 0.5], "recall": [0.8, 0.25], "f1": [0.85, 0.33], "support": [40, 4]},
+        index=["happy", "disgust"],
+    )
+    ax = plots.per_class_bars(per_class, "Per class").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["happy\n40 faces", "disgust\n4 faces"]
+    heights = sorted(round(bar.get_height(), 2) for bar in ax.patches if bar.get_height())
+    assert heights == [0.25, 0.33, 0.5, 0.8, 0.85, 0.9]
+    assert ax.get_ylim() == (0, 1)

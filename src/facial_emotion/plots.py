@@ -100,6 +100,23 @@ def learning_curves(history: pd.DataFrame, best_epoch: int | list[int] | None = 
     return fig
 
 
+def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
+    """Precision, recall and F1 side by side per class, each class labelled with its face count:
+    a rare class's bars rest on few faces. Classes with no faces show no bars."""
+    long = per_class[["precision", "recall", "f1"]].rename_axis("class").reset_index()
+    long = long.melt("class", var_name="figure", value_name="value")
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sns.barplot(long, x="class", y="value", hue="figure", ax=ax)
+    ax.set_xticks(
+        range(len(per_class)),
+        [f"{name}\n{int(n)} faces" for name, n in per_class["support"].items()],
+    )
+    ax.set(xlabel="", ylabel="", ylim=(0, 1), title=title)
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1))  # not over a bar
+    fig.tight_layout()
+    return fig
+
+
 def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 6))
     sns.heatmap(matrix, annot=True, fmt=fmt, cmap="Blues", square=True, cbar=False, ax=ax)

@@ -6,15 +6,12 @@ Run as ``python -m facial_emotion.prepare`` from the repository root (``dvc repr
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from facial_emotion.config import Params, load_params
-from facial_emotion.data import prepared
+from facial_emotion.data import overlap, prepared
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
@@ -65,43 +62,18 @@ def absent_classes(data: prepared.PreparedData) -> list[str]:
     ]
 
 
-def identical_to_training(
-    train: prepared.LabelledImages, *splits: prepared.LabelledImages
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Two masks per split: its faces identical, pixel for pixel, to a training face, and those
-    of them labelled otherwise there. Faces of one flat colour (blank images) are left out."""
-    labels: dict[bytes, set[int]] = {}
-    for x, y in zip(train.x, train.y, strict=True):
-        labels.setdefault(hashlib.blake2b(x.tobytes()).digest(), set()).add(int(y))
-    masks = []
-    for split in splits:
-        seen = [
-            labels.get(hashlib.blake2b(x.tobytes()).digest()) if x.min() != x.max() else None
-            for x in split.x
-        ]
-        identical = np.array([s is not None for s in seen], bool)
-        relabelled = np.array(
-            [s is not None and s != {int(y)} for s, y in zip(seen, split.y, strict=True)], bool
-        )
-        masks.append((identical, relabelled))
-    return masks
-
-
 def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     """One line per split other than train holding faces identical to training faces: they are
     not unseen faces (FER2013's folders have 279 such val faces, 12 of them labelled otherwise
     in train; `benchmarks/unseen.py` scores a model without them)."""
-    others = {name: split for name, split in data.splits.items() if name != "train"}
-    masks = identical_to_training(data.splits["train"], *others.values())
-    lines = []
-    for (name, split), (identical, relabelled) in zip(others.items(), masks, strict=True):
-        if identical.any():
-            lines.append(
-                f"{identical.sum()} of the {len(split)} {name} faces are identical to training "
-                f"faces ({relabelled.sum()} of them labelled otherwise there), so they are not "
-                "unseen faces"
-            )
-    return lines
+    table = overlap.shared_faces(data).drop(index="train")
+    return [
+        f"{row.identical_to_a_training_face} of the {row.faces} {name} faces are identical to "
+        f"training faces ({row.of_those_labelled_otherwise} of them labelled otherwise there), "
+        "so they are not unseen faces"
+        for name, row in table.iterrows()
+        if row.identical_to_a_training_face
+    ]
 
 
 def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[str]:
