@@ -307,6 +307,27 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
     assert copies == {"x": str(out_dir / "face.jpg"), "y": str(out_dir / "face_2.jpg")}
 
 
+def test_annotate_never_replaces_a_file_already_in_its_folder(capsys, tiny_model_path, photos):
+    """Annotating photos/sub into photos replaced the original photos/b.jpg without a word."""
+    shutil.copy(HOPPER, photos / "b.jpg")
+    before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
+    args = [photos / "sub" / "b.jpg", "--model", tiny_model_path, "--annotate", photos]
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"facial-emotion predict: error: {photos}: already holds b.jpg, which the marked copies "
+        "would replace; pass --annotate a new or empty folder"
+    ]
+    assert {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()} == before
+
+
+def test_a_dash_for_output_is_stdout(capsys, tiny_model_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json", "-o", "-")
+    assert code == 0, err
+    assert json.loads(out)["images"][0]["faces"] and not (tmp_path / "-").exists()
+
+
 def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_model_path, photos):
     before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
     notes = photos / "notes.txt"  # a file named is read, whatever its suffix

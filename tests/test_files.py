@@ -1,10 +1,57 @@
-"""Signals as interrupts: a stop must read as a stop wherever it lands."""
+"""Safe writes and signals: an output lands whole where it is named, and a stop reads as a stop
+wherever it lands."""
 
 from __future__ import annotations
 
+import json
+import os
+import threading
+from pathlib import Path
+
 import pytest
 
-from facial_emotion.files import Terminated, sigterm_as_interrupt
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import (
+    Terminated,
+    require_writable,
+    sigterm_as_interrupt,
+    write_json,
+    write_text,
+)
+
+
+def test_a_link_is_written_through_and_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_json(link, {"a": 1})
+    assert link.is_symlink() and json.loads(real.read_text()) == {"a": 1}
+
+
+def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """Renamed over, `--csv /dev/stdout` (run as root) turned the machine's stdout into a file."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    require_writable(fifo)
+    write_text(fifo, "file,emotion\n")
+    reader.join(timeout=10)
+    assert received == ["file,emotion\n"] and fifo.is_fifo()
+
+
+def test_the_longest_legal_name_can_be_written(tmp_path: Path) -> None:
+    """The temporary name added 18 bytes to the target's: a 240-byte name could not be written."""
+    target = tmp_path / ("顔" * 83 + ".txt")  # 253 bytes
+    write_text(target, "x")
+    assert target.read_text() == "x" and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_dash_is_refused_as_a_file_name() -> None:
+    with pytest.raises(FacialEmotionError, match="a file named '-', not stdout"):
+        require_writable("-")
 
 
 def test_a_stop_that_lands_inside_c_code_is_still_a_stop() -> None:

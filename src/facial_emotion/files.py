@@ -3,8 +3,10 @@ no output replaces an input."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -19,14 +21,21 @@ from facial_emotion.errors import FacialEmotionError
 
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success.
+
+    A symbolic link is written through: its file is replaced and the link kept. A device or pipe
+    (``/dev/null``, ``/dev/stdout``, a FIFO) is written to in place once the temporary file is
+    whole: renamed over, it would become a plain file (as root, for the whole machine)."""
     target = Path(target)
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    in_place = real.exists() and not real.is_file()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
-            dir=target.parent, prefix=f".{target.stem}.", suffix=f".partial{target.suffix}"
+            dir=tempfile.gettempdir() if in_place else _made(real.parent),
+            prefix=f".{real.stem[:40]}.",  # short: a 255-byte name is legal, its temp file not
+            suffix=f".partial{real.suffix}",
         )
     except OSError as exc:
         raise _unwritable(target, exc) from exc
@@ -38,11 +47,20 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         try:
-            os.replace(tmp_path, target)
+            if in_place:
+                with tmp_path.open("rb") as done, real.open("wb") as out:
+                    shutil.copyfileobj(done, out)
+            else:
+                os.replace(tmp_path, real)
         except OSError as exc:
             raise _unwritable(target, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 class Terminated(KeyboardInterrupt):
@@ -100,10 +118,18 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
     model would lose its class names; and a file written in one format must be named ``suffix``,
     or ``x.txt`` would hold JSON."""
     target = Path(target)
+    if str(target) == "-":
+        raise FacialEmotionError("-: would be a file named '-', not stdout; name a file")
     if suffix is not None and target.suffix.lower() != suffix:
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
         )
+    if target.exists() and not (target.is_dir() or target.is_file()):  # /dev/null, a FIFO
+        if folder:
+            raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
+        if not os.access(target, os.W_OK):
+            raise _unwritable(target, PermissionError(errno.EACCES, "Permission denied"))
+        return
     if target.is_dir() != folder and target.exists():
         kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
         raise FacialEmotionError(f"{target}: is {kind} to write instead")

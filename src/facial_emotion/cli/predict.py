@@ -7,6 +7,7 @@ import csv
 import glob
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,13 +70,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         "-o",
-        type=Path,
+        type=output_file,
         metavar="FILE",
-        help="write the table/JSON/CSV to FILE; a .json or .csv name picks that format",
+        help="write the table/JSON/CSV to FILE; a .json or .csv name picks that format; "
+        "- is stdout",
     )
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
     )
+
+
+def output_file(value: str) -> Path | None:
+    """``-`` is stdout, as elsewhere on the command line, not a file named ``-``."""
+    return None if value == "-" else Path(value)
 
 
 def output_format(args: argparse.Namespace) -> str:
@@ -144,6 +151,18 @@ def refuse_annotating_among_inputs(out_dir: Path, searched: list[Path], files: l
         raise FacialEmotionError(
             f"{out_dir}: holds the photos being read, so the marked copies would be read as "
             "photos next time; pass --annotate a folder of its own"
+        )
+
+
+def refuse_replacing(out_dir: Path, copies: list[Path]) -> None:
+    """Stop before a marked copy replaces a file already in ``out_dir``: a photo of the same name
+    there (annotating a sub-folder into its parent) was lost without a word."""
+    existing = [copy for copy in copies if os.path.lexists(copy)]
+    if existing:
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        raise FacialEmotionError(
+            f"{out_dir}: already holds {existing[0].name}{more}, which the marked copies would "
+            "replace; pass --annotate a new or empty folder"
         )
 
 
@@ -265,6 +284,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_annotating_among_inputs(args.annotate, searched, files)
         taken: set[Path] = set()
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
+        refuse_replacing(args.annotate, list(annotated.values()))
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
 
     results: list[ImageResult] = []
