@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from facial_emotion.cli import main
+from facial_emotion.cli import predict as predict_cli
 from facial_emotion.labels import EMOTIONS
 
 HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
@@ -235,7 +236,7 @@ def test_missing_model_is_one_line_and_exit_2(capsys, tmp_path):
     assert code == 2 and out == ""
     assert err.strip() == (
         f"facial-emotion predict: error: {tmp_path / 'model.keras'}: model not found; "
-        "check the path or run `dvc repro`"
+        "check the path"  # not `dvc repro`: a pip user has no pipeline
     )
 
 
@@ -305,6 +306,37 @@ def test_annotate_keeps_inputs_with_the_same_name_apart(capsys, tiny_model_path,
     assert sorted(p.name for p in out_dir.iterdir()) == ["face.jpg", "face_2.jpg"]
     copies = {Path(i["file"]).parent.name: i["annotated"] for i in json.loads(out)["images"]}
     assert copies == {"x": str(out_dir / "face.jpg"), "y": str(out_dir / "face_2.jpg")}
+
+
+def test_a_glob_through_a_folder_with_brackets_finds_its_photos(capsys, tiny_model_path, tmp_path):
+    """A glob through "Party [2024]" read [2024] as a character class and matched nothing."""
+    folder = tmp_path / "Party [2024]"
+    folder.mkdir()
+    shutil.copy(HOPPER, folder / "a.jpg")
+    code, out, err = run(capsys, f"{folder}/*.jpg", "--model", tiny_model_path, "--csv")
+    assert code == 0, err
+    assert [row["file"] for row in csv.DictReader(io.StringIO(out))] == [str(folder / "a.jpg")]
+
+
+def test_table_columns_line_up_with_wide_characters(capsys, tiny_model_path, tmp_path):
+    wide = tmp_path / "顔写真.jpg"  # each character takes two columns
+    shutil.copy(HOPPER, wide)
+    code, out, err = run(capsys, wide, HOPPER, "--model", tiny_model_path)
+    assert code == 0, err
+    starts = {predict_cli.cells(line[: line.index("149,")]) for line in out.splitlines()[1:]}
+    assert len(starts) == 1  # the box column starts at one terminal column on every row
+
+
+def test_a_file_named_like_an_option_gets_a_hint(capsys, tmp_path, monkeypatch):
+    """`predict -photo.jpg` said only "the following arguments are required: PATH"."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(HOPPER, "-photo.jpg")
+    for argv in (["-photo.jpg"], [str(HOPPER), "-photo.jpg"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["predict", *argv])
+        last = capsys.readouterr().err.splitlines()[-1]
+        assert stop.value.code == 2
+        assert last.endswith("(-photo.jpg is a file: pass it after -- or as ./-photo.jpg)")
 
 
 def test_annotate_never_replaces_a_file_already_in_its_folder(capsys, tiny_model_path, photos):

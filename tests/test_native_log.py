@@ -40,7 +40,7 @@ def test_what_failing_native_code_wrote_still_reaches_the_user(capfd: pytest.Cap
 
 
 def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
-    missing = tmp_path / "missing.keras"
+    missing = Path("models/model.keras")  # the pipeline's model, in a clone not yet run
     run = subprocess.run(
         [Path(sys.executable).parent / "facial-emotion", "export", "--model", str(missing)],
         capture_output=True,
@@ -50,8 +50,7 @@ def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert run.stderr.splitlines() == [
-        f"facial-emotion export: error: {missing}: model not found; "
-        "check the path or run `dvc repro`"
+        f"facial-emotion export: error: {missing}: model not found; run `dvc repro` to train it"
     ]
 
 

@@ -244,6 +244,23 @@ def test_load_image_scales_16_bit_pixels_as_evaluate_reads_them(tmp_path):
     assert np.array_equal(load_image(path), gray)
 
 
+def test_an_image_without_read_permission_is_not_called_damaged(tmp_path, monkeypatch):
+    """It was "damaged or truncated ...; save or copy it again": the wrong cause and fix. (Root
+    reads any file, and CI runs as root, so the refusal is raised as the OS would raise it.)"""
+    path = tmp_path / "locked.jpg"
+    shutil.copy(HOPPER, path)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Image, "open", refused)
+    with pytest.raises(FacialEmotionError) as caught:
+        load_image(path)
+    assert str(caught.value) == (
+        f"{path}: cannot be read (permission denied); give your user read access to it"
+    )
+
+
 def test_load_image_refuses_float_pixels_rather_than_guess_their_range(tmp_path):
     path = tmp_path / "float.tif"
     Image.fromarray(np.full((48, 48), 0.5, np.float32)).save(path)

@@ -17,6 +17,7 @@ from facial_emotion.config import TrainSettings, from_mapping
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.labels import EMOTIONS
+from facial_emotion.paths import MODEL
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -87,8 +88,11 @@ def require_file(path: str | Path, what: str = "model") -> Path:
     path = Path(path)
     if path.is_dir():
         raise FacialEmotionError(f"{path}: is a folder; pass the {what} file itself")
+    made_here = path.resolve().parent == MODEL.resolve().parent  # by the pipeline, in a clone
     if not path.is_file():
-        raise FacialEmotionError(f"{path}: {what} not found; check the path or run `dvc repro`")
+        fix = "run `dvc repro` to train it" if made_here else "check the path"
+        raise FacialEmotionError(f"{path}: {what} not found; {fix}")
     if path.stat().st_size == 0:
-        raise FacialEmotionError(f"{path}: {what} file is empty; re-create it with `dvc repro`")
+        fix = "re-create it with `dvc repro`" if made_here else "copy or export it again"
+        raise FacialEmotionError(f"{path}: {what} file is empty; {fix}")
     return path

@@ -69,6 +69,10 @@ def load_image(path: str | Path) -> np.ndarray:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
         raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
+    except PermissionError as exc:  # not "damaged": copying it again would not help
+        raise FacialEmotionError(
+            f"{path}: cannot be read (permission denied); give your user read access to it"
+        ) from exc
 
 
 def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
@@ -82,7 +86,7 @@ def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as img:
                 return pil_pixels(img, name)
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except UnidentifiedImageError as exc:
         if (source.stat().st_size if isinstance(source, Path) else source.getbuffer().nbytes) == 0:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
@@ -28,8 +29,23 @@ def installed_version() -> str:
         return "(not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class CommandParser(argparse.ArgumentParser):
+    """argparse's parser, whose errors also say how to pass a file whose name starts with "-":
+    read as an option, `predict -photo.jpg` said only that PATH was missing."""
+
+    dashed_files: tuple[str, ...] = ()
+
+    def error(self, message: str) -> NoReturn:
+        if self.dashed_files:
+            name = self.dashed_files[0]
+            message += f" ({name} is a file: pass it after -- or as ./{name})"
+        super().error(message)
+
+
+def build_parser(dashed_files: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+    """The command's parser; ``dashed_files`` are arguments that name files but look like
+    options, for its errors to point at."""
+    parser = CommandParser(
         prog="facial-emotion",
         description="Recognise one of seven emotions in faces with a trained model.",
     )
@@ -40,11 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(cmd)
         cmd.set_defaults(run=module.run, parser=cmd)
+        cmd.dashed_files = dashed_files
+    parser.dashed_files = dashed_files
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, unknown = build_parser().parse_known_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    before_end = given[: given.index("--")] if "--" in given else given
+    dashed = tuple(a for a in before_end if a.startswith("-") and a != "-" and os.path.exists(a))
+    args, unknown = build_parser(dashed).parse_known_args(given)
     if unknown:  # reported with the subcommand's usage, which lists the options it does take
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:

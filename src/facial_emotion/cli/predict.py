@@ -9,6 +9,7 @@ import io
 import json
 import os
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,7 +125,7 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
             found = [path]
         elif glob.has_magic(pattern):
             found = []
-            for match in map(Path, sorted(glob.glob(pattern, recursive=True))):
+            for match in map(Path, sorted(glob_matches(pattern))):
                 if match.is_dir():
                     searched.append(match)
                     found.extend(image_files(match, unreadable))
@@ -140,6 +141,18 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
             )
         files.extend(found)
     return list(dict.fromkeys(files)), problems, searched
+
+
+def glob_matches(pattern: str) -> list[str]:
+    """``pattern``'s matches; where there are none, those of the same pattern with its longest
+    existing folder taken as spelt: a folder named "Party [2024]" holds no character class."""
+    matches = glob.glob(pattern, recursive=True)
+    folder = os.path.dirname(pattern)
+    while folder and not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    if not matches and os.path.isdir(folder) and glob.has_magic(folder):
+        matches = glob.glob(glob.escape(folder) + pattern[len(folder) :], recursive=True)
+    return matches
 
 
 def refuse_annotating_among_inputs(out_dir: Path, searched: list[Path], files: list[Path]) -> None:
@@ -191,6 +204,15 @@ def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
         tmp.write_bytes(encoded.tobytes())
 
 
+def cells(text: str) -> int:
+    """Terminal columns ``text`` takes: a CJK character or an emoji takes two, an accent
+    combined with its letter none (counted as characters, such names pushed their rows out)."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
 def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
     head = ["file", "face", "box x,y,w,h", "emotion", "score", *classes]
     rows = []
@@ -203,11 +225,11 @@ def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
             rows.append([r.file, str(i), box, f.emotion, f"{f.score:.2f}", *probs])
     # a "no face found" row's last cell runs on past the columns it spans; its others count
     widths = [
-        max(len(row[i]) for row in [head, *rows] if i < len(row) - (len(row) < len(head)))
+        max(cells(row[i]) for row in [head, *rows] if i < len(row) - (len(row) < len(head)))
         for i in range(len(head))
     ]
     lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        "  ".join(c + " " * (w - cells(c)) for c, w in zip(row, widths, strict=False)).rstrip()
         for row in [head, *rows]
     ]
     return "\n".join(lines) + "\n"

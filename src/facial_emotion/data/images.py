@@ -96,6 +96,10 @@ def _read_with_pillow(path: Path) -> np.ndarray:
             f"{path}: not a readable image (corrupt, unsupported or unreadable); "
             "remove or replace the file"
         ) from exc
+    except PermissionError as exc:
+        raise FacialEmotionError(
+            f"{path}: cannot be read (permission denied); give your user read access to it"
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
