@@ -45,7 +45,7 @@ class KerasBackend:
     def __init__(self, path: Path, precision: str = "auto") -> None:
         """``precision`` ``auto`` computes in bfloat16 where the CPU has it natively: about 2.5x
         the faces/s of float32 here, with the saved float32 weights (``self.model``) unchanged."""
-        import_tensorflow()
+        import_tensorflow(f"{path}: a Keras model")
         import keras
 
         from facial_emotion import models
@@ -87,7 +87,7 @@ def _interpreter(path: Path, content: bytes | None) -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # LiteRT not installed: TensorFlow's own, deprecated, interpreter
-        import_tensorflow()
+        import_tensorflow(f"{path}: without the ai-edge-litert package, a TensorFlow Lite model")
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter

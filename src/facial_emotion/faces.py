@@ -159,8 +159,8 @@ class MTCNNDetector:
                 self.model = MTCNN(device="CPU:0")
         except ImportError as exc:
             raise FacialEmotionError(
-                "the mtcnn detector needs the mtcnn package: `pip install mtcnn`, "
-                "or use --detector haar"
+                "the mtcnn detector needs the mtcnn package and TensorFlow, which are not "
+                "installed: pip install 'facial-emotion[mtcnn]', or use --detector haar"
             ) from exc
         self.max_side = max_side
         self.min_confidence = min_confidence

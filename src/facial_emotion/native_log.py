@@ -15,6 +15,8 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 
+from facial_emotion.errors import FacialEmotionError
+
 NATIVE_LOG = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\)"
     r"|[IWEF]\d{4} [\d:]+\.\d+ +\d+ [\w.]+:\d+\] "
@@ -107,11 +109,19 @@ def native_log_filtered() -> Iterator[Callable[[], None]]:
                 os.close(saved)
 
 
-def import_tensorflow() -> None:
-    """Import TensorFlow (once per process) without its start-up log."""
-    if "tensorflow" not in sys.modules:
-        with native_log_held_back():
-            import tensorflow  # noqa: F401
+def import_tensorflow(needed_for: str) -> None:
+    """Import TensorFlow (once per process) without its start-up log. Reading faces with the
+    shipped TensorFlow Lite model does not need it, so a plain `pip install` leaves it out;
+    ``needed_for`` names what does, for the one line that says how to add it."""
+    if sys.modules.get("tensorflow") is None:
+        try:
+            with native_log_held_back():
+                import tensorflow  # noqa: F401
+        except ModuleNotFoundError as exc:
+            raise FacialEmotionError(
+                f"{needed_for} needs TensorFlow, which is not installed: pip install "
+                "'facial-emotion[train]' (or pip install -r requirements.txt in a clone)"
+            ) from exc
 
 
 @contextlib.contextmanager

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
     for output in outputs:
         require_writable(output, suffix=".json")
-    import_tensorflow()  # only now: the checks above answer at once
+    import_tensorflow("evaluate")  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable

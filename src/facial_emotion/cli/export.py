@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         )
     require_writable(args.out_dir, folder=True)
     require_writable(args.metrics, suffix=".json")
-    import_tensorflow()  # only now: the checks above answer at once
+    import_tensorflow("export")  # only now: the checks above answer at once
     from facial_emotion.export import export
 
     export(

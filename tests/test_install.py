@@ -1,0 +1,65 @@
+"""A plain `pip install` reads faces without TensorFlow; what needs it says how to add it.
+
+The training stack (TensorFlow, Keras, pandas, scikit-learn, matplotlib, seaborn) is about 2 GB
+of a 2.3 GB install that `predict`, `video` and the Python API never load. Here it is made
+unimportable in a fresh interpreter, as it is where only the package's own dependencies are in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import matplotlib.cbook
+
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+TRAINING_STACK = ("tensorflow", "keras", "pandas", "sklearn", "matplotlib", "seaborn", "mtcnn")
+WITHOUT_TRAINING_STACK = (
+    "import sys\n"
+    f"for name in {TRAINING_STACK!r}:\n"
+    "    sys.modules[name] = None  # import fails, as where it is not installed\n"
+    "from facial_emotion.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def _run(*argv: object) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_TRAINING_STACK, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_package_itself_depends_on_no_training_stack() -> None:
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    names = {dep.split(">")[0].split("=")[0].split("<")[0] for dep in project["dependencies"]}
+    assert names.isdisjoint({"tensorflow-cpu", "tensorflow", "keras", "mtcnn", "pandas"})
+    assert "tensorflow-cpu>=2.16" in project["optional-dependencies"]["train"]
+
+
+def test_predict_reads_faces_with_the_shipped_model_and_no_tensorflow() -> None:
+    result = _run("predict", HOPPER, "--csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith(f"{HOPPER},1,")
+
+
+def test_what_needs_tensorflow_says_how_to_add_it(tiny_model_path: Path, tmp_path: Path) -> None:
+    fix = "needs TensorFlow, which is not installed: pip install 'facial-emotion[train]'"
+    for argv, needs in (
+        (["predict", HOPPER, "--model", tiny_model_path], f"{tiny_model_path}: a Keras model"),
+        (["evaluate", "--data", tmp_path], "evaluate"),
+        (["export", "--model", tiny_model_path, "--out-dir", tmp_path / "out"], "export"),
+    ):
+        result = _run(*argv)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"facial-emotion {argv[0]}: error: {needs} {fix} (or pip install -r requirements.txt "
+            "in a clone)"
+        ]
+    result = _run("predict", HOPPER, "--detector", "mtcnn")
+    assert result.returncode == 2
+    assert "pip install 'facial-emotion[mtcnn]', or use --detector haar" in result.stderr
