@@ -128,10 +128,32 @@ def test_int8_below_its_agreement_floor_fails_and_writes_no_int8_model(
 ) -> None:
     """Calibrated on one face, an int8 model agreed on 88.5% of faces and was written silently."""
     monkeypatch.setitem(export_module.MIN_AGREEMENT, "int8", 1.01)
-    with pytest.raises(FacialEmotionError, match=r"the int8 model agrees .* \(calibrate on more"):
+    with pytest.raises(FacialEmotionError, match=r"the int8 model agrees .* \(train the model"):
         export_module.export(model_path, prepared_dir, model_path.parent, tmp_path / "m.json")
     assert not model_path.with_suffix(".int8.tflite").exists()
     assert model_path.with_suffix(".tflite").exists()  # the float32 model passed its own check
+    record = json.loads((tmp_path / "m.json").read_text())
+    assert record["int8"]["path"] is None and record["int8"]["meets_floor"] is False
+    assert record["float32"]["meets_floor"] is True
+
+
+def test_the_pipeline_writes_an_export_below_the_floor_with_a_warning(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused, a near-chance experiment's int8 model failed the export stage, and DVC kept
+    nothing of the experiment: not its training, not its evaluation."""
+    monkeypatch.setitem(export_module.MIN_AGREEMENT, "int8", 1.01)
+    logged: list[str] = []
+    out = tmp_path / "out"
+    metrics = export_module.export(
+        model_path, prepared_dir, out, tmp_path / "m.json", below_floor="warn", log=logged.append
+    )
+    assert (out / "model.int8.tflite").is_file() and metrics["int8"]["meets_floor"] is False
+    assert any(
+        line.startswith(f"export: warning: {out / 'model.int8.tflite'}: written although the int8")
+        for line in logged
+    )
+    assert "--below-floor warn" in (Path(__file__).parents[1] / "dvc.yaml").read_text()
 
 
 def test_missing_model_is_one_clear_line(

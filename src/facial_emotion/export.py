@@ -133,9 +133,15 @@ def export(
     representative_samples: int = 200,
     int8: bool = True,
     seed: int = 0,
+    below_floor: str = "refuse",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics."""
+    """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics.
+
+    An export that agrees with Keras less than ``MIN_AGREEMENT`` asks is not written
+    (``below_floor="refuse"``), or is written with a warning (``"warn"``: the pipeline's choice,
+    where a model near chance, whose flat probabilities int8 steps reorder, would otherwise
+    fail the whole experiment and DVC would keep none of it). ``meets_floor`` records which."""
     from facial_emotion.backends import KerasBackend, TFLiteBackend, load_backend
     from facial_emotion.data.prepared import evaluation_split, load_split, recorded_source
     from facial_emotion.evaluation import predict_proba
@@ -202,14 +208,24 @@ def export(
             result["representative_samples"] = len(representative)
         metrics[name] = result
         log(_summary(name, result))
-        if result["agreement"] < MIN_AGREEMENT[name]:
-            write_json(metrics_path, metrics)
-            fix = " (calibrate on more faces: --representative-samples)" if name == "int8" else ""
-            raise FacialEmotionError(
-                f"{target}: not written, the {name} model agrees with {model_path} on only "
-                f"{result['agreement']:.2%} of {split_name} faces (needs "
-                f"{MIN_AGREEMENT[name]:.1%}){fix}; see {metrics_path}"
+        result["meets_floor"] = result["agreement"] >= MIN_AGREEMENT[name]
+        if not result["meets_floor"]:
+            fix = (
+                " (train the model further, as near chance its probabilities are nearly flat, or "
+                "calibrate on more faces: --representative-samples, or export.representative_"
+                "samples in params.yaml)"
+                if name == "int8"
+                else ""
             )
+            shortfall = (
+                f"the {name} model agrees with {model_path} on only {result['agreement']:.2%} of "
+                f"{split_name} faces (needs {MIN_AGREEMENT[name]:.1%}){fix}"
+            )
+            if below_floor == "refuse":
+                result["path"] = None  # not written: no model file to point at
+                write_json(metrics_path, metrics)
+                raise FacialEmotionError(f"{target}: not written, {shortfall}; see {metrics_path}")
+            log(f"export: warning: {target}: written although {shortfall}")
         with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
             tmp.write_bytes(content)
             if target in own_cards:

@@ -41,6 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-int8", dest="int8", action="store_false", help="skip the int8 model")
     parser.add_argument(
+        "--below-floor",
+        choices=("refuse", "warn"),
+        default="refuse",
+        help="an export agreeing with the Keras model on fewer faces than 99.5%% (float32) or "
+        "97%% (int8) is not written (refuse, the default) or written with a warning (warn: the "
+        "pipeline's choice, so an experiment near chance is still recorded); "
+        "meets_floor in the metrics says which",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=42,
@@ -77,5 +86,6 @@ def run(args: argparse.Namespace) -> int:
         representative_samples=args.representative_samples,
         int8=args.int8,
         seed=args.seed,
+        below_floor=args.below_floor,
     )
     return 0
