@@ -111,7 +111,7 @@ def test_the_code_defaults_are_the_committed_params() -> None:
 
 def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsys) -> None:
     """A group no stage tracks changes no stage: `dvc repro` called it up to date."""
-    from facial_emotion.config import main
+    from facial_emotion.check_params import main
 
     params = tmp_path / "params.yaml"
     params.write_text("evalute:\n  tta: true\n")
@@ -122,3 +122,26 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
     )
     params.write_text("evaluate:\n  tta: true\n")
     assert main([str(params)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("train:\n  epochs: 0\n", "train.epochs must be positive, got 0"),
+        ("train:\n  architecture: nope\n", "unknown train.architecture 'nope'; choose one of"),
+        ("train:\n  precision: fp16\n", "train.precision is 'fp16'; choose auto, float32"),
+        ("data:\n  source: bogus\n", "data.source 'bogus' is unknown; use one of"),
+        ("data:\n  source: folder\n  path: ''\n", "data.path is not set"),
+        ("evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
+        ("export:\n  representative_samples: 0\n", "representative_samples must be positive"),
+    ],
+)
+def test_the_whole_file_check_holds_every_value_to_its_rule(tmp_path, capsys, text, message):
+    """It said "every key, type and value is valid" of epochs 0 and an unknown architecture."""
+    from facial_emotion.check_params import main
+
+    params = tmp_path / "params.yaml"
+    params.write_text(text)
+    assert main([str(params)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err

@@ -6,10 +6,8 @@ matching the params keys that stage declares in ``dvc.yaml``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import sys
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -230,25 +228,3 @@ def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         both = isinstance(value, dict) and isinstance(merged.get(key), dict)
         merged[key] = _laid_over(merged[key], value) if both else value
     return merged
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m facial_emotion.config [FILE]``: check a whole params file at once, where each
-    stage checks only the groups it uses (a misspelt group changes no stage, so `dvc repro` would
-    call it up to date)."""
-    parser = argparse.ArgumentParser(
-        description="Check every key, type and value of a params file."
-    )
-    parser.add_argument("file", nargs="?", default=PARAMS_FILE, help="default: %(default)s")
-    path = parser.parse_args(argv).file
-    try:
-        load_params(path)
-    except FacialEmotionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{path}: every key, type and value is valid")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

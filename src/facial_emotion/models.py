@@ -175,6 +175,14 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 }
 
 
+def require_architecture(name: str) -> None:
+    if name not in ARCHITECTURES:
+        raise FacialEmotionError(
+            f"params.yaml: unknown train.architecture {name!r}; choose one of "
+            f"{', '.join(ARCHITECTURES)}"
+        )
+
+
 def build(
     name: str, n_classes: int, dropout: float = 0.3, precision: str = "float32"
 ) -> keras.Model:
@@ -183,11 +191,7 @@ def build(
     ``precision="mixed_bfloat16"`` computes in bfloat16 with float32 weights: 2-4x faster training
     on CPUs with AMX/AVX512-BF16 (measured on the project's 2-core machine).
     """
-    if name not in ARCHITECTURES:
-        raise FacialEmotionError(
-            f"params.yaml: unknown train.architecture {name!r}; choose one of "
-            f"{', '.join(ARCHITECTURES)}"
-        )
+    require_architecture(name)
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision)
     try:

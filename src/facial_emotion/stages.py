@@ -9,7 +9,14 @@ import numpy as np
 
 from facial_emotion import training
 from facial_emotion.backends import load_backend
-from facial_emotion.config import AT_LEAST_ZERO, SHIFT_PIXELS, Params, as_dict, check_rules
+from facial_emotion.config import (
+    AT_LEAST_ZERO,
+    SHIFT_PIXELS,
+    EvaluateSettings,
+    Params,
+    as_dict,
+    check_rules,
+)
 from facial_emotion.data import prepared
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, predict_proba
@@ -78,9 +85,7 @@ class EvaluateResult:
         return "flip" if flip else "single pass"
 
 
-def run_evaluate(params: Params) -> EvaluateResult:
-    """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
-    settings = params.evaluate
+def check_evaluate(settings: EvaluateSettings) -> None:
     check_rules(
         "evaluate",
         {
@@ -88,6 +93,12 @@ def run_evaluate(params: Params) -> EvaluateResult:
             "mistakes": (settings.mistakes, AT_LEAST_ZERO),
         },
     )
+
+
+def run_evaluate(params: Params) -> EvaluateResult:
+    """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
+    settings = params.evaluate
+    check_evaluate(settings)
     backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
     trained_on = tuple(backend.card["classes"])

@@ -126,6 +126,8 @@ def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
 
 def validate(settings: TrainSettings) -> None:
     """Reject settings that would only fail deep inside Keras, naming the key and the choices."""
+    models.require_architecture(settings.architecture)
+    models.resolve_precision(settings.precision)
     choices = {"schedule": SCHEDULES, "optimizer": OPTIMIZERS}
     for key, allowed in choices.items():
         value = getattr(settings, key)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from facial_emotion.config import DataSettings
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
 from facial_emotion.data.prepared import LabelledImages, PreparedData, stretched
@@ -34,25 +35,12 @@ def load_source(
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
     """
-    if source not in SOURCES:
-        raise FacialEmotionError(
-            f"data.source {source!r} is unknown; use one of {', '.join(SOURCES)} in params.yaml"
-        )
-    _check_fractions(val_fraction, test_fraction)
+    check_settings(DataSettings(source, path or "", val_fraction, test_fraction, synthetic_samples))
     if source == "synthetic":
-        if synthetic_samples < 1:
-            raise FacialEmotionError(
-                f"data.synthetic_samples must be a positive count, got {synthetic_samples}; "
-                "fix it in params.yaml"
-            )
         return stretched(
             synthetic.load(
                 synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
             )
-        )
-    if not path:
-        raise FacialEmotionError(
-            f"data.path is not set; point it at the {source} data (folder or CSV) in params.yaml"
         )
     data = _LOADERS[source](
         Path(path), seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
@@ -141,9 +129,26 @@ def guess_source(path: Path) -> str:
     return "folder"
 
 
-def _check_fractions(val_fraction: float, test_fraction: float) -> None:
-    if not 0 < val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
+def check_settings(data: DataSettings) -> None:
+    """The data settings' values, before any file is read."""
+    if data.source not in SOURCES:
         raise FacialEmotionError(
-            f"data.val_fraction {val_fraction} and data.test_fraction {test_fraction} must leave "
-            "data for training (0 < val, 0 <= test, val + test < 1); fix them in params.yaml"
+            f"data.source {data.source!r} is unknown; use one of {', '.join(SOURCES)} in "
+            "params.yaml"
+        )
+    val, test = data.val_fraction, data.test_fraction
+    if not 0 < val < 1 or not 0 <= test < 1 or val + test >= 1:
+        raise FacialEmotionError(
+            f"data.val_fraction {val} and data.test_fraction {test} must leave data for "
+            "training (0 < val, 0 <= test, val + test < 1); fix them in params.yaml"
+        )
+    if data.source == "synthetic" and data.synthetic_samples < 1:
+        raise FacialEmotionError(
+            f"data.synthetic_samples must be a positive count, got {data.synthetic_samples}; "
+            "fix it in params.yaml"
+        )
+    if data.source != "synthetic" and not data.path:
+        raise FacialEmotionError(
+            f"data.path is not set; point it at the {data.source} data (folder or CSV) in "
+            "params.yaml"
         )

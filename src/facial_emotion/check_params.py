@@ -1,0 +1,47 @@
+"""``python -m facial_emotion.check_params [FILE]``: every key, type and value of a params file at
+once. Each stage checks only its own groups, and only once it runs: a misspelt group changed no
+stage (so `dvc repro` called it up to date), and a bad evaluate value failed after the whole
+training. Kept apart from ``config``, which every stage imports, so that no stage depends on the
+others' code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, load_params
+from facial_emotion.data.sources import check_settings
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.native_log import import_tensorflow
+
+
+def check_values(params: Params) -> None:
+    """Every stage's value rules, each kept where its stage applies it (train's with Keras, whose
+    architectures and precisions they are)."""
+    import_tensorflow("checking train's values")
+    from facial_emotion import stages, training
+
+    check_settings(params.data)
+    training.validate(params.train)
+    stages.check_evaluate(params.evaluate)
+    samples = params.export.representative_samples
+    check_rules("export", {"representative_samples": (samples, POSITIVE)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Check every key, type and value of a params file."
+    )
+    parser.add_argument("file", nargs="?", default=PARAMS_FILE, help="default: %(default)s")
+    path = parser.parse_args(argv).file
+    try:
+        check_values(load_params(path))
+    except FacialEmotionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: every key, type and value is valid")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
