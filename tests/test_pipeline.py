@@ -107,6 +107,26 @@ def test_metrics_and_plots_are_declared_to_dvc(repo: Path) -> None:
     assert plots.returncode == 0 and "confusion" in plots.stdout.lower(), plots.stderr
 
 
+def test_a_bad_value_stops_the_pipeline_before_any_output_is_removed(repo: Path) -> None:
+    """DVC removes a stage's outputs before running it: an experiment with epochs 0 failed in
+    train and left the last model's evaluation beside no model at all."""
+    original = (repo / "params.yaml").read_text()
+    params = yaml.safe_load(original)
+    params["train"]["epochs"] = 0
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    before = {p: p.read_bytes() for p in (repo / "models").iterdir()}
+    try:
+        result = _run(["dvc", "repro"], repo)
+        assert result.returncode != 0
+        assert "error: params.yaml: train.epochs must be positive, got 0" in result.stderr
+        assert "Running stage 'prepare'" not in result.stdout and "'train'" not in result.stdout
+        assert {p: p.read_bytes() for p in (repo / "models").iterdir()} == before
+        assert (repo / "metrics/train.json").is_file()
+    finally:
+        (repo / "params.yaml").write_text(original)
+    assert "up to date" in _run(["dvc", "status"], repo).stdout
+
+
 def test_bad_architecture_is_one_line_and_leaves_no_report(repo: Path, tmp_path: Path) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"]["architecture"] = "transformer9000"

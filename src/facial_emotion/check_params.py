@@ -12,6 +12,7 @@ import sys
 from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, load_params
 from facial_emotion.data.sources import check_settings
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import write_text
 from facial_emotion.native_log import import_tensorflow
 
 
@@ -33,13 +34,22 @@ def main(argv: list[str] | None = None) -> int:
         description="Check every key, type and value of a params file."
     )
     parser.add_argument("file", nargs="?", default=PARAMS_FILE, help="default: %(default)s")
-    path = parser.parse_args(argv).file
+    parser.add_argument(
+        "--stamp",
+        metavar="FILE",
+        help="also write the verdict to FILE: the pipeline's first stage, which prepare waits "
+        "for, so a bad value stops `dvc exp run` before DVC removes any stage's outputs",
+    )
+    args = parser.parse_args(argv)
     try:
-        check_values(load_params(path))
+        check_values(load_params(args.file))
     except FacialEmotionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{path}: every key, type and value is valid")
+    verdict = f"{args.file}: every key, type and value is valid"
+    if args.stamp:  # the same words each time: prepare does not re-run for a new setting
+        write_text(args.stamp, verdict + "\n")
+    print(verdict)
     return 0
 
 
