@@ -87,14 +87,23 @@ def test_second_repro_and_status_say_nothing_changed(repo: Path) -> None:
 
 
 def test_changed_data_makes_prepare_stale(repo: Path) -> None:
-    """DVC hashes data.path, so new or edited data is prepared again, never silently skipped."""
-    added = repo / "data/raw/new_face.png"
+    """DVC hashes data.path, so new or edited data is prepared again, never silently skipped;
+    a data set copied into data/raw/ is not data.path's default, and not hashed for it."""
+    added = repo / "data/raw/fer2013/train/happy/new_face.png"
+    added.parent.mkdir(parents=True)
     added.write_bytes(b"a file the user added")
     try:
-        status = _run(["dvc", "status", "prepare"], repo).stdout
-        assert "changed deps" in status and "data/raw" in status, status
+        assert "up to date" in _run(["dvc", "status", "prepare"], repo).stdout
     finally:
-        added.unlink()
+        shutil.rmtree(repo / "data/raw/fer2013")
+    marker = repo / "data/raw/README.md"
+    original = marker.read_bytes()
+    marker.write_bytes(original + b"edited\n")
+    try:
+        status = _run(["dvc", "status", "prepare"], repo).stdout
+        assert "changed deps" in status and "data/raw/README.md" in status, status
+    finally:
+        marker.write_bytes(original)
     assert "up to date" in _run(["dvc", "status", "prepare"], repo).stdout
 
 

@@ -24,7 +24,7 @@ PARAMS_FILE = "params.yaml"
 @dataclass(frozen=True)
 class DataSettings:
     source: str = "synthetic"
-    path: str = "data/raw"
+    path: str = "data/raw/README.md"  # synthetic reads none: one small file for DVC to hash
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     synthetic_samples: int = 3500
