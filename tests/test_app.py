@@ -6,12 +6,15 @@ without it; it never downloads a browser and blocks every host but this machine.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,19 +91,29 @@ def test_no_face_in_a_large_photo_points_to_detect_size(recognizer: EmotionRecog
     assert "start the app with a larger --detect-size (such as 1600)" in summary
 
 
-def _upload(path: Path) -> dict[str, Any]:
-    """The payload the page sends when a file is uploaded."""
-    return {"path": str(path), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+@pytest.fixture
+def upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], dict[str, Any]]:
+    """The payload the page sends once Gradio has stored an uploaded file in its folder."""
+    folder = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
+
+    def sent(path: Path) -> dict[str, Any]:
+        stored = folder / "0123abcd" / path.name
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, stored)
+        return {"path": str(stored), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    return sent
 
 
-def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo) -> None:
+def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, upload) -> None:
     handler = build_app(recognizer).fns[0].fn
-    shown, _, records, summary = handler(_upload(HOPPER))
+    shown, _, records, summary = handler(upload(HOPPER))
     assert shown.shape == photo.shape and len(records) == 1 and summary.startswith("1 face: ")
 
 
 def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
-    recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str], upload
 ) -> None:
     import gradio as gr
 
@@ -108,14 +121,14 @@ def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
     fake.write_text("not a picture at all")
     handler = build_app(recognizer).fns[0].fn
     with pytest.raises(gr.Error, match="holiday.jpg: not an image PIL can read; pass a JPEG"):
-        handler(_upload(fake))
+        handler(upload(fake))
     logged = capsys.readouterr().err
     assert logged.startswith("facial-emotion app: holiday.jpg: not an image PIL can read")
     assert logged.count("\n") == 1
 
 
 def test_an_uploaded_video_points_to_the_video_command(
-    recognizer: EmotionRecognizer, tmp_path: Path
+    recognizer: EmotionRecognizer, tmp_path: Path, upload
 ) -> None:
     import gradio as gr
 
@@ -125,7 +138,32 @@ def test_an_uploaded_video_points_to_the_video_command(
     with pytest.raises(
         gr.Error, match=r"party.MP4: is a video; .* `facial-emotion video party.MP4`"
     ):
-        handler(_upload(clip))
+        handler(upload(clip))
+
+
+def test_a_path_that_is_not_an_upload_is_refused(
+    recognizer: EmotionRecognizer, tmp_path: Path, upload, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A request without Gradio's file mark passed any server path through: the app sent back
+    a private picture from outside its folder, and said which paths exist."""
+    import gradio as gr
+
+    upload(HOPPER)  # the app's folder exists and holds an upload
+    secret = tmp_path / "secret.png"
+    shutil.copy(HOPPER, secret)
+    handler = build_app(recognizer).fns[0].fn
+    for path in (secret, tmp_path / "missing.png", tmp_path / "gradio" / ".." / "secret.png"):
+        with pytest.raises(gr.Error, match="x.png: not a file uploaded to this app"):
+            handler({"path": str(path), "orig_name": "x.png"})
+    fifo = tmp_path / "gradio" / "pipe.png"
+    os.mkfifo(fifo)  # opening it would wait for a writer: the app hung for every user
+    with pytest.raises(gr.Error, match="not a file uploaded to this app"):
+        handler({"path": str(fifo), "orig_name": "x.png"})
+    capsys.readouterr()
+    forged = "x.jpg\nfacial-emotion app: \x1b[31mFORGED"
+    with pytest.raises(gr.Error):
+        handler({"path": str(secret), "orig_name": forged})
+    assert capsys.readouterr().err.count("\n") == 1  # the name's newline forged a log line
 
 
 def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:
@@ -134,18 +172,18 @@ def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -
 
 
 def test_uploaded_16_bit_photo_is_read_as_predict_reads_it(
-    recognizer: EmotionRecognizer, tmp_path: Path
+    recognizer: EmotionRecognizer, tmp_path: Path, upload
 ) -> None:
     import cv2
 
     deep = tmp_path / "scan.png"
     cv2.imwrite(str(deep), cv2.imread(str(HOPPER), cv2.IMREAD_GRAYSCALE).astype(np.uint16) * 257)
-    shown, _, records, summary = build_app(recognizer).fns[0].fn(_upload(deep))
+    shown, _, records, summary = build_app(recognizer).fns[0].fn(upload(deep))
     assert len(records) == 1 and summary.startswith("1 face: ")
     assert records == [face.to_dict() for face in recognizer.detect_batch([load_image(deep)])[0]]
 
 
-def test_recognizer_errors_show_in_the_page() -> None:
+def test_recognizer_errors_show_in_the_page(upload) -> None:
     import gradio as gr
 
     class Failing:
@@ -153,7 +191,7 @@ def test_recognizer_errors_show_in_the_page() -> None:
             raise FacialEmotionError("model.keras: cannot be read; re-export it")
 
     with pytest.raises(gr.Error, match="model.keras: cannot be read"):
-        build_app(Failing()).fns[0].fn(_upload(HOPPER))
+        build_app(Failing()).fns[0].fn(upload(HOPPER))
 
 
 def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
@@ -258,6 +296,18 @@ def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
         )
         _, _, records, _ = client.predict(handle_file(str(HOPPER)), api_name="/on_image")
         assert len(records) == 1
+        # A request that does not mark its path as a file gets no picture from outside the
+        # app's folder (it got any picture the server could open)
+        call = f"http://127.0.0.1:{port}/gradio_api/call/on_image"
+        payload = {"data": [{"path": str(HOPPER), "orig_name": "x.png"}]}
+        request = urllib.request.Request(
+            call, json.dumps(payload).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            event = json.loads(answer.read())["event_id"]
+        with urllib.request.urlopen(f"{call}/{event}", timeout=60) as stream:
+            events = stream.read().decode()
+        assert "event: error" in events and "event: complete" not in events, events
         (cache,) = tmp_path.glob("facial-emotion-app-*")
         kept = {p.suffix for p in cache.rglob("*") if p.is_file()}
         assert kept == {".jpg", ".png"}  # the upload and its marked copy

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,6 +75,25 @@ def analyse(
     )
 
 
+def uploaded_file(path: str, name: str) -> Path:
+    """``path``, if it is a file uploaded to this app. With preprocessing off, Gradio checks a
+    path only when the request marks it as a file, so a request that did not passed any path on
+    the server through: the app read and sent back any picture it could open, said which paths
+    exist, and hung on a named pipe."""
+    from gradio.utils import get_upload_folder
+
+    file = Path(path).resolve()
+    if not (file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file()):
+        raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
+    return file
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (a newline, a terminal escape) shown as ``?``: an upload's
+    name goes into the server's log, where a newline in it forged a line of its own."""
+    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
     Gradio's own reader turns 16-bit gray white), or an error naming the file."""
@@ -81,8 +101,8 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
 
     if upload is None:
         return None
-    path = str(upload["path"])  # Gradio checked that it is an upload in its cache
-    name = upload.get("orig_name") or "the upload"
+    name = printable(str(upload.get("orig_name") or "the upload"))
+    path = str(uploaded_file(str(upload.get("path", "")), name))
     if Path(name).suffix.lower() in VIDEO_SUFFIXES:
         raise FacialEmotionError(
             f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
