@@ -29,6 +29,36 @@ def test_a_link_is_written_through_and_kept(tmp_path: Path) -> None:
     assert link.is_symlink() and json.loads(real.read_text()) == {"a": 1}
 
 
+def test_another_users_link_in_a_shared_folder_is_refused(tmp_path: Path) -> None:
+    """Planted in /tmp by another user, a link made `predict -o /tmp/faces.json` replace the
+    file it named, a private one of root's, with results."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a link another owner needs root (CI runs as root)")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "precious.rc"
+    victim.write_text("export PATH=/usr/bin\n")
+    link = shared / "faces.json"
+    link.symlink_to(victim)
+    os.lchown(link, 12345, 12345)
+    with pytest.raises(FacialEmotionError, match="is another user's link in a shared folder"):
+        write_json(link, {"a": 1})
+    assert victim.read_text() == "export PATH=/usr/bin\n"
+    os.lchown(link, 0, 0)  # the writer's own link is followed
+    write_json(link, {"a": 1})
+    assert json.loads(victim.read_text()) == {"a": 1}
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    """Results are personal data: a private 0600 file became 0644 when written again."""
+    private = tmp_path / "faces.json"
+    private.write_text("{}")
+    private.chmod(0o600)
+    write_json(private, {"a": 1})
+    assert private.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
     """Renamed over, `--csv /dev/stdout` (run as root) turned the machine's stdout into a file."""
     fifo = tmp_path / "pipe.csv"

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -29,8 +30,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
-    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    real = Path(os.path.realpath(target)) if _followed_link(target) else target
     in_place = real.exists() and not real.is_file()
+    if in_place and stat.S_ISBLK(real.stat().st_mode):
+        raise FacialEmotionError(f"{target}: is a disk device; name a file to write instead")
+    kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
     try:
         fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
             dir=tempfile.gettempdir() if in_place else _made(real.parent),
@@ -41,9 +45,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         raise _unwritable(target, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp_path.chmod(0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+    if kept_mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        kept_mode = 0o666 & ~umask  # mkstemp makes 0600; give a new file the usual permissions
+    tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
     try:
         yield tmp_path
         try:
@@ -56,6 +62,22 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             raise _unwritable(target, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _followed_link(target: Path) -> bool:
+    """Whether ``target`` is a link to write through. Another user's link in a shared sticky
+    folder (/tmp) is refused, where the kernel's protected_symlinks draws the line: planted
+    there, it made a run replace the file it named (root's, say) with results."""
+    if not target.is_symlink():
+        return False
+    folder = target.parent.stat()
+    link_owner = target.lstat().st_uid
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    if shared and link_owner not in (os.geteuid(), folder.st_uid):
+        raise FacialEmotionError(
+            f"{target}: is another user's link in a shared folder; name a file of your own"
+        )
+    return True
 
 
 def _made(folder: Path) -> Path:
