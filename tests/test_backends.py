@@ -161,3 +161,28 @@ def test_one_tflite_model_serves_two_threads_at_once(
     with ThreadPoolExecutor(2) as pool:
         for result in [pool.submit(check, offset) for offset in (0, 1)]:
             result.result()
+
+
+def test_a_model_holding_python_code_is_refused(tmp_path: Path) -> None:
+    """A Lambda layer is Python code that Keras would run where a loader let it: a model file
+    is then a program, and an error message should say so, not "save it again"."""
+    import keras
+
+    from facial_emotion.labels import EMOTIONS
+    from facial_emotion.modelfile import save_keras
+
+    inputs = keras.Input((48, 48, 1))
+    flat = keras.layers.Flatten()(keras.layers.Lambda(lambda x: x * 1.0)(inputs))
+    outputs = keras.layers.Dense(len(EMOTIONS), activation="softmax")(flat)
+    path = tmp_path / "lambda.keras"
+    save_keras(keras.Model(inputs, outputs), path, EMOTIONS)
+    with pytest.raises(FacialEmotionError, match=r"lambda.keras: holds Python code \(a Lambda"):
+        load_backend(path)
+
+
+def test_a_legacy_hdf5_model_is_refused(tmp_path: Path) -> None:
+    """Keras ignores safe_mode for .h5 files up to 3.11.2: their Lambda code ran on load."""
+    legacy = tmp_path / "model.h5"
+    legacy.write_bytes(b"\x89HDF\r\n\x1a\n")
+    with pytest.raises(FacialEmotionError, match="legacy HDF5 Keras models are not read"):
+        load_backend(legacy)

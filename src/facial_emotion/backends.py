@@ -50,9 +50,14 @@ class KerasBackend:
 
         from facial_emotion import models
 
-        try:
-            self.model = keras.models.load_model(path, compile=False)
+        try:  # safe_mode: a Lambda layer's Python code is refused, not run (Keras's default)
+            self.model = keras.models.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many types for a corrupt file
+            if "safe_mode" in str(exc):
+                raise FacialEmotionError(
+                    f"{path}: holds Python code (a Lambda layer), which is not run from a model "
+                    "file; load only models you trust, rebuilt without Lambda layers"
+                ) from exc
             raise FacialEmotionError(
                 f"{path}: cannot be loaded as a Keras model ({type(exc).__name__}); "
                 "save it again, or re-create the pipeline's model with `dvc repro train`"
@@ -180,7 +185,12 @@ def load_backend(path: str | Path, precision: str = "auto") -> KerasBackend | TF
     suffix = path.suffix.lower()
     if suffix == ".tflite":
         backend: KerasBackend | TFLiteBackend = TFLiteBackend(path)
-    elif suffix in (".keras", ".h5"):
+    elif suffix in (".h5", ".hdf5"):
+        raise FacialEmotionError(
+            f"{path}: legacy HDF5 Keras models are not read, as Keras cannot check them for code "
+            "that runs when loaded; save the model as .keras, or use its .tflite export"
+        )
+    elif suffix == ".keras":
         if path.suffix != suffix:
             raise FacialEmotionError(
                 f"{path}: Keras opens only names ending in lower-case {suffix}; rename it"

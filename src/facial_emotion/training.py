@@ -473,7 +473,7 @@ def start_from(model: keras.Model, path: str | Path, classes: tuple[str, ...]) -
     """
     source = require_file(path, "train.init_weights model")
     try:
-        trained = keras.models.load_model(source, compile=False)
+        trained = keras.models.load_model(source, compile=False, safe_mode=True)
     except (OSError, ValueError) as exc:
         raise FacialEmotionError(
             f"{source}: train.init_weights is not a readable Keras model ({exc}); "
