@@ -244,6 +244,22 @@ def test_load_image_scales_16_bit_pixels_as_evaluate_reads_them(tmp_path):
     assert np.array_equal(load_image(path), gray)
 
 
+def test_formats_beyond_picture_files_are_not_decoded(tmp_path):
+    """Pillow handed an EPS upload named .jpg to Ghostscript, where it was installed."""
+    eps = tmp_path / "photo.jpg"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(FacialEmotionError, match="photo.jpg: not an image PIL can read; pass a"):
+        load_image(eps)
+
+
+def test_a_camera_jpeg_that_pillow_opens_as_mpo_is_read(tmp_path):
+    path = tmp_path / "camera.jpg"
+    frames = [Image.open(HOPPER).convert("RGB"), Image.open(HOPPER).convert("RGB")]
+    frames[0].save(path, format="MPO", save_all=True, append_images=frames[1:])
+    assert Image.open(path).format == "MPO"
+    assert load_image(path).shape == np.asarray(frames[0]).shape
+
+
 def test_an_image_without_read_permission_is_not_called_damaged(tmp_path, monkeypatch):
     """It was "damaged or truncated ...; save or copy it again": the wrong cause and fix. (Root
     reads any file, and CI runs as root, so the refusal is raised as the OS would raise it.)"""

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 
+# The Pillow readers of the picture files the project takes (paths.IMAGE_EXTENSIONS; the JPEG
+# reader also opens cameras' multi-picture JPEGs). Pillow has some forty more, EPS among them,
+# which hands the file to Ghostscript: an upload named .jpg would reach it.
+PICTURE_FORMATS = ("BMP", "DIB", "GIF", "JPEG", "JPEG2000", "PPM", "PNG", "TIFF", "WEBP")
+
+
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
     from PIL import ImageOps

@@ -28,7 +28,7 @@ from facial_emotion.faces import (
     locate_faces,
     make_detector,
 )
-from facial_emotion.pictures import pil_pixels
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 
@@ -84,7 +84,7 @@ def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
             # PIL warns from 89 million pixels (a large phone photo reads fine) and refuses
             # from twice that, which the error below explains
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as img:
+            with Image.open(source, formats=PICTURE_FORMATS) as img:
                 return pil_pixels(img, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise

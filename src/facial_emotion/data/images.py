@@ -28,7 +28,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
-from facial_emotion.pictures import pil_pixels
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -89,7 +89,7 @@ def _read_with_pillow(path: Path) -> np.ndarray:
     """Formats OpenCV cannot decode (GIF, 32-bit TIFF, ...) and unfinished JPEGs, read by Pillow
     by the rule predict reads them by: a cut file or 32-bit pixels stop with their file named."""
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=PICTURE_FORMATS) as image:
             pixels = pil_pixels(image, path)
     except UnidentifiedImageError as exc:
         raise FacialEmotionError(
