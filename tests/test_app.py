@@ -141,6 +141,20 @@ def test_an_uploaded_video_points_to_the_video_command(
         handler(upload(clip))
 
 
+def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
+    recognizer: EmotionRecognizer, tmp_path: Path, upload
+) -> None:
+    """A 13300x13300 PNG of one colour is 543 KB: decoding it took the app 3.3 GB."""
+    import gradio as gr
+    from PIL import Image
+
+    huge = tmp_path / "huge.png"
+    Image.new("L", (12000, 8400)).save(huge)  # 100.8 million pixels
+    handler = build_app(recognizer).fns[0].fn
+    with pytest.raises(gr.Error, match="huge.png: 12000x8400 is more than the 100 million pixels"):
+        handler(upload(huge))
+
+
 def test_a_path_that_is_not_an_upload_is_refused(
     recognizer: EmotionRecognizer, tmp_path: Path, upload, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,9 @@ IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
 # and files older than an hour go every hour.
 DELETE_CACHE = (3600, 3600)
 MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
+# A 13300x13300 PNG of one colour is 543 KB, under the upload cap, and decoding it took the app
+# 3.3 GB for 11 seconds, each request waiting for the one before; 100 MP holds that 12000x8000.
+MAX_PIXELS = 100_000_000
 
 
 class Recognizer(Protocol):
@@ -108,7 +111,7 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
             f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
         )
     try:
-        return load_image(path)
+        return load_image(path, max_pixels=MAX_PIXELS)
     except FacialEmotionError as exc:
         raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
 

@@ -60,11 +60,12 @@ def default_serving_path() -> Path:
     return fast if fast.is_file() else default_model_path()
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag."""
+def load_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
+    """An image file as uint8 RGB (or gray for a gray file), turned upright by its EXIF tag;
+    ``max_pixels`` refuses larger pictures from their header, before they are decoded."""
     path = Path(path)
     try:
-        return _decode(path, path)
+        return _decode(path, path, max_pixels)
     except FileNotFoundError as exc:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
@@ -75,7 +76,9 @@ def load_image(path: str | Path) -> np.ndarray:
         ) from exc
 
 
-def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
+def _decode(
+    source: Path | io.BytesIO, name: str | Path, max_pixels: int | None = None
+) -> np.ndarray:
     """A file, or its bytes as web uploads come, read by PIL; each failure named in one line."""
     from PIL import Image, UnidentifiedImageError
 
@@ -85,6 +88,11 @@ def _decode(source: Path | io.BytesIO, name: str | Path) -> np.ndarray:
             # from twice that, which the error below explains
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source, formats=PICTURE_FORMATS) as img:
+                if max_pixels is not None and img.width * img.height > max_pixels:
+                    raise FacialEmotionError(
+                        f"{name}: {img.width}x{img.height} is more than the "
+                        f"{max_pixels / 1e6:.0f} million pixels read here; scale it down first"
+                    )
                 return pil_pixels(img, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
