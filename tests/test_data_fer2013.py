@@ -280,6 +280,7 @@ def test_csv_of_one_column_per_pixel_lists_a_few_of_its_columns(tmp_path: Path) 
     ("pixels", "problem"),
     [
         ("7 " * 2303 + "7 7", "2305 pixel values"),
+        ("7 " * 50_000, "50000 pixel values"),  # counted without splitting the row whole
         ("7 " * 2303, "2303 pixel values"),
         ("7 " * 2303 + "x", "not integers 0..255"),
         ("7 " * 2303 + "256", "not integers 0..255"),
@@ -462,3 +463,16 @@ def test_header_and_usage_are_read_in_any_case(tmp_path: Path) -> None:
     data = load(csv)
     assert {split: len(s) for split, s in data.splits.items()} == {"train": 21, "val": 7}
     assert_labels_match_pixels(data, list(EMOTIONS))
+
+
+def test_a_packed_csv_that_links_outside_its_archive_is_one_line(tmp_path: Path) -> None:
+    """A tar whose fer2013.csv is a link ended prepare in a KeyError traceback."""
+    import tarfile
+
+    packed_csv = tmp_path / "fer2013.tar.gz"
+    with tarfile.open(packed_csv, "w:gz") as archive:
+        link = tarfile.TarInfo("fer2013.csv")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    message = error_of(packed_csv)
+    assert message.startswith(f"{packed_csv}: not a readable CSV (") and "\n" not in message

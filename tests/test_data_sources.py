@@ -8,7 +8,13 @@ import pytest
 from data_fixtures import class_tree, labelled_rows, packed, pattern, pixel_csv, write_image
 
 from facial_emotion.data.prepared import differs_from
-from facial_emotion.data.sources import SOURCES, guess_source, load_for_scoring, load_source
+from facial_emotion.data.sources import (
+    SOURCES,
+    carving_of,
+    guess_source,
+    load_for_scoring,
+    load_source,
+)
 from facial_emotion.errors import FacialEmotionError
 
 
@@ -159,3 +165,10 @@ def test_prepared_data_says_when_it_is_not_what_the_settings_name(tmp_path: Path
     assert differs_from(data, "folder", str(root)) is None
     assert "not data.source fer2013; run `dvc repro prepare`" in differs_from(data, "fer2013", "x")
     assert "not data.path /elsewhere" in differs_from(data, "folder", "/elsewhere")
+
+
+def test_a_cards_carving_gives_only_its_own_settings() -> None:
+    """A card's extra carving key ended evaluate in a TypeError traceback."""
+    card = {"source": {"carving": {"seed": 3, "synthetic_samples": 5, "path": "/x"}}}
+    assert carving_of(card) == {"seed": 3, "val_fraction": 0.1, "test_fraction": 0.1}
+    assert carving_of({"source": {"carving": "odd"}, "seed": 7})["seed"] == 7

@@ -90,7 +90,11 @@ def carving_of(card: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     carved test split scored later never holds faces the model trained on. Cards written before
     the carving was recorded give their run's seed; ``seed`` overrides."""
     source = card.get("source")
-    recorded = source.get("carving", {}) if isinstance(source, dict) else {}
+    recorded = source.get("carving") if isinstance(source, dict) else None
+    if not isinstance(recorded, dict):
+        recorded = {}
+    # a card is a file anyone can edit: only the carving's own keys are read from it
+    recorded = {key: recorded[key] for key in DEFAULT_CARVING if key in recorded}
     carving = {**DEFAULT_CARVING, "seed": card.get("seed", DEFAULT_CARVING["seed"]), **recorded}
     return carving if seed is None else {**carving, "seed": seed}
 
