@@ -25,41 +25,49 @@ def identical_to_training(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Two masks per split: its faces identical, pixel for pixel, to a training face, and those
     of them labelled otherwise there."""
-    labels: dict[bytes, set[int]] = {}
-    for x, y in zip(train.x, train.y, strict=True):
-        if (key := _key(x)) is not None:
-            labels.setdefault(key, set()).add(int(y))
-    masks = []
-    for split in splits:
-        seen = [labels.get(key) if (key := _key(x)) is not None else None for x in split.x]
-        identical = np.array([s is not None for s in seen], bool)
-        relabelled = np.array(
-            [s is not None and s != {int(y)} for s, y in zip(seen, split.y, strict=True)], bool
-        )
-        masks.append((identical, relabelled))
-    return masks
-
-
-def repeats_within(split: LabelledImages) -> int:
-    """Faces identical to an earlier face of the same split: the split holds that many fewer
-    distinct faces than its count."""
-    keys = [key for x in split.x if (key := _key(x)) is not None]
-    return len(keys) - len(set(keys))
+    labels = _labels_by_face(_keys(train), train.y)
+    return [_identical(labels, _keys(split), split.y) for split in splits]
 
 
 def shared_faces(data: PreparedData) -> pd.DataFrame:
     """Per split: its faces, repeats within it, and (for the splits other than train) faces
     identical to a training face and how many of those train labels otherwise."""
-    others = {name: split for name, split in data.splits.items() if name != "train"}
-    found = identical_to_training(data.splits["train"], *others.values())
-    masks = dict(zip(others, found, strict=True))
+    keys = {name: _keys(split) for name, split in data.splits.items()}
+    labels = _labels_by_face(keys["train"], data.splits["train"].y)
     rows = {}
     for name, split in data.splits.items():
-        identical, relabelled = masks.get(name, (None, None))
-        rows[name] = {
-            "faces": len(split),
-            "repeated_within_split": repeats_within(split),
-            "identical_to_a_training_face": None if identical is None else int(identical.sum()),
-            "of_those_labelled_otherwise": None if relabelled is None else int(relabelled.sum()),
-        }
+        kept = [key for key in keys[name] if key is not None]
+        row = {"faces": len(split), "repeated_within_split": len(kept) - len(set(kept))}
+        if name == "train":
+            row |= {"identical_to_a_training_face": None, "of_those_labelled_otherwise": None}
+        else:
+            identical, relabelled = _identical(labels, keys[name], split.y)
+            row |= {
+                "identical_to_a_training_face": int(identical.sum()),
+                "of_those_labelled_otherwise": int(relabelled.sum()),
+            }
+        rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split").astype("Int64")
+
+
+def _keys(split: LabelledImages) -> list[bytes | None]:
+    return [_key(x) for x in split.x]
+
+
+def _labels_by_face(keys: list[bytes | None], labels: np.ndarray) -> dict[bytes, set[int]]:
+    found: dict[bytes, set[int]] = {}
+    for key, y in zip(keys, labels, strict=True):
+        if key is not None:
+            found.setdefault(key, set()).add(int(y))
+    return found
+
+
+def _identical(
+    train_labels: dict[bytes, set[int]], keys: list[bytes | None], labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    seen = [train_labels.get(key) if key is not None else None for key in keys]
+    identical = np.array([s is not None for s in seen], bool)
+    relabelled = np.array(
+        [s is not None and s != {int(y)} for s, y in zip(seen, labels, strict=True)], bool
+    )
+    return identical, relabelled
