@@ -31,9 +31,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
     real = Path(os.path.realpath(target)) if _followed_link(target) else target
-    in_place = real.exists() and not real.is_file()
-    if in_place and stat.S_ISBLK(real.stat().st_mode):
-        raise FacialEmotionError(f"{target}: is a disk device; name a file to write instead")
+    in_place = _written_in_place(real)
     kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
     try:
         fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
@@ -77,6 +75,16 @@ def _followed_link(target: Path) -> bool:
         raise FacialEmotionError(
             f"{target}: is another user's link in a shared folder; name a file of your own"
         )
+    return True
+
+
+def _written_in_place(path: Path) -> bool:
+    """Whether ``path`` is a stream to write into as it is (``/dev/null``, ``/dev/stdout``, a
+    FIFO) rather than a file to replace; a disk device is refused."""
+    if not path.exists() or path.is_file() or path.is_dir():
+        return False
+    if stat.S_ISBLK(path.stat().st_mode):
+        raise FacialEmotionError(f"{path}: is a disk device; name a file to write instead")
     return True
 
 
@@ -146,7 +154,7 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
         )
-    if target.exists() and not (target.is_dir() or target.is_file()):  # /dev/null, a FIFO
+    if _written_in_place(target):
         if folder:
             raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
         if not os.access(target, os.W_OK):
