@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 PICTURE_FORMATS = ("BMP", "DIB", "GIF", "JPEG", "JPEG2000", "PPM", "PNG", "TIFF", "WEBP")
 
 
+def unreadable(path: str | Path) -> FacialEmotionError:
+    """A file the user may not read: not "damaged", as copying it again would not help."""
+    return FacialEmotionError(
+        f"{path}: cannot be read (permission denied); give your user read access to it"
+    )
+
+
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
     from PIL import ImageOps

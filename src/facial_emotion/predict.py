@@ -28,7 +28,7 @@ from facial_emotion.faces import (
     locate_faces,
     make_detector,
 )
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, unreadable
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 
@@ -70,10 +70,8 @@ def load_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
         raise FacialEmotionError(f"{path}: file not found; check the path") from exc
     except IsADirectoryError as exc:
         raise FacialEmotionError(f"{path}: is a folder, not an image") from exc
-    except PermissionError as exc:  # not "damaged": copying it again would not help
-        raise FacialEmotionError(
-            f"{path}: cannot be read (permission denied); give your user read access to it"
-        ) from exc
+    except PermissionError as exc:
+        raise unreadable(path) from exc
 
 
 def _decode(

@@ -29,7 +29,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, unreadable
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -98,9 +98,7 @@ def _read_with_pillow(path: Path) -> np.ndarray:
             "remove or replace the file"
         ) from exc
     except PermissionError as exc:
-        raise FacialEmotionError(
-            f"{path}: cannot be read (permission denied); give your user read access to it"
-        ) from exc
+        raise unreadable(path) from exc
     except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
