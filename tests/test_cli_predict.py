@@ -327,6 +327,16 @@ def test_table_columns_line_up_with_wide_characters(capsys, tiny_model_path, tmp
     assert len(starts) == 1  # the box column starts at one terminal column on every row
 
 
+def test_a_newline_in_a_file_name_keeps_its_row_whole(capsys, tiny_model_path, tmp_path):
+    """A newline in a name split its row in two, the second half under the wrong columns."""
+    odd = tmp_path / "party\nnight.jpg"
+    shutil.copy(HOPPER, odd)
+    code, out, err = run(capsys, odd, "--model", tiny_model_path)
+    assert code == 0, err
+    head, row = out.splitlines()
+    assert row.startswith(f"{tmp_path}/party?night.jpg  1  ")
+
+
 def test_a_file_named_like_an_option_gets_a_hint(capsys, tmp_path, monkeypatch):
     """`predict -photo.jpg` said only "the following arguments are required: PATH"."""
     monkeypatch.chdir(tmp_path)

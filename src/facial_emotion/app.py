@@ -10,14 +10,13 @@ import contextlib
 import os
 import sys
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.paths import VIDEO_SUFFIXES
+from facial_emotion.paths import VIDEO_SUFFIXES, printable
 
 # Read by Gradio on import; otherwise it reports usage and checks for updates online.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -89,12 +88,6 @@ def uploaded_file(path: str, name: str) -> Path:
     if not (file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file()):
         raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
     return file
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (a newline, a terminal escape) shown as ``?``: an upload's
-    name goes into the server's log, where a newline in it forged a line of its own."""
-    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:

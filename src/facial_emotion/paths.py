@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,12 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 
 def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (a newline, a terminal escape) shown as ``?``: a file name
+    may hold them, and printed as they are they forge a line of a log or split a table's row."""
+    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
 NOT_DATA = frozenset({"thumbs.db", "desktop.ini"})  # what Windows leaves in picture folders

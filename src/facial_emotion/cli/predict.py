@@ -22,7 +22,7 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
-from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files
+from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -218,11 +218,11 @@ def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
     rows = []
     for r in results:
         if not r.faces:
-            rows.append([r.file, "-", "no face found"])
+            rows.append([printable(r.file), "-", "no face found"])
         for i, f in enumerate(r.faces, 1):
             probs = [f"{f.probabilities[c]:.2f}" for c in classes]
             box = ",".join(map(str, f.box))
-            rows.append([r.file, str(i), box, f.emotion, f"{f.score:.2f}", *probs])
+            rows.append([printable(r.file), str(i), box, f.emotion, f"{f.score:.2f}", *probs])
     # a "no face found" row's last cell runs on past the columns it spans; its others count
     widths = [
         max(cells(row[i]) for row in [head, *rows] if i < len(row) - (len(row) < len(head)))
