@@ -12,6 +12,7 @@ from PIL import Image
 from facial_emotion.data import folder
 from facial_emotion.data.images import read_gray48
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.predict import load_image
 
 
 def load(root: Path, seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2):
@@ -237,6 +238,21 @@ def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
     assert error_of(tmp_path) == (
         f"{tiff}: 32-bit float pixels have no fixed range to read faces in; "
         "save the image with 8- or 16-bit pixels"
+    )
+
+
+def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(tmp_path) -> None:
+    """OpenCV decoded it (a 24 KB PNG of 200 million pixels took 480 MB); past a billion pixels
+    its assertion ended prepare in a traceback."""
+    class_tree(tmp_path, {"happy": 5, "sad": 5})
+    huge = tmp_path / "sad" / "huge.png"
+    Image.new("1", (20_000, 9_000)).save(huge)  # 180 million pixels in 22 KB
+
+    with pytest.raises(FacialEmotionError) as predict_refusal:
+        load_image(huge)
+    assert error_of(tmp_path) == str(predict_refusal.value)
+    assert str(predict_refusal.value) == (
+        f"{huge}: image is too large to read safely (over 179 million pixels); scale it down first"
     )
 
 

@@ -30,6 +30,18 @@ def unreadable(path: str | Path) -> FacialEmotionError:
     )
 
 
+def too_large(name: str | Path) -> FacialEmotionError:
+    """Past Pillow's limit (twice ``Image.MAX_IMAGE_PIXELS``), where a small file can be a
+    decompression bomb."""
+    from PIL import Image
+
+    limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+    return FacialEmotionError(
+        f"{name}: image is too large to read safely (over {limit:.0f} million pixels); "
+        "scale it down first"
+    )
+
+
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
     from PIL import ImageOps

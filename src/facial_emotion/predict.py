@@ -28,7 +28,7 @@ from facial_emotion.faces import (
     locate_faces,
     make_detector,
 )
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, unreadable
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 
@@ -103,11 +103,7 @@ def _decode(
             f"{name}: not an image PIL can read; pass a {READABLE} file"
         ) from exc
     except Image.DecompressionBombError as exc:
-        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
-        raise FacialEmotionError(
-            f"{name}: image is too large to read safely (over {limit:.0f} million pixels); "
-            "scale it down first"
-        ) from exc
+        raise too_large(name) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise FacialEmotionError(
             f"{name}: damaged or truncated image ({exc}); save or copy it again"

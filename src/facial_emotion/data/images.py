@@ -6,6 +6,7 @@ data set it came from, and a bad file is reported the same way: one line naming 
 
 from __future__ import annotations
 
+import io
 import lzma
 import os
 import re
@@ -29,7 +30,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, unreadable
+from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -42,6 +43,9 @@ UNREAD_PACKINGS = (".zst", ".zstd", ".7z", ".rar")
 _BROKEN_PACKING = (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError)
 _CSV_CHUNK_ROWS = 4096
 _READ_CHUNK = 128
+# Files smaller than this skip the header check (which costs more than decoding a 48x48 JPEG):
+# even a 1-bit PNG deflated at its best (1032:1) holds under 34 million pixels in 4 KB.
+_HEADER_CHECKED_FROM = 4096
 
 
 def read_gray48(path: str | Path) -> np.ndarray:
@@ -59,12 +63,25 @@ def read_gray48(path: str | Path) -> np.ndarray:
         ) from exc
     if not data:
         raise FacialEmotionError(f"{path}: empty file (0 bytes); remove or replace the file")
+    if len(data) >= _HEADER_CHECKED_FROM:
+        _refuse_oversized(data, path)
     image = None
     if not _unfinished_jpeg(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
         image = _read_with_pillow(path)
     return to_gray48(image)
+
+
+def _refuse_oversized(data: bytes, path: Path) -> None:
+    """Pillow's pixel limit, as ``predict`` applies it, read from the header: OpenCV decodes up to
+    a billion pixels (a 24 KB PNG of 200 million took 480 MB) and past that fails an assertion."""
+    try:
+        Image.open(io.BytesIO(data), formats=PICTURE_FORMATS).close()
+    except Image.DecompressionBombError as exc:
+        raise too_large(path) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        pass  # no header Pillow reads: decoding below names what is wrong
 
 
 def _unfinished_jpeg(data: bytes) -> bool:
