@@ -237,6 +237,37 @@ def test_a_folder_or_a_video_without_frames_is_named_as_such(capsys, tiny_model_
     assert err.strip().endswith("empty.avi: has no frame OpenCV can decode; it may be empty")
 
 
+def wide_avi(path: Path, width: int) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, 16))
+    for _ in range(2):
+        writer.write(np.zeros((16, width, 3), np.uint8))
+    writer.release()
+    return path
+
+
+def test_frames_over_8k_a_side_are_refused_in_one_line(capsys, tiny_model_path, tmp_path):
+    """A 16000x12000 clip was decoded whole, frame after frame (2.7 GB)."""
+    code, _, err = run(capsys, wide_avi(tmp_path / "wide.avi", 8200), "--model", tiny_model_path)
+    assert code == 2
+    assert err.strip().endswith(
+        "wide.avi: frames of 8200x16 are larger than the 8192 pixels a side read here; "
+        "scale the video down first (ffmpeg -vf scale=1920:-2)"
+    )
+
+
+def test_an_mp4_too_wide_for_mpeg4_names_the_cause(capsys, tiny_model_path, tmp_path):
+    """It said "cannot write a video there; use a .mp4 or .webm path" of an .mp4 path."""
+    wide = wide_avi(tmp_path / "vr.avi", 8192)  # 8K VR video is 8192 wide
+    code, _, err = run(capsys, wide, "--model", tiny_model_path, "-o", tmp_path / "out.mp4")
+    assert code == 2
+    assert err.strip().endswith(
+        "out.mp4: MPEG-4 encodes frames up to 8191 pixels a side, these are 8192x16; "
+        "write a .webm or .avi"
+    )
+    code, _, err = run(capsys, wide, "--model", tiny_model_path, "-o", tmp_path / "out.webm")
+    assert code == 0, err
+
+
 def test_a_video_name_that_is_not_utf8_is_one_line_not_a_crash(capsys, clip, tmp_path):
     latin1 = tmp_path / os.fsdecode(b"clip\xe9.mp4")
     shutil.copy(clip, latin1)

@@ -30,6 +30,10 @@ from facial_emotion.predict import EmotionRecognizer
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 DEFAULT_FPS = 30.0  # for the output when the source does not say (most webcams)
+# Frames up to 8K a side are read; a 16000x12000 MJPEG clip took 2.7 GB, its frames decoded whole
+MAX_FRAME_SIDE = 8192
+# MPEG-4 Part 2, what an .mp4, .mov or .mkv is written in, encodes up to 8191 pixels a side
+MPEG4_MAX_SIDE = 8191
 MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger header value is noise
 # A box reused between detections is kept only while its crop still correlates with the face
 # last seen there: on clips, the same face from frame to frame scored 0.97-1.0 and another face
@@ -160,7 +164,13 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     with opencv_log_silenced():
         cap = cv2.VideoCapture(int(source) if camera else opencv_name(source))
         opened = cap.isOpened()
+        if opened:  # the header's size, so a frame too large is never decoded
+            _refuse_large_frames(
+                cap, source, cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
+            )
         ok, frame = cap.read() if opened else (False, None)
+    if ok and frame is not None:
+        _refuse_large_frames(cap, source, frame.shape[1], frame.shape[0])
     if not ok or frame is None:
         cap.release()
         if camera:
@@ -175,6 +185,15 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
             "recording that crashed), or in a format OpenCV cannot decode; try another file"
         )
     return cap, frame, camera
+
+
+def _refuse_large_frames(cap: cv2.VideoCapture, source: str, width: float, height: float) -> None:
+    if max(width, height) > MAX_FRAME_SIDE:
+        cap.release()
+        raise FacialEmotionError(
+            f"{source}: frames of {width:.0f}x{height:.0f} are larger than the {MAX_FRAME_SIDE} "
+            "pixels a side read here; scale the video down first (ffmpeg -vf scale=1920:-2)"
+        )
 
 
 def check_display() -> None:
@@ -263,6 +282,11 @@ class _Sinks:
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
                 self.video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
             stack.callback(self.video.release)  # before atomic_path renames the file
+            if not self.video.isOpened() and codec == "mp4v" and max(w, h) > MPEG4_MAX_SIDE:
+                raise FacialEmotionError(
+                    f"{output}: MPEG-4 encodes frames up to {MPEG4_MAX_SIDE} pixels a side, these "
+                    f"are {w}x{h}; write a .webm or .avi"
+                )
             if not self.video.isOpened():
                 raise FacialEmotionError(
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
