@@ -203,6 +203,10 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
     # 16-bit values held in int32 (PIL's "I" mode) were clipped to white and read as no face
     with pytest.raises(FacialEmotionError, match="above 255 .*65535.*16-bit ones as uint16"):
         as_uint8_image(np.linspace(0, 65535, 20).astype(np.int32).reshape(4, 5))
+    # 8-bit values in a uint16 array lost their only byte to the 16-bit shift: every face black
+    with pytest.raises(FacialEmotionError, match="below 256 are 8-bit values; pass them as uint8"):
+        as_uint8_image(np.arange(20, dtype=np.uint16).reshape(4, 5) * 13)
+    assert not as_uint8_image(np.zeros((4, 5), np.uint16)).any()  # black in 16 bits is black
 
 
 def test_resampling_overshoot_is_clipped_not_taken_for_another_range():

@@ -204,6 +204,11 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
             f"an image of shape {image.shape} is not a picture; pass HxW gray or HxWx3 RGB pixels"
         )
     if image.dtype == np.uint16:  # 16-bit PNG/TIFF pixels: the top byte, as OpenCV reads them
+        if 0 < image.max() < 256:  # their top byte is 0: read so, every face was black
+            raise FacialEmotionError(
+                "uint16 pixels all below 256 are 8-bit values; pass them as uint8 "
+                "(pixels.astype(np.uint8)), or 16-bit ones of 0..65535"
+            )
         image = (image >> 8).astype(np.uint8)
     if image.dtype != np.uint8:
         image = image.astype(np.float32)
