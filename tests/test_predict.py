@@ -248,7 +248,7 @@ def test_formats_beyond_picture_files_are_not_decoded(tmp_path):
     """Pillow handed an EPS upload named .jpg to Ghostscript, where it was installed."""
     eps = tmp_path / "photo.jpg"
     eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
-    with pytest.raises(FacialEmotionError, match="photo.jpg: not an image PIL can read; pass a"):
+    with pytest.raises(FacialEmotionError, match="photo.jpg: not a readable picture; pass a"):
         load_image(eps)
 
 
@@ -287,7 +287,7 @@ def test_load_image_refuses_float_pixels_rather_than_guess_their_range(tmp_path)
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"just some text\n", "not an image PIL can read"),
+        (b"just some text\n", "not a readable picture"),
         (HOPPER.read_bytes()[:2000], "damaged or truncated"),
     ],
 )

@@ -99,9 +99,7 @@ def _decode(
             raise FacialEmotionError(
                 f"{name}: empty file (0 bytes); remove or replace the file"
             ) from exc
-        raise FacialEmotionError(
-            f"{name}: not an image PIL can read; pass a {READABLE} file"
-        ) from exc
+        raise FacialEmotionError(f"{name}: not a readable picture; pass a {READABLE} file") from exc
     except Image.DecompressionBombError as exc:
         raise too_large(name) from exc
     except (OSError, ValueError, SyntaxError) as exc:
