@@ -242,6 +242,20 @@ def test_a_host_the_app_cannot_serve_on_is_named(
         app_module.serve(recognizer, host, 7999)
 
 
+def test_the_command_names_a_busy_port_before_loading_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It imported Gradio and loaded the model first: the answer took 8 s."""
+    monkeypatch.setitem(sys.modules, "gradio", None)  # never reached
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        missing = tmp_path / "model.keras"  # never loaded
+        assert main(["app", "--port", str(port), "--model", str(missing)]) == 2
+    assert capsys.readouterr().err.endswith(f"127.0.0.1:{port}: port in use; pass a free --port\n")
+
+
 def test_port_zero_is_refused_by_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["app", "--port", "0"])

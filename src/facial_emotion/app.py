@@ -260,5 +260,10 @@ def _serve(app: Any, host: str, port: int) -> None:
         raise FacialEmotionError(
             f"{host}:{port}: cannot serve the app there ({exc}); pass a free --port"
         ) from exc
-    print(f"facial-emotion app: open http://{host}:{port} (Ctrl+C stops it)", flush=True)
+    # 0.0.0.0 is where the app listens, not an address to open (browsers refuse it)
+    shown = "127.0.0.1" if host == "0.0.0.0" else host
+    elsewhere = ", or this machine's network address from others" if host == "0.0.0.0" else ""
+    print(
+        f"facial-emotion app: open http://{shown}:{port}{elsewhere} (Ctrl+C stops it)", flush=True
+    )
     app.block_thread()

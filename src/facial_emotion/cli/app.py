@@ -15,7 +15,12 @@ from facial_emotion.errors import FacialEmotionError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: local)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve on (default: this machine only); 0.0.0.0 serves every network, "
+        "and the app has no login: anyone who reaches it can use it",
+    )
     parser.add_argument(
         "--port", type=port_number, default=7860, help="port to serve on (default: %(default)s)"
     )
@@ -25,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facial_emotion.app import require_free_address, serve
+
+    # at once: after importing Gradio and loading the model, a busy port took 8 s to report
+    require_free_address(args.host, args.port)
     try:  # before the model loads: a wheel installed without its [app] extra has no Gradio
         import gradio  # noqa: F401
     except ImportError as exc:
@@ -32,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
             "the app needs Gradio, which is not installed: pip install 'facial-emotion[app]' "
             "(or pip install -r requirements.txt in a clone)"
         ) from exc
-    from facial_emotion.app import serve
     from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer
 
