@@ -294,6 +294,15 @@ def test_draw_faces_labels_a_face_crop_inside_its_box():
     assert image[3:30, 3:90].any()  # the label, inside the box's top
 
 
+@pytest.mark.parametrize("emotion, text", [("fear", 255), ("angry", 255), ("happy", 0)])
+def test_caption_text_contrasts_with_its_band(emotion: str, text: int) -> None:
+    """Black text on the fear and angry bands fell below WCAG's 4.5:1 contrast."""
+    image = np.zeros((200, 200, 3), np.uint8)
+    draw_faces(image, [Face((20, 60, 120, 120), emotion, 0.9, {emotion: 0.9})])
+    band = image[30:56, 22:130].reshape(-1, 3).astype(int)
+    assert (abs(band - text) < 40).all(axis=1).any()  # the caption's strokes (anti-aliased)
+
+
 def _label_fits(bgr: np.ndarray) -> bool:
     """Below the box's top line, nothing reaches the right edge (a whole-picture box's right side
     lies just outside it): the label's band stops short of it, so none of it was cut off."""
