@@ -132,6 +132,11 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
         ("train:\n  precision: fp16\n", "train.precision is 'fp16'; choose auto, float32"),
         ("data:\n  source: bogus\n", "data.source 'bogus' is unknown; use one of"),
         ("data:\n  source: folder\n  path: ''\n", "data.path is not set"),
+        # a typo that DVC met only after removing the prepared data
+        (
+            "data:\n  source: folder\n  path: /no/such/faces\n",
+            "data.path /no/such/faces: not found",
+        ),
         ("evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
         ("export:\n  representative_samples: 0\n", "representative_samples must be positive"),
     ],

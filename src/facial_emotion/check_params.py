@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, load_params
 from facial_emotion.data.sources import check_settings
@@ -23,6 +24,13 @@ def check_values(params: Params) -> None:
     from facial_emotion import stages, training
 
     check_settings(params.data)
+    # here, not when prepare reads it: DVC removed the prepared data first, then stopped on a
+    # bare "[Errno 2] No such file or directory"
+    if params.data.source != "synthetic" and not Path(params.data.path).exists():
+        raise FacialEmotionError(
+            f"data.path {params.data.path}: not found; point it at the {params.data.source} data "
+            "(folder or CSV) in params.yaml, or with dvc exp run -S data.path=..."
+        )
     training.validate(params.train)
     stages.check_evaluate(params.evaluate)
     samples = params.export.representative_samples
