@@ -73,3 +73,14 @@ def test_per_class_bars_name_each_class_with_its_face_count() -> None:
     heights = sorted(round(bar.get_height(), 2) for bar in ax.patches if bar.get_height())
     assert heights == [0.25, 0.33, 0.5, 0.8, 0.85, 0.9]
     assert ax.get_ylim() == (0, 1)
+
+
+def test_pixel_statistics_print_as_rounded() -> None:
+    """float32 means printed as 134.720001 however they were rounded."""
+    from facial_emotion.data.prepared import LabelledImages, PreparedData
+
+    faces = np.arange(3 * 48 * 48, dtype=np.uint64).reshape(3, 48, 48) % 251
+    split = LabelledImages(faces.astype(np.uint8), np.array([0, 1, 0]))
+    data = PreparedData(("a", "b"), {"train": split, "val": split})
+    table = plots.pixel_statistics(data)
+    assert all(len(repr(v).partition(".")[2]) <= 2 for v in table.loc["train"])

@@ -51,7 +51,8 @@ def pixel_statistics(data: PreparedData) -> pd.DataFrame:
     """Mean, spread and extremes of pixel intensity per split: lighting and contrast at a glance."""
     rows = []
     for name, split in data.splits.items():
-        per_image = split.x.reshape(len(split.x), -1).astype(np.float32)
+        # float64: float32's means printed as 134.720001 however they were rounded
+        per_image = split.x.reshape(len(split.x), -1).astype(np.float64)
         rows.append(
             {
                 "split": name,
@@ -104,14 +105,14 @@ def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
     """Precision, recall and F1 side by side per class, each class labelled with its face count:
     a rare class's bars rest on few faces. Classes with no faces show no bars."""
     long = per_class[["precision", "recall", "f1"]].rename_axis("class").reset_index()
-    long = long.melt("class", var_name="figure", value_name="value")
+    long = long.melt("class", var_name="metric", value_name="value")
     fig, ax = plt.subplots(figsize=(9, 4))
-    sns.barplot(long, x="class", y="value", hue="figure", ax=ax)
+    sns.barplot(long, x="class", y="value", hue="metric", ax=ax)
     ax.set_xticks(
         range(len(per_class)),
         [f"{name}\n{int(n)} faces" for name, n in per_class["support"].items()],
     )
-    ax.set(xlabel="", ylabel="", ylim=(0, 1), title=title)
+    ax.set(xlabel="", ylabel="share of faces (0 to 1)", ylim=(0, 1), title=title)
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1))  # not over a bar
     fig.tight_layout()
     return fig
@@ -135,7 +136,11 @@ def mistakes_gallery(
 ) -> plt.Figure:
     """The most confident mistakes: true label, predicted label and its probability."""
     rows = max(1, int(np.ceil(len(indices) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.5, rows * 1.8), squeeze=False)
+    # constrained layout sizes each row for its two-line titles, which tight_layout drew over
+    # the faces of the row above
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * 1.5, rows * 2.0), squeeze=False, layout="constrained"
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), indices, strict=False):
@@ -145,7 +150,6 @@ def mistakes_gallery(
     if not len(indices):
         axes[0, 0].text(0, 0.5, "no mistakes to show", fontsize=11)
     fig.suptitle("Most confident mistakes (true → predicted, its probability)")
-    fig.tight_layout(h_pad=1.5)  # two-line titles clear the row above
     return fig
 
 
