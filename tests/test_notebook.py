@@ -122,3 +122,25 @@ def test_notebooks_are_stored_without_outputs_as_jupyter_saves_them(path: Path) 
     assert path.read_text() == nbformat.writes(notebook) + "\n"
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+def test_the_stage_tells_a_notebook_to_publish_only_where_it_asks(tmp_path: Path) -> None:
+    """The stage writes the pipeline's outputs; the same notebook run by hand writes its own."""
+    from facial_emotion.notebook import parameters_for
+
+    params = tmp_path / "params.yaml"
+    params.write_text("seed: 1\ntrain: {epochs: 2}\nevaluate: {tta: true}\n")
+    for declared, expected in (
+        (
+            "seed = None\ntrain = None\npublish = False",
+            {"seed": 1, "train": {"epochs": 2}, "publish": True},
+        ),
+        ("evaluate = None", {"evaluate": {"tta": True}}),
+    ):
+        cell = nbformat.v4.new_code_cell(declared, metadata={"tags": ["parameters"]})
+        notebook = tmp_path / "n.ipynb"
+        kernel = {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata=kernel), notebook)
+        assert parameters_for(notebook, params) == expected

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 import yaml
@@ -84,6 +85,36 @@ def test_second_repro_and_status_say_nothing_changed(repo: Path) -> None:
     assert "up to date" in status.stdout, status.stdout
     again = _run(["dvc", "repro"], repo)
     assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_notebooks_run_by_hand_leave_the_pipelines_outputs_alone(repo: Path) -> None:
+    """Run by hand, 02 replaced the pipeline's model: `dvc status` then asked for a second
+    training, and `dvc commit` recorded settings in dvc.lock that had not made the model."""
+    kept = ("models/model.keras", "metrics/eval.json", "reports/figures/confusion_matrix.png")
+    published = {name: (repo / name).read_bytes() for name in kept}
+    for notebook, given in (
+        ("02_train", "train: {architecture: tiny, epochs: 1}"),
+        ("03_evaluate", "evaluate: {tta_shift: 0}"),
+    ):
+        command = [
+            "papermill",
+            f"notebooks/{notebook}.ipynb",
+            f"runs/{notebook}.ipynb",
+            "-y",
+            given,
+        ]
+        result = _run(command, repo)
+        assert result.returncode == 0, result.stderr[-3000:]
+    by_hand = repo / "runs/notebook"
+    card = json.loads((by_hand / "models/model.json").read_text())
+    assert card["train"]["architecture"] == "tiny"
+    assert json.loads((by_hand / "metrics/eval.json").read_text())["tta_shift"] == 0
+    assert (by_hand / "reports/figures/confusion_matrix.png").is_file()
+    executed = nbformat.read(repo / "runs/03_evaluate.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for cell in executed.cells for o in cell.get("outputs", []))
+    assert "scored runs/notebook/models/model.keras; outputs go to runs/notebook/" in printed
+    assert published == {name: (repo / name).read_bytes() for name in published}
+    assert "up to date" in _run(["dvc", "status"], repo).stdout
 
 
 def test_changed_data_makes_prepare_stale(repo: Path) -> None:

@@ -27,12 +27,15 @@ from facial_emotion.native_log import native_log_filtered, without_native_log
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:
-    """The ``params.yaml`` groups the notebook declares in its ``parameters`` cell."""
+    """The ``params.yaml`` groups the notebook declares in its ``parameters`` cell, and
+    ``publish = True`` where it declares that: the stage writes the pipeline's outputs, where
+    the notebook run by hand writes its own (``paths.output_root``)."""
     import papermill
 
     groups = yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
     declared = papermill.inspect_notebook(str(notebook))
-    return {name: value for name, value in groups.items() if name in declared}
+    chosen = {name: value for name, value in groups.items() if name in declared}
+    return {**chosen, "publish": True} if "publish" in declared else chosen
 
 
 def without_tensorflow_log(notebook: Any) -> Any:

@@ -11,6 +11,17 @@ PREPARED = Path("data/prepared")
 MODEL = Path("models/model.keras")
 REPORTS = Path("reports")
 METRICS = Path("metrics")
+# Where a notebook run by hand writes: the pipeline's outputs are DVC's, and a hand run that
+# replaced them cost a second training to make `dvc status` clean again, or put a model in
+# models/ that dvc.lock said other settings had made.
+NOTEBOOK_RUNS = Path("runs/notebook")
+
+
+def output_root(publish: bool) -> Path:
+    """The repository root when the pipeline runs a notebook (it injects ``publish = True``),
+    otherwise ``NOTEBOOK_RUNS``, which holds the same layout (``models/``, ``metrics/``, ...)."""
+    return Path(".") if publish else NOTEBOOK_RUNS
+
 
 # The image files a folder is searched for: what Pillow reads (.jfif and .jpe are JPEG names too).
 IMAGE_EXTENSIONS = frozenset(

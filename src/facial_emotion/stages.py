@@ -3,7 +3,9 @@ what the notebook shows. Kept here, not in the notebooks, so it is tested."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,8 +27,9 @@ from facial_emotion.modelfile import save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
 
-def run_train(params: Params) -> training.Trained:
-    """Train the configured model (or ensemble); save it with its history and metrics."""
+def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
+    """Train the configured model (or ensemble); save it with its history and metrics under
+    ``out`` (see ``paths.output_root``)."""
     data = prepared.load(PREPARED)
     settings = params.train
     trained = training.train_model(settings, data, seed=params.seed, run_dir="runs/train")
@@ -54,22 +57,23 @@ def run_train(params: Params) -> training.Trained:
     }
     save_keras(
         model,
-        MODEL,
+        out / MODEL,
         data.classes,
         source=data.source,
         train=as_dict(settings),
         seed=params.seed,
         metrics=metrics,
     )
-    with atomic_path(REPORTS / "train" / "history.csv") as tmp:
+    with atomic_path(out / REPORTS / "train" / "history.csv") as tmp:
         # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
         history.assign(epoch=history["epoch"] + 1).to_csv(tmp, index=False)
-    write_json(METRICS / "train.json", metrics)
+    write_json(out / METRICS / "train.json", metrics)
     return trained
 
 
 @dataclass
 class EvaluateResult:
+    model: Path
     split: str
     images: np.ndarray
     evaluation: Evaluation
@@ -95,18 +99,51 @@ def check_evaluate(settings: EvaluateSettings) -> None:
     )
 
 
-def run_evaluate(params: Params) -> EvaluateResult:
-    """Score the model once on the evaluation split; write metrics and the DVC confusion plot."""
+def model_to_score(out: Path) -> Path:
+    """The model trained by the same kind of run: by hand, the last one trained by hand, if
+    any, otherwise the pipeline's."""
+    own = out / MODEL
+    return own if own.is_file() else MODEL
+
+
+def other_data(model: Path, trained: dict[str, object]) -> str | None:
+    """Why the prepared data is not what ``model`` was trained on, or None: with the same class
+    names, a notebook run by hand after preparing other data scored the model on it without a
+    word, and its figure read as the model's own."""
+    held = prepared.recorded_source(PREPARED)
+    if not trained or (trained.get("name"), trained.get("path")) == (
+        held.get("name"),
+        held.get("path"),
+    ):  # a card that records no data (a model written elsewhere) is taken at its word
+        return None
+
+    def named(source: dict[str, object]) -> str:
+        return f"{source.get('name')} data" + (
+            f" from {source['path']}" if source.get("path") else ""
+        )
+
+    return (
+        f"{model} was trained on {named(trained)}, and {PREPARED} holds {named(held)}: this "
+        "scores it on other data; run `dvc repro` to train on this data"
+    )
+
+
+def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
+    """Score the model once on the evaluation split; write metrics and the DVC confusion plot
+    under ``out`` (see ``paths.output_root``)."""
     settings = params.evaluate
     check_evaluate(settings)
-    backend = load_backend(MODEL, precision="float32")  # metrics of the saved model, any CPU
+    model = model_to_score(out)
+    backend = load_backend(model, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
     trained_on = tuple(backend.card["classes"])
     if trained_on != tuple(classes):  # a notebook run by hand after `dvc repro prepare` alone
         raise FacialEmotionError(
-            f"{MODEL} was trained on other classes ({', '.join(trained_on)}) than {PREPARED} "
+            f"{model} was trained on other classes ({', '.join(trained_on)}) than {PREPARED} "
             f"holds ({', '.join(classes)}); run `dvc repro` to train on this data first"
         )
+    if note := other_data(model, backend.card.get("source") or {}):
+        warnings.warn(note, stacklevel=2)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     if settings.tta or settings.tta_shift:
         probs = predict_proba(backend.predict, split.x, tta=settings.tta, shift=settings.tta_shift)
@@ -122,7 +159,7 @@ def run_evaluate(params: Params) -> EvaluateResult:
         "macro_f1_without_tta": round(plain.macro_f1, 4),
         "tta_gain": round(chosen.accuracy - plain.accuracy, 4),
     }
-    with atomic_path(REPORTS / "evaluate" / "confusion.csv") as tmp:
+    with atomic_path(out / REPORTS / "evaluate" / "confusion.csv") as tmp:
         chosen.confusion_records().to_csv(tmp, index=False)
-    write_json(METRICS / "eval.json", metrics)
-    return EvaluateResult(name, split.x, chosen, plain, metrics)
+    write_json(out / METRICS / "eval.json", metrics)
+    return EvaluateResult(model, name, split.x, chosen, plain, metrics)
