@@ -211,8 +211,8 @@ def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
     lines = err.strip().splitlines()
     assert len(lines) == 5
     assert any("empty.png: empty file (0 bytes); remove or replace" in line for line in lines)
-    assert any("notes.txt: not an image" in line for line in lines)
-    assert any("broken.jpg: not an image" in line for line in lines)
+    assert any("notes.txt: not a readable picture" in line for line in lines)
+    assert any("broken.jpg: not a readable picture" in line for line in lines)
     assert any("missing.png: no such file or folder" in line for line in lines)
     assert any("zz*.gif: no image file matches" in line for line in lines)
     assert str(HOPPER) in out
