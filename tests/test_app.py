@@ -351,7 +351,7 @@ def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
             urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/runs", timeout=10)
         (cache,) = tmp_path.glob("facial-emotion-app-*")
         kept = {p.suffix for p in cache.rglob("*") if p.is_file()}
-        assert kept == {".jpg", ".png"}  # the upload and its marked copy
+        assert kept == {".jpg", ".jpeg"}  # the upload and its marked copy (JPEG: PNG took seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
