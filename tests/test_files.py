@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     Terminated,
+    atomic_path,
     require_writable,
     sigterm_as_interrupt,
     write_json,
@@ -98,3 +100,15 @@ def test_a_stop_that_lands_inside_c_code_is_still_a_stop() -> None:
 def test_other_system_errors_pass_unchanged() -> None:
     with pytest.raises(SystemError, match="other"), sigterm_as_interrupt():
         raise SystemError("other")
+
+
+def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> None:
+    """A published report is read-only; its temporary copy took that mode before it was written,
+    which only root could then write."""
+    target = tmp_path / "report.ipynb"
+    target.write_text("old")
+    target.chmod(0o444)
+    with atomic_path(target) as tmp:
+        assert tmp.stat().st_mode & stat.S_IWUSR  # writable by its owner while written
+        tmp.write_text("new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o444

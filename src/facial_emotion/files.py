@@ -47,9 +47,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         kept_mode = 0o666 & ~umask  # mkstemp makes 0600; give a new file the usual permissions
-    tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
+    # writable while it is written, even in place of a read-only file
+    tmp_path.chmod(kept_mode | stat.S_IWUSR)
     try:
         yield tmp_path
+        tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
         try:
             if in_place:
                 with tmp_path.open("rb") as done, real.open("wb") as out:
