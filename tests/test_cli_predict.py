@@ -327,6 +327,19 @@ def test_table_columns_line_up_with_wide_characters(capsys, tiny_model_path, tmp
     assert len(starts) == 1  # the box column starts at one terminal column on every row
 
 
+def test_a_name_the_output_cannot_encode_is_escaped_not_a_traceback(
+    tiny_model_path, tmp_path, monkeypatch
+):
+    """On Windows, output to a pipe or file is cp1252: a CJK name ended the run in a traceback."""
+    wide = tmp_path / "顔写真.jpg"
+    shutil.copy(HOPPER, wide)
+    cp1252 = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", cp1252)
+    assert main(["predict", str(wide), "--model", str(tiny_model_path), "--csv"]) == 0
+    cp1252.flush()
+    assert "\\u9854\\u5199\\u771f.jpg,1," in cp1252.buffer.getvalue().decode("cp1252")
+
+
 def test_a_newline_in_a_file_name_keeps_its_row_whole(capsys, tiny_model_path, tmp_path):
     """A newline in a name split its row in two, the second half under the wrong columns."""
     odd = tmp_path / "party\nnight.jpg"

@@ -112,3 +112,16 @@ def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> Non
         assert tmp.stat().st_mode & stat.S_IWUSR  # writable by its owner while written
         tmp.write_text("new")
     assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o444
+
+
+def test_every_text_file_the_package_opens_names_its_encoding() -> None:
+    """Windows reads and writes text in its locale's encoding (cp1252) by default: the train
+    report's box characters failed the stage after the whole training, and a data.path with an
+    accent read from params.yaml as mojibake."""
+    import subprocess
+    import sys
+
+    package = Path(__file__).resolve().parents[1] / "src"
+    rule = ["--preview", "--select", "PLW1514", "--output-format", "concise", str(package)]
+    checked = subprocess.run([sys.executable, "-m", "ruff", "check", *rule], capture_output=True)
+    assert checked.returncode == 0, checked.stdout.decode()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, load_params
 from facial_emotion.data.sources import check_settings
-from facial_emotion.errors import FacialEmotionError
+from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import write_text
 from facial_emotion.native_log import import_tensorflow
 
@@ -38,6 +38,7 @@ def check_values(params: Params) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(
         description="Check every key, type and value of a params file."
     )

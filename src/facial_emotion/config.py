@@ -155,7 +155,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     if not path.is_file():
         raise FacialEmotionError(f"{path}: params file not found; run from the repository root")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise FacialEmotionError(
             f"{path}: not valid YAML ({exc.__class__.__name__}); fix it"
@@ -215,7 +215,7 @@ def _as_yaml(value: Any) -> str:
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
-    raw = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else {}
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
     given = {key: value for key, value in injected.items() if value is not None}
     return _checked(from_mapping(Params, _laid_over(dict(raw or {}), given), str(path)))
 

@@ -1,5 +1,16 @@
 """The one exception a user can cause; the CLI prints it on one line and exits non-zero."""
 
+import sys
+
 
 class FacialEmotionError(Exception):
     """A problem with the user's input: the message names the file and the fix."""
+
+
+def output_escapes_what_it_cannot_encode() -> None:
+    """Print what the output's encoding cannot hold as escapes: on Windows, output to a pipe or
+    a file is cp1252, and an arrow or a CJK file name raised UnicodeEncodeError, a traceback
+    after the work was done."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")

@@ -190,14 +190,14 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
 def write_json(target: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def write_text(target: str | Path, text: str) -> None:
     """Write ``text`` atomically; a file name that is not valid UTF-8 in it is written back as
     the bytes it was read as, as ``ls`` shows it."""
     with atomic_path(target) as tmp:
-        tmp.write_text(text, errors="surrogateescape")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
 def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:

@@ -49,7 +49,7 @@ def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str,
     path = card_path(model_path)
     if path.is_file():
         try:
-            card = json.loads(path.read_text())
+            card = json.loads(path.read_text(encoding="utf-8"))
             classes = card["classes"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise FacialEmotionError(
@@ -81,7 +81,9 @@ def train_settings(model_path: str | Path) -> TrainSettings:
     """The settings that trained the model, read through ``TrainSettings`` so a card written
     before a setting existed gets that setting's default."""
     path = card_path(model_path)
-    return from_mapping(TrainSettings, json.loads(path.read_text())["train"], str(path), "train.")
+    return from_mapping(
+        TrainSettings, json.loads(path.read_text(encoding="utf-8"))["train"], str(path), "train."
+    )
 
 
 def require_file(path: str | Path, what: str = "model") -> Path:

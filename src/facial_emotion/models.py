@@ -249,7 +249,7 @@ def with_compute_dtype(model: keras.Model, policy: str) -> keras.Model:
 def cpu_has_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (elsewhere it is emulated, and slower)."""
     try:
-        with open("/proc/cpuinfo") as fh:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
             flags = fh.read()
     except OSError:
         return False

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from facial_emotion.errors import output_escapes_what_it_cannot_encode
 from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
 from facial_emotion.native_log import native_log_filtered, without_native_log
 
@@ -32,7 +33,11 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     the notebook run by hand writes its own (``paths.output_root``)."""
     import papermill
 
-    groups = yaml.safe_load(params_file.read_text()) or {} if params_file.is_file() else {}
+    groups = (
+        yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+        if params_file.is_file()
+        else {}
+    )
     declared = papermill.inspect_notebook(str(notebook))
     chosen = {name: value for name, value in groups.items() if name in declared}
     return {**chosen, "publish": True} if "publish" in declared else chosen
@@ -90,7 +95,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
         named = {"metadata": {"name": report.stem}}
         html, _ = HTMLExporter().from_notebook_node(executed, resources=named)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
-            tmp_html.write_text(html)
+            tmp_html.write_text(html, encoding="utf-8")
     # read-only, so Jupyter opens it so and never saves it: a saved report is a changed output,
     # and `dvc repro` then ran its stage again (for train, a whole training)
     published = report.with_suffix(".ipynb")
@@ -119,6 +124,7 @@ def stopped_with_parent(poll_seconds: float = 1.0) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "notebook", type=Path, help="notebook to run, e.g. notebooks/02_train.ipynb"

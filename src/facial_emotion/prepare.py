@@ -13,7 +13,7 @@ from pathlib import Path
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
 from facial_emotion.data.sources import guess_source, load_source
-from facial_emotion.errors import FacialEmotionError
+from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED
 
@@ -97,6 +97,7 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
 
 
 def main(argv: list[str] | None = None) -> int:
+    output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--params", default="params.yaml", help="params file (default: params.yaml)"

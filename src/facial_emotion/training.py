@@ -207,7 +207,9 @@ class CounterBackup(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.watched = watched
-        self.records: dict[str, dict] = json.loads(path.read_text()) if path.is_file() else {}
+        self.records: dict[str, dict] = (
+            json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        )
         self.resumed = self.records.get(str(finished - 1))  # None for a new run
 
     def stopped_early(self) -> bool:
@@ -241,7 +243,7 @@ class CounterBackup(keras.callbacks.Callback):
             "stop": bool(self.model.stop_training),
         }
         with atomic_path(self.path) as partial:
-            partial.write_text(json.dumps(self.records))
+            partial.write_text(json.dumps(self.records), encoding="utf-8")
 
 
 def _plain(value: object) -> int | float | None:
@@ -305,7 +307,9 @@ def _previous_best(history_csv: Path) -> float | None:
 def _finished_epochs(backup_dir: Path) -> int:
     """Epochs a resumed run has already trained, from BackupAndRestore's own record (0 if new)."""
     metadata = backup_dir / "training_metadata.json"
-    return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
+    return (
+        int(json.loads(metadata.read_text(encoding="utf-8"))["epoch"]) if metadata.is_file() else 0
+    )
 
 
 def fit(

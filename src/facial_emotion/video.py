@@ -292,7 +292,9 @@ class _Sinks:
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
                 )
         if csv_path is not None:
-            handle = stack.enter_context(open(stack.enter_context(atomic_path(csv_path)), "w"))
+            handle = stack.enter_context(
+                open(stack.enter_context(atomic_path(csv_path)), "w", encoding="utf-8")
+            )
             self.rows = csv.writer(handle, lineterminator="\n")
             self.rows.writerow(
                 ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes]

@@ -10,7 +10,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from facial_emotion.errors import FacialEmotionError
+from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 
 COMMANDS: dict[str, str] = {
@@ -62,6 +62,7 @@ def build_parser(dashed_files: tuple[str, ...] = ()) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    output_escapes_what_it_cannot_encode()
     given = sys.argv[1:] if argv is None else list(argv)
     before_end = given[: given.index("--")] if "--" in given else given
     dashed = tuple(a for a in before_end if a.startswith("-") and a != "-" and os.path.exists(a))
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.run(args) or 0)
     except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
-        return 128 + signal.SIGPIPE
+        return 128 + getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE
     except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2

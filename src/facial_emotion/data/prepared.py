@@ -148,7 +148,7 @@ def recorded_source(prepared_dir: Path) -> dict[str, object]:
     card names the real data set rather than ``data/prepared``."""
     manifest = prepared_dir / "manifest.json"
     try:
-        return dict(json.loads(manifest.read_text())["source"])
+        return dict(json.loads(manifest.read_text(encoding="utf-8"))["source"])
     except FileNotFoundError:
         return {"path": str(prepared_dir)}
     except (KeyError, TypeError, ValueError) as exc:  # ValueError: not JSON
