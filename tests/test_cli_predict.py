@@ -340,6 +340,17 @@ def test_a_name_the_output_cannot_encode_is_escaped_not_a_traceback(
     assert "\\u9854\\u5199\\u771f.jpg,1," in cp1252.buffer.getvalue().decode("cp1252")
 
 
+def test_marked_copies_differing_only_in_case_or_unicode_form_are_numbered(tmp_path):
+    """On macOS's and Windows' disks Face.jpg and face.jpg are one file: one copy replaced the
+    other, and the JSON listed both."""
+    taken: set[str] = set()
+    named = [
+        predict_cli.annotated_name(tmp_path, Path(name), taken).name
+        for name in ("a/Face.jpg", "b/face.jpg", "c/caf\u00e9.jpg", "d/cafe\u0301.jpg")
+    ]
+    assert named == ["Face.jpg", "face_2.jpg", "caf\u00e9.jpg", "cafe\u0301_2.jpg"]
+
+
 def test_a_newline_in_a_file_name_keeps_its_row_whole(capsys, tiny_model_path, tmp_path):
     """A newline in a name split its row in two, the second half under the wrong columns."""
     odd = tmp_path / "party\nnight.jpg"

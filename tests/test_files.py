@@ -125,3 +125,15 @@ def test_every_text_file_the_package_opens_names_its_encoding() -> None:
     rule = ["--preview", "--select", "PLW1514", "--output-format", "concise", str(package)]
     checked = subprocess.run([sys.executable, "-m", "ruff", "check", *rule], capture_output=True)
     assert checked.returncode == 0, checked.stdout.decode()
+
+
+def test_an_input_named_otherwise_on_a_disk_that_ignores_case_is_not_replaced(tmp_path) -> None:
+    """On macOS's disks `video clip.mp4 -o Clip.mp4` names the source video: it was replaced."""
+    from facial_emotion.files import refuse_overwrite
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"the user's video")
+    other_name = tmp_path / "Clip.mp4"
+    os.link(video, other_name)  # one file under two names, as such a disk sees them
+    with pytest.raises(FacialEmotionError, match="Clip.mp4: is an input, and an output would"):
+        refuse_overwrite([video], [other_name])

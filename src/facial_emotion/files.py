@@ -200,15 +200,23 @@ def write_text(target: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
+def _file_id(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_dev, found.st_ino
+
+
 def refuse_overwrite(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
     """Stop before an output would replace an input or another output, or land in an input
     folder: the lost file would be the user's photo, video, data or model card, silently."""
     read = {path.resolve() for path in inputs}
     folders = [path for path in read if path.is_dir()]  # data folders: every file in them is read
+    # the files themselves: on macOS's and Windows' disks Clip.mp4 is clip.mp4, which a path
+    # comparison missed, and the output replaced the video it was made from
+    files_read = {_file_id(path) for path in read if path.is_file()}
     written: set[Path] = set()
     for path in outputs:
         target = path.resolve()
-        if target in read:
+        if target in read or (target.is_file() and _file_id(target) in files_read):
             raise FacialEmotionError(
                 f"{path}: is an input, and an output would replace it; "
                 "write the outputs to another folder or file name"

@@ -178,16 +178,22 @@ def refuse_replacing(out_dir: Path, copies: list[Path]) -> None:
         )
 
 
-def annotated_name(out_dir: Path, source: Path, taken: set[Path]) -> Path:
-    """``out_dir/<name>``, numbered when two inputs share a name; PNG where OpenCV cannot write."""
+def annotated_name(out_dir: Path, source: Path, taken: set[str]) -> Path:
+    """``out_dir/<name>``, numbered when two inputs share a name; PNG where OpenCV cannot write.
+    Names are told apart as macOS's and Windows' disks tell them, without case or Unicode form:
+    there ``Face.jpg`` and ``face.jpg`` are one file, and one copy replaced the other."""
     suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE_SUFFIXES else ".png"
     target = out_dir / f"{source.stem}{suffix}"
     n = 2
-    while target in taken:
+    while _as_disk_sees(target) in taken:
         target = out_dir / f"{source.stem}_{n}{suffix}"
         n += 1
-    taken.add(target)
+    taken.add(_as_disk_sees(target))
     return target
+
+
+def _as_disk_sees(path: Path) -> str:
+    return unicodedata.normalize("NFC", path.name).casefold()
 
 
 def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
@@ -303,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     annotated: dict[Path, Path] = {}
     if args.annotate is not None:
         refuse_annotating_among_inputs(args.annotate, searched, files)
-        taken: set[Path] = set()
+        taken: set[str] = set()
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
         refuse_replacing(args.annotate, list(annotated.values()))
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
