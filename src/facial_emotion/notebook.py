@@ -96,10 +96,6 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
         html, _ = HTMLExporter().from_notebook_node(executed, resources=named)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
             tmp_html.write_text(html, encoding="utf-8")
-    # read-only, so Jupyter opens it so and never saves it: a saved report is a changed output,
-    # and `dvc repro` then ran its stage again (for train, a whole training)
-    published = report.with_suffix(".ipynb")
-    published.chmod(published.stat().st_mode & ~0o222)
 
 
 @contextlib.contextmanager
