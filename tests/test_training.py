@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_emotion import modelfile, models, training
-from facial_emotion.config import AugmentSettings, TrainSettings
+from facial_emotion import modelfile, models, stages, training
+from facial_emotion.config import AugmentSettings, Params, TrainSettings
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 
@@ -347,3 +347,16 @@ def test_init_weights_of_other_layers_or_no_model_fail_naming_the_file(tmp_path:
         training.start_from(models.build("tiny", 3), tmp_path / "broken.keras", CLASSES)
     with pytest.raises(FacialEmotionError, match=r"missing\.keras.*not found"):
         training.start_from(models.build("tiny", 3), tmp_path / "missing.keras", CLASSES)
+
+
+def test_stopped_training_says_it_resumes(monkeypatch) -> None:
+    """Stopped in Jupyter, training ended in twenty lines of TensorFlow, with no word that
+    running the cell again resumes it."""
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stages.prepared, "load", lambda _: None)
+    monkeypatch.setattr(training, "train_model", stopped)
+    with pytest.raises(KeyboardInterrupt, match=r"run it again \(this cell, or dvc repro\)"):
+        stages.run_train(Params())

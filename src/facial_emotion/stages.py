@@ -32,7 +32,13 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
     ``out`` (see ``paths.output_root``)."""
     data = prepared.load(PREPARED)
     settings = params.train
-    trained = training.train_model(settings, data, seed=params.seed, run_dir="runs/train")
+    try:
+        trained = training.train_model(settings, data, seed=params.seed, run_dir="runs/train")
+    except KeyboardInterrupt:  # in Jupyter: twenty lines of TensorFlow, and no word of resuming
+        raise KeyboardInterrupt(
+            "training stopped; run it again (this cell, or dvc repro) to resume from its last "
+            "finished epoch, kept in runs/train/"
+        ) from None
     model, history = trained.model, trained.history
     if len(trained.members) == 1:
         member = trained.members[0]
