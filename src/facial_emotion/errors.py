@@ -1,4 +1,5 @@
-"""The one exception a user can cause; the CLI prints it on one line and exits non-zero."""
+"""The one exception a user can cause, and output streams that print its message (any file name)
+wherever they point; the CLI prints it on one line and exits non-zero."""
 
 import sys
 
