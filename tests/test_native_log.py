@@ -73,3 +73,19 @@ def test_threads_holding_the_log_back_at_once_leave_stderr_where_it_was() -> Non
         thread.join()
     after = os.fstat(2)
     assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+
+
+def test_a_notebook_kernel_filters_the_native_log_from_then_on() -> None:
+    """In Jupyter, what C++ code writes to stderr shows in red under the cell: TensorFlow's
+    start-up notices, and an "E0000 ... NodeDef" line in every training, read as errors."""
+    code = (
+        "import os, time\n"
+        "from facial_emotion.native_log import filter_native_log_from_now_on as f\n"
+        "f(); f()\n"  # a notebook's first cell run twice
+        f"os.write(2, {ONEDNN_NOTICE.encode()!r})\n"
+        "os.write(2, b'E0000 00:00:1.5 1 node_def_util.cc:682] NodeDef mentions\\n')\n"
+        "os.write(2, b'W: a real warning\\n')\n"
+        "time.sleep(1)\n"  # the filter's thread passes it on
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert run.returncode == 0 and run.stderr == b"W: a real warning\n", run.stderr

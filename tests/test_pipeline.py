@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from facial_emotion.labels import EMOTIONS
+from facial_emotion.native_log import without_native_log
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUTS = ("data/prepared", "models", "reports", "metrics", "runs", "dvc.lock")
@@ -113,6 +114,11 @@ def test_notebooks_run_by_hand_leave_the_pipelines_outputs_alone(repo: Path) -> 
     executed = nbformat.read(repo / "runs/03_evaluate.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for cell in executed.cells for o in cell.get("outputs", []))
     assert "scored runs/notebook/models/model.keras; outputs go to runs/notebook/" in printed
+    for notebook in ("02_train", "03_evaluate"):  # TensorFlow's C++ log read as errors, in red
+        executed = nbformat.read(repo / f"runs/{notebook}.ipynb", as_version=4)
+        cells = [cell.get("outputs", []) for cell in executed.cells]
+        red = "".join(o["text"] for outputs in cells for o in outputs if o.get("name") == "stderr")
+        assert without_native_log(red) == red, red
     assert published == {name: (repo / name).read_bytes() for name in published}
     assert "up to date" in _run(["dvc", "status"], repo).stdout
 

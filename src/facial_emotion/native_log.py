@@ -37,6 +37,7 @@ def without_native_log(text: str) -> str:
 # (two recognizers built together) would each restore the other's temporary file, leaving
 # stderr pointing at a deleted file for good. Reentrant, as one redirection can hold another.
 _STDERR_REDIRECTION = threading.RLock()
+_FILTERED_FOR_GOOD = False  # see filter_native_log_from_now_on
 
 
 @contextlib.contextmanager
@@ -84,13 +85,6 @@ def native_log_filtered() -> Iterator[Callable[[], None]]:
     closed sockets, which bury the one line that says the stage was stopped."""
     read_end, write_end = os.pipe()
     interrupted = threading.Event()
-
-    def pump(saved: int) -> None:
-        with os.fdopen(read_end, "rb") as pipe:
-            for line in pipe:
-                if not (interrupted.is_set() or NATIVE_LOG.match(line.decode(errors="replace"))):
-                    os.write(saved, line)
-
     thread = None
     try:
         with _stderr_to(write_end) as saved:
@@ -99,14 +93,49 @@ def native_log_filtered() -> Iterator[Callable[[], None]]:
                 os.close(read_end)
                 yield interrupted.set
                 return
-            thread = threading.Thread(target=pump, args=(saved,), name="native-log", daemon=True)
-            thread.start()
+            thread = _start_pump(read_end, saved, interrupted)
             yield interrupted.set
     finally:  # fd 2 is restored: the pump reads to the pipe's end, even after an interrupt
         if thread is not None:
             thread.join(timeout=10)
             if not thread.is_alive():
                 os.close(saved)
+
+
+def filter_native_log_from_now_on() -> None:
+    """Filter the native log out of stderr for the rest of the process: for a notebook opened in
+    Jupyter, whose kernel shows what C++ code writes to stderr in red under the cell, where
+    TensorFlow's start-up notices and its "E0000 ... NodeDef" line during training read as
+    errors. Once per process; nothing is done when there is no stderr."""
+    global _FILTERED_FOR_GOOD
+    with _STDERR_REDIRECTION:
+        if _FILTERED_FOR_GOOD:
+            return
+        try:
+            saved = os.dup(2)
+        except OSError:
+            return
+        read_end, write_end = os.pipe()
+        sys.stderr.flush()
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        _start_pump(read_end, saved, threading.Event())
+        _FILTERED_FOR_GOOD = True
+
+
+def _start_pump(read_end: int, saved: int, interrupted: threading.Event) -> threading.Thread:
+    """A thread copying lines from ``read_end`` to ``saved`` without the native log, and none
+    once ``interrupted`` is set."""
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not (interrupted.is_set() or NATIVE_LOG.match(line.decode(errors="replace"))):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=pump, name="native-log", daemon=True)
+    thread.start()
+    return thread
 
 
 def import_tensorflow(needed_for: str) -> None:
