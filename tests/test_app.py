@@ -93,7 +93,7 @@ def test_no_face_in_a_large_photo_points_to_detect_size_in_the_log(
     summary = analyse(recognizer, np.full((1500, 2000, 3), 128, np.uint8))[3]
     assert summary.endswith("for small faces in a group photo, crop it closer to the people.")
     assert capsys.readouterr().err == (
-        "facial-emotion app: no face found in a 2000x1500 photo searched at 640 px; a larger "
+        "facial-emotion app: no face found in a 2000x1500 photo searched at 1024 px; a larger "
         "--detect-size (such as 1600) finds smaller faces\n"
     )
 
@@ -272,7 +272,7 @@ def test_app_command_serves_the_model_it_is_given(
     assert main(["app", "--port", "7999", "--model", str(tiny_model_path)]) == 0
     assert served["r"].model_path == tiny_model_path and served["r"].detector.name == "haar"
     assert (served["host"], served["port"]) == ("127.0.0.1", 7999)
-    assert served["r"].detector.max_side == 640
+    assert served["r"].detector.max_side == 1024
     assert main(["app", "--model", str(tiny_model_path), "--detect-size", "1600"]) == 0
     assert served["r"].detector.max_side == 1600  # small faces in large photos
 

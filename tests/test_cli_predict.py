@@ -262,11 +262,11 @@ def test_annotate_writes_marked_copies(capsys, tiny_model_path, photos, tmp_path
 
 
 def test_detect_size_finds_a_small_face_in_a_large_photo(capsys, tiny_model_path, tmp_path):
-    """A 100 px face in a 3000 px photo is 21 px in the 640 px copy, under Haar's 24."""
+    """A 50 px face in a 3000 px photo is 17 px in the 1024 px copy, under Haar's 24."""
     photo = tmp_path / "group.jpg"
     canvas = Image.new("RGB", (3000, 2250), (90, 120, 150))
     hopper = Image.open(HOPPER)
-    canvas.paste(hopper.resize((hopper.width // 2, hopper.height // 2)), (1200, 900))
+    canvas.paste(hopper.resize((hopper.width // 4, hopper.height // 4)), (1200, 900))
     canvas.save(photo)
     found = []
     for size in ([], ["--detect-size", "1600"]):

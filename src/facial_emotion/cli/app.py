@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_option(parser)
     add_detector_option(parser)
-    add_detect_size_option(parser, "640 for haar, 1024 for mtcnn")
+    add_detect_size_option(parser, "1024")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders or globs")
     add_model_option(parser)
     add_detector_option(parser)
-    add_detect_size_option(parser, "640 for haar, 1024 for mtcnn")
+    add_detect_size_option(parser, "1024")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
