@@ -180,6 +180,19 @@ def test_schedules_warm_up_and_anneal() -> None:
     assert rates[-1] < 0.01 and all(a >= b for a, b in zip(rates[2:], rates[3:], strict=False))
 
 
+def test_the_plateau_schedule_trains_at_the_set_rate_after_its_warm_up(
+    data: PreparedData, tmp_path: Path
+) -> None:
+    """It stayed at the warm-up's last step, half the set rate after one warm-up epoch."""
+    warmed = dataclasses.replace(
+        FAST, epochs=3, learning_rate=0.01, warmup_epochs=1, early_stopping_patience=20
+    )
+    result = training.fit(
+        models.build("tiny", 3), data, warmed, seed=0, run_dir=tmp_path, verbose=0
+    )
+    assert list(result.history["learning_rate"]) == pytest.approx([0.005, 0.01, 0.01])
+
+
 def test_class_weights_favour_rare_classes() -> None:
     weights = training.class_weights(np.array([0] * 90 + [1] * 10), 3)
     assert weights[1] == pytest.approx(9 * weights[0]) and weights[2] == 1.0

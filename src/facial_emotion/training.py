@@ -384,11 +384,13 @@ def fit(
         keras.callbacks.CSVLogger(str(history_csv), append=True),
     ]
     if settings.schedule != "plateau" or settings.warmup_epochs:
+        # The plateau schedule sets the full rate once, after the warm-up, then leaves the rate
+        # to ReduceLROnPlateau: set until the warm-up's end only, it stayed at its last step.
         callbacks.append(
             keras.callbacks.LearningRateScheduler(
                 lambda epoch, lr: (
                     learning_rate_at(epoch, settings)
-                    if settings.schedule != "plateau" or epoch < settings.warmup_epochs
+                    if settings.schedule != "plateau" or epoch <= settings.warmup_epochs
                     else lr
                 )
             )
