@@ -46,6 +46,17 @@ def test_explore_samples_per_class_must_be_positive(tmp_path: Path, count: int) 
         notebook_params(path, explore=None)
 
 
+def test_a_notebook_meets_a_broken_or_missing_params_file_in_one_line(tmp_path: Path) -> None:
+    """A typo in params.yaml, then "Run All": the notebook showed YAML's parser traceback, and
+    without the file it ran on the code's defaults without a word."""
+    path = tmp_path / "params.yaml"
+    path.write_text("train: {epochs: 2\n")
+    with pytest.raises(FacialEmotionError, match=r"params.yaml: not valid YAML \(ParserError\)"):
+        notebook_params(path, train=None)
+    with pytest.raises(FacialEmotionError, match="nothere.yaml: params file not found"):
+        notebook_params(tmp_path / "nothere.yaml", train=None)
+
+
 def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
     path.write_text("train:\n  epoch: 3\n")
@@ -139,6 +150,8 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
         ),
         ("evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
         ("export:\n  representative_samples: 0\n", "representative_samples must be positive"),
+        # numpy's 22-line traceback in prepare, after DVC had removed the prepared data
+        ("seed: -5\n", "params.yaml: seed must be 0 to 4294967295, got -5"),
     ],
 )
 def test_the_whole_file_check_holds_every_value_to_its_rule(tmp_path, capsys, text, message):

@@ -144,3 +144,22 @@ def test_the_stage_tells_a_notebook_to_publish_only_where_it_asks(tmp_path: Path
         }
         nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata=kernel), notebook)
         assert parameters_for(notebook, params) == expected
+
+
+def test_a_stage_with_a_broken_params_file_or_no_notebook_fails_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each gave a traceback of about fifty lines."""
+    from facial_emotion.notebook import main
+
+    broken = tmp_path / "params.yaml"
+    broken.write_text("train: {epochs: 2\n")
+    notebook = "notebooks/01_explore.ipynb"
+    assert main([notebook, str(tmp_path / "r"), "--params", str(broken)]) == 2
+    assert capsys.readouterr().err == (
+        f"{notebook}: error: {broken}: not valid YAML (ParserError); fix it\n"
+    )
+    assert main(["notebooks/nope.ipynb", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("notebooks/nope.ipynb: error: ")
+    assert not list(tmp_path.glob("r*"))

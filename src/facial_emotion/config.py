@@ -118,15 +118,15 @@ AT_LEAST_ZERO: Rule = (lambda v: v >= 0, "at least 0")
 FRACTION: Rule = (lambda v: 0 <= v <= 1, "in [0, 1]")
 BELOW_ONE: Rule = (lambda v: 0 <= v < 1, "in [0, 1)")
 SHIFT_PIXELS: Rule = (lambda v: 0 <= v < 24, "0 to 23 pixels")  # under half the 48-px face
+SEED: Rule = (lambda v: 0 <= v < 2**32, "0 to 4294967295")  # numpy's and Keras's seed range
 
 
 def check_rules(section: str, rules: dict[str, tuple[Any, Rule]]) -> None:
     """Stop at the first ``section.key`` whose value breaks its rule, naming key, rule and value."""
     for key, (value, (holds, wording)) in rules.items():
         if not holds(value):
-            raise FacialEmotionError(
-                f"{PARAMS_FILE}: {section}.{key} must be {wording}, got {value}"
-            )
+            name = f"{section}.{key}" if section else key
+            raise FacialEmotionError(f"{PARAMS_FILE}: {name} must be {wording}, got {value}")
 
 
 def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: str = "") -> T:
@@ -151,21 +151,27 @@ def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: s
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate ``params.yaml``."""
+    return _checked(from_mapping(Params, read_params_file(path), str(path)))
+
+
+def read_params_file(path: str | Path) -> Any:
+    """The params file's YAML, as read by every reader of it: a missing file or broken YAML
+    is one line naming the file, not a parser's traceback."""
     path = Path(path)
     if not path.is_file():
         raise FacialEmotionError(f"{path}: params file not found; run from the repository root")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise FacialEmotionError(
             f"{path}: not valid YAML ({exc.__class__.__name__}); fix it"
         ) from exc
-    return _checked(from_mapping(Params, raw, str(path)))
 
 
 def _checked(params: Params) -> Params:
-    """``params`` once explore's value holds its rule: train's and evaluate's are checked by the
-    code that uses them, explore's only by a plot that would fail with numpy's words."""
+    """``params`` once the values no stage's own code checks hold their rules: explore's is read
+    only by a plot, and the seed by numpy and Keras, which would fail with their own words."""
+    check_rules("", {"seed": (params.seed, SEED)})
     check_rules("explore", {"samples_per_class": (params.explore.samples_per_class, POSITIVE)})
     return params
 
@@ -215,9 +221,10 @@ def _as_yaml(value: Any) -> str:
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-    given = {key: value for key, value in injected.items() if value is not None}
-    return _checked(from_mapping(Params, _laid_over(dict(raw or {}), given), str(path)))
+    raw = read_params_file(path) or {}
+    if isinstance(raw, dict):  # else from_mapping refuses it, naming the file
+        raw = _laid_over(raw, {key: value for key, value in injected.items() if value is not None})
+    return _checked(from_mapping(Params, raw, str(path)))
 
 
 def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from facial_emotion.errors import output_escapes_what_it_cannot_encode
+from facial_emotion.config import read_params_file
+from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
 from facial_emotion.native_log import native_log_filtered, without_native_log
 
@@ -33,11 +32,9 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     the notebook run by hand writes its own (``paths.output_root``)."""
     import papermill
 
-    groups = (
-        yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
-        if params_file.is_file()
-        else {}
-    )
+    groups = read_params_file(params_file) if params_file.is_file() else {}
+    if not isinstance(groups, dict):  # the notebook refuses it (and a missing file) in one line
+        groups = {}
     declared = papermill.inspect_notebook(str(notebook))
     chosen = {name: value for name, value in groups.items() if name in declared}
     return {**chosen, "publish": True} if "publish" in declared else chosen
@@ -140,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except PapermillExecutionError as exc:
         message = str(exc.evalue).splitlines()[0] if exc.evalue else ""
         print(f"{args.notebook}: error: {exc.ename}: {message}", file=sys.stderr)
+        return 2
+    except (FacialEmotionError, OSError) as exc:  # a broken params file, a missing notebook
+        print(f"{args.notebook}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status(str(args.notebook), exc)
