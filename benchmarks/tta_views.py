@@ -21,10 +21,10 @@ import numpy as np  # noqa: E402
 from scoring_cli import print_json, scoring_parser  # noqa: E402
 
 from facial_emotion.backends import load_backend  # noqa: E402
+from facial_emotion.data.prepared import as_model_input  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.evaluation import labels_for_model, predict_proba, scorable, shifted  # noqa: E402
 from facial_emotion.predict import default_model_path  # noqa: E402
-from facial_emotion.training import as_model_input  # noqa: E402
 
 
 def cross(px: int, kind: str = "shift") -> list[str]:

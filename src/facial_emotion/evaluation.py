@@ -15,8 +15,8 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from facial_emotion.data.prepared import as_model_input
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.training import as_model_input
 
 
 def shifted(x: np.ndarray, dy: int, dx: int, fill: str = "edge") -> np.ndarray:

@@ -33,17 +33,12 @@ from facial_emotion.config import (
     as_dict,
     check_rules,
 )
-from facial_emotion.data.prepared import LabelledImages, PreparedData
+from facial_emotion.data.prepared import LabelledImages, PreparedData, as_model_input
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path
 from facial_emotion.modelfile import read_card, require_file
 
 MONITOR = "val_accuracy"
-
-
-def as_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 48, 48) → float32 (N, 48, 48, 1) raw 0..255, the input every model takes."""
-    return images.astype(np.float32)[..., None]
 
 
 def make_dataset(

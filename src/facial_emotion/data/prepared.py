@@ -79,6 +79,11 @@ def full_range(faces: np.ndarray) -> np.ndarray:
     return np.where(high > low, np.round(spread), faces).astype(np.uint8)  # a flat face: as is
 
 
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 48, 48) → float32 (N, 48, 48, 1) raw 0..255, the input every model takes."""
+    return images.astype(np.float32)[..., None]
+
+
 def stretched(data: PreparedData) -> PreparedData:
     """``data`` with every face stretched by :func:`full_range`."""
     splits = {name: LabelledImages(full_range(s.x), s.y) for name, s in data.splits.items()}
