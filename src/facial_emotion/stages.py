@@ -83,7 +83,6 @@ class EvaluateResult:
     split: str
     images: np.ndarray
     evaluation: Evaluation
-    plain: Evaluation
     metrics: dict[str, object]
 
     @property
@@ -168,4 +167,4 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
     with atomic_path(out / REPORTS / "evaluate" / "confusion.csv") as tmp:
         chosen.confusion_records().to_csv(tmp, index=False)
     write_json(out / METRICS / "eval.json", metrics)
-    return EvaluateResult(model, name, split.x, chosen, plain, metrics)
+    return EvaluateResult(model, name, split.x, chosen, metrics)
