@@ -44,8 +44,17 @@ def test_unknown_architecture_names_the_choices() -> None:
         models.build("resnet9000", 7)
 
 
-def test_precision_auto_resolves_and_bad_value_is_rejected() -> None:
-    assert models.resolve_precision("auto") in ("float32", "mixed_bfloat16")
+def test_bfloat16_is_native_only_on_cpus_that_list_its_flags(tmp_path) -> None:
+    """precision auto trains in mixed bfloat16 on those CPUs only: elsewhere it is emulated."""
+    flags = {"avx512_bf16": True, "amx_bf16": True, "avx512f avx512_vnni": False, "avx2": False}
+    for listed, native in flags.items():
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {listed} xsave\n\n")
+        assert models.cpu_has_bfloat16(cpuinfo) is native, listed
+    assert models.cpu_has_bfloat16(tmp_path / "none") is False  # macOS, Windows
+
+
+def test_a_bad_precision_is_rejected() -> None:
     with pytest.raises(FacialEmotionError, match="train.precision"):
         models.resolve_precision("float8")
 

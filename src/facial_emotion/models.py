@@ -8,6 +8,7 @@ part of the saved model: training applies it in the input pipeline.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 from keras import layers
@@ -246,11 +247,11 @@ def with_compute_dtype(model: keras.Model, policy: str) -> keras.Model:
     return copy
 
 
-def cpu_has_bfloat16() -> bool:
-    """Whether this CPU computes bfloat16 natively (elsewhere it is emulated, and slower)."""
+def cpu_has_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes bfloat16 natively (elsewhere it is emulated, and slower), from
+    the flags Linux lists in ``cpuinfo``; False where there is no such file."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            flags = fh.read()
+        flags = Path(cpuinfo).read_text(encoding="utf-8").split()
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
