@@ -155,6 +155,13 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         chosen = Evaluation(classes, split.y, probs)
     else:
         chosen = plain
+    if len(set(chosen.y_pred)) == 1 < len(set(split.y)):  # export then "agrees" 100% with it
+        warnings.warn(
+            f"{model} reads every {name} face as {classes[chosen.y_pred[0]]}: it has learnt "
+            "nothing to tell the classes apart; train longer, or start from the shipped model "
+            "(train.init_weights; README, Train on real data)",
+            stacklevel=2,
+        )
     metrics = {
         "split": name,
         "tta": settings.tta,
