@@ -62,10 +62,19 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     (photos / "._a.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
     (photos / ".thumbnails").mkdir()
     shutil.copy(HOPPER, photos / ".thumbnails" / "a.jpg")
+    # Files it cannot read were left out without a word: an iPhone's photo, a broken link
+    (photos / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (photos / "gone.jpg").symlink_to(photos / "nowhere.jpg")
     code, out, err = run(capsys, photos, "--model", tiny_model_path, "--json")
     assert code == 0, err
     assert "._a.jpg" not in err and ".thumbnails" not in out
+    passed_over = (
+        f"{photos}: 3 file(s) that are not images Pillow reads (such as IMG_0001.HEIC); "
+        "convert any that are photos to JPEG or PNG"
+    )
+    assert err.startswith(f"facial-emotion predict: skipped {passed_over}\n")
     data = json.loads(out)
+    assert data["skipped"] == [passed_over]
     assert data["classes"] == list(EMOTIONS) and data["detector"] == "haar"
     files = {Path(im["file"]).name: im for im in data["images"]}
     assert set(files) == {"a.jpg", "b.jpg", "c.png", "empty.png"}  # notes.txt is not looked at

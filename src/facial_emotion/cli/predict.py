@@ -113,21 +113,32 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
     def unreadable(exc: OSError) -> None:
         problems.append(f"{exc.filename}: folder cannot be read ({exc.strerror})")
 
+    def search(folder: Path) -> list[Path]:
+        """The folder's images; the files passed over are one problem, as prepare counts them
+        (an iPhone's .heic was left out without a word)."""
+        others: list[Path] = []
+        searched.append(folder)
+        found = image_files(folder, unreadable, others.append)
+        if others:
+            problems.append(
+                f"{folder}: {len(others)} file(s) that are not images Pillow reads (such as "
+                f"{min(others).relative_to(folder)}); convert any that are photos to JPEG or PNG"
+            )
+        elif not found:
+            problems.append(f"{folder}: folder has no image files")
+        return found
+
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
-            searched.append(path)
-            found = image_files(path, unreadable)
-            if not found:
-                problems.append(f"{path}: folder has no image files")
+            found = search(path)
         elif path.is_file():
             found = [path]
         elif glob.has_magic(pattern):
             found = []
             for match in map(Path, sorted(glob_matches(pattern))):
                 if match.is_dir():
-                    searched.append(match)
-                    found.extend(image_files(match, unreadable))
+                    found.extend(search(match))
                 elif match.is_file():
                     found.append(match)
             if not found:
@@ -300,9 +311,9 @@ def run(args: argparse.Namespace) -> int:
     files, skipped, searched = expand_paths(args.paths)
     if not files and len(skipped) == 1:  # one line, not "skipped" and then why nothing ran
         raise nothing_read(skipped, f"{skipped[0]}; pass image files, folders or globs")
-    for problem in skipped:
-        print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
     if not files:
+        for problem in skipped:
+            print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
         raise nothing_read(
             skipped, f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
         )
@@ -313,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
         refuse_replacing(args.annotate, list(annotated.values()))
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
+    for problem in skipped:  # after the refusals: a run that stops says only why
+        print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
 
     results: list[ImageResult] = []
     bar = tqdm(
