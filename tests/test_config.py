@@ -150,6 +150,12 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
         ),
         ("evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
         ("export:\n  representative_samples: 0\n", "representative_samples must be positive"),
+        # DVC removed it before training, which then said to run `dvc repro`, which removed it
+        (
+            "train:\n  init_weights: models/model.keras\n",
+            "init_weights models/model.keras: the train stage's own output, which DVC removes",
+        ),
+        ("train:\n  init_weights: nope.keras\n", "nope.keras: train.init_weights model not found"),
         # numpy's 22-line traceback in prepare, after DVC had removed the prepared data
         ("seed: -5\n", "params.yaml: seed must be 0 to 4294967295, got -5"),
     ],

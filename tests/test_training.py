@@ -365,8 +365,11 @@ def test_init_weights_fine_tunes_the_given_model_instead_of_fresh_weights(
     )
 
 
-def test_init_weights_match_classes_by_name_and_start_other_classes_fresh(tmp_path: Path) -> None:
-    """A FER2013 model fine-tuned on CK+ must not hand neutral's weights to contempt."""
+def test_init_weights_match_classes_by_name_and_start_other_classes_fresh(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FER2013 model fine-tuned on CK+ must not hand neutral's weights to contempt, and the run
+    says which classes start fresh and which the data lacks (disgust left the model unsaid)."""
     trained = models.build("tiny", 4)
     rng = np.random.default_rng(0)
     trained.set_weights([rng.normal(size=w.shape).astype("float32") for w in trained.get_weights()])
@@ -382,6 +385,12 @@ def test_init_weights_match_classes_by_name_and_start_other_classes_fresh(tmp_pa
         np.testing.assert_array_equal(new[..., 1], old[..., 1])  # happy
     np.testing.assert_array_equal(loaded[-2][:, 2], fresh[-2][:, 2])  # contempt starts fresh
     assert not np.isin(loaded[-2][:, 2], source[-2]).any()
+    assert capsys.readouterr().err == (
+        f"Starting from {tmp_path / 'fer.keras'}: 2 of the data's 3 classes carried over; new: "
+        "contempt; not in this data, so dropped: neutral, sad\n"
+    )
+    with pytest.raises(FacialEmotionError, match=r"fer\.keras: train.init_weights knows none of"):
+        training.start_from(models.build("tiny", 2), tmp_path / "fer.keras", ("calm", "joy"))
 
 
 def test_init_weights_of_other_layers_or_no_model_fail_naming_the_file(tmp_path: Path) -> None:

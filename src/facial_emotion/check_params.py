@@ -14,7 +14,9 @@ from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, lo
 from facial_emotion.data.sources import check_settings
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import write_text
+from facial_emotion.modelfile import card_path, read_card, require_file
 from facial_emotion.native_log import import_tensorflow
+from facial_emotion.paths import MODEL
 
 
 def check_values(params: Params) -> None:
@@ -32,9 +34,25 @@ def check_values(params: Params) -> None:
             "(folder or CSV) in params.yaml, or with dvc exp run -S data.path=..."
         )
     training.validate(params.train)
+    if params.train.init_weights:
+        check_init_weights(Path(params.train.init_weights))
     stages.check_evaluate(params.evaluate)
     samples = params.export.representative_samples
     check_rules("export", {"representative_samples": (samples, POSITIVE)})
+
+
+def check_init_weights(path: Path) -> None:
+    """The model to start from, before DVC removes the train stage's outputs: given
+    ``models/model.keras``, training found it gone and said to run `dvc repro`, which removed
+    it again."""
+    if path.resolve().parent == MODEL.resolve().parent:
+        raise FacialEmotionError(
+            f"train.init_weights {path}: the train stage's own output, which DVC removes before "
+            f"training; copy it and its card out first (mkdir -p runs; cp {path} "
+            f"{card_path(path)} runs/) and set train.init_weights=runs/{path.name}"
+        )
+    require_file(path, "train.init_weights model")
+    read_card(path)  # its classes, matched by name when training starts from it
 
 
 def main(argv: list[str] | None = None) -> int:

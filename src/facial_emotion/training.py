@@ -505,6 +505,20 @@ def start_from(model: keras.Model, path: str | Path, classes: tuple[str, ...]) -
             kernel[:, i] = weights[-2][:, known.index(name)]
             bias[i] = weights[-1][known.index(name)]
     model.set_weights([*weights[:-2], kernel, bias])
+    kept = [name for name in classes if name in known]
+    if not kept:
+        raise FacialEmotionError(
+            f"{source}: train.init_weights knows none of this data's classes ({', '.join(classes)}"
+            f"; it knows {', '.join(known)}); name the class folders as it does, or start fresh"
+        )
+    fresh_classes = [name for name in classes if name not in known]
+    dropped = [name for name in known if name not in classes]
+    print(  # which classes the model starts knowing: a CK+ run learns contempt from scratch
+        f"Starting from {source}: {len(kept)} of the data's {len(classes)} classes carried over"
+        + (f"; new: {', '.join(fresh_classes)}" if fresh_classes else "")
+        + (f"; not in this data, so dropped: {', '.join(dropped)}" if dropped else ""),
+        file=sys.stderr,
+    )
 
 
 def _shapes_but_classes(weights: list[np.ndarray]) -> list[tuple[int, ...]]:
