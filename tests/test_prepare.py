@@ -17,6 +17,15 @@ NO_TEST = (
 )
 
 
+def _small(path: Path, sizes: str, points: int) -> str:
+    """The warning for scored splits too small to choose an epoch on (5 faces each, unsaid)."""
+    return (
+        f"prepare: warning: {path}: {sizes} faces: one face moves accuracy by {points} points, so "
+        "the epoch chosen and the figures say little; add images, or score the model on a "
+        "separate folder (data.md, folder)"
+    )
+
+
 def _prepare(tmp_path: Path, params: str) -> subprocess.CompletedProcess:
     (tmp_path / "params.yaml").write_text(params)
     return subprocess.run(
@@ -86,6 +95,7 @@ def test_a_split_without_faces_of_a_class_is_a_warning(tmp_path: Path) -> None:
     result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
+        _small(root, "val 4", 25),
         NO_TEST,  # train/ and val/ only
         "prepare: warning: val has no faces of surprise; its figures for them will be null",
     ]
@@ -123,6 +133,7 @@ def test_faces_of_val_identical_to_training_faces_are_a_warning(tmp_path: Path) 
     result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
+        _small(root, "val 7", 14),
         NO_TEST,
         "prepare: warning: 2 of the 7 val faces are identical to training faces (1 of them "
         "labelled otherwise there), so they are not unseen faces",
@@ -155,5 +166,6 @@ def test_files_that_are_not_images_are_a_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"prepare: warning: {faces}: skipped 2 file(s) that are not images Pillow reads (such "
-        "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG"
+        "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG",
+        _small(faces, "val 2 and test 2", 50),
     ]

@@ -76,6 +76,10 @@ def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     ]
 
 
+# Scored splits smaller than this (46 images made val and test of 5 faces each) get a warning.
+SMALL_SPLIT = 30
+
+
 def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[str]:
     """Warnings about how the data was read: files in its folders that are not images (an
     iPhone's .heic) were skipped; CK+ read as a plain folder is split frame by frame, so one
@@ -92,6 +96,15 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
             f"{path}: every image name starts with a CK+ subject id (S###_), but a folder is split "
             "image by image, so one person's frames land in train and test; use "
             "data.source=ckplus, which splits by subject"
+        )
+    scored = {name: len(part) for name, part in data.splits.items() if name != "train"}
+    small = {name: size for name, size in scored.items() if size < SMALL_SPLIT}
+    if small:
+        sizes = " and ".join(f"{name} {size}" for name, size in small.items())
+        notes.append(
+            f"{path}: {sizes} faces: one face moves accuracy by {100 / min(small.values()):.0f} "
+            "points, so the epoch chosen and the figures say little; add images, or score the "
+            "model on a separate folder (data.md, folder)"
         )
     return notes
 
