@@ -20,6 +20,7 @@ from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, json_number, predict_proba
+from facial_emotion.files import atomic_path
 from facial_emotion.modelfile import save_keras
 
 
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             seed=params.seed,
             metrics=figures,
         )
-        history.to_csv(args.out.with_suffix(".history.csv"), index=False)
+        with atomic_path(args.out.with_suffix(".history.csv")) as tmp:  # after 2 h, whole or not
+            history.to_csv(tmp, index=False)
     print(json.dumps(figures))
     return 0
 
