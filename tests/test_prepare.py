@@ -120,6 +120,20 @@ def test_an_image_predict_refuses_stops_prepare_in_one_line(tmp_path: Path) -> N
     assert not (tmp_path / "prepared").exists()
 
 
+def test_a_picture_too_small_or_too_long_for_a_face_stops_prepare_in_one_line(tmp_path):
+    """A 1x1 PNG and a 4000x20 strip were trained on as faces, enlarged or squeezed to 48x48."""
+    for name, size, why in (
+        ("dot.png", (1, 1), "1x1 pixels, too small to hold a face (a face crop has 16 or more a"),
+        ("strip.png", (4000, 20), "4000x20 pixels, too long and thin to be a face crop; crop"),
+    ):
+        faces = class_tree(tmp_path / name / "faces", {"happy": 5, "sad": 5})
+        write_image(faces / "happy" / name, np.full(size[::-1], 200, np.uint8))
+        result = _prepare(tmp_path / name, f"data:\n  source: folder\n  path: {faces}\n")
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"prepare: error: {faces / 'happy' / name}: {why}"), last
+
+
 def test_faces_of_val_identical_to_training_faces_are_a_warning(tmp_path: Path) -> None:
     """FER2013's folders hold 279 val faces identical to training faces; nothing said so."""
     root = tmp_path / "fer"

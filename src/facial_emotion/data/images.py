@@ -48,6 +48,12 @@ _READ_CHUNK = 128
 _HEADER_CHECKED_FROM = 4096
 
 
+# A face crop's least side (LFW's faces are 25 px) and greatest length to width: a whole photo
+# is read as one face too, so 4:3 and 16:9 frames pass
+MIN_FACE_SIDE = 16
+MAX_FACE_ASPECT = 3
+
+
 def read_gray48(path: str | Path) -> np.ndarray:
     """One image file of any size, colour or format as a uint8 (48, 48) grayscale face.
 
@@ -70,7 +76,24 @@ def read_gray48(path: str | Path) -> np.ndarray:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
         image = _read_with_pillow(path)
+    _refuse_non_faces(image.shape[:2], path)
     return to_gray48(image)
+
+
+def _refuse_non_faces(shape: tuple[int, ...], path: Path) -> None:
+    """A picture too small or too long to be a face crop: a 1x1 PNG and a 4000x10 strip were
+    read as faces, each enlarged or squeezed to 48x48."""
+    h, w = shape
+    if min(h, w) < MIN_FACE_SIDE:
+        raise FacialEmotionError(
+            f"{path}: {w}x{h} pixels, too small to hold a face (a face crop has {MIN_FACE_SIDE} "
+            "or more a side); remove it"
+        )
+    if max(h, w) > MAX_FACE_ASPECT * min(h, w):
+        raise FacialEmotionError(
+            f"{path}: {w}x{h} pixels, too long and thin to be a face crop; crop it to the face "
+            "or remove it"
+        )
 
 
 def _refuse_oversized(data: bytes, path: Path) -> None:
