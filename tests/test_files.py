@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import threading
 from pathlib import Path
@@ -137,3 +138,18 @@ def test_an_input_named_otherwise_on_a_disk_that_ignores_case_is_not_replaced(tm
     os.link(video, other_name)  # one file under two names, as such a disk sees them
     with pytest.raises(FacialEmotionError, match="Clip.mp4: is an input, and an output would"):
         refuse_overwrite([video], [other_name])
+
+
+def test_a_model_and_its_card_are_saved_both_or_neither(tmp_path: Path, tiny_model_path) -> None:
+    """Saved one after the other, a stop in between paired a new model with the old card, whose
+    classes may be in another order (a CK+ model's seven are not FER2013's)."""
+    from facial_emotion.modelfile import card_path, save_keras
+    from facial_emotion.models import build
+
+    model = tmp_path / "model.keras"
+    for source in (tiny_model_path, card_path(tiny_model_path)):
+        shutil.copy(source, model.with_suffix(source.suffix))
+    kept = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(TypeError):  # the card fails once the model is saved
+        save_keras(build("tiny", 2), model, ("happy", "sad"), stopped=object())
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == kept

@@ -25,12 +25,14 @@ def card_path(model_path: str | Path) -> Path:
 
 
 def save_keras(model: Any, path: str | Path, classes: tuple[str, ...], **card: Any) -> None:
-    """Save a Keras model and its card, each atomically."""
+    """Save a Keras model and its card, both or neither: saved one after the other, a run
+    stopped in between paired the new model with the old card, whose classes may be in
+    another order."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(card_path(path)) as card_tmp, atomic_path(path) as tmp:
         model.save(tmp)
         _deflate(tmp)
-    write_json(card_path(path), {"classes": list(classes), "input_shape": [48, 48, 1], **card})
+        write_json(card_tmp, {"classes": list(classes), "input_shape": [48, 48, 1], **card})
 
 
 def _deflate(keras_file: Path) -> None:
