@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -133,7 +133,7 @@ def export(
     representative_samples: int = 200,
     int8: bool = True,
     seed: int = 0,
-    below_floor: str = "refuse",
+    below_floor: Literal["refuse", "warn"] = "refuse",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics.
