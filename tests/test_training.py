@@ -417,3 +417,32 @@ def test_stopped_training_says_it_resumes(monkeypatch) -> None:
     monkeypatch.setattr(training, "train_model", stopped)
     with pytest.raises(KeyboardInterrupt, match=r"run it again \(this cell, or dvc repro\)"):
         stages.run_train(Params())
+
+
+def test_each_augmentation_draws_apart_from_the_others(tmp_path: Path) -> None:
+    """With one seed for every layer, flipped faces were all rotated one way and the others the
+    other way, and zoom followed rotation. Decoded from two dots on a face, as training sees it."""
+    face = np.zeros((48, 48), np.uint8)
+    face[9:12, 13:16] = face[33:36, 29:32] = 255
+    settings = dataclasses.replace(
+        FAST, augment=AugmentSettings(flip=True, rotation=0.05, shift=0, zoom=0.1)
+    )
+    split = LabelledImages(np.repeat(face[None], 512, 0), np.zeros(512, int))
+    keras.utils.set_random_seed(42)
+    batches = training.make_dataset(split, 3, 128, training=True, settings=settings, seed=42)
+    seen = np.concatenate([np.asarray(x) for x, _ in batches.take(4)])[..., 0]
+    rows, cols = np.mgrid[0:48, 0:48]
+
+    def centre(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weights = weights.clip(0)
+        total = weights.sum((1, 2))
+        return (weights * rows).sum((1, 2)) / total, (weights * cols).sum((1, 2)) / total
+
+    (y1, x1), (y2, x2) = centre(seen * (rows < 24)), centre(seen * (rows >= 24))
+    flipped = x2 < x1
+    turned = np.arctan2(y2 - y1, np.abs(x2 - x1)) - np.arctan2(24, 16)  # the dots' own slant
+    angle = turned * np.where(flipped, -1, 1)
+    zoom = np.hypot(y2 - y1, x2 - x1)
+    assert 0.3 < flipped.mean() < 0.7
+    assert abs(np.corrcoef(flipped, angle)[0, 1]) < 0.3
+    assert abs(np.corrcoef(angle, zoom)[0, 1]) < 0.3

@@ -11,29 +11,38 @@ from facial_emotion.models import INPUT_SHAPE
 
 
 def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequential:
-    """Random pad-and-crop, flip, rotation, shift, zoom, contrast and erasing, each switchable."""
+    """Random pad-and-crop, flip, rotation, shift, zoom, contrast and erasing, each switchable.
+
+    Each layer draws from its own seed: given one seed, they drew the same numbers, so every
+    flipped face was rotated one way, every other face the other way, and zoom followed rotation.
+    """
     steps: list[layers.Layer] = []
+    seeds = iter(range(seed, seed + 7))
     if settings.crop_pad > 0:
         # Pad-and-crop as a whole-pixel shift of each face by up to crop_pad, with zero fill: the
         # same faces, but drawn per face, where Keras's RandomCrop moves a whole batch together.
         reach = (settings.crop_pad + 0.5) / INPUT_SHAPE[0]
         steps.append(
             layers.RandomTranslation(
-                reach, reach, fill_mode="constant", interpolation="nearest", seed=seed
+                reach, reach, fill_mode="constant", interpolation="nearest", seed=next(seeds)
             )
         )
     if settings.flip:
-        steps.append(layers.RandomFlip("horizontal", seed=seed))
+        steps.append(layers.RandomFlip("horizontal", seed=next(seeds)))
     if settings.rotation > 0:
-        steps.append(layers.RandomRotation(settings.rotation, fill_mode="reflect", seed=seed))
+        steps.append(
+            layers.RandomRotation(settings.rotation, fill_mode="reflect", seed=next(seeds))
+        )
     if settings.shift > 0:
         steps.append(
-            layers.RandomTranslation(settings.shift, settings.shift, fill_mode="reflect", seed=seed)
+            layers.RandomTranslation(
+                settings.shift, settings.shift, fill_mode="reflect", seed=next(seeds)
+            )
         )
     if settings.zoom > 0:
-        steps.append(layers.RandomZoom(settings.zoom, fill_mode="reflect", seed=seed))
+        steps.append(layers.RandomZoom(settings.zoom, fill_mode="reflect", seed=next(seeds)))
     if settings.contrast > 0:
-        steps.append(layers.RandomContrast(settings.contrast, seed=seed))
+        steps.append(layers.RandomContrast(settings.contrast, seed=next(seeds)))
     if settings.erase > 0:
         # Zhong et al. (2020): hiding part of the face forces the net to read the rest of it
         steps.append(
@@ -41,7 +50,7 @@ def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequentia
                 factor=(settings.erase, settings.erase),
                 scale=(0.02, 0.25),
                 value_range=(0, 255),
-                seed=seed,
+                seed=next(seeds),
             )
         )
     return keras.Sequential(steps, name="augment")
