@@ -82,7 +82,7 @@ def batchnorm_momentum(steps: int) -> float:
     """Momentum of BatchNorm's moving statistics, which val and serving read, for epochs of
     ``steps`` batches: Keras's 0.99, or 1 - 1/steps when epochs are shorter than 100 steps. At
     0.99 CK+'s 13-step epochs left the start-up statistics weighing 40% after 7 epochs, and val
-    read every face as one class (test 28%, where 1 - 1/13 gave 80%; README)."""
+    read every face as one class (test 28%, where 1 - 1/13 gave 80%)."""
     return min(0.99, 1 - 1 / steps)
 
 
