@@ -1,11 +1,12 @@
 """``facial-emotion evaluate``: any model on any supported data set, JSON on stdout."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from data_fixtures import class_tree, labelled_rows, pixel_csv
+from data_fixtures import class_tree, labelled_rows, pattern, pixel_csv, pixel_string
 
 from facial_emotion.cli import main
 from facial_emotion.modelfile import card_path
@@ -230,3 +231,22 @@ def test_output_not_named_json_stops_before_the_data_is_read(
     argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(tmp_path / "missing")]
     _stops_in_one_line(capsys, [*argv, "-o", str(output)], f"{output}: is written as JSON; name")
     assert not output.exists()
+
+
+def test_a_model_that_reads_every_face_as_one_class_is_flagged(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """The pipeline warned of such a model (CK+ from scratch at BatchNorm's old momentum read all
+    faces as one class); scored from the command line it gave its figures without a word."""
+    same_face = pixel_string(pattern(0))
+    usages = ("Training", "PublicTest", "PrivateTest")
+    rows = [(label, same_face, usage) for usage in usages for label in (0, 3, 6)]
+    csv = pixel_csv(tmp_path / "fer2013.csv", rows)
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(csv)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["samples"] == 3
+    assert re.search(
+        rf"warning: {re.escape(str(tiny_model_path))} reads every face as \w+: it has learnt "
+        "nothing to tell the classes apart",
+        captured.err,
+    )

@@ -192,3 +192,13 @@ def test_confused_pairs_lists_the_commonest_mistakes_with_their_share() -> None:
         ["angry", "sad", 1, 0.25],
         ["happy", "angry", 1, 0.5],
     ]  # no pair without a mistake, and the diagonal is not a mistake
+
+
+def test_one_class_reading_names_the_class_only_when_the_faces_hold_more() -> None:
+    """A model reading every face as one class has learnt nothing; on faces all of one class the
+    same reading is simply right, and says nothing of the model."""
+    classes = ("angry", "happy", "sad")
+    all_happy, mixed = np.eye(3)[[1, 1, 1]], np.eye(3)[[0, 1, 1]]
+    assert Evaluation(classes, np.array([0, 1, 2]), all_happy).one_class_reading() == "happy"
+    assert Evaluation(classes, np.array([1, 1, 1]), all_happy).one_class_reading() is None
+    assert Evaluation(classes, np.array([0, 1, 2]), mixed).one_class_reading() is None

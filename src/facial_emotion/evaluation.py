@@ -107,6 +107,13 @@ def json_number(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 4)
 
 
+# The advice after "<model> reads every face as <class>", in the pipeline and the CLI alike.
+LEARNT_NOTHING = (
+    "it has learnt nothing to tell the classes apart; train longer, or start from the shipped "
+    "model (train.init_weights; README, Train on real data)"
+)
+
+
 @dataclass
 class Evaluation:
     classes: tuple[str, ...]
@@ -129,6 +136,14 @@ class Evaluation:
         return float(
             f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0)
         )
+
+    def one_class_reading(self) -> str | None:
+        """The class a model reads every face as, when the faces hold two or more, or None: such a
+        model has learnt nothing, and its export still "agrees" with it 100%."""
+        read = np.unique(self.y_pred)
+        if len(read) == 1 < len(np.unique(self.y_true)):
+            return self.classes[read[0]]
+        return None
 
     def per_class(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per class, in class order; NaN where a figure is

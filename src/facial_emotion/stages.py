@@ -21,7 +21,7 @@ from facial_emotion.config import (
 )
 from facial_emotion.data import prepared
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import Evaluation, predict_proba
+from facial_emotion.evaluation import LEARNT_NOTHING, Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
 from facial_emotion.modelfile import save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
@@ -155,13 +155,8 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         chosen = Evaluation(classes, split.y, probs)
     else:
         chosen = plain
-    if len(set(chosen.y_pred)) == 1 < len(set(split.y)):  # export then "agrees" 100% with it
-        warnings.warn(
-            f"{model} reads every {name} face as {classes[chosen.y_pred[0]]}: it has learnt "
-            "nothing to tell the classes apart; train longer, or start from the shipped model "
-            "(train.init_weights; README, Train on real data)",
-            stacklevel=2,
-        )
+    if only := chosen.one_class_reading():
+        warnings.warn(f"{model} reads every {name} face as {only}: {LEARNT_NOTHING}", stacklevel=2)
     metrics = {
         "split": name,
         "tta": settings.tta,

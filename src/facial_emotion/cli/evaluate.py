@@ -66,7 +66,13 @@ def run(args: argparse.Namespace) -> int:
     import_tensorflow("evaluate")  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import ALL, load_for_scoring
-    from facial_emotion.evaluation import Evaluation, labels_for_model, predict_proba, scorable
+    from facial_emotion.evaluation import (
+        LEARNT_NOTHING,
+        Evaluation,
+        labels_for_model,
+        predict_proba,
+        scorable,
+    )
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(
@@ -93,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
         )
     probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
     result = Evaluation(model_classes, labels[known], probs)
+    if only := result.one_class_reading():
+        print(
+            f"facial-emotion evaluate: warning: {model_path} reads every face as {only}: "
+            f"{LEARNT_NOTHING}",
+            file=sys.stderr,
+        )
     metrics = {
         "model": str(model_path),
         "data": str(path),
