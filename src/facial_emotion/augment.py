@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import keras
 import tensorflow as tf
 from keras import layers
@@ -17,7 +19,7 @@ def augmentation_layers(settings: AugmentSettings, seed: int) -> keras.Sequentia
     flipped face was rotated one way, every other face the other way, and zoom followed rotation.
     """
     steps: list[layers.Layer] = []
-    seeds = iter(range(seed, seed + 7))
+    seeds = itertools.count(seed)
     if settings.crop_pad > 0:
         # Pad-and-crop as a whole-pixel shift of each face by up to crop_pad, with zero fill: the
         # same faces, but drawn per face, where Keras's RandomCrop moves a whole batch together.
