@@ -29,6 +29,20 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def ckplus_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small untrained model of CK+'s classes: contempt, and no neutral."""
+    import keras
+
+    from facial_emotion.models import build
+
+    keras.utils.set_random_seed(0)
+    classes = ("angry", "disgust", "fear", "happy", "sad", "surprise", "contempt")
+    path = tmp_path_factory.mktemp("ckplus_model") / "ckplus.keras"
+    save_keras(build("tiny", len(classes)), path, classes, architecture="tiny")
+    return path
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

@@ -434,3 +434,12 @@ def test_browser_upload_shows_the_face_and_its_emotion(
     assert log == [
         f"facial-emotion app: {refused}; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
     ], log
+
+
+def test_the_page_says_which_emotions_the_model_cannot_read(
+    recognizer: EmotionRecognizer, ckplus_model_path: Path
+) -> None:
+    ckplus = EmotionRecognizer(ckplus_model_path)
+    assert "it has no neutral" in app_module.lacking_note(ckplus)
+    assert app_module.lacking_note(recognizer) is None
+    assert app_module.lacking_note(object()) is None  # any recognizer with a detect() will do

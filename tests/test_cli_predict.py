@@ -482,3 +482,19 @@ def test_json_says_nothing_was_read_when_nothing_was(capsys, tiny_model_path, ph
         document = json.loads(out)
         assert document["images"] == [] and len(document["skipped"]) == 1
         assert document["skipped"][0].startswith(str(path))
+
+
+def test_a_model_without_some_emotions_says_which_it_cannot_read(
+    capsys, tiny_model_path, ckplus_model_path
+):
+    """A CK+ model has no neutral: a calm face came back as one of its other classes, sure of
+    it, and nothing said the model could not have answered neutral."""
+    code, out, err = run(capsys, HOPPER, "--model", ckplus_model_path, "--json")
+    assert code == 0 and json.loads(out)["images"]
+    assert (
+        f"facial-emotion predict: note: {ckplus_model_path} reads angry, disgust, fear, happy, "
+        "sad, surprise, contempt; it has no neutral, so a face showing that is read as one of the "
+        "others\n" in err
+    )
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json")
+    assert code == 0 and "note:" not in err

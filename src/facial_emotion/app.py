@@ -52,6 +52,13 @@ class Recognizer(Protocol):
     def detect(self, image: np.ndarray) -> list[Any]: ...
 
 
+def lacking_note(recognizer: Recognizer) -> str | None:
+    """The emotions the model cannot read (see ``EmotionRecognizer.lacking_note``); a recognizer
+    of another kind is taken to read them all."""
+    note = getattr(recognizer, "lacking_note", None)
+    return note() if callable(note) else None
+
+
 def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
     """An RGB copy of ``image`` with each face boxed and captioned with its emotion."""
     import cv2
@@ -157,6 +164,7 @@ def build_app(recognizer: Recognizer) -> Any:
             "expression the model reads in it. It reads faces, not feelings, and its percentage "
             "is how sure it is, not how often it is right: the shipped model reads about 2 faces "
             "in 3 as people labelled them."
+            + (f"\n\n**Note:** {note}." if (note := lacking_note(recognizer)) else "")
         )
         with gr.Row():
             with gr.Column():

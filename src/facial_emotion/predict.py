@@ -28,6 +28,7 @@ from facial_emotion.faces import (
     locate_faces,
     make_detector,
 )
+from facial_emotion.labels import EMOTIONS
 from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
@@ -164,6 +165,17 @@ class EmotionRecognizer:
         self.model_path = Path(model) if model is not None else default_serving_path()
         self.backend = load_backend(self.model_path)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
+
+    def lacking_note(self) -> str | None:
+        """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
+        no neutral): a face showing one gets the nearest class it has, with nothing to say so."""
+        missing = [emotion for emotion in EMOTIONS if emotion not in self.classes]
+        if not missing:
+            return None
+        return (
+            f"{self.model_path} reads {', '.join(self.classes)}; it has no {' or '.join(missing)}, "
+            "so a face showing that is read as one of the others"
+        )
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for uint8 (N, 48, 48) face crops."""

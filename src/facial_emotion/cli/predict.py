@@ -326,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
     for problem in skipped:  # after the refusals: a run that stops says only why
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
+    if note := recognizer.lacking_note():
+        print(f"facial-emotion predict: note: {note}", file=sys.stderr)
 
     results: list[ImageResult] = []
     bar = tqdm(

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
     detector = make_detector(args.detector, **options)
     recognizer = EmotionRecognizer(args.model, detector)
+    if note := recognizer.lacking_note():
+        print(f"facial-emotion video: note: {note}", file=sys.stderr)
     summary = process_video(
         args.source,
         recognizer,
