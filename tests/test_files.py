@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import threading
 from pathlib import Path
 
@@ -153,3 +154,34 @@ def test_a_model_and_its_card_are_saved_both_or_neither(tmp_path: Path, tiny_mod
     with pytest.raises(TypeError):  # the card fails once the model is saved
         save_keras(build("tiny", 2), model, ("happy", "sad"), stopped=object())
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == kept
+
+
+def test_a_models_card_records_the_commit_of_the_code_that_saved_it(
+    tmp_path: Path, tiny_model_path
+) -> None:
+    """Settings alone did not say which code trained a model: the same settings trained
+    differently once each augmentation layer drew from its own seed."""
+    import facial_emotion
+    from facial_emotion.modelfile import card_path, code_version, save_keras
+    from facial_emotion.models import build
+
+    package = Path(facial_emotion.__file__).parent
+    git = ["git", "-C", str(package)]
+    if subprocess.run([*git, "ls-files", "--error-unmatch", "__init__.py"]).returncode:
+        pytest.skip("the package is not a git checkout here (an installed copy)")
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    model = tmp_path / "model.keras"
+    save_keras(build("tiny", 2), model, ("happy", "sad"))
+    code = json.loads(card_path(model).read_text())["code"]
+    assert code["commit"] == head.strip() and isinstance(code["changed"], list)
+
+    repo = tmp_path / "repo"  # a checkout with a change not yet committed
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "pkg"]):
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args])
+    assert code_version(repo / "pkg")["changed"] == []
+    (repo / "pkg" / "__init__.py").write_text("VERSION = 2\n")
+    assert code_version(repo / "pkg")["changed"] == ["pkg/__init__.py"]
+    (tmp_path / "installed").mkdir()
+    assert code_version(tmp_path / "installed") is None  # not a checkout: nothing to record

@@ -9,6 +9,7 @@ share the card ``models/model.json``.
 from __future__ import annotations
 
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,36 @@ def card_path(model_path: str | Path) -> Path:
 def save_keras(model: Any, path: str | Path, classes: tuple[str, ...], **card: Any) -> None:
     """Save a Keras model and its card, both or neither: saved one after the other, a run
     stopped in between paired the new model with the old card, whose classes may be in
-    another order."""
+    another order. The card records the code that saved it (:func:`code_version`)."""
     path = Path(path)
     with atomic_path(card_path(path)) as card_tmp, atomic_path(path) as tmp:
         model.save(tmp)
         _deflate(tmp)
-        write_json(card_tmp, {"classes": list(classes), "input_shape": [48, 48, 1], **card})
+        header = {"classes": list(classes), "input_shape": [48, 48, 1], "code": code_version()}
+        write_json(card_tmp, {**header, **card})
+
+
+def code_version(package: Path = Path(__file__).parent) -> dict[str, Any] | None:
+    """The git commit of this package's code and its files changed since, or None where the
+    package is not a git checkout (installed from a wheel): a card's settings name how a model
+    was trained but not with which code, and the same settings trained differently once each
+    augmentation layer drew apart."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(package), *args], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):  # no git on the machine, or a hung one
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    # the package's own files must be tracked: an install inside a clone (a .venv there) is
+    # in that clone's tree, but not its code
+    if not git("ls-files", "--", "__init__.py") or not (head := git("rev-parse", "HEAD")):
+        return None
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".") or ""
+    return {"commit": head.strip(), "changed": sorted(line[3:] for line in changed.splitlines())}
 
 
 def _deflate(keras_file: Path) -> None:
