@@ -301,8 +301,16 @@ def test_augmentation_out_of_range_fails_before_keras_sees_it(
         ("ema", 1.0, "train.ema must be in"),
         ("weight_decay", -0.1, "train.weight_decay must be at least 0, got -0.1"),
         ("mixup", -0.5, "train.mixup must be at least 0"),
-        ("warmup_epochs", -1, r"train.warmup_epochs must be in \[0, 11\], got -1"),
-        ("warmup_epochs", 12, r"train.warmup_epochs must be in \[0, 11\], got 12"),
+        (
+            "warmup_epochs",
+            -1,
+            r"warmup_epochs must be in \[0, 11\], below train.epochs \(12\), got -1",
+        ),
+        (
+            "warmup_epochs",
+            12,
+            r"warmup_epochs must be in \[0, 11\], below train.epochs \(12\), got 12",
+        ),
     ],
 )
 def test_invalid_settings_fail_before_training(key: str, value: object, message: str) -> None:

@@ -155,7 +155,10 @@ def validate(settings: TrainSettings) -> None:
             "early_stopping_patience": (settings.early_stopping_patience, AT_LEAST_ZERO),
             "warmup_epochs": (
                 settings.warmup_epochs,
-                (lambda v: 0 <= v <= last_epoch, f"in [0, {last_epoch}]"),
+                (
+                    lambda v: 0 <= v <= last_epoch,
+                    f"in [0, {last_epoch}], below train.epochs ({settings.epochs})",
+                ),
             ),
             **{  # Keras's layers take fractions up to 1
                 f"augment.{key}": (getattr(augment, key), FRACTION)
