@@ -299,3 +299,22 @@ def test_another_models_metrics_go_beside_its_export_not_over_the_pipelines(
     argv = ["export", "--model", "models/model.keras", "--prepared", str(prepared_dir)]
     assert main([*argv, "--no-int8", "--out-dir", "side"]) == 0
     assert pipeline.read_text() == "{}\n" and (tmp_path / "side" / "model.export.json").exists()
+
+
+def test_an_int8_model_left_from_an_earlier_export_is_named(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    """With --no-int8 an earlier int8 file stayed beside the new float model without a word,
+    and anything reading <stem>.int8.tflite ran the old model."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.int8.tflite").write_bytes(b"an earlier export")
+    lines: list[str] = []
+    export_module.export(
+        model_path, prepared_dir, out, tmp_path / "m.json", int8=False, log=lines.append
+    )
+    (warning,) = [line for line in lines if "warning" in line]
+    assert warning == (
+        f"export: warning: {out / 'model.int8.tflite'} is left from an earlier export and may "
+        "not be this model's; delete it, or export without --no-int8 to replace it"
+    )
