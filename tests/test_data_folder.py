@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import matplotlib.cbook
 import numpy as np
 import pytest
 from data_fixtures import class_tree, code_of, flat, pattern, write_image
@@ -11,8 +13,12 @@ from PIL import Image
 
 from facial_emotion.data import folder
 from facial_emotion.data.images import read_gray48
+from facial_emotion.data.sources import load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.faces import locate_faces, make_detector
 from facial_emotion.predict import load_image
+
+CARVING = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2}
 
 
 def load(root: Path, seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2):
@@ -301,3 +307,58 @@ def test_a_linked_folder_inside_a_class_folder_is_read_once_even_in_a_loop(tmp_p
     (root / "happy" / "loop").symlink_to(root / "happy")
     counts = load(root).counts()
     assert sum(split["happy"] for split in counts.values()) == 3 + 4
+
+
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def photo_tree(root: Path) -> Path:
+    """train/ and val/ of two classes, each image a photo of one face; one photo has none."""
+    mirrored = np.ascontiguousarray(load_image(HOPPER)[:, ::-1, ::-1])  # RGB → BGR, mirrored
+    for split in ("train", "val"):
+        (root / split / "happy").mkdir(parents=True)
+        shutil.copy(HOPPER, root / split / "happy")
+        write_image(root / split / "sad" / "mirrored.png", mirrored)
+    write_image(root / "train" / "sad" / "wall.png", flat(3, (240, 320, 3)))
+    return root
+
+
+def test_detect_faces_trains_on_each_photos_face_cut_as_predict_cuts_it(tmp_path: Path) -> None:
+    """Read whole, a photo became one 48x48 "face" of a shrunken scene, which predict never
+    shows the model; a photo with no face was trained on all the same."""
+    root = photo_tree(tmp_path)
+    data = load_source("folder", str(root), **CARVING, synthetic_samples=0, detect_faces=True)
+    assert data.source["faces"] == "largest face found by haar"
+    assert data.source["faceless_files"] == 1
+    assert data.source["faceless_example"] == str(Path("train/sad/wall.png"))
+    assert [len(split) for split in data.splits.values()] == [2, 2]  # the wall left out
+    _, served = locate_faces(load_image(HOPPER), make_detector("haar"))
+    trained = data.splits["train"].x[data.splits["train"].y == data.classes.index("happy")][0]
+    # the same face and framing; prepare decodes JPEG to gray itself, so levels differ by a few
+    assert np.abs(trained.astype(int) - served[0].astype(int)).mean() < 3
+    whole = load_source("folder", str(root), **CARVING, synthetic_samples=0)
+    assert "faces" not in whole.source and len(whole.splits["train"]) == 3
+    assert np.abs(whole.splits["train"].x[0].astype(int) - served[0].astype(int)).mean() > 20
+
+
+def test_detect_faces_stops_on_a_folder_with_no_face_and_on_cropped_sources(
+    tmp_path: Path,
+) -> None:
+    class_tree(tmp_path / "walls", {"happy": 2, "sad": 2}, ext=".png")
+    for image in (tmp_path / "walls").rglob("*.png"):  # flat pictures large enough to search
+        write_image(image, flat(1, (200, 200)))
+    with pytest.raises(FacialEmotionError, match=r"walls: no face found in any of its 4 images"):
+        load_source(
+            "folder", str(tmp_path / "walls"), **CARVING, synthetic_samples=0, detect_faces=True
+        )
+    with pytest.raises(FacialEmotionError, match="data.detect_faces is for data.source folder"):
+        load_source("ckplus", str(tmp_path), **CARVING, synthetic_samples=0, detect_faces=True)
+
+
+def test_a_model_trained_on_detected_faces_is_scored_on_faces_detected_so(tmp_path: Path) -> None:
+    root = photo_tree(tmp_path / "photos")
+    card = {"source": {"name": "folder", "path": str(root), "faces": "largest face found by haar"}}
+    data, split = load_for_scoring(root, card=card)
+    assert split == "val" and data.source["faces"] == "largest face found by haar"
+    data, _ = load_for_scoring(root, card={"source": {"name": "folder", "path": str(root)}})
+    assert "faces" not in data.source

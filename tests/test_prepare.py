@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import matplotlib.cbook
 import numpy as np
 from data_fixtures import class_tree, pattern, write_image
 from PIL import Image
@@ -183,3 +185,25 @@ def test_files_that_are_not_images_are_a_warning(tmp_path: Path) -> None:
         "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG",
         _small(faces, "val 2 and test 2", 50),
     ]
+
+
+def test_photos_without_a_face_are_a_warning_with_detect_faces(tmp_path: Path) -> None:
+    """data.detect_faces leaves out a photo with no face; the user is told which, as for files
+    that are not images."""
+    photos = tmp_path / "photos"
+    hopper = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    for split in ("train", "val"):
+        for emotion, picture in (("happy", hopper), ("sad", hopper[:, ::-1])):
+            write_image(photos / split / emotion / "face.png", picture)
+    write_image(photos / "train" / "sad" / "wall.png", np.full((240, 320), 90, np.uint8))
+    result = _prepare(
+        tmp_path, f"data:\n  source: folder\n  path: {photos}\n  detect_faces: true\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {photos}: left out 1 image(s) with no face found (such as "
+        f"{Path('train/sad/wall.png')}); predict finds none in them either, so crop any you want "
+        "to keep to the face"
+    ) in result.stderr.splitlines()
+    manifest = prepared.recorded_source(tmp_path / "prepared")
+    assert manifest["faces"] == "largest face found by haar" and manifest["faceless_files"] == 1

@@ -28,6 +28,7 @@ class DataSettings:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     synthetic_samples: int = 3500
+    detect_faces: bool = False
 
 
 @dataclass(frozen=True)

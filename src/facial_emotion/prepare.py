@@ -29,6 +29,7 @@ def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, 
         val_fraction=params.data.val_fraction,
         test_fraction=params.data.test_fraction,
         synthetic_samples=params.data.synthetic_samples,
+        detect_faces=params.data.detect_faces,
     )
     require_training_faces(data, params.data.path or params.data.source)
     prepared.save(data, out)
@@ -90,6 +91,12 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
             f"{path}: skipped {data.source['skipped_files']} file(s) that are not images Pillow "
             f"reads (such as {data.source['skipped_example']}); convert any that are faces to "
             "JPEG or PNG"
+        )
+    if data.source.get("faceless_files"):
+        notes.append(
+            f"{path}: left out {data.source['faceless_files']} image(s) with no face found (such "
+            f"as {data.source['faceless_example']}); predict finds none in them either, so crop "
+            "any you want to keep to the face"
         )
     if source == "folder" and Path(path).is_dir() and guess_source(Path(path)) == "ckplus":
         notes.append(

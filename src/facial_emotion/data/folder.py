@@ -19,10 +19,12 @@ import numpy as np
 from facial_emotion.data.images import (
     SPLIT_FOLDERS,
     class_folders,
+    read_each,
     read_many,
     skipped_files,
     unpack_hint,
 )
+from facial_emotion.data.photos import PHOTO_CHUNK, FaceFiles
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical, ordered
@@ -37,18 +39,24 @@ def load(
     test_fraction: float,
     name: str = "folder",
     codes: tuple[str, ...] = (),
+    detect_faces: bool = False,
 ) -> PreparedData:
     """Read a labelled image tree; ``name`` is the source recorded in the result. Class folders
-    named by number take the names ``codes`` gives them (see :func:`code_names`)."""
+    named by number take the names ``codes`` gives them (see :func:`code_names`).
+    ``detect_faces`` trains on each image's largest face (:mod:`facial_emotion.data.photos`)
+    and leaves out images with none, instead of reading each image whole as one face."""
     root = existing_dir(root)
     dirs = split_dirs(root)
     others: list[Path] = []  # files that are not images: a warning, not a silent loss
+    reader = FaceFiles() if detect_faces else None
     if dirs is None:
         files, labels = labelled_files(root, others.append)
         names = code_names(set(labels), codes)
-        labels = [names.get(n, n) for n in labels]
+        x, labels = read_labelled(
+            root, files, [names.get(n, n) for n in labels], f"{name} {root.name}", reader
+        )
         classes = ordered(set(labels))
-        x, y = read_many(files, desc=f"{name} {root.name}"), indices(labels, classes)
+        y = indices(labels, classes)
         parts = stratified_split(
             y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
         )
@@ -56,7 +64,13 @@ def load(
         how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
     else:
         splits, classes, how = _load_split_dirs(
-            dirs, name, codes, seed=seed, val_fraction=val_fraction, on_other=others.append
+            dirs,
+            name,
+            codes,
+            seed=seed,
+            val_fraction=val_fraction,
+            on_other=others.append,
+            reader=reader,
         )
     return PreparedData(
         classes=classes,
@@ -67,8 +81,27 @@ def load(
             "format": "folders",
             "splits": how,
             **skipped_files(others, root),
+            **(reader.record(root) if reader else {}),
         },
     )
+
+
+def read_labelled(
+    folder: Path, files: list[Path], labels: list[str], desc: str, reader: FaceFiles | None
+) -> tuple[np.ndarray, list[str]]:
+    """The faces of ``folder``'s files and their labels, without the files ``reader`` found no
+    face in."""
+    if reader is None:
+        return read_many(files, desc=desc), labels
+    x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
+    if files and not found.any():
+        raise FacialEmotionError(
+            f"{folder}: no face found in any of its {len(files)} images; "
+            "data.detect_faces searches photos for faces of 24 px or more: set it false for "
+            "face crops, or check these are photos of faces"
+        )
+    reader.faceless += [path for path, ok in zip(files, found, strict=True) if not ok]
+    return x[found], [label for label, ok in zip(labels, found, strict=True) if ok]
 
 
 def existing_dir(path: str | Path) -> Path:
@@ -150,16 +183,19 @@ def _load_split_dirs(
     seed: int,
     val_fraction: float,
     on_other: Callable[[Path], None],
+    reader: FaceFiles | None = None,
 ) -> tuple[dict[str, LabelledImages], tuple[str, ...], str]:
     listed = {split: labelled_files(d, on_other) for split, d in dirs.items()}
     names = code_names({label for _, labels in listed.values() for label in labels}, codes)
-    listed = {
-        s: (files, [names.get(n, n) for n in labels]) for s, (files, labels) in listed.items()
-    }
-    classes = ordered({label for _, labels in listed.values() for label in labels})
-    splits = {
-        split: LabelledImages(read_many(files, desc=f"{name} {split}"), indices(labels, classes))
+    read = {
+        split: read_labelled(
+            dirs[split], files, [names.get(n, n) for n in labels], f"{name} {split}", reader
+        )
         for split, (files, labels) in listed.items()
+    }
+    classes = ordered({label for _, labels in read.values() for label in labels})
+    splits = {
+        split: LabelledImages(x, indices(labels, classes)) for split, (x, labels) in read.items()
     }
     how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
     if "val" not in splits:

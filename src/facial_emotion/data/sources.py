@@ -29,24 +29,29 @@ def load_source(
     val_fraction: float,
     test_fraction: float,
     synthetic_samples: int,
+    detect_faces: bool = False,
 ) -> PreparedData:
-    """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits.
+    """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
+    ``detect_faces`` cuts the largest face out of each image of a ``folder`` source.
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
     """
-    check_settings(DataSettings(source, path or "", val_fraction, test_fraction, synthetic_samples))
+    check_settings(
+        DataSettings(
+            source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces
+        )
+    )
     if source == "synthetic":
         return stretched(
             synthetic.load(
                 synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
             )
         )
-    data = _LOADERS[source](
-        Path(path), seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-    )
-    # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
+    photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
+    data = _LOADERS[source](Path(path), **carving, **photos)
+    # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     return stretched(replace(data, source={**data.source, "carving": carving}))
 
 
@@ -63,14 +68,20 @@ def load_for_scoring(
     The model's ``card`` says how its training run read and carved the data, so a carved test
     split scored here never holds faces it trained on: ``source="auto"`` takes the card's loader
     when ``path`` is the data it trained on, else judges the layout (:func:`guess_source`); splits
-    the data lacks are carved with the card's seed (``seed`` overrides) and fractions. The split
+    the data lacks are carved with the card's seed (``seed`` overrides) and fractions, and a model
+    trained on faces found in photos (``data.detect_faces``) is scored on faces found so. The split
     defaults to ``test`` when the data has one, else ``val``; ``split="all"`` adds the split
     ``all``: every face.
     """
     card = card or {}
     if source == "auto":
         source = trained_source(card, path) or guess_source(path)
-    data = load_source(source, str(path), **carving_of(card, seed), synthetic_samples=0)
+    trained = card.get("source")
+    # a model trained on faces cut out of photos is scored on faces cut the same way
+    photos = source == "folder" and isinstance(trained, dict) and "faces" in trained
+    data = load_source(
+        source, str(path), **carving_of(card, seed), synthetic_samples=0, detect_faces=photos
+    )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
         parts = list(data.splits.values())
@@ -150,6 +161,11 @@ def check_settings(data: DataSettings) -> None:
         raise FacialEmotionError(
             f"data.synthetic_samples must be a positive count, got {data.synthetic_samples}; "
             "fix it in params.yaml"
+        )
+    if data.detect_faces and data.source != "folder":
+        raise FacialEmotionError(
+            f"data.detect_faces is for data.source folder (photos); {data.source} faces are "
+            "cropped already: set it false in params.yaml"
         )
     if data.source != "synthetic" and not data.path:
         raise FacialEmotionError(
