@@ -5,11 +5,15 @@ import re
 import shutil
 from pathlib import Path
 
+import matplotlib.cbook
 import pytest
 from data_fixtures import class_tree, labelled_rows, pattern, pixel_csv, pixel_string
+from PIL import Image
 
 from facial_emotion.cli import main
 from facial_emotion.modelfile import card_path
+
+HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
 def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
@@ -249,4 +253,27 @@ def test_a_model_that_reads_every_face_as_one_class_is_flagged(
         rf"warning: {re.escape(str(tiny_model_path))} reads every face as \w+: it has learnt "
         "nothing to tell the classes apart",
         captured.err,
+    )
+
+
+def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    photos = tmp_path / "photos"
+    for split in ("train", "val"):
+        for emotion in ("happy", "sad"):
+            (photos / split / emotion).mkdir(parents=True)
+            shutil.copy(HOPPER, photos / split / emotion / "face.jpg")
+    Image.new("L", (320, 240), 90).save(photos / "val" / "sad" / "wall.png")
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    card["source"] = {"name": "folder", "path": str(photos), "faces": "largest face found by haar"}
+    card_path(model).write_text(json.dumps(card))
+    assert main(["evaluate", "--model", str(model), "--data", str(photos)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["samples"] == 2
+    assert (
+        "facial-emotion evaluate: each image's largest face found by haar, as in training; "
+        "1 image(s) with none left out\n" in captured.err
     )

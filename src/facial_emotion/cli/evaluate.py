@@ -87,6 +87,12 @@ def run(args: argparse.Namespace) -> int:
         "--split chooses another"
     )
     print(f"facial-emotion evaluate: scoring {scored}", file=sys.stderr)
+    if data.source.get("faces"):  # the model was trained on faces found in photos
+        print(
+            f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "
+            f"{data.source.get('faceless_files', 0)} image(s) with none left out",
+            file=sys.stderr,
+        )
     model_classes = tuple(backend.card["classes"])
     labels = labels_for_model(split.y, data.classes, model_classes)
     known = scorable(labels, path, data.classes, str(model_path))
