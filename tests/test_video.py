@@ -458,3 +458,31 @@ def test_a_camera_is_recorded_in_real_time(tmp_path, live, frames):
     recording = cv2.VideoCapture(str(output))
     assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == frames
     assert recording.get(cv2.CAP_PROP_FPS) == 20.0
+
+
+def test_every_nth_frame_is_read_and_the_annotated_video_keeps_the_files_time(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """An hour of video took an hour or more; a summary of it needs one frame a second."""
+    video, table = tmp_path / "every.mp4", tmp_path / "every.csv"
+    args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--every", "5"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["frames"] == 3 and summary["every"] == 5 and summary["fps"] == 2  # 0, 5, 10
+    rows = list(csv.DictReader(table.open()))
+    assert [int(r["frame"]) for r in rows] == [0, 5, 10]  # the source's frame numbers
+    assert [float(r["time"]) for r in rows] == pytest.approx([0, 0.5, 1.0], abs=1e-3)
+    cap = cv2.VideoCapture(str(video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3 and cap.get(cv2.CAP_PROP_FPS) == 2
+    cap.release()
+    assert "could not be decoded" not in err  # 3 of 12 frames read is the whole file
+
+
+def test_every_is_refused_for_a_camera(capfd, tiny_model_path, monkeypatch):
+    monkeypatch.setattr(
+        "facial_emotion.video.open_source",
+        lambda source: (cv2.VideoCapture(), np.zeros((480, 640, 3), np.uint8), True),
+    )
+    assert main(["video", "0", "--model", str(tiny_model_path), "--every", "3"]) == 2
+    assert "--every reads part of a file's frames" in capfd.readouterr().err

@@ -219,6 +219,7 @@ class VideoSummary:
 
     frames: int = 0
     frames_declared: int | None = None  # by a file's header; a camera has none
+    every: int = 1  # a file's frames read: every Nth
     fps: float = DEFAULT_FPS  # of the annotated video
     fps_declared: float | None = None  # by the header, when it was not used (0 or past MAX_FPS)
     ended_early: bool = False  # a file whose later frames could not be decoded
@@ -237,6 +238,7 @@ class VideoSummary:
         return {
             "frames": self.frames,
             "frames_declared": self.frames_declared,
+            "every": self.every,
             "fps": round(self.fps, 3),
             "seconds": round(self.seconds, 2),
             "frames_per_second": round(self.frames / self.seconds, 1) if self.seconds else None,
@@ -330,21 +332,26 @@ class _Sinks:
 
 
 def _frames(
-    cap: cv2.VideoCapture, first: np.ndarray, limit: int | None, fps: float
-) -> Iterator[tuple[np.ndarray, float]]:
-    """Frames and their times in seconds from the first. A file's own timestamps: a phone or
-    screen recording varies its frame rate, so a frame's index over the average rate can be off
-    by seconds. Where a timestamp is missing or runs backwards, the last one plus a frame."""
-    frame, n, start, last = first, 0, None, None
+    cap: cv2.VideoCapture, first: np.ndarray, limit: int | None, fps: float, every: int = 1
+) -> Iterator[tuple[int, np.ndarray, float]]:
+    """Every ``every``-th frame, with its number in the source and its time in seconds from the
+    first. A file's own timestamps: a phone or screen recording varies its frame rate, so a
+    frame's index over the average rate can be off by seconds. Where a timestamp is missing or
+    runs backwards, the last one plus the frames since. Frames passed over are only grabbed,
+    not converted to pixels."""
+    frame, n, number, start, last = first, 0, 0, None, None
     while frame is not None and (limit is None or n < limit):
         stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
         start = stamp if start is None else start
         t = stamp - start
         if last is not None and not t > last:
-            t = last + 1 / fps
-        yield frame, t
+            t = last + every / fps
+        yield number, frame, t
         last = t
         n += 1
+        number += every
+        if not all(cap.grab() for _ in range(every - 1)):
+            break
         ok, frame = cap.read()
         frame = frame if ok else None
 
@@ -359,40 +366,54 @@ def process_video(
     smooth: int = 1,
     detect_every: int = 1,
     max_frames: int | None = None,
+    every: int = 1,
     progress: bool = True,
 ) -> VideoSummary:
-    """Read emotions in every frame; write what was asked for, each file atomically.
+    """Read emotions in every frame, or every ``every``-th frame of a file; write what was asked
+    for, each file atomically.
 
     A camera runs until ``max_frames``, ``q`` in the window, or Ctrl-C (which finishes cleanly);
     a file stops at its end, and Ctrl-C there leaves no half-written outputs. With
-    ``detect_every`` N > 1, faces are searched every Nth frame and the frames between reuse the
-    boxes found (detection is most of a frame's cost; a face moves little in 1/30 s).
+    ``detect_every`` N > 1, faces are searched every Nth frame read and the frames between reuse
+    the boxes found (detection is most of a frame's cost; a face moves little in 1/30 s). With
+    ``every`` N > 1, the annotated video holds the frames read, at 1/N of the rate, so it plays
+    in the source's time.
     """
     from tqdm import tqdm
 
-    if smooth < 1 or detect_every < 1:
+    if smooth < 1 or detect_every < 1 or every < 1:
         raise FacialEmotionError(
-            f"--smooth and --detect-every must be at least 1, got {smooth} and {detect_every}"
+            "--smooth, --detect-every and --every must be at least 1, got "
+            f"{smooth}, {detect_every} and {every}"
         )
     if show:
         check_display()
     cap, first, camera = open_source(source)
+    if camera and every > 1:
+        cap.release()
+        raise FacialEmotionError(
+            f"camera {source}: --every reads part of a file's frames; a camera gives frames as "
+            "fast as they are read, so leave it out"
+        )
     declared = cap.get(cv2.CAP_PROP_FPS)
     fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    total = count if count > 0 and not camera else None
+    total = -(-count // every) if count > 0 and not camera else None
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
     tracker = FaceTracker(smooth=smooth)
     summary = VideoSummary(
         frames_declared=count if count > 0 and not camera else None,
-        fps=fps,
+        fps=fps / every,
         fps_declared=None if fps == declared or camera else declared,
+        every=every,
     )
     start = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(cap.release)
-        sinks = _Sinks(stack, first, fps, recognizer.classes, output, csv_path, show, camera)
+        sinks = _Sinks(
+            stack, first, fps / every, recognizer.classes, output, csv_path, show, camera
+        )
         bar = stack.enter_context(
             tqdm(
                 total=total,
@@ -403,18 +424,17 @@ def process_video(
             )
         )
         try:
-            for index, (frame, stamp) in enumerate(_frames(cap, first, max_frames, fps)):
+            frames = _frames(cap, first, max_frames, fps, every)
+            for index, (number, frame, stamp) in enumerate(frames):
                 detect = index % detect_every == 0
                 faces, ids = _read_frame(frame, recognizer, tracker, detect)
                 summary.add(faces, ids)
                 t = time.perf_counter() - start if camera else stamp
-                if not sinks.put(t, index, frame, faces, ids):
+                if not sinks.put(t, number, frame, faces, ids):
                     break
                 bar.update(1)
             else:  # the frames ran out: a header's count is exact to a frame or two
-                declared = summary.frames_declared
-                wanted = min(declared, max_frames or declared) if declared else 0
-                summary.ended_early = summary.frames < wanted - 2
+                summary.ended_early = summary.frames < (0 if camera else total or 0) - 2
         except KeyboardInterrupt:
             if not camera:
                 raise

@@ -58,12 +58,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detect-every",
         type=positive_int,
-        default=2,
         metavar="N",
-        help="search for faces every Nth frame and reuse the boxes in between (default 2: "
-        "about twice the frames/s; 1: every frame)",
+        help="search for faces every Nth frame read and reuse the boxes in between (default 2: "
+        "about twice the frames/s; 1, every frame, with --every, as faces move between the "
+        "frames read)",
     )
-    parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+    parser.add_argument(
+        "--every",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="read every Nth frame of a file (default 1: all): --every 30 reads one a second of a "
+        "30 frames/s video; the frames between are decoded but not searched or read. The "
+        "annotated video plays in the file's time at 1/N of its rate",
+    )
+    parser.add_argument(
+        "--max-frames", type=positive_int, metavar="N", help="stop after N frames read"
+    )
 
 
 def video_file(value: str) -> Path:
@@ -106,12 +117,14 @@ def run(args: argparse.Namespace) -> int:
         csv_path=args.csv,
         show=args.show,
         smooth=args.smooth,
-        detect_every=args.detect_every,
+        detect_every=args.detect_every or (2 if args.every == 1 else 1),
         max_frames=args.max_frames,
+        every=args.every,
     )
     if summary.ended_early:
+        reached = (summary.frames - 1) * args.every + 1
         print(
-            f"facial-emotion video: warning: {args.source}: read {summary.frames} of the "
+            f"facial-emotion video: warning: {args.source}: read to frame {reached} of the "
             f"{summary.frames_declared} frames its header declares; the rest could not be "
             "decoded (a truncated or damaged file?)",
             file=sys.stderr,
