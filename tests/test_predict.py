@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from PIL import Image
 
 import facial_emotion.predict as predict_module
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.faces import make_detector
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import save_keras
 from facial_emotion.predict import EmotionRecognizer, as_pixels, default_model_path, load_image
@@ -387,3 +390,118 @@ def test_the_package_lists_what_an_integrator_imports():
         [sys.executable, "-m", "facial_emotion", "--version"], capture_output=True, text=True
     )
     assert run.stdout == f"facial-emotion {facial_emotion.__version__}\n"
+
+
+class ArrayDetector:
+    """A detector of one's own giving boxes as OpenCV's do: an (N, 4) array."""
+
+    name = "mine"
+    crop_scale = 1.0
+
+    def __init__(self, boxes: list[tuple[int, int, int, int]]) -> None:
+        self.found = np.array(boxes, np.int32).reshape(-1, 4)
+
+    def boxes(self, image: np.ndarray) -> np.ndarray:
+        return self.found
+
+
+def test_a_detector_of_ones_own_may_give_an_array_and_boxes_with_no_face_are_dropped(
+    tiny_model_path,
+):
+    """OpenCV's detectMultiScale gives an ndarray, whose truth value numpy refuses: a raw
+    ValueError; a box of no area or off the picture was read as an emotion all the same."""
+    (face,) = EmotionRecognizer(tiny_model_path, ArrayDetector([(149, 101, 229, 229)])).detect(
+        HOPPER
+    )
+    assert face.box == (149, 101, 229, 229)
+    nothing = [(10, 10, 0, 0), (300, 300, -50, -50), (5000, 5000, 100, 100)]
+    assert EmotionRecognizer(tiny_model_path, ArrayDetector(nothing)).detect(HOPPER) == []
+    assert EmotionRecognizer(tiny_model_path, ArrayDetector([])).detect(HOPPER) == []
+
+    class ThreeNumbers(ArrayDetector):
+        def boxes(self, image: np.ndarray) -> list[tuple[int, int, int]]:
+            return [(1, 2, 3)]
+
+    with pytest.raises(FacialEmotionError, match=r"detector mine: boxes\(\) gave \[\(1, 2, 3\)\]"):
+        EmotionRecognizer(tiny_model_path, ThreeNumbers([])).detect(HOPPER)
+
+    class NoScale:
+        def boxes(self, image: np.ndarray) -> list:
+            return []
+
+    with pytest.raises(FacialEmotionError, match="a boxes\\(image\\) method and a crop_scale"):
+        EmotionRecognizer(tiny_model_path, NoScale())
+
+
+def test_a_pil_image_that_cannot_be_decoded_is_one_clear_error(recognizer, tmp_path):
+    """PIL decodes lazily: a truncated upload opened with Image.open raised a raw OSError, a
+    closed image a bare AssertionError (a web service's 500)."""
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(HOPPER.read_bytes()[:5000])
+    with pytest.raises(FacialEmotionError, match="the PIL image: damaged, truncated or already"):
+        recognizer.detect(Image.open(cut))
+    with Image.open(HOPPER) as closed:
+        pass
+    with pytest.raises(FacialEmotionError, match="the PIL image: damaged, truncated or already"):
+        recognizer.detect(closed)
+    premultiplied = Image.open(HOPPER).convert("RGBA").convert("La")
+    assert [f.box for f in recognizer.detect(premultiplied)] == [
+        f.box for f in recognizer.detect(HOPPER)
+    ]
+
+
+def test_a_url_or_base64_text_is_named_as_such_in_a_short_line(recognizer):
+    b64 = base64.b64encode(HOPPER.read_bytes()).decode()
+    for text in (b64, "data:image/jpeg;base64," + b64, "https://example.com/a.jpg"):
+        with pytest.raises(
+            FacialEmotionError, match="is not a file path: URLs are not fetched"
+        ) as e:
+            recognizer.detect(text)
+        assert len(str(e.value)) < 300
+    assert recognizer.detect(base64.b64decode(b64))  # the bytes, as the message says
+
+
+def test_classify_stretches_a_dim_crop_as_every_other_path_does(recognizer):
+    crop = np.asarray(Image.open(HOPPER).convert("L").crop((149, 101, 378, 330)).resize((48, 48)))
+    dim = (crop // 4).astype(np.uint8)
+    np.testing.assert_allclose(
+        recognizer.classify(dim[None]), recognizer.classify(crop[None]), atol=0.02
+    )
+    np.testing.assert_allclose(
+        recognizer.classify(dim[None])[0],
+        list(recognizer.read_crops([dim])[0].probabilities.values()),
+        atol=1e-5,
+    )
+
+
+def test_batch_errors_name_the_image_and_paths_may_come_as_an_array(recognizer):
+    with pytest.raises(FacialEmotionError, match=r"^image 1 of 3: the image bytes \(2 bytes\)"):
+        recognizer.detect_batch([HOPPER, b"xx", HOPPER])
+    paths = np.array([str(HOPPER), str(HOPPER)])  # as pandas hands a column over
+    assert [len(faces) for faces in recognizer.detect_batch(paths)] == [1, 1]
+    with pytest.raises(
+        FacialEmotionError, match="detect_batch takes a list of images; got NoneType"
+    ):
+        recognizer.detect_batch(None)
+
+
+def test_a_crop_too_small_to_hold_a_face_is_refused(recognizer):
+    with pytest.raises(FacialEmotionError, match=r"crop 0 \(2x2\) is too small to hold a face"):
+        recognizer.read_crops([np.array([[0, 255], [255, 0]], np.uint8)])
+
+
+def test_a_recognizer_pickles_for_process_pools(recognizer):
+    """Spawned worker processes (macOS, Windows) receive it pickled: "cannot pickle
+    '_thread._local' object" stopped them."""
+    again = pickle.loads(pickle.dumps(recognizer))
+    assert again.model_path == recognizer.model_path
+    assert again.detect(HOPPER) == recognizer.detect(HOPPER)
+
+
+def test_detector_options_a_detector_does_not_take_are_one_line():
+    with pytest.raises(FacialEmotionError, match="haar: takes the options max_side, scale_factor"):
+        make_detector("haar", max_size=100)
+    with pytest.raises(FacialEmotionError, match="max_side must be a whole number of pixels, 48"):
+        make_detector("haar", max_side=0)
+    with pytest.raises(FacialEmotionError, match="scale_factor must be above 1, got 1.0"):
+        make_detector("haar", scale_factor=1.0)

@@ -486,3 +486,13 @@ def test_every_is_refused_for_a_camera(capfd, tiny_model_path, monkeypatch):
     )
     assert main(["video", "0", "--model", str(tiny_model_path), "--every", "3"]) == 2
     assert "--every reads part of a file's frames" in capfd.readouterr().err
+
+
+def test_process_video_takes_a_path_as_the_command_does(clip, tiny_model_path):
+    """From Python, a Path (or a camera's int index) raised AttributeError: 'PosixPath' object
+    has no attribute 'strip'."""
+    from facial_emotion.predict import EmotionRecognizer
+    from facial_emotion.video import process_video
+
+    summary = process_video(Path(clip), EmotionRecognizer(tiny_model_path), progress=False)
+    assert summary.frames == FRAMES

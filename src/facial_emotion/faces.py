@@ -14,6 +14,7 @@ high and 0.80 wide. So the crop is a square on the box centre with side ``crop_s
 
 from __future__ import annotations
 
+import inspect
 import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
@@ -38,6 +39,8 @@ CLOSE_UP_MARGIN = 0.3
 OVERSHOOT = 0.1
 
 Box = tuple[int, int, int, int]
+# The least longer side of the copy searched for faces (--detect-size): a face crop's size
+MIN_DETECT_SIDE = 48
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ class Detector(Protocol):
     crop_scale: float
 
     def boxes(self, image: np.ndarray) -> list[Box]:
-        """Face boxes (x, y, w, h) in ``image`` (uint8 gray HxW or RGB HxWx3)."""
+        """Face boxes (x, y, w, h) in ``image`` (uint8 gray HxW or RGB HxWx3), as any sequence
+        of four numbers each. Called again on a copy with a border of edge pixels when it finds
+        none (``find_boxes``), so a face cropped tight is found too."""
         ...
 
 
@@ -100,6 +105,13 @@ class HaarDetector:
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = min_size
+        if scale_factor <= 1:  # OpenCV asserts it at the first search, in its own words
+            raise FacialEmotionError(f"haar: scale_factor must be above 1, got {scale_factor}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its settings (for process pools), without its threads' cascades."""
+        settings = (self.max_side, self.scale_factor, self.min_neighbors, self.min_size)
+        return HaarDetector, settings
 
     def _cascade(self) -> cv2.CascadeClassifier:
         """This thread's cascade: one shared by threads mixes up their scratch data, and a
@@ -170,6 +182,10 @@ class MTCNNDetector:
         self.max_side = max_side
         self.min_confidence = min_confidence
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its settings; each process builds its own network."""
+        return MTCNNDetector, (self.max_side, self.min_confidence)
+
     def boxes(self, image: np.ndarray) -> list[Box]:
         rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
         small, scale = _shrink(rgb, self.max_side)
@@ -193,7 +209,19 @@ def make_detector(name: str, **options: Any) -> Detector:
     """A detector by name; ``options`` (such as ``max_side``) go to its class."""
     if name not in DETECTORS:
         raise FacialEmotionError(f"unknown detector '{name}'; choose one of {', '.join(DETECTORS)}")
-    return DETECTORS[name](**options)
+    side = options.get("max_side", MIN_DETECT_SIDE)
+    if not isinstance(side, int) or side < MIN_DETECT_SIDE:  # a 0 px copy finds no face, silently
+        raise FacialEmotionError(
+            f"{name}: max_side must be a whole number of pixels, {MIN_DETECT_SIDE} or more; "
+            f"got {side!r}"
+        )
+    try:
+        return DETECTORS[name](**options)
+    except TypeError as exc:  # an option the detector does not take
+        known = [p for p in inspect.signature(DETECTORS[name]).parameters]
+        raise FacialEmotionError(
+            f"{name}: takes the options {', '.join(known)}; got {', '.join(options)}"
+        ) from exc
 
 
 def as_uint8_image(image: np.ndarray) -> np.ndarray:
@@ -293,7 +321,7 @@ def find_boxes(image: np.ndarray, detector: Detector) -> list[Box]:
     A box found in the margin may reach past the image's edge; ``crop_face`` fills that part with
     edge pixels, as the margin did.
     """
-    boxes = detector.boxes(image)
+    boxes = detector_boxes(detector, image)
     if boxes:
         return boxes
     # The margin goes round a copy already shrunk to the detector's size: a full-size padded copy
@@ -303,7 +331,35 @@ def find_boxes(image: np.ndarray, detector: Detector) -> list[Box]:
     padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     return [
         tuple(int(round(v / scale)) for v in (x - pad, y - pad, w, h))
-        for x, y, w, h in detector.boxes(padded)
+        for x, y, w, h in detector_boxes(detector, padded)
+    ]
+
+
+def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
+    """A detector's boxes as integer (x, y, w, h) tuples, whatever sequence it gives them in
+    (OpenCV's own detectors give an (N, 4) array, whose truth value numpy refuses); boxes of no
+    area or wholly outside ``image`` are dropped, as they hold no face to read."""
+    found = detector.boxes(image)
+    name = getattr(detector, "name", type(detector).__name__)
+    try:
+        array = np.asarray(found, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise FacialEmotionError(
+            f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
+            "list of (x, y, w, h) tuples"
+        ) from exc
+    if array.size == 0:
+        return []
+    if array.ndim != 2 or array.shape[1] != 4 or not np.isfinite(array).all():
+        raise FacialEmotionError(
+            f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
+            "numbers; return a list of (x, y, w, h) tuples"
+        )
+    height, width = image.shape[:2]
+    return [
+        (x, y, w, h)
+        for x, y, w, h in (tuple(int(round(v)) for v in box) for box in array)
+        if w > 0 and h > 0 and x < width and y < height and x + w > 0 and y + h > 0
     ]
 
 

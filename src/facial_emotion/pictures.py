@@ -57,5 +57,7 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
             f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
             "fixed range to read faces in; save the image with 8- or 16-bit pixels"
         )
+    if img.mode == "La":  # premultiplied alpha, which PIL converts only to LA
+        img = img.convert("LA")
     mode = "L" if img.mode in ("1", "L", "LA") else "RGB"
     return np.asarray(img if img.mode == mode else img.convert(mode))

@@ -11,13 +11,15 @@ import io
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
 
 from facial_emotion.backends import load_backend
+from facial_emotion.data.prepared import full_range
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import (
+    CROP_SIDES,
     FACE_SIZE,
     Box,
     Detector,
@@ -32,6 +34,9 @@ from facial_emotion.labels import EMOTIONS
 from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
+# A string longer than this is no path (Linux's PATH_MAX): base64 of a picture, taken for a name,
+# gave a 160,000-character "damaged image" message
+MAX_PATH = 4096
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -114,6 +119,14 @@ def as_pixels(image: ImageInput) -> np.ndarray:
     file is read, a PIL image turned upright by its EXIF tag."""
     from PIL import Image
 
+    if isinstance(image, str) and (
+        len(image) > MAX_PATH or image.startswith("data:") or "://" in image
+    ):
+        raise FacialEmotionError(
+            f"{image[:60]!r}... ({len(image)} characters) is not a file path: URLs are not "
+            "fetched and base64 is not decoded here; pass the bytes (base64.b64decode(...), or "
+            "the downloaded file)"
+        )
     if isinstance(image, str | Path):
         return load_image(image)
     if hasattr(image, "read"):  # an open file, such as a web framework's upload
@@ -133,7 +146,15 @@ def as_pixels(image: ImageInput) -> np.ndarray:
         data = bytes(image)
         return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)")
     if isinstance(image, Image.Image):
-        return pil_pixels(image)
+        try:
+            return pil_pixels(image)
+        except FacialEmotionError:
+            raise
+        except (OSError, ValueError, SyntaxError, AssertionError) as exc:  # decoded lazily
+            raise FacialEmotionError(
+                f"the PIL image: damaged, truncated or already closed ({exc or type(exc).__name__})"
+                "; open it again, or pass its bytes"
+            ) from exc
     pixels = np.asarray(image)
     if pixels.dtype == object or pixels.ndim == 0:
         raise FacialEmotionError(
@@ -152,10 +173,15 @@ class EmotionRecognizer:
     """
 
     def __init__(self, model: str | Path | None = None, detector: str | Detector = "haar") -> None:
-        if not isinstance(detector, str) and not callable(getattr(detector, "boxes", None)):
+        scale = getattr(detector, "crop_scale", None)
+        if not isinstance(detector, str) and not (
+            callable(getattr(detector, "boxes", None))
+            and isinstance(scale, int | float)
+            and scale > 0
+        ):
             raise FacialEmotionError(
                 f"detector {detector!r} is not a detector; pass 'haar', 'mtcnn' or an object "
-                "with a boxes(image) method and a crop_scale"
+                "with a boxes(image) method and a crop_scale above 0 (1.0 crops the box's square)"
             )
         if model is not None and not isinstance(model, str | Path):
             raise FacialEmotionError(
@@ -165,6 +191,11 @@ class EmotionRecognizer:
         self.model_path = Path(model) if model is not None else default_serving_path()
         self.backend = load_backend(self.model_path)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its model's path and its detector, for process pools that start processes
+        by spawning (macOS, Windows); each process loads the model again."""
+        return EmotionRecognizer, (self.model_path, self.detector)
 
     def lacking_note(self) -> str | None:
         """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
@@ -178,14 +209,15 @@ class EmotionRecognizer:
         )
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities (N, classes) for uint8 (N, 48, 48) face crops."""
+        """Probabilities (N, classes) for uint8 (N, 48, 48) face crops, each stretched to span
+        0..255 first, as training and the other methods stretch them (a dim crop read otherwise)."""
         crops = np.asarray(crops)
         if crops.dtype != np.uint8 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE):
             raise FacialEmotionError(
                 f"classify takes uint8 (N, {FACE_SIZE}, {FACE_SIZE}) crops, as crop_faces cuts "
                 f"them; got {crops.dtype} {crops.shape}: pass other crops to read_crops"
             )
-        x = crops.astype(np.float32)[..., None]
+        x = full_range(crops).astype(np.float32)[..., None]  # as every face was trained
         return np.asarray(self.backend.predict(x), np.float32)
 
     def faces_from(
@@ -225,6 +257,11 @@ class EmotionRecognizer:
                     f"crop {i} ({p.shape[1]}x{p.shape[0]}) is one flat colour, not a face; "
                     "pass the faces your detector cut"
                 )
+            if min(p.shape[:2]) < CROP_SIDES.start:  # a 2x2 "face" was read as sad
+                raise FacialEmotionError(
+                    f"crop {i} ({p.shape[1]}x{p.shape[0]}) is too small to hold a face; pass "
+                    f"crops of {CROP_SIDES.start} pixels a side or more"
+                )
         boxes = [(0, 0, p.shape[1], p.shape[0]) for p in pixels]
         squares = np.concatenate(
             [crop_faces(p, [p_box], 1.0) for p, p_box in zip(pixels, boxes, strict=True)]
@@ -232,15 +269,29 @@ class EmotionRecognizer:
         return self.faces_from(boxes, self.classify(squares), whole_image=True)
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
-        """Faces per image; every face of every image goes through the model in one call."""
-        pixels = [as_uint8_image(as_pixels(im)) for im in _images_of(images, "detect_batch")]
-        located = [locate_faces(p, self.detector) for p in pixels]
-        crops = [c for _, c in located]
+        """Faces per image; every face of every image goes through the model in one call.
+
+        Each image is searched as soon as it is read and only its face crops are kept, so a
+        batch holds one photo's pixels at a time. A batch saves model calls, not detection,
+        which is most of the time on photos; an error names the image's position."""
+        images = _images_of(images, "detect_batch")
+        located = []
+        for i, image in enumerate(images):
+            try:
+                pixels = as_uint8_image(as_pixels(image))
+                located.append((*locate_faces(pixels, self.detector), is_face_crop(pixels)))
+            except FacialEmotionError as exc:
+                raise (
+                    FacialEmotionError(f"image {i} of {len(images)}: {exc}")
+                    if len(images) > 1
+                    else exc
+                ) from exc
+        crops = [c for _, c, _ in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
         result, start = [], 0
-        for p, (boxes, c) in zip(pixels, located, strict=True):
+        for boxes, c, whole in located:
             rows = probs[start : start + len(c)]
-            result.append(self.faces_from(boxes, rows, whole_image=is_face_crop(p)))
+            result.append(self.faces_from(boxes, rows, whole_image=whole))
             start += len(c)
         return result
 
@@ -253,10 +304,17 @@ def _images_of(images: Sequence[ImageInput] | np.ndarray, method: str) -> Sequen
     if isinstance(images, np.ndarray):
         if images.ndim in (3, 4) and not (images.ndim == 3 and images.shape[2] in (3, 4)):
             return images
+        if images.ndim == 1 and images.dtype.kind in "OUS":  # paths, as pandas hands them over
+            return images.tolist()
     elif not isinstance(images, str | Path | bytes | bytearray | memoryview | Image.Image) and not (
         hasattr(images, "read")
     ):
-        return list(images)
+        try:
+            return list(images)
+        except TypeError:
+            raise FacialEmotionError(
+                f"{method} takes a list of images; got {type(images).__name__}"
+            ) from None
     raise FacialEmotionError(
         f"{method} takes a list of images; got one {type(images).__name__}: pass [image] "
         "(or call detect for one image)"

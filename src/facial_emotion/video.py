@@ -149,8 +149,10 @@ def opencv_name(path: str | Path) -> str:
     return name
 
 
-def open_source(source: str) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
-    """The capture, its first frame (BGR) and whether it is a camera; clear errors otherwise."""
+def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
+    """The capture, its first frame (BGR) and whether it is a camera (an index such as 0 or
+    "0"); clear errors otherwise."""
+    source = str(source)
     camera = source.strip().isdigit()
     if "://" in source or source.startswith("/dev/video"):
         raise FacialEmotionError(
@@ -357,7 +359,7 @@ def _frames(
 
 
 def process_video(
-    source: str,
+    source: str | Path | int,
     recognizer: EmotionRecognizer,
     *,
     output: Path | None = None,

@@ -28,6 +28,7 @@ def integer(rule: Rule, name: str) -> Callable[[str], int]:
 positive_int = integer((lambda v: v >= 1, "at least 1"), "count")
 shift_pixels = integer(SHIFT_PIXELS, "pixel count")  # as evaluate.tta_shift in params.yaml
 # Smaller copies hold no face the detectors can find (MTCNN fails on them with native errors)
+# faces.MIN_DETECT_SIDE, without importing OpenCV
 detect_size = integer((lambda v: v >= 48, "at least 48 pixels"), "pixel count")
 # 0, "any free port", would leave the address unknown
 port_number = integer((lambda v: 1 <= v <= 65535, "1 to 65535"), "port number")
