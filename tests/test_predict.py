@@ -505,3 +505,11 @@ def test_detector_options_a_detector_does_not_take_are_one_line():
         make_detector("haar", max_side=0)
     with pytest.raises(FacialEmotionError, match="scale_factor must be above 1, got 1.0"):
         make_detector("haar", scale_factor=1.0)
+
+
+def test_a_keras_model_can_be_served_in_float32_as_evaluate_scores_it(tiny_model_path):
+    rec = EmotionRecognizer(tiny_model_path, precision="float32")
+    assert rec.backend.precision == "float32"
+    assert pickle.loads(pickle.dumps(rec)).backend.precision == "float32"
+    with pytest.raises(FacialEmotionError, match="precision 'fp16': choose auto"):
+        EmotionRecognizer(tiny_model_path, precision="fp16")

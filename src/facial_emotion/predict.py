@@ -169,10 +169,16 @@ class EmotionRecognizer:
 
     ``model`` is a ``.keras`` or ``.tflite`` file in the project format (default: the shipped
     model, see :func:`default_serving_path`); ``detector`` is ``"haar"`` (fast), ``"mtcnn"``
-    (finds harder faces) or a detector object (see :mod:`facial_emotion.faces`).
+    (finds harder faces) or a detector object (see :mod:`facial_emotion.faces`); ``precision``
+    is a Keras model's compute type (``auto``: bfloat16 where the CPU computes it natively).
     """
 
-    def __init__(self, model: str | Path | None = None, detector: str | Detector = "haar") -> None:
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        detector: str | Detector = "haar",
+        precision: str = "auto",
+    ) -> None:
         scale = getattr(detector, "crop_scale", None)
         if not isinstance(detector, str) and not (
             callable(getattr(detector, "boxes", None))
@@ -189,13 +195,19 @@ class EmotionRecognizer:
             )
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.model_path = Path(model) if model is not None else default_serving_path()
-        self.backend = load_backend(self.model_path)
+        if precision not in ("auto", "float32", "mixed_bfloat16"):
+            raise FacialEmotionError(
+                f"precision {precision!r}: choose auto (bfloat16 where the CPU computes it), "
+                "float32 (the figures evaluate reports) or mixed_bfloat16"
+            )
+        self.precision = precision
+        self.backend = load_backend(self.model_path, precision=precision)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled by its model's path and its detector, for process pools that start processes
         by spawning (macOS, Windows); each process loads the model again."""
-        return EmotionRecognizer, (self.model_path, self.detector)
+        return EmotionRecognizer, (self.model_path, self.detector, self.precision)
 
     def lacking_note(self) -> str | None:
         """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
