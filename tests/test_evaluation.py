@@ -202,3 +202,23 @@ def test_one_class_reading_names_the_class_only_when_the_faces_hold_more() -> No
     assert Evaluation(classes, np.array([0, 1, 2]), all_happy).one_class_reading() == "happy"
     assert Evaluation(classes, np.array([1, 1, 1]), all_happy).one_class_reading() is None
     assert Evaluation(classes, np.array([0, 1, 2]), mixed).one_class_reading() is None
+
+
+def test_calibration_says_how_often_each_confidence_is_right() -> None:
+    """Four faces read at 0.95 of which two are right, two at 0.55 both right: the first group
+    is surer than it is right (0.95 against 0.5), the second less sure (0.55 against 1.0)."""
+    sure, unsure = [0.95, 0.05, 0.0], [0.55, 0.45, 0.0]
+    probs = np.array([sure, sure, sure, sure, unsure, unsure])
+    ev = Evaluation(("angry", "happy", "sad"), np.array([0, 0, 1, 2, 0, 0]), probs)
+    table = ev.calibration()
+    assert table.to_dict("list") == {
+        "from": [0.5, 0.9],
+        "to": [0.6, 1.0],
+        "faces": [2, 4],
+        "confidence": [pytest.approx(0.55), pytest.approx(0.95)],
+        "accuracy": [1.0, 0.5],
+    }
+    assert ev.calibration_error() == pytest.approx((2 * 0.45 + 4 * 0.45) / 6)
+    assert ev.metrics()["calibration_error"] == 0.45
+    certain = Evaluation(("angry", "happy"), np.array([0, 1]), np.eye(2))
+    assert certain.calibration()["to"].tolist() == [1.0] and certain.calibration_error() == 0

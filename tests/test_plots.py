@@ -84,3 +84,14 @@ def test_pixel_statistics_print_as_rounded() -> None:
     data = PreparedData(("a", "b"), {"train": split, "val": split})
     table = plots.pixel_statistics(data)
     assert all(len(repr(v).partition(".")[2]) <= 2 for v in table.loc["train"])
+
+
+def test_reliability_diagram_draws_the_model_beside_the_diagonal() -> None:
+    table = pd.DataFrame(
+        {"from": [0.5, 0.9], "to": [0.6, 1.0], "faces": [2, 4], "confidence": [0.55, 0.95],
+         "accuracy": [1.0, 0.5]}
+    )  # fmt: skip
+    ax = plots.reliability_diagram(table, "t").axes[0]
+    diagonal, model = ax.get_lines()
+    assert list(diagonal.get_xdata()) == [0, 1] and list(model.get_ydata()) == [1.0, 0.5]
+    assert [t.get_text() for t in ax.texts] == ["2", "4"]  # each point's face count

@@ -126,6 +126,27 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt
     return fig
 
 
+def reliability_diagram(calibration: pd.DataFrame, title: str) -> plt.Figure:
+    """Accuracy against confidence per group of faces (``Evaluation.calibration``), beside the
+    diagonal a calibrated model would follow; each point is labelled with its face count."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="gray", label="calibrated")
+    ax.plot(calibration["confidence"], calibration["accuracy"], marker="o", label="model")
+    for row in calibration.itertuples():
+        ax.annotate(f"{row.faces}", (row.confidence, row.accuracy), textcoords="offset points",
+                    xytext=(4, -10), fontsize=7)  # fmt: skip
+    ax.set(
+        xlabel="confidence (top probability)",
+        ylabel="share read right",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=title,
+    )
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 def mistakes_gallery(
     images: np.ndarray,
     y_true: np.ndarray,
