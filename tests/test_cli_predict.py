@@ -498,3 +498,18 @@ def test_a_model_without_some_emotions_says_which_it_cannot_read(
     )
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json")
     assert code == 0 and "note:" not in err
+
+
+def test_crops_reads_each_image_whole_as_one_face(capsys, tiny_model_path, tmp_path):
+    """A folder of face crops cut by another detector: the search missed tight ones and found
+    nothing to read in them."""
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    Image.open(HOPPER).crop((170, 130, 355, 330)).save(crops / "tight.png")  # no margin left
+    Image.new("L", (60, 60), 90).save(crops / "flat.png")
+    code, out, err = run(capsys, crops, "--model", tiny_model_path, "--json", "--crops")
+    assert code == 0, err
+    (image,) = json.loads(out)["images"]
+    (face,) = image["faces"]
+    assert face["box"] == [0, 0, 185, 200] and face["whole_image"] is True
+    assert "flat.png: crop 0 (60x60) is one flat colour, not a face" in err

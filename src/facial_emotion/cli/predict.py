@@ -78,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
     )
+    parser.add_argument(
+        "--crops",
+        action="store_true",
+        help="each image is one face, cropped already (by your own detector, say): read it whole, "
+        "with no search (a tight crop the detector would miss is read too)",
+    )
 
 
 def output_file(value: str) -> Path | None:
@@ -348,7 +354,13 @@ def run(args: argparse.Namespace) -> int:
                 bar.write(f"facial-emotion predict: skipped {exc}", file=sys.stderr)
                 bar.update(1)
                 continue
-            faces = recognizer.detect(image)
+            try:
+                faces = recognizer.read_crops([image]) if args.crops else recognizer.detect(image)
+            except FacialEmotionError as exc:  # a flat or tiny crop: nothing to read
+                skipped.append(f"{path}: {exc}")
+                bar.write(f"facial-emotion predict: skipped {path}: {exc}", file=sys.stderr)
+                bar.update(1)
+                continue
             copy = annotated.get(path)
             height, width = image.shape[:2]
             named = str(copy) if copy is not None else None
