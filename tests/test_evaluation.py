@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from facial_emotion import stages
+from facial_emotion.backends import load_backend
 from facial_emotion.config import EvaluateSettings, Params
 from facial_emotion.data.prepared import LabelledImages, PreparedData, save
 from facial_emotion.errors import FacialEmotionError
@@ -219,6 +220,24 @@ def test_calibration_says_how_often_each_confidence_is_right() -> None:
         "accuracy": [1.0, 0.5],
     }
     assert ev.calibration_error() == pytest.approx((2 * 0.45 + 4 * 0.45) / 6)
-    assert ev.metrics()["calibration_error"] == 0.45
     certain = Evaluation(("angry", "happy"), np.array([0, 1]), np.eye(2))
     assert certain.calibration()["to"].tolist() == [1.0] and certain.calibration_error() == 0
+
+
+def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
+    tiny_model_path, tmp_path, monkeypatch
+) -> None:
+    """Flip-averaged probabilities are not the ones predict, video and the app show, so their
+    calibration would describe percentages no user reads."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    for suffix in (".keras", ".json"):
+        shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / "models" / f"model{suffix}")
+    rng = np.random.default_rng(0)
+    faces = LabelledImages(rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), np.arange(21) % 7)
+    save(PreparedData(EMOTIONS, {"train": faces, "val": faces}), "data/prepared")
+    result = stages.run_evaluate(Params(evaluate=EvaluateSettings(tta=True, tta_shift=2)))
+    single = predict_proba(load_backend("models/model.keras", "float32").predict, faces.x)
+    np.testing.assert_allclose(result.single_pass.probs, single, atol=1e-6)
+    assert not np.allclose(result.evaluation.probs, single, atol=1e-3)  # the chosen views
+    assert result.metrics["calibration_error"] == round(result.single_pass.calibration_error(), 4)

@@ -226,7 +226,6 @@ class Evaluation:
         return {
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
-            "calibration_error": round(self.calibration_error(), 4),
             "samples": int(len(self.y_true)),
             "per_class": {
                 c: {

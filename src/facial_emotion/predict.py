@@ -293,11 +293,9 @@ class EmotionRecognizer:
                 pixels = as_uint8_image(as_pixels(image))
                 located.append((*locate_faces(pixels, self.detector), is_face_crop(pixels)))
             except FacialEmotionError as exc:
-                raise (
-                    FacialEmotionError(f"image {i} of {len(images)}: {exc}")
-                    if len(images) > 1
-                    else exc
-                ) from exc
+                if len(images) == 1:
+                    raise
+                raise FacialEmotionError(f"image {i} of {len(images)}: {exc}") from exc
         crops = [c for _, c, _ in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
         result, start = [], 0

@@ -84,6 +84,7 @@ class EvaluateResult:
     images: np.ndarray
     evaluation: Evaluation
     metrics: dict[str, object]
+    single_pass: Evaluation  # as predict, video and the app serve: what calibration is read on
 
     @property
     def views(self) -> str:
@@ -165,8 +166,10 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         "accuracy_without_tta": round(plain.accuracy, 4),
         "macro_f1_without_tta": round(plain.macro_f1, 4),
         "tta_gain": round(chosen.accuracy - plain.accuracy, 4),
+        # of the single pass: the probabilities predict, video and the app show
+        "calibration_error": round(plain.calibration_error(), 4),
     }
     with atomic_path(out / REPORTS / "evaluate" / "confusion.csv") as tmp:
         chosen.confusion_records().to_csv(tmp, index=False)
     write_json(out / METRICS / "eval.json", metrics)
-    return EvaluateResult(model, name, split.x, chosen, metrics)
+    return EvaluateResult(model, name, split.x, chosen, metrics, plain)

@@ -103,7 +103,12 @@ def run(args: argparse.Namespace) -> int:
             f"does not know: {lacking}",
             file=sys.stderr,
         )
-    probs = predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
+    single = predict_proba(backend.predict, split.x[known])
+    probs = (
+        predict_proba(backend.predict, split.x[known], tta=args.tta, shift=args.tta_shift)
+        if args.tta or args.tta_shift
+        else single
+    )
     result = Evaluation(model_classes, labels[known], probs)
     if only := result.one_class_reading():
         print(
@@ -120,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
         "tta_shift": args.tta_shift,
         "skipped": int((~known).sum()),
         **result.metrics(),
+        # of the single pass: the probabilities predict, video and the app show
+        "calibration_error": round(
+            Evaluation(model_classes, labels[known], single).calibration_error(), 4
+        ),
     }
     if args.output:
         write_json(args.output, metrics)
