@@ -347,7 +347,7 @@ def test_detect_faces_stops_on_a_folder_with_no_face_and_on_cropped_sources(
     class_tree(tmp_path / "walls", {"happy": 2, "sad": 2}, ext=".png")
     for image in (tmp_path / "walls").rglob("*.png"):  # flat pictures large enough to search
         write_image(image, flat(1, (200, 200)))
-    with pytest.raises(FacialEmotionError, match=r"walls: no face found in any of its 4 images"):
+    with pytest.raises(FacialEmotionError, match=r"walls: no face found in any of its 2 training"):
         load_source(
             "folder", str(tmp_path / "walls"), **CARVING, synthetic_samples=0, detect_faces=True
         )
@@ -362,3 +362,47 @@ def test_a_model_trained_on_detected_faces_is_scored_on_faces_detected_so(tmp_pa
     assert split == "val" and data.source["faces"] == "largest face found by haar"
     data, _ = load_for_scoring(root, card={"source": {"name": "folder", "path": str(root)}})
     assert "faces" not in data.source
+    elsewhere = shutil.copytree(root, tmp_path / "copy")  # train/ and val/: FER2013's layout
+    data, _ = load_for_scoring(elsewhere, card=card)
+    assert data.source["name"] == "folder" and data.source["faces"] == card["source"]["faces"]
+
+
+def test_detect_faces_splits_the_files_before_searching_them(tmp_path: Path) -> None:
+    """Dropped before the split, a photo with no face found moved others between train and
+    test; a class whose photos all lack a face vanished, or was blamed on its spelling."""
+    root = tmp_path / "photos"
+    hopper = np.asarray(load_image(HOPPER))[:, :, ::-1]
+    for code, emotion in enumerate(("happy", "sad")):
+        for k in range(10):  # each face marked apart, to tell which split it lands in
+            marked = hopper.copy()
+            marked[300 + 8 * code : 306 + 8 * code, 200 + 12 * k : 206 + 12 * k] = 0
+            write_image(root / emotion / f"{k}.png", marked)
+    photos = {**CARVING, "synthetic_samples": 0}
+    found = load_source("folder", str(root), **photos, detect_faces=True)
+    whole = load_source("folder", str(root), **photos)
+    write_image(root / "sad" / "0.png", flat(3, (240, 320, 3)))  # now without a face
+    fewer = load_source("folder", str(root), **photos, detect_faces=True)
+    sizes = {s: len(part) for s, part in found.splits.items()}
+    assert sizes == {s: len(part) for s, part in whole.splits.items()}
+    assert sum(len(part) for part in fewer.splits.values()) == 19
+    for split, part in fewer.splits.items():  # no photo changed split for the wall's sake
+        assert {face.tobytes() for face in part.x} <= {
+            face.tobytes() for face in found.splits[split].x
+        }
+    for k in range(10):
+        write_image(root / "sad" / f"{k}.png", flat(3, (240, 320, 3)))
+    with pytest.raises(
+        FacialEmotionError, match=r"no face found in any of the 6 training images of sad"
+    ):
+        load_source("folder", str(root), **photos, detect_faces=True)
+
+
+def test_a_small_colour_square_is_searched_as_predict_searches_it(tmp_path: Path) -> None:
+    from facial_emotion.data.photos import face_reader
+
+    colour = tmp_path / "colour.png"
+    write_image(colour, np.dstack([pattern(0), pattern(1), pattern(2)])[:60, :60])
+    gray = write_image(tmp_path / "gray.png", pattern(0)[:60, :60])
+    read = face_reader()
+    assert read(colour) is None  # searched, and no face in noise
+    assert read(gray).shape == (48, 48)  # a gray face crop, used whole

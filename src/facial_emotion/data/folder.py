@@ -48,30 +48,40 @@ def load(
     root = existing_dir(root)
     dirs = split_dirs(root)
     others: list[Path] = []  # files that are not images: a warning, not a silent loss
-    reader = FaceFiles() if detect_faces else None
     if dirs is None:
         files, labels = labelled_files(root, others.append)
         names = code_names(set(labels), codes)
-        x, labels = read_labelled(
-            root, files, [names.get(n, n) for n in labels], f"{name} {root.name}", reader
-        )
-        classes = ordered(set(labels))
+        listed = {"all": (files, [names.get(n, n) for n in labels])}
+    else:
+        listed = {split: labelled_files(d, others.append) for split, d in dirs.items()}
+        names = code_names({label for _, labels in listed.values() for label in labels}, codes)
+        listed = {s: (f, [names.get(n, n) for n in labels]) for s, (f, labels) in listed.items()}
+    classes = ordered({label for _, labels in listed.values() for label in labels})
+    # Splits are made of the files, before any is read: with detect_faces, which photos have a
+    # face found must not move another photo from train to test.
+    if dirs is None:
+        files, labels = listed.pop("all")
         y = indices(labels, classes)
         parts = stratified_split(
             y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
         )
-        splits = {split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()}
+        listed = {split: ([files[i] for i in idx], y[idx]) for split, idx in parts.items()}
         how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
     else:
-        splits, classes, how = _load_split_dirs(
-            dirs,
-            name,
-            codes,
-            seed=seed,
-            val_fraction=val_fraction,
-            on_other=others.append,
-            reader=reader,
-        )
+        listed = {s: (f, indices(labels, classes)) for s, (f, labels) in listed.items()}
+        how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
+        if "val" not in listed:
+            files, y = listed["train"]
+            parts = stratified_split(y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+            listed |= {s: ([files[i] for i in idx], y[idx]) for s, idx in parts.items()}
+            how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    reader = FaceFiles() if detect_faces else None
+    splits = {
+        split: read_split(files, y, f"{name} {root.name} {split}", reader)
+        for split, (files, y) in listed.items()
+    }
+    if reader:
+        reader.require_faces_of_each_class(classes, listed["train"], splits["train"], root)
     return PreparedData(
         classes=classes,
         splits=splits,
@@ -86,22 +96,15 @@ def load(
     )
 
 
-def read_labelled(
-    folder: Path, files: list[Path], labels: list[str], desc: str, reader: FaceFiles | None
-) -> tuple[np.ndarray, list[str]]:
-    """The faces of ``folder``'s files and their labels, without the files ``reader`` found no
-    face in."""
+def read_split(
+    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None
+) -> LabelledImages:
+    """The faces of one split's files, without the files ``reader`` found no face in."""
     if reader is None:
-        return read_many(files, desc=desc), labels
+        return LabelledImages(read_many(files, desc=desc), y)
     x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
-    if files and not found.any():
-        raise FacialEmotionError(
-            f"{folder}: no face found in any of its {len(files)} images; "
-            "data.detect_faces searches photos for faces of 24 px or more: set it false for "
-            "face crops, or check these are photos of faces"
-        )
     reader.faceless += [path for path, ok in zip(files, found, strict=True) if not ok]
-    return x[found], [label for label, ok in zip(labels, found, strict=True) if ok]
+    return LabelledImages(x[found], y[found])
 
 
 def existing_dir(path: str | Path) -> Path:
@@ -173,35 +176,6 @@ def code_names(labels: set[str], codes: tuple[str, ...]) -> dict[str, str]:
 def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
     position = {c: i for i, c in enumerate(classes)}
     return np.array([position[label] for label in labels], dtype=np.int64)
-
-
-def _load_split_dirs(
-    dirs: dict[str, Path],
-    name: str,
-    codes: tuple[str, ...],
-    *,
-    seed: int,
-    val_fraction: float,
-    on_other: Callable[[Path], None],
-    reader: FaceFiles | None = None,
-) -> tuple[dict[str, LabelledImages], tuple[str, ...], str]:
-    listed = {split: labelled_files(d, on_other) for split, d in dirs.items()}
-    names = code_names({label for _, labels in listed.values() for label in labels}, codes)
-    read = {
-        split: read_labelled(
-            dirs[split], files, [names.get(n, n) for n in labels], f"{name} {split}", reader
-        )
-        for split, (files, labels) in listed.items()
-    }
-    classes = ordered({label for _, labels in read.values() for label in labels})
-    splits = {
-        split: LabelledImages(x, indices(labels, classes)) for split, (x, labels) in read.items()
-    }
-    how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
-    if "val" not in splits:
-        splits = carve_val(splits, seed=seed, val_fraction=val_fraction)
-        how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
-    return splits, classes, how
 
 
 def carve_val(

@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from facial_emotion.data.images import read_gray
+from facial_emotion.data.prepared import LabelledImages
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Detector, crop_face, find_boxes, is_face_crop, make_detector
 
 DETECTOR = "haar"  # predict's default, at its photo size
 PHOTO_CHUNK = 4  # files a thread takes at a time when each is searched for a face (~0.5 s each)
+NOT_FOUND_HINT = (
+    "data.detect_faces searches a 1024 px copy of each photo for faces of 24 px or more there "
+    "(about 95 px in a 4032 px photo): set it false for face crops, or crop the faces"
+)
 
 
 def face_reader(detector: Detector | None = None) -> Callable[[Path], np.ndarray | None]:
@@ -30,7 +37,7 @@ def face_reader(detector: Detector | None = None) -> Callable[[Path], np.ndarray
     def read(path: Path) -> np.ndarray | None:
         image = read_gray(path)
         h, w = image.shape
-        if is_face_crop(image):
+        if is_face_crop(image) and not in_colour(path):  # predict searches a colour one
             return crop_face(image, (0, 0, w, h), 1.0)
         boxes = find_boxes(image, detector)
         if not boxes:
@@ -41,12 +48,44 @@ def face_reader(detector: Detector | None = None) -> Callable[[Path], np.ndarray
     return read
 
 
+def in_colour(path: Path) -> bool:
+    """Whether a picture's channels differ, as predict tells a gray face crop from a colour one
+    (OpenCV decodes it again, small as such pictures are; one it cannot decode counts as gray)."""
+    colour = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+    return colour is not None and not (
+        (colour[..., 0] == colour[..., 1]).all() and (colour[..., 1] == colour[..., 2]).all()
+    )
+
+
 class FaceFiles:
     """Reads each file's largest face, keeping the files with none for the manifest."""
 
     def __init__(self) -> None:
         self.read = face_reader()
         self.faceless: list[Path] = []
+
+    def require_faces_of_each_class(
+        self,
+        classes: tuple[str, ...],
+        listed: tuple[list[Path], np.ndarray],
+        read: LabelledImages,
+        root: Path,
+    ) -> None:
+        """Stop when no face was found in any training photo of a class (or of all): the class
+        would vanish, or prepare would blame its spelling."""
+        files, y = listed
+        if len(files) and not len(read):
+            raise FacialEmotionError(
+                f"{root}: no face found in any of its {len(files)} training images; "
+                f"{NOT_FOUND_HINT}"
+            )
+        for code, name in enumerate(classes):
+            wanted = int((y == code).sum())
+            if wanted and not (read.y == code).any():
+                raise FacialEmotionError(
+                    f"{root}: no face found in any of the {wanted} training images of {name}; "
+                    f"{NOT_FOUND_HINT}"
+                )
 
     def record(self, root: Path) -> dict[str, object]:
         """What the manifest says of how faces were read, for prepare's warning and for scoring

@@ -74,11 +74,13 @@ def load_for_scoring(
     ``all``: every face.
     """
     card = card or {}
-    if source == "auto":
-        source = trained_source(card, path) or guess_source(path)
     trained = card.get("source")
-    # a model trained on faces cut out of photos is scored on faces cut the same way
-    photos = source == "folder" and isinstance(trained, dict) and "faces" in trained
+    # a model trained on faces cut out of photos is scored on faces cut the same way, wherever
+    # the photos are (a train/ folder among them would be taken for FER2013's layout)
+    detected = isinstance(trained, dict) and trained.get("name") == "folder" and "faces" in trained
+    if source == "auto":
+        source = trained_source(card, path) or ("folder" if detected else guess_source(path))
+    photos = detected and source == "folder"
     data = load_source(
         source, str(path), **carving_of(card, seed), synthetic_samples=0, detect_faces=photos
     )
