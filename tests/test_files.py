@@ -167,8 +167,13 @@ def test_a_models_card_records_the_commit_of_the_code_that_saved_it(
 
     package = Path(facial_emotion.__file__).parent
     git = ["git", "-C", str(package)]
-    if subprocess.run([*git, "ls-files", "--error-unmatch", "__init__.py"]).returncode:
-        pytest.skip("the package is not a git checkout here (an installed copy)")
+    if (
+        shutil.which("git") is None
+        or subprocess.run(
+            [*git, "ls-files", "--error-unmatch", "__init__.py"], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("no git, or the package is not a git checkout here (an installed copy)")
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     model = tmp_path / "model.keras"
     save_keras(build("tiny", 2), model, ("happy", "sad"))
@@ -182,6 +187,7 @@ def test_a_models_card_records_the_commit_of_the_code_that_saved_it(
         subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args])
     assert code_version(repo / "pkg")["changed"] == []
     (repo / "pkg" / "__init__.py").write_text("VERSION = 2\n")
-    assert code_version(repo / "pkg")["changed"] == ["pkg/__init__.py"]
+    (repo / "pkg" / "new module.py").write_text("")  # not yet added, and with a space
+    assert code_version(repo / "pkg")["changed"] == ["pkg/__init__.py", "pkg/new module.py"]
     (tmp_path / "installed").mkdir()
     assert code_version(tmp_path / "installed") is None  # not a checkout: nothing to record

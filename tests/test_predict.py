@@ -18,7 +18,7 @@ from PIL import Image
 
 import facial_emotion.predict as predict_module
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import make_detector
+from facial_emotion.faces import HaarDetector, make_detector
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import save_keras
 from facial_emotion.predict import EmotionRecognizer, as_pixels, default_model_path, load_image
@@ -505,6 +505,9 @@ def test_detector_options_a_detector_does_not_take_are_one_line():
         make_detector("haar", max_side=0)
     with pytest.raises(FacialEmotionError, match="scale_factor must be above 1, got 1.0"):
         make_detector("haar", scale_factor=1.0)
+    with pytest.raises(FacialEmotionError, match="haar: .*; pass numbers for scale_factor"):
+        make_detector("haar", scale_factor="1.2")
+    assert make_detector("haar", max_side=np.int64(640)).max_side == 640  # from numpy, as is
 
 
 def test_a_keras_model_can_be_served_in_float32_as_evaluate_scores_it(tiny_model_path):
@@ -513,3 +516,20 @@ def test_a_keras_model_can_be_served_in_float32_as_evaluate_scores_it(tiny_model
     assert pickle.loads(pickle.dumps(rec)).backend.precision == "float32"
     with pytest.raises(FacialEmotionError, match="precision 'fp16': choose auto"):
         EmotionRecognizer(tiny_model_path, precision="fp16")
+
+
+class Wider(HaarDetector):
+    """A Haar detector framing faces more loosely, as a user might subclass it."""
+
+    crop_scale = 1.3
+
+
+def test_a_custom_detector_pickles_with_its_own_settings(tiny_model_path):
+    """Rebuilt from fixed settings, a subclass or an instance's own crop_scale came back as the
+    stock Haar detector."""
+    detector = Wider(max_side=640)
+    detector.min_neighbors = 6
+    again = pickle.loads(pickle.dumps(EmotionRecognizer(tiny_model_path, detector))).detector
+    assert type(again).__name__ == "Wider" and again.crop_scale == 1.3
+    assert (again.max_side, again.min_neighbors) == (640, 6)
+    assert again.boxes(np.asarray(load_image(HOPPER)))  # its cascade is loaded again

@@ -15,6 +15,7 @@ high and 0.80 wide. So the crop is a square on the box centre with side ``crop_s
 from __future__ import annotations
 
 import inspect
+import numbers
 import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
@@ -108,10 +109,13 @@ class HaarDetector:
         if scale_factor <= 1:  # OpenCV asserts it at the first search, in its own words
             raise FacialEmotionError(f"haar: scale_factor must be above 1, got {scale_factor}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled by its settings (for process pools), without its threads' cascades."""
-        settings = (self.max_side, self.scale_factor, self.min_neighbors, self.min_size)
-        return HaarDetector, settings
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for process pools) without its threads' cascades, which each process loads."""
+        return {k: v for k, v in self.__dict__.items() if k != "_per_thread"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._per_thread = threading.local()
 
     def _cascade(self) -> cv2.CascadeClassifier:
         """This thread's cascade: one shared by threads mixes up their scratch data, and a
@@ -182,9 +186,13 @@ class MTCNNDetector:
         self.max_side = max_side
         self.min_confidence = min_confidence
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled by its settings; each process builds its own network."""
-        return MTCNNDetector, (self.max_side, self.min_confidence)
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its network, which each process builds again."""
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        fresh = type(self)(state["max_side"], state["min_confidence"])
+        self.__dict__.update({**state, "model": fresh.model})
 
     def boxes(self, image: np.ndarray) -> list[Box]:
         rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -209,19 +217,21 @@ def make_detector(name: str, **options: Any) -> Detector:
     """A detector by name; ``options`` (such as ``max_side``) go to its class."""
     if name not in DETECTORS:
         raise FacialEmotionError(f"unknown detector '{name}'; choose one of {', '.join(DETECTORS)}")
+    known = inspect.signature(DETECTORS[name]).parameters
+    if unknown := [option for option in options if option not in known]:
+        raise FacialEmotionError(
+            f"{name}: takes the options {', '.join(known)}; got {', '.join(unknown)}"
+        )
     side = options.get("max_side", MIN_DETECT_SIDE)
-    if not isinstance(side, int) or side < MIN_DETECT_SIDE:  # a 0 px copy finds no face, silently
+    if not isinstance(side, numbers.Integral) or side < MIN_DETECT_SIDE:  # 0 px finds no face
         raise FacialEmotionError(
             f"{name}: max_side must be a whole number of pixels, {MIN_DETECT_SIDE} or more; "
             f"got {side!r}"
         )
     try:
         return DETECTORS[name](**options)
-    except TypeError as exc:  # an option the detector does not take
-        known = [p for p in inspect.signature(DETECTORS[name]).parameters]
-        raise FacialEmotionError(
-            f"{name}: takes the options {', '.join(known)}; got {', '.join(options)}"
-        ) from exc
+    except TypeError as exc:  # a value of the wrong type, such as a scale_factor of "1.2"
+        raise FacialEmotionError(f"{name}: {exc}; pass numbers for {', '.join(options)}") from exc
 
 
 def as_uint8_image(image: np.ndarray) -> np.ndarray:

@@ -56,8 +56,20 @@ def code_version(package: Path = Path(__file__).parent) -> dict[str, Any] | None
     # in that clone's tree, but not its code
     if not git("ls-files", "--", "__init__.py") or not (head := git("rev-parse", "HEAD")):
         return None
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".") or ""
-    return {"commit": head.strip(), "changed": sorted(line[3:] for line in changed.splitlines())}
+    # -z: names as they are (no quotes round a space or an accent); a rename's old name follows
+    # its entry, and new files count too: a module not yet added is code all the same
+    status = git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+    changed: list[str] | None = None  # None: status failed, which is not "nothing changed"
+    if status is not None:
+        changed = []
+        entries = iter(status.split("\0"))
+        for entry in entries:
+            if entry:
+                changed.append(entry[3:])
+                if "R" in entry[:2] or "C" in entry[:2]:
+                    next(entries, None)  # a rename's or copy's old name
+        changed.sort()
+    return {"commit": head.strip(), "changed": changed}
 
 
 def _deflate(keras_file: Path) -> None:

@@ -207,7 +207,7 @@ class EmotionRecognizer:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled by its model's path and its detector, for process pools that start processes
         by spawning (macOS, Windows); each process loads the model again."""
-        return EmotionRecognizer, (self.model_path, self.detector, self.precision)
+        return type(self), (self.model_path, self.detector, self.precision)
 
     def lacking_note(self) -> str | None:
         """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
