@@ -315,6 +315,7 @@ def test_an_int8_model_left_from_an_earlier_export_is_named(
     )
     (warning,) = [line for line in lines if "warning" in line]
     assert warning == (
-        f"export: warning: {out / 'model.int8.tflite'} is left from an earlier export and may "
-        "not be this model's; delete it, or export without --no-int8 to replace it"
+        f"export: warning: {out / 'model.int8.tflite'} (and its card model.int8.json) is left "
+        "from an earlier export and may not be this model's; delete it, or export without "
+        "--no-int8 to replace it"
     )

@@ -479,13 +479,20 @@ def test_every_nth_frame_is_read_and_the_annotated_video_keeps_the_files_time(
     assert "could not be decoded" not in err  # 3 of 12 frames read is the whole file
 
 
-def test_every_is_refused_for_a_camera(capfd, tiny_model_path, monkeypatch):
-    monkeypatch.setattr(
-        "facial_emotion.video.open_source",
-        lambda source: (cv2.VideoCapture(), np.zeros((480, 640, 3), np.uint8), True),
+def test_every_is_refused_for_a_camera_before_it_is_opened(capfd, tmp_path):
+    """Refused only after the model loaded and the camera opened (its light on), it said so
+    seconds late."""
+    missing_model = tmp_path / "none.keras"  # not loaded: the refusal comes first
+    assert main(["video", "0", "--model", str(missing_model), "--every", "3"]) == 2
+    assert "camera 0: --every reads part of a file's frames" in capfd.readouterr().err
+
+
+def test_max_frames_counts_the_frames_read_with_every(capsys, clip, tiny_model_path):
+    code, out, err = run(
+        capsys, clip, "--model", tiny_model_path, "--every", "4", "--max-frames", "2"
     )
-    assert main(["video", "0", "--model", str(tiny_model_path), "--every", "3"]) == 2
-    assert "--every reads part of a file's frames" in capfd.readouterr().err
+    assert code == 0, err
+    assert json.loads(out)["frames"] == 2
 
 
 def test_process_video_takes_a_path_as_the_command_does(clip, tiny_model_path):

@@ -238,8 +238,9 @@ def export(
     write_json(metrics_path, metrics)
     if not int8 and (stale := out_dir / f"{model_path.stem}.int8.tflite").exists():
         log(
-            f"export: warning: {stale} is left from an earlier export and may not be this "
-            f"model's; delete it, or export without --no-int8 to replace it"
+            f"export: warning: {stale} (and its card {card_path(stale).name}) is left from an "
+            "earlier export and may not be this model's; delete it, or export without --no-int8 "
+            "to replace it"
         )
     keras = metrics["keras"]
     log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")

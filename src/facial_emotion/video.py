@@ -149,6 +149,15 @@ def opencv_name(path: str | Path) -> str:
     return name
 
 
+def refuse_every_on_camera(source: str | Path | int, every: int) -> None:
+    """A camera's frames come as fast as they are read: there are none to pass over."""
+    if every > 1 and str(source).strip().isdigit():
+        raise FacialEmotionError(
+            f"camera {source}: --every reads part of a file's frames; a camera gives frames as "
+            "fast as they are read, so leave it out"
+        )
+
+
 def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     """The capture, its first frame (BGR) and whether it is a camera (an index such as 0 or
     "0"); clear errors otherwise."""
@@ -352,7 +361,7 @@ def _frames(
         last = t
         n += 1
         number += every
-        if not all(cap.grab() for _ in range(every - 1)):
+        if n == limit or not all(cap.grab() for _ in range(every - 1)):
             break
         ok, frame = cap.read()
         frame = frame if ok else None
@@ -390,13 +399,8 @@ def process_video(
         )
     if show:
         check_display()
+    refuse_every_on_camera(source, every)
     cap, first, camera = open_source(source)
-    if camera and every > 1:
-        cap.release()
-        raise FacialEmotionError(
-            f"camera {source}: --every reads part of a file's frames; a camera gives frames as "
-            "fast as they are read, so leave it out"
-        )
     declared = cap.get(cv2.CAP_PROP_FPS)
     fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))

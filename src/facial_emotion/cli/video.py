@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="average each face's probabilities over its last N frames (default 1: no smoothing)",
+        help="average each face's probabilities over its last N frames read (default 1: no "
+        "smoothing)",
     )
     add_detect_size_option(parser, "320 for haar, 480 for mtcnn")
     parser.add_argument(
@@ -98,9 +99,10 @@ def csv_file(value: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer
-    from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video
+    from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video, refuse_every_on_camera
 
     source = Path(args.source)
+    refuse_every_on_camera(args.source, args.every)  # before the model and the camera open
     outputs = [p for p in (args.output, args.csv) if p is not None]
     refuse_overwrite([source] if source.is_file() else [], outputs)
     for output in outputs:
