@@ -492,9 +492,9 @@ def test_a_model_without_some_emotions_says_which_it_cannot_read(
     code, out, err = run(capsys, HOPPER, "--model", ckplus_model_path, "--json")
     assert code == 0 and json.loads(out)["images"]
     assert (
-        f"facial-emotion predict: note: {ckplus_model_path} reads angry, disgust, fear, happy, "
-        "sad, surprise, contempt; it has no neutral, so a face showing that is read as one of the "
-        "others\n" in err
+        f"facial-emotion predict: note: {ckplus_model_path.name} reads angry, disgust, fear, "
+        "happy, sad, surprise, contempt; it has no neutral, so a face showing that is read as one "
+        "of the others\n" in err
     )
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json")
     assert code == 0 and "note:" not in err
@@ -509,7 +509,9 @@ def test_crops_reads_each_image_whole_as_one_face(capsys, tiny_model_path, tmp_p
     Image.new("L", (60, 60), 90).save(crops / "flat.png")
     code, out, err = run(capsys, crops, "--model", tiny_model_path, "--json", "--crops")
     assert code == 0, err
-    (image,) = json.loads(out)["images"]
+    document = json.loads(out)
+    assert document["detector"] == "none: --crops"
+    (image,) = document["images"]
     (face,) = image["faces"]
     assert face["box"] == [0, 0, 185, 200] and face["whole_image"] is True
     assert "flat.png: crop 0 (60x60) is one flat colour, not a face" in err

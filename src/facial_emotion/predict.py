@@ -211,13 +211,14 @@ class EmotionRecognizer:
 
     def lacking_note(self) -> str | None:
         """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
-        no neutral): a face showing one gets the nearest class it has, with nothing to say so."""
+        no neutral): a face showing one gets the nearest class it has, with nothing to say so.
+        Names the model's file only: the app shows it to every visitor."""
         missing = [emotion for emotion in EMOTIONS if emotion not in self.classes]
         if not missing:
             return None
         return (
-            f"{self.model_path} reads {', '.join(self.classes)}; it has no {' or '.join(missing)}, "
-            "so a face showing that is read as one of the others"
+            f"{self.model_path.name} reads {', '.join(self.classes)}; it has no "
+            f"{' or '.join(missing)}, so a face showing that is read as one of the others"
         )
 
     def classify(self, crops: np.ndarray) -> np.ndarray:

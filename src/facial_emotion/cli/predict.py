@@ -303,9 +303,11 @@ def run(args: argparse.Namespace) -> int:
         require_writable(args.output)
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
-    detector = make_detector(args.detector, **detector_options(args, {}))
+    # --crops searches nothing: the light detector, so mtcnn does not load TensorFlow for it
+    detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(args.model, detector)
-    meta = {"model": str(recognizer.model_path), "detector": recognizer.detector.name}
+    searched_by = "none: --crops" if args.crops else recognizer.detector.name
+    meta = {"model": str(recognizer.model_path), "detector": searched_by}
 
     def nothing_read(skipped: list[str], why: str) -> FacialEmotionError:
         """The error to raise; with --json, the JSON that says so is written first, so a program
