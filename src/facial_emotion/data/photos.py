@@ -17,7 +17,7 @@ import numpy as np
 from facial_emotion.data.images import read_gray
 from facial_emotion.data.prepared import LabelledImages
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import Detector, crop_face, find_boxes, is_face_crop, make_detector
+from facial_emotion.faces import crop_face, find_boxes, is_face_crop, make_detector
 
 DETECTOR = "haar"  # predict's default, at its photo size
 PHOTO_CHUNK = 4  # files a thread takes at a time when each is searched for a face (~0.5 s each)
@@ -27,12 +27,12 @@ NOT_FOUND_HINT = (
 )
 
 
-def face_reader(detector: Detector | None = None) -> Callable[[Path], np.ndarray | None]:
+def face_reader() -> Callable[[Path], np.ndarray | None]:
     """A reader of one file's largest face as a uint8 (48, 48) crop, or None when it has none.
 
     A small square gray picture is a face crop already and is used whole, as ``predict`` uses it.
     """
-    detector = detector or make_detector(DETECTOR)
+    detector = make_detector(DETECTOR)
 
     def read(path: Path) -> np.ndarray | None:
         image = read_gray(path)
