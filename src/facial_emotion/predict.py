@@ -123,7 +123,8 @@ def as_pixels(image: ImageInput) -> np.ndarray:
         len(image) > MAX_PATH or image.startswith("data:") or "://" in image
     ):
         raise FacialEmotionError(
-            f"{image[:60]!r}... ({len(image)} characters) is not a file path: URLs are not "
+            f"{image[:60]!r}{'...' if len(image) > 60 else ''} ({len(image)} characters) is not a "
+            "file path: URLs are not "
             "fetched and base64 is not decoded here; pass the bytes (base64.b64decode(...), or "
             "the downloaded file)"
         )
@@ -148,8 +149,6 @@ def as_pixels(image: ImageInput) -> np.ndarray:
     if isinstance(image, Image.Image):
         try:
             return pil_pixels(image)
-        except FacialEmotionError:
-            raise
         except (OSError, ValueError, SyntaxError, AssertionError) as exc:  # decoded lazily
             raise FacialEmotionError(
                 f"the PIL image: damaged, truncated or already closed ({exc or type(exc).__name__})"
