@@ -247,6 +247,17 @@ def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
     )
 
 
+def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: Path) -> None:
+    """Their top byte, which 16-bit pixels are read by, is 0: predict found no face in them."""
+    face = pattern(3)
+    path = tmp_path / "deep.png"
+    Image.fromarray(face.astype(np.uint16)).save(path)
+    assert Image.open(path).mode.startswith("I;16")
+
+    assert np.array_equal(read_gray48(path), face)
+    assert np.array_equal(load_image(path), face)
+
+
 def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(tmp_path) -> None:
     """OpenCV decoded it (a 24 KB PNG of 200 million pixels took 480 MB); past a billion pixels
     its assertion ended prepare in a traceback."""

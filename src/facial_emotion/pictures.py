@@ -42,6 +42,15 @@ def too_large(name: str | Path) -> FacialEmotionError:
     )
 
 
+def gray_16_bit_as_8(pixels: np.ndarray) -> np.ndarray:
+    """16-bit gray pixels as 8-bit: the top byte, as OpenCV reads them, unless every pixel is below
+    256. Such a file holds an 8-bit picture saved in 16 bits, whose top bytes are all 0: it was
+    read black, so a face in it was never found."""
+    if pixels.max(initial=0) < 256:
+        return pixels.astype(np.uint8)
+    return (pixels >> 8).astype(np.uint8)
+
+
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
     from PIL import ExifTags, ImageOps
@@ -50,8 +59,8 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     # photo were 40% of reading it
     if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:
         img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white: the top byte, as OpenCV
-        return (np.asarray(img, np.uint16) >> 8).astype(np.uint8)
+    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white
+        return gray_16_bit_as_8(np.asarray(img, np.uint16))
     if img.mode in ("I", "F"):
         raise FacialEmotionError(
             f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "

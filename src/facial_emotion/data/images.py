@@ -81,7 +81,8 @@ def read_gray(path: str | Path) -> np.ndarray:
     image = None
     if not _unfinished_jpeg(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    return _read_with_pillow(path) if image is None else image
+    # all black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (rare, cheap)
+    return _read_with_pillow(path) if image is None or not image.any() else image
 
 
 def _refuse_non_faces(shape: tuple[int, ...], path: Path) -> None:
