@@ -425,6 +425,13 @@ def test_a_detector_of_ones_own_may_give_an_array_and_boxes_with_no_face_are_dro
     with pytest.raises(FacialEmotionError, match=r"detector mine: boxes\(\) gave \[\(1, 2, 3\)\]"):
         EmotionRecognizer(tiny_model_path, ThreeNumbers([])).detect(HOPPER)
 
+    class Relative(ArrayDetector):
+        def boxes(self, image: np.ndarray) -> list[tuple[float, ...]]:
+            return [(0.29, 0.2, 0.45, 0.45)]  # as some detectors give them: fractions of the size
+
+    with pytest.raises(FacialEmotionError, match=r"within 0\.\.1 .*; return pixels: x and w"):
+        EmotionRecognizer(tiny_model_path, Relative([])).detect(HOPPER)
+
     class NoScale:
         def boxes(self, image: np.ndarray) -> list:
             return []

@@ -365,6 +365,12 @@ def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
             f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
             "numbers; return a list of (x, y, w, h) tuples"
         )
+    if ((array >= 0) & (array <= 1)).all() and (array[:, 2:] > 0).any():
+        # rounded to pixels, every such box has no area: all faces were dropped without a word
+        raise FacialEmotionError(
+            f"detector {name}: boxes() gave boxes within 0..1 ({str(found)[:80]}), fractions "
+            "of the picture's size; return pixels: x and w times its width, y and h its height"
+        )
     height, width = image.shape[:2]
     return [
         (x, y, w, h)
