@@ -523,6 +523,9 @@ def test_a_keras_model_can_be_served_in_float32_as_evaluate_scores_it(tiny_model
     assert pickle.loads(pickle.dumps(rec)).backend.precision == "float32"
     with pytest.raises(FacialEmotionError, match="precision 'fp16': choose auto"):
         EmotionRecognizer(tiny_model_path, precision="fp16")
+    # the default model is the int8 export, which float32 would have left int8 without a word
+    with pytest.raises(FacialEmotionError, match=r"int8.tflite is a TensorFlow Lite model, which"):
+        EmotionRecognizer(precision="float32")
 
 
 class Wider(HaarDetector):

@@ -199,6 +199,12 @@ class EmotionRecognizer:
                 f"precision {precision!r}: choose auto (bfloat16 where the CPU computes it), "
                 "float32 (the figures evaluate reports) or mixed_bfloat16"
             )
+        if precision != "auto" and self.model_path.suffix.lower() == ".tflite":
+            raise FacialEmotionError(
+                f"precision {precision!r} is a Keras model's setting, and {self.model_path} is a "
+                "TensorFlow Lite model, which runs as it was exported; pass its .keras model "
+                "(default_model_path() for the shipped one) or leave precision at auto"
+            )
         self.precision = precision
         self.backend = load_backend(self.model_path, precision=precision)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
