@@ -32,7 +32,8 @@ FACE_SIZE = 48
 CROP_SIDES = range(16, 97)
 # Detectors need background around a face. When none is found, the image is searched again inside
 # a border of its edge pixels this wide (a fraction of the longer side), which finds photos cropped
-# tight to one face: of 300 FER2013 val faces enlarged to 200 px, Haar finds 219, not 147.
+# tight to one face: of 300 FER2013 val faces enlarged to 200 px, Haar finds 219, not 173
+# (benchmarks/close_ups.py).
 CLOSE_UP_MARGIN = 0.3
 
 # Resampling (bicubic, Lanczos) overshoots a picture's range by a few percent: pixels up to this
