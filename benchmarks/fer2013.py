@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             model,
             args.out,
             data.classes,
+            trained.code,
             source=data.source,
             train=as_dict(params.train),
             seed=params.seed,

@@ -427,6 +427,23 @@ def test_stopped_training_says_it_resumes(monkeypatch) -> None:
         stages.run_train(Params())
 
 
+def test_a_model_card_records_the_code_training_began_with(
+    data: PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card recorded the code as it was when the model was saved: edits made during a
+    two-hour run were named as the code that trained it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(stages.prepared, "load", lambda _: data)
+    monkeypatch.setattr(training, "code_version", lambda: {"commit": "began", "changed": []})
+    monkeypatch.setattr(modelfile, "code_version", lambda: {"commit": "edited", "changed": ["x"]})
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=1)
+
+    stages.run_train(Params(train=settings), out=tmp_path)
+
+    card = modelfile.read_card(tmp_path / "models" / "model.keras")
+    assert card["code"] == {"commit": "began", "changed": []}
+
+
 def test_each_augmentation_draws_apart_from_the_others(tmp_path: Path) -> None:
     """With one seed for every layer, flipped faces were all rotated one way and the others the
     other way, and zoom followed rotation. Decoded from two dots on a face, as training sees it."""

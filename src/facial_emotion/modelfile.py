@@ -25,15 +25,23 @@ def card_path(model_path: str | Path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def save_keras(model: Any, path: str | Path, classes: tuple[str, ...], **card: Any) -> None:
+def save_keras(
+    model: Any,
+    path: str | Path,
+    classes: tuple[str, ...],
+    code: dict[str, Any] | None = None,
+    **card: Any,
+) -> None:
     """Save a Keras model and its card, both or neither: saved one after the other, a run
     stopped in between paired the new model with the old card, whose classes may be in
-    another order. The card records the code that saved it (:func:`code_version`)."""
+    another order. The card records ``code``, the :func:`code_version` that trained the model,
+    or else the code saving it."""
     path = Path(path)
     with atomic_path(card_path(path)) as card_tmp, atomic_path(path) as tmp:
         model.save(tmp)
         _deflate(tmp)
-        header = {"classes": list(classes), "input_shape": [48, 48, 1], "code": code_version()}
+        code = code if code is not None else code_version()
+        header = {"classes": list(classes), "input_shape": [48, 48, 1], "code": code}
         write_json(card_tmp, {**header, **card})
 
 

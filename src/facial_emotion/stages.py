@@ -65,6 +65,7 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
         model,
         out / MODEL,
         data.classes,
+        trained.code,
         source=data.source,
         train=as_dict(settings),
         seed=params.seed,

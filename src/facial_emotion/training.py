@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -36,7 +37,7 @@ from facial_emotion.config import (
 from facial_emotion.data.prepared import LabelledImages, PreparedData, as_model_input
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path
-from facial_emotion.modelfile import read_card, require_file
+from facial_emotion.modelfile import code_version, read_card, require_file
 
 MONITOR = "val_accuracy"
 
@@ -532,11 +533,14 @@ def _shapes_but_classes(weights: list[np.ndarray]) -> list[tuple[int, ...]]:
 
 @dataclass
 class Trained:
-    """A trained float32 model (an ensemble when ``train.members`` > 1) and how each member went."""
+    """A trained float32 model (an ensemble when ``train.members`` > 1), how each member went, and
+    the code it was trained with (``modelfile.code_version`` when training began: code edited
+    during a two-hour run is not the code that trained it)."""
 
     model: keras.Model
     precision: str
     members: list[TrainResult]
+    code: dict[str, Any] | None
 
     @property
     def history(self) -> pd.DataFrame:
@@ -563,6 +567,7 @@ def train_model(
     settings: TrainSettings, data: PreparedData, *, seed: int, run_dir: str | Path, verbose: int = 2
 ) -> Trained:
     """Build, fit and average ``settings.members`` models; the result is float32 for serving."""
+    code = code_version()
     precision = models.resolve_precision(settings.precision)
     n_classes = len(data.classes)
 
@@ -583,4 +588,4 @@ def train_model(
     model = models.ensemble(
         [models.as_float32(r.model, settings.architecture, n_classes) for r in results]
     )
-    return Trained(model, precision, results)
+    return Trained(model, precision, results, code)
