@@ -100,3 +100,16 @@ def packed(csv: Path, packing: str) -> Path:
         )
     csv.unlink()
     return out
+
+
+def scan_bomb(path: Path, extra_scans: int) -> Path:
+    """A progressive JPEG whose last scan is repeated: each repeat costs a few bytes and makes the
+    decoder walk the whole picture again."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pattern(0)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]  # up to the end-of-image marker
+    path.write_bytes(data[:-2] + last_scan * extra_scans + data[-2:])
+    return path

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import matplotlib.cbook
 import numpy as np
 import pytest
-from data_fixtures import class_tree, code_of, flat, pattern, write_image
+from data_fixtures import class_tree, code_of, flat, pattern, scan_bomb, write_image
 from PIL import Image
 
 from facial_emotion.data import folder
@@ -256,6 +257,20 @@ def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: 
 
     assert np.array_equal(read_gray48(path), face)
     assert np.array_equal(load_image(path), face)
+
+
+def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:
+    """Each repeated scan is a few bytes and a pass over the whole picture: a small upload held
+    the app for minutes. An ordinary progressive JPEG (about 10 scans) still reads."""
+    class_tree(tmp_path, {"happy": 5, "sad": 5})
+    ordinary = scan_bomb(tmp_path / "happy" / "ordinary.jpg", extra_scans=0)
+    bomb = scan_bomb(tmp_path / "sad" / "bomb.jpg", extra_scans=200)
+    assert read_gray48(ordinary).shape == load_image(ordinary).shape == (48, 48)
+
+    message = f"{bomb}: a JPEG of 206 scans (photos have a few dozen at most), which would take"
+    assert error_of(tmp_path).startswith(message)
+    with pytest.raises(FacialEmotionError, match=re.escape(message)):
+        load_image(bomb)
 
 
 def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(tmp_path) -> None:

@@ -31,7 +31,13 @@ from facial_emotion.faces import (
     make_detector,
 )
 from facial_emotion.labels import EMOTIONS
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
+from facial_emotion.pictures import (
+    PICTURE_FORMATS,
+    pil_pixels,
+    require_few_scans,
+    too_large,
+    unreadable,
+)
 
 READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a picture is refused
 # A string longer than this is no path (Linux's PATH_MAX): base64 of a picture, taken for a name,
@@ -97,6 +103,9 @@ def _decode(
                         f"{name}: {img.width}x{img.height} is more than the "
                         f"{max_pixels / 1e6:.0f} million pixels read here; scale it down first"
                     )
+                if img.format in ("JPEG", "MPO"):
+                    data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
+                    require_few_scans(data, name)
                 return pil_pixels(img, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise

@@ -30,7 +30,13 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
-from facial_emotion.pictures import PICTURE_FORMATS, pil_pixels, too_large, unreadable
+from facial_emotion.pictures import (
+    PICTURE_FORMATS,
+    pil_pixels,
+    require_few_scans,
+    too_large,
+    unreadable,
+)
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -78,6 +84,8 @@ def read_gray(path: str | Path) -> np.ndarray:
         raise FacialEmotionError(f"{path}: empty file (0 bytes); remove or replace the file")
     if len(data) >= _HEADER_CHECKED_FROM:
         _refuse_oversized(data, path)
+    if data.startswith(b"\xff\xd8"):  # a JPEG, as predict refuses it
+        require_few_scans(data, path)
     image = None
     if not _unfinished_jpeg(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
