@@ -358,6 +358,48 @@ def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
     assert server.returncode is not None and not list(tmp_path.glob("facial-emotion-app-*"))
 
 
+def _status(url: str, body: bytes | None = None, **headers: str) -> tuple[int, Any]:
+    request = urllib.request.Request(url, body, headers, method="POST" if body else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers
+
+
+def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """Reached by a network address, Gradio let any web site use the app and read its answers;
+    any client could make it fetch a URL or send a body of any size (audit W)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "facial_emotion",
+         "app", "--port", str(port), "--model", str(tiny_model_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path), "GRADIO_ALLOWED_PATHS": str(tmp_path)},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    lan = {"Host": f"192.168.1.50:{port}"}  # as a browser on the network sends it
+    try:
+        _wait_until_serving(f"{base}/", server)
+        status, headers = _status(f"{base}/config", **lan, Origin=f"http://192.168.1.50:{port}")
+        assert status == 200 and headers["x-frame-options"] == "DENY"
+        assert _status(f"{base}/config", **lan, Origin="https://elsewhere.example")[0] == 403
+        call = f"{base}/gradio_api/call/on_image"
+        at_url = json.dumps({"data": [{"path": "http://example.com/face.jpg"}]}).encode()
+        json_type = {"Content-Type": "application/json"}
+        assert _status(call, at_url, **json_type)[0] == 400
+        assert _status(call, b" " * 2_000_000, **json_type)[0] == 413
+        assert _status(f"{base}/gradio_api/file=http://example.com/face.jpg")[0] == 403
+        assert _status(f"{base}/openapi.json")[0] == 404
+        (tmp_path / "private.txt").write_text("not for the network")
+        assert _status(f"{base}/gradio_api/file={tmp_path / 'private.txt'}")[0] == 403
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _chromium(user_data_dir: Path) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -30,6 +30,17 @@ MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
 # A 13300x13300 PNG of one colour is 543 KB, under the upload cap, and decoding it took the app
 # 3.3 GB for 11 seconds, each request waiting for the one before; 100 MP holds that 12000x8000.
 MAX_PIXELS = 100_000_000
+MAX_QUEUE = 20  # pictures waiting their turn; more are refused with "queue full"
+MAX_NAME = 255  # characters of an upload's name kept for messages and the log
+# Gradio settings read from the environment (left there by another Gradio project, say) that
+# would widen what this app serves or runs
+WIDENING_SETTINGS = (
+    "GRADIO_ALLOWED_PATHS",
+    "GRADIO_VIBE_MODE",
+    "GRADIO_WATCH_DIRS",
+    "GRADIO_LOCAL_DEV_MODE",
+    "GRADIO_DEFAULT_CONCURRENCY_LIMIT",
+)
 
 # Screen readers announce the summary when it changes: Gradio's own status region said only
 # "Loading", then the untranslated "common.complete".
@@ -126,8 +137,12 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
 
     if upload is None:
         return None
-    name = printable(str(upload.get("orig_name") or "the upload"))
-    path = str(uploaded_file(str(upload.get("path", "")), name))
+    if not isinstance(upload, dict) or not isinstance(upload.get("path"), str):
+        raise FacialEmotionError("the upload: not a file uploaded to this app; upload the picture")
+    name = printable(str(upload.get("orig_name") or "the upload")[:MAX_NAME])
+    if "\0" in upload["path"]:
+        raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
+    path = str(uploaded_file(upload["path"], name))
     if Path(name).suffix.lower() in VIDEO_SUFFIXES:
         raise FacialEmotionError(
             f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
@@ -237,17 +252,29 @@ def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> 
     which this app never makes, so it is kept quiet). Uploads are kept in a private folder, removed
     when it stops, unless ``GRADIO_TEMP_DIR`` names one."""
     require_free_address(host, port)
+    for setting in WIDENING_SETTINGS:  # GRADIO_ALLOWED_PATHS=x served every file in x
+        os.environ.pop(setting, None)
     with contextlib.ExitStack() as stack:
         if not os.environ.get("GRADIO_TEMP_DIR"):
             cache = stack.enter_context(tempfile.TemporaryDirectory(prefix="facial-emotion-app-"))
             os.environ["GRADIO_TEMP_DIR"] = cache
             stack.callback(os.environ.pop, "GRADIO_TEMP_DIR")  # before the folder goes
+        # Gradio also serves every file under ./.gradio/cached_examples, links followed: a link
+        # planted there in a shared folder published whatever it pointed at
+        os.environ["GRADIO_EXAMPLES_CACHE"] = os.path.join(
+            os.environ["GRADIO_TEMP_DIR"], "examples"
+        )
+        stack.callback(os.environ.pop, "GRADIO_EXAMPLES_CACHE")
         _serve(build_app(recognizer), host, port)
 
 
 def _serve(app: Any, host: str, port: int) -> None:
     import gradio as gr
+    from starlette.middleware import Middleware
 
+    from facial_emotion.app_guard import RequestGuard
+
+    app.queue(max_size=MAX_QUEUE, default_concurrency_limit=1)
     try:
         app.launch(
             server_name=host,
@@ -256,6 +283,10 @@ def _serve(app: Any, host: str, port: int) -> None:
             quiet=True,
             prevent_thread_lock=True,
             max_file_size=MAX_UPLOAD,
+            app_kwargs={"middleware": [Middleware(RequestGuard)]},
+            enable_monitoring=False,
+            mcp_server=False,
+            ssr_mode=False,
             # Gradio keeps every run, photos and readings, in the browser, where the next
             # person at a shared computer saw them, and offers to copy them to a Hugging Face
             # bucket; and its footer's links mean nothing to the people the page is for.
