@@ -184,10 +184,17 @@ def test_a_path_that_is_not_an_upload_is_refused(
     with pytest.raises(gr.Error, match="not a file uploaded to this app"):
         handler({"path": str(fifo), "orig_name": "x.png"})
     capsys.readouterr()
-    forged = "x.jpg\nfacial-emotion app: \x1b[31mFORGED"
+    forged = "x.jpg\nfacial-emotion app: \x1b[31mFORGED\u2028line"
     with pytest.raises(gr.Error):
         handler({"path": str(secret), "orig_name": forged})
-    assert capsys.readouterr().err.count("\n") == 1  # the name's newline forged a log line
+    log = capsys.readouterr().err
+    assert log.count("\n") == 1 and "\u2028" not in log  # the name's newline forged a log line
+    with pytest.raises(gr.Error, match=r"a\?gpj\.exe: not a file uploaded"):  # shown "aexe.jpg"
+        handler({"path": str(secret), "orig_name": "a\u202egpj.exe"})
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645.jpg"  # its joiner is no control
+    with pytest.raises(gr.Error) as kept:
+        handler({"path": str(secret), "orig_name": persian})
+    assert kept.value.message.startswith(f"{persian}: not a file uploaded")
 
 
 def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:

@@ -35,10 +35,21 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+# Bidirectional overrides and isolates: "a\u202egpj.exe" shows as "aexe.jpg". (Other format
+# characters stay: Persian names need the zero-width non-joiner, emoji the joiner.)
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 def printable(text: str) -> str:
-    """``text`` with control characters (a newline, a terminal escape) shown as ``?``: a file name
-    may hold them, and printed as they are they forge a line of a log or split a table's row."""
-    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    """``text`` with control characters (a newline, a terminal escape), line separators and bidi
+    controls shown as ``?``: a file name may hold them, and printed as they are they forge a line
+    of a log, split a table's row or show another name."""
+    return "".join(
+        "?" if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in BIDI_CONTROLS else ch
+        for ch in text
+    )
 
 
 NOT_DATA = frozenset({"thumbs.db", "desktop.ini"})  # what Windows leaves in picture folders
