@@ -163,6 +163,10 @@ def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
     handler = build_app(recognizer).fns[0].fn
     with pytest.raises(gr.Error, match="huge.png: 12000x8400 is more than the 100 million pixels"):
         handler(upload(huge))
+    past_pillow = tmp_path / "larger.png"
+    Image.new("1", (20_000, 9_000)).save(past_pillow)  # past Pillow's own limit, quoted before
+    with pytest.raises(gr.Error, match="larger.png: more than the 100 million pixels read here"):
+        handler(upload(past_pillow))
 
 
 def test_a_path_that_is_not_an_upload_is_refused(

@@ -115,7 +115,12 @@ def _decode(
                 f"{name}: empty file (0 bytes); remove or replace the file"
             ) from exc
         raise FacialEmotionError(f"{name}: not a readable picture; pass a {READABLE} file") from exc
-    except Image.DecompressionBombError as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's limit, met before a lower one asked
+        if max_pixels is not None:
+            raise FacialEmotionError(
+                f"{name}: more than the {max_pixels / 1e6:.0f} million pixels read here; "
+                "scale it down first"
+            ) from exc
         raise too_large(name) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise FacialEmotionError(
