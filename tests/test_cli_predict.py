@@ -500,6 +500,27 @@ def test_a_model_without_some_emotions_says_which_it_cannot_read(
     assert code == 0 and "note:" not in err
 
 
+def test_a_model_trained_on_the_synthetic_faces_says_its_readings_mean_nothing(
+    capsys, tiny_model_path, tmp_path
+):
+    """`dvc repro` on a fresh clone trains on drawn shapes; that model read a real photo
+    "angry 0.92" with nothing to say it cannot read real faces (audit X)."""
+    from facial_emotion.modelfile import card_path
+
+    synthetic = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, synthetic)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    card["source"] = {"name": "synthetic", "path": None}  # as the pipeline's card has it
+    card_path(synthetic).write_text(json.dumps(card))
+    code, out, err = run(capsys, HOPPER, "--model", synthetic, "--json")
+    assert code == 0 and json.loads(out)["images"]
+    assert (
+        "facial-emotion predict: note: model.keras was trained on the embedded synthetic faces, "
+        "drawn shapes, so its readings of real faces mean nothing; use the shipped FER2013 model "
+        "(the default) or train on real data (data.md)\n" in err
+    )
+
+
 def test_crops_reads_each_image_whole_as_one_face(capsys, tiny_model_path, tmp_path):
     """A folder of face crops cut by another detector: the search missed tight ones and found
     nothing to read in them."""

@@ -229,16 +229,25 @@ class EmotionRecognizer:
         return type(self), (self.model_path, self.detector, self.precision)
 
     def lacking_note(self) -> str | None:
-        """What the model cannot read, when it lacks some of the seven emotions (a CK+ model has
-        no neutral): a face showing one gets the nearest class it has, with nothing to say so.
-        Names the model's file only: the app shows it to every visitor."""
+        """What the model cannot read: real faces, when it was trained on the embedded synthetic
+        ones (drawn shapes: one read a photo "angry 0.92"), or an emotion it lacks (a CK+ model
+        has no neutral), a face showing which gets the nearest class it has. Either way nothing
+        said so. Names the model's file only: the app shows it to every visitor."""
+        notes = []
+        source = self.backend.card.get("source")
+        if isinstance(source, dict) and source.get("name") == "synthetic":
+            notes.append(
+                f"{self.model_path.name} was trained on the embedded synthetic faces, drawn "
+                "shapes, so its readings of real faces mean nothing; use the shipped FER2013 "
+                "model (the default) or train on real data (data.md)"
+            )
         missing = [emotion for emotion in EMOTIONS if emotion not in self.classes]
-        if not missing:
-            return None
-        return (
-            f"{self.model_path.name} reads {', '.join(self.classes)}; it has no "
-            f"{' or '.join(missing)}, so a face showing that is read as one of the others"
-        )
+        if missing:
+            notes.append(
+                f"{self.model_path.name} reads {', '.join(self.classes)}; it has no "
+                f"{' or '.join(missing)}, so a face showing that is read as one of the others"
+            )
+        return "; ".join(notes) or None
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for uint8 (N, 48, 48) face crops, each stretched to span
