@@ -123,6 +123,25 @@ def test_notebooks_run_by_hand_leave_the_pipelines_outputs_alone(repo: Path) -> 
     assert "up to date" in _run(["dvc", "status"], repo).stdout
 
 
+def test_a_notebook_run_by_hand_scores_the_model_trained_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model trained by hand once was scored by every later 03_evaluate run by hand, after
+    `dvc repro` had trained a newer one, with nothing to say how to get the pipeline's back."""
+    from facial_emotion.stages import model_to_score
+
+    monkeypatch.chdir(tmp_path)
+    pipeline, by_hand = Path("models/model.keras"), Path("runs/notebook/models/model.keras")
+    for age, model in ((100, by_hand), (0, pipeline)):
+        model.parent.mkdir(parents=True)
+        model.write_bytes(b"")
+        os.utime(model, (1e9 - age, 1e9 - age))
+    assert model_to_score(Path("runs/notebook")) == pipeline  # dvc repro trained since
+    os.utime(by_hand, (2e9, 2e9))
+    assert model_to_score(Path("runs/notebook")) == by_hand
+    assert model_to_score(Path(".")) == pipeline
+
+
 def test_changed_data_makes_prepare_stale(repo: Path) -> None:
     """DVC hashes data.path, so new or edited data is prepared again, never silently skipped;
     a data set copied into data/raw/ is not data.path's default, and not hashed for it."""

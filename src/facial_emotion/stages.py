@@ -107,10 +107,10 @@ def check_evaluate(settings: EvaluateSettings) -> None:
 
 
 def model_to_score(out: Path) -> Path:
-    """The model trained by the same kind of run: by hand, the last one trained by hand, if
-    any, otherwise the pipeline's."""
-    own = out / MODEL
-    return own if own.is_file() else MODEL
+    """The model trained last: by hand, the newer of the one trained by hand and the pipeline's
+    (a notebook trained by hand once was scored again after every later `dvc repro`)."""
+    trained = [path for path in (out / MODEL, MODEL) if path.is_file()]
+    return max(trained, key=lambda path: path.stat().st_mtime_ns) if trained else out / MODEL
 
 
 def other_data(model: Path, trained: dict[str, object]) -> str | None:
