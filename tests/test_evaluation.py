@@ -177,8 +177,10 @@ def test_evaluate_stage_warns_when_the_model_was_trained_on_other_data(
     (one_class,) = [str(w.message) for w in caught if "reads every" in str(w.message)]
     assert re.fullmatch(
         r"models/model.keras reads every val face as \w+: it has learnt nothing to tell the "
-        r"classes apart; train longer, or start from the shipped model \(train.init_weights; "
-        r"README, Train on real data\)",
+        r"classes apart; try another seed or a lower train.learning_rate \(a run can stay at "
+        r"chance from the start\), train longer, or, with the shipped model's architecture "
+        r"\(vgg_wide_late_flat\), start from its weights \(train.init_weights; README, Train "
+        r"on real data\)",
         one_class,
     )
 

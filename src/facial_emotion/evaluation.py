@@ -107,10 +107,14 @@ def json_number(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 4)
 
 
-# The advice after "<model> reads every face as <class>", in the pipeline and the CLI alike.
+# The advice after "<model> reads every face as <class>", in the pipeline and the CLI alike. A run
+# can stay at chance from its first epoch (`baseline` did with seed 42), where training longer does
+# not help, and only the shipped model's architecture can start from its weights.
 LEARNT_NOTHING = (
-    "it has learnt nothing to tell the classes apart; train longer, or start from the shipped "
-    "model (train.init_weights; README, Train on real data)"
+    "it has learnt nothing to tell the classes apart; try another seed or a lower "
+    "train.learning_rate (a run can stay at chance from the start), train longer, or, with the "
+    "shipped model's architecture (vgg_wide_late_flat), start from its weights "
+    "(train.init_weights; README, Train on real data)"
 )
 
 

@@ -243,7 +243,7 @@ def export(
             "to replace it"
         )
     keras = metrics["keras"]
-    log(f"  keras: accuracy {keras['accuracy']:.2%}, {keras['latency_ms']:.3f} ms/face")
+    log(f"  keras: accuracy {keras['accuracy']:.2%} (one pass), {keras['latency_ms']:.3f} ms/face")
     log(f"wrote {metrics_path}")
     return metrics
 
