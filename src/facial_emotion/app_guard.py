@@ -85,7 +85,7 @@ def refusal_of(method: str, path: str, headers: dict[str, str]) -> Refusal | Non
     if origin is not None and urlsplit(origin).netloc.lower() not in hosts:
         return 403, (
             "requests from other sites' pages are refused; behind a proxy, pass the Host "
-            "header on (proxy_set_header Host $host)"
+            "header on as the browser sent it (nginx: proxy_set_header Host $http_host)"
         )
     if path.startswith(UNUSED_ROUTES):
         return 404, "not found"
