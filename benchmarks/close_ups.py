@@ -17,12 +17,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scoring_cli import print_json, scoring_parser
+from scoring_cli import print_json, scoring_parser, served_faces
 
-from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.evaluation import labels_for_model, scorable
 from facial_emotion.faces import detector_boxes
-from facial_emotion.predict import EmotionRecognizer
 
 SIDE = 200  # pixels: a close-up photo's face, about four times FER2013's
 SAMPLE = 300
@@ -41,23 +38,18 @@ def main() -> int:
 def score_close_ups(
     model: Path | None, data_path: str, split_name: str, sample: int, seed: int
 ) -> dict:
-    recognizer = EmotionRecognizer(model)
-    data, _ = load_for_scoring(Path(data_path), split=split_name, card=recognizer.backend.card)
-    split = data.splits[split_name]
-    labels = labels_for_model(split.y, data.classes, recognizer.classes)
-    known = np.flatnonzero(scorable(labels, data_path, data.classes, str(recognizer.model_path)))
-    known = known[split.x[known].reshape(len(known), -1).std(1) > 0]  # a flat face is no face
-    chosen = np.random.default_rng(seed).choice(known, size=sample, replace=False)
+    recognizer, crops, labels = served_faces(model, data_path, split_name)
+    chosen = np.random.default_rng(seed).choice(len(crops), size=sample, replace=False)
     found_alone = found = right_in_photo = right_as_face = 0
     for i in chosen:
-        photo = cv2.resize(split.x[i], (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+        photo = cv2.resize(crops[i], (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
         found_alone += bool(detector_boxes(recognizer.detector, photo))
         faces = recognizer.detect(photo)  # with the border search, as predict runs
         if not faces:
             continue
         found += 1
         largest = max(faces, key=lambda face: face.box[2] * face.box[3])
-        (as_face,) = recognizer.read_crops([split.x[i]])
+        (as_face,) = recognizer.read_crops([crops[i]])
         truth = recognizer.classes[labels[i]]
         right_in_photo += largest.emotion == truth
         right_as_face += as_face.emotion == truth

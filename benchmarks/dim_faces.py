@@ -14,11 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scoring_cli import print_json, scoring_parser
-
-from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.evaluation import labels_for_model, scorable
-from facial_emotion.predict import EmotionRecognizer
+from scoring_cli import print_json, scoring_parser, served_faces
 
 FACTORS = (1.0, 0.6, 0.4, 0.25, 0.15)
 
@@ -29,14 +25,8 @@ def main() -> int:
 
 
 def score_dimmed(model: Path | None, data_path: str, split_name: str) -> dict:
-    recognizer = EmotionRecognizer(model)
-    data, _ = load_for_scoring(Path(data_path), split=split_name, card=recognizer.backend.card)
-    split = data.splits[split_name]
-    labels = labels_for_model(split.y, data.classes, recognizer.classes)
-    known = scorable(labels, data_path, data.classes, str(recognizer.model_path))
-    x = split.x[known].astype(np.float32)
-    not_flat = x.reshape(len(x), -1).std(1) > 0  # read_crops refuses a flat crop
-    x, truth = x[not_flat], labels[known][not_flat]
+    recognizer, faces, truth = served_faces(model, data_path, split_name)
+    x = faces.astype(np.float32)
     accuracy: dict[str, dict[str, float]] = {"stretched": {}, "as_is": {}}
     for factor in FACTORS:
         dark = np.clip(np.round(x * factor), 0, 255).astype(np.uint8)

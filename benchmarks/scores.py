@@ -13,11 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scoring_cli import print_json, scoring_parser
+from scoring_cli import print_json, scoring_parser, served_faces
 
-from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.evaluation import Evaluation, labels_for_model, scorable
-from facial_emotion.predict import EmotionRecognizer
+from facial_emotion.evaluation import Evaluation
 
 GROUPS = 10
 
@@ -28,19 +26,13 @@ def main() -> int:
 
 
 def score_groups(model: Path | None, data_path: str, split_name: str) -> dict:
-    recognizer = EmotionRecognizer(model)
-    data, _ = load_for_scoring(Path(data_path), split=split_name, card=recognizer.backend.card)
-    split = data.splits[split_name]
-    labels = labels_for_model(split.y, data.classes, recognizer.classes)
-    known = scorable(labels, data_path, data.classes, str(recognizer.model_path))
-    x, truth = split.x[known], labels[known]
-    not_flat = x.reshape(len(x), -1).std(1) > 0  # predict refuses a flat crop
-    served = Evaluation(recognizer.classes, truth[not_flat], recognizer.classify(x[not_flat]))
+    recognizer, x, truth = served_faces(model, data_path, split_name)
+    served = Evaluation(recognizer.classes, truth, recognizer.classify(x))
     table = served.calibration(GROUPS)
     return {
         "model": str(recognizer.model_path),
         "split": split_name,
-        "faces": int(not_flat.sum()),
+        "faces": len(x),
         "accuracy": round(served.accuracy, 4),
         "calibration_error": round(served.calibration_error(GROUPS), 4),
         "groups": [

@@ -7,8 +7,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
+
+if TYPE_CHECKING:
+    from facial_emotion.predict import EmotionRecognizer
 
 
 def scoring_parser(description: str, default_model: str) -> argparse.ArgumentParser:
@@ -37,3 +43,23 @@ def print_json(score: Callable[[], dict]) -> int:
         return 2
     print(json.dumps(result))
     return 0
+
+
+def served_faces(
+    model: Path | None, data_path: str, split_name: str
+) -> tuple[EmotionRecognizer, np.ndarray, np.ndarray]:
+    """The recognizer ``predict`` would make of ``model``, and one split's faces it can read with
+    their labels in its class order: faces of classes it lacks and flat faces (which ``predict``
+    refuses) are left out."""
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.evaluation import labels_for_model, scorable
+    from facial_emotion.predict import EmotionRecognizer
+
+    recognizer = EmotionRecognizer(model)
+    data, _ = load_for_scoring(Path(data_path), split=split_name, card=recognizer.backend.card)
+    split = data.splits[split_name]
+    labels = labels_for_model(split.y, data.classes, recognizer.classes)
+    known = scorable(labels, data_path, data.classes, str(recognizer.model_path))
+    x, truth = split.x[known], labels[known]
+    not_flat = x.reshape(len(x), -1).std(1) > 0
+    return recognizer, x[not_flat], truth[not_flat]
