@@ -180,7 +180,8 @@ def test_a_path_that_is_not_an_upload_is_refused(
     secret = tmp_path / "secret.png"
     shutil.copy(HOPPER, secret)
     handler = build_app(recognizer).fns[0].fn
-    for path in (secret, tmp_path / "missing.png", tmp_path / "gradio" / ".." / "secret.png"):
+    nul = tmp_path / "gradio" / "a\0b.png"  # the file system calls raised a bare ValueError
+    for path in (secret, tmp_path / "missing.png", tmp_path / "gradio" / ".." / "secret.png", nul):
         with pytest.raises(gr.Error, match="x.png: not a file uploaded to this app"):
             handler({"path": str(path), "orig_name": "x.png"})
     fifo = tmp_path / "gradio" / "pipe.png"

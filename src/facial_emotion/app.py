@@ -124,10 +124,11 @@ def uploaded_file(path: str, name: str) -> Path:
     exist, and hung on a named pipe."""
     from gradio.utils import get_upload_folder
 
-    file = Path(path).resolve()
-    if not (file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file()):
-        raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
-    return file
+    if "\0" not in path:  # which the file system calls refuse with a bare ValueError
+        file = Path(path).resolve()
+        if file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file():
+            return file
+    raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
 
 
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
@@ -140,8 +141,6 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     if not isinstance(upload, dict) or not isinstance(upload.get("path"), str):
         raise FacialEmotionError("the upload: not a file uploaded to this app; upload the picture")
     name = printable(str(upload.get("orig_name") or "the upload")[:MAX_NAME])
-    if "\0" in upload["path"]:
-        raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
     path = str(uploaded_file(upload["path"], name))
     if Path(name).suffix.lower() in VIDEO_SUFFIXES:
         raise FacialEmotionError(
