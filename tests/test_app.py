@@ -279,7 +279,7 @@ def test_app_command_serves_the_model_it_is_given(
 ) -> None:
     served: dict[str, Any] = {}
     monkeypatch.setattr(
-        app_module, "serve", lambda r, host, port: served.update(r=r, host=host, port=port)
+        app_module, "serve", lambda r, host, port, names: served.update(r=r, host=host, port=port)
     )
     assert main(["app", "--port", "7999", "--model", str(tiny_model_path)]) == 0
     assert served["r"].model_path == tiny_model_path and served["r"].detector.name == "haar"
@@ -383,11 +383,13 @@ def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
     tiny_model_path: Path, tmp_path: Path
 ) -> None:
     """Reached by a network address, Gradio let any web site use the app and read its answers;
-    any client could make it fetch a URL or send a body of any size (audit W)."""
+    any client could make it fetch a URL or send a body of any size (audit W); a page could
+    name itself the host, or have its own name resolve to this machine (review Z)."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "facial_emotion",
-         "app", "--port", str(port), "--model", str(tiny_model_path)],
+         "app", "--port", str(port), "--model", str(tiny_model_path),
+         "--allowed-host", "faces.example"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TMPDIR": str(tmp_path), "GRADIO_ALLOWED_PATHS": str(tmp_path)},
     )  # fmt: skip
@@ -398,12 +400,26 @@ def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
         status, headers = _status(f"{base}/config", **lan, Origin=f"http://192.168.1.50:{port}")
         assert status == 200 and headers["x-frame-options"] == "DENY"
         assert _status(f"{base}/config", **lan, Origin="https://elsewhere.example")[0] == 403
+        # a page may set X-Forwarded-Host itself: Gradio's CORS allows any header it asks for
+        forged = {"Origin": "https://elsewhere.example", "X-Forwarded-Host": "elsewhere.example"}
+        assert _status(f"{base}/config", **lan, **forged)[0] == 403
+        # DNS rebinding: the page's own name, resolved to this machine, agrees with its Origin
+        for name, status in (("rebind.attacker.example", 403), ("faces.example", 200)):
+            named = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
+            assert _status(f"{base}/config", **named)[0] == status, name
         call = f"{base}/gradio_api/call/on_image"
         at_url = json.dumps({"data": [{"path": "http://example.com/face.jpg"}]}).encode()
         json_type = {"Content-Type": "application/json"}
         assert _status(call, at_url, **json_type)[0] == 400
         # claimed, not sent: refused before reading, a body being sent met a closed connection
         assert _status(call, b"{}", **json_type, **{"Content-Length": "2000000"})[0] == 413
+        # a chunked body is framed by its chunks, whatever Content-Length claims
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+            raw.sendall(
+                b"POST /gradio_api/call/on_image HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+            )
+            assert raw.recv(100).startswith(b"HTTP/1.1 411")
         assert _status(f"{base}/gradio_api/file=http://example.com/face.jpg")[0] == 403
         assert _status(f"{base}/openapi.json")[0] == 404
         (tmp_path / "private.txt").write_text("not for the network")

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -246,10 +247,16 @@ def require_free_address(host: str, port: int) -> None:
             ) from exc
 
 
-def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(
+    recognizer: Recognizer,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    allowed_hosts: Sequence[str] = (),
+) -> None:
     """Serve the app on ``host:port`` until interrupted (Gradio's own banner offers a share link,
-    which this app never makes, so it is kept quiet). Uploads are kept in a private folder, removed
-    when it stops, unless ``GRADIO_TEMP_DIR`` names one."""
+    which this app never makes, so it is kept quiet). Requests must name an IP address, this
+    machine or one of ``allowed_hosts`` as their host. Uploads are kept in a private folder,
+    removed when it stops, unless ``GRADIO_TEMP_DIR`` names one."""
     require_free_address(host, port)
     for setting in WIDENING_SETTINGS:  # GRADIO_ALLOWED_PATHS=x served every file in x
         os.environ.pop(setting, None)
@@ -264,10 +271,10 @@ def serve(recognizer: Recognizer, host: str = "127.0.0.1", port: int = 7860) -> 
             os.environ["GRADIO_TEMP_DIR"], "examples"
         )
         stack.callback(os.environ.pop, "GRADIO_EXAMPLES_CACHE")
-        _serve(build_app(recognizer), host, port)
+        _serve(build_app(recognizer), host, port, [host, *allowed_hosts])
 
 
-def _serve(app: Any, host: str, port: int) -> None:
+def _serve(app: Any, host: str, port: int, allowed_hosts: list[str]) -> None:
     import gradio as gr
     from starlette.middleware import Middleware
 
@@ -282,7 +289,7 @@ def _serve(app: Any, host: str, port: int) -> None:
             quiet=True,
             prevent_thread_lock=True,
             max_file_size=MAX_UPLOAD,
-            app_kwargs={"middleware": [Middleware(RequestGuard)]},
+            app_kwargs={"middleware": [Middleware(RequestGuard, allowed_hosts=allowed_hosts)]},
             enable_monitoring=False,
             mcp_server=False,
             ssr_mode=False,

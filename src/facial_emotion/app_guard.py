@@ -4,11 +4,17 @@ Gradio's own checks assume a page opened on this machine. Reached by a network a
 proxy's name, its CORS let any web site use the app and read the answers; any client could make it
 fetch a URL (with no size cap) or send bodies of any size; and routes the page never uses stayed
 open. A security review (2026-12-06) measured each; the numbers are with the constants below.
+A second review found a page could name itself the host (X-Forwarded-Host), a chunked body
+passed the size cap, and a name the page's own site resolved to this machine (DNS rebinding)
+passed for this machine.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -43,8 +49,9 @@ class RequestGuard:
     routes the page never uses; marks every answer not to be framed, and photos not to be kept
     in the browser's cache."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
+        self.names = known_names(allowed_hosts)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -52,11 +59,11 @@ class RequestGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path, method = scope["path"], scope["method"]
-        refusal = refusal_of(method, path, headers)
+        refusal = refusal_of(method, path, headers, self.names)
         reads_json = method == "POST" and path != UPLOAD
         if refusal is None and reads_json:
             body = await whole_body(receive)
-            refusal = refusal_of_body(body)
+            refusal = refusal_of_body(body) if len(body) <= MAX_BODY else too_long(MAX_BODY)
             receive = replaying(body, receive)
         if refusal is not None:
             status, text = refusal
@@ -78,11 +85,41 @@ class RequestGuard:
         await self.app(scope, receive, marked)
 
 
-def refusal_of(method: str, path: str, headers: dict[str, str]) -> Refusal | None:
+def known_names(allowed_hosts: Iterable[str]) -> frozenset[str]:
+    """The host names the app answers to besides IP addresses: this machine's, and those given
+    (a proxy's). A rebinding attacker's page names its own domain, which resolves here."""
+    machine = socket.gethostname()  # not getfqdn(), which waits on DNS
+    names = {"localhost", machine, f"{machine}.local", *allowed_hosts}
+    return frozenset(name.lower().rstrip(".") for name in names if name)
+
+
+def host_allowed(host: str, names: frozenset[str]) -> bool:
+    """Whether a Host header names this app: an IP address (a rebinding page's own origin is a
+    name, never this address) or one of ``names``; the port is not judged."""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # a port that is not a number
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name.rstrip(".") in names
+
+
+def refusal_of(
+    method: str, path: str, headers: dict[str, str], names: frozenset[str]
+) -> Refusal | None:
     """Why a request is refused from its line and headers, or None."""
+    host = headers.get("host", "").lower()
+    if host and not host_allowed(host, names):
+        return 403, (
+            "this app answers to this machine's addresses and names only; to reach it by "
+            "another name (a proxy's), start it with --allowed-host NAME"
+        )
     origin = headers.get("origin")
-    hosts = {headers.get("host", "").lower(), headers.get("x-forwarded-host", "").lower()} - {""}
-    if origin is not None and urlsplit(origin).netloc.lower() not in hosts:
+    # the Host alone: X-Forwarded-Host is a header any page may set (Gradio's CORS allows it)
+    if origin is not None and (not host or urlsplit(origin).netloc.lower() != host):
         return 403, (
             "requests from other sites' pages are refused; behind a proxy, pass the Host "
             "header on as the browser sent it (nginx: proxy_set_header Host $http_host)"
@@ -93,12 +130,19 @@ def refusal_of(method: str, path: str, headers: dict[str, str]) -> Refusal | Non
         return 403, "the app does not fetch URLs"
     if method == "POST":
         length = headers.get("content-length", "")
-        if not length.isdigit():
-            return 411, "send a Content-Length"
+        # with Transfer-Encoding the body is framed by its chunks, whatever Content-Length says:
+        # "Content-Length: 2" carried 200 MB past the cap
+        if "transfer-encoding" in headers or not (length.isascii() and length.isdigit()):
+            return 411, "send a Content-Length, and no Transfer-Encoding"
         cap = MAX_UPLOAD_BODY if path == UPLOAD else MAX_BODY
         if int(length) > cap:
-            return 413, f"request over {cap} bytes"
+            return too_long(cap)
     return None
+
+
+def too_long(cap: int) -> Refusal:
+    """The answer to a body past ``cap`` bytes."""
+    return 413, f"request over {cap} bytes"
 
 
 def refusal_of_body(body: bytes) -> Refusal | None:
@@ -122,13 +166,16 @@ def refusal_of_body(body: bytes) -> Refusal | None:
 
 
 async def whole_body(receive: Any) -> bytes:
-    """A request's body, whose size ``refusal_of`` has capped by its Content-Length."""
-    chunks = []
-    while True:
+    """A request's body, up to one byte past ``MAX_BODY``: ``refusal_of`` capped its
+    Content-Length, which the server holds it to, and this does not rely on that alone."""
+    chunks, size = [], 0
+    while size <= MAX_BODY:
         message = await receive()
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
         if not message.get("more_body"):
-            return b"".join(chunks)
+            break
+    return b"".join(chunks)
 
 
 def replaying(body: bytes, receive: Any) -> Any:

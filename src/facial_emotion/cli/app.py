@@ -22,6 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and the app has no login: anyone who reaches it can use it",
     )
     parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name the app is reached by besides this machine's name and IP addresses, such "
+        "as a proxy's (repeat for more); requests for other names are refused, so that a web "
+        "page cannot rename itself to this machine (DNS rebinding)",
+    )
+    parser.add_argument(
         "--port", type=port_number, default=7860, help="port to serve on (default: %(default)s)"
     )
     add_model_option(parser)
@@ -46,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
 
     detector = make_detector(args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(model=args.model, detector=detector)
-    serve(recognizer, args.host, args.port)
+    serve(recognizer, args.host, args.port, args.allowed_host)
     return 0
