@@ -273,6 +273,25 @@ def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp
         load_image(bomb)
 
 
+def test_scan_markers_outside_the_picture_do_not_count_and_hidden_scans_do(tmp_path) -> None:
+    """The marker's bytes in an EXIF block (a thumbnail) or after the picture (a phone's motion
+    photo holds a video there) refused ordinary photos; stray bytes before each scan, which the
+    decoder skips, must not hide a scan bomb."""
+    data = scan_bomb(tmp_path / "ordinary.jpg", extra_scans=0).read_bytes()
+    exif = b"Exif\0\0" + b"\xff\xda" * 150
+    segment = b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(data[:2] + segment + data[2:] + b"\xff\xda\x00\x08" * 300)
+    assert np.array_equal(load_image(photo), load_image(tmp_path / "ordinary.jpg"))
+    assert read_gray48(photo).shape == (48, 48)
+
+    last_scan = data[data.rindex(b"\xff\xda") : -2]
+    hidden = tmp_path / "hidden.jpg"
+    hidden.write_bytes(data[:-2] + (b"\x00\x01" + last_scan) * 200 + data[-2:])
+    with pytest.raises(FacialEmotionError, match="a JPEG of 206 scans"):
+        load_image(hidden)
+
+
 def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(tmp_path) -> None:
     """OpenCV decoded it (a 24 KB PNG of 200 million pixels took 480 MB); past a billion pixels
     its assertion ended prepare in a traceback."""

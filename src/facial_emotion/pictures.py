@@ -6,6 +6,7 @@ A module of its own (no model, no face detection) so that ``prepare`` depends on
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,41 @@ PICTURE_FORMATS = ("BMP", "DIB", "GIF", "JPEG", "JPEG2000", "PPM", "PNG", "TIFF"
 MAX_JPEG_SCANS = 100
 
 
+# In a scan's coded data a 0xFF byte is followed by 0x00 or a restart marker; anything else ends it
+_END_OF_CODED_DATA = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_MARKERS_WITHOUT_LENGTH = {0x01, *range(0xD0, 0xD8)}  # TEM and the restart markers
+
+
+def jpeg_scans(data: bytes) -> int:
+    """The scans of a JPEG's first picture, counted by walking its segments as the decoder does.
+    A search of the whole file for their marker counted an EXIF thumbnail's scans too, and a
+    phone's "motion photo", whose video follows the picture, as hundreds."""
+    scans, at = 0, 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:  # stray bytes: the decoder skips them to the next marker
+            at = data.find(b"\xff", at)
+            if at < 0:
+                break
+            continue
+        marker = data[at + 1]
+        if marker == 0xD9:  # end of image
+            break
+        if marker == 0xFF or marker in _MARKERS_WITHOUT_LENGTH:  # a fill byte, or no payload
+            at += 1 if marker == 0xFF else 2
+            continue
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker == 0xDA:  # start of scan: its coded data follows its header
+            scans += 1
+            end = _END_OF_CODED_DATA.search(data, at)
+            if end is None:
+                break
+            at = end.start()
+    return scans
+
+
 def require_few_scans(data: bytes, name: str | Path) -> None:
-    """Refuse a JPEG of more scans than cameras and editors write, counted by their start-of-scan
-    markers, which coded data cannot hold (a coded 0xFF byte is followed by 0x00)."""
-    scans = data.count(b"\xff\xda")
+    """Refuse a JPEG of more scans than cameras and editors write."""
+    scans = jpeg_scans(data)
     if scans > MAX_JPEG_SCANS:
         raise FacialEmotionError(
             f"{name}: a JPEG of {scans} scans (photos have a few dozen at most), which would take "
