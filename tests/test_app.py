@@ -181,7 +181,9 @@ def test_a_path_that_is_not_an_upload_is_refused(
     shutil.copy(HOPPER, secret)
     handler = build_app(recognizer).fns[0].fn
     nul = tmp_path / "gradio" / "a\0b.png"  # the file system calls raised a bare ValueError
-    for path in (secret, tmp_path / "missing.png", tmp_path / "gradio" / ".." / "secret.png", nul):
+    long = tmp_path / "gradio" / f"{'a' * 300}.png"  # and a bare OSError: name too long
+    dotted = tmp_path / "gradio" / ".." / "secret.png"
+    for path in (secret, tmp_path / "missing.png", dotted, nul, long):
         with pytest.raises(gr.Error, match="x.png: not a file uploaded to this app"):
             handler({"path": str(path), "orig_name": "x.png"})
     fifo = tmp_path / "gradio" / "pipe.png"

@@ -125,10 +125,12 @@ def uploaded_file(path: str, name: str) -> Path:
     exist, and hung on a named pipe."""
     from gradio.utils import get_upload_folder
 
-    if "\0" not in path:  # which the file system calls refuse with a bare ValueError
+    try:
         file = Path(path).resolve()
         if file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file():
             return file
+    except (OSError, ValueError):  # a name too long, a NUL byte: a traceback in the log
+        pass
     raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
 
 
