@@ -366,10 +366,12 @@ def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
             f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
             "numbers; return a list of (x, y, w, h) tuples"
         )
-    if ((array >= 0) & (array <= 1)).all() and (array[:, 2:] > 0).any():
-        # rounded to pixels, every such box has no area: all faces were dropped without a word
+    sides = array[:, 2:]
+    # rounded to pixels, every such box has no area: all faces were dropped without a word (a
+    # box of a pixel holds no face, so no pixel boxes are refused; nor are fractions past an edge)
+    if (sides > 0).any() and (sides <= 1).all():
         raise FacialEmotionError(
-            f"detector {name}: boxes() gave boxes within 0..1 ({str(found)[:80]}), fractions "
+            f"detector {name}: boxes() gave sides within 0..1 ({str(found)[:80]}), fractions "
             "of the picture's size; return pixels: x and w times its width, y and h its height"
         )
     height, width = image.shape[:2]
