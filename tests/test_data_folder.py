@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import matplotlib.cbook
 import numpy as np
 import pytest
@@ -251,12 +252,20 @@ def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
 def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: Path) -> None:
     """Their top byte, which 16-bit pixels are read by, is 0: predict found no face in them."""
     face = pattern(3)
-    path = tmp_path / "deep.png"
-    Image.fromarray(face.astype(np.uint16)).save(path)
-    assert Image.open(path).mode.startswith("I;16")
+    for path in (tmp_path / "deep.png", tmp_path / "deep.tif"):
+        Image.fromarray(face.astype(np.uint16)).save(path)
+        assert Image.open(path).mode.startswith("I;16")
+        assert np.array_equal(read_gray48(path), face), path
+        assert np.array_equal(load_image(path), face), path
 
-    assert np.array_equal(read_gray48(path), face)
-    assert np.array_equal(load_image(path), face)
+    colour = np.dstack([face, face[::-1], 255 - face])  # Pillow reads these by their top bytes
+    opaque = np.full(face.shape, 65535, np.uint16)  # an alpha of 16 bits, which is left out
+    for name, channels in (("rgb.png", 3), ("rgba.png", 4), ("rgb.tif", 3)):
+        bgra = np.dstack([colour[..., ::-1].astype(np.uint16), opaque])
+        cv2.imwrite(str(tmp_path / name), bgra[..., :channels])
+        assert np.array_equal(load_image(tmp_path / name), colour), name
+        gray = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
+        assert np.array_equal(read_gray48(tmp_path / name), gray), name
 
 
 def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:

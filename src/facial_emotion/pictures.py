@@ -7,6 +7,7 @@ A module of its own (no model, no face detection) so that ``prepare`` depends on
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,37 @@ def gray_16_bit_as_8(pixels: np.ndarray) -> np.ndarray:
     if pixels.max(initial=0) < 256:
         return pixels.astype(np.uint8)
     return (pixels >> 8).astype(np.uint8)
+
+
+def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
+    """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives. Pillow reads 16-bit
+    colour PNGs and TIFFs by each value's top byte: 8-bit colours saved in 16 bits were read black
+    (predict found no face), so a black colour picture is decoded again by OpenCV to check."""
+    pixels = pil_pixels(img, name)
+    if pixels.ndim == 3 and img.format in ("PNG", "TIFF") and not pixels.any():
+        from PIL import ExifTags
+
+        orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
+        deep = _colour_16_bit_as_8(contents(), orientation)
+        return pixels if deep is None else deep
+    return pixels
+
+
+def _colour_16_bit_as_8(data: bytes, orientation: int) -> np.ndarray | None:
+    """RGB pixels of a 16-bit colour picture whose colour values are all below 256, turned upright
+    by ``orientation`` as Pillow turns them; None for any other file."""
+    import cv2
+    from PIL import ExifTags, Image, ImageOps
+
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3:
+        return None
+    colour = pixels[..., 2::-1]  # OpenCV's BGR(A) as RGB, alpha left out as Pillow leaves it
+    if colour.max(initial=0) >= 256:
+        return None
+    image = Image.fromarray(colour.astype(np.uint8))
+    image.getexif()[ExifTags.Base.Orientation] = orientation
+    return np.asarray(ImageOps.exif_transpose(image))
 
 
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:

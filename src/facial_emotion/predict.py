@@ -33,6 +33,7 @@ from facial_emotion.faces import (
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.pictures import (
     PICTURE_FORMATS,
+    file_pixels,
     pil_pixels,
     require_few_scans,
     too_large,
@@ -103,10 +104,13 @@ def _decode(
                         f"{name}: {img.width}x{img.height} is more than the "
                         f"{max_pixels / 1e6:.0f} million pixels read here; scale it down first"
                     )
+
+                def contents() -> bytes:
+                    return source.read_bytes() if isinstance(source, Path) else source.getvalue()
+
                 if img.format in ("JPEG", "MPO"):
-                    data = source.read_bytes() if isinstance(source, Path) else source.getvalue()
-                    require_few_scans(data, name)
-                return pil_pixels(img, name)
+                    require_few_scans(contents(), name)
+                return file_pixels(img, contents, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except UnidentifiedImageError as exc:

@@ -32,7 +32,7 @@ from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
 from facial_emotion.pictures import (
     PICTURE_FORMATS,
-    pil_pixels,
+    file_pixels,
     require_few_scans,
     too_large,
     unreadable,
@@ -89,8 +89,9 @@ def read_gray(path: str | Path) -> np.ndarray:
     image = None
     if not _unfinished_jpeg(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    # all black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (rare, cheap)
-    return _read_with_pillow(path) if image is None or not image.any() else image
+    # black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (0, or 0 and 1 in
+    # a colour TIFF it turns gray): Pillow reads those (rare, cheap)
+    return _read_with_pillow(path) if image is None or image.max(initial=0) <= 1 else image
 
 
 def _refuse_non_faces(shape: tuple[int, ...], path: Path) -> None:
@@ -144,7 +145,7 @@ def _read_with_pillow(path: Path) -> np.ndarray:
     by the rule predict reads them by: a cut file or 32-bit pixels stop with their file named."""
     try:
         with Image.open(path, formats=PICTURE_FORMATS) as image:
-            pixels = pil_pixels(image, path)
+            pixels = file_pixels(image, path.read_bytes, path)
     except UnidentifiedImageError as exc:
         raise FacialEmotionError(
             f"{path}: not a readable image (corrupt, unsupported or unreadable); "
