@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from scoring_cli import print_json, scoring_parser, served_faces
 
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import detector_boxes
 
 SIDE = 200  # pixels: a close-up photo's face, about four times FER2013's
@@ -39,6 +40,13 @@ def score_close_ups(
     model: Path | None, data_path: str, split_name: str, sample: int, seed: int
 ) -> dict:
     recognizer, crops, labels = served_faces(model, data_path, split_name)
+    if not crops.size:
+        raise FacialEmotionError(f"{data_path}: its {split_name} split has no faces to read")
+    if not 0 < sample <= len(crops):
+        raise FacialEmotionError(
+            f"--faces {sample}: the {split_name} split has {len(crops)} faces; "
+            f"pass 1 to {len(crops)}"
+        )
     chosen = np.random.default_rng(seed).choice(len(crops), size=sample, replace=False)
     found_alone = found = right_in_photo = right_as_face = 0
     for i in chosen:

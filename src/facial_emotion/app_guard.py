@@ -15,8 +15,11 @@ import ipaddress
 import json
 import socket
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:  # Starlette comes with Gradio, the [app] extra
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD = "/gradio_api/upload"
 MAX_UPLOAD_BODY = 60_000_000  # bytes of one upload request: one 50 MB picture and its form fields
@@ -49,19 +52,19 @@ class RequestGuard:
     routes the page never uses; marks every answer not to be framed, and photos not to be kept
     in the browser's cache."""
 
-    def __init__(self, app: Any, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
         self.names = known_names(allowed_hosts)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path, method = scope["path"], scope["method"]
         refusal = refusal_of(method, path, headers, self.names)
-        reads_json = method == "POST" and path != UPLOAD
-        if refusal is None and reads_json:
+        body_checked = method == "POST" and path != UPLOAD  # a call's JSON, a login's form
+        if refusal is None and body_checked:
             body = await whole_body(receive)
             refusal = refusal_of_body(body) if len(body) <= MAX_BODY else too_long(MAX_BODY)
             receive = replaying(body, receive)
@@ -77,7 +80,7 @@ class RequestGuard:
             return
         extra = [(b"cache-control", b"no-store")] if path.startswith(FILE_ROUTES) else []
 
-        async def marked(message: dict[str, Any]) -> None:
+        async def marked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, *extra]
             await send(message)
@@ -165,7 +168,7 @@ def refusal_of_body(body: bytes) -> Refusal | None:
     return None
 
 
-async def whole_body(receive: Any) -> bytes:
+async def whole_body(receive: Receive) -> bytes:
     """A request's body, up to one byte past ``MAX_BODY``: ``refusal_of`` capped its
     Content-Length, which the server holds it to, and this does not rely on that alone."""
     chunks, size = [], 0
@@ -178,11 +181,11 @@ async def whole_body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-def replaying(body: bytes, receive: Any) -> Any:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """``receive`` giving ``body``, already read, first."""
     sent = False
 
-    async def replayed() -> dict[str, Any]:
+    async def replayed() -> Message:
         nonlocal sent
         if sent:
             return await receive()

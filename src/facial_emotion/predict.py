@@ -120,7 +120,7 @@ def _decode(
             ) from exc
         raise FacialEmotionError(f"{name}: not a readable picture; pass a {READABLE} file") from exc
     except Image.DecompressionBombError as exc:  # Pillow's limit, met before a lower one asked
-        if max_pixels is not None:
+        if max_pixels is not None and max_pixels <= 2 * (Image.MAX_IMAGE_PIXELS or 0):
             raise FacialEmotionError(
                 f"{name}: more than the {max_pixels / 1e6:.0f} million pixels read here; "
                 "scale it down first"
