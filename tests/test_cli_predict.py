@@ -360,6 +360,24 @@ def test_marked_copies_differing_only_in_case_or_unicode_form_are_numbered(tmp_p
     assert named == ["Face.jpg", "face_2.jpg", "caf\u00e9.jpg", "cafe\u0301_2.jpg"]
 
 
+def test_marked_copies_of_photos_with_the_longest_names_fit_the_file_system(
+    capsys, tiny_model_path, tmp_path
+):
+    """A 255-byte name that a number or a new suffix made longer ended the run in a bare OS
+    error, every photo after it unread."""
+    long = "\u00e9" * 125 + "a.gif"  # 255 bytes in UTF-8; its copy is a PNG
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        Image.open(HOPPER).save(tmp_path / folder / long)
+    out_dir = tmp_path / "annotated"
+    args = [tmp_path / "x", tmp_path / "y", "--model", tiny_model_path, "--annotate", out_dir]
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    copies = [Path(image["annotated"]) for image in json.loads(out)["images"]]
+    assert copies[0].name.endswith("\u00e9a.png") and copies[1].name.endswith("\u00e9_2.png")
+    assert all(copy.is_file() and len(os.fsencode(copy.name)) <= 255 for copy in copies)
+
+
 def test_a_newline_in_a_file_name_keeps_its_row_whole(capsys, tiny_model_path, tmp_path):
     """A newline in a name split its row in two, the second half under the wrong columns."""
     odd = tmp_path / "party\nnight.jpg"

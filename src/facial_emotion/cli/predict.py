@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
 
 
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+MAX_NAME_BYTES = 255  # of one file name, on the file systems of Linux, macOS and Windows
 PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 
 EPILOG = """\
@@ -200,13 +201,21 @@ def annotated_name(out_dir: Path, source: Path, taken: set[str]) -> Path:
     Names are told apart as macOS's and Windows' disks tell them, without case or Unicode form:
     there ``Face.jpg`` and ``face.jpg`` are one file, and one copy replaced the other."""
     suffix = source.suffix.lower() if source.suffix.lower() in WRITABLE_SUFFIXES else ".png"
-    target = out_dir / f"{source.stem}{suffix}"
+    target = out_dir / _fitted(source.stem, suffix)
     n = 2
     while _as_disk_sees(target) in taken:
-        target = out_dir / f"{source.stem}_{n}{suffix}"
+        target = out_dir / _fitted(source.stem, f"_{n}{suffix}")
         n += 1
     taken.add(_as_disk_sees(target))
     return target
+
+
+def _fitted(stem: str, ending: str) -> str:
+    """``stem + ending``, the stem cut to fit a file name's 255 bytes: a photo's long name that
+    fit did not with a number or a new suffix, and ended the run with a bare OS error."""
+    while len(os.fsencode(stem + ending)) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    return stem + ending
 
 
 def _as_disk_sees(path: Path) -> str:
