@@ -52,7 +52,7 @@ def test_int8_tflite_takes_raw_pixels_and_returns_probabilities(
     tiny_model_path: Path, lite_paths: dict[str, Path], faces: np.ndarray
 ) -> None:
     lite = load_backend(lite_paths["int8"])
-    assert lite.input["dtype"] == np.int8
+    assert lite.input["dtype"] == lite.output["dtype"] == np.uint8  # a face's bytes as they are
     probs = lite.predict(faces)
     assert probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(1), 1, atol=1e-6)  # as a softmax's, despite int8 steps
