@@ -204,6 +204,21 @@ def test_a_path_that_is_not_an_upload_is_refused(
     assert kept.value.message.startswith(f"{persian}: not a file uploaded")
 
 
+def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_path) -> None:
+    """An app killed by kill -9 or the out-of-memory killer left its uploads, people's faces, in
+    the temporary folder for good."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    killed = tmp_path / f"{app_module.folder_prefix(int(ended.stdout))}x1y2z3"
+    running = tmp_path / f"{app_module.folder_prefix()}a1b2c3"
+    unnamed = tmp_path / "facial-emotion-app-k9q2w8"  # no process in its name: kept
+    for folder in (killed, running, unnamed):
+        (folder / "gradio").mkdir(parents=True)
+        (folder / "gradio" / "face.jpg").write_bytes(b"a face")
+    app_module.remove_left_behind(tmp_path)
+    assert not killed.exists() and running.is_dir() and unnamed.is_dir()
+
+
 def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:
     """Faces are personal data: uploads and marked copies stayed in /tmp/gradio for good."""
     assert build_app(recognizer).delete_cache == app_module.DELETE_CACHE == (3600, 3600)

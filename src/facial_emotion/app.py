@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -249,6 +250,33 @@ def require_free_address(host: str, port: int) -> None:
             ) from exc
 
 
+FOLDER_PREFIX = "facial-emotion-app-"
+
+
+def folder_prefix(pid: int | None = None) -> str:
+    """The private folder's name up to its random part: it names the app's process, so the next
+    app can tell a folder whose app was killed outright (its photos stayed on disk)."""
+    return f"{FOLDER_PREFIX}{os.getpid() if pid is None else pid}-"
+
+
+def remove_left_behind(temp: Path) -> None:
+    """Remove this user's private folders whose app no longer runs: one killed by ``kill -9`` or
+    the out-of-memory killer left its uploads, people's faces, in the temporary folder. POSIX
+    only: on Windows ``os.kill(pid, 0)`` would end the process, not ask after it."""
+    if os.name != "posix":
+        return
+    for folder in temp.glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # raises when no such process runs
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another user's process, or a folder that went meanwhile
+            continue
+
+
 def serve(
     recognizer: Recognizer,
     host: str = "127.0.0.1",
@@ -264,7 +292,8 @@ def serve(
         os.environ.pop(setting, None)
     with contextlib.ExitStack() as stack:
         if not os.environ.get("GRADIO_TEMP_DIR"):
-            cache = stack.enter_context(tempfile.TemporaryDirectory(prefix="facial-emotion-app-"))
+            remove_left_behind(Path(tempfile.gettempdir()))
+            cache = stack.enter_context(tempfile.TemporaryDirectory(prefix=folder_prefix()))
             os.environ["GRADIO_TEMP_DIR"] = cache
             stack.callback(os.environ.pop, "GRADIO_TEMP_DIR")  # before the folder goes
         # Gradio also serves every file under ./.gradio/cached_examples, links followed: a link
