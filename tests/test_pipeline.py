@@ -140,6 +140,12 @@ def test_a_notebook_run_by_hand_scores_the_model_trained_last(
     os.utime(by_hand, (2e9, 2e9))
     assert model_to_score(Path("runs/notebook")) == by_hand
     assert model_to_score(Path(".")) == pipeline
+    # `dvc checkout` and `dvc exp apply` rewrite the pipeline's file: its card says when it was made
+    for model, day in ((by_hand, 6), (pipeline, 5)):
+        card = {"classes": ["happy", "sad"], "saved_at": f"2026-12-0{day}T10:00:00.000000+00:00"}
+        model.with_suffix(".json").write_text(json.dumps(card))
+    os.utime(pipeline, (3e9, 3e9))
+    assert model_to_score(Path("runs/notebook")) == by_hand
 
 
 def test_changed_data_makes_prepare_stale(repo: Path) -> None:

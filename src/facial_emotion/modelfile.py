@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from facial_emotion.config import TrainSettings, from_mapping
 from facial_emotion.errors import FacialEmotionError
@@ -29,19 +30,24 @@ def save_keras(
     model: Any,
     path: str | Path,
     classes: tuple[str, ...],
-    code: dict[str, Any] | None = None,
+    code: dict[str, Any] | None | Literal["now"] = "now",
     **card: Any,
 ) -> None:
     """Save a Keras model and its card, both or neither: saved one after the other, a run
     stopped in between paired the new model with the old card, whose classes may be in
-    another order. The card records ``code``, the :func:`code_version` that trained the model,
-    or else the code saving it."""
+    another order. The card records ``code``, the :func:`code_version` that trained the model
+    (None: not known), by default the code saving it; and when it was saved (``saved_at``, UTC),
+    which a copy DVC checks out keeps, where the file's own time is the copy's."""
     path = Path(path)
     with atomic_path(card_path(path)) as card_tmp, atomic_path(path) as tmp:
         model.save(tmp)
         _deflate(tmp)
-        code = code if code is not None else code_version()
-        header = {"classes": list(classes), "input_shape": [48, 48, 1], "code": code}
+        header = {
+            "classes": list(classes),
+            "input_shape": [48, 48, 1],
+            "code": code_version() if code == "now" else code,
+            "saved_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        }
         write_json(card_tmp, {**header, **card})
 
 

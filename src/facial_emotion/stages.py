@@ -23,7 +23,7 @@ from facial_emotion.data import prepared
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import LEARNT_NOTHING, Evaluation, predict_proba
 from facial_emotion.files import atomic_path, write_json
-from facial_emotion.modelfile import save_keras
+from facial_emotion.modelfile import read_card, save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
 
@@ -108,9 +108,25 @@ def check_evaluate(settings: EvaluateSettings) -> None:
 
 def model_to_score(out: Path) -> Path:
     """The model trained last: by hand, the newer of the one trained by hand and the pipeline's
-    (a notebook trained by hand once was scored again after every later `dvc repro`)."""
+    (a notebook trained by hand once was scored again after every later `dvc repro`), by their
+    cards' ``saved_at``: `dvc checkout` and `dvc exp apply` rewrite the pipeline's file, which
+    then looked newest. Cards saved before they recorded it are judged by their files' times."""
     trained = [path for path in (out / MODEL, MODEL) if path.is_file()]
-    return max(trained, key=lambda path: path.stat().st_mtime_ns) if trained else out / MODEL
+    if not trained:
+        return out / MODEL
+    saved = [_saved_at(path) for path in trained]
+    if all(saved):
+        return trained[saved.index(max(saved))]
+    return max(trained, key=lambda path: path.stat().st_mtime_ns)
+
+
+def _saved_at(model: Path) -> str:
+    """The card's ``saved_at``, or "" where it has none (or no readable card)."""
+    try:
+        saved = read_card(model).get("saved_at")
+    except FacialEmotionError:
+        return ""
+    return saved if isinstance(saved, str) else ""
 
 
 def other_data(model: Path, trained: dict[str, object]) -> str | None:
