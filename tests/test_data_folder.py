@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -299,6 +300,38 @@ def test_scan_markers_outside_the_picture_do_not_count_and_hidden_scans_do(tmp_p
     hidden.write_bytes(data[:-2] + (b"\x00\x01" + last_scan) * 200 + data[-2:])
     with pytest.raises(FacialEmotionError, match="a JPEG of 206 scans"):
         load_image(hidden)
+    # empty comments by the ten thousand: each a step of the walk (50 MB of them took 6.7 s)
+    flood = tmp_path / "flood.jpg"
+    flood.write_bytes(data[:-2] + b"\xff\xfe\x00\x02" * 10_001 + data[-2:])
+    with pytest.raises(FacialEmotionError, match="a JPEG of over 10000 segments"):
+        load_image(flood)
+
+
+def test_scans_hidden_behind_a_bogus_segment_length_count(tmp_path) -> None:
+    """The walker read a length after FF 00, after FF FF 00 in coded data and after a reserved
+    marker in a scan with restart intervals, all of which the decoder passes over: one jump of up
+    to 64 KB hid thousands of scans it decoded; 120 here (review AA)."""
+    com = b"\xff\xfe\x00\x02"  # an empty comment, which ends a scan's coded data
+    for restarts, gadget in ((0, b"\xff\x00"), (0, b"\xff\xff\x00"), (1, b"\xff\x02")):
+        buffer = io.BytesIO()
+        Image.fromarray(pattern(0)).save(
+            buffer, "JPEG", progressive=True, restart_marker_blocks=restarts
+        )
+        data = buffer.getvalue()
+        last = data[data.rindex(b"\xff\xda") : -2]
+        if restarts:  # the gadget stands in for a restart marker inside a scan's coded data
+            at = re.search(rb"\xff[\xd0-\xd7]", last).start()
+            carrier, last = last[:at], last[at + 2 :] + last * 119
+        else:
+            carrier, last = (com if gadget == b"\xff\x00" else b""), last * 120
+        jump = (len(last) + 2).to_bytes(2, "big")
+        assert b"\xff" not in jump
+        hidden = tmp_path / "hidden.jpg"
+        hidden.write_bytes(data[:-2] + carrier + gadget + jump + last + com + data[-2:])
+        with pytest.raises(FacialEmotionError, match=r"a JPEG of 12\d scans"):
+            load_image(hidden)
+        with pytest.raises(FacialEmotionError, match=r"a JPEG of 12\d scans"):
+            read_gray48(hidden)
 
 
 def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(tmp_path) -> None:

@@ -29,43 +29,45 @@ PICTURE_FORMATS = ("BMP", "DIB", "GIF", "JPEG", "JPEG2000", "PPM", "PNG", "TIFF"
 # walk every block of the picture again: 2,000 extra scans (44 KB) of a 4 MP picture took 5 s, and
 # at the app's 100 MP cap one small upload would hold it for hours (a "scan bomb").
 MAX_JPEG_SCANS = 100
+MAX_JPEG_SEGMENTS = 10_000  # a progressive photo has two or three per scan
 
 
-# In a scan's coded data a 0xFF byte is followed by 0x00 or a restart marker; anything else ends it
-_END_OF_CODED_DATA = re.compile(rb"\xff[^\x00\xd0-\xd7]")
-_MARKERS_WITHOUT_LENGTH = {0x01, *range(0xD0, 0xD8)}  # TEM and the restart markers
+# A marker libjpeg acts on, found from anywhere (between segments or in a scan's coded data): 0xFF,
+# after any fill bytes 0xFF, then C0-CF or D8-FE. libjpeg passes over every other 0xFF pair: FF 00
+# is a stuffed 0xFF in coded data and stray bytes elsewhere, TEM (01) and the restart markers
+# (D0-D7) have no segment, and a reserved marker (02-BF) met at a restart point is skipped to the
+# next marker (jpeg_resync_to_restart; anywhere else the decoder stops at it). Reading a length
+# after any of those let a file hide thousands of scans behind one bogus jump.
+_NEXT_MARKER = re.compile(rb"\xff[\xc0-\xcf\xd8-\xfe]")
 
 
-def jpeg_scans(data: bytes) -> int:
-    """The scans of a JPEG's first picture, counted by walking its segments as the decoder does.
-    A search of the whole file for their marker counted an EXIF thumbnail's scans too, and a
-    phone's "motion photo", whose video follows the picture, as hundreds."""
-    scans, at = 0, 2
-    while at + 4 <= len(data):
-        if data[at] != 0xFF:  # stray bytes: the decoder skips them to the next marker
-            at = data.find(b"\xff", at)
-            if at < 0:
-                break
-            continue
+def jpeg_markers(data: bytes) -> list[int]:
+    """The segment markers of a JPEG's first picture, found by walking its segments as the decoder
+    does, up to one past ``MAX_JPEG_SEGMENTS``. A search of the whole file for the start-of-scan
+    marker counted an EXIF thumbnail's scans too, and a phone's "motion photo", whose video
+    follows the picture, as hundreds."""
+    markers: list[int] = []
+    at = 2
+    while len(markers) <= MAX_JPEG_SEGMENTS and (found := _NEXT_MARKER.search(data, at)):
+        at = found.start()
         marker = data[at + 1]
-        if marker == 0xD9:  # end of image
+        if marker in (0xD8, 0xD9):  # end of image, or a second start of image, which it refuses
             break
-        if marker == 0xFF or marker in _MARKERS_WITHOUT_LENGTH:  # a fill byte, or no payload
-            at += 1 if marker == 0xFF else 2
-            continue
-        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
-        if marker == 0xDA:  # start of scan: its coded data follows its header
-            scans += 1
-            end = _END_OF_CODED_DATA.search(data, at)
-            if end is None:
-                break
-            at = end.start()
-    return scans
+        markers.append(marker)
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")  # the segment, its length included
+    return markers  # a scan's coded data follows its header (0xDA): the search skips it
 
 
 def require_few_scans(data: bytes, name: str | Path) -> None:
-    """Refuse a JPEG of more scans than cameras and editors write."""
-    scans = jpeg_scans(data)
+    """Refuse a JPEG of more scans than cameras and editors write, or of so many segments that
+    walking them would take seconds (50 MB of empty comments took 6.7 s)."""
+    markers = jpeg_markers(data)
+    if len(markers) > MAX_JPEG_SEGMENTS:
+        raise FacialEmotionError(
+            f"{name}: a JPEG of over {MAX_JPEG_SEGMENTS} segments (photos have a few hundred at "
+            "most); save it again as an ordinary JPEG"
+        )
+    scans = markers.count(0xDA)
     if scans > MAX_JPEG_SCANS:
         raise FacialEmotionError(
             f"{name}: a JPEG of {scans} scans (photos have a few dozen at most), which would take "
