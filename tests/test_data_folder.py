@@ -267,6 +267,9 @@ def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: 
         assert np.array_equal(load_image(tmp_path / name), colour), name
         gray = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
         assert np.array_equal(read_gray48(tmp_path / name), gray), name
+    full = tmp_path / "full.png"  # 16-bit values over the whole range: their top bytes, as before
+    cv2.imwrite(str(full), colour[..., ::-1].astype(np.uint16) * 257)
+    assert np.array_equal(load_image(full), colour)
 
 
 def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:

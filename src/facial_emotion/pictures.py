@@ -104,32 +104,46 @@ def gray_16_bit_as_8(pixels: np.ndarray) -> np.ndarray:
 
 
 def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
-    """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives. Pillow reads 16-bit
-    colour PNGs and TIFFs by each value's top byte: 8-bit colours saved in 16 bits were read black
-    (predict found no face), so a black colour picture is decoded again by OpenCV to check."""
-    pixels = pil_pixels(img, name)
-    if pixels.ndim == 3 and img.format in ("PNG", "TIFF") and not pixels.any():
+    """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives, but a 16-bit colour
+    PNG or TIFF is decoded by OpenCV: Pillow reads each value's top byte only, so 8-bit colours
+    saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was found."""
+    if _colour_of_16_bits(img):
         from PIL import ExifTags
 
         orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
         deep = _colour_16_bit_as_8(contents(), orientation)
-        return pixels if deep is None else deep
-    return pixels
+        if deep is not None:
+            return deep
+    return pil_pixels(img, name)
+
+
+def _colour_of_16_bits(img: PILImage) -> bool:
+    """A 16-bit colour PNG or TIFF, as its tiles, not yet decoded, name its raw mode."""
+    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA") or not img.tile:
+        return False
+    args = img.tile[0].args
+    rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
+    return isinstance(rawmode, str) and ";16" in rawmode
 
 
 def _colour_16_bit_as_8(data: bytes, orientation: int) -> np.ndarray | None:
-    """RGB pixels of a 16-bit colour picture whose colour values are all below 256, turned upright
-    by ``orientation`` as Pillow turns them; None for any other file."""
+    """RGB uint8 pixels of a 16-bit colour picture, turned upright by ``orientation`` as Pillow
+    turns them: its values where all are below 256 (an 8-bit picture saved in 16 bits), else
+    their top bytes as Pillow reads them. Alpha is left out, as Pillow leaves it. None where
+    OpenCV cannot decode it."""
     import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+    if bgr is None or bgr.dtype != np.uint16:
+        return None
+    if bgr.max(initial=0) >= 256:
+        np.right_shift(bgr, 8, out=bgr)
+    rgb = cv2.cvtColor(bgr.astype(np.uint8), cv2.COLOR_BGR2RGB)
+    if orientation == 1:
+        return rgb
     from PIL import ExifTags, Image, ImageOps
 
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3:
-        return None
-    colour = pixels[..., 2::-1]  # OpenCV's BGR(A) as RGB, alpha left out as Pillow leaves it
-    if colour.max(initial=0) >= 256:
-        return None
-    image = Image.fromarray(colour.astype(np.uint8))
+    image = Image.fromarray(rgb)
     image.getexif()[ExifTags.Base.Orientation] = orientation
     return np.asarray(ImageOps.exif_transpose(image))
 
