@@ -26,6 +26,7 @@ import pytest
 from facial_emotion import app as app_module
 from facial_emotion.app import analyse, build_app
 from facial_emotion.cli import main
+from facial_emotion.cli.app import host_name
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.predict import EmotionRecognizer, load_image
 
@@ -217,6 +218,29 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
         (folder / "gradio" / "face.jpg").write_bytes(b"a face")
     app_module.remove_left_behind(tmp_path)
     assert not killed.exists() and running.is_dir() and unnamed.is_dir()
+
+
+def test_hosts_the_app_answers_to() -> None:
+    """IP addresses and this machine's names pass; a rebinding page's own name does not, nor a
+    Host with user info, which the name check would not see."""
+    from facial_emotion.app_guard import host_allowed, known_names
+
+    names = known_names(["faces.example"])
+    for host in ("127.0.0.1:7860", "[::1]:7860", "LOCALHOST.:7860", "faces.example", "10.0.0.5"):
+        assert host_allowed(host.lower(), names), host
+    for host in ("rebind.example:7860", "evil.example@127.0.0.1:7860", "[::1"):
+        assert not host_allowed(host, names), host
+
+
+def test_an_allowed_host_is_a_name_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port, a scheme or a wildcard never matched a Host: every request was then refused with
+    advice to pass --allowed-host, which the user had done."""
+    for given in ("proxy.example:8443", "https://proxy.example/", "*.example"):
+        with pytest.raises(SystemExit) as stop:
+            main(["app", "--allowed-host", given])
+        assert stop.value.code == 2
+        assert "pass a host name alone, such as proxy.example" in capsys.readouterr().err
+    assert host_name("B\u00fccher.Example.") == "xn--bcher-kva.example"  # as browsers send it
 
 
 def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:

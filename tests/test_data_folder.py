@@ -270,6 +270,13 @@ def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: 
     full = tmp_path / "full.png"  # 16-bit values over the whole range: their top bytes, as before
     cv2.imwrite(str(full), colour[..., ::-1].astype(np.uint16) * 257)
     assert np.array_equal(load_image(full), colour)
+    # PPM and PGM: Pillow read 8-bit values of a 16-bit colour PPM as 0 and 1, and refused a
+    # 16-bit PGM (opened as 32-bit) that prepare read
+    cv2.imwrite(str(tmp_path / "deep.ppm"), colour[..., ::-1].astype(np.uint16))
+    assert np.array_equal(load_image(tmp_path / "deep.ppm"), colour)
+    cv2.imwrite(str(tmp_path / "deep.pgm"), face.astype(np.uint16) * 257)
+    assert np.array_equal(load_image(tmp_path / "deep.pgm"), face)
+    assert np.array_equal(read_gray48(tmp_path / "deep.pgm"), face)
 
 
 def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:

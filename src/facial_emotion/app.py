@@ -130,7 +130,7 @@ def uploaded_file(path: str, name: str) -> Path:
         file = Path(path).resolve()
         if file.is_relative_to(Path(get_upload_folder()).resolve()) and file.is_file():
             return file
-    except (OSError, ValueError):  # a name too long, a NUL byte: a traceback in the log
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, a link loop
         pass
     raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
 

@@ -99,9 +99,11 @@ def known_names(allowed_hosts: Iterable[str]) -> frozenset[str]:
 def host_allowed(host: str, names: frozenset[str]) -> bool:
     """Whether a Host header names this app: an IP address (a rebinding page's own origin is a
     name, never this address) or one of ``names``; the port is not judged."""
+    if "@" in host:  # user info, which no browser sends, and which hostname would drop
+        return False
     try:
         name = urlsplit(f"//{host}").hostname or ""
-    except ValueError:  # a port that is not a number
+    except ValueError:  # an unclosed or malformed [IPv6] bracket
         return False
     try:
         ipaddress.ip_address(name)

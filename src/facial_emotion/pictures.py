@@ -118,10 +118,15 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
 
 
 def _colour_of_16_bits(img: PILImage) -> bool:
-    """A 16-bit colour PNG or TIFF, as its tiles, not yet decoded, name its raw mode."""
-    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA") or not img.tile:
+    """A 16-bit colour PNG, TIFF or PPM, as its tiles, not yet decoded, name its raw mode (a PPM:
+    its largest value)."""
+    if img.format not in ("PNG", "TIFF", "PPM") or img.mode not in ("RGB", "RGBA") or not img.tile:
         return False
     args = img.tile[0].args
+    if img.format == "PPM":
+        return (
+            isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], int) and args[1] > 255
+        )
     rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
     return isinstance(rawmode, str) and ";16" in rawmode
 
@@ -156,8 +161,9 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     # photo were 40% of reading it
     if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:
         img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16"):  # PIL's convert("L") clips to white
-        return gray_16_bit_as_8(np.asarray(img, np.uint16))
+    # PIL's convert("L") clips to white; a 16-bit PGM opens as 32-bit "I" holding 16-bit values
+    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PPM"):
+        return gray_16_bit_as_8(np.asarray(img).astype(np.uint16))
     if img.mode in ("I", "F"):
         raise FacialEmotionError(
             f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "

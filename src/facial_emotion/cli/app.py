@@ -14,6 +14,22 @@ from facial_emotion.cli.options import (
 from facial_emotion.errors import FacialEmotionError
 
 
+def host_name(text: str) -> str:
+    """An argparse type for a name the app is reached by, as a browser's Host header gives it
+    (non-ASCII in its IDNA form): a port, a scheme or a wildcard never matched one, and every
+    request was then refused with advice to pass --allowed-host."""
+    name = text.strip().lower().rstrip(".")
+    if not name or any(c in name for c in "/@*:[] "):
+        raise argparse.ArgumentTypeError(
+            f"pass a host name alone, such as proxy.example, not {text!r} (no scheme, port, "
+            "path or wildcard)"
+        )
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid host name") from exc
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
@@ -23,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--allowed-host",
+        type=host_name,
         action="append",
         default=[],
         metavar="NAME",
