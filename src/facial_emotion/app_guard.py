@@ -4,9 +4,9 @@ Gradio's own checks assume a page opened on this machine. Reached by a network a
 proxy's name, its CORS let any web site use the app and read the answers; any client could make it
 fetch a URL (with no size cap) or send bodies of any size; and routes the page never uses stayed
 open. A security review (2026-12-06) measured each; the numbers are with the constants below.
-A second review found a page could name itself the host (X-Forwarded-Host), a chunked body
-passed the size cap, and a name the page's own site resolved to this machine (DNS rebinding)
-passed for this machine.
+A second review found that a page could name itself the host (X-Forwarded-Host), that a chunked
+body passed the size cap, and that a site whose own name resolves to this machine (DNS rebinding)
+passed for it.
 """
 
 from __future__ import annotations

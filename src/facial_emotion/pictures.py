@@ -105,8 +105,9 @@ def gray_16_bit_as_8(pixels: np.ndarray) -> np.ndarray:
 
 def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
     """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives, but a 16-bit colour
-    PNG or TIFF is decoded by OpenCV: Pillow reads each value's top byte only, so 8-bit colours
-    saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was found."""
+    PNG, TIFF or PPM is decoded by OpenCV: Pillow reads each value's top byte only, so 8-bit
+    colours saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was
+    found."""
     if _colour_of_16_bits(img):
         from PIL import ExifTags
 
