@@ -35,7 +35,6 @@ from facial_emotion.pictures import (
     file_pixels,
     require_few_scans,
     too_large,
-    unreadable,
 )
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -91,7 +90,9 @@ def read_gray(path: str | Path) -> np.ndarray:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     # black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (0, or 0 and 1 in
     # a colour TIFF it turns gray): Pillow reads those (rare, cheap)
-    return _read_with_pillow(path) if image is None or image.max(initial=0) <= 1 else image
+    if image is None or image.max(initial=0) <= 1:
+        return _read_with_pillow(path, data)
+    return image
 
 
 def _refuse_non_faces(shape: tuple[int, ...], path: Path) -> None:
@@ -140,19 +141,18 @@ def to_gray48(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=interpolation)
 
 
-def _read_with_pillow(path: Path) -> np.ndarray:
+def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
     """Formats OpenCV cannot decode (GIF, 32-bit TIFF, ...) and unfinished JPEGs, read by Pillow
-    by the rule predict reads them by: a cut file or 32-bit pixels stop with their file named."""
+    from the file's ``data`` by the rule predict reads them by: a cut file or 32-bit pixels stop
+    with their file named."""
     try:
-        with Image.open(path, formats=PICTURE_FORMATS) as image:
-            pixels = file_pixels(image, path.read_bytes, path)
+        with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as image:
+            pixels = file_pixels(image, lambda: data, path)
     except UnidentifiedImageError as exc:
         raise FacialEmotionError(
             f"{path}: not a readable image (corrupt, unsupported or unreadable); "
             "remove or replace the file"
         ) from exc
-    except PermissionError as exc:
-        raise unreadable(path) from exc
     except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
