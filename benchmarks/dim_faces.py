@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scoring_cli import print_json, scoring_parser, served_faces
+from scoring_cli import crops_read_right, print_json, scoring_parser, served_faces
 
 FACTORS = (1.0, 0.6, 0.4, 0.25, 0.15)
 
@@ -31,11 +31,10 @@ def score_dimmed(model: Path | None, data_path: str, split_name: str) -> dict:
     for factor in FACTORS:
         dark = np.clip(np.round(x * factor), 0, 255).astype(np.uint8)
         key = f"x{factor} (mean pixel {dark.mean():.0f})"
-        read = recognizer.read_crops(list(dark))  # 48x48 crops: only the stretch changes them
-        stretched = np.array([recognizer.classes.index(f.emotion) for f in read])
+        # 48x48 crops: only the stretch changes them
+        accuracy["stretched"][key] = crops_read_right(recognizer, dark, truth)
         # the model on the crops unchanged (classify stretches them too, since 2026-12-06)
         as_is = recognizer.backend.predict(dark[..., None]).argmax(1)
-        accuracy["stretched"][key] = round(float(np.mean(stretched == truth)), 4)
         accuracy["as_is"][key] = round(float(np.mean(as_is == truth)), 4)
     return {
         "model": str(recognizer.model_path),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scoring_cli import print_json, scoring_parser, served_faces
+from scoring_cli import crops_read_right, print_json, scoring_parser, served_faces
 
 Spoil = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 SIDE = 48
@@ -102,22 +102,18 @@ def main() -> int:
 
 def score_spoilt(model: Path | None, data_path: str, split_name: str, seed: int) -> dict:
     recognizer, faces, truth = served_faces(model, data_path, split_name)
-
-    def accuracy(x: np.ndarray) -> float:
-        read = [recognizer.classes.index(face.emotion) for face in recognizer.read_crops(list(x))]
-        return round(float(np.mean(np.array(read) == truth)), 4)
-
     result: dict[str, dict[str, float]] = {}
     for kind, spoils in SPOILS.items():
         result[kind] = {}
         for name, spoil in spoils.items():
             rng = np.random.default_rng(seed)
-            result[kind][name] = accuracy(np.stack([spoil(face, rng) for face in faces]))
+            spoilt = np.stack([spoil(face, rng) for face in faces])
+            result[kind][name] = crops_read_right(recognizer, spoilt, truth)
     return {
         "model": str(recognizer.model_path),
         "split": split_name,
         "faces": int(len(faces)),
-        "as is": accuracy(faces),
+        "as is": crops_read_right(recognizer, faces, truth),
         "accuracy": result,
     }
 
