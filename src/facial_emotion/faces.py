@@ -367,8 +367,9 @@ def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
             "numbers; return a list of (x, y, w, h) tuples"
         )
     sides = array[:, 2:]
-    # rounded to pixels, every such box has no area: all faces were dropped without a word (a
-    # box of a pixel holds no face, so no pixel boxes are refused; nor are fractions past an edge)
+    # rounded to pixels, every such box has no area: all faces were dropped without a word.
+    # Judged by the sides, so a fraction past an edge is caught too; a box of one pixel a side
+    # holds no face, so no box of pixels is refused.
     if (sides > 0).any() and (sides <= 1).all():
         raise FacialEmotionError(
             f"detector {name}: boxes() gave sides within 0..1 ({str(found)[:80]}), fractions "
