@@ -94,13 +94,14 @@ def too_large(name: str | Path) -> FacialEmotionError:
     )
 
 
-def gray_16_bit_as_8(pixels: np.ndarray) -> np.ndarray:
-    """16-bit gray pixels as 8-bit: the top byte, as OpenCV reads them, unless every pixel is below
-    256. Such a file holds an 8-bit picture saved in 16 bits, whose top bytes are all 0: it was
-    read black, so a face in it was never found."""
-    if pixels.max(initial=0) < 256:
-        return pixels.astype(np.uint8)
-    return (pixels >> 8).astype(np.uint8)
+def sixteen_bits_as_8(pixels: np.ndarray) -> np.ndarray:
+    """16-bit pixels as 8-bit: their top bytes, as OpenCV and Pillow read them, unless every value
+    is below 256. Such a file holds an 8-bit picture saved in 16 bits, whose top bytes are all 0:
+    it was read black, so a face in it was never found. ``pixels`` must be the caller's own
+    uint16 array: it is shifted in place (a 100-megapixel colour copy is 600 MB)."""
+    if pixels.max(initial=0) >= 256:
+        np.right_shift(pixels, 8, out=pixels)
+    return pixels.astype(np.uint8)
 
 
 def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
@@ -142,9 +143,7 @@ def _colour_16_bit_as_8(data: bytes, orientation: int) -> np.ndarray | None:
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     if bgr is None or bgr.dtype != np.uint16:
         return None
-    if bgr.max(initial=0) >= 256:
-        np.right_shift(bgr, 8, out=bgr)
-    rgb = cv2.cvtColor(bgr.astype(np.uint8), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(sixteen_bits_as_8(bgr), cv2.COLOR_BGR2RGB)
     if orientation == 1:
         return rgb
     from PIL import ExifTags, Image, ImageOps
@@ -164,7 +163,7 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
         img = ImageOps.exif_transpose(img)
     # PIL's convert("L") clips to white; a 16-bit PGM opens as 32-bit "I" holding 16-bit values
     if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PPM"):
-        return gray_16_bit_as_8(np.asarray(img).astype(np.uint16))
+        return sixteen_bits_as_8(np.asarray(img).astype(np.uint16))
     if img.mode in ("I", "F"):
         raise FacialEmotionError(
             f"{name}: 32-bit {'float' if img.mode == 'F' else 'integer'} pixels have no "
