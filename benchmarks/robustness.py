@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 from scoring_cli import crops_read_right, print_json, scoring_parser, served_faces
 
+from facial_emotion.faces import FACE_SIZE as SIDE
+
 Spoil = Callable[[np.ndarray, np.random.Generator], np.ndarray]
-SIDE = 48
 
 
 def blurred(sigma: float) -> Spoil:
