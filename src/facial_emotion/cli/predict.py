@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` sta
 
 
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
-MAX_NAME_BYTES = 255  # of one file name, on the file systems of Linux, macOS and Windows
+MAX_NAME_BYTES = 255  # of one file name on ext4 and APFS (NTFS counts 255 UTF-16 units instead)
 PROGRESS_FROM = 10  # images; fewer finish before a bar would help
 
 EPILOG = """\
