@@ -48,9 +48,9 @@ Refusal = tuple[int, str]
 
 
 class RequestGuard:
-    """Refuses requests from other sites' pages, bodies past the caps, URLs to fetch and the
-    routes the page never uses; marks every answer not to be framed, and photos not to be kept
-    in the browser's cache."""
+    """Refuses requests naming a host this app is not, requests from other sites' pages, bodies
+    past the caps, URLs to fetch and the routes the page never uses; marks every answer not to be
+    framed, and photos not to be kept in the browser's cache."""
 
     def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
