@@ -432,7 +432,7 @@ def test_a_detector_of_ones_own_may_give_an_array_and_boxes_with_no_face_are_dro
         def boxes(self, image: np.ndarray) -> list[tuple[float, ...]]:
             return self.relative
 
-    # the second box starts a little past the left edge: a face touching it
+    # the second, alone, starts a little past the left edge: a face touching it
     for found in ([(0.29, 0.2, 0.45, 0.45)], [(-0.02, 0.1, 0.5, 0.6)]):
         with pytest.raises(FacialEmotionError, match=r"sides within 0\.\.1 .*; return pixels"):
             EmotionRecognizer(tiny_model_path, Relative(found)).detect(HOPPER)
