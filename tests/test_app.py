@@ -184,7 +184,10 @@ def test_a_path_that_is_not_an_upload_is_refused(
     nul = tmp_path / "gradio" / "a\0b.png"  # the file system calls raised a bare ValueError
     long = tmp_path / "gradio" / f"{'a' * 300}.png"  # and a bare OSError: name too long
     dotted = tmp_path / "gradio" / ".." / "secret.png"
-    for path in (secret, tmp_path / "missing.png", dotted, nul, long):
+    (tmp_path / "gradio" / "a").symlink_to("b")  # a loop: Path.resolve raised RuntimeError
+    (tmp_path / "gradio" / "b").symlink_to("a")
+    looped = tmp_path / "gradio" / "a" / "x.png"
+    for path in (secret, tmp_path / "missing.png", dotted, nul, long, looped):
         with pytest.raises(gr.Error, match="x.png: not a file uploaded to this app"):
             handler({"path": str(path), "orig_name": "x.png"})
     fifo = tmp_path / "gradio" / "pipe.png"
