@@ -207,6 +207,10 @@ def test_as_uint8_image_accepts_what_pil_gradio_and_opencv_give():
     with pytest.raises(FacialEmotionError, match="below 256 are 8-bit values; pass them as uint8"):
         as_uint8_image(np.arange(20, dtype=np.uint16).reshape(4, 5) * 13)
     assert not as_uint8_image(np.zeros((4, 5), np.uint16)).any()  # black in 16 bits is black
+    # a mask's True/False was read as a dark picture, complex values lost their imaginary part
+    for values in (np.eye(4, 5, dtype=bool), np.eye(4, 5) * (200 + 1j)):
+        with pytest.raises(FacialEmotionError, match=f"{values.dtype} values are not pixels"):
+            as_uint8_image(values)
 
 
 def test_resampling_overshoot_is_clipped_not_taken_for_another_range():

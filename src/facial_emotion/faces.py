@@ -247,6 +247,11 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
         raise FacialEmotionError(
             f"an image of shape {image.shape} is not a picture; pass HxW gray or HxWx3 RGB pixels"
         )
+    if image.dtype.kind not in "uif":  # a mask's True/False, or complex values, read as dark
+        raise FacialEmotionError(
+            f"{image.dtype} values are not pixels; pass uint8 (0..255), uint16 or float "
+            "(0..1 or 0..255) pixels"
+        )
     if image.dtype == np.uint16:  # 16-bit PNG/TIFF pixels: the top byte, as OpenCV reads them
         if 0 < image.max() < 256:  # their top byte is 0: read so, every face was black
             raise FacialEmotionError(
