@@ -237,9 +237,16 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
         shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / "models" / f"model{suffix}")
     rng = np.random.default_rng(0)
     faces = LabelledImages(rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), np.arange(21) % 7)
-    save(PreparedData(EMOTIONS, {"train": faces, "val": faces}), "data/prepared")
+    splits = {"train": faces, "val": faces}
+    save(PreparedData(EMOTIONS, splits, source={"name": "synthetic"}), "data/prepared")
     result = stages.run_evaluate(Params(evaluate=EvaluateSettings(tta=True, tta_shift=2)))
     single = predict_proba(load_backend("models/model.keras", "float32").predict, faces.x)
     np.testing.assert_allclose(result.single_pass.probs, single, atol=1e-6)
     assert not np.allclose(result.evaluation.probs, single, atol=1e-3)  # the chosen views
     assert result.metrics["calibration_error"] == round(result.single_pass.calibration_error(), 4)
+    # figure titles name the data and the views: a saved confusion matrix said neither
+    assert (result.data, result.split, result.views) == (
+        "synthetic",
+        "val",
+        "TTA: flip and 2-pixel crops",
+    )

@@ -78,10 +78,15 @@ def intensity_histogram(data: PreparedData) -> plt.Figure:
     return fig
 
 
-def learning_curves(history: pd.DataFrame, best_epoch: int | list[int] | None = None) -> plt.Figure:
+def learning_curves(
+    history: pd.DataFrame, best_epoch: int | list[int] | None = None, data: str = ""
+) -> plt.Figure:
     """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member.
-    ``best_epoch`` (counted from 1; one per member) marks the epoch the saved model is from."""
+    ``best_epoch`` (counted from 1; one per member) marks the epoch the saved model is from;
+    ``data`` names the data set in the title, so a saved figure says what it shows."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    if data:
+        fig.suptitle(f"Learning curves on {data} data")
     kept = [best_epoch] if isinstance(best_epoch, int) else list(best_epoch or [])
     for ax in axes:
         for k, epoch in enumerate(kept):

@@ -81,6 +81,7 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
 @dataclass
 class EvaluateResult:
     model: Path
+    data: str  # the prepared data's source ("fer2013", "synthetic"...), for titles
     split: str
     images: np.ndarray
     evaluation: Evaluation
@@ -92,8 +93,8 @@ class EvaluateResult:
         """What the scored predictions averaged, for titles: a figure said nothing of it."""
         shift, flip = self.metrics["tta_shift"], self.metrics["tta"]
         if shift:
-            return f"flip and {shift}-pixel crops" if flip else f"{shift}-pixel crops"
-        return "flip" if flip else "single pass"
+            return f"TTA: flip and {shift}-pixel crops" if flip else f"TTA: {shift}-pixel crops"
+        return "TTA: flip" if flip else "single pass"
 
 
 def check_evaluate(settings: EvaluateSettings) -> None:
@@ -129,11 +130,10 @@ def _saved_at(model: Path) -> str:
     return saved if isinstance(saved, str) else ""
 
 
-def other_data(model: Path, trained: dict[str, object]) -> str | None:
-    """Why the prepared data is not what ``model`` was trained on, or None: with the same class
-    names, a notebook run by hand after preparing other data scored the model on it without a
-    word, and its figure read as the model's own."""
-    held = prepared.recorded_source(PREPARED)
+def other_data(model: Path, trained: dict[str, object], held: dict[str, object]) -> str | None:
+    """Why the prepared data (``held``) is not what ``model`` was trained on, or None: with the
+    same class names, a notebook run by hand after preparing other data scored the model on it
+    without a word, and its figure read as the model's own."""
     if not trained or (trained.get("name"), trained.get("path")) == (
         held.get("name"),
         held.get("path"),
@@ -165,7 +165,8 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
             f"{model} was trained on other classes ({', '.join(trained_on)}) than {PREPARED} "
             f"holds ({', '.join(classes)}); run `dvc repro` to train on this data first"
         )
-    if note := other_data(model, backend.card.get("source") or {}):
+    held = prepared.recorded_source(PREPARED)
+    if note := other_data(model, backend.card.get("source") or {}, held):
         warnings.warn(note, stacklevel=2)
     plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
     if settings.tta or settings.tta_shift:
@@ -189,4 +190,5 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
     with atomic_path(out / REPORTS / "evaluate" / "confusion.csv") as tmp:
         chosen.confusion_records().to_csv(tmp, index=False)
     write_json(out / METRICS / "eval.json", metrics)
-    return EvaluateResult(model, name, split.x, chosen, metrics, plain)
+    data = str(held.get("name") or PREPARED)
+    return EvaluateResult(model, data, name, split.x, chosen, metrics, plain)
