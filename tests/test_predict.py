@@ -548,3 +548,25 @@ def test_a_custom_detector_pickles_with_its_own_settings(tiny_model_path):
     assert type(again).__name__ == "Wider" and again.crop_scale == 1.3
     assert (again.max_side, again.min_neighbors) == (640, 6)
     assert again.boxes(np.asarray(load_image(HOPPER)))  # its cascade is loaded again
+
+
+def test_a_service_caps_the_pixels_one_request_may_cost(tiny_model_path, tmp_path):
+    """Bytes and open files had no cap short of Pillow's 179 million pixels, each decoded whole
+    (537 MB of RGB) before the face search began."""
+    capped = EmotionRecognizer(tiny_model_path, max_pixels=300_000)  # Hopper is 512x600
+    content = HOPPER.read_bytes()
+    with HOPPER.open("rb") as opened:
+        for image, name in (
+            (HOPPER, "grace_hopper.jpg"),
+            (content, rf"the image bytes \({len(content)} bytes\)"),
+            (opened, "grace_hopper.jpg"),
+            (Image.open(HOPPER), "the PIL image"),
+            (np.asarray(Image.open(HOPPER)), "the pixels"),
+        ):
+            with pytest.raises(FacialEmotionError, match=rf"{name}: 512x600 is more than the 0.3 "):
+                capped.detect(image)
+    assert pickle.loads(pickle.dumps(capped)).max_pixels == 300_000  # a process pool keeps it
+    roomy = EmotionRecognizer(tiny_model_path, max_pixels=307_200)
+    assert len(roomy.detect(content)) == 1
+    with pytest.raises(FacialEmotionError, match="max_pixels 0: pass a whole number of pixels"):
+        EmotionRecognizer(tiny_model_path, max_pixels=0)

@@ -99,11 +99,7 @@ def _decode(
             # from twice that, which the error below explains
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source, formats=PICTURE_FORMATS) as img:
-                if max_pixels is not None and img.width * img.height > max_pixels:
-                    raise FacialEmotionError(
-                        f"{name}: {img.width}x{img.height} is more than the "
-                        f"{max_pixels / 1e6:.0f} million pixels read here; scale it down first"
-                    )
+                require_at_most(img.width, img.height, max_pixels, name)
 
                 def contents() -> bytes:
                     return source.read_bytes() if isinstance(source, Path) else source.getvalue()
@@ -122,7 +118,7 @@ def _decode(
     except Image.DecompressionBombError as exc:  # Pillow's limit, met before a lower one asked
         if max_pixels is not None and max_pixels <= 2 * (Image.MAX_IMAGE_PIXELS or 0):
             raise FacialEmotionError(
-                f"{name}: more than the {max_pixels / 1e6:.0f} million pixels read here; "
+                f"{name}: more than the {max_pixels / 1e6:.3g} million pixels read here; "
                 "scale it down first"
             ) from exc
         raise too_large(name) from exc
@@ -132,9 +128,10 @@ def _decode(
         ) from exc
 
 
-def as_pixels(image: ImageInput) -> np.ndarray:
+def as_pixels(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     """Any accepted input as pixels: a file, its bytes (as web uploads come) or an open binary
-    file is read, a PIL image turned upright by its EXIF tag."""
+    file is read, a PIL image turned upright by its EXIF tag. ``max_pixels`` refuses larger
+    pictures, files and bytes from their header, before they are decoded."""
     from PIL import Image
 
     if isinstance(image, str) and (
@@ -147,7 +144,7 @@ def as_pixels(image: ImageInput) -> np.ndarray:
             "the downloaded file)"
         )
     if isinstance(image, str | Path):
-        return load_image(image)
+        return load_image(image, max_pixels)
     if hasattr(image, "read"):  # an open file, such as a web framework's upload
         name = getattr(image, "filename", None) or getattr(image, "name", None) or "the file"
         if isinstance(image, io.TextIOBase):
@@ -160,11 +157,12 @@ def as_pixels(image: ImageInput) -> np.ndarray:
             raise FacialEmotionError(
                 f"{name}: its read() is asynchronous; pass `await upload.read()`, the bytes"
             )
-        return _decode(io.BytesIO(data), name)
+        return _decode(io.BytesIO(data), name, max_pixels)
     if isinstance(image, bytes | bytearray | memoryview):
         data = bytes(image)
-        return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)")
+        return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)", max_pixels)
     if isinstance(image, Image.Image):
+        require_at_most(image.width, image.height, max_pixels, "the PIL image")
         try:
             return pil_pixels(image)
         except (OSError, ValueError, SyntaxError, AssertionError) as exc:  # decoded lazily
@@ -178,7 +176,18 @@ def as_pixels(image: ImageInput) -> np.ndarray:
             f"{type(image).__name__} is not an image; pass a file path, the file's bytes, an open "
             "file, a PIL image or pixels (HxW gray or HxWx3 RGB)"
         )
+    if pixels.ndim >= 2:
+        require_at_most(pixels.shape[1], pixels.shape[0], max_pixels, "the pixels")
     return pixels
+
+
+def require_at_most(width: int, height: int, max_pixels: int | None, name: str | Path) -> None:
+    """Refuse a picture past ``max_pixels``: a service's cap on what one request may cost."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise FacialEmotionError(
+            f"{name}: {width}x{height} is more than the {max_pixels / 1e6:.3g} million pixels "
+            "read here; scale it down first"
+        )
 
 
 class EmotionRecognizer:
@@ -187,7 +196,9 @@ class EmotionRecognizer:
     ``model`` is a ``.keras`` or ``.tflite`` file in the project format (default: the shipped
     model, see :func:`default_serving_path`); ``detector`` is ``"haar"`` (fast), ``"mtcnn"``
     (finds harder faces) or a detector object (see :mod:`facial_emotion.faces`); ``precision``
-    is a Keras model's compute type (``auto``: bfloat16 where the CPU computes it natively).
+    is a Keras model's compute type (``auto``: bfloat16 where the CPU computes it natively);
+    ``max_pixels`` refuses larger pictures, files and bytes before they are decoded (a service's
+    cap: without it a 178-million-pixel upload, under Pillow's own limit, is decoded whole).
     """
 
     def __init__(
@@ -195,6 +206,7 @@ class EmotionRecognizer:
         model: str | Path | None = None,
         detector: str | Detector = "haar",
         precision: str = "auto",
+        max_pixels: int | None = None,
     ) -> None:
         scale = getattr(detector, "crop_scale", None)
         if not isinstance(detector, str) and not (
@@ -223,14 +235,22 @@ class EmotionRecognizer:
                 "TensorFlow Lite model, which runs as it was exported; pass its .keras model "
                 "(default_model_path() for the shipped one) or leave precision at auto"
             )
+        if max_pixels is not None and (
+            isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1
+        ):
+            raise FacialEmotionError(
+                f"max_pixels {max_pixels!r}: pass a whole number of pixels, such as 25_000_000, "
+                "or None for no cap"
+            )
         self.precision = precision
+        self.max_pixels = max_pixels
         self.backend = load_backend(self.model_path, precision=precision)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled by its model's path and its detector, for process pools that start processes
         by spawning (macOS, Windows); each process loads the model again."""
-        return type(self), (self.model_path, self.detector, self.precision)
+        return type(self), (self.model_path, self.detector, self.precision, self.max_pixels)
 
     def lacking_note(self) -> str | None:
         """What the model cannot read: real faces, when it was trained on the embedded synthetic
@@ -295,7 +315,7 @@ class EmotionRecognizer:
         crops = _images_of(crops, "read_crops")
         if len(crops) == 0:
             return []
-        pixels = [as_uint8_image(as_pixels(crop)) for crop in crops]
+        pixels = [as_uint8_image(as_pixels(crop, self.max_pixels)) for crop in crops]
         for i, p in enumerate(pixels):
             if p.min() == p.max():  # nothing to read, yet the model would name an emotion
                 raise FacialEmotionError(
@@ -323,7 +343,7 @@ class EmotionRecognizer:
         located = []
         for i, image in enumerate(images):
             try:
-                pixels = as_uint8_image(as_pixels(image))
+                pixels = as_uint8_image(as_pixels(image, self.max_pixels))
                 located.append((*locate_faces(pixels, self.detector), is_face_crop(pixels)))
             except FacialEmotionError as exc:
                 if len(images) == 1:
