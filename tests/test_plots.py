@@ -55,6 +55,7 @@ def test_learning_curves_mark_the_epoch_the_saved_model_is_from() -> None:
         assert len(kept) == 1 and list(kept[0].get_xdata()) == [2, 2]
     named = plots.learning_curves(history, best_epoch=2, data="fer2013")
     assert named.get_suptitle() == "Learning curves on fer2013 data"  # a saved figure says which
+    assert named.axes[1].get_ylim() == (0, 1)  # accuracy on one scale: runs compare by eye
 
 
 def test_a_gallery_without_mistakes_says_so() -> None:

@@ -102,6 +102,7 @@ def learning_curves(
         ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on a short run
         ax.legend()
+    axes[1].set_ylim(0, 1)  # fixed, so two runs' figures compare at a glance
     fig.tight_layout()
     return fig
 
