@@ -2,13 +2,10 @@
 
 It lets a fresh clone with no data run the whole pipeline; accuracy on it says the pipeline works,
 never how well a model reads real faces. Each expression is drawn from its facial action units
-(angry: lowered, drawn-together brows, narrowed eyes, pressed lips; disgust: raised upper lip,
-wrinkled nose, one-sided mouth; fear: raised inner brows, wide eyes, stretched open mouth; happy:
-smile, raised cheeks, narrowed eyes; sad: raised inner brows, down-turned mouth; surprise: high
-brows, wide eyes, round open mouth; neutral: relaxed). Intensity and every action vary per
-sample, so weak expressions overlap neutral and neighbours (fear/surprise, angry/disgust) overlap
-each other; identity (face shape, skin, hair, feature sizes and spacing, glasses), pose, lighting,
-blur and noise are random nuisances.
+(``EXPRESSIONS``). Intensity and every action vary per sample, so weak expressions overlap
+neutral and neighbours (fear/surprise, angry/disgust) overlap each other; identity (face shape,
+skin, hair, feature sizes and spacing, glasses), pose, lighting, blur and noise are random
+nuisances.
 
 Faces are drawn with OpenCV at 3x and shrunk with INTER_AREA, which anti-aliases the strokes.
 Geometry below is in pixels of the final 48x48 image.
@@ -25,6 +22,17 @@ from facial_emotion.labels import EMOTIONS
 _SCALE = 3
 _CANVAS = IMAGE_SIZE * _SCALE
 _AA = cv2.LINE_AA
+
+# What each emotion's face is drawn with, for people looking at the faces (01_explore shows it)
+EXPRESSIONS = {
+    "angry": "lowered, drawn-together brows, narrowed eyes, pressed lips",
+    "disgust": "raised upper lip, wrinkled nose, one-sided mouth",
+    "fear": "raised inner brows, wide eyes, stretched open mouth",
+    "happy": "smile, raised cheeks, narrowed eyes",
+    "sad": "raised inner brows, down-turned mouth",
+    "surprise": "high brows, wide eyes, round open mouth",
+    "neutral": "relaxed",
+}
 
 _ACTIONS = (
     "brow_raise",
