@@ -221,8 +221,9 @@ def test_an_output_not_named_as_a_video_is_refused_before_any_work(capsys, clip,
     with pytest.raises(SystemExit) as stop:
         run(capsys, clip, "-o", tmp_path / name)
     assert stop.value.code == 2
-    assert f"{name}: -o writes a video; name it .mp4, .avi, .mkv, .mov, .webm" in (
-        capsys.readouterr().err
+    assert (
+        f"{name}: the annotated video is a video file; name it .mp4, .avi, .mkv, .mov, .webm"
+        in (capsys.readouterr().err)
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -295,6 +296,99 @@ def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
         assert summary["frames_declared"] == FRAMES
         assert (summary["frames"] < FRAMES) == warned
         assert ("the rest could not be decoded" in err) == warned, err
+
+
+def mjpeg_copy(clip: Path, target: Path) -> Path:
+    """``clip`` as MJPG in AVI: each frame a JPEG of its own, so damage stays in its frames."""
+    source = cv2.VideoCapture(str(clip))
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for _ in range(FRAMES):
+        writer.write(source.read()[1])
+    writer.release()
+    return target
+
+
+def test_a_damaged_stretch_is_passed_over_and_the_frames_after_it_read(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """Three frames that did not decode ended the run there, and the two thirds of a clip after
+    them were lost, with a warning that they could not be decoded."""
+    avi = mjpeg_copy(clip, tmp_path / "clip.avi")
+    data = bytearray(avi.read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\xff\xd8"]  # each JPEG
+    for k in (4, 5, 6):
+        data[starts[k] : starts[k + 1] - 8] = bytes(starts[k + 1] - 8 - starts[k])
+    damaged = tmp_path / "damaged.avi"
+    damaged.write_bytes(data)
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, damaged, "--model", tiny_model_path, "--csv", table)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["frames"], summary["frames_undecodable"]) == (FRAMES - 3, 3)
+    assert "passed over 3 frames that could not be decoded" in err
+    assert "the rest could not be decoded" not in err
+    rows = list(csv.DictReader(table.open()))
+    assert [int(r["frame"]) for r in rows] == [0, 1, 2, 3, 7, 8, 9, 10, 11]  # the source's own
+    assert [float(r["time"]) for r in rows] == pytest.approx(
+        [n / 10 for n in (0, 1, 2, 3, 7, 8, 9, 10, 11)], abs=1e-3
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
+@pytest.mark.parametrize("option", ["-o", "--csv"])
+def test_an_output_the_disk_could_not_hold_fails_and_is_not_kept(
+    clip, tiny_model_path, tmp_path, option
+):
+    """OpenCV's writer fails without a word: a full disk left an unplayable video, renamed into
+    place, with exit status 0. A limit on file size stands in for the full disk."""
+    import resource
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # the CSV: 1.3 KB
+
+    target = tmp_path / ("out.mp4" if option == "-o" else "out.csv")
+    command = [sys.executable, "-m", "facial_emotion", "video", str(clip), option, str(target)]
+    result = subprocess.run(
+        [*command, "--model", str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=300,
+    )
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert result.stderr.startswith(f"facial-emotion video: error: {target}: "), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # no FFmpeg lines above it
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_camera_that_stops_giving_frames_is_reported(clip):
+    """An unplugged camera ended the run with exit status 0 and no word; a capture past its
+    last frame fails its reads as the camera's do."""
+    from facial_emotion.video import VideoSummary, _camera_frame
+
+    cap = cv2.VideoCapture(str(clip))
+    while cap.grab():
+        pass
+    summary = VideoSummary()
+    start = time.perf_counter()
+    assert _camera_frame(cap, summary) is None and summary.camera_stopped
+    assert time.perf_counter() - start >= 1.0  # a driver's hiccup is waited out first
+    cap.release()
+
+
+def test_a_large_video_without_faces_says_how_to_find_small_ones(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """A 4K clip's 220-px faces gave 0 detections and no hint to raise --detect-size."""
+    scene = np.full((1080, 1920, 3), 60, np.uint8)
+    large = write_clip(tmp_path / "large.mp4", [scene] * 3)
+    code, out, err = run(capsys, large, "--model", tiny_model_path)
+    assert code == 0 and json.loads(out)["face_detections"] == 0, err
+    assert "no face found in 3 frames of 1920x1080; faces under about 144 px are missed" in err
+    assert "pass --detect-size 960" in err
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "--max-frames", "1")
+    assert code == 0 and "no face found" not in err, err  # a 640x480 clip is searched whole
 
 
 def test_missing_video_file(capsys, tiny_model_path, tmp_path):
@@ -421,7 +515,7 @@ def test_frames_that_change_size_are_fitted_to_the_video_not_dropped(tmp_path):
     assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
 
 
-@pytest.mark.parametrize("source", ["rtsp://camera.local/stream", "/dev/video0"])
+@pytest.mark.parametrize("source", ["rtsp://camera.local/stream", "/dev/video0", "/dev/null"])
 def test_a_stream_or_device_path_is_named_as_unsupported(capsys, tiny_model_path, source):
     code, _, err = run(capsys, source, "--model", tiny_model_path)
     assert code == 2
@@ -503,3 +597,38 @@ def test_process_video_takes_a_path_as_the_command_does(clip, tiny_model_path):
 
     summary = process_video(Path(clip), EmotionRecognizer(tiny_model_path), progress=False)
     assert summary.frames == FRAMES
+
+
+def test_process_video_checks_its_outputs_as_the_command_does(clip, tiny_model_path, tmp_path):
+    """From Python, an output named as the source replaced the video, a .png was written as a
+    stream nothing plays, and a str output raised AttributeError."""
+    from facial_emotion.errors import FacialEmotionError
+    from facial_emotion.predict import EmotionRecognizer
+    from facial_emotion.video import process_video
+
+    recognizer = EmotionRecognizer(tiny_model_path)
+    before = clip.read_bytes()
+    with pytest.raises(FacialEmotionError, match="is an input, and an output would replace it"):
+        process_video(clip, recognizer, output=clip, progress=False)
+    assert clip.read_bytes() == before
+    with pytest.raises(FacialEmotionError, match="out.png: the annotated video is a video file"):
+        process_video(clip, recognizer, output=tmp_path / "out.png", progress=False)
+    assert list(tmp_path.iterdir()) == []
+    named = str(tmp_path / "out.mp4")
+    summary = process_video(str(clip), recognizer, output=named, max_frames=2, progress=False)
+    assert summary.frames == 2 and Path(named).is_file()
+
+
+@pytest.mark.parametrize("name", ["7", "99999999999", "²"])
+def test_a_file_named_with_digits_is_a_file_not_a_camera(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch, name
+):
+    """A file named 2024 was taken for camera 2024, and 99999999999 or ² ended in a traceback."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(clip, name)
+    code, out, err = run(capsys, name, "--model", tiny_model_path, "--max-frames", "1")
+    assert code == 0 and json.loads(out)["frames"] == 1, err
+    Path(name).unlink()
+    code, _, err = run(capsys, name, "--model", tiny_model_path)
+    said = f"camera {name}: cannot be opened" if name == "7" else f"{name}: no such video file"
+    assert code == 2 and said in err, err

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,9 @@ import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
-from facial_emotion.files import atomic_path
+from facial_emotion.files import atomic_path, refuse_overwrite, require_writable
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
+from facial_emotion.paths import VIDEO_SUFFIXES
 from facial_emotion.predict import EmotionRecognizer
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
@@ -35,6 +37,10 @@ MAX_FRAME_SIDE = 8192
 # MPEG-4 Part 2, what an .mp4, .mov or .mkv is written in, encodes up to 8191 pixels a side
 MPEG4_MAX_SIDE = 8191
 MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger header value is noise
+# A file's frames that do not decode are passed over up to this many seconds of them in a row;
+# past it, the file has ended (a truncated one, whose header promised more)
+UNDECODABLE_SECONDS = 2.0
+CAMERA_PATIENCE = 1.0  # seconds a camera may give no frame (a driver's hiccup) before it is gone
 # A box reused between detections is kept only while its crop still correlates with the face
 # last seen there: on clips, the same face from frame to frame scored 0.97-1.0 and another face
 # 0.53-0.59, while the background left behind scored 0.07 and a flat colour 0.
@@ -149,9 +155,42 @@ def opencv_name(path: str | Path) -> str:
     return name
 
 
+def is_camera(source: str | Path | int) -> bool:
+    """Whether ``source`` names a webcam by index (0, "1"): a file of that name is read as the
+    file, and a longer number, or digits of other scripts ("²"), is a path, not an index."""
+    text = str(source).strip()
+    return re.fullmatch("[0-9]{1,3}", text) is not None and not Path(str(source)).exists()
+
+
+def video_name(output: str | Path) -> Path:
+    """``output`` as a path, refused unless named as a video: OpenCV wrote a .gif as one frame
+    and a .png as a stream nothing plays."""
+    output = Path(output)
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise FacialEmotionError(
+            f"{output}: the annotated video is a video file; name it {', '.join(VIDEO_SUFFIXES)}"
+        )
+    return output
+
+
+def check_outputs(
+    source: str | Path | int, output: str | Path | None, csv_path: str | Path | None
+) -> tuple[Path | None, Path | None]:
+    """The outputs as paths, refused before any work when they cannot be written, are not named
+    as a video, or would replace the source or each other."""
+    output = None if output is None else video_name(output)
+    csv_path = None if csv_path is None else Path(csv_path)
+    outputs = [path for path in (output, csv_path) if path is not None]
+    source_file = Path(str(source))
+    refuse_overwrite([source_file] if source_file.is_file() else [], outputs)
+    for path in outputs:
+        require_writable(path)
+    return output, csv_path
+
+
 def refuse_every_on_camera(source: str | Path | int, every: int) -> None:
     """A camera's frames come as fast as they are read: there are none to pass over."""
-    if every > 1 and str(source).strip().isdigit():
+    if every > 1 and is_camera(source):
         raise FacialEmotionError(
             f"camera {source}: --every reads part of a file's frames; a camera gives frames as "
             "fast as they are read, so leave it out"
@@ -162,8 +201,9 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
     """The capture, its first frame (BGR) and whether it is a camera (an index such as 0 or
     "0"); clear errors otherwise."""
     source = str(source)
-    camera = source.strip().isdigit()
-    if "://" in source or source.startswith("/dev/video"):
+    camera = is_camera(source)
+    # /dev/v4l/by-id/... names a camera by a link to /dev/videoN
+    if "://" in source or os.path.realpath(source).startswith("/dev/"):
         raise FacialEmotionError(
             f"{source}: streams and device paths are not read; pass a video file, or a webcam's "
             "index (0 for /dev/video0)"
@@ -234,6 +274,9 @@ class VideoSummary:
     fps: float = DEFAULT_FPS  # of the annotated video
     fps_declared: float | None = None  # by the header, when it was not used (0 or past MAX_FPS)
     ended_early: bool = False  # a file whose later frames could not be decoded
+    frames_undecodable: int = 0  # of a file, passed over: a damaged stretch in its middle
+    camera_stopped: bool = False  # a camera that gave no more frames (unplugged, taken)
+    size: tuple[int, int] = (0, 0)  # width and height of the frames, as the CSV's boxes count
     seconds: float = 0.0
     faces: int = 0
     ids: set[int] = field(default_factory=set)
@@ -249,6 +292,9 @@ class VideoSummary:
         return {
             "frames": self.frames,
             "frames_declared": self.frames_declared,
+            "frames_undecodable": self.frames_undecodable,
+            "camera_stopped": self.camera_stopped,
+            "size": list(self.size),
             "every": self.every,
             "fps": round(self.fps, 3),
             "seconds": round(self.seconds, 2),
@@ -294,7 +340,14 @@ class _Sinks:
             # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
                 self.video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
-            stack.callback(self.video.release)  # before atomic_path renames the file
+
+            def check(failed: type[BaseException] | None, *_: object) -> None:
+                if failed is None:
+                    self._check_written(tmp, output)
+
+            # on leaving: released, then checked, then renamed by atomic_path
+            stack.push(check)
+            stack.callback(self.video.release)
             if not self.video.isOpened() and codec == "mp4v" and max(w, h) > MPEG4_MAX_SIDE:
                 raise FacialEmotionError(
                     f"{output}: MPEG-4 encodes frames up to {MPEG4_MAX_SIDE} pixels a side, these "
@@ -304,13 +357,14 @@ class _Sinks:
                 raise FacialEmotionError(
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
                 )
+        self.csv_path = csv_path
         if csv_path is not None:
-            handle = stack.enter_context(
-                open(stack.enter_context(atomic_path(csv_path)), "w", encoding="utf-8")
-            )
+            handle = open(stack.enter_context(atomic_path(csv_path)), "w", encoding="utf-8")
+            stack.callback(self._written, handle.close)  # a full disk shows when it flushes
             self.rows = csv.writer(handle, lineterminator="\n")
-            self.rows.writerow(
-                ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes]
+            self._written(
+                self.rows.writerow,
+                ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes],
             )
         if show:
             stack.callback(cv2.destroyAllWindows)
@@ -323,8 +377,9 @@ class _Sinks:
             for face_id, face in zip(ids, faces, strict=True):
                 probs = [f"{face.probabilities[c]:.6f}" for c in self.classes]
                 score = f"{face.score:.6f}"
-                self.rows.writerow(
-                    [f"{t:.3f}", index, face_id, *face.box, face.emotion, score, *probs]
+                self._written(
+                    self.rows.writerow,
+                    [f"{t:.3f}", index, face_id, *face.box, face.emotion, score, *probs],
                 )
         if self.video is None and not self.show:
             return True
@@ -333,17 +388,47 @@ class _Sinks:
             # A camera or stream that changes resolution: the writer drops frames of another size
             fitted = frame if frame.shape[1::-1] == self.size else cv2.resize(frame, self.size)
             copies = round(t * self.fps) + 1 - self.written if self.live else 1
-            for _ in range(copies):
-                self.video.write(fitted)
+            with opencv_log_silenced():  # FFmpeg's "Failed to write frame": checked at the end
+                for _ in range(copies):
+                    self.video.write(fitted)
             self.written += max(copies, 0)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
         return True
 
+    def _written(self, write: Callable[..., object], *args: object) -> None:
+        """``write(*args)`` on the CSV; an error (a full disk) names the file."""
+        try:
+            write(*args)
+        except OSError as exc:
+            raise FacialEmotionError(
+                f"{self.csv_path}: cannot be written ({exc.strerror or exc})"
+            ) from exc
+
+    def _check_written(self, tmp: str, output: Path) -> None:
+        """Refuse a video that does not hold the frames written: OpenCV's writer fails without a
+        word (a full disk left an unplayable file, renamed into place, and exit status 0)."""
+        with opencv_log_silenced():
+            cap = cv2.VideoCapture(tmp, cv2.CAP_FFMPEG)
+            # a cut-off WebM's count is a duration's garbage, such as -2.8e17
+            held = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if cap.isOpened() else 0
+            cap.release()
+        if held < self.written - 2:  # a container's count is exact to a frame or two
+            raise FacialEmotionError(
+                f"{output}: the video could not be written whole ({held} of {self.written} "
+                "frames; is the disk full?); free some space or write it elsewhere"
+            )
+
 
 def _frames(
-    cap: cv2.VideoCapture, first: np.ndarray, limit: int | None, fps: float, every: int = 1
+    cap: cv2.VideoCapture,
+    first: np.ndarray,
+    limit: int | None,
+    fps: float,
+    every: int,
+    summary: VideoSummary,
+    camera: bool,
 ) -> Iterator[tuple[int, np.ndarray, float]]:
     """Every ``every``-th frame, with its number in the source and its time in seconds from the
     first. A file's own timestamps: a phone or screen recording varies its frame rate, so a
@@ -360,22 +445,61 @@ def _frames(
         yield number, frame, t
         last = t
         n += 1
-        number += every
-        if n == limit or not all(cap.grab() for _ in range(every - 1)):
+        if n == limit:
             break
+        if camera:
+            frame = _camera_frame(cap, summary)
+        else:
+            passed, frame = _file_frame(cap, every, fps, summary)
+            number += passed
+
+
+def _file_frame(
+    cap: cv2.VideoCapture, every: int, fps: float, summary: VideoSummary
+) -> tuple[int, np.ndarray | None]:
+    """The next ``every``-th frame of a file and how many frames on it is, or None at the end.
+    A damaged stretch is passed over and counted: ending there dropped the two thirds of a clip
+    after it that decode (an SD card's bad block). Its end is where no frame decodes for
+    ``UNDECODABLE_SECONDS``."""
+    passed = failed = 0
+    while failed <= UNDECODABLE_SECONDS * fps:
+        passed += 1
+        wanted = passed % every == 0
+        ok, frame = cap.read() if wanted else (cap.grab(), None)
+        if not ok:
+            failed += 1
+        elif wanted:
+            summary.frames_undecodable += failed
+            return passed, frame
+        else:
+            summary.frames_undecodable += failed
+            failed = 0
+    return passed, None
+
+
+def _camera_frame(cap: cv2.VideoCapture, summary: VideoSummary) -> np.ndarray | None:
+    """The camera's next frame, waiting out a driver's hiccup; None, and ``camera_stopped``,
+    when it gives none for ``CAMERA_PATIENCE`` seconds: unplugged, the run ended without a word."""
+    deadline = time.perf_counter() + CAMERA_PATIENCE
+    while True:
         ok, frame = cap.read()
-        frame = frame if ok else None
+        if ok and frame is not None:
+            return frame
+        if time.perf_counter() > deadline:
+            summary.camera_stopped = True
+            return None
+        time.sleep(0.05)
 
 
 def process_video(
     source: str | Path | int,
     recognizer: EmotionRecognizer,
     *,
-    output: Path | None = None,
-    csv_path: Path | None = None,
+    output: str | Path | None = None,
+    csv_path: str | Path | None = None,
     show: bool = False,
     smooth: int = 1,
-    detect_every: int = 1,
+    detect_every: int | None = None,
     max_frames: int | None = None,
     every: int = 1,
     progress: bool = True,
@@ -386,12 +510,15 @@ def process_video(
     A camera runs until ``max_frames``, ``q`` in the window, or Ctrl-C (which finishes cleanly);
     a file stops at its end, and Ctrl-C there leaves no half-written outputs. With
     ``detect_every`` N > 1, faces are searched every Nth frame read and the frames between reuse
-    the boxes found (detection is most of a frame's cost; a face moves little in 1/30 s). With
-    ``every`` N > 1, the annotated video holds the frames read, at 1/N of the rate, so it plays
-    in the source's time.
+    the boxes found (detection is most of a frame's cost; a face moves little in 1/30 s); by
+    default 2, or 1 with ``every`` > 1, as faces move between the frames read. With ``every``
+    N > 1, the annotated video holds the frames read, at 1/N of the rate, so it plays in the
+    source's time (a constant rate: a file whose own rate varies is written at its average).
     """
     from tqdm import tqdm
 
+    if detect_every is None:
+        detect_every = 2 if every == 1 else 1
     if smooth < 1 or detect_every < 1 or every < 1:
         raise FacialEmotionError(
             "--smooth, --detect-every and --every must be at least 1, got "
@@ -400,6 +527,7 @@ def process_video(
     if show:
         check_display()
     refuse_every_on_camera(source, every)
+    output, csv_path = check_outputs(source, output, csv_path)
     cap, first, camera = open_source(source)
     declared = cap.get(cv2.CAP_PROP_FPS)
     fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
@@ -413,6 +541,7 @@ def process_video(
         fps=fps / every,
         fps_declared=None if fps == declared or camera else declared,
         every=every,
+        size=(first.shape[1], first.shape[0]),
     )
     start = time.perf_counter()
     with ExitStack() as stack:
@@ -430,17 +559,19 @@ def process_video(
             )
         )
         try:
-            frames = _frames(cap, first, max_frames, fps, every)
+            frames = _frames(cap, first, max_frames, fps, every, summary, camera)
+            number = 0
             for index, (number, frame, stamp) in enumerate(frames):
+                t = time.perf_counter() - start if camera else stamp  # a camera's: as it came
                 detect = index % detect_every == 0
                 faces, ids = _read_frame(frame, recognizer, tracker, detect)
                 summary.add(faces, ids)
-                t = time.perf_counter() - start if camera else stamp
                 if not sinks.put(t, number, frame, faces, ids):
                     break
                 bar.update(1)
             else:  # the frames ran out: a header's count is exact to a frame or two
-                summary.ended_early = summary.frames < (0 if camera else total or 0) - 2
+                reached = number // every + 1  # frames read, and the damaged ones passed over
+                summary.ended_early = not camera and reached < (total or 0) - 2
         except KeyboardInterrupt:
             if not camera:
                 raise

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import (
     add_detect_size_option,
@@ -14,15 +15,18 @@ from facial_emotion.cli.options import (
     detector_options,
     positive_int,
 )
-from facial_emotion.files import refuse_overwrite, require_writable
-from facial_emotion.paths import VIDEO_SUFFIXES
+from facial_emotion.errors import FacialEmotionError
+
+if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
+    from facial_emotion.video import VideoSummary
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
-A webcam runs until --max-frames, q in the --show window, Ctrl-C or SIGTERM, and its outputs are
-kept; stopping a file's run so leaves no half-written outputs. A summary (frames, frames/s,
-faces, emotions) is printed as one JSON line. Exit status: 0 on success; 2 when the source, the
-model or an output cannot be opened; on a file, 130 after Ctrl-C and 143 after SIGTERM.
+A webcam runs until --max-frames, q in the --show window, Ctrl-C or SIGTERM, or until it stops
+giving frames (with a warning), and its outputs are kept; stopping a file's run so leaves no
+half-written outputs. A summary (frames, frames/s, faces, emotions) is printed as one JSON line.
+Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
+on a file, 130 after Ctrl-C and 143 after SIGTERM.
 """
 
 
@@ -79,13 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def video_file(value: str) -> Path:
-    """A video name: OpenCV wrote a .gif as one frame and a .png as a stream nothing plays."""
-    path = Path(value)
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise argparse.ArgumentTypeError(
-            f"{value}: -o writes a video; name it {', '.join(VIDEO_SUFFIXES)}"
-        )
-    return path
+    """A video name, refused as a usage error before the model loads."""
+    from facial_emotion.video import video_name
+
+    try:
+        return video_name(value)
+    except FacialEmotionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def csv_file(value: str) -> Path:
@@ -99,14 +103,15 @@ def csv_file(value: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer
-    from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video, refuse_every_on_camera
+    from facial_emotion.video import (
+        VIDEO_DETECTOR_OPTIONS,
+        check_outputs,
+        process_video,
+        refuse_every_on_camera,
+    )
 
-    source = Path(args.source)
     refuse_every_on_camera(args.source, args.every)  # before the model and the camera open
-    outputs = [p for p in (args.output, args.csv) if p is not None]
-    refuse_overwrite([source] if source.is_file() else [], outputs)
-    for output in outputs:
-        require_writable(output)
+    check_outputs(args.source, args.output, args.csv)
     options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
     detector = make_detector(args.detector, **options)
     recognizer = EmotionRecognizer(args.model, detector)
@@ -119,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         csv_path=args.csv,
         show=args.show,
         smooth=args.smooth,
-        detect_every=args.detect_every or (2 if args.every == 1 else 1),
+        detect_every=args.detect_every,
         max_frames=args.max_frames,
         every=args.every,
     )
@@ -131,6 +136,22 @@ def run(args: argparse.Namespace) -> int:
             "decoded (a truncated or damaged file?)",
             file=sys.stderr,
         )
+    if summary.frames_undecodable:
+        print(
+            f"facial-emotion video: warning: {args.source}: passed over "
+            f"{summary.frames_undecodable} frames that could not be decoded (a damaged stretch); "
+            "the frames after them were read",
+            file=sys.stderr,
+        )
+    if summary.camera_stopped:
+        print(
+            f"facial-emotion video: warning: camera {args.source} stopped giving frames after "
+            f"{summary.frames} (unplugged, or taken by another program?); the outputs hold "
+            "what it gave",
+            file=sys.stderr,
+        )
+    if note := small_faces_note(summary, recognizer.detector):
+        print(f"facial-emotion video: note: {args.source}: {note}", file=sys.stderr)
     if summary.fps_declared is not None:
         print(
             f"facial-emotion video: warning: {args.source}: its header gives "
@@ -140,3 +161,20 @@ def run(args: argparse.Namespace) -> int:
         )
     print(json.dumps(summary.to_dict()))
     return 0
+
+
+def small_faces_note(summary: VideoSummary, detector: object) -> str | None:
+    """Why a large video may show no face: its frames are searched in a copy ``--detect-size``
+    wide, where Haar misses faces under 24 px (MTCNN under 20), so a 4K frame's 220-px faces
+    went unseen and nothing said so."""
+    side = getattr(detector, "max_side", None)
+    longest = max(summary.size)
+    if summary.faces or side is None or longest <= 2 * side:
+        return None
+    smallest = getattr(detector, "min_size", 20) * longest / side
+    return (
+        f"no face found in {summary.frames} frame{'s' * (summary.frames != 1)} of "
+        f"{summary.size[0]}x{summary.size[1]}; "
+        f"faces under about {smallest:.0f} px are missed in them at --detect-size {side}: for "
+        f"smaller faces pass --detect-size {min(3 * side, longest)}"
+    )
