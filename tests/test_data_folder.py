@@ -19,6 +19,7 @@ from facial_emotion.data.images import read_gray48
 from facial_emotion.data.sources import load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import locate_faces, make_detector
+from facial_emotion.pictures import file_pixels
 from facial_emotion.predict import load_image
 
 CARVING = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2}
@@ -277,6 +278,34 @@ def test_8_bit_values_saved_in_16_bits_are_read_as_they_are_not_black(tmp_path: 
     cv2.imwrite(str(tmp_path / "deep.pgm"), face.astype(np.uint16) * 257)
     assert np.array_equal(load_image(tmp_path / "deep.pgm"), face)
     assert np.array_equal(read_gray48(tmp_path / "deep.pgm"), face)
+
+
+def test_16_bit_colour_is_turned_upright_once_and_10_bit_ppm_keeps_its_range(tmp_path) -> None:
+    """OpenCV turns a 16-bit colour PNG by its eXIf orientation, and Pillow's turn on top set a
+    portrait photo upside down; OpenCV reads a 10-bit PPM's values unscaled, so it came out black
+    (review AB)."""
+    import struct
+    import zlib
+
+    face = pattern(3)
+    colour = np.dstack([face, face[::-1], 255 - face])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to view
+    Image.fromarray(colour).save(tmp_path / "flat.png", exif=exif.tobytes())
+    payload = exif.tobytes().removeprefix(b"Exif\x00\x00")
+    chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload))
+    for scale in (1, 257):  # 8-bit values in 16 bits, and the whole 16-bit range
+        data = bytes(cv2.imencode(".png", colour[..., ::-1].astype(np.uint16) * scale)[1])
+        (tmp_path / "deep.png").write_bytes(data[:33] + chunk + data[33:])  # after IHDR
+        assert np.array_equal(load_image(tmp_path / "deep.png"), load_image(tmp_path / "flat.png"))
+    ten_bit = np.round(colour * (1023 / 255)).astype(">u2")
+    (tmp_path / "ten.ppm").write_bytes(b"P6 48 48 1023\n" + ten_bit.tobytes())
+    assert np.array_equal(load_image(tmp_path / "ten.ppm"), colour)
+    # before Pillow 11 (pyproject takes 9.4) a tile was a plain tuple: .args raised AttributeError
+    with Image.open(tmp_path / "flat.png") as img:
+        img.tile = [tuple(tile) for tile in img.tile]
+        assert np.array_equal(file_pixels(img, lambda: b"", "flat.png"), np.rot90(colour, -1))
 
 
 def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:

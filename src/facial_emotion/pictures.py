@@ -110,10 +110,7 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
     colours saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was
     found."""
     if _colour_of_16_bits(img):
-        from PIL import ExifTags
-
-        orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
-        deep = _colour_16_bit_as_8(contents(), orientation)
+        deep = _colour_16_bit_as_8(contents())
         if deep is not None:
             return deep
     return pil_pixels(img, name)
@@ -121,36 +118,29 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
 
 def _colour_of_16_bits(img: PILImage) -> bool:
     """A 16-bit colour PNG, TIFF or PPM, as its tiles, not yet decoded, name its raw mode (a PPM:
-    its largest value)."""
+    its largest value, 65535)."""
     if img.format not in ("PNG", "TIFF", "PPM") or img.mode not in ("RGB", "RGBA") or not img.tile:
         return False
-    args = img.tile[0].args
+    args = img.tile[0][3]  # by index: a plain tuple before Pillow 11, which has no .args
     if img.format == "PPM":
-        return (
-            isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], int) and args[1] > 255
-        )
+        # a maxval of 65535 only: Pillow scales others (10-bit: 1023) to 0..255, OpenCV does not
+        return isinstance(args, tuple) and len(args) > 1 and args[1] == 65535
     rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
     return isinstance(rawmode, str) and ";16" in rawmode
 
 
-def _colour_16_bit_as_8(data: bytes, orientation: int) -> np.ndarray | None:
-    """RGB uint8 pixels of a 16-bit colour picture, turned upright by ``orientation`` as Pillow
-    turns them: its values where all are below 256 (an 8-bit picture saved in 16 bits), else
-    their top bytes as Pillow reads them. Alpha is left out, as Pillow leaves it. None where
-    OpenCV cannot decode it."""
+def _colour_16_bit_as_8(data: bytes) -> np.ndarray | None:
+    """RGB uint8 pixels of a 16-bit colour picture, turned upright by its EXIF orientation (PNG's
+    eXIf, TIFF's tag), which OpenCV applies itself: its values where all are below 256 (an 8-bit
+    picture saved in 16 bits), else their top bytes as Pillow reads them. Alpha is left out, as
+    Pillow leaves it. None where OpenCV cannot decode it. (Asking Pillow for the orientation
+    decoded a whole PNG, and turning OpenCV's upright pixels again turned them upside down.)"""
     import cv2
 
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     if bgr is None or bgr.dtype != np.uint16:
         return None
-    rgb = cv2.cvtColor(sixteen_bits_as_8(bgr), cv2.COLOR_BGR2RGB)
-    if orientation == 1:
-        return rgb
-    from PIL import ExifTags, Image, ImageOps
-
-    image = Image.fromarray(rgb)
-    image.getexif()[ExifTags.Base.Orientation] = orientation
-    return np.asarray(ImageOps.exif_transpose(image))
+    return cv2.cvtColor(sixteen_bits_as_8(bgr), cv2.COLOR_BGR2RGB)
 
 
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
