@@ -346,6 +346,27 @@ def test_scan_markers_outside_the_picture_do_not_count_and_hidden_scans_do(tmp_p
         load_image(flood)
 
 
+def test_a_jpeg_header_padded_out_is_refused_before_pillow_reads_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pillow's header reader walks segments, fill bytes and restart markers before the first scan
+    one at a time in Python: 50 MB of them held the app for 8-13 s before the segment cap was
+    even asked, and fill bytes were never refused (review AB)."""
+    data = scan_bomb(tmp_path / "ordinary.jpg", extra_scans=0).read_bytes()
+    frame = re.search(rb"\xff[\xc0-\xc2]", data).start()
+    pads = (b"\xff\xfe\x00\x02" * 10_001, b"\xff" * 70_000, b"\xff\xd0" * 35_000)
+    for number, pad in enumerate(pads):
+        padded = tmp_path / f"padded{number}.jpg"
+        padded.write_bytes(data[:frame] + pad + data[frame:])
+        with pytest.raises(FacialEmotionError, match="a JPEG of over 10000 segments"):
+            read_gray48(padded)
+        with monkeypatch.context() as patched:
+            patched.setattr(Image, "open", lambda *_, **__: pytest.fail("Pillow read it first"))
+            with pytest.raises(FacialEmotionError, match="a JPEG of over 10000 segments"):
+                load_image(padded)
+    assert load_image(tmp_path / "ordinary.jpg").shape[:2] == (48, 48)
+
+
 def test_scans_hidden_behind_a_bogus_segment_length_count(tmp_path) -> None:
     """The walker read a length after FF 00, after FF FF 00 in coded data and after a reserved
     marker in a scan with restart intervals, all of which the decoder passes over: one jump of up

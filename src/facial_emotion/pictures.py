@@ -30,6 +30,10 @@ PICTURE_FORMATS = ("BMP", "DIB", "GIF", "JPEG", "JPEG2000", "PPM", "PNG", "TIFF"
 # at the app's 100 MP cap one small upload would hold it for hours (a "scan bomb").
 MAX_JPEG_SCANS = 100
 MAX_JPEG_SEGMENTS = 10_000  # a progressive photo has two or three per scan
+# Bytes between a JPEG's segments before its first scan (fill bytes, FF 00, restart markers), which
+# writers never put there and Pillow's header reader walks one at a time in Python before any
+# check: 50 MB of them took 13 s of a core to open
+MAX_JPEG_PADDING = 65_536
 
 
 # A marker libjpeg acts on, found from anywhere (between segments or in a scan's coded data): 0xFF,
@@ -41,31 +45,35 @@ MAX_JPEG_SEGMENTS = 10_000  # a progressive photo has two or three per scan
 _NEXT_MARKER = re.compile(rb"\xff[\xc0-\xcf\xd8-\xfe]")
 
 
-def jpeg_markers(data: bytes) -> list[int]:
+def jpeg_markers(data: bytes) -> tuple[list[int], int]:
     """The segment markers of a JPEG's first picture, found by walking its segments as the decoder
-    does, up to one past ``MAX_JPEG_SEGMENTS``. A search of the whole file for the start-of-scan
-    marker counted an EXIF thumbnail's scans too, and a phone's "motion photo", whose video
-    follows the picture, as hundreds."""
+    does, up to one past ``MAX_JPEG_SEGMENTS``, and the bytes between them before its first scan.
+    A search of the whole file for the start-of-scan marker counted an EXIF thumbnail's scans
+    too, and a phone's "motion photo", whose video follows the picture, as hundreds."""
     markers: list[int] = []
-    at = 2
+    at, padding, scanned = 2, 0, False
     while len(markers) <= MAX_JPEG_SEGMENTS and (found := _NEXT_MARKER.search(data, at)):
+        if not scanned:
+            padding += found.start() - at
         at = found.start()
         marker = data[at + 1]
         if marker in (0xD8, 0xD9):  # end of image, or a second start of image, which it refuses
             break
         markers.append(marker)
+        scanned = scanned or marker == 0xDA
         at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")  # the segment, its length included
-    return markers  # a scan's coded data follows its header (0xDA): the search skips it
+    return markers, padding  # a scan's coded data follows its header (0xDA): the search skips it
 
 
 def require_few_scans(data: bytes, name: str | Path) -> None:
-    """Refuse a JPEG of more scans than cameras and editors write, or of so many segments that
-    walking them would take seconds (50 MB of empty comments took 6.7 s)."""
-    markers = jpeg_markers(data)
-    if len(markers) > MAX_JPEG_SEGMENTS:
+    """Refuse a JPEG of more scans than cameras and editors write, or of so many segments or bytes
+    between them that reading them would take seconds (50 MB of empty comments took 6.7 s)."""
+    markers, padding = jpeg_markers(data)
+    if len(markers) > MAX_JPEG_SEGMENTS or padding > MAX_JPEG_PADDING:
         raise FacialEmotionError(
-            f"{name}: a JPEG of over {MAX_JPEG_SEGMENTS} segments (photos have a few hundred at "
-            "most); save it again as an ordinary JPEG"
+            f"{name}: a JPEG of over {MAX_JPEG_SEGMENTS} segments or {MAX_JPEG_PADDING} bytes "
+            "between them (photos have a few hundred segments and no such bytes); save it again "
+            "as an ordinary JPEG"
         )
     scans = markers.count(0xDA)
     if scans > MAX_JPEG_SCANS:
