@@ -216,11 +216,15 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
     killed = tmp_path / f"{app_module.folder_prefix(int(ended.stdout))}x1y2z3"
     running = tmp_path / f"{app_module.folder_prefix()}a1b2c3"
     unnamed = tmp_path / "facial-emotion-app-k9q2w8"  # no process in its name: kept
-    for folder in (killed, running, unnamed):
+    # not process ids: "²" passed isdigit() and int() stopped the app at start, as did an id
+    # too large for the C call
+    odd = [tmp_path / f"facial-emotion-app-{pid}-a1b2c3" for pid in ("\u00b2", "9" * 30)]
+    for folder in (killed, running, unnamed, *odd):
         (folder / "gradio").mkdir(parents=True)
         (folder / "gradio" / "face.jpg").write_bytes(b"a face")
     app_module.remove_left_behind(tmp_path)
     assert not killed.exists() and running.is_dir() and unnamed.is_dir()
+    assert all(folder.is_dir() for folder in odd)
 
 
 def test_hosts_the_app_answers_to() -> None:
@@ -238,12 +242,13 @@ def test_hosts_the_app_answers_to() -> None:
 def test_an_allowed_host_is_a_name_alone(capsys: pytest.CaptureFixture[str]) -> None:
     """A port, a scheme or a wildcard never matched a Host: every request was then refused with
     advice to pass --allowed-host, which the user had done."""
-    for given in ("proxy.example:8443", "https://proxy.example/", "*.example"):
+    for given in ("proxy.example:8443", "https://proxy.example/", "*.example", "proxy?x"):
         with pytest.raises(SystemExit) as stop:
             main(["app", "--allowed-host", given])
         assert stop.value.code == 2
         assert "pass a host name alone, such as proxy.example" in capsys.readouterr().err
     assert host_name("B\u00fccher.Example.") == "xn--bcher-kva.example"  # as browsers send it
+    assert host_name("fa\u00df.de") == "xn--fa-hia.de"  # not fass.de: Chromium sends this
 
 
 def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:

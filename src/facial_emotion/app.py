@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -268,7 +269,10 @@ def remove_left_behind(temp: Path) -> None:
     for folder in temp.glob(f"{FOLDER_PREFIX}*-*"):
         pid = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
         try:
-            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            # ASCII digits of a possible process id: "²" passed isdigit() and int() stopped the app
+            if not re.fullmatch("[0-9]{1,9}", pid) or folder.is_symlink():
+                continue
+            if folder.stat().st_uid != os.getuid():
                 continue
             os.kill(int(pid), 0)  # raises when no such process runs
         except ProcessLookupError:

@@ -19,14 +19,17 @@ def host_name(text: str) -> str:
     (non-ASCII in its IDNA form): a port, a scheme or a wildcard never matched one, and every
     request was then refused with advice to pass --allowed-host."""
     name = text.strip().lower().rstrip(".")
-    if not name or any(c in name for c in "/@*:[] "):
+    if not name or any(c in name for c in "/\\@*:[] ?#"):
         raise argparse.ArgumentTypeError(
             f"pass a host name alone, such as proxy.example, not {text!r} (no scheme, port, "
             "path or wildcard)"
         )
+    import idna  # Python's own "idna" codec maps as IDNA 2003 did: faß.de to fass.de, where
+    # browsers send xn--fa-hia.de (UTS #46, non-transitional)
+
     try:
-        return name.encode("idna").decode("ascii")
-    except UnicodeError as exc:
+        return idna.encode(name, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid host name") from exc
 
 
