@@ -100,8 +100,8 @@ def benchmark(data_path: str, split_name: str, seed: int) -> dict:
     return {"photo": list(PHOTO), "faces per photo": FACES_PER_PHOTO, "settings": result}
 
 
-def background(package: str, path: str) -> np.ndarray:
-    """A faceless picture shipped inside ``package``, cut and enlarged to fill a phone photo."""
+def background(package: str, path: str, size: tuple[int, int] = PHOTO) -> np.ndarray:
+    """A faceless picture shipped inside ``package``, cut and scaled to fill ``size`` (w, h)."""
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
         raise SystemExit(f"error: {package} is not installed; it ships the backgrounds")
@@ -109,10 +109,10 @@ def background(package: str, path: str) -> np.ndarray:
     if picture is None:
         raise SystemExit(f"error: {package}'s {path} is missing; reinstall {package}")
     h, w = picture.shape[:2]
-    scale = max(PHOTO[0] / w, PHOTO[1] / h)
+    scale = max(size[0] / w, size[1] / h)
     big = cv2.resize(picture, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
-    top, left = (big.shape[0] - PHOTO[1]) // 2, (big.shape[1] - PHOTO[0]) // 2
-    return cv2.cvtColor(big[top : top + PHOTO[1], left : left + PHOTO[0]], cv2.COLOR_BGR2RGB)
+    top, left = (big.shape[0] - size[1]) // 2, (big.shape[1] - size[0]) // 2
+    return cv2.cvtColor(big[top : top + size[1], left : left + size[0]], cv2.COLOR_BGR2RGB)
 
 
 def group_photo(
