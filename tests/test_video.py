@@ -619,6 +619,18 @@ def test_process_video_checks_its_outputs_as_the_command_does(clip, tiny_model_p
     assert summary.frames == 2 and Path(named).is_file()
 
 
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no shared-memory folder")
+def test_a_video_in_shared_memory_is_a_file_not_a_device(capsys, clip, tiny_model_path):
+    """/dev/shm is a RAM disk whose videos are plain files: only devices are refused."""
+    fast = Path("/dev/shm") / f"facial-emotion-test-{os.getpid()}.mp4"
+    shutil.copy(clip, fast)
+    try:
+        code, out, err = run(capsys, fast, "--model", tiny_model_path, "--max-frames", "1")
+    finally:
+        fast.unlink()
+    assert code == 0 and json.loads(out)["frames"] == 1, err
+
+
 @pytest.mark.parametrize("name", ["7", "99999999999", "²"])
 def test_a_file_named_with_digits_is_a_file_not_a_camera(
     capsys, clip, tiny_model_path, tmp_path, monkeypatch, name

@@ -202,8 +202,9 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
     "0"); clear errors otherwise."""
     source = str(source)
     camera = is_camera(source)
-    # /dev/v4l/by-id/... names a camera by a link to /dev/videoN
-    if "://" in source or os.path.realpath(source).startswith("/dev/"):
+    # /dev/v4l/by-id/... names a camera by a link to /dev/videoN; a file in /dev/shm is a file
+    real = os.path.realpath(source)
+    if "://" in source or (real.startswith("/dev/") and not os.path.isfile(real)):
         raise FacialEmotionError(
             f"{source}: streams and device paths are not read; pass a video file, or a webcam's "
             "index (0 for /dev/video0)"
