@@ -644,3 +644,49 @@ def test_a_file_named_with_digits_is_a_file_not_a_camera(
     code, _, err = run(capsys, name, "--model", tiny_model_path)
     said = f"camera {name}: cannot be opened" if name == "7" else f"{name}: no such video file"
     assert code == 2 and said in err, err
+
+
+def test_a_cameras_frames_are_numbered_in_the_csv(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """Every row of a webcam's CSV said frame 0 (review AD): the frame number was only counted
+    for files. A file read as a camera stands in for one; it stops at its end, as unplugged."""
+    import facial_emotion.video as video
+
+    def as_camera(source):
+        cap = cv2.VideoCapture(str(clip))
+        return cap, cap.read()[1], True
+
+    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", table)
+    assert code == 0 and json.loads(out)["camera_stopped"], err
+    numbers = sorted({int(row["frame"]) for row in csv.DictReader(table.open())})
+    assert numbers == list(range(FRAMES)), numbers
+
+
+def test_frames_a_damaged_chunk_hid_are_counted_from_the_timestamps(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """Random bytes over a stretch of an MJPG .mkv (chunk headers hit, not only pictures): one
+    failed read passed over several frames, each frame after it was numbered early while its
+    time was right, and the end read was said not to decode (review AD)."""
+    mkv = tmp_path / "clip.mkv"
+    source = cv2.VideoCapture(str(clip))
+    writer = cv2.VideoWriter(str(mkv), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for _ in range(FRAMES):
+        writer.write(source.read()[1])
+    writer.release()
+    data = bytearray(mkv.read_bytes())
+    a, b = len(data) * 33 // 100, len(data) * 43 // 100
+    data[a:b] = np.random.default_rng(0).integers(0, 256, b - a, dtype=np.uint8).tobytes()
+    mkv.write_bytes(data)
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, mkv, "--model", tiny_model_path, "--csv", table)
+    assert code == 0, err
+    summary = json.loads(out)
+    rows = list(csv.DictReader(table.open()))
+    assert [int(r["frame"]) for r in rows] == [round(float(r["time"]) * 10) for r in rows]
+    assert summary["frames"] + summary["frames_undecodable"] == FRAMES, summary
+    assert "the rest could not be decoded" not in err

@@ -341,14 +341,7 @@ class _Sinks:
             # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
                 self.video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
-
-            def check(failed: type[BaseException] | None, *_: object) -> None:
-                if failed is None:
-                    self._check_written(tmp, output)
-
-            # on leaving: released, then checked, then renamed by atomic_path
-            stack.push(check)
-            stack.callback(self.video.release)
+            stack.callback(self.video.release)  # before atomic_path deletes or renames it
             if not self.video.isOpened() and codec == "mp4v" and max(w, h) > MPEG4_MAX_SIDE:
                 raise FacialEmotionError(
                     f"{output}: MPEG-4 encodes frames up to {MPEG4_MAX_SIDE} pixels a side, these "
@@ -367,6 +360,16 @@ class _Sinks:
                 self.rows.writerow,
                 ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes],
             )
+        if self.video is not None:
+
+            def check(failed: type[BaseException] | None, *_: object) -> None:
+                self.video.release()  # again on the way out: releasing twice is harmless
+                if failed is None:
+                    self._check_written(tmp, output)
+
+            # checked before the CSV is closed and renamed: a video the disk could not hold
+            # leaves neither output, as a failed CSV does
+            stack.push(check)
         if show:
             stack.callback(cv2.destroyAllWindows)
 
@@ -413,9 +416,11 @@ class _Sinks:
         with opencv_log_silenced():
             cap = cv2.VideoCapture(tmp, cv2.CAP_FFMPEG)
             # a cut-off WebM's count is a duration's garbage, such as -2.8e17
-            held = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if cap.isOpened() else 0
+            # its first frame decoded: a clip of 1-2 frames passed the count with none
+            ok = cap.isOpened() and cap.read()[0]
+            held = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if ok else 0
             cap.release()
-        if held < self.written - 2:  # a container's count is exact to a frame or two
+        if not ok or held < self.written - 2:  # a container's count is exact to a frame or two
             raise FacialEmotionError(
                 f"{output}: the video could not be written whole ({held} of {self.written} "
                 "frames; is the disk full?); free some space or write it elsewhere"
@@ -450,8 +455,17 @@ def _frames(
             break
         if camera:
             frame = _camera_frame(cap, summary)
+            number += 1
         else:
+            before = summary.frames_undecodable
             passed, frame = _file_frame(cap, every, fps, summary)
+            if frame is not None and summary.frames_undecodable > before:
+                # one failed read can hide many frames (a damaged chunk header in an MKV or
+                # AVI): where the file's timestamps say more went by, they count
+                gone = round((cap.get(cv2.CAP_PROP_POS_MSEC) / 1000 - start - last) * fps)
+                if gone > passed:
+                    summary.frames_undecodable += gone - passed
+                    passed = gone
             number += passed
 
 

@@ -24,6 +24,8 @@ def host_name(text: str) -> str:
             f"pass a host name alone, such as proxy.example, not {text!r} (no scheme, port, "
             "path or wildcard)"
         )
+    if name.isascii():  # as browsers send it: "web_app" (a Docker service) fails IDNA 2008
+        return name
     import idna  # Python's own "idna" codec maps as IDNA 2003 did: faß.de to fass.de, where
     # browsers send xn--fa-hia.de (UTS #46, non-transitional)
 

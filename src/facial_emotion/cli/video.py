@@ -129,11 +129,18 @@ def run(args: argparse.Namespace) -> int:
         every=args.every,
     )
     if summary.ended_early:
-        reached = (summary.frames - 1) * args.every + 1
+        reached = (summary.frames - 1) * args.every + 1 + summary.frames_undecodable
+        rest = (
+            "the rest could not be decoded (a truncated or damaged file?)"
+            if not summary.frames_undecodable
+            # FFmpeg's own count can lose the frames a damaged AVI chunk hid: they were maybe not
+            # at the end, and the frame numbers and times after the damage may be early by them
+            else "the others were lost at the end or in the damaged stretch, which may have hid "
+            "more frames than it counted (the frame numbers and times after it may then be early)"
+        )
         print(
             f"facial-emotion video: warning: {args.source}: read to frame {reached} of the "
-            f"{summary.frames_declared} frames its header declares; the rest could not be "
-            "decoded (a truncated or damaged file?)",
+            f"{summary.frames_declared} frames its header declares; {rest}",
             file=sys.stderr,
         )
     if summary.frames_undecodable:
