@@ -690,3 +690,38 @@ def test_frames_a_damaged_chunk_hid_are_counted_from_the_timestamps(
     assert [int(r["frame"]) for r in rows] == [round(float(r["time"]) * 10) for r in rows]
     assert summary["frames"] + summary["frames_undecodable"] == FRAMES, summary
     assert "the rest could not be decoded" not in err
+
+
+def test_a_folder_named_as_a_camera_index_leaves_the_camera(capsys, tmp_path, monkeypatch):
+    """A folder "0" where the command ran (a data set's class 0) took the webcam's place: "0: is
+    a folder" (review AD)."""
+    from facial_emotion.video import is_camera
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "0").mkdir()
+    assert is_camera("0")
+    (tmp_path / "1").write_bytes(b"")
+    assert not is_camera("1")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
+def test_a_video_the_disk_could_not_hold_keeps_no_csv_either(clip, tiny_model_path, tmp_path):
+    """The CSV was closed and renamed into place before the video was checked: exit status 2,
+    and a CSV of the failed run left (or an old one replaced) beside no video (review AD)."""
+    import resource
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # 3 frames' CSV fits, not the video
+
+    video, table = tmp_path / "out.mp4", tmp_path / "out.csv"
+    command = [sys.executable, "-m", "facial_emotion", "video", str(clip), "-o", str(video)]
+    result = subprocess.run(
+        [*command, "--csv", str(table), "--max-frames", "3", "--model", str(tiny_model_path)],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=300,
+    )
+    assert result.returncode == 2 and f"{video}: the video could not be written" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from facial_emotion.errors import FacialEmotionError
+
 PREPARED = Path("data/prepared")
 MODEL = Path("models/model.keras")
 REPORTS = Path("reports")
@@ -29,6 +31,17 @@ IMAGE_EXTENSIONS = frozenset(
 )
 # What `video -o` writes (OpenCV's FFmpeg writer), in the order its help lists them
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+
+
+def video_name(output: str | Path) -> Path:
+    """``output`` as a path, refused unless named as a video: OpenCV wrote a .gif as one frame
+    and a .png as a stream nothing plays."""
+    output = Path(output)
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise FacialEmotionError(
+            f"{output}: the annotated video is a video file; name it {', '.join(VIDEO_SUFFIXES)}"
+        )
+    return output
 
 
 def is_image_name(name: str) -> bool:

@@ -24,7 +24,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
-from facial_emotion.paths import VIDEO_SUFFIXES
+from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
@@ -159,18 +159,7 @@ def is_camera(source: str | Path | int) -> bool:
     """Whether ``source`` names a webcam by index (0, "1"): a file of that name is read as the
     file, and a longer number, or digits of other scripts ("²"), is a path, not an index."""
     text = str(source).strip()
-    return re.fullmatch("[0-9]{1,3}", text) is not None and not Path(str(source)).exists()
-
-
-def video_name(output: str | Path) -> Path:
-    """``output`` as a path, refused unless named as a video: OpenCV wrote a .gif as one frame
-    and a .png as a stream nothing plays."""
-    output = Path(output)
-    if output.suffix.lower() not in VIDEO_SUFFIXES:
-        raise FacialEmotionError(
-            f"{output}: the annotated video is a video file; name it {', '.join(VIDEO_SUFFIXES)}"
-        )
-    return output
+    return re.fullmatch("[0-9]{1,3}", text) is not None and not Path(str(source)).is_file()
 
 
 def check_outputs(

@@ -16,6 +16,7 @@ from facial_emotion.cli.options import (
     positive_int,
 )
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.paths import video_name
 
 if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
     from facial_emotion.video import VideoSummary
@@ -84,8 +85,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def video_file(value: str) -> Path:
     """A video name, refused as a usage error before the model loads."""
-    from facial_emotion.video import video_name
-
     try:
         return video_name(value)
     except FacialEmotionError as exc:
