@@ -91,6 +91,22 @@ def run(capsys, *argv: object) -> tuple[int, str, str]:
     return code, out, err
 
 
+def run_in_a_process(*argv: object, **options) -> subprocess.CompletedProcess[str]:
+    """`facial-emotion video` in a process of its own, for what only a process shows (FFmpeg's
+    own stderr, a limit on file size)."""
+    command = [sys.executable, "-m", "facial_emotion", "video", *map(str, argv)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, **options)
+
+
+def small_files() -> None:
+    """A limit of 1,000 bytes a file standing in for a full disk (a 12-frame CSV is 1.3 KB): a
+    failed write, not a process killed by SIGXFSZ."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+
 def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_path):
     video, table = tmp_path / "out" / "annotated.mp4", tmp_path / "out" / "faces.csv"
     args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--smooth", "3"]
@@ -175,14 +191,7 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     bad = tmp_path / "text.mp4"
     bad.write_text("not a video\n")
     env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
-    command = [sys.executable, "-m", "facial_emotion", "video", str(bad)]
-    result = subprocess.run(
-        [*command, "--model", str(tiny_model_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = run_in_a_process(bad, "--model", tiny_model_path, env=env)
     assert result.returncode == 2 and "moov atom" not in result.stderr, result.stderr
     assert result.stderr.rstrip().endswith("in a format OpenCV cannot decode; try another file")
 
@@ -341,20 +350,9 @@ def test_an_output_the_disk_could_not_hold_fails_and_is_not_kept(
 ):
     """OpenCV's writer fails without a word: a full disk left an unplayable video, renamed into
     place, with exit status 0. A limit on file size stands in for the full disk."""
-    import resource
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # the CSV: 1.3 KB
-
     target = tmp_path / ("out.mp4" if option == "-o" else "out.csv")
-    command = [sys.executable, "-m", "facial_emotion", "video", str(clip), option, str(target)]
-    result = subprocess.run(
-        [*command, "--model", str(tiny_model_path)],
-        capture_output=True,
-        text=True,
-        preexec_fn=small_files,
-        timeout=300,
+    result = run_in_a_process(
+        clip, option, target, "--model", tiny_model_path, preexec_fn=small_files
     )
     assert result.returncode == 2 and result.stdout == "", result.stderr
     assert result.stderr.startswith(f"facial-emotion video: error: {target}: "), result.stderr
@@ -708,20 +706,18 @@ def test_a_folder_named_as_a_camera_index_leaves_the_camera(capsys, tmp_path, mo
 def test_a_video_the_disk_could_not_hold_keeps_no_csv_either(clip, tiny_model_path, tmp_path):
     """The CSV was closed and renamed into place before the video was checked: exit status 2,
     and a CSV of the failed run left (or an old one replaced) beside no video (review AD)."""
-    import resource
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # 3 frames' CSV fits, not the video
-
     video, table = tmp_path / "out.mp4", tmp_path / "out.csv"
-    command = [sys.executable, "-m", "facial_emotion", "video", str(clip), "-o", str(video)]
-    result = subprocess.run(
-        [*command, "--csv", str(table), "--max-frames", "3", "--model", str(tiny_model_path)],
-        capture_output=True,
-        text=True,
+    result = run_in_a_process(  # 3 frames' CSV fits in the limit, the video does not
+        clip,
+        "-o",
+        video,
+        "--csv",
+        table,
+        "--max-frames",
+        "3",
+        "--model",
+        tiny_model_path,
         preexec_fn=small_files,
-        timeout=300,
     )
     assert result.returncode == 2 and f"{video}: the video could not be written" in result.stderr
     assert list(tmp_path.iterdir()) == []
