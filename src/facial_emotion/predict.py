@@ -108,7 +108,9 @@ def _decode(
         # before Pillow opens it: its header reader walks a JPEG's segments and the bytes between
         # them in Python, which 50 MB of them held for 13 s
         if _starts_jpeg(source):
-            require_few_scans(contents(), name)
+            data = contents()
+            require_few_scans(data, name)
+            source = io.BytesIO(data)  # Pillow decodes the bytes held: the file is read once
         with warnings.catch_warnings():
             # PIL warns from 89 million pixels (a large phone photo reads fine) and refuses
             # from twice that, which the error below explains

@@ -19,6 +19,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.paths import video_name
 
 if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
+    from facial_emotion.faces import Detector
     from facial_emotion.video import VideoSummary
 
 EPILOG = """\
@@ -169,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def small_faces_note(summary: VideoSummary, detector: object) -> str | None:
+def small_faces_note(summary: VideoSummary, detector: Detector) -> str | None:
     """Why a large video may show no face: its frames are searched in a copy ``--detect-size``
     wide, where Haar misses faces under 24 px (MTCNN under 20), so a 4K frame's 220-px faces
     went unseen and nothing said so."""
