@@ -287,15 +287,20 @@ def test_a_video_name_that_is_not_utf8_is_one_line_not_a_crash(capsys, clip, tmp
         assert err.strip().endswith("not valid UTF-8; rename it") and "\n" not in err.strip()
 
 
-def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
-    capsys, clip, tiny_model_path, tmp_path
-):
-    avi = tmp_path / "clip.avi"  # MJPG in AVI: readable up to where it was cut
+def mjpeg_copy(clip: Path, target: Path) -> Path:
+    """``clip`` as MJPG (in AVI or MKV, by ``target``'s name): each frame a JPEG of its own."""
     source = cv2.VideoCapture(str(clip))
-    writer = cv2.VideoWriter(str(avi), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
     for _ in range(FRAMES):
         writer.write(source.read()[1])
     writer.release()
+    return target
+
+
+def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    avi = mjpeg_copy(clip, tmp_path / "clip.avi")  # readable up to where it was cut
     cut = tmp_path / "cut.avi"
     cut.write_bytes(avi.read_bytes()[: avi.stat().st_size // 2])
     for video, warned in ((avi, False), (cut, True)):
@@ -305,16 +310,6 @@ def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
         assert summary["frames_declared"] == FRAMES
         assert (summary["frames"] < FRAMES) == warned
         assert ("the rest could not be decoded" in err) == warned, err
-
-
-def mjpeg_copy(clip: Path, target: Path) -> Path:
-    """``clip`` as MJPG in AVI: each frame a JPEG of its own, so damage stays in its frames."""
-    source = cv2.VideoCapture(str(clip))
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
-    for _ in range(FRAMES):
-        writer.write(source.read()[1])
-    writer.release()
-    return target
 
 
 def test_a_damaged_stretch_is_passed_over_and_the_frames_after_it_read(
@@ -670,12 +665,7 @@ def test_frames_a_damaged_chunk_hid_are_counted_from_the_timestamps(
     """Random bytes over a stretch of an MJPG .mkv (chunk headers hit, not only pictures): one
     failed read passed over several frames, each frame after it was numbered early while its
     time was right, and the end read was said not to decode (review AD)."""
-    mkv = tmp_path / "clip.mkv"
-    source = cv2.VideoCapture(str(clip))
-    writer = cv2.VideoWriter(str(mkv), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
-    for _ in range(FRAMES):
-        writer.write(source.read()[1])
-    writer.release()
+    mkv = mjpeg_copy(clip, tmp_path / "clip.mkv")
     data = bytearray(mkv.read_bytes())
     a, b = len(data) * 33 // 100, len(data) * 43 // 100
     data[a:b] = np.random.default_rng(0).integers(0, 256, b - a, dtype=np.uint8).tobytes()
