@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,16 @@ def test_stage_lists_every_module_it_runs(stage: str) -> None:
     # re-ran the export)
     unused = sorted(str(d) for d in deps if d.suffix == ".py" and d not in needed)
     assert not unused, f"dvc.yaml stage {stage!r} lists files it does not run: {unused}"
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs the project's Git repository")
+def test_a_crlf_checkout_keeps_the_bytes_dvc_hashes(tmp_path: Path) -> None:
+    """Git for Windows turns LF into CRLF on checkout; DVC would then re-run every stage."""
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "-c", "core.autocrlf=true", "clone", "-q", str(REPO), str(clone)], check=True
+    )
+    sources = [clone / "dvc.yaml", clone / "params.yaml", *sorted((clone / "src").rglob("*.py"))]
+    sources += sorted((clone / "notebooks").glob("*.ipynb"))
+    converted = [str(path.relative_to(clone)) for path in sources if b"\r\n" in path.read_bytes()]
+    assert not converted, f"a CRLF checkout changed these files: {converted[:5]}"
