@@ -188,16 +188,26 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
 
 
 def write_json(target: str | Path, data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented JSON, atomically, with LF line ends on every system: Windows'
+    text mode wrote CRLF, which Git (eol=lf) commits as LF, so DVC's hash of a metrics file no
+    longer matched dvc.lock in any checkout of that commit, and its stage ran again."""
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+        tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
 def write_text(target: str | Path, text: str) -> None:
     """Write ``text`` atomically; a file name that is not valid UTF-8 in it is written back as
     the bytes it was read as, as ``ls`` shows it."""
     with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="\n")
+
+
+def write_csv(target: str | Path, table: Any) -> None:
+    """Write a pandas ``table`` as CSV without its index, atomically, with LF line ends on every
+    system (pandas ends lines with ``os.linesep``: CRLF on Windows; see :func:`write_json`)."""
+    with atomic_path(target) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def _file_id(path: Path) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from facial_emotion.config import (
 from facial_emotion.data import prepared
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import LEARNT_NOTHING, Evaluation, predict_proba
-from facial_emotion.files import atomic_path, write_json
+from facial_emotion.files import write_csv, write_json
 from facial_emotion.modelfile import read_card, save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
@@ -71,9 +71,8 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
         seed=params.seed,
         metrics=metrics,
     )
-    with atomic_path(out / REPORTS / "train" / "history.csv") as tmp:
-        # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
-        history.assign(epoch=history["epoch"] + 1).to_csv(tmp, index=False)
+    # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
+    write_csv(out / REPORTS / "train" / "history.csv", history.assign(epoch=history["epoch"] + 1))
     write_json(out / METRICS / "train.json", metrics)
     return trained
 
@@ -187,8 +186,7 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(plain.calibration_error(), 4),
     }
-    with atomic_path(out / REPORTS / "evaluate" / "confusion.csv") as tmp:
-        chosen.confusion_records().to_csv(tmp, index=False)
+    write_csv(out / REPORTS / "evaluate" / "confusion.csv", chosen.confusion_records())
     write_json(out / METRICS / "eval.json", metrics)
     data = str(held.get("name") or PREPARED)
     return EvaluateResult(model, data, name, split.x, chosen, metrics, plain)

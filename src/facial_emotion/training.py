@@ -466,7 +466,7 @@ def fit_members(
         model = _built_with_seed(build, seed + i)
         result = fit(model, data, settings, seed=seed + i, run_dir=run_dir, verbose=verbose)
         folder.mkdir(parents=True, exist_ok=True)
-        result.history.to_csv(folder / "history.csv", index=False)
+        result.history.to_csv(folder / "history.csv", index=False, lineterminator="\n")
         with atomic_path(folder / "model.keras") as tmp:  # written last: it marks a finished member
             result.model.save(tmp)
         results.append(result)

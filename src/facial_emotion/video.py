@@ -342,7 +342,9 @@ class _Sinks:
                 )
         self.csv_path = csv_path
         if csv_path is not None:
-            handle = open(stack.enter_context(atomic_path(csv_path)), "w", encoding="utf-8")
+            # newline="": the csv module's own line ends, untranslated (its documented way)
+            csv_tmp = stack.enter_context(atomic_path(csv_path))
+            handle = open(csv_tmp, "w", encoding="utf-8", newline="")
             stack.callback(self._written, handle.close)  # a full disk shows when it flushes
             self.rows = csv.writer(handle, lineterminator="\n")
             self._written(
