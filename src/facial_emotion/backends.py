@@ -96,9 +96,11 @@ def _interpreter(path: Path, content: bytes | None) -> Any:
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    source = {"model_content": content} if content is not None else {"model_path": str(path)}
+    # the bytes, not the name: LiteRT opens a name with narrow C calls, which on Windows read it
+    # in the ANSI code page, so a model under C:\Users\José could not be opened
+    model = content if content is not None else path.read_bytes()
     try:
-        interpreter = Interpreter(**source, num_threads=2)
+        interpreter = Interpreter(model_content=model, num_threads=2)
         with native_log_held_back():  # LiteRT's XNNPACK notice
             interpreter.allocate_tensors()
     except Exception as exc:  # a corrupt file raises ValueError or RuntimeError

@@ -83,6 +83,27 @@ def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
+def _cascade_from(path: str) -> cv2.CascadeClassifier:
+    """The cascade at ``path``, read by Python and handed to OpenCV as text: OpenCV opens a file
+    name with the C library's narrow ``fopen``, which on Windows reads it in the ANSI code page,
+    so a venv under ``C:\\Users\\José`` had no cascade; empty when the file cannot be read."""
+    cascade = cv2.CascadeClassifier()
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError):
+        return cascade
+    storage = cv2.FileStorage(text, cv2.FILE_STORAGE_READ | cv2.FILE_STORAGE_MEMORY)
+    try:
+        if storage.isOpened():
+            cascade.read(storage.getFirstTopLevelNode())
+    except cv2.error:  # not a cascade: left empty, which the caller reports
+        pass
+    finally:
+        storage.release()
+    return cascade
+
+
 class HaarDetector:
     """OpenCV Haar cascade on a downscaled, histogram-equalised gray image.
 
@@ -124,7 +145,7 @@ class HaarDetector:
         cascade = getattr(self._per_thread, "cascade", None)
         if cascade is None:
             path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
-            cascade = cv2.CascadeClassifier(path)
+            cascade = _cascade_from(path)
             if cascade.empty():
                 raise FacialEmotionError(
                     f"{path}: OpenCV's Haar cascade is missing; reinstall opencv-python-headless<5"
