@@ -61,6 +61,17 @@ def test_any_tree_becomes_48x48_gray_with_canonical_labels(tmp_path: Path) -> No
     }
 
 
+def test_a_name_written_decomposed_is_the_same_class(tmp_path: Path) -> None:
+    """Some macOS tools write ``ü`` as ``u`` and a combining mark; it is the same class."""
+    for k in range(5):
+        write_image(tmp_path / "\u00fcberrascht" / f"a{k}.png", flat(0, (48, 48)))
+        write_image(tmp_path / "u\u0308berrascht" / f"b{k}.png", flat(1, (48, 48)))
+        write_image(tmp_path / "happy" / f"h{k}.png", flat(2, (48, 48)))
+    data = load(tmp_path)
+    assert data.classes == ("happy", "\u00fcberrascht")
+    assert sum(len(split) for split in data.splits.values()) == 15
+
+
 def test_flat_tree_is_split_stratified_by_the_fractions(tmp_path: Path) -> None:
     data = load(mixed_tree(tmp_path), val_fraction=0.2, test_fraction=0.1)
 

@@ -1,5 +1,7 @@
 """Canonical emotion names and the spellings data sets use for them, mapped in one place."""
 
+import unicodedata
+
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 _SPELLINGS: dict[str, str] = {
@@ -26,8 +28,10 @@ _SPELLINGS: dict[str, str] = {
 
 
 def canonical(label: str) -> str:
-    """Map a data set's spelling to the canonical name; unknown labels stay as their own class."""
-    key = label.strip().lower()
+    """Map a data set's spelling to the canonical name; unknown labels stay as their own class.
+    Composed (NFC), as most systems write names: some macOS tools write ``ü`` as ``u`` and a
+    combining mark, which made a second class of the same name."""
+    key = unicodedata.normalize("NFC", label).strip().lower()
     return _SPELLINGS.get(key, key)
 
 
