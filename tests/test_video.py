@@ -389,6 +389,17 @@ def test_missing_video_file(capsys, tiny_model_path, tmp_path):
     assert code == 2 and "nope.mp4: no such video file" in err
 
 
+@pytest.mark.skipif(Path("/dev/video7").exists(), reason="a camera is present")
+def test_a_camera_that_cannot_be_opened_on_macos_points_at_its_privacy_settings(
+    capfd, monkeypatch, tiny_model_path
+):
+    """macOS opens no camera for a terminal not allowed it, and OpenCV says only that it cannot."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert main(["video", "7", "--model", str(tiny_model_path)]) == 2
+    said = capfd.readouterr()[1]
+    assert "allow this terminal the camera in the system's privacy settings" in said
+
+
 @pytest.mark.skipif(Path("/dev/video0").exists(), reason="a camera is present")
 def test_webcam_without_a_camera_fails_with_one_message(capfd, tiny_model_path):
     assert main(["video", "0", "--model", str(tiny_model_path)]) == 2

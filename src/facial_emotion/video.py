@@ -186,6 +186,14 @@ def refuse_every_on_camera(source: str | Path | int, every: int) -> None:
         )
 
 
+def _camera_permission_hint() -> str:
+    """macOS and Windows open no camera until the terminal is allowed it, and OpenCV then says
+    only that the index cannot be opened."""
+    if sys.platform == "darwin" or os.name == "nt":
+        return ", allow this terminal the camera in the system's privacy settings"
+    return ""
+
+
 def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray, bool]:
     """The capture, its first frame (BGR) and whether it is a camera (an index such as 0 or
     "0"); clear errors otherwise."""
@@ -217,7 +225,7 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
         if camera:
             raise FacialEmotionError(
                 f"camera {source}: cannot be opened; no webcam at that index (connect one, "
-                "close other programs using it, or pass a video file)"
+                f"close other programs using it{_camera_permission_hint()}, or pass a video file)"
             )
         if opened:
             raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
