@@ -80,7 +80,10 @@ def image_files(
     a link to nothing) go to ``on_other`` when given. A folder that cannot be listed goes to
     ``on_unreadable`` when given, so ``predict`` reports it and searches on; otherwise its error
     stops the search, so training never runs on part of a class without a word."""
-    return sorted(_image_files(folder, on_unreadable, on_other, {os.path.realpath(folder)}))
+    found = _image_files(folder, on_unreadable, on_other, {os.path.realpath(folder)})
+    # by name parts, case kept: Windows paths compare without case, which gave a folder's faces,
+    # and so its seeded split, another order there; on Linux and macOS this is Path's own order
+    return sorted(found, key=lambda path: path.parts)
 
 
 def _image_files(
