@@ -79,11 +79,16 @@ def main() -> None:
             print(row, file=sys.stderr, flush=True)
             rows.append(row)
     table = pd.DataFrame(rows)
-    table["cpus"], table["load_average_1min"] = os.cpu_count(), round(os.getloadavg()[0], 2)
+    table["cpus"], table["load_average_1min"] = os.cpu_count(), load_average()
     print(table.to_string(index=False))
     if args.out:
         with atomic_path(args.out) as tmp_csv:
             table.to_csv(tmp_csv, index=False)
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, which Windows does not keep: the run is not lost for it."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 if __name__ == "__main__":
