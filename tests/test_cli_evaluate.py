@@ -277,3 +277,29 @@ def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
         "facial-emotion evaluate: each image's largest face found by haar, as in training; "
         "1 image(s) with none left out\n" in captured.err
     )
+
+
+def test_photos_with_no_face_found_are_counted_not_silently_dropped(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """Review AF: the accuracy of a model trained on faces found in photos was over the photos
+    whose face was found; the JSON said nothing of the scored split's photos left out."""
+    photos = tmp_path / "photos"
+    for split in ("train", "val"):
+        for emotion in ("happy", "sad"):
+            (photos / split / emotion).mkdir(parents=True)
+            shutil.copy(HOPPER, photos / split / emotion / "face.jpg")
+    Image.new("L", (320, 240), 90).save(photos / "val" / "sad" / "wall.png")
+    Image.new("L", (320, 240), 90).save(photos / "train" / "sad" / "wall.png")
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    card["source"] = {"name": "folder", "path": str(photos), "faces": "largest face found by haar"}
+    card_path(model).write_text(json.dumps(card))
+    assert main(["evaluate", "--model", str(model), "--data", str(photos)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["samples"] == 2
+    assert metrics["faces_not_found"] == 1  # val's wall only, not train's
+    assert metrics["accuracy_counting_not_found"] == pytest.approx(
+        round(metrics["accuracy"] * 2 / 3, 4), abs=1e-4
+    )

@@ -564,3 +564,12 @@ def test_a_small_colour_square_is_searched_as_predict_searches_it(tmp_path: Path
     read = face_reader()
     assert read(colour) is None  # searched, and no face in noise
     assert read(gray).shape == (48, 48)  # a gray face crop, used whole
+
+
+def test_photos_with_no_face_found_are_counted_per_split(tmp_path: Path) -> None:
+    """Review AF: a score needs its own split's count of photos it could not read."""
+    root = photo_tree(tmp_path)
+    write_image(root / "val" / "sad" / "wall.png", flat(3, (240, 320, 3)))
+    data = load_source("folder", str(root), **CARVING, synthetic_samples=0, detect_faces=True)
+    assert data.source["faceless_files"] == 2
+    assert data.source["faceless_by_split"] == {"train": 1, "val": 1}

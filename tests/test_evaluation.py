@@ -250,3 +250,17 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
         "val",
         "TTA: flip and 2-pixel crops",
     )
+
+
+def test_mcnemar_gives_the_interval_a_tie_claim_needs() -> None:
+    """Review AF: README called p = 0.21 "a tie"; the interval shows what the faces still allow."""
+    first = np.array([True] * 10 + [False] * 2 + [True] * 50)
+    second = np.array([False] * 10 + [True] * 2 + [True] * 50)
+    result = mcnemar(first, second)
+    difference = (2 - 10) / 62
+    spread = 1.96 * (12 - 8**2 / 62) ** 0.5 / 62
+    assert result["accuracy_difference"] == pytest.approx(round(difference, 4))
+    low, high = result["difference_ci95"]
+    assert low == pytest.approx(difference - spread, abs=1e-4)
+    assert high == pytest.approx(difference + spread, abs=1e-4)
+    assert mcnemar(first, first)["difference_ci95"] == [0.0, 0.0]

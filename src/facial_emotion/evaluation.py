@@ -94,10 +94,40 @@ def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, floa
     only_second = int((~first_right & second_right).sum())
     n = only_first + only_second
     tail = sum(comb(n, k) for k in range(min(only_first, only_second) + 1))
+    # A p-value above 0.05 is not evidence of a tie: the interval says how large a difference
+    # these faces still allow (paired Wald interval of second minus first accuracy).
+    faces = max(len(first_right), 1)
+    difference = (only_second - only_first) / faces
+    spread = 1.96 * max(n - (only_second - only_first) ** 2 / faces, 0.0) ** 0.5 / faces
     return {
         "only_first_right": only_first,
         "only_second_right": only_second,
         "p_value": min(1.0, 2 * tail / 2**n) if n else 1.0,
+        "accuracy_difference": round(difference, 4),
+        "difference_ci95": [round(difference - spread, 4), round(difference + spread, 4)],
+    }
+
+
+def not_found_in(source: dict[str, object], split: str) -> int:
+    """Photos of ``split`` in which no face was found (data read with ``data.detect_faces``): they
+    are not in the scored faces, so an accuracy over those faces alone leaves them out."""
+    by_split = source.get("faceless_by_split")
+    if not isinstance(by_split, dict):
+        return 0
+    if split == "all":
+        return int(sum(by_split.values()))
+    return int(by_split.get(split, 0))
+
+
+def with_not_found(metrics: dict[str, object], right: int, scored: int, missed: int) -> dict:
+    """``metrics`` plus the photos whose face was not found, counted as read wrong (as predict
+    gives them no emotion), beside the accuracy over the faces found."""
+    if not missed:
+        return metrics
+    return {
+        **metrics,
+        "faces_not_found": missed,
+        "accuracy_counting_not_found": round(right / (scored + missed), 4),
     }
 
 

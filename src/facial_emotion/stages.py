@@ -21,7 +21,13 @@ from facial_emotion.config import (
 )
 from facial_emotion.data import prepared
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import LEARNT_NOTHING, Evaluation, predict_proba
+from facial_emotion.evaluation import (
+    LEARNT_NOTHING,
+    Evaluation,
+    not_found_in,
+    predict_proba,
+    with_not_found,
+)
 from facial_emotion.files import write_csv, write_json
 from facial_emotion.modelfile import read_card, save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
@@ -186,6 +192,8 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(plain.calibration_error(), 4),
     }
+    right = int((chosen.y_pred == chosen.y_true).sum())
+    metrics = with_not_found(metrics, right, len(chosen.y_true), not_found_in(held, name))
     write_csv(out / REPORTS / "evaluate" / "confusion.csv", chosen.confusion_records())
     write_json(out / METRICS / "eval.json", metrics)
     data = str(held.get("name") or PREPARED)

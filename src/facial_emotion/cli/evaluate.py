@@ -70,8 +70,10 @@ def run(args: argparse.Namespace) -> int:
         LEARNT_NOTHING,
         Evaluation,
         labels_for_model,
+        not_found_in,
         predict_proba,
         scorable,
+        with_not_found,
     )
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
@@ -130,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
             Evaluation(model_classes, labels[known], single).calibration_error(), 4
         ),
     }
+    right = int((result.y_pred == result.y_true).sum())
+    missed = not_found_in(data.source, split_name)
+    metrics = with_not_found(metrics, right, len(result.y_true), missed)
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics))

@@ -77,7 +77,7 @@ def load(
             how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
     reader = FaceFiles() if detect_faces else None
     splits = {
-        split: read_split(files, y, f"{name} {root.name} {split}", reader)
+        split: read_split(files, y, f"{name} {root.name} {split}", reader, split)
         for split, (files, y) in listed.items()
     }
     if reader:
@@ -97,13 +97,16 @@ def load(
 
 
 def read_split(
-    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None
+    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None, split: str = ""
 ) -> LabelledImages:
     """The faces of one split's files, without the files ``reader`` found no face in."""
     if reader is None:
         return LabelledImages(read_many(files, desc=desc), y)
     x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
-    reader.faceless += [path for path, ok in zip(files, found, strict=True) if not ok]
+    missed = [path for path, ok in zip(files, found, strict=True) if not ok]
+    reader.faceless += missed
+    if split:
+        reader.faceless_by_split[split] = reader.faceless_by_split.get(split, 0) + len(missed)
     return LabelledImages(x[found], y[found])
 
 
