@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facial_emotion import stages
+from facial_emotion import plots, stages
 from facial_emotion.backends import load_backend
 from facial_emotion.config import EvaluateSettings, Params
 from facial_emotion.data.prepared import LabelledImages, PreparedData, save
@@ -19,6 +19,17 @@ from facial_emotion.evaluation import Evaluation, mcnemar, predict_proba, shifte
 from facial_emotion.labels import EMOTIONS
 
 CLASSES = ("angry", "happy", "sad")
+
+
+def test_a_class_absent_from_the_data_is_a_blank_row_not_a_row_of_zeros() -> None:
+    """A row of zeros in the heatmap reads as a class never recognised; the data had none."""
+    ev = Evaluation(CLASSES, np.array([0, 1]), np.array([[0.9, 0.1, 0], [0.2, 0.7, 0.1]]))
+    rows = ev.confusion(normalize=True)
+    assert rows.loc["angry"].tolist() == [1, 0, 0]
+    assert rows.loc["sad"].isna().all()
+    figure = plots.confusion_heatmap(rows, "absent class")
+    drawn = [text.get_text() for text in figure.axes[0].texts]
+    assert drawn == ["1.00", "0.00", "0.00", "0.00", "1.00", "0.00"]  # sad's cells left blank
 
 
 def test_metrics_confusion_and_mistakes() -> None:

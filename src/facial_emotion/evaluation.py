@@ -219,10 +219,13 @@ class Evaluation:
         )
 
     def confusion(self, normalize: bool = False) -> pd.DataFrame:
-        """Rows are true classes, columns predicted; ``normalize`` divides each row by its total."""
+        """Rows are true classes, columns predicted; ``normalize`` divides each row by its total.
+        A class with no faces in the data has a row of NaN (a blank row in the heatmap), not of
+        zeros, which read as a class never recognised."""
         matrix = confusion_matrix(self.y_true, self.y_pred, labels=np.arange(len(self.classes)))
         if normalize:
-            matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+            totals = matrix.sum(axis=1, keepdims=True)
+            matrix = np.divide(matrix, totals, out=np.full(matrix.shape, np.nan), where=totals > 0)
         return pd.DataFrame(matrix, index=list(self.classes), columns=list(self.classes))
 
     def confusion_records(self) -> pd.DataFrame:
