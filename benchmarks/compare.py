@@ -1,11 +1,13 @@
 """Is one model really better than another? Paired comparison on the same faces.
 
 Scores both models on one split (flip test-time augmentation unless --no-tta) and prints one JSON
-line: each model's accuracy, how many faces only one of them gets right, and the exact McNemar
-p-value. Classes are matched by name, as in `facial-emotion evaluate`; faces of a class either
-model lacks are left out. A small p (say below 0.05) means the difference in accuracy is unlikely
-to be chance on these faces. Either side may be models joined by `+`, whose probabilities are
-averaged: an ensemble of separately trained models, scored without building it. Run by hand:
+line: each model's accuracy, how many faces only one of them gets right, the exact McNemar
+p-value and the 95% interval of the accuracy difference (second minus first; a large p with a wide
+interval is no evidence of a tie). Classes are matched by name, as in `facial-emotion evaluate`;
+faces of a class either model lacks are left out. A small p (say below 0.05) means the difference
+in accuracy is unlikely to be chance on these faces. Either side may be models joined by `+`, whose
+probabilities are averaged: an ensemble of separately trained models, scored without building it.
+Run by hand:
 
     python benchmarks/compare.py runs/old.keras runs/new.keras --data /path/to/fer2013
     python benchmarks/compare.py runs/old.keras runs/old.keras+runs/new.keras --data ...
