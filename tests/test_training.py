@@ -1,6 +1,8 @@
 """Training learns a learnable task, keeps the best val epoch, resumes after interruption."""
 
 import dataclasses
+import re
+import time
 from pathlib import Path
 
 import keras
@@ -44,6 +46,25 @@ def test_fit_learns_and_reports_history(data: PreparedData, tmp_path: Path) -> N
     assert result.history["accuracy"].iloc[-1] > 0.6
     assert {"seconds", "images_per_second", "learning_rate"} <= set(result.history)
     assert not any(tmp_path.iterdir()), "a finished run leaves no checkpoints behind"
+
+
+class _SlowSteps(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        time.sleep(0.04)
+
+
+def test_a_long_epoch_says_how_far_it_is_while_it_runs(capsys) -> None:
+    """Keras prints an epoch's line only at its end: minutes of silence on FER2013."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    beat = training.EpochHeartbeat(epochs=2, every=0.1)
+    x, y = np.zeros((64, 4), np.float32), np.zeros(64, np.int64)
+    model.fit(x, y, batch_size=8, epochs=2, callbacks=[beat, _SlowSteps()], verbose=0)
+    lines = capsys.readouterr().err.splitlines()
+    assert "epoch 1/2: 0 s in" in lines
+    assert any(re.fullmatch(r"epoch 2/2: \d+ s in; the last took \d+ s", line) for line in lines)
+    time.sleep(0.3)
+    assert not capsys.readouterr().err, "no line once training has ended"
 
 
 def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(

@@ -12,6 +12,7 @@ import json
 import math
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -279,6 +280,49 @@ class EpochTimer(keras.callbacks.Callback):
             )
 
 
+class EpochHeartbeat(keras.callbacks.Callback):
+    """A line on stderr every ``every`` seconds of an epoch: Keras prints an epoch's line only
+    at its end, and a FER2013 epoch on 2 cores is minutes of silence. A timer thread, not a
+    batch hook, so the training steps run as they would without it."""
+
+    def __init__(self, epochs: int, every: float = 60.0) -> None:
+        super().__init__()
+        self.epochs, self.every = epochs, every
+        self.last_seconds: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(epoch, self._stop), daemon=True)
+        self._start = time.perf_counter()
+        self._thread.start()
+
+    def _beat(self, epoch: int, stop: threading.Event) -> None:
+        while not stop.wait(self.every):
+            elapsed = _duration(time.perf_counter() - self._start)
+            line = f"epoch {epoch + 1}/{self.epochs}: {elapsed} in"
+            if self.last_seconds is not None:
+                line += f"; the last took {_duration(self.last_seconds)}"
+            print(line, file=sys.stderr, flush=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._end_beats()
+        self.last_seconds = time.perf_counter() - self._start
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._end_beats()  # an epoch that raised (Ctrl-C) never reached on_epoch_end
+
+    def _end_beats(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 @dataclass
 class TrainResult:
     model: keras.Model
@@ -377,6 +421,7 @@ def fit(
     counters = CounterBackup(run_dir / "backup" / "counters.json", counting, finished)
     callbacks: list[keras.callbacks.Callback] = [
         EpochTimer(len(data.splits["train"])),  # first: it logs the rate the epoch trained at
+        *([EpochHeartbeat(settings.epochs)] if verbose else []),
         *counting,
         counters,
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
