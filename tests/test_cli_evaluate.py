@@ -303,3 +303,21 @@ def test_photos_with_no_face_found_are_counted_not_silently_dropped(
     assert metrics["accuracy_counting_not_found"] == pytest.approx(
         round(metrics["accuracy"] * 2 / 3, 4), abs=1e-4
     )
+
+
+def test_a_score_on_the_split_that_chose_the_model_says_it_is_not_held_out(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """The shipped model's val score is PublicTest, which chose its epoch; Kaggle's test/ is half
+    PublicTest. Read as held-out figures, they promise more than new faces give."""
+    classes = {name: 2 for name in ("angry", "disgust", "fear", "happy", "sad", "surprise")}
+    fer = tmp_path / "fer2013"
+    for split in ("train", "val", "test"):
+        class_tree(fer / split, {**classes, "neutral": 2}, prefix=split)
+    assert main(["evaluate", "--data", str(fer), "--split", "val", "--no-tta"]) == 0
+    assert "note: val chose this model's epoch" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(fer), "--no-tta"]) == 0
+    assert "note: a FER2013 test/ folder is Kaggle's" in capsys.readouterr().err
+    # a model of one's own, trained on other data: its val chose nothing here
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(fer)]) == 0
+    assert "note:" not in capsys.readouterr().err
