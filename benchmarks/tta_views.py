@@ -2,8 +2,10 @@
 
 `evaluate` averages the mirror image (default) and, with --tta-shift, four shifted crops. This
 scores those sets and the other views training augments with (diagonal shifts, zoom, rotation), so
-a richer set is added to `evaluate` only if it beats the recipe's by more than chance. Each view is
-predicted once and shared by the sets that use it. Prints one JSON line. Run by hand:
+a richer set is added to `evaluate` only if it beats the recipe's by more than chance: each set is
+compared with evaluate's default on the same faces (`against_default`: faces only one of them
+reads right, the exact McNemar p and the 95% interval of the difference, as `compare.py` gives).
+Each view is predicted once and shared by the sets that use it. Prints one JSON line. Run by hand:
 
     python benchmarks/tta_views.py --data /path/to/fer2013
 """
@@ -23,7 +25,13 @@ from scoring_cli import print_json, scoring_parser  # noqa: E402
 from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.data.prepared import as_model_input  # noqa: E402
 from facial_emotion.data.sources import load_for_scoring  # noqa: E402
-from facial_emotion.evaluation import labels_for_model, predict_proba, scorable, shifted  # noqa: E402
+from facial_emotion.evaluation import (  # noqa: E402
+    labels_for_model,
+    mcnemar,
+    predict_proba,
+    scorable,
+    shifted,
+)
 from facial_emotion.predict import default_model_path  # noqa: E402
 
 
@@ -36,8 +44,9 @@ def diagonal(px: int) -> list[str]:
 
 
 # Every set also averages each view's mirror image, as `evaluate` does by default.
+DEFAULT_SET = "face (evaluate's default)"
 VIEW_SETS = {
-    "face (evaluate's default)": ["face"],
+    DEFAULT_SET: ["face"],
     "4 crops at 1 px": ["face", *cross(1)],
     "4 crops at 2 px (evaluate --tta-shift 2)": ["face", *cross(2)],
     "4 crops at 3 px": ["face", *cross(3)],
@@ -98,17 +107,19 @@ def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:
     probs = {
         name: predict_proba(backend.predict, view(faces, name)[..., 0], tta=True) for name in names
     }
-    accuracy = {
-        set_name: round(
-            float((np.mean([probs[v] for v in views], 0).argmax(1) == labels[known]).mean()), 4
-        )
+    right = {
+        set_name: np.mean([probs[v] for v in views], 0).argmax(1) == labels[known]
         for set_name, views in VIEW_SETS.items()
     }
+    default = right[DEFAULT_SET]
     return {
         "model": str(model),
         "split": split_name,
         "faces": int(known.sum()),
-        "accuracy_with_flip": accuracy,
+        "accuracy_with_flip": {name: round(float(r.mean()), 4) for name, r in right.items()},
+        "against_default": {
+            name: mcnemar(default, r) for name, r in right.items() if name != DEFAULT_SET
+        },
         "views_per_set": {k: 2 * len(v) for k, v in VIEW_SETS.items()},
     }
 
