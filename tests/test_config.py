@@ -133,6 +133,10 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
     )
     params.write_text("evaluate:\n  tta: true\n")
     assert main([str(params)]) == 0
+    # named with --params too, as prepare and the notebook runner name it (audit AE)
+    params.write_text("evalute:\n  tta: true\n")
+    assert main(["--params", str(params)]) == 2
+    assert "unknown key evalute" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Check every key, type and value of a params file."
     )
-    parser.add_argument("file", nargs="?", default=PARAMS_FILE, help="default: %(default)s")
+    parser.add_argument("file", nargs="?", help=f"params file (default: {PARAMS_FILE})")
+    # as prepare and the notebook runner take it
+    parser.add_argument("--params", metavar="FILE", help="the same, as the other commands name it")
     parser.add_argument(
         "--stamp",
         metavar="FILE",
@@ -68,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         "for, so a bad value stops `dvc exp run` before DVC removes any stage's outputs",
     )
     args = parser.parse_args(argv)
+    if args.file and args.params and args.file != args.params:
+        parser.error(f"two params files given: {args.file} and {args.params}; give one")
+    args.file = args.file or args.params or PARAMS_FILE
     try:
         check_values(load_params(args.file))
     except FacialEmotionError as exc:
