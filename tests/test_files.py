@@ -116,6 +116,34 @@ def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> Non
     assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o444
 
 
+def test_a_read_only_output_windows_will_not_replace_fails_in_one_line_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows replaces no read-only file and deletes none: the temporary copy, made read-only
+    to match, stayed behind, and its PermissionError replaced the one-line message."""
+    real_replace, real_unlink = os.replace, Path.unlink
+
+    def windows_replace(src, dst):
+        if Path(dst).exists() and not Path(dst).stat().st_mode & stat.S_IWUSR:
+            raise PermissionError(13, "Access is denied", str(dst))
+        real_replace(src, dst)
+
+    def windows_unlink(path: Path, missing_ok: bool = False) -> None:
+        if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
+            raise PermissionError(13, "Access is denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os, "replace", windows_replace)
+    monkeypatch.setattr(Path, "unlink", windows_unlink)
+    target = tmp_path / "report.html"
+    target.write_text("old")
+    target.chmod(0o444)
+    with pytest.raises(FacialEmotionError, match="report.html"), atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "a .partial stayed behind"
+
+
 def test_every_text_file_the_package_opens_names_its_encoding() -> None:
     """Windows reads and writes text in its locale's encoding (cp1252) by default: the train
     report's box characters failed the stage after the whole training, and a data.path with an

@@ -3,6 +3,7 @@ no output replaces an input."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -61,7 +62,18 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         except OSError as exc:
             raise _unwritable(target, exc) from exc
     finally:
-        tmp_path.unlink(missing_ok=True)
+        _remove(tmp_path)
+
+
+def _remove(tmp_path: Path) -> None:
+    """Windows deletes no read-only file (``DeleteFile``), and a temporary made read-only for a
+    read-only output stayed behind, its error replacing the one-line message: made writable
+    first, as the docs' ``shutil.rmtree(onexc=)`` example does."""
+    if not tmp_path.exists():
+        return
+    with contextlib.suppress(OSError):
+        tmp_path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    tmp_path.unlink(missing_ok=True)
 
 
 def _followed_link(target: Path) -> bool:
