@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import matplotlib.cbook
 import numpy as np
-from data_fixtures import class_tree, pattern, write_image
+from data_fixtures import class_tree, labelled_rows, pattern, pixel_csv, write_image
 from PIL import Image
 
 from facial_emotion.data import prepared
@@ -169,6 +169,18 @@ def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
         f"prepare: warning: {faces}: every image name starts with a CK+ subject id (S###_), but "
         "a folder is split image by image, so one person's frames land in train and test; use "
         "data.source=ckplus, which splits by subject"
+    )
+
+
+def test_the_ck_plus_csv_split_by_rows_is_a_warning(tmp_path: Path) -> None:
+    """The CSV has no subject ids: one person's frames can sit in train and test."""
+    rows = labelled_rows({"Training": 3, "PublicTest": 2, "PrivateTest": 2}, n_labels=8)
+    csv = pixel_csv(tmp_path / "ckextended.csv", rows)
+    result = _prepare(tmp_path, f"data:\n  source: ckplus\n  path: {csv}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {csv}: the CK+ CSV has no subject ids, so it is split by rows"
+        in result.stderr
     )
 
 

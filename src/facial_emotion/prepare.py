@@ -104,6 +104,12 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
             "image by image, so one person's frames land in train and test; use "
             "data.source=ckplus, which splits by subject"
         )
+    if source == "ckplus" and data.source.get("format") == "csv":
+        notes.append(
+            f"{path}: the CK+ CSV has no subject ids, so it is split by rows and one person's "
+            "near-identical frames can land in train and test, which then reads high; use the "
+            "CK+48/ folders, split by subject, for figures you report"
+        )
     scored = {name: len(part) for name, part in data.splits.items() if name != "train"}
     small = {name: size for name, size in scored.items() if size < SMALL_SPLIT}
     if small:
