@@ -35,3 +35,14 @@ def test_the_table_counts_repeats_and_faces_shared_with_training() -> None:
         index=pd.Index(["train", "val", "test"], name="split"),
     ).astype("Int64")
     pd.testing.assert_frame_equal(table, expected)
+
+
+def test_repeats_within_a_split_count_faces_under_two_labels() -> None:
+    """FER2013's Training holds 1,226 repeated faces, 38 of them under two or more labels."""
+    blank = np.full((48, 48), 0, np.uint8)
+    train = _split(
+        [_face(0), _face(0), _face(0), _face(1), _face(1), _face(2), blank, blank],
+        [0, 0, 1, 0, 1, 1, 0, 1],
+    )
+    assert overlap.repeats_within(train) == (3, 2)  # blank images are no face to repeat
+    assert overlap.repeats_within(_split([_face(0), _face(1)], [0, 1])) == (0, 0)

@@ -156,6 +156,24 @@ def test_faces_of_val_identical_to_training_faces_are_a_warning(tmp_path: Path) 
     ]
 
 
+def test_training_faces_that_repeat_are_a_warning(tmp_path: Path) -> None:
+    """FER2013's Training repeats 1,226 faces, 38 under two or more labels; nothing said so."""
+    root = tmp_path / "fer"
+    class_tree(root / "train", {"happy": 3, "sad": 3})  # flat faces: blank images, left out
+    class_tree(root / "val", {"happy": 2, "sad": 2})
+    write_image(root / "train" / "happy" / "a.png", pattern(0))
+    write_image(root / "train" / "happy" / "a_again.png", pattern(0))
+    write_image(root / "train" / "happy" / "b.png", pattern(1))
+    write_image(root / "train" / "sad" / "b_as_sad.png", pattern(1))
+    result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {root}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "prepare: warning: 2 of the 10 train faces repeat another training face, pixel for "
+        "pixel, and 1 face(s) appear under two or more labels, so training teaches each of them "
+        "both answers"
+    ) in result.stderr.splitlines()
+
+
 def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
     """Split image by image, every test person was also in train."""
     faces = tmp_path / "CK+48"

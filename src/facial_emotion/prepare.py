@@ -77,6 +77,26 @@ def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     ]
 
 
+def faces_repeated_in_training(data: prepared.PreparedData) -> list[str]:
+    """One line when training faces repeat, pixel for pixel: each repeat weighs its face more in
+    training, and a face under two labels is taught both (FER2013's Training repeats 1,226 faces,
+    38 of them under two or more labels); nothing said so."""
+    train = data.splits["train"]
+    repeated, conflicting = overlap.repeats_within(train)
+    if not repeated:
+        return []
+    labelled = (
+        f", and {conflicting} face(s) appear under two or more labels, so training teaches "
+        "each of them both answers"
+        if conflicting
+        else ""
+    )
+    return [
+        f"{repeated} of the {len(train)} train faces repeat another training face, pixel for "
+        f"pixel{labelled}"
+    ]
+
+
 # Scored splits smaller than this (46 images made val and test of 5 faces each) get a warning.
 SMALL_SPLIT = 30
 
@@ -147,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
             "figure leans optimistic; add a test/ folder, or a data.test_fraction above 0 for "
             "data without splits of its own"
         )
-    for line in [*notes, *absent_classes(data), *faces_seen_in_training(data)]:
+    for line in [
+        *notes,
+        *absent_classes(data),
+        *faces_repeated_in_training(data),
+        *faces_seen_in_training(data),
+    ]:
         print(f"prepare: warning: {line}", file=sys.stderr)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
     print(
