@@ -1,8 +1,10 @@
 """A model's accuracy on the faces of a split that it cannot have seen in training.
 
 FER2013's PublicTest holds 279 faces identical, pixel for pixel, to Training faces (12 of them
-labelled otherwise there): a model fits those in training, so they flatter the split's figure.
-This scores the split's faces in three groups (all, unseen, identical to training faces) in a
+labelled otherwise there), and more that are the same photograph as a training face, shifted,
+re-cropped or re-scaled (`overlap.near_copies`): a model fits those in training, so they flatter
+the split's figure. This scores the split's faces in four groups (all; unseen, with no training
+copy of either kind; identical to a training face; near copies that are not identical) in a
 single pass, with flip, and with flip and 2-pixel crops. Prints one JSON line. Run by hand:
 
     python benchmarks/unseen.py --data /path/to/fer2013 [--model runs/new.keras]
@@ -15,7 +17,7 @@ from pathlib import Path
 from scoring_cli import print_json, scoring_parser
 
 from facial_emotion.backends import load_backend
-from facial_emotion.data.overlap import identical_to_training
+from facial_emotion.data.overlap import identical_to_training, near_copies
 from facial_emotion.data.sources import load_for_scoring
 from facial_emotion.evaluation import labels_for_model, predict_proba, scorable
 from facial_emotion.predict import default_model_path
@@ -34,9 +36,15 @@ def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
     data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]
     ((identical, relabelled),) = identical_to_training(data.splits["train"], split)
+    near = near_copies(data.splits["train"], split) & ~identical
     labels = labels_for_model(split.y, data.classes, backend.card["classes"])
     known = scorable(labels, data_path, data.classes, str(model))
-    groups = {"all": known, "unseen": known & ~identical, "identical": known & identical}
+    groups = {
+        "all": known,
+        "unseen": known & ~identical & ~near,
+        "identical": known & identical,
+        "near_copy": known & near,
+    }
     accuracy: dict[str, dict[str, float]] = {group: {} for group in groups}
     for view, options in VIEWS.items():
         right = predict_proba(backend.predict, split.x, **options).argmax(1) == labels

@@ -1,5 +1,6 @@
 """Repeated faces: a val face that is also a training face is not an unseen face."""
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -46,3 +47,22 @@ def test_repeats_within_a_split_count_faces_under_two_labels() -> None:
     )
     assert overlap.repeats_within(train) == (3, 2)  # blank images are no face to repeat
     assert overlap.repeats_within(_split([_face(0), _face(1)], [0, 1])) == (0, 0)
+
+
+def _photo(seed: int) -> np.ndarray:
+    """A smooth 64x64 picture, from which shifted or rescaled 48x48 crops are cut."""
+    noise = np.random.default_rng(seed).integers(0, 256, (64, 64)).astype(np.float32)
+    smooth = cv2.GaussianBlur(noise, (0, 0), 6)
+    return cv2.normalize(smooth, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+
+def test_a_shifted_or_rescaled_copy_of_a_training_photo_is_found() -> None:
+    """FER2013's val holds at least 160 such copies beyond its 279 identical faces."""
+    photo, other = _photo(0), _photo(1)
+    train = _split([photo[8:56, 8:56], other[8:56, 8:56]], [0, 1])
+    shifted = photo[9:57, 6:54]  # 1 pixel down, 2 left
+    rescaled = cv2.resize(photo[6:58, 6:58], (48, 48), interpolation=cv2.INTER_AREA)
+    unseen = _photo(2)[8:56, 8:56]
+    blank = np.zeros((48, 48), np.uint8)
+    val = _split([shifted, rescaled, unseen, photo[8:56, 8:56], blank], [0, 0, 1, 0, 1])
+    assert overlap.near_copies(train, val).tolist() == [True, True, False, True, False]
