@@ -67,6 +67,29 @@ def test_a_long_epoch_says_how_far_it_is_while_it_runs(capsys) -> None:
     assert not capsys.readouterr().err, "no line once training has ended"
 
 
+def test_an_interrupted_epoch_stops_its_heartbeat(
+    data: PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Keras calls no on_train_end when an epoch raises: Ctrl-C in the 02_train notebook left
+    the timer thread printing "epoch 1/4: ... in" each minute in the kernel, for good."""
+    started: list[training.EpochHeartbeat] = []
+
+    class Interrupted(training.EpochHeartbeat):
+        def __init__(self, epochs: int) -> None:
+            super().__init__(epochs, every=0.01)
+            started.append(self)
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            time.sleep(0.05)
+            raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+
+    monkeypatch.setattr(training, "EpochHeartbeat", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(models.build("tiny", 3), data, FAST, seed=0, run_dir=tmp_path, verbose=2)
+    assert started and "epoch 1/4" in capsys.readouterr().err
+    assert not started[0]._thread.is_alive(), "the heartbeat outlived the interrupted fit"
+
+
 def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(
     data: PreparedData, tmp_path: Path
 ) -> None:

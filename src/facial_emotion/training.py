@@ -307,13 +307,16 @@ class EpochHeartbeat(keras.callbacks.Callback):
             print(line, file=sys.stderr, flush=True)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._end_beats()
+        self.end_beats()
         self.last_seconds = time.perf_counter() - self._start
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        self._end_beats()  # an epoch that raised (Ctrl-C) never reached on_epoch_end
+        self.end_beats()
 
-    def _end_beats(self) -> None:
+    def end_beats(self) -> None:
+        """Stop the timer thread. Keras calls no ``on_train_end`` when an epoch raises (Ctrl-C,
+        an error in a callback), so ``fit`` calls this too: the thread went on printing each
+        minute, for good in the Jupyter kernel that runs ``02_train``."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -419,9 +422,10 @@ def fit(
             )
         )
     counters = CounterBackup(run_dir / "backup" / "counters.json", counting, finished)
+    heartbeat = [EpochHeartbeat(settings.epochs)] if verbose else []
     callbacks: list[keras.callbacks.Callback] = [
         EpochTimer(len(data.splits["train"])),  # first: it logs the rate the epoch trained at
-        *([EpochHeartbeat(settings.epochs)] if verbose else []),
+        *heartbeat,
         *counting,
         counters,
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
@@ -452,16 +456,20 @@ def fit(
             )
         )
     weights = class_weights(data.splits["train"].y, n_classes) if settings.class_weight else None
-    model.fit(
-        train,
-        validation_data=val,
-        epochs=finished if counters.stopped_early() else settings.epochs,
-        steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
-        callbacks=callbacks,
-        class_weight=weights,
-        shuffle=False,
-        verbose=verbose,
-    )
+    try:
+        model.fit(
+            train,
+            validation_data=val,
+            epochs=finished if counters.stopped_early() else settings.epochs,
+            steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
+            callbacks=callbacks,
+            class_weight=weights,
+            shuffle=False,
+            verbose=verbose,
+        )
+    finally:  # an epoch that raised skips on_train_end
+        for beat in heartbeat:
+            beat.end_beats()
     history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
     if best_weights.is_file():
         model.load_weights(str(best_weights))
