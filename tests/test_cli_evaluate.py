@@ -315,9 +315,23 @@ def test_a_score_on_the_split_that_chose_the_model_says_it_is_not_held_out(
     for split in ("train", "val", "test"):
         class_tree(fer / split, {**classes, "neutral": 2}, prefix=split)
     assert main(["evaluate", "--data", str(fer), "--split", "val", "--no-tta"]) == 0
-    assert "note: val chose this model's epoch" in capsys.readouterr().err
+    assert "note: if this val/ is FER2013's PublicTest, it chose" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(fer), "--no-tta"]) == 0
-    assert "note: a FER2013 test/ folder is Kaggle's" in capsys.readouterr().err
+    assert "note: if this test/ is Kaggle's FER2013 folder" in capsys.readouterr().err
     # a model of one's own, trained on other data: its val chose nothing here
     assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(fer)]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_a_model_named_is_scored_where_no_model_is_installed(
+    tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--model names the model: the package's own weights are not needed to score it."""
+    import facial_emotion.predict
+
+    monkeypatch.setattr(facial_emotion.predict, "WEIGHTS", tmp_path / "no_weights")
+    data = tmp_path / "data"
+    for split in ("train", "val"):
+        class_tree(data / split, {"happy": 2, "sad": 2}, prefix=split)
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(data)]) == 0
+    assert "no default model is installed" not in capsys.readouterr().err

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.files import refuse_overwrite, require_writable, write_json
     from facial_emotion.modelfile import card_path, require_file
     from facial_emotion.native_log import import_tensorflow
-    from facial_emotion.predict import default_model_path
+    from facial_emotion.predict import WEIGHTS, default_model_path
 
     model_path = require_file(args.model) if args.model else default_model_path()
     path = Path(args.data)
@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
         "--split chooses another"
     )
     print(f"facial-emotion evaluate: scoring {scored}", file=sys.stderr)
-    shipped = model_path.resolve().parent == default_model_path().resolve().parent
+    # WEIGHTS, not default_model_path(), which raises where no model is installed: --model
+    # names one, and evaluate needs none of its own
+    shipped = model_path.resolve().parent == WEIGHTS.resolve()
     if note := selection_note(backend.card, path, data.source, split_name, shipped):
         print(f"facial-emotion evaluate: note: {note}", file=sys.stderr)
     if data.source.get("faces"):  # the model was trained on faces found in photos
@@ -150,15 +152,25 @@ def selection_note(card: dict, path: Path, source: dict, split: str, shipped: bo
     new faces will give."""
     from facial_emotion.data.sources import trained_source
 
-    fer2013 = source.get("name") == "fer2013"
-    if split == "val" and (trained_source(card, path) or (shipped and fer2013)):
+    if split == "val" and trained_source(card, path):
         return (
             "val chose this model's epoch (its card), so this figure is a selection one that "
             "leans optimistic, not held out"
         )
-    if split == "test" and shipped and fer2013 and source.get("format") == "folders":
+    if not (shipped and source.get("name") == "fer2013"):
+        return None
+    # any folder with train/ is read as FER2013: only its CSV's splits are surely FER2013's own
+    folders = source.get("format") == "folders"
+    if split == "val":
         return (
-            "a FER2013 test/ folder is Kaggle's, half of it PublicTest, which chose the shipped "
-            "model's epoch; score fer2013.csv (its test split is PrivateTest) for a held-out figure"
+            ("if this val/ is FER2013's PublicTest, it" if folders else "this val, PublicTest,")
+            + " chose the shipped model's epoch (its card), so this figure is a selection one "
+            "that leans optimistic, not held out"
+        )
+    if split == "test" and folders:
+        return (
+            "if this test/ is Kaggle's FER2013 folder, half of it is PublicTest, which chose the "
+            "shipped model's epoch; score fer2013.csv (its test split is PrivateTest) for a "
+            "held-out figure"
         )
     return None
