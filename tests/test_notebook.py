@@ -29,6 +29,7 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         f"sys.stderr.write(open({str(log)!r}).read())\n"  # as ipykernel forwards it
         f"os.write(2, open({str(log)!r}, 'rb').read())\n"  # as TensorFlow's C++ code writes it
         "sys.stderr.write('UserWarning: only 3 disgust faces\\n')\n"
+        "sys.stderr.write('epoch 2/12: 2.0 min in; the last ' + 'took 2.7 min\\n')\n"
         "print('accuracy 0.5')"
     )
     notebook = tmp_path / "tiny.ipynb"
@@ -41,6 +42,9 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
         assert "only 3 disgust faces" in text, where
         assert "oneDNN" not in text and "InitializeLog" not in text, where
         assert "use_unbounded_threadpool" not in text, where
+    # training's per-minute progress: shown as it runs, left out of the report
+    assert "epoch 2/12: 2.0 min in" in stage.stderr
+    assert all("the last took" not in text for text, _ in reports)  # the code splits it
     assert "without encryption" not in stage.stderr  # the kernel's connection is encrypted
     for text, where in [*reports, (stage.stdout, "what dvc repro shows: training's progress")]:
         assert "accuracy 0.5" in text, where

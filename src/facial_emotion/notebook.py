@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -40,16 +41,24 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     return {**chosen, "publish": True} if "publish" in declared else chosen
 
 
-def without_tensorflow_log(notebook: Any) -> Any:
+# training.EpochHeartbeat's lines: progress for whoever watches the run, noise in its report
+# (about 150 of them for the FER2013 recipe), where each epoch's own line says it all
+_HEARTBEAT = re.compile(
+    r"^epoch \d+/\d+: [\d.]+ (?:s|min) in(?:; the last took [\d.]+ (?:s|min))?\n", re.M
+)
+
+
+def without_log_noise(notebook: Any) -> Any:
     """The executed notebook with TensorFlow's C++ log lines taken out of its stderr outputs: they
-    read like errors in a report (a harmless "E0000" about a newer graph attribute among them)."""
+    read like errors in a report (a harmless "E0000" about a newer graph attribute among them);
+    and without training's per-minute progress lines."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for output in cell.outputs:
             if output.get("name") == "stderr":
-                output["text"] = without_native_log(output["text"])
+                output["text"] = _HEARTBEAT.sub("", without_native_log(output["text"]))
                 if not output["text"].strip():
                     continue
             kept.append(output)
@@ -86,7 +95,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             cwd=os.getcwd(),
             config=kernel_config(),
         )
-        executed = without_tensorflow_log(executed)
+        executed = without_log_noise(executed)
         nbformat.write(executed, tmp_nb)
         # the page's title (the browser tab): "Notebook" without it
         named = {"metadata": {"name": report.stem}}
