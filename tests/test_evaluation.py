@@ -264,14 +264,20 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
 
 
 def test_mcnemar_gives_the_interval_a_tie_claim_needs() -> None:
-    """Review AF: README called p = 0.21 "a tie"; the interval shows what the faces still allow."""
-    first = np.array([True] * 10 + [False] * 2 + [True] * 50)
-    second = np.array([False] * 10 + [True] * 2 + [True] * 50)
-    result = mcnemar(first, second)
-    difference = (2 - 10) / 62
-    spread = 1.96 * (12 - 8**2 / 62) ** 0.5 / 62
-    assert result["accuracy_difference"] == pytest.approx(round(difference, 4))
-    low, high = result["difference_ci95"]
-    assert low == pytest.approx(difference - spread, abs=1e-4)
-    assert high == pytest.approx(difference + spread, abs=1e-4)
-    assert mcnemar(first, first)["difference_ci95"] == [0.0, 0.0]
+    """Review AF: README called p = 0.21 "a tie"; the interval shows what the faces still allow,
+    and (review AH) it clears zero exactly when p is under 0.05, as a Wald interval did not."""
+    faces = 3589
+    for only_first, only_second in [(69, 95), (62, 84), (302, 271), (76, 116), (0, 7), (9, 0)]:
+        first = np.ones(faces, bool)
+        second = np.ones(faces, bool)
+        first[:only_second], second[only_second : only_second + only_first] = False, False
+        result = mcnemar(first, second)
+        assert (result["only_first_right"], result["only_second_right"]) == (
+            only_first,
+            only_second,
+        )
+        low, high = result["difference_ci95"]
+        assert low <= result["accuracy_difference"] <= high
+        assert (result["p_value"] < 0.05) == (low > 0 or high < 0), (only_first, only_second)
+    same = np.ones(10, bool)
+    assert mcnemar(same, same)["difference_ci95"] == [0.0, 0.0]
