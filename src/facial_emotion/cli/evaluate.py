@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(
             f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "
-            f"{data.source.get('faceless_files', 0)} image(s) with none left out",
+            f"{not_found_in(data.source, split_name)} image(s) of the split scored with none "
+            "left out",
             file=sys.stderr,
         )
     model_classes = tuple(backend.card["classes"])
