@@ -97,7 +97,7 @@ def load(
 
 
 def read_split(
-    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None, split: str = ""
+    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None, split: str
 ) -> LabelledImages:
     """The faces of one split's files, without the files ``reader`` found no face in."""
     if reader is None:
@@ -105,8 +105,7 @@ def read_split(
     x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
     missed = [path for path, ok in zip(files, found, strict=True) if not ok]
     reader.faceless += missed
-    if split:
-        reader.faceless_by_split[split] = reader.faceless_by_split.get(split, 0) + len(missed)
+    reader.faceless_by_split[split] = reader.faceless_by_split.get(split, 0) + len(missed)
     return LabelledImages(x[found], y[found])
 
 
@@ -133,7 +132,7 @@ def split_dirs(root: Path) -> dict[str, Path] | None:
     Names match in any case (``Train/``, ``TEST/``): otherwise they would be taken for classes.
     """
     by_name: dict[str, list[Path]] = {}
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+    for sub in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name):
         by_name.setdefault(sub.name.lower(), []).append(sub)
     found = {}
     for split, names in SPLIT_FOLDERS.items():

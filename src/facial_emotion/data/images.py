@@ -228,7 +228,11 @@ def class_folders(
 ) -> dict[str, list[Path]]:
     """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images.
     Files that are not images go to ``on_other``."""
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # by name, case kept, as paths.image_files sorts: Windows paths compare without case
+    folders = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
     if not folders:
         raise FacialEmotionError(
             f"{root}: no class folders; put images in one sub-folder per emotion "
