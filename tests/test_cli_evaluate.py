@@ -256,21 +256,29 @@ def test_a_model_that_reads_every_face_as_one_class_is_flagged(
     )
 
 
-def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
-    tiny_model_path: Path, tmp_path: Path, capsys
-) -> None:
+def _photo_model(tiny_model_path: Path, tmp_path: Path, walls: tuple[str, ...]) -> Path:
+    """A copy of the tiny model whose card says it was trained on faces found in ``photos/``:
+    one face photo per split and class, and a faceless wall in ``sad/`` of each split named."""
     photos = tmp_path / "photos"
     for split in ("train", "val"):
         for emotion in ("happy", "sad"):
             (photos / split / emotion).mkdir(parents=True)
             shutil.copy(HOPPER, photos / split / emotion / "face.jpg")
-    Image.new("L", (320, 240), 90).save(photos / "val" / "sad" / "wall.png")
+    for split in walls:
+        Image.new("L", (320, 240), 90).save(photos / split / "sad" / "wall.png")
     model = tmp_path / "model.keras"
     shutil.copy(tiny_model_path, model)
     card = json.loads(card_path(tiny_model_path).read_text())
     card["source"] = {"name": "folder", "path": str(photos), "faces": "largest face found by haar"}
     card_path(model).write_text(json.dumps(card))
-    assert main(["evaluate", "--model", str(model), "--data", str(photos)]) == 0
+    return model
+
+
+def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    model = _photo_model(tiny_model_path, tmp_path, walls=("val",))
+    assert main(["evaluate", "--model", str(model), "--data", str(tmp_path / "photos")]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["samples"] == 2
     assert (
@@ -284,19 +292,8 @@ def test_photos_with_no_face_found_are_counted_not_silently_dropped(
 ) -> None:
     """Review AF: the accuracy of a model trained on faces found in photos was over the photos
     whose face was found; the JSON said nothing of the scored split's photos left out."""
-    photos = tmp_path / "photos"
-    for split in ("train", "val"):
-        for emotion in ("happy", "sad"):
-            (photos / split / emotion).mkdir(parents=True)
-            shutil.copy(HOPPER, photos / split / emotion / "face.jpg")
-    Image.new("L", (320, 240), 90).save(photos / "val" / "sad" / "wall.png")
-    Image.new("L", (320, 240), 90).save(photos / "train" / "sad" / "wall.png")
-    model = tmp_path / "model.keras"
-    shutil.copy(tiny_model_path, model)
-    card = json.loads(card_path(tiny_model_path).read_text())
-    card["source"] = {"name": "folder", "path": str(photos), "faces": "largest face found by haar"}
-    card_path(model).write_text(json.dumps(card))
-    assert main(["evaluate", "--model", str(model), "--data", str(photos)]) == 0
+    model = _photo_model(tiny_model_path, tmp_path, walls=("val", "train"))
+    assert main(["evaluate", "--model", str(model), "--data", str(tmp_path / "photos")]) == 0
     captured = capsys.readouterr()
     metrics = json.loads(captured.out)
     assert metrics["samples"] == 2
