@@ -131,15 +131,16 @@ def not_found_in(source: dict[str, object], split: str) -> int:
     return int(by_split.get(split, 0))
 
 
-def with_not_found(metrics: dict[str, object], right: int, scored: int, missed: int) -> dict:
+def with_not_found(metrics: dict[str, object], scored: Evaluation, missed: int) -> dict:
     """``metrics`` plus the photos whose face was not found, counted as read wrong (as predict
     gives them no emotion), beside the accuracy over the faces found."""
     if not missed:
         return metrics
+    right = int((scored.y_pred == scored.y_true).sum())
     return {
         **metrics,
         "faces_not_found": missed,
-        "accuracy_counting_not_found": round(right / (scored + missed), 4),
+        "accuracy_counting_not_found": round(right / (len(scored.y_true) + missed), 4),
     }
 
 

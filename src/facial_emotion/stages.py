@@ -192,8 +192,7 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(plain.calibration_error(), 4),
     }
-    right = int((chosen.y_pred == chosen.y_true).sum())
-    metrics = with_not_found(metrics, right, len(chosen.y_true), not_found_in(held, name))
+    metrics = with_not_found(metrics, chosen, not_found_in(held, name))
     write_csv(out / REPORTS / "evaluate" / "confusion.csv", chosen.confusion_records())
     write_json(out / METRICS / "eval.json", metrics)
     data = str(held.get("name") or PREPARED)

@@ -94,11 +94,11 @@ def run(args: argparse.Namespace) -> int:
     shipped = model_path.resolve().parent == WEIGHTS.resolve()
     if note := selection_note(backend.card, path, data.source, split_name, shipped):
         print(f"facial-emotion evaluate: note: {note}", file=sys.stderr)
+    missed = not_found_in(data.source, split_name)
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(
             f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "
-            f"{not_found_in(data.source, split_name)} image(s) of the split scored with none "
-            "left out",
+            f"{missed} image(s) of the split scored with none left out",
             file=sys.stderr,
         )
     model_classes = tuple(backend.card["classes"])
@@ -138,9 +138,7 @@ def run(args: argparse.Namespace) -> int:
             Evaluation(model_classes, labels[known], single).calibration_error(), 4
         ),
     }
-    right = int((result.y_pred == result.y_true).sum())
-    missed = not_found_in(data.source, split_name)
-    metrics = with_not_found(metrics, right, len(result.y_true), missed)
+    metrics = with_not_found(metrics, result, missed)
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics))
