@@ -69,9 +69,7 @@ def _remove(tmp_path: Path) -> None:
     """Windows deletes no read-only file (``DeleteFile``), and a temporary made read-only for a
     read-only output stayed behind, its error replacing the one-line message: made writable
     first, as the docs' ``shutil.rmtree(onexc=)`` example does."""
-    if not tmp_path.exists():
-        return
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # gone already, when it was renamed into place
         tmp_path.chmod(stat.S_IRUSR | stat.S_IWUSR)
     tmp_path.unlink(missing_ok=True)
 
@@ -203,9 +201,7 @@ def write_json(target: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically, with LF line ends on every system: Windows'
     text mode wrote CRLF, which Git (eol=lf) commits as LF, so DVC's hash of a metrics file no
     longer matched dvc.lock in any checkout of that commit, and its stage ran again."""
-    with atomic_path(target) as tmp:
-        text = json.dumps(data, indent=2, sort_keys=False) + "\n"
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+    write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def write_text(target: str | Path, text: str) -> None:
