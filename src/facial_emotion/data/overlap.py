@@ -56,8 +56,9 @@ def repeats_within(split: LabelledImages) -> tuple[int, int]:
     """The split's faces that repeat an earlier face of it, pixel for pixel, and the distinct
     faces it holds under two or more labels (FER2013's Training: 1,226 and 38). Blank images are
     left out, as in :func:`shared_faces`."""
-    labels = _labels_by_face(_keys(split), split.y)
-    kept = sum(1 for key in _keys(split) if key is not None)
+    keys = _keys(split)
+    labels = _labels_by_face(keys, split.y)
+    kept = sum(1 for key in keys if key is not None)
     return kept - len(labels), sum(1 for found in labels.values() if len(found) > 1)
 
 
