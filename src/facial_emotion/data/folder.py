@@ -105,7 +105,7 @@ def read_split(
     x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
     missed = [path for path, ok in zip(files, found, strict=True) if not ok]
     reader.faceless += missed
-    reader.faceless_by_split[split] = reader.faceless_by_split.get(split, 0) + len(missed)
+    reader.faceless_by_split[split] = len(missed)  # each split is read once
     return LabelledImages(x[found], y[found])
 
 
