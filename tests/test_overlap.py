@@ -17,25 +17,54 @@ def _split(faces: list[np.ndarray], labels: list[int]) -> prepared.LabelledImage
 
 def test_the_table_counts_repeats_and_faces_shared_with_training() -> None:
     blank = np.full((48, 48), 128, np.uint8)
+    photo = _photo(7)
     data = prepared.PreparedData(
         ("happy", "sad"),
         {
-            "train": _split([_face(0), _face(0), _face(1), blank, blank], [0, 0, 1, 0, 0]),
-            "val": _split([_face(0), _face(1), _face(2), blank], [0, 0, 1, 1]),
+            "train": _split(
+                [_face(0), _face(0), _face(1), blank, blank, photo[8:56, 8:56]], [0, 0, 1, 0, 0, 0]
+            ),
+            "val": _split(
+                [_face(0), _face(1), _face(2), blank, photo[9:57, 7:55]], [0, 0, 1, 1, 0]
+            ),
             "test": _split([_face(3), _face(3)], [0, 1]),
         },
     )
     table = overlap.shared_faces(data)
     expected = pd.DataFrame(
         {
-            "faces": [5, 4, 2],
+            "faces": [6, 5, 2],
+            "blank": [2, 1, 0],
             "repeated_within_split": [1, 0, 1],  # blank images are no face to repeat
+            "under_two_labels": [0, 0, 1],
             "identical_to_a_training_face": [pd.NA, 2, 0],
             "of_those_labelled_otherwise": [pd.NA, 1, 0],  # face 1 is sad in train
+            "near_copies_of_a_training_face": [pd.NA, 1, 0],  # the photo, shifted a pixel
         },
         index=pd.Index(["train", "val", "test"], name="split"),
     ).astype("Int64")
     pd.testing.assert_frame_equal(table, expected)
+
+
+def test_faces_labelled_two_ways_are_paired_with_the_training_face() -> None:
+    blank = np.full((48, 48), 0, np.uint8)
+    data = prepared.PreparedData(
+        ("happy", "sad", "angry"),
+        {
+            "train": _split(
+                [_face(0), _face(0), _face(0), _face(0), blank, blank], [0, 1, 1, 2, 0, 1]
+            ),
+            "val": _split([_face(0), _face(5), blank, _face(0)], [1, 0, 0, 0]),
+        },
+    )
+    # val first: its face 0 is happy in train, and its face 3 (happy) is sad there; then train:
+    # the first repeat under each new label; blank images pair with nothing
+    assert overlap.labelled_two_ways(data) == [
+        ("val", 0, 0),
+        ("val", 3, 1),
+        ("train", 1, 0),
+        ("train", 3, 0),
+    ]
 
 
 def test_repeats_within_a_split_count_faces_under_two_labels() -> None:

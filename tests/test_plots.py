@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from facial_emotion import plots
+from facial_emotion.data import prepared
 
 
 def test_ablation_bars_draw_each_reference_as_a_labelled_line() -> None:
@@ -98,3 +99,18 @@ def test_reliability_diagram_draws_the_model_beside_the_diagonal() -> None:
     diagonal, model = ax.get_lines()
     assert list(diagonal.get_xdata()) == [0, 1] and list(model.get_ydata()) == [1.0, 0.5]
     assert [t.get_text() for t in ax.texts] == ["2", "4"]  # each point's face count
+
+
+def test_faces_labelled_two_ways_show_each_face_beside_its_training_copy() -> None:
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    data = prepared.PreparedData(
+        ("happy", "sad"),
+        {
+            "train": prepared.LabelledImages(faces[:2], np.array([0, 1])),
+            "val": prepared.LabelledImages(faces[2:], np.array([1])),
+        },
+    )
+    fig = plots.faces_labelled_two_ways(data, [("val", 0, 0), ("train", 1, 0)], limit=1, columns=2)
+    drawn = [(ax.get_title(), ax.images[0].get_array().tolist()) for ax in fig.axes if ax.images]
+    assert drawn == [("val: sad", faces[2].tolist()), ("train: happy", faces[0].tolist())]
+    assert fig.get_suptitle() == "The same face under two labels (1 of 2 shown)"

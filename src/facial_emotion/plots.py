@@ -180,6 +180,34 @@ def mistakes_gallery(
     return fig
 
 
+def faces_labelled_two_ways(
+    data: PreparedData, pairs: Sequence[tuple[str, int, int]], limit: int = 12, columns: int = 4
+) -> plt.Figure:
+    """Up to ``limit`` of ``overlap.labelled_two_ways``'s pairs: each face beside the training
+    face it repeats, with both labels, so the label noise can be judged by eye."""
+    shown = pairs[:limit]
+    rows = max(1, int(np.ceil(len(shown) / columns)))
+    fig, axes = plt.subplots(
+        rows, 2 * columns, figsize=(columns * 2.6, rows * 1.6), squeeze=False, layout="constrained"
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    train = data.splits["train"]
+    for k, (split, index, other) in enumerate(shown):
+        row, col = divmod(k, columns)
+        for ax, (name, part, i) in zip(
+            axes[row, 2 * col : 2 * col + 2],
+            ((split, data.splits[split], index), ("train", train, other)),
+            strict=True,
+        ):
+            ax.imshow(part.x[i], cmap="gray", vmin=0, vmax=255)
+            ax.set_title(f"{name}: {data.classes[part.y[i]]}", fontsize=8)
+    if not shown:
+        axes[0, 0].text(0, 0.5, "no face is held under two labels", fontsize=11)
+    fig.suptitle(f"The same face under two labels ({len(shown)} of {len(pairs)} shown)")
+    return fig
+
+
 def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
     """Save atomically, so a report never points at a half-written image."""
     with atomic_path(path) as tmp:

@@ -67,13 +67,13 @@ def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     """One line per split other than train holding faces identical to training faces: they are
     not unseen faces (FER2013's folders have 279 such val faces, 12 of them labelled otherwise
     in train; `benchmarks/unseen.py` scores a model without them)."""
-    table = overlap.shared_faces(data).drop(index="train")
+    others = {name: split for name, split in data.splits.items() if name != "train"}
+    masks = overlap.identical_to_training(data.splits["train"], *others.values())
     return [
-        f"{row.identical_to_a_training_face} of the {row.faces} {name} faces are identical to "
-        f"training faces ({row.of_those_labelled_otherwise} of them labelled otherwise there), "
-        "so they are not unseen faces"
-        for name, row in table.iterrows()
-        if row.identical_to_a_training_face
+        f"{identical.sum()} of the {len(split)} {name} faces are identical to training faces "
+        f"({relabelled.sum()} of them labelled otherwise there), so they are not unseen faces"
+        for (name, split), (identical, relabelled) in zip(others.items(), masks, strict=True)
+        if identical.any()
     ]
 
 

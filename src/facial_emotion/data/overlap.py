@@ -32,34 +32,74 @@ def identical_to_training(
 
 
 def shared_faces(data: PreparedData) -> pd.DataFrame:
-    """Per split: its faces, repeats within it, and (for the splits other than train) faces
-    identical to a training face and how many of those train labels otherwise."""
+    """Per split: its faces, blank ones, repeats within it and faces it holds under two labels,
+    and (for the splits other than train) faces identical to a training face, how many of those
+    train labels otherwise, and near copies of a training face that are not identical."""
     keys = {name: _keys(split) for name, split in data.splits.items()}
-    labels = _labels_by_face(keys["train"], data.splits["train"].y)
+    train = data.splits["train"]
+    labels = _labels_by_face(keys["train"], train.y)
     rows = {}
     for name, split in data.splits.items():
-        kept = [key for key in keys[name] if key is not None]
-        row = {"faces": len(split), "repeated_within_split": len(kept) - len(set(kept))}
+        blank, repeated, under_two_labels = _within(keys[name], split.y)
+        row = {
+            "faces": len(split),
+            "blank": blank,
+            "repeated_within_split": repeated,
+            "under_two_labels": under_two_labels,
+        }
         if name == "train":
-            row |= {"identical_to_a_training_face": None, "of_those_labelled_otherwise": None}
+            identical = relabelled = near = None
         else:
-            identical, relabelled = _identical(labels, keys[name], split.y)
-            row |= {
-                "identical_to_a_training_face": int(identical.sum()),
-                "of_those_labelled_otherwise": int(relabelled.sum()),
-            }
-        rows[name] = row
+            identical_mask, relabelled_mask = _identical(labels, keys[name], split.y)
+            identical, relabelled = int(identical_mask.sum()), int(relabelled_mask.sum())
+            near = int((near_copies(train, split) & ~identical_mask).sum())
+        rows[name] = row | {
+            "identical_to_a_training_face": identical,
+            "of_those_labelled_otherwise": relabelled,
+            "near_copies_of_a_training_face": near,
+        }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split").astype("Int64")
+
+
+def labelled_two_ways(data: PreparedData) -> list[tuple[str, int, int]]:
+    """Faces that training also holds under another label, as ``(split, index, training
+    index)``: first those of the scored splits, which cost any model its score, then train's
+    repeats under a label their face had not had yet. Where the data gives one face two
+    answers, no model can read both right."""
+    train = data.splits["train"]
+    first_by_label: dict[bytes, dict[int, int]] = {}
+    in_train = []
+    for index, (key, y) in enumerate(zip(_keys(train), train.y, strict=True)):
+        if key is None:
+            continue
+        labels = first_by_label.setdefault(key, {})
+        if labels and int(y) not in labels:
+            in_train.append(("train", index, next(iter(labels.values()))))
+        labels.setdefault(int(y), index)
+    scored = []
+    for name, split in data.splits.items():
+        if name == "train":
+            continue
+        for index, (key, y) in enumerate(zip(_keys(split), split.y, strict=True)):
+            labels = first_by_label.get(key, {}) if key is not None else {}
+            other = next((i for label, i in labels.items() if label != y), None)
+            if other is not None:
+                scored.append((name, index, other))
+    return scored + in_train
 
 
 def repeats_within(split: LabelledImages) -> tuple[int, int]:
     """The split's faces that repeat an earlier face of it, pixel for pixel, and the distinct
     faces it holds under two or more labels (FER2013's Training: 1,226 and 38). Blank images are
     left out, as in :func:`shared_faces`."""
-    keys = _keys(split)
-    labels = _labels_by_face(keys, split.y)
+    return _within(_keys(split), split.y)[1:]
+
+
+def _within(keys: list[bytes | None], labels: np.ndarray) -> tuple[int, int, int]:
+    """Blank faces, repeats of an earlier face, and distinct faces under two or more labels."""
+    found = _labels_by_face(keys, labels)
     kept = sum(1 for key in keys if key is not None)
-    return kept - len(labels), sum(1 for found in labels.values() if len(found) > 1)
+    return len(keys) - kept, kept - len(found), sum(1 for seen in found.values() if len(seen) > 1)
 
 
 def _keys(split: LabelledImages) -> list[bytes | None]:
