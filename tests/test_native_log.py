@@ -89,3 +89,16 @@ def test_a_notebook_kernel_filters_the_native_log_from_then_on() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert run.returncode == 0 and run.stderr == b"W: a real warning\n", run.stderr
+
+
+def test_the_shipped_model_loads_in_a_process_without_sys_stderr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pythonw.exe and windowed PyInstaller apps set sys.stderr to None: the shipped model was
+    then called "not a valid TensorFlow Lite model" (an AttributeError on its flush)."""
+    from facial_emotion.predict import EmotionRecognizer
+
+    monkeypatch.setattr(sys, "stderr", None)
+    with native_log_held_back():
+        os.write(2, b"")
+    assert EmotionRecognizer().classes

@@ -40,12 +40,19 @@ _STDERR_REDIRECTION = threading.RLock()
 _FILTERED_FOR_GOOD = False  # see filter_native_log_from_now_on
 
 
+def _flush_stderr() -> None:
+    """Flush Python's stderr, which is None under pythonw.exe and in windowed PyInstaller apps:
+    there the shipped model's load failed, reported as "not a valid TensorFlow Lite model"."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
+
+
 @contextlib.contextmanager
 def _stderr_to(fd: int) -> Iterator[int | None]:
     """Point file descriptor 2, where C++ code writes, at ``fd`` while the block runs; yields a
     copy of the real stderr (``None``, and nothing redirected, when the process has none)."""
     with _STDERR_REDIRECTION:
-        sys.stderr.flush()
+        _flush_stderr()
         try:
             saved = os.dup(2)
         except OSError:
@@ -55,7 +62,7 @@ def _stderr_to(fd: int) -> Iterator[int | None]:
         try:
             yield saved
         finally:
-            sys.stderr.flush()
+            _flush_stderr()
             os.dup2(saved, 2)
 
 
@@ -116,7 +123,7 @@ def filter_native_log_from_now_on() -> None:
         except OSError:
             return
         read_end, write_end = os.pipe()
-        sys.stderr.flush()
+        _flush_stderr()
         os.dup2(write_end, 2)
         os.close(write_end)
         _start_pump(read_end, saved, threading.Event())
