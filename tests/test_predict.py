@@ -10,6 +10,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib.cbook
 import numpy as np
@@ -216,6 +217,12 @@ def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tm
         recognizer.detect(b"not a jpg")
 
 
+def closed_upload(path: Path) -> BinaryIO:
+    """An upload read after its ``with`` block, or after the framework closed it."""
+    with path.open("rb") as upload:
+        return upload
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [
@@ -226,6 +233,7 @@ def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tm
         (lambda path: b"", r"the image bytes \(0 bytes\): empty file"),
         (lambda path: path.open(), r"photo.jpg: opened as text; open it in binary mode"),
         (lambda path: None, r"NoneType is not an image; pass a file path, the file's bytes"),
+        (closed_upload, r"photo.jpg: the file is closed; pass it while open, or pass its bytes"),
     ],
 )
 def test_inputs_the_api_cannot_read_are_named_as_files_are(recognizer, tmp_path, given, message):

@@ -160,6 +160,10 @@ def as_pixels(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
         name = getattr(image, "filename", None) or getattr(image, "name", None) or "the file"
         if isinstance(image, io.TextIOBase):
             raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
+        if getattr(image, "closed", False):  # read after its `with` block: a bare ValueError
+            raise FacialEmotionError(
+                f"{name}: the file is closed; pass it while open, or pass its bytes"
+            )
         if getattr(image, "seekable", lambda: False)():
             image.seek(0)  # a framework may have read the upload already, to save or sniff it
         data = image.read()
