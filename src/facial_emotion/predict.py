@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 # a file path, its bytes, an open binary file, a PIL image, or pixels: HxW gray or HxWx3 RGB
-ImageInput = Union[str, Path, bytes, BinaryIO, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
+ImageInput = Union[str, Path, bytes, bytearray, memoryview, BinaryIO, np.ndarray, "PILImage"]  # noqa: UP007 (PIL is imported lazily)
 
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -323,7 +323,7 @@ class EmotionRecognizer:
         RGB)."""
         return self.detect_batch([image])[0]
 
-    def read_crops(self, crops: Sequence[ImageInput]) -> list[Face]:
+    def read_crops(self, crops: Iterable[ImageInput]) -> list[Face]:
         """One face per image, for images that are face crops already, as an app's own face
         detector cuts them (any size, colour or gray): nothing is searched, so a tight crop the
         detectors would miss is read all the same."""
@@ -348,7 +348,7 @@ class EmotionRecognizer:
         )
         return self.faces_from(boxes, self.classify(squares), whole_image=True)
 
-    def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
+    def detect_batch(self, images: Iterable[ImageInput]) -> list[list[Face]]:
         """Faces per image; every face of every image goes through the model in one call.
 
         Each image is searched as soon as it is read and only its face crops are kept, so a
@@ -374,7 +374,7 @@ class EmotionRecognizer:
         return result
 
 
-def _images_of(images: Sequence[ImageInput] | np.ndarray, method: str) -> Sequence[ImageInput]:
+def _images_of(images: Iterable[ImageInput] | np.ndarray, method: str) -> Sequence[ImageInput]:
     """A list of images, or an (N, H, W[, 3]) array of them; one image passed where several go
     would be read as a list of its characters, bytes or pixel rows."""
     from PIL import Image
