@@ -428,7 +428,7 @@ def test_outputs_that_would_replace_an_input_stop_before_any_write(capsys, tiny_
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert "is an input, and an output would replace it" in err
     # `video -o` writes the marked video: here it would have put a table into a photo
-    for target in (photos / "a.jpg", photos / "new.PNG", photos / "clip.mp4"):
+    for target in (photos / "a.jpg", photos / "new.PNG", photos / "clip.mp4", photos / "c.m4v"):
         code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", target)
         assert code == 2 and out == "" and len(err.splitlines()) == 1
         assert "-o writes the table, JSON or CSV, not a picture; name it .txt" in err

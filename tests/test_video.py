@@ -231,7 +231,7 @@ def test_an_output_not_named_as_a_video_is_refused_before_any_work(capsys, clip,
         run(capsys, clip, "-o", tmp_path / name)
     assert stop.value.code == 2
     assert (
-        f"{name}: the annotated video is a video file; name it .mp4, .avi, .mkv, .mov, .webm"
+        f"{name}: the annotated video is a video file; name it .mp4, .m4v, .avi, .mkv, .mov, .webm"
         in (capsys.readouterr().err)
     )
     assert list(tmp_path.iterdir()) == []
@@ -500,7 +500,7 @@ def test_a_frame_rate_past_belief_is_replaced_with_a_warning(capsys, tiny_model_
     assert cv2.VideoCapture(str(output)).get(cv2.CAP_PROP_FPS) == 30
 
 
-@pytest.mark.parametrize("suffix", [".avi", ".mkv", ".mov"])
+@pytest.mark.parametrize("suffix", [".m4v", ".avi", ".mkv", ".mov"])
 def test_every_video_name_allowed_is_written_whole(capsys, clip, tiny_model_path, tmp_path, suffix):
     output = tmp_path / f"out{suffix}"
     assert run(capsys, clip, "--model", tiny_model_path, "-o", output)[0] == 0

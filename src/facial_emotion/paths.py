@@ -29,8 +29,9 @@ def output_root(publish: bool) -> Path:
 IMAGE_EXTENSIONS = frozenset(
     ".bmp .gif .jfif .jpe .jpeg .jpg .jp2 .pbm .pgm .png .pnm .ppm .tif .tiff .webp".split()
 )
-# What `video -o` writes (OpenCV's FFmpeg writer), in the order its help lists them
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+# What `video -o` writes (OpenCV's FFmpeg writer), in the order its help lists them; .m4v is the
+# MP4 container under Apple's name (FFmpeg's ipod muxer), which players and OpenCV read as .mp4
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".avi", ".mkv", ".mov", ".webm")
 
 
 def video_name(output: str | Path) -> Path:

@@ -34,7 +34,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 DEFAULT_FPS = 30.0  # for the output when the source does not say (most webcams)
 # Frames up to 8K a side are read; a 16000x12000 MJPEG clip took 2.7 GB, its frames decoded whole
 MAX_FRAME_SIDE = 8192
-# MPEG-4 Part 2, what an .mp4, .mov or .mkv is written in, encodes up to 8191 pixels a side
+# MPEG-4 Part 2, what an .mp4, .m4v, .mov or .mkv is written in, encodes up to 8191 pixels a side
 MPEG4_MAX_SIDE = 8191
 MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger header value is noise
 # A file's frames that do not decode are passed over up to this many seconds of them in a row;

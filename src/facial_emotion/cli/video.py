@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
     from facial_emotion.video import VideoSummary
 
 EPILOG = """\
-SOURCE is a video file OpenCV can decode (.mp4, .avi, .mkv, ...) or a webcam index such as 0.
+SOURCE is a video file OpenCV can decode (.mp4, .m4v, .avi, .mkv, ...) or a webcam index such as 0.
 A webcam runs until --max-frames, q in the --show window, Ctrl-C or SIGTERM, or until it stops
 giving frames (with a warning), and its outputs are kept; stopping a file's run so leaves no
 half-written outputs. A summary (frames, frames/s, faces, emotions) is printed as one JSON line.
@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         type=video_file,
         metavar="FILE",
-        help="write the annotated video: .mp4 (MPEG-4 Part 2, for players; also .avi .mkv .mov) "
-        "or .webm (VP8, for browsers; slower to write)",
+        help="write the annotated video: .mp4 (MPEG-4 Part 2, for players; also .m4v .avi .mkv "
+        ".mov) or .webm (VP8, for browsers; slower to write)",
     )
     parser.add_argument(
         "--csv",
