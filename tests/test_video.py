@@ -186,6 +186,34 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(capsys, tiny_model_path, t
     assert not (tmp_path / "o.mp4").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"), [("photo.mp4", "JPEG"), ("photo.jpg", "JPEG"), ("a.mov", "PNG")]
+)
+def test_a_photo_is_named_as_one_not_read_as_a_video_of_one_frame(
+    capsys, tiny_model_path, tmp_path, name, kind
+):
+    """A JPEG named .mp4 (or .jpg) ran as a one-frame "video", exit status 0 (audit AC)."""
+    photo = tmp_path / name
+    photo.write_bytes(cv2.imencode(f".{kind.lower()}", hopper(200, 234))[1].tobytes())
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, photo, "--model", tiny_model_path, "--csv", table)
+    assert code == 2 and out == ""
+    assert err == (
+        f"facial-emotion video: error: {photo}: is a {kind} image, not a video; read its faces "
+        f"with `facial-emotion predict {photo}`\n"
+    )
+    assert not table.exists()
+
+
+def test_a_stream_of_jpegs_is_read_as_the_video_it_is(capsys, tiny_model_path, tmp_path):
+    """An IP camera's .mjpeg is one JPEG after another, which FFmpeg reads as a video."""
+    frames = [cv2.imencode(".jpg", hopper(160, 120))[1].tobytes() for _ in range(4)]
+    stream = tmp_path / "camera.mjpeg"
+    stream.write_bytes(b"".join(frames))
+    code, out, err = run(capsys, stream, "--model", tiny_model_path)
+    assert code == 0 and json.loads(out)["frames"] == 4, err
+
+
 def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_path):
     """FFmpeg writes to the process's stderr itself, so only a separate process shows it."""
     bad = tmp_path / "text.mp4"

@@ -23,6 +23,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable
+from facial_emotion.media import image_kind
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
@@ -220,6 +221,12 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
         ok, frame = cap.read() if opened else (False, None)
     if ok and frame is not None:
         _refuse_large_frames(cap, source, frame.shape[1], frame.shape[0])
+        if not camera and (kind := image_kind(source)) and _single_frame(source):
+            cap.release()  # a photo, even named .mp4: a "video" of one frame helps no one
+            raise FacialEmotionError(
+                f"{source}: is a {kind} image, not a video; read its faces with "
+                f"`facial-emotion predict {source}`"
+            )
     if not ok or frame is None:
         cap.release()
         if camera:
@@ -234,6 +241,16 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
             "recording that crashed), or in a format OpenCV cannot decode; try another file"
         )
     return cap, frame, camera
+
+
+def _single_frame(name: str) -> bool:
+    """Whether the file holds one frame: a JPEG file can be a stream of them (an IP camera's
+    .mjpeg), which FFmpeg reads as the video it is."""
+    with opencv_log_silenced():
+        cap = cv2.VideoCapture(name)
+        single = cap.grab() and not cap.grab()
+        cap.release()
+    return single
 
 
 def _refuse_large_frames(cap: cv2.VideoCapture, source: str, width: float, height: float) -> None:
