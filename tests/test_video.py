@@ -214,6 +214,39 @@ def test_a_stream_of_jpegs_is_read_as_the_video_it_is(capsys, tiny_model_path, t
     assert code == 0 and json.loads(out)["frames"] == 4, err
 
 
+def sound_files(clip: Path, folder: Path) -> list[Path]:
+    """A WAV, an MP3 (a tag, then silent frames) and an MP4 whose one track is sound (``clip``
+    with its track's handler made "soun", as FFmpeg then reads it): files with no pictures."""
+    import wave
+
+    wav = folder / "voice.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(1600))
+    mp3 = folder / "song.mp3"  # MPEG-1 layer III, 128 kb/s at 44.1 kHz: 417-byte frames
+    mp3.write_bytes(b"ID3\x04" + bytes(6) + (b"\xff\xfb\x90\x64" + bytes(413)) * 20)
+    data = clip.read_bytes()
+    handler = data.find(b"hdlr") + 12
+    m4a = folder / "interview.mp4"
+    m4a.write_bytes(data[:handler] + b"soun" + data[handler + 4 :])
+    return [wav, mp3, m4a]
+
+
+def test_a_file_of_sound_alone_is_said_to_have_no_video_stream(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """An audio file (even named .mp4) was called damaged or cut off (audit AC)."""
+    for sound in sound_files(clip, tmp_path):
+        code, out, err = run(capsys, sound, "--model", tiny_model_path)
+        assert code == 2 and out == ""
+        assert err == (
+            f"facial-emotion video: error: {sound}: has no video stream, only sound; pass a video "
+            "file\n"
+        )
+
+
 def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_path):
     """FFmpeg writes to the process's stderr itself, so only a separate process shows it."""
     bad = tmp_path / "text.mp4"

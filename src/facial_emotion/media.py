@@ -1,8 +1,11 @@
 """What a file holds, told by its bytes rather than its name: OpenCV reads a photo as a one-frame
-video, so ``video`` looks for itself to say so."""
+video and fails on a sound file as on a damaged one, so ``video`` looks for itself to say which."""
 
 from __future__ import annotations
 
+import os
+import re
+import struct
 from pathlib import Path
 
 # First bytes of still-image files OpenCV's FFmpeg opens as a video of one frame
@@ -15,9 +18,21 @@ IMAGE_SIGNATURES = (
     (b"II*\x00", "TIFF"),
     (b"MM\x00*", "TIFF"),
 )
+# First bytes of files that hold sound alone: MP3 (its ID3 tag), FLAC, WAV, AIFF
+SOUND_SIGNATURES = (b"ID3", b"fLaC")
+SOUND_RIFF = (b"WAVE", b"AIFF", b"AIFC")  # in a RIFF (WAV) or FORM (AIFF) header
+# An Ogg file's first pages name each stream's codec: these are sound, the others pictures
+OGG_SOUND = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
+OGG_PICTURES = (b"\x80theora", b"OVP80", b"BBCD\x00")  # Theora, VP8, Dirac
+MATROSKA = b"\x1a\x45\xdf\xa3"
+MATROSKA_TRACKS, MATROSKA_CLUSTER = b"\x16\x54\xae\x6b", b"\x1f\x43\xb6\x75"
+# A Matroska track's CodecID element (0x86, a one-byte size) starts V_ for pictures, A_ for sound
+MATROSKA_CODEC = re.compile(rb"\x86[\x81-\xbf]([VA])_")
+HEAD = 64 * 1024  # where Ogg's and Matroska's track lists are (they precede the data)
+MAX_MOOV = 64 * 1024 * 1024  # an MP4's index; a long video's is a few MB
 
 
-def _head(path: str | Path, size: int) -> bytes:
+def _head(path: str | Path, size: int = HEAD) -> bytes:
     try:
         with open(path, "rb") as file:
             return file.read(size)
@@ -31,3 +46,47 @@ def image_kind(path: str | Path) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WebP"
     return next((kind for start, kind in IMAGE_SIGNATURES if head.startswith(start)), None)
+
+
+def sound_only(path: str | Path) -> bool:
+    """Whether ``path`` is a file of sound with no pictures: an MP3, M4A, WAV, FLAC, AIFF, Ogg
+    or Matroska/WebM (.mka) audio file, or an MP4 whose only track is sound."""
+    head = _head(path)
+    if head[4:8] == b"ftyp":  # MP4, M4A, MOV, 3GP: the handler of each track
+        handlers = _mp4_handlers(path)
+        return b"soun" in handlers and b"vide" not in handlers
+    if head.startswith(MATROSKA):
+        start = head.find(MATROSKA_TRACKS)
+        end = head.find(MATROSKA_CLUSTER, start)
+        kinds = set(MATROSKA_CODEC.findall(head[start : end if end > 0 else None]))
+        return start >= 0 and kinds == {b"A"}
+    if head.startswith(b"OggS"):
+        return any(c in head for c in OGG_SOUND) and not any(c in head for c in OGG_PICTURES)
+    if head[:4] in (b"RIFF", b"FORM") and head[8:12] in SOUND_RIFF:
+        return True
+    # an MPEG audio frame's sync bits: an MP3 without a tag, or AAC (ADTS)
+    return head.startswith(SOUND_SIGNATURES) or (head[:1] == b"\xff" and head[1:2] >= b"\xe0")
+
+
+def _mp4_handlers(path: str | Path) -> set[bytes]:
+    """The handler types ("vide", "soun", ...) in an MP4's index (its ``moov`` box), which a
+    camera writes at the end; an empty set when there is none (a file cut off)."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        pos = 0
+        while pos + 8 <= size:
+            file.seek(pos)
+            length, kind = struct.unpack(">I4s", file.read(8))
+            header = 8
+            if length == 1:  # a 64-bit length follows
+                (length,), header = struct.unpack(">Q", file.read(8)), 16
+            elif length == 0:  # to the end of the file
+                length = size - pos
+            if length < header:
+                break
+            if kind == b"moov":
+                moov = file.read(min(length - header, MAX_MOOV))
+                # a hdlr box: version and flags, 4 bytes unused (QuickTime's), the handler type
+                return {moov[m.end() + 8 : m.end() + 12] for m in re.finditer(b"hdlr", moov)}
+            pos += length
+    return set()

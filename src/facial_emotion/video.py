@@ -23,7 +23,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable
-from facial_emotion.media import image_kind
+from facial_emotion.media import image_kind, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
@@ -236,6 +236,10 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
             )
         if opened:
             raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
+        if sound_only(source):  # OpenCV fails on it as on a damaged file
+            raise FacialEmotionError(
+                f"{source}: has no video stream, only sound; pass a video file"
+            )
         raise FacialEmotionError(
             f"{source}: cannot be read as a video: damaged, cut off before its end (as a "
             "recording that crashed), or in a format OpenCV cannot decode; try another file"
