@@ -638,6 +638,18 @@ def test_every_nth_frame_is_read_and_the_annotated_video_keeps_the_files_time(
     assert "could not be decoded" not in err  # 3 of 12 frames read is the whole file
 
 
+@pytest.mark.parametrize(("every", "frames"), [(50, 1), (12, 1), (11, 2)])
+def test_every_past_the_clips_frames_says_so(capsys, clip, tiny_model_path, every, frames):
+    """--every 50 on a 12-frame clip read its first frame alone, with no word (audit AC)."""
+    code, out, err = run(capsys, clip, "--model", tiny_model_path, "--every", every)
+    assert code == 0 and json.loads(out)["frames"] == frames, err
+    said = (
+        f"facial-emotion video: note: {clip}: --every {every} read only its first frame, as it "
+        "has 12 frames; pass --every 11 or less to read more of them\n"
+    )
+    assert err == (said if frames == 1 else "")
+
+
 def test_every_is_refused_for_a_camera_before_it_is_opened(capfd, tmp_path):
     """Refused only after the model loaded and the camera opened (its light on), it said so
     seconds late."""

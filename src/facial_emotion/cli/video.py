@@ -157,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
             "what it gave",
             file=sys.stderr,
         )
+    if note := every_note(summary, args.every, args.max_frames):
+        print(f"facial-emotion video: note: {args.source}: {note}", file=sys.stderr)
     if note := small_faces_note(summary, recognizer.detector):
         print(f"facial-emotion video: note: {args.source}: {note}", file=sys.stderr)
     if summary.fps_declared is not None:
@@ -168,6 +170,24 @@ def run(args: argparse.Namespace) -> int:
         )
     print(json.dumps(summary.to_dict()))
     return 0
+
+
+def every_note(summary: VideoSummary, every: int, max_frames: int | None) -> str | None:
+    """Why ``--every N`` gave one frame: N is past the clip's frames, which said nothing."""
+    count = summary.frames_declared
+    if every == 1 or summary.frames != 1 or max_frames == 1 or count == 1:
+        return None
+    if count is None:
+        return (
+            f"--every {every} read only its first frame, as it has {every} frames or fewer; pass a "
+            "smaller --every to read more of them"
+        )
+    if count > every:  # a damaged file, which its own warning explains
+        return None
+    return (
+        f"--every {every} read only its first frame, as it has {count} frames; pass --every "
+        f"{count - 1} or less to read more of them"
+    )
 
 
 def small_faces_note(summary: VideoSummary, detector: Detector) -> str | None:
