@@ -257,8 +257,9 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     assert result.stderr.rstrip().endswith("in a format OpenCV cannot decode; try another file")
 
 
-def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_path):
-    """SIGTERM, as `kill` and `docker stop` send it, cleans up as Ctrl-C does."""
+def test_terminating_a_run_keeps_what_was_read_under_partial_names(tiny_model_path, tmp_path):
+    """SIGTERM, as `kill` and `docker stop` send it, keeps what was read as Ctrl-C does, and
+    no temporary file."""
     # minutes of work, so the run is still going when it is stopped
     long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 6000, fps=30)
     out = tmp_path / "out"
@@ -273,8 +274,64 @@ def test_terminating_a_run_leaves_no_half_written_outputs(tiny_model_path, tmp_p
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, err
-    assert err.rstrip().endswith("facial-emotion video: terminated")
-    assert list(out.iterdir()) == []
+    kept = [out / "a.partial.csv", out / "a.partial.mp4"]
+    assert sorted(out.iterdir()) == kept
+    assert err.splitlines()[-2] == "facial-emotion video: terminated"
+    assert err.splitlines()[-1].endswith(f"is kept in {kept[0]} and {kept[1]}")
+    rows = list(csv.DictReader(kept[0].open()))
+    video = cv2.VideoCapture(str(kept[1]))
+    assert len(rows) == int(video.get(cv2.CAP_PROP_FRAME_COUNT)) > 0  # a face in every frame
+
+
+@pytest.mark.parametrize("raised", ["interrupt", "in TensorFlow"])
+def test_ctrl_c_on_a_file_keeps_what_was_read_and_leaves_the_outputs_names_alone(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch, raised
+):
+    """A video stopped at minute 50 of 60 kept nothing of the 50 (audit AC). Ctrl-C while C code
+    calls back into Python comes out as a SystemError, the interrupt its cause."""
+    import facial_emotion.video as video
+
+    read_frame, calls = video._read_frame, []
+
+    def stopped_at_frame_5(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            if raised == "interrupt":
+                raise KeyboardInterrupt
+            raise SystemError("returned a result with an exception set") from KeyboardInterrupt()
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", stopped_at_frame_5)
+    annotated, table = tmp_path / "annotated.mp4", tmp_path / "faces.csv"
+    table.write_text("an earlier run's\n")
+    args = [clip, "--model", tiny_model_path, "-o", annotated, "--csv", table]
+    code, out, err = run(capsys, *args, "--detect-every", "1")
+    assert code == 130 and out == ""
+    kept = [tmp_path / "faces.partial.csv", tmp_path / "annotated.partial.mp4"]
+    assert err.endswith(
+        "facial-emotion video: interrupted\n"
+        f"facial-emotion video: note: {clip}: stopped after frame 4 (0.4 s in); what was read "
+        f"up to it is kept in {kept[0]} and {kept[1]}\n"
+    )
+    assert sorted(tmp_path.iterdir()) == sorted([table, *kept])
+    assert table.read_text() == "an earlier run's\n"
+    assert [int(r["frame"]) for r in csv.DictReader(kept[0].open())] == [0, 1, 2, 3, 4]
+    recording = cv2.VideoCapture(str(kept[1]))
+    assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 and recording.read()[0]
+
+
+def test_a_stop_before_any_frame_was_read_keeps_nothing(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    import facial_emotion.video as video
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(video, "_read_frame", stop)
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "--csv", tmp_path / "f.csv")
+    assert code == 130 and err.endswith("facial-emotion video: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_output_never_replaces_the_source(capsys, clip, tiny_model_path):
@@ -741,6 +798,33 @@ def test_a_cameras_frames_are_numbered_in_the_csv(
     assert code == 0 and json.loads(out)["camera_stopped"], err
     numbers = sorted({int(row["frame"]) for row in csv.DictReader(table.open())})
     assert numbers == list(range(FRAMES)), numbers
+
+
+def test_ctrl_c_in_tensorflow_ends_a_cameras_run_as_ctrl_c_does(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """Ctrl-C while TensorFlow read the frame came out as a SystemError, which went past the
+    camera's clean end: exit status 130, and the recording lost."""
+    import facial_emotion.video as video
+
+    def as_camera(source):
+        cap = cv2.VideoCapture(str(clip))
+        return cap, cap.read()[1], True
+
+    read_frame, calls = video._read_frame, []
+
+    def stopped_in_tensorflow(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise SystemError("returned a result with an exception set") from KeyboardInterrupt()
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "_read_frame", stopped_in_tensorflow)
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", table)
+    assert code == 0 and json.loads(out)["frames"] == 3, err
+    assert {int(row["frame"]) for row in csv.DictReader(table.open())} <= {0, 1, 2}
 
 
 def test_frames_a_damaged_chunk_hid_are_counted_from_the_timestamps(

@@ -130,20 +130,31 @@ def sigterm_as_interrupt(on_signal: Callable[[], object] | None = None) -> Itera
     try:
         yield
     except SystemError as exc:
-        # The interrupt, raised while C code called back into Python (TensorFlow reading a numpy
-        # array), comes out as "returned a result with an exception set", the interrupt its cause
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            raise exc.__cause__ from None
+        if (interrupt := interrupt_in(exc)) is not None:
+            raise interrupt from None
         raise
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
+def interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM ``exc`` is, or None. Raised while C code called back into Python
+    (TensorFlow reading a numpy array), it comes out as a SystemError ("returned a result with an
+    exception set"), the interrupt its cause."""
+    if isinstance(exc, KeyboardInterrupt):
+        return exc
+    cause = exc.__cause__ if isinstance(exc, SystemError) else None
+    return cause if isinstance(cause, KeyboardInterrupt) else None
+
+
 def interrupted_status(program: str, exc: KeyboardInterrupt) -> int:
-    """Say that ``program`` was stopped, on one line, and return the shell's status for it."""
+    """Say that ``program`` was stopped, on one line, and each note the command added to the
+    interrupt (what it kept) on one of its own; return the shell's status for it."""
     terminated = isinstance(exc, Terminated)
     print(f"{program}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    for note in getattr(exc, "__notes__", ()):
+        print(f"{program}: note: {note}", file=sys.stderr)
     return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 

@@ -6,6 +6,7 @@ averaged over the last N frames (a single frame's reading flickers).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -22,7 +23,7 @@ import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
-from facial_emotion.files import atomic_path, refuse_overwrite, require_writable
+from facial_emotion.files import atomic_path, interrupt_in, refuse_overwrite, require_writable
 from facial_emotion.media import image_kind, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
@@ -161,6 +162,12 @@ def is_camera(source: str | Path | int) -> bool:
     file, and a longer number, or digits of other scripts ("²"), is a path, not an index."""
     text = str(source).strip()
     return re.fullmatch("[0-9]{1,3}", text) is not None and not Path(str(source)).is_file()
+
+
+def partial_name(path: Path) -> Path:
+    """Where a file's run stopped by Ctrl-C or SIGTERM keeps what it wrote: ``faces.csv`` as
+    ``faces.partial.csv``, beside the name asked for, which is left as it was."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
 def check_outputs(
@@ -342,16 +349,22 @@ class _Sinks:
         csv_path: Path | None,
         show: bool,
         live: bool = False,
+        source: Path | None = None,
     ) -> None:
         self.classes = classes
         self.show = show
         self.fps = fps
         self.live = live
+        self.source = source
         self.written = 0
+        self.last: tuple[int, float] | None = None  # the number and time of the last frame put
+        self.kept: list[Path] = []  # the outputs kept under their partial names after a stop
         self.video = self.rows = None
+        stack.push(self._note_stop)
         if output is not None:
             # checked once: the temporary name adds only ASCII to the output's
             tmp = str(stack.enter_context(atomic_path(opencv_name(output))))
+            stack.push(self._keeper(Path(tmp), output))  # once the writer below is released
             h, w = first.shape[:2]
             self.size = (w, h)
             codec = CODECS.get(output.suffix.lower(), "mp4v")
@@ -373,6 +386,7 @@ class _Sinks:
         if csv_path is not None:
             # newline="": the csv module's own line ends, untranslated (its documented way)
             csv_tmp = stack.enter_context(atomic_path(csv_path))
+            stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
             handle = open(csv_tmp, "w", encoding="utf-8", newline="")
             stack.callback(self._written, handle.close)  # a full disk shows when it flushes
             self.rows = csv.writer(handle, lineterminator="\n")
@@ -397,17 +411,15 @@ class _Sinks:
         self, t: float, index: int, frame: np.ndarray, faces: list[Face], ids: list[int]
     ) -> bool:
         """Record one frame; False when the user closed the window with q or Esc."""
-        if self.rows is not None:
-            for face_id, face in zip(ids, faces, strict=True):
-                probs = [f"{face.probabilities[c]:.6f}" for c in self.classes]
-                score = f"{face.score:.6f}"
-                self._written(
-                    self.rows.writerow,
-                    [f"{t:.3f}", index, face_id, *face.box, face.emotion, score, *probs],
-                )
-        if self.video is None and not self.show:
-            return True
-        draw_faces(frame, faces)
+        if self.rows is not None:  # in one call: a frame's faces are kept whole after a stop
+            rows = [
+                [f"{t:.3f}", index, face_id, *face.box, face.emotion, f"{face.score:.6f}"]
+                + [f"{face.probabilities[c]:.6f}" for c in self.classes]
+                for face_id, face in zip(ids, faces, strict=True)
+            ]
+            self._written(self.rows.writerows, rows)
+        if self.video is not None or self.show:
+            draw_faces(frame, faces)
         if self.video is not None:
             # A camera or stream that changes resolution: the writer drops frames of another size
             fitted = frame if frame.shape[1::-1] == self.size else cv2.resize(frame, self.size)
@@ -416,10 +428,43 @@ class _Sinks:
                 for _ in range(copies):
                     self.video.write(fitted)
             self.written += max(copies, 0)
+        self.last = (index, t)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
         return True
+
+    def _keeper(self, tmp: Path, target: Path) -> Callable[..., None]:
+        """What to do with ``tmp`` on the way out: after a stop (Ctrl-C, SIGTERM) of a file's run
+        with frames written, keep it under ``target``'s partial name (an hour's video stopped at
+        minute 50 had lost all 50); otherwise ``atomic_path`` renames it to ``target`` or
+        deletes it. Not in place of a device or pipe, written only whole, nor of the source."""
+
+        def keep(kind: object, stop: BaseException | None, trace: object) -> None:
+            partial = partial_name(target)
+            if stop is None or interrupt_in(stop) is None or self.last is None:
+                return
+            if self.source is None or (target.exists() and not target.is_file()):
+                return
+            with contextlib.suppress(OSError):  # the stop stays the news; the note says no more
+                if partial.exists() and partial.samefile(self.source):
+                    return
+                os.replace(tmp, partial)
+                self.kept.append(partial)
+
+        return keep
+
+    def _note_stop(self, kind: object, stop: BaseException | None, trace: object) -> None:
+        """Name what a stop kept on the interrupt, for the command to print; runs after the
+        keepers."""
+        interrupt = None if stop is None else interrupt_in(stop)
+        if interrupt is not None and self.kept and self.last is not None:
+            index, t = self.last
+            names = " and ".join(str(path) for path in self.kept)
+            interrupt.add_note(
+                f"{self.source}: stopped after frame {index} ({t:.1f} s in); what was read up to "
+                f"it is kept in {names}"
+            )
 
     def _written(self, write: Callable[..., object], *args: object) -> None:
         """``write(*args)`` on the CSV; an error (a full disk) names the file."""
@@ -543,7 +588,9 @@ def process_video(
     for, each file atomically.
 
     A camera runs until ``max_frames``, ``q`` in the window, or Ctrl-C (which finishes cleanly);
-    a file stops at its end, and Ctrl-C there leaves no half-written outputs. With
+    a file stops at its end, and Ctrl-C or SIGTERM there raises, leaves the outputs' names as they
+    were, and keeps what was written under ``partial_name``s, which a note on the interrupt
+    names. With
     ``detect_every`` N > 1, faces are searched every Nth frame read and the frames between reuse
     the boxes found (detection is most of a frame's cost; a face moves little in 1/30 s); by
     default 2, or 1 with ``every`` > 1, as faces move between the frames read. With ``every``
@@ -582,7 +629,15 @@ def process_video(
     with ExitStack() as stack:
         stack.callback(cap.release)
         sinks = _Sinks(
-            stack, first, fps / every, recognizer.classes, output, csv_path, show, camera
+            stack,
+            first,
+            fps / every,
+            recognizer.classes,
+            output,
+            csv_path,
+            show,
+            live=camera,
+            source=None if camera else Path(str(source)),
         )
         bar = stack.enter_context(
             tqdm(
@@ -607,8 +662,8 @@ def process_video(
             else:  # the frames ran out: a header's count is exact to a frame or two
                 reached = number // every + 1  # frames read, and the damaged ones passed over
                 summary.ended_early = not camera and reached < (total or 0) - 2
-        except KeyboardInterrupt:
-            if not camera:
+        except (KeyboardInterrupt, SystemError) as exc:  # a camera's run ends so
+            if not camera or interrupt_in(exc) is None:
                 raise
     summary.seconds = time.perf_counter() - start
     return summary
