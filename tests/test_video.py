@@ -334,6 +334,46 @@ def test_a_stop_before_any_frame_was_read_keeps_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_that_replaces_a_file_says_so(capsys, clip, tiny_model_path, tmp_path):
+    """An earlier run's video and CSV were replaced without a word (audit AC); a device written
+    into is not a file replaced."""
+    video, table = tmp_path / "a.mp4", tmp_path / "a.csv"
+    args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--max-frames", "2"]
+    code, _, err = run(capsys, *args)
+    assert code == 0 and err == "", err
+    code, _, err = run(capsys, *args)
+    assert code == 0
+    assert err == "".join(
+        f"facial-emotion video: note: {path}: exists, and is replaced when the run ends (a "
+        "stopped run leaves it)\n"
+        for path in (video, table)
+    )
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "--csv", os.devnull)
+    assert code == 0 and err == "", err
+
+
+def test_a_cameras_output_that_replaces_a_file_says_so(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """A camera's run ends on Ctrl-C and replaces the file then too: no "a stopped run leaves
+    it". A file read as a camera stands in for one."""
+    import facial_emotion.video as video
+
+    def as_camera(source):
+        cap = cv2.VideoCapture(str(clip))
+        return cap, cap.read()[1], True
+
+    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
+    table = tmp_path / "a.csv"
+    table.write_text("an earlier recording's\n")
+    code, _, err = run(capsys, "0", "--model", tiny_model_path, "--csv", table, "--max-frames", 2)
+    assert code == 0
+    assert (
+        err == f"facial-emotion video: note: {table}: exists, and is replaced when the run ends\n"
+    )
+
+
 def test_the_output_never_replaces_the_source(capsys, clip, tiny_model_path):
     before = clip.read_bytes()
     code, out, err = run(capsys, clip, "--model", tiny_model_path, "-o", clip)

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.video import (
         VIDEO_DETECTOR_OPTIONS,
         check_outputs,
+        is_camera,
         process_video,
         refuse_every_on_camera,
     )
@@ -119,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer(args.model, detector)
     if note := recognizer.lacking_note():
         print(f"facial-emotion video: note: {note}", file=sys.stderr)
+    # no prompt, as scripts run this; a word, though. A camera's run ends on Ctrl-C, a file's stops
+    kept = "" if is_camera(args.source) else " (a stopped run leaves it)"
+    for path in (args.output, args.csv):
+        if path is not None and path.is_file():
+            print(
+                f"facial-emotion video: note: {path}: exists, and is replaced when the run ends"
+                f"{kept}",
+                file=sys.stderr,
+            )
     summary = process_video(
         args.source,
         recognizer,
