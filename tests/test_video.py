@@ -247,6 +247,14 @@ def test_a_file_of_sound_alone_is_said_to_have_no_video_stream(
         )
 
 
+def test_an_mp4_cut_off_in_a_box_header_is_called_damaged(capsys, tiny_model_path, tmp_path):
+    """A box announcing a 64-bit length at the file's end: reading the length raised."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(b"\x00\x00\x00\x10ftypisom" + bytes(4) + b"\x00\x00\x00\x01mdat\x00\x00")
+    code, out, err = run(capsys, cut, "--model", tiny_model_path)
+    assert code == 2 and out == "" and "cannot be read as a video: damaged" in err, err
+
+
 def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_path):
     """FFmpeg writes to the process's stderr itself, so only a separate process shows it."""
     bad = tmp_path / "text.mp4"

@@ -74,12 +74,12 @@ def _mp4_handlers(path: str | Path) -> set[bytes]:
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         pos = 0
-        while pos + 8 <= size:
+        while pos + 16 <= size:  # a box's header, and room for a 64-bit length
             file.seek(pos)
-            length, kind = struct.unpack(">I4s", file.read(8))
+            length, kind, wide = struct.unpack(">I4sQ", file.read(16))
             header = 8
             if length == 1:  # a 64-bit length follows
-                (length,), header = struct.unpack(">Q", file.read(8)), 16
+                length, header = wide, 16
             elif length == 0:  # to the end of the file
                 length = size - pos
             if length < header:
