@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from facial_emotion import modelfile, models, stages, training
-from facial_emotion.config import AugmentSettings, Params, TrainSettings
+from facial_emotion.config import AugmentSettings, DataSettings, Params, TrainSettings
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
 
@@ -458,14 +458,15 @@ def test_init_weights_of_other_layers_or_no_model_fail_naming_the_file(tmp_path:
         training.start_from(models.build("tiny", 3), tmp_path / "missing.keras", CLASSES)
 
 
-def test_stopped_training_says_it_resumes(monkeypatch) -> None:
+def test_stopped_training_says_it_resumes(data: PreparedData, monkeypatch) -> None:
     """Stopped in Jupyter, training ended in twenty lines of TensorFlow, with no word that
     running the cell again resumes it."""
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stages.prepared, "load", lambda _: None)
+    synthetic = dataclasses.replace(data, source={"name": "synthetic"})
+    monkeypatch.setattr(stages.prepared, "load", lambda _: synthetic)
     monkeypatch.setattr(training, "train_model", stopped)
     with pytest.raises(KeyboardInterrupt, match=r"run it again \(this cell, or dvc repro\)"):
         stages.run_train(Params())
@@ -519,3 +520,18 @@ def test_each_augmentation_draws_apart_from_the_others(tmp_path: Path) -> None:
     assert 0.3 < flipped.mean() < 0.7
     assert abs(np.corrcoef(flipped, angle)[0, 1]) < 0.3
     assert abs(np.corrcoef(angle, zoom)[0, 1]) < 0.3
+
+
+def test_training_on_other_data_than_params_names_says_so_and_names_the_data_it_used(
+    data: PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With data.source set to ckplus in params.yaml and no `dvc repro prepare`, 02_train run by
+    hand trained on the synthetic faces without a word, under the title 'on ckplus data'."""
+    monkeypatch.chdir(tmp_path)
+    synthetic = dataclasses.replace(data, source={"name": "synthetic"})
+    monkeypatch.setattr(stages.prepared, "load", lambda _: synthetic)
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=1)
+    ckplus = DataSettings(source="ckplus", path="CK+48")
+    with pytest.warns(UserWarning, match=r"^the prepared data is synthetic, not data.source ck"):
+        trained = stages.run_train(Params(data=ckplus, train=settings), out=tmp_path)
+    assert trained.data == "synthetic"  # what the learning curves' title names

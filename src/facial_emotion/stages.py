@@ -37,6 +37,10 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
     """Train the configured model (or ensemble); save it with its history and metrics under
     ``out`` (see ``paths.output_root``)."""
     data = prepared.load(PREPARED)
+    # params.yaml's data changed without `dvc repro prepare`: by hand, training went on with the
+    # last prepared faces without a word (dvc repro prepares first, so it never sees this)
+    if note := prepared.differs_from(data, params.data.source, params.data.path):
+        warnings.warn(note, stacklevel=2)
     settings = params.train
     try:
         trained = training.train_model(settings, data, seed=params.seed, run_dir="runs/train")

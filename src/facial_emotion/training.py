@@ -594,6 +594,7 @@ class Trained:
     precision: str
     members: list[TrainResult]
     code: dict[str, Any] | None
+    data: str = ""  # the prepared data's source ("synthetic", "ckplus"...), for titles
 
     @property
     def history(self) -> pd.DataFrame:
@@ -641,4 +642,4 @@ def train_model(
     model = models.ensemble(
         [models.as_float32(r.model, settings.architecture, n_classes) for r in results]
     )
-    return Trained(model, precision, results, code)
+    return Trained(model, precision, results, code, str(data.source.get("name") or ""))
