@@ -173,3 +173,31 @@ def test_the_whole_file_check_holds_every_value_to_its_rule(tmp_path, capsys, te
     assert main([str(params)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"epochs": "two"}, "train.epochs must be int, got 'two'; fix the value in the n"),
+        ({"epoch": 2}, "unknown key train.epoch; valid keys are"),
+    ],
+)
+def test_a_bad_value_in_a_notebooks_parameters_cell_is_named_as_the_cells(
+    tmp_path: Path, given: dict, message: str
+) -> None:
+    """`train = {"epochs": "two"}` in 02_train's parameters cell was blamed on params.yaml, which
+    held a good value: 'fix the value in params.yaml'."""
+    path = tmp_path / "params.yaml"
+    path.write_text("train: {epochs: 3}\n")
+    cell = "the notebook's parameters cell"
+    with pytest.raises(FacialEmotionError, match=f"^{cell}: {message}"):
+        notebook_params(path, train=given)
+    path.write_text("train: {epochs: two}\n")  # the file's own mistake is still the file's
+    with pytest.raises(FacialEmotionError, match=f"^{path}: train.epochs must be int"):
+        notebook_params(path, train={"epochs": 2})
+
+
+def test_jupyter_shows_a_users_mistake_in_one_line() -> None:
+    """In a notebook the one-line message came after some sixty lines of the package's frames."""
+    error = FacialEmotionError("params.yaml: train.epochs must be int, got 'two'")
+    assert error._render_traceback_() == [f"FacialEmotionError: {error}"]

@@ -219,13 +219,20 @@ def _as_yaml(value: Any) -> str:
     return json.dumps(value)
 
 
+NOTEBOOK_CELL = "the notebook's parameters cell"
+
+
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
     raw = read_params_file(path) or {}
-    if isinstance(raw, dict):  # else from_mapping refuses it, naming the file
-        raw = _laid_over(raw, {key: value for key, value in injected.items() if value is not None})
-    return _checked(from_mapping(Params, raw, str(path)))
+    given = {key: value for key, value in injected.items() if value is not None}
+    file_params = _checked(from_mapping(Params, raw, str(path)))  # its own mistakes, named so
+    if not given:
+        return file_params
+    # the file holds good values, so a bad one is the parameters cell's: a value typed there
+    # was blamed on params.yaml ("fix the value in params.yaml"); papermill injects the file's
+    return _checked(from_mapping(Params, _laid_over(raw, given), NOTEBOOK_CELL))
 
 
 def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
