@@ -48,6 +48,9 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
     assert "without encryption" not in stage.stderr  # the kernel's connection is encrypted
     for text, where in [*reports, (stage.stdout, "what dvc repro shows: training's progress")]:
         assert "accuracy 0.5" in text, where
+    # the report's own name, not the temporary's absolute path on the machine that ran it
+    report = nbformat.read(tmp_path / "report.ipynb", as_version=4)
+    assert report.metadata.papermill.output_path == "report.ipynb"
 
 
 def _slow_notebook(tmp_path: Path) -> tuple[Path, Path]:

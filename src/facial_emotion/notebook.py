@@ -96,6 +96,8 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
             config=kernel_config(),
         )
         executed = without_log_noise(executed)
+        # papermill records where it wrote: the temporary's absolute path on this machine
+        executed.metadata.papermill["output_path"] = str(report.with_suffix(".ipynb"))
         nbformat.write(executed, tmp_nb)
         # the page's title (the browser tab): "Notebook" without it
         named = {"metadata": {"name": report.stem}}
