@@ -247,6 +247,25 @@ def test_a_file_of_sound_alone_is_said_to_have_no_video_stream(
         )
 
 
+def test_a_sound_files_cover_picture_is_not_read_as_a_video(capsys, tiny_model_path, tmp_path):
+    """An MP3 with its album's cover (an ID3 APIC frame), as music files come, opened as a
+    one-frame video: exit status 0, called damaged, at 90000 frames/s (review AM)."""
+    cover = cv2.imencode(".jpg", hopper(64, 64))[1].tobytes()
+    picture = b"\x00image/jpeg\x00\x03\x00" + cover  # no text encoding, type 3: front cover
+    frame = b"APIC" + struct.pack(">I", len(picture)) + b"\x00\x00" + picture
+    size = bytes((len(frame) >> shift) & 0x7F for shift in (21, 14, 7, 0))  # ID3's syncsafe
+    song = tmp_path / "song.mp3"
+    song.write_bytes(b"ID3\x03\x00\x00" + size + frame + (b"\xff\xfb\x90\x64" + bytes(413)) * 20)
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, song, "--model", tiny_model_path, "--csv", table)
+    assert code == 2 and out == ""
+    assert err == (
+        f"facial-emotion video: error: {song}: has no video stream, only sound and a still "
+        "picture (its cover); pass a video file\n"
+    )
+    assert not table.exists()
+
+
 def test_an_mp4_cut_off_in_a_box_header_is_called_damaged(capsys, tiny_model_path, tmp_path):
     """A box announcing a 64-bit length at the file's end: reading the length raised."""
     cut = tmp_path / "cut.mp4"

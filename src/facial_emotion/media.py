@@ -1,5 +1,6 @@
-"""What a file holds, told by its bytes rather than its name: OpenCV reads a photo as a one-frame
-video and fails on a sound file as on a damaged one, so ``video`` looks for itself to say which."""
+"""What a file holds, told by its bytes rather than its name: OpenCV reads a photo, or a sound
+file's cover picture, as a one-frame video and fails on a sound file without one as on a damaged
+file, so ``video`` looks for itself to say which."""
 
 from __future__ import annotations
 

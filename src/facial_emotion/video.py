@@ -228,12 +228,8 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
         ok, frame = cap.read() if opened else (False, None)
     if ok and frame is not None:
         _refuse_large_frames(cap, source, frame.shape[1], frame.shape[0])
-        if not camera and (kind := image_kind(source)) and _single_frame(source):
-            cap.release()  # a photo, even named .mp4: a "video" of one frame helps no one
-            raise FacialEmotionError(
-                f"{source}: is a {kind} image, not a video; read its faces with "
-                f"`facial-emotion predict {source}`"
-            )
+        if not camera:
+            _refuse_still(cap, source)
     if not ok or frame is None:
         cap.release()
         if camera:
@@ -244,14 +240,33 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
         if opened:
             raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
         if sound_only(source):  # OpenCV fails on it as on a damaged file
-            raise FacialEmotionError(
-                f"{source}: has no video stream, only sound; pass a video file"
-            )
+            raise _no_video_stream(source)
         raise FacialEmotionError(
             f"{source}: cannot be read as a video: damaged, cut off before its end (as a "
             "recording that crashed), or in a format OpenCV cannot decode; try another file"
         )
     return cap, frame, camera
+
+
+def _refuse_still(cap: cv2.VideoCapture, source: str) -> None:
+    """A photo (even named .mp4), or a sound file's cover picture (an MP3's, an M4A's), opens
+    as a "video" of one frame, which helps no one: the MP3 ran with exit status 0, a warning
+    that it was damaged and one that its 90000 frames/s could not be right."""
+    kind = image_kind(source)
+    if not (kind or sound_only(source)) or not _single_frame(source):
+        return
+    cap.release()
+    if kind is None:
+        raise _no_video_stream(source, cover=True)
+    raise FacialEmotionError(
+        f"{source}: is a {kind} image, not a video; read its faces with "
+        f"`facial-emotion predict {source}`"
+    )
+
+
+def _no_video_stream(source: str, cover: bool = False) -> FacialEmotionError:
+    held = "sound and a still picture (its cover)" if cover else "sound"
+    return FacialEmotionError(f"{source}: has no video stream, only {held}; pass a video file")
 
 
 def _single_frame(name: str) -> bool:
