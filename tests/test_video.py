@@ -347,6 +347,40 @@ def test_ctrl_c_on_a_file_keeps_what_was_read_and_leaves_the_outputs_names_alone
     assert int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 and recording.read()[0]
 
 
+def test_a_stop_during_a_frames_writes_keeps_that_frame_in_both_outputs(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """Ctrl-C that came while the writer encoded frame 4 was raised just after it: the video
+    held frames 0-4 and the note said "stopped after frame 3" (review AM: 6 of 150 stops at
+    random times named the frame before, or kept a CSV a frame ahead of the video)."""
+    import facial_emotion.video as video
+
+    real = cv2.VideoWriter
+
+    class StoppedAtFrame4:
+        def __init__(self, *args: object) -> None:
+            self.writer, self.frames = real(*args), 0
+
+        def write(self, frame: np.ndarray) -> None:
+            self.writer.write(frame)
+            self.frames += 1
+            if self.frames == 5:
+                signal.raise_signal(signal.SIGINT)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.writer, name)
+
+    monkeypatch.setattr(video.cv2, "VideoWriter", StoppedAtFrame4)
+    annotated, table = tmp_path / "a.mp4", tmp_path / "a.csv"
+    args = [clip, "--model", tiny_model_path, "-o", annotated, "--csv", table, "--detect-every", 1]
+    code, _, err = run(capsys, *args)
+    assert code == 130
+    assert f"{clip}: stopped after frame 4 (0.4 s in)" in err, err
+    rows = [int(row["frame"]) for row in csv.DictReader((tmp_path / "a.partial.csv").open())]
+    kept = cv2.VideoCapture(str(tmp_path / "a.partial.mp4"))
+    assert rows == [0, 1, 2, 3, 4] and int(kept.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+
+
 def test_a_stop_before_any_frame_was_read_keeps_nothing(
     capsys, clip, tiny_model_path, tmp_path, monkeypatch
 ):

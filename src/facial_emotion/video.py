@@ -10,7 +10,9 @@ import contextlib
 import csv
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -346,6 +348,29 @@ class VideoSummary:
         }
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then raise them as they came. Raised in the
+    middle of a frame's writes (Python takes a signal just after the C call it arrived in), a
+    stop kept the CSV a frame ahead of the video or named the frame before the last one kept:
+    6 of 150 Ctrl-Cs at random times."""
+    signums = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    # only the main thread sets handlers; None is one set outside Python, which cannot be put back
+    if not main or None in map(signal.getsignal, signums):
+        yield
+        return
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda n, _: held.append(n)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])  # to its own handler again
+
+
 class _Sinks:
     """Where each processed frame goes: the CSV, the annotated video and the window, as asked.
 
@@ -426,24 +451,25 @@ class _Sinks:
         self, t: float, index: int, frame: np.ndarray, faces: list[Face], ids: list[int]
     ) -> bool:
         """Record one frame; False when the user closed the window with q or Esc."""
-        if self.rows is not None:  # in one call: a frame's faces are kept whole after a stop
-            rows = [
-                [f"{t:.3f}", index, face_id, *face.box, face.emotion, f"{face.score:.6f}"]
-                + [f"{face.probabilities[c]:.6f}" for c in self.classes]
-                for face_id, face in zip(ids, faces, strict=True)
-            ]
-            self._written(self.rows.writerows, rows)
-        if self.video is not None or self.show:
-            draw_faces(frame, faces)
-        if self.video is not None:
-            # A camera or stream that changes resolution: the writer drops frames of another size
-            fitted = frame if frame.shape[1::-1] == self.size else cv2.resize(frame, self.size)
-            copies = round(t * self.fps) + 1 - self.written if self.live else 1
-            with opencv_log_silenced():  # FFmpeg's "Failed to write frame": checked at the end
-                for _ in range(copies):
-                    self.video.write(fitted)
-            self.written += max(copies, 0)
-        self.last = (index, t)
+        with _signals_held():  # a stop keeps the frame in both outputs or in neither
+            if self.rows is not None:
+                rows = [
+                    [f"{t:.3f}", index, face_id, *face.box, face.emotion, f"{face.score:.6f}"]
+                    + [f"{face.probabilities[c]:.6f}" for c in self.classes]
+                    for face_id, face in zip(ids, faces, strict=True)
+                ]
+                self._written(self.rows.writerows, rows)
+            if self.video is not None or self.show:
+                draw_faces(frame, faces)
+            if self.video is not None:
+                # A camera or stream that changes resolution: the writer drops other sizes
+                fitted = frame if frame.shape[1::-1] == self.size else cv2.resize(frame, self.size)
+                copies = round(t * self.fps) + 1 - self.written if self.live else 1
+                with opencv_log_silenced():  # FFmpeg's "Failed to write frame": checked at the end
+                    for _ in range(copies):
+                        self.video.write(fitted)
+                self.written += max(copies, 0)
+            self.last = (index, t)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
