@@ -46,6 +46,20 @@ def test_the_table_counts_repeats_and_faces_shared_with_training() -> None:
     pd.testing.assert_frame_equal(table, expected)
 
 
+def test_near_copies_are_left_blank_for_the_drawn_synthetic_faces() -> None:
+    """Drawn from a few shapes, different synthetic faces matched as copies: the published
+    report counted 3 val faces and 1 test face, each another face by eye (review AM)."""
+    photo = _photo(7)
+    splits = {
+        "train": _split([photo[8:56, 8:56]], [0]),
+        "val": _split([photo[9:57, 7:55]], [0]),
+    }
+    table = overlap.shared_faces(prepared.PreparedData(("happy",), splits, {"name": "synthetic"}))
+    assert table["near_copies_of_a_training_face"].isna().all()
+    table = overlap.shared_faces(prepared.PreparedData(("happy",), splits, {"name": "folder"}))
+    assert table.loc["val", "near_copies_of_a_training_face"] == 1
+
+
 def test_faces_labelled_two_ways_are_paired_with_the_training_face() -> None:
     blank = np.full((48, 48), 0, np.uint8)
     data = prepared.PreparedData(
