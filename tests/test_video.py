@@ -413,6 +413,16 @@ def test_an_output_that_replaces_a_file_says_so(capsys, clip, tiny_model_path, t
     assert code == 0 and err == "", err
 
 
+def clip_as_camera(clip: Path):
+    """An ``open_source`` that opens ``clip`` as if it were a webcam: no camera in a test."""
+
+    def open_source(source):
+        cap = cv2.VideoCapture(str(clip))
+        return cap, cap.read()[1], True
+
+    return open_source
+
+
 def test_a_cameras_output_that_replaces_a_file_says_so(
     capsys, clip, tiny_model_path, tmp_path, monkeypatch
 ):
@@ -420,11 +430,7 @@ def test_a_cameras_output_that_replaces_a_file_says_so(
     it". A file read as a camera stands in for one."""
     import facial_emotion.video as video
 
-    def as_camera(source):
-        cap = cv2.VideoCapture(str(clip))
-        return cap, cap.read()[1], True
-
-    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "open_source", clip_as_camera(clip))
     monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
     table = tmp_path / "a.csv"
     table.write_text("an earlier recording's\n")
@@ -888,11 +894,7 @@ def test_a_cameras_frames_are_numbered_in_the_csv(
     for files. A file read as a camera stands in for one; it stops at its end, as unplugged."""
     import facial_emotion.video as video
 
-    def as_camera(source):
-        cap = cv2.VideoCapture(str(clip))
-        return cap, cap.read()[1], True
-
-    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "open_source", clip_as_camera(clip))
     monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
     table = tmp_path / "faces.csv"
     code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", table)
@@ -908,10 +910,6 @@ def test_ctrl_c_in_tensorflow_ends_a_cameras_run_as_ctrl_c_does(
     camera's clean end: exit status 130, and the recording lost."""
     import facial_emotion.video as video
 
-    def as_camera(source):
-        cap = cv2.VideoCapture(str(clip))
-        return cap, cap.read()[1], True
-
     read_frame, calls = video._read_frame, []
 
     def stopped_in_tensorflow(*args, **kwargs):
@@ -920,7 +918,7 @@ def test_ctrl_c_in_tensorflow_ends_a_cameras_run_as_ctrl_c_does(
             raise SystemError("returned a result with an exception set") from KeyboardInterrupt()
         return read_frame(*args, **kwargs)
 
-    monkeypatch.setattr(video, "open_source", as_camera)
+    monkeypatch.setattr(video, "open_source", clip_as_camera(clip))
     monkeypatch.setattr(video, "_read_frame", stopped_in_tensorflow)
     table = tmp_path / "faces.csv"
     code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", table)
