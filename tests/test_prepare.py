@@ -190,6 +190,27 @@ def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
     )
 
 
+def test_ck_plus_scored_on_few_people_is_a_warning(tmp_path: Path) -> None:
+    """CK+48's test is 96 faces of 10 people, 3 near-identical frames a sequence: its accuracy
+    moves by a person at a time and with the seed's draw, and prepare said nothing."""
+    faces = tmp_path / "CK+48"
+    for subject in range(40):
+        for emotion in ("happy", "sad"):
+            for frame in range(3):
+                name = f"S{subject:03d}_001_{frame:08d}.png"
+                write_image(faces / emotion / name, pattern(6 * subject + frame))
+    result = _prepare(tmp_path, f"data:\n  source: ckplus\n  path: {faces}\n")
+    assert result.returncode == 0, result.stderr
+    people = prepared.load(tmp_path / "prepared").source["subjects"]
+    assert people["val"] == people["test"] == 4
+    assert (
+        f"prepare: warning: {faces}: val 24 faces of 4 people and test 24 faces of 4 people: one "
+        "person's faces are alike (CK+48: 3 near-identical frames a sequence), so accuracy moves "
+        "by about 25 points a person and with the people the seed draws; report the mean and "
+        "spread over several seeds (benchmarks/transfer.py --seeds; data.md, ckplus), not one run"
+    ) in result.stderr.splitlines()
+
+
 def test_the_ck_plus_csv_split_by_rows_is_a_warning(tmp_path: Path) -> None:
     """The CSV has no subject ids: one person's frames can sit in train and test."""
     rows = labelled_rows({"Training": 3, "PublicTest": 2, "PrivateTest": 2}, n_labels=8)
