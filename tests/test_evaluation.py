@@ -55,6 +55,20 @@ def test_metrics_confusion_and_mistakes() -> None:
     assert json.dumps(metrics["per_class"]["sad"]["support"]) == "2"
 
 
+def test_accuracy_comes_with_its_95_percent_interval() -> None:
+    """CK+48's test is 96 faces: 91 right read as 94.79%, where one face is a point; the metrics
+    now say how far such a figure can be from the model's accuracy."""
+    y = np.arange(96) % 3
+    wrong = np.zeros(96, bool)
+    wrong[:5] = True
+    ev = Evaluation(CLASSES, y, np.eye(3)[np.where(wrong, (y + 1) % 3, y)])
+    metrics = json.loads(json.dumps(ev.metrics(), allow_nan=False))
+    assert metrics["accuracy"] == 0.9479
+    assert (metrics["accuracy_ci95_low"], metrics["accuracy_ci95_high"]) == (0.8826, 0.9829)
+    perfect = Evaluation(CLASSES, y[:10], np.eye(3)[y[:10]])
+    assert perfect.metrics()["accuracy_ci95_high"] == 1.0
+
+
 def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
     """Two happy faces and a sad one, all read right: perfect, not 2 of 3 classes right."""
     ev = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 1, 2]])

@@ -115,8 +115,13 @@ def _favouring_second(only_second: int, n: int) -> tuple[float, float]:
     of the difference disagreed with it (p = 0.0506, interval clear of zero)."""
     if not n:
         return 0.5, 0.5
-    low = float(beta.ppf(0.025, only_second, n - only_second + 1)) if only_second else 0.0
-    high = float(beta.ppf(0.975, only_second + 1, n - only_second)) if only_second < n else 1.0
+    return share_ci95(only_second, n)
+
+
+def share_ci95(k: int, n: int) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) 95% interval of a share of ``k`` in ``n`` (n > 0)."""
+    low = float(beta.ppf(0.025, k, n - k + 1)) if k else 0.0
+    high = float(beta.ppf(0.975, k + 1, n - k)) if k < n else 1.0
     return low, high
 
 
@@ -271,10 +276,21 @@ class Evaluation:
         confidence = self.probs[wrong, self.y_pred[wrong]]
         return wrong[np.argsort(-confidence)[:n]]
 
+    def accuracy_ci95(self) -> tuple[float, float]:
+        """Exact 95% interval of the accuracy, the faces taken as independent draws: on CK+48's
+        96 test faces (91 right) it is 88.3-98.3%, where the figure alone read as exact. Faces
+        that are not independent (one person's frames) make the true interval wider."""
+        right = int((self.y_pred == self.y_true).sum())
+        return share_ci95(right, len(self.y_true)) if len(self.y_true) else (np.nan, np.nan)
+
     def metrics(self) -> dict[str, object]:
         per_class = self.per_class()
+        low, high = self.accuracy_ci95()
         return {
             "accuracy": round(self.accuracy, 4),
+            # two numbers, not a list: `dvc metrics show` and `dvc exp show` leave lists out
+            "accuracy_ci95_low": json_number(low),
+            "accuracy_ci95_high": json_number(high),
             "macro_f1": round(self.macro_f1, 4),
             "samples": int(len(self.y_true)),
             "per_class": {
