@@ -16,7 +16,7 @@ from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_can
 from facial_emotion.files import write_text
 from facial_emotion.modelfile import card_path, read_card, require_file
 from facial_emotion.native_log import import_tensorflow
-from facial_emotion.paths import MODEL
+from facial_emotion.paths import MODEL, run_on_repository_code
 
 
 def check_values(params: Params) -> None:
@@ -86,4 +86,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    run_on_repository_code("facial_emotion.check_params")
     raise SystemExit(main())

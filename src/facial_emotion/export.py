@@ -255,5 +255,8 @@ def export(
 
 if __name__ == "__main__":
     from facial_emotion.cli import main
+    from facial_emotion.paths import run_on_repository_code
+
+    run_on_repository_code("facial_emotion.export")
 
     sys.exit(main(["export", *sys.argv[1:]]))

@@ -25,6 +25,7 @@ from facial_emotion.config import read_params_file
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
 from facial_emotion.native_log import native_log_filtered, without_native_log
+from facial_emotion.paths import run_on_repository_code
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:
@@ -159,4 +160,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    run_on_repository_code("facial_emotion.notebook")
     sys.exit(main())

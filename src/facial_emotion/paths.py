@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -132,3 +133,28 @@ def enter_repo_root() -> Path:
     root = repo_root()
     os.chdir(root)
     return root
+
+
+def run_on_repository_code(module: str) -> None:
+    """Run ``python -m module`` again on the code in ``src/`` of the repository the stage runs in,
+    when this process imported ``facial_emotion`` from elsewhere; return if it did not.
+
+    A queued or ``--temp`` ``dvc exp run`` runs its stages in a copy of the repository, but an
+    editable install (or a venv shared between clones) imports the workspace's code: code edited
+    after ``--queue`` ran, while the experiment's ``dvc.lock`` recorded the hashes of the copy's.
+    """
+    own = Path("src/facial_emotion").resolve()
+    searched = os.environ.get("PYTHONPATH", "")
+    if (
+        not (own / "__init__.py").is_file()
+        or own == Path(__file__).resolve().parent
+        or searched.split(os.pathsep)[0] == str(own.parent)  # tried already: PYTHONPATH ignored
+    ):
+        return
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(own.parent), searched]))}
+    argv = [sys.executable, "-m", module, *sys.argv[1:]]
+    if os.name == "nt":  # exec starts a new process there, and the stage would end at once
+        import subprocess
+
+        sys.exit(subprocess.call(argv, env=env))
+    os.execve(sys.executable, argv, env)

@@ -15,7 +15,7 @@ from facial_emotion.data import overlap, prepared
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
-from facial_emotion.paths import PREPARED
+from facial_emotion.paths import PREPARED, run_on_repository_code
 
 
 def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:
@@ -205,4 +205,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    run_on_repository_code("facial_emotion.prepare")
     sys.exit(main())
