@@ -39,3 +39,32 @@ def test_a_stage_module_runs_the_copys_code(tmp_path: Path, module: str) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "the copy's code ran" in done.stdout
+
+
+@pytest.mark.skipif(os.pathsep != ":", reason="a ':' in a path is a drive there")
+def test_a_copy_whose_path_holds_the_path_separator_runs_once(tmp_path: Path) -> None:
+    """PYTHONPATH splits /tmp/a:b/src in two, so the re-run imported the venv's code again and
+    re-ran itself for ever (98 execs in 15 s of `notebook --help`)."""
+    repo = tmp_path / "run:1"
+    shutil.copytree(
+        SRC / "facial_emotion",
+        repo / "src" / "facial_emotion",
+        ignore=shutil.ignore_patterns("weights", "__pycache__"),
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}  # as an editable install of the workspace
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "facial_emotion.notebook", "--help"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the stage re-ran itself without end")
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"warning: {repo.resolve() / 'src'}: a ':' in the path keeps it off PYTHONPATH"
+        in done.stderr
+    )

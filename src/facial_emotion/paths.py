@@ -151,6 +151,14 @@ def run_on_repository_code(module: str) -> None:
         or searched.split(os.pathsep)[0] == str(own.parent)  # tried already: PYTHONPATH ignored
     ):
         return
+    if os.pathsep in str(own.parent):  # read as two entries: the child would import the same code
+        print(
+            f"warning: {own.parent}: a {os.pathsep!r} in the path keeps it off PYTHONPATH, so "
+            f"this runs facial_emotion from {Path(__file__).resolve().parent}; move the "
+            f"repository to a path without {os.pathsep!r}",
+            file=sys.stderr,
+        )
+        return
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(own.parent), searched]))}
     argv = [sys.executable, "-m", module, *sys.argv[1:]]
     if os.name == "nt":  # exec starts a new process there, and the stage would end at once
