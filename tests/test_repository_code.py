@@ -68,3 +68,58 @@ def test_a_copy_whose_path_holds_the_path_separator_runs_once(tmp_path: Path) ->
         f"warning: {repo.resolve() / 'src'}: a ':' in the path keeps it off PYTHONPATH"
         in done.stderr
     )
+
+
+class _Child:
+    """A stand-in for the re-run stage on Windows: Ctrl+C reaches it and the waiting parent, and
+    it exits with 130 once it has stopped on its own."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.argv, self.returncode, self.killed, self._waits = argv, None, False, 0
+
+    def __enter__(self) -> _Child:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._waits += 1
+        if self._waits == 1:
+            raise KeyboardInterrupt
+        self.returncode = 130
+        return 130
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def test_ctrl_c_on_windows_is_left_to_the_rerun_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows the stage runs as a child: the parent killed it 0.25 s after Ctrl+C (cutting
+    its own clean stop short) and ended with a KeyboardInterrupt traceback."""
+    from facial_emotion import paths
+
+    (tmp_path / "src" / "facial_emotion").mkdir(parents=True)
+    (tmp_path / "src" / "facial_emotion" / "__init__.py").write_text("")
+    children: list[_Child] = []
+
+    def popen(argv: list[str], env: dict[str, str]) -> _Child:
+        children.append(_Child(argv, env))
+        return children[-1]
+
+    def execve(*args: object) -> None:
+        raise AssertionError("exec on Windows")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.setattr(sys, "argv", ["prepare.py", "--params", "p.yaml"])
+    with pytest.raises(SystemExit) as stopped:
+        paths.run_on_repository_code("facial_emotion.prepare")
+    assert stopped.value.code == 130
+    (child,) = children
+    assert not child.killed
+    assert child.argv == [sys.executable, "-m", "facial_emotion.prepare", "--params", "p.yaml"]

@@ -161,8 +161,15 @@ def run_on_repository_code(module: str) -> None:
         return
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(own.parent), searched]))}
     argv = [sys.executable, "-m", module, *sys.argv[1:]]
-    if os.name == "nt":  # exec starts a new process there, and the stage would end at once
+    if sys.platform == "win32":  # exec starts a new process there, and the stage would end at once
+        import contextlib
         import subprocess
 
-        sys.exit(subprocess.call(argv, env=env))
+        child = subprocess.Popen(argv, env=env)
+        while child.returncode is None:
+            # Ctrl+C reaches the child too (one console) and it stops as it does alone, writing
+            # no half outputs: subprocess.call killed it 0.25 s later and left a traceback here
+            with contextlib.suppress(KeyboardInterrupt):
+                child.wait()
+        sys.exit(child.returncode)
     os.execve(sys.executable, argv, env)
