@@ -413,6 +413,20 @@ def test_an_output_that_replaces_a_file_says_so(capsys, clip, tiny_model_path, t
     assert code == 0 and err == "", err
 
 
+def test_a_source_that_is_no_video_replaces_nothing_and_says_nothing_of_it(
+    capsys, tiny_model_path, tmp_path
+):
+    """A photo given as the source, with an existing -o: the note that the file "is replaced"
+    came first, then the error, and the file was left as it was (review AM)."""
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(cv2.imencode(".jpg", hopper(200, 234))[1].tobytes())
+    table = tmp_path / "a.csv"
+    table.write_text("an earlier run's\n")
+    code, _, err = run(capsys, photo, "--model", tiny_model_path, "--csv", table)
+    assert code == 2 and "exists" not in err and "is a JPEG image, not a video" in err, err
+    assert table.read_text() == "an earlier run's\n"
+
+
 def clip_as_camera(clip: Path):
     """An ``open_source`` that opens ``clip`` as if it were a webcam: no camera in a test."""
 

@@ -624,6 +624,7 @@ def process_video(
     max_frames: int | None = None,
     every: int = 1,
     progress: bool = True,
+    on_open: Callable[[bool], object] | None = None,
 ) -> VideoSummary:
     """Read emotions in every frame, or every ``every``-th frame of a file; write what was asked
     for, each file atomically.
@@ -637,6 +638,7 @@ def process_video(
     default 2, or 1 with ``every`` > 1, as faces move between the frames read. With ``every``
     N > 1, the annotated video holds the frames read, at 1/N of the rate, so it plays in the
     source's time (a constant rate: a file whose own rate varies is written at its average).
+    ``on_open(camera)`` runs once the source is open as a video, before its first frame is read.
     """
     from tqdm import tqdm
 
@@ -652,6 +654,12 @@ def process_video(
     refuse_every_on_camera(source, every)
     output, csv_path = check_outputs(source, output, csv_path)
     cap, first, camera = open_source(source)
+    if on_open is not None:
+        try:
+            on_open(camera)
+        except BaseException:
+            cap.release()
+            raise
     declared = cap.get(cv2.CAP_PROP_FPS)
     fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))

@@ -108,7 +108,6 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.video import (
         VIDEO_DETECTOR_OPTIONS,
         check_outputs,
-        is_camera,
         process_video,
         refuse_every_on_camera,
     )
@@ -120,15 +119,20 @@ def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer(args.model, detector)
     if note := recognizer.lacking_note():
         print(f"facial-emotion video: note: {note}", file=sys.stderr)
-    # no prompt, as scripts run this; a word, though. A camera's run ends on Ctrl-C, a file's stops
-    kept = "" if is_camera(args.source) else " (a stopped run leaves it)"
-    for path in (args.output, args.csv):
-        if path is not None and path.is_file():
-            print(
-                f"facial-emotion video: note: {path}: exists, and is replaced when the run ends"
-                f"{kept}",
-                file=sys.stderr,
-            )
+
+    def say_what_is_replaced(camera: bool) -> None:
+        """No prompt, as scripts run this; a word, though, once the source is known to be a
+        video (a photo or a sound file replaces nothing). A camera's run ends on Ctrl-C, a
+        file's stops."""
+        kept = "" if camera else " (a stopped run leaves it)"
+        for path in (args.output, args.csv):
+            if path is not None and path.is_file():
+                print(
+                    f"facial-emotion video: note: {path}: exists, and is replaced when the run "
+                    f"ends{kept}",
+                    file=sys.stderr,
+                )
+
     summary = process_video(
         args.source,
         recognizer,
@@ -139,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         detect_every=args.detect_every,
         max_frames=args.max_frames,
         every=args.every,
+        on_open=say_what_is_replaced,
     )
     if summary.ended_early:
         reached = (summary.frames - 1) * args.every + 1 + summary.frames_undecodable
