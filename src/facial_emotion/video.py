@@ -654,12 +654,6 @@ def process_video(
     refuse_every_on_camera(source, every)
     output, csv_path = check_outputs(source, output, csv_path)
     cap, first, camera = open_source(source)
-    if on_open is not None:
-        try:
-            on_open(camera)
-        except BaseException:
-            cap.release()
-            raise
     declared = cap.get(cv2.CAP_PROP_FPS)
     fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -677,6 +671,8 @@ def process_video(
     start = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(cap.release)
+        if on_open is not None:
+            on_open(camera)
         sinks = _Sinks(
             stack,
             first,
