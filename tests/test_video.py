@@ -266,6 +266,20 @@ def test_a_sound_files_cover_picture_is_not_read_as_a_video(capsys, tiny_model_p
     assert not table.exists()
 
 
+def test_an_mp4_index_is_read_from_its_first_byte(tmp_path: Path) -> None:
+    """The index was read 8 bytes late, past a handler box that opens it."""
+    from facial_emotion.media import sound_only
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    handler = box(b"hdlr", bytes(8) + b"soun" + bytes(12))
+    data = box(b"ftyp", b"M4A " + bytes(4)) + box(b"moov", handler)
+    path = tmp_path / "voice.m4a"
+    path.write_bytes(data)
+    assert sound_only(path)
+
+
 def test_an_mp4_cut_off_in_a_box_header_is_called_damaged(capsys, tiny_model_path, tmp_path):
     """A box announcing a 64-bit length at the file's end: reading the length raised."""
     cut = tmp_path / "cut.mp4"

@@ -86,6 +86,7 @@ def _mp4_handlers(path: str | Path) -> set[bytes]:
             if length < header:
                 break
             if kind == b"moov":
+                file.seek(pos + header)  # 16 bytes were read: a 32-bit length's box starts at 8
                 moov = file.read(min(length - header, MAX_MOOV))
                 # a hdlr box: version and flags, 4 bytes unused (QuickTime's), the handler type
                 return {moov[m.end() + 8 : m.end() + 12] for m in re.finditer(b"hdlr", moov)}
