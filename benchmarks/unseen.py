@@ -36,7 +36,8 @@ def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
     data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]
     ((identical, relabelled),) = identical_to_training(data.splits["train"], split)
-    near = near_copies(data.splits["train"], split) & ~identical
+    (near,) = near_copies(data.splits["train"], split)
+    near &= ~identical
     labels = labels_for_model(split.y, data.classes, backend.card["classes"])
     known = scorable(labels, data_path, data.classes, str(model))
     groups = {

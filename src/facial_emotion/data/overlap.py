@@ -39,9 +39,14 @@ def shared_faces(data: PreparedData) -> pd.DataFrame:
     keys = {name: _keys(split) for name, split in data.splits.items()}
     train = data.splits["train"]
     labels = _labels_by_face(keys["train"], train.y)
+    scored = {name: split for name, split in data.splits.items() if name != "train"}
     # the synthetic faces are drawn from a few shapes, so different ones match as copies (237 of
     # 7,000 val and test faces, each another face by eye): for them the count would be noise
-    find_near = data.source.get("name") != "synthetic"
+    near_masks = (
+        dict(zip(scored, near_copies(train, *scored.values()), strict=True))
+        if data.source.get("name") != "synthetic"
+        else {}
+    )
     rows = {}
     for name, split in data.splits.items():
         blank, repeated, under_two_labels = _within(keys[name], split.y)
@@ -56,7 +61,7 @@ def shared_faces(data: PreparedData) -> pd.DataFrame:
         else:
             identical_mask, relabelled_mask = _identical(labels, keys[name], split.y)
             identical, relabelled = int(identical_mask.sum()), int(relabelled_mask.sum())
-            near = int((near_copies(train, split) & ~identical_mask).sum()) if find_near else None
+            near = int((near_masks[name] & ~identical_mask).sum()) if near_masks else None
         rows[name] = row | {
             "identical_to_a_training_face": identical,
             "of_those_labelled_otherwise": relabelled,
@@ -133,13 +138,22 @@ NEAR_COPY = 0.95  # aligned correlation: every pair checked by eye at 0.950-0.95
 _THUMB = 16
 
 
-def near_copies(train: LabelledImages, split: LabelledImages, chunk: int = 1024) -> np.ndarray:
-    """A mask of the split's faces that are a training face, identical or shifted a pixel or
+def near_copies(
+    train: LabelledImages, *splits: LabelledImages, chunk: int = 1024
+) -> list[np.ndarray]:
+    """A mask per split of its faces that are a training face, identical or shifted a pixel or
     two, re-cropped or re-scaled (0.9-1.1): exact matching misses these copies of one photograph.
     Candidates come from 16x16 thumbnails (cosine over ``NEAR_COPY``, which larger shifts fall
     under, so this is a lower bound), then are confirmed by template matching at full size.
-    Blank faces are left out."""
-    thumbs_train, thumbs_split = _thumbnails(train.x), _thumbnails(split.x)
+    Blank faces are left out. The training thumbnails are made once for all the splits."""
+    thumbs_train = _thumbnails(train.x)
+    return [_near_copies(train, thumbs_train, split, chunk) for split in splits]
+
+
+def _near_copies(
+    train: LabelledImages, thumbs_train: np.ndarray, split: LabelledImages, chunk: int
+) -> np.ndarray:
+    thumbs_split = _thumbnails(split.x)
     found = np.zeros(len(split), bool)
     for start in range(0, len(split), chunk):
         similar = thumbs_split[start : start + chunk] @ thumbs_train.T > NEAR_COPY
