@@ -20,11 +20,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from ai_edge_litert import schema_py_generated
 from ai_edge_litert.interpreter import Interpreter
 
-# The shipped model's classes, in the order of its outputs. A model you exported yourself has
-# its own: they are in its card (model.int8.json's "classes"), not in the .tflite file.
-FER2013_CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 FACE = 48
 SEARCH_SIDE = 1024  # photos are searched on a copy at most this many pixels a side (video: 320)
 CLOSE_UP_MARGIN = 0.3  # border of edge pixels for a second search, as a fraction of the side
@@ -162,12 +160,20 @@ def read_photo(path: str) -> np.ndarray:
 
 
 def classes_for(model: Path) -> list[str]:
-    """The classes from the card beside the model (model.int8.json or model.json), else the
-    shipped model's."""
+    """The classes in the order of the model's outputs, from the card the export stores in the
+    file as the metadata entry ``facial_emotion.card`` (JSON); C++ reads it with
+    ``FlatBufferModel::ReadAllMetadata()``. Never assume FER2013's order: a CK+ model also has
+    7 outputs, in another order."""
+    tflite = schema_py_generated.Model.GetRootAs(model.read_bytes(), 0)
+    for i in range(tflite.MetadataLength()):
+        if tflite.Metadata(i).Name() == b"facial_emotion.card":
+            card = tflite.Buffers(tflite.Metadata(i).Buffer()).DataAsNumpy().tobytes()
+            return json.loads(card)["classes"]
+    # an export older than that: the card beside it (model.int8.json or model.json)
     for card in (model.with_suffix(".json"), model.with_name(model.name.split(".")[0] + ".json")):
         if card.is_file():
             return json.loads(card.read_text())["classes"]
-    return FER2013_CLASSES
+    raise SystemExit(f"{model}: names no classes, and no card is beside it; export it again")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from facial_emotion.export import tensor_record
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import train_settings
 from facial_emotion.predict import EmotionRecognizer, default_model_path, default_serving_path
+from facial_emotion.tflite_card import embedded_card
 
 
 def test_shipped_model_is_the_trained_fer2013_model_with_its_card() -> None:
@@ -38,6 +39,9 @@ def test_photos_and_video_run_the_shipped_int8_export_with_its_measured_parity()
     assert parity["agreement"] >= 0.99 and abs(parity["accuracy_change"]) <= 0.01
     # what a device developer feeds without the package, as the file itself declares it
     assert card["tensors"] == tensor_record(load_backend(path))
+    # and the file handed over alone names its classes: the Keras model's card is inside it
+    inside = embedded_card(path.read_bytes(), path)
+    assert inside == json.loads(default_model_path().with_suffix(".json").read_text())
 
 
 def test_predict_without_model_uses_the_shipped_one(tmp_path, capsys) -> None:

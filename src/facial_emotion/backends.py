@@ -17,6 +17,7 @@ import numpy as np
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.modelfile import read_card, require_file
 from facial_emotion.native_log import import_tensorflow, native_log_held_back
+from facial_emotion.tflite_card import embedded_card
 
 # Faces per interpreter call: batching cut the per-face time of the baseline CNN by about a fifth
 # against batch 1, and 64 keeps the activations small whatever the caller passes.
@@ -87,8 +88,8 @@ class KerasBackend:
         )
 
 
-def _interpreter(path: Path, content: bytes | None) -> Any:
-    """A LiteRT interpreter for ``content`` (bytes not yet written) or the file at ``path``."""
+def _interpreter(path: Path, content: bytes) -> Any:
+    """A LiteRT interpreter for the model ``content`` read from (or to be written to) ``path``."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # LiteRT not installed: TensorFlow's own, deprecated, interpreter
@@ -96,11 +97,8 @@ def _interpreter(path: Path, content: bytes | None) -> Any:
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    # the bytes, not the name: LiteRT opens a name with narrow C calls, which on Windows read it
-    # in the ANSI code page, so a model under C:\Users\José could not be opened
-    model = content if content is not None else path.read_bytes()
     try:
-        interpreter = Interpreter(model_content=model, num_threads=2)
+        interpreter = Interpreter(model_content=content, num_threads=2)
         with native_log_held_back():  # LiteRT's XNNPACK notice
             interpreter.allocate_tensors()
     except Exception as exc:  # a corrupt file raises ValueError or RuntimeError
@@ -117,12 +115,17 @@ class TFLiteBackend:
     ):
         """Open the model at ``path``; or, to check a model before it is written, its ``content``
         and ``card`` (``path`` then only names it in messages)."""
+        # the bytes, not the name: LiteRT opens a name with narrow C calls, which on Windows read
+        # it in the ANSI code page, so a model under C:\Users\José could not be opened
+        content = content if content is not None else path.read_bytes()
         self.interpreter = _interpreter(path, content)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         require_face_input(path, self.input["shape_signature"])
         n_outputs = int(self.output["shape"][-1])
-        self.card = card if card is not None else read_card(path, n_outputs)
+        self.card = (
+            card if card is not None else read_card(path, n_outputs, embedded_card(content, path))
+        )
         self._batch = int(self.input["shape"][0])
         # One interpreter has one set of tensors: calls from two threads (a web server's pool)
         # would raise, or read each other's answers, without taking turns.

@@ -1,7 +1,8 @@
 """TensorFlow Lite export (float32 and full-integer int8) with a parity check against Keras.
 
-Each model is converted in memory, scored beside the Keras model on the evaluation split, and
-written (with its card) only once it passes, so a failed export never leaves a model behind.
+Each model is converted in memory, its card embedded, scored beside the Keras model on the
+evaluation split, and written (with its card beside it too) only once it passes, so a failed
+export never leaves a model behind.
 Run as the DVC stage ``python -m facial_emotion.export`` or as ``facial-emotion export``.
 """
 
@@ -22,6 +23,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, write_json
 from facial_emotion.modelfile import card_path
 from facial_emotion.native_log import native_log_held_back
+from facial_emotion.tflite_card import with_card
 
 if TYPE_CHECKING:
     from facial_emotion.backends import TFLiteBackend
@@ -199,7 +201,8 @@ def export(
         variants.append(("int8", targets[1], faces))
     for name, target, representative in variants:
         start = time.perf_counter()
-        content = _convert(keras_model.model, representative, model_path, name)
+        # the classes travel inside the file, and the parity below is that of the bytes written
+        content = with_card(_convert(keras_model.model, representative, model_path, name), card)
         seconds = time.perf_counter() - start
         lite = TFLiteBackend(target, content=content, card=card)
         result = {

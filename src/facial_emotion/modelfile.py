@@ -3,7 +3,8 @@
 Every model (Keras ``.keras`` or TensorFlow Lite ``.tflite``) takes float32 input of shape
 (N, 48, 48, 1) holding raw grayscale pixel values 0..255 (scaling is a layer inside the model) and
 returns softmax probabilities over ``classes``. ``models/model.keras`` and ``models/model.tflite``
-share the card ``models/model.json``.
+share the card ``models/model.json``; an exported ``.tflite`` also holds its card inside
+(``tflite_card``), for when it travels alone.
 """
 
 from __future__ import annotations
@@ -96,38 +97,58 @@ def _deflate(keras_file: Path) -> None:
             archive.writestr(name, content)
 
 
-def read_card(model_path: str | Path, n_outputs: int | None = None) -> dict[str, Any]:
-    """The model's card. There is no default: a CK+ model also has 7 outputs, in another order,
-    so guessing FER2013's classes would name its emotions wrongly without a word."""
+def read_card(
+    model_path: str | Path, n_outputs: int | None = None, embedded: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The model's card: the JSON beside it, else the one ``embedded`` in a ``.tflite``. There
+    is no default: a CK+ model also has 7 outputs, in another order, so guessing FER2013's
+    classes would name its emotions wrongly without a word."""
     path = card_path(model_path)
     if path.is_file():
         try:
             card = json.loads(path.read_text(encoding="utf-8"))
-            classes = card["classes"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except json.JSONDecodeError as exc:
+            card, reason = None, str(exc)
+        else:
+            reason = "no 'classes'"
+        if not isinstance(card, dict) or "classes" not in card:
             raise FacialEmotionError(
-                f"{path}: not a valid model card ({exc}); it needs a JSON object with 'classes'"
-            ) from exc
-        if not (
-            isinstance(classes, list)
-            and all(isinstance(c, str) for c in classes)
-            and len(set(classes)) == len(classes)
-        ):
-            raise FacialEmotionError(
-                f"{path}: 'classes' must be a list of distinct class names, got {classes!r}; "
-                "use the card saved with this model"
+                f"{path}: not a valid model card ({reason}); it needs a JSON object with 'classes'"
             )
-        if n_outputs is not None and len(classes) != n_outputs:
+        _require_classes(path, card, n_outputs)
+        if embedded is not None and embedded.get("classes") != card["classes"]:
             raise FacialEmotionError(
-                f"{path}: lists {len(classes)} classes but the model has {n_outputs} outputs; "
-                "use the card saved with this model"
+                f"{path}: names the classes {card['classes']}, but {Path(model_path).name} "
+                f"holds {embedded.get('classes')}; the card is another model's: use this model's "
+                "card, or remove it and the classes in the model file are used"
             )
         return card
+    if embedded is not None:
+        _require_classes(Path(model_path), embedded, n_outputs)
+        return embedded
     fer2013 = json.dumps({"classes": list(EMOTIONS)})
     raise FacialEmotionError(
         f"{model_path}: no card {path.name} beside it to name the model's classes; copy the .json "
         f"saved with the model next to it (for a FER2013 model of your own, write {fer2013} there)"
     )
+
+
+def _require_classes(where: Path, card: dict[str, Any], n_outputs: int | None) -> None:
+    classes = card.get("classes")
+    if not (
+        isinstance(classes, list)
+        and all(isinstance(c, str) for c in classes)
+        and len(set(classes)) == len(classes)
+    ):
+        raise FacialEmotionError(
+            f"{where}: 'classes' must be a list of distinct class names, got {classes!r}; "
+            "use the card saved with this model"
+        )
+    if n_outputs is not None and len(classes) != n_outputs:
+        raise FacialEmotionError(
+            f"{where}: lists {len(classes)} classes but the model has {n_outputs} outputs; "
+            "use the card saved with this model"
+        )
 
 
 def train_settings(model_path: str | Path) -> TrainSettings:
