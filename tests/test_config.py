@@ -201,3 +201,23 @@ def test_jupyter_shows_a_users_mistake_in_one_line() -> None:
     """In a notebook the one-line message came after some sixty lines of the package's frames."""
     error = FacialEmotionError("params.yaml: train.epochs must be int, got 'two'")
     assert error._render_traceback_() == [f"FacialEmotionError: {error}"]
+
+
+def test_data_not_found_in_an_experiment_copy_says_the_copy_lacks_ignored_files(
+    tmp_path, monkeypatch, capsys
+):
+    """A queued or --temp experiment found no data/raw/ (git-ignored) and said only "not found",
+    although the workspace has it (audit AO)."""
+    from facial_emotion.check_params import main
+
+    copy = tmp_path / ".dvc" / "tmp" / "exps" / "tmpabc"
+    copy.mkdir(parents=True)
+    (copy / "params.yaml").write_text("data:\n  source: folder\n  path: data/raw/faces\n")
+    monkeypatch.chdir(copy)
+    assert main(["params.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "copy of the repository without its git-ignored files" in err
+    monkeypatch.chdir(tmp_path)  # in the workspace itself the hint would mislead
+    (tmp_path / "params.yaml").write_text((copy / "params.yaml").read_text())
+    assert main(["params.yaml"]) == 2
+    assert "git-ignored" not in capsys.readouterr().err
