@@ -68,6 +68,22 @@ def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Pa
     assert metrics["per_class"]["sad"]["support"] > 0, "'sadness' is scored as the model's 'sad'"
 
 
+def test_numbered_folders_read_as_fer2013_codes_are_a_warning(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """A folder with train/ is read as FER2013, whose codes then named AffectNet's 0 (neutral)
+    angry: its faces were scored against the wrong emotions without a word."""
+    root = tmp_path / "affectnet"
+    for split in ("train", "test"):
+        class_tree(root / split, {"0": 4, "1": 4})
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
+    assert main(args) == 0
+    assert (
+        f"facial-emotion evaluate: warning: {root}: class folders named by number are read as "
+        "FER2013's codes (0 → angry, 1 → disgust)"
+    ) in capsys.readouterr().err
+
+
 def test_data_of_no_class_the_model_knows_is_one_clear_error(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

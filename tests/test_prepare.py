@@ -258,3 +258,34 @@ def test_photos_without_a_face_are_a_warning_with_detect_faces(tmp_path: Path) -
     ) in result.stderr.splitlines()
     manifest = prepared.recorded_source(tmp_path / "prepared")
     assert manifest["faces"] == "largest face found by haar" and manifest["faceless_files"] == 1
+
+
+def test_class_folders_named_by_number_are_a_warning(tmp_path: Path) -> None:
+    """RAF-DB's 1 … 7 became classes "1" … "7", and a model whose card and predict named emotions
+    by number, without a word."""
+    faces = class_tree(tmp_path / "rafdb", {str(code): 10 for code in range(1, 4)})
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {faces}: the class folders are numbers, so the model, its card and "
+        "predict name the emotions by number; rename the class folders to emotion names "
+        "(data.md, folder: numbered classes)"
+    ) in result.stderr.splitlines()
+
+
+def test_numbered_folders_read_as_fer2013_codes_are_a_warning(tmp_path: Path) -> None:
+    """AffectNet's 0 (neutral) was read as FER2013's 0 (angry), without a word."""
+    faces = tmp_path / "affectnet"
+    for split in ("train", "test"):
+        class_tree(faces / split, {"0": 10, "1": 10})
+    result = _prepare(tmp_path, f"data:\n  source: fer2013\n  path: {faces}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {faces}: class folders named by number are read as FER2013's codes "
+        "(0 → angry, 1 → disgust); a data set numbered otherwise (AffectNet: 0 is neutral; "
+        "RAF-DB: 1 is surprise) is labelled wrong so: rename the class folders to emotion names "
+        "(data.md, folder: numbered classes)"
+    ) in result.stderr.splitlines()
+    named = class_tree(tmp_path / "named", {"happy": 10, "sad": 10})
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {named}\n")
+    assert "class folders" not in result.stderr

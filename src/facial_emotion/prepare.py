@@ -12,6 +12,7 @@ from pathlib import Path
 
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
+from facial_emotion.data.folder import numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
@@ -114,6 +115,8 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
             f"reads (such as {data.source['skipped_example']}); convert any that are faces to "
             "JPEG or PNG"
         )
+    if numbered := numbering_note(data.source, path):
+        notes.append(numbered)
     if data.source.get("faceless_files"):
         notes.append(
             f"{path}: left out {data.source['faceless_files']} image(s) with no face found (such "

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         require_writable(output, suffix=".json")
     import_tensorflow("evaluate")  # only now: the checks above answer at once
     from facial_emotion.backends import load_backend
+    from facial_emotion.data.folder import numbering_note
     from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import (
         LEARNT_NOTHING,
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     shipped = model_path.resolve().parent == WEIGHTS.resolve()
     if note := selection_note(backend.card, path, data.source, split_name, shipped):
         print(f"facial-emotion evaluate: note: {note}", file=sys.stderr)
+    if numbered := numbering_note(data.source, path):
+        print(f"facial-emotion evaluate: warning: {numbered}", file=sys.stderr)
     missed = not_found_in(data.source, split_name)
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(

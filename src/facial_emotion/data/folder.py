@@ -91,6 +91,7 @@ def load(
             "format": "folders",
             "splits": how,
             **skipped_files(others, root),
+            **numbering(names, classes),
             **(reader.record(root) if reader else {}),
         },
     )
@@ -173,6 +174,32 @@ def code_names(labels: set[str], codes: tuple[str, ...]) -> dict[str, str]:
     by their data set's codes (FER2013's ``0`` … ``6``); else ``{}``: names are names."""
     numbers = {str(i): name for i, name in enumerate(codes)}
     return numbers if labels <= numbers.keys() else {}
+
+
+def numbering(names: dict[str, str], classes: tuple[str, ...]) -> dict[str, object]:
+    """What the manifest records of class folders named by number, for prepare's and evaluate's
+    warning: RAF-DB's ``1`` … ``7`` became classes "1" … "7" and AffectNet's ``0`` … ``6`` took
+    FER2013's names (its 0 is neutral, FER2013's angry), without a word either way."""
+    if names:
+        return {"class_codes": ", ".join(f"{n} → {c}" for n, c in names.items() if c in classes)}
+    return {"numbered_classes": True} if all(c.isdigit() for c in classes) else {}
+
+
+def numbering_note(source: dict[str, object], path: str | Path) -> str | None:
+    """One line on how numbered class folders were named (:func:`numbering`), or None."""
+    fix = "rename the class folders to emotion names (data.md, folder: numbered classes)"
+    if source.get("numbered_classes"):
+        return (
+            f"{path}: the class folders are numbers, so the model, its card and predict name "
+            f"the emotions by number; {fix}"
+        )
+    if codes := source.get("class_codes"):
+        return (
+            f"{path}: class folders named by number are read as FER2013's codes ({codes}); a "
+            f"data set numbered otherwise (AffectNet: 0 is neutral; RAF-DB: 1 is surprise) is "
+            f"labelled wrong so: {fix}"
+        )
+    return None
 
 
 def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
