@@ -573,3 +573,27 @@ def test_photos_with_no_face_found_are_counted_per_split(tmp_path: Path) -> None
     data = load_source("folder", str(root), **CARVING, synthetic_samples=0, detect_faces=True)
     assert data.source["faceless_files"] == 2
     assert data.source["faceless_by_split"] == {"train": 1, "val": 1}
+
+
+def test_labels_in_a_list_or_in_file_names_say_how_to_sort_them(tmp_path: Path) -> None:
+    """RAF-DB's label list was blamed as an empty class folder to "remove", and JAFFE's flat
+    folder of KA.AN1.39.tiff was told only that it had no class folders."""
+    rafdb = tmp_path / "rafdb"
+    write_image(rafdb / "Image" / "train_00001_aligned.jpg", flat(1))
+    (rafdb / "EmoLabel").mkdir()
+    (rafdb / "EmoLabel" / "list_patition_label.txt").write_text("train_00001.jpg 5\n")
+    sort = (
+        "sort the images into <emotion>/ folders (data.md, folder: labels in a list or in file "
+        "names)"
+    )
+    assert error_of(rafdb) == (
+        f"{rafdb / 'EmoLabel'}: holds list_patition_label.txt, a label list, and no images; lists "
+        f"are not read, labels come from folder names: {sort}"
+    )
+    jaffe = tmp_path / "jaffe"
+    write_image(jaffe / "KA.AN1.39.tiff", flat(1))
+    write_image(jaffe / "KA.HA1.29.tiff", flat(2))
+    assert error_of(jaffe) == (
+        f"{jaffe}: 2 image(s) (such as KA.AN1.39.tiff) and no class folders; labels are read "
+        f"from folder names, not file names: {sort}"
+    )

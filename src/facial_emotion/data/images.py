@@ -223,6 +223,13 @@ SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
 SPLIT_NAMES = frozenset(n for names in SPLIT_FOLDERS.values() for n in names)
 
 
+# What a data set that labels its images in a file rather than by folder keeps the labels in
+LABEL_LISTS = (".txt", ".csv", ".tsv", ".json")
+SORT_INTO_FOLDERS = (
+    "sort the images into <emotion>/ folders (data.md, folder: labels in a list or in file names)"
+)
+
+
 def class_folders(
     root: Path, on_other: Callable[[Path], None] | None = None
 ) -> dict[str, list[Path]]:
@@ -233,12 +240,17 @@ def class_folders(
         (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
+    loose = sorted(p.name for p in root.iterdir() if p.is_file() and is_image_name(p.name))
+    if not folders and loose:  # JAFFE's KA.AN1.39.tiff, KDEF's AF01ANS.JPG: a label in the name
+        raise FacialEmotionError(
+            f"{root}: {len(loose)} image(s) (such as {loose[0]}) and no class folders; labels "
+            f"are read from folder names, not file names: {SORT_INTO_FOLDERS}"
+        )
     if not folders:
         raise FacialEmotionError(
             f"{root}: no class folders; put images in one sub-folder per emotion "
             "(<root>/<emotion>/*.png) or point data.path (or --data) at such a folder"
         )
-    loose = sorted(p.name for p in root.iterdir() if p.is_file() and is_image_name(p.name))
     if loose:
         raise FacialEmotionError(
             f"{root}: holds {len(loose)} image file(s) beside its class folders (such as "
@@ -251,11 +263,20 @@ def class_folders(
                 f"{folder}: is named as a split, not a class; put <emotion>/ folders in train/ "
                 "with val/ and test/ (or validation/, valid/, testing/) beside it"
             )
-        files[folder.name] = image_files(folder, on_other=on_other)
+        others: list[Path] = []
+        files[folder.name] = image_files(folder, on_other=others.append)
+        lists = [p.name for p in others if p.suffix.lower() in LABEL_LISTS]
+        if not files[folder.name] and lists:  # RAF-DB's EmoLabel/list_patition_label.txt
+            raise FacialEmotionError(
+                f"{folder}: holds {lists[0]}, a label list, and no images; lists are not read, "
+                f"labels come from folder names: {SORT_INTO_FOLDERS}"
+            )
         if not files[folder.name]:
             raise FacialEmotionError(
                 f"{folder}: class folder has no images; add images to it or remove the folder"
             )
+        for other in others if on_other else ():
+            on_other(other)
     return files
 
 
