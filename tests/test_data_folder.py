@@ -58,6 +58,9 @@ def test_any_tree_becomes_48x48_gray_with_canonical_labels(tmp_path: Path) -> No
         "splits": "seeded stratified split (seed 0, val 0.2, test 0.2)",
         "skipped_files": 1,  # for prepare's warning
         "skipped_example": "anger/notes.txt",
+        "unsquare_files": 20,  # 80x60 and 64x48: squeezed, and prepare warns
+        "unsquare_of": 40,
+        "unsquare_example": "anger/a0.png",
     }
 
 

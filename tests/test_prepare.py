@@ -289,3 +289,23 @@ def test_numbered_folders_read_as_fer2013_codes_are_a_warning(tmp_path: Path) ->
     named = class_tree(tmp_path / "named", {"happy": 10, "sad": 10})
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {named}\n")
     assert "class folders" not in result.stderr
+
+
+def test_photos_read_whole_far_from_square_are_a_warning(tmp_path: Path) -> None:
+    """ExpW-style photos with a small face in them trained as 48x48 squeezed scenes, unsaid."""
+    photos = tmp_path / "photos"
+    for emotion in ("happy", "sad"):
+        for k in range(10):
+            write_image(photos / emotion / f"p{k}.jpg", pattern(k)[:36].repeat(10, 0).repeat(18, 1))
+    write_image(photos / "sad" / "crop.jpg", pattern(20))
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {photos}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {photos}: 20 of 21 images are far from square (such as "
+        f"{Path('happy/p0.jpg')}): each is read whole as one face and squeezed to 48x48, so a "
+        "photo trains as a shrunken scene; for photos set data.detect_faces=true, else crop "
+        "them to the face"
+    ) in result.stderr.splitlines()
+    crops = class_tree(tmp_path / "crops", {"happy": 10, "sad": 10})
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {crops}\n")
+    assert "far from square" not in result.stderr

@@ -117,6 +117,13 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
         )
     if numbered := numbering_note(data.source, path):
         notes.append(numbered)
+    if data.source.get("unsquare_files"):
+        notes.append(
+            f"{path}: {data.source['unsquare_files']} of {data.source['unsquare_of']} images are "
+            f"far from square (such as {data.source['unsquare_example']}): each is read whole as "
+            "one face and squeezed to 48x48, so a photo trains as a shrunken scene; for photos "
+            "set data.detect_faces=true, else crop them to the face"
+        )
     if data.source.get("faceless_files"):
         notes.append(
             f"{path}: left out {data.source['faceless_files']} image(s) with no face found (such "

@@ -23,6 +23,7 @@ from facial_emotion.data.images import (
     read_many,
     skipped_files,
     unpack_hint,
+    unsquare_files,
 )
 from facial_emotion.data.photos import PHOTO_CHUNK, FaceFiles
 from facial_emotion.data.prepared import LabelledImages, PreparedData
@@ -76,8 +77,9 @@ def load(
             listed |= {s: ([files[i] for i in idx], y[idx]) for s, idx in parts.items()}
             how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
     reader = FaceFiles() if detect_faces else None
+    unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits = {
-        split: read_split(files, y, f"{name} {root.name} {split}", reader, split)
+        split: read_split(files, y, f"{name} {root.name} {split}", reader, split, unsquare.append)
         for split, (files, y) in listed.items()
     }
     if reader:
@@ -91,6 +93,7 @@ def load(
             "format": "folders",
             "splits": how,
             **skipped_files(others, root),
+            **unsquare_files(unsquare, sum(len(f) for f, _ in listed.values()), root),
             **numbering(names, classes),
             **(reader.record(root) if reader else {}),
         },
@@ -98,11 +101,17 @@ def load(
 
 
 def read_split(
-    files: list[Path], y: np.ndarray, desc: str, reader: FaceFiles | None, split: str
+    files: list[Path],
+    y: np.ndarray,
+    desc: str,
+    reader: FaceFiles | None,
+    split: str,
+    on_unsquare: Callable[[Path], None],
 ) -> LabelledImages:
-    """The faces of one split's files, without the files ``reader`` found no face in."""
+    """The faces of one split's files, without the files ``reader`` found no face in; without
+    a reader, each file is read whole and those far from square go to ``on_unsquare``."""
     if reader is None:
-        return LabelledImages(read_many(files, desc=desc), y)
+        return LabelledImages(read_many(files, desc=desc, on_unsquare=on_unsquare), y)
     x, found = read_each(files, desc, reader.read, chunk=PHOTO_CHUNK)
     missed = [path for path, ok in zip(files, found, strict=True) if not ok]
     reader.faceless += missed

@@ -57,12 +57,19 @@ _HEADER_CHECKED_FROM = 4096
 # is read as one face too, so 4:3 and 16:9 frames pass
 MIN_FACE_SIDE = 16
 MAX_FACE_ASPECT = 3
+# Face crops are square or nearly (FER2013, CK+48, RAF-DB's and AffectNet's crops); a 4:3 photo or
+# KDEF's 562x762 portrait is not
+SQUARE_ENOUGH = 1.2
 
 
-def read_gray48(path: str | Path) -> np.ndarray:
-    """One image file of any size, colour or format as a uint8 (48, 48) grayscale face."""
+def read_gray48(path: str | Path, on_unsquare: Callable[[Path], None] | None = None) -> np.ndarray:
+    """One image file of any size, colour or format as a uint8 (48, 48) grayscale face; one far
+    from square (a 640x480 photo, read whole and squeezed) goes to ``on_unsquare`` too."""
     image = read_gray(path)
-    _refuse_non_faces(image.shape[:2], Path(path))
+    h, w = image.shape[:2]
+    _refuse_non_faces((h, w), Path(path))
+    if on_unsquare is not None and max(h, w) > SQUARE_ENOUGH * min(h, w):
+        on_unsquare(Path(path))
     return to_gray48(image)
 
 
@@ -161,9 +168,12 @@ def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
     return pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
 
 
-def read_many(paths: Sequence[Path], desc: str) -> np.ndarray:
-    """Read many image files into a uint8 (N, 48, 48) array, with a progress bar on stderr."""
-    return read_each(paths, desc, read_gray48)[0]
+def read_many(
+    paths: Sequence[Path], desc: str, on_unsquare: Callable[[Path], None] | None = None
+) -> np.ndarray:
+    """Read many image files into a uint8 (N, 48, 48) array, with a progress bar on stderr;
+    files far from square go to ``on_unsquare``."""
+    return read_each(paths, desc, lambda path: read_gray48(path, on_unsquare))[0]
 
 
 def read_each(
@@ -278,6 +288,18 @@ def class_folders(
         for other in others if on_other else ():
             on_other(other)
     return files
+
+
+def unsquare_files(unsquare: list[Path], read: int, root: Path) -> dict[str, object]:
+    """What the manifest records of images read whole that are far from square, for prepare's
+    warning: a folder of photos trained on shrunken, squeezed scenes without a word."""
+    if not unsquare:
+        return {}
+    return {
+        "unsquare_files": len(unsquare),
+        "unsquare_of": read,
+        "unsquare_example": str(min(unsquare).relative_to(root)),
+    }
 
 
 def skipped_files(others: list[Path], root: Path) -> dict[str, object]:
