@@ -472,7 +472,7 @@ def test_console_script_help_documents_the_exit_status():
     assert top.returncode == 0 and "predict" in top.stdout and "video" in top.stdout
     sub = subprocess.run([script, "predict", "--help"], capture_output=True, text=True, timeout=120)
     assert sub.returncode == 0
-    assert "Exit status: 0 when at least one image was read" in sub.stdout
+    assert "Exit status: 0 when at least one image was read" in " ".join(sub.stdout.split())
     assert "--annotate DIR" in sub.stdout and "--detector {haar,mtcnn}" in sub.stdout
     module = subprocess.run(
         [sys.executable, "-m", "facial_emotion", "predict", "--help"],
@@ -554,3 +554,16 @@ def test_crops_reads_each_image_whole_as_one_face(capsys, tiny_model_path, tmp_p
     (face,) = image["faces"]
     assert face["box"] == [0, 0, 185, 200] and face["whole_image"] is True
     assert "flat.png: crop 0 (60x60) is one flat colour, not a face" in err
+
+
+@pytest.mark.parametrize("width", [80, 70])
+def test_every_help_fits_the_terminal(capsys, monkeypatch, width):
+    """predict's and video's notes were printed as written, in lines of up to 99 characters,
+    which an 80-column or large-font terminal broke mid-word; their paragraphs stay."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    for command in ("predict", "video", "evaluate", "export", "app"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert max(len(line) for line in text.splitlines()) <= width, command
+        assert "\n\nExit status" in text or command not in ("video",), command

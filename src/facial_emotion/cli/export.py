@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--representative-samples",
         type=positive_int,
         default=200,
+        metavar="N",
         help="training faces that calibrate the int8 model (default: %(default)s)",
     )
     parser.add_argument("--no-int8", dest="int8", action="store_false", help="skip the int8 model")

@@ -10,6 +10,16 @@ from facial_emotion.config import SHIFT_PIXELS, Rule
 DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
 
+class ParagraphFormatter(argparse.HelpFormatter):
+    """argparse's formatter that keeps the blank-line paragraphs of a description or epilog and
+    wraps each to the terminal: the raw formatter printed 99-character lines, which an
+    80-column or large-font terminal broke mid-word."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text  # bound here: super() has no instance inside a generator
+        return "\n\n".join(fill(p, width, indent) for p in text.strip().split("\n\n"))
+
+
 def integer(rule: Rule, name: str) -> Callable[[str], int]:
     """An argparse type for a whole number that must keep ``rule``; ``name`` is what argparse
     calls it when the text is no number at all ("invalid count value: 'x'")."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import (
+    ParagraphFormatter,
     add_detect_size_option,
     add_detector_option,
     add_model_option,
@@ -60,7 +61,7 @@ class ImageResult:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.formatter_class = ParagraphFormatter
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, folders or globs")
     add_model_option(parser)
     add_detector_option(parser)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import (
+    ParagraphFormatter,
     add_detect_size_option,
     add_detector_option,
     add_model_option,
@@ -24,11 +25,14 @@ if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
 
 EPILOG = """\
 SOURCE is a video file OpenCV can decode (.mp4, .m4v, .avi, .mkv, ...) or a webcam index such as 0.
+
 A webcam runs until --max-frames, q in the --show window, Ctrl-C or SIGTERM, or until it stops
 giving frames (with a warning), and its outputs are kept. Stopping a file's run so leaves the
 --output and --csv files as they were and keeps what was read up to the stop beside them, named
 as partial (out.partial.mp4, faces.partial.csv), with a note saying where it stopped.
+
 A summary (frames, frames/s, faces, emotions) is printed as one JSON line.
+
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
 on a file, 130 after Ctrl-C and 143 after SIGTERM.
 """
@@ -36,7 +40,7 @@ on a file, 130 after Ctrl-C and 143 after SIGTERM.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.formatter_class = ParagraphFormatter
     parser.add_argument("source", metavar="SOURCE", help="video file, or webcam index (0, 1, ...)")
     add_model_option(parser)
     add_detector_option(parser)
