@@ -567,3 +567,25 @@ def test_every_help_fits_the_terminal(capsys, monkeypatch, width):
         text = capsys.readouterr().out
         assert max(len(line) for line in text.splitlines()) <= width, command
         assert "\n\nExit status" in text or command not in ("video",), command
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal, where tqdm draws its bar."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("option", "env"), [((), None), (("--no-progress",), None), ((), "1")])
+def test_the_progress_bar_can_be_turned_off(monkeypatch, tiny_model_path, tmp_path, option, env):
+    """A bar redraws itself with carriage returns, which a screen reader reads out each time;
+    nothing turned it off (tqdm's TQDM_DISABLE gave way to predict's own setting)."""
+    for i in range(predict_cli.PROGRESS_FROM):
+        shutil.copy(HOPPER, tmp_path / f"{i}.jpg")
+    if env is not None:
+        monkeypatch.setenv("TQDM_DISABLE", env)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    argv = ["predict", str(tmp_path), "--model", str(tiny_model_path), "-o", os.devnull, *option]
+    assert main(argv) == 0
+    drawn = "\r" in sys.stderr.getvalue()
+    assert drawn == (not option and env is None)

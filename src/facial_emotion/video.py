@@ -30,6 +30,7 @@ from facial_emotion.media import image_kind, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
+from facial_emotion.progress import bar_disabled
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
 # gives for a file it cannot decode; read when OpenCV first opens a video, so set before that.
@@ -690,7 +691,7 @@ def process_video(
                 unit="frame",
                 file=sys.stderr,
                 leave=False,
-                disable=True if camera or not progress else None,  # None: only on a terminal
+                disable=bar_disabled(camera or not progress),
             )
         )
         try:

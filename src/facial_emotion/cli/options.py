@@ -44,6 +44,16 @@ detect_size = integer((lambda v: v >= 48, "at least 48 pixels"), "pixel count")
 port_number = integer((lambda v: 1 <= v <= 65535, "1 to 65535"), "port number")
 
 
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="draw no progress bar on the terminal (TQDM_DISABLE=1 does the same everywhere): "
+        "a screen reader reads each redraw; without a terminal none is drawn",
+    )
+
+
 def add_model_option(parser: argparse.ArgumentParser, default: str = "int8 .tflite") -> None:
     parser.add_argument(
         "--model",

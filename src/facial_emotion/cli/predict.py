@@ -19,11 +19,13 @@ from facial_emotion.cli.options import (
     add_detect_size_option,
     add_detector_option,
     add_model_option,
+    add_progress_option,
     detector_options,
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
 from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
+from facial_emotion.progress import bar_disabled
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -86,6 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="each image is one face, cropped already (by your own detector, say): read it whole, "
         "with no search (a tight crop the detector would miss is read too)",
     )
+    add_progress_option(parser)
 
 
 def output_file(value: str) -> Path | None:
@@ -353,7 +356,7 @@ def run(args: argparse.Namespace) -> int:
         unit="image",
         file=sys.stderr,
         leave=False,
-        disable=True if len(files) < PROGRESS_FROM else None,
+        disable=bar_disabled(not args.progress or len(files) < PROGRESS_FROM),
     )
     with bar:
         # one photo at a time: 16 held for one model call took 883 MB on 12 MP photos (347 MB

@@ -13,6 +13,7 @@ from facial_emotion.cli.options import (
     add_detect_size_option,
     add_detector_option,
     add_model_option,
+    add_progress_option,
     detector_options,
     positive_int,
 )
@@ -88,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-frames", type=positive_int, metavar="N", help="stop after N frames read"
     )
+    add_progress_option(parser)
 
 
 def video_file(value: str) -> Path:
@@ -148,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         every=args.every,
         on_open=say_what_is_replaced,
+        progress=args.progress,
     )
     if summary.ended_early:
         reached = (summary.frames - 1) * args.every + 1 + summary.frames_undecodable

@@ -36,6 +36,7 @@ from facial_emotion.pictures import (
     require_few_scans,
     too_large,
 )
+from facial_emotion.progress import bar_disabled
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -221,7 +222,9 @@ def read_each(
 
 def _progress(total: int, desc: str, unit: str) -> tqdm:
     """A bar on a terminal; none in a log file or CI, where each redraw would be kept."""
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5, disable=None)
+    return tqdm(
+        total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5, disable=bar_disabled()
+    )
 
 
 # Split folder names, lower-cased, as Kaggle, Roboflow and FER2013's Usage column spell them
