@@ -114,3 +114,30 @@ def test_faces_labelled_two_ways_show_each_face_beside_its_training_copy() -> No
     drawn = [(ax.get_title(), ax.images[0].get_array().tolist()) for ax in fig.axes if ax.images]
     assert drawn == [("val: sad", faces[2].tolist()), ("train: happy", faces[0].tolist())]
     assert fig.get_suptitle() == "The same face under two labels (1 of 2 shown)"
+
+
+def _told_apart_without_colour(ax) -> list[str]:
+    """Each hue's hatch, bars and legend key alike; a red-green colour-blind reader (or a grey
+    print) told the splits and metrics apart by nothing else."""
+    hatches = [{bar.get_hatch() or "" for bar in bars} for bars in ax.containers]
+    assert all(len(h) == 1 for h in hatches)
+    keys = [key.get_hatch() or "" for key in ax.get_legend().legend_handles]
+    assert keys == [h.pop() for h in hatches]
+    assert len(set(keys)) == len(keys)
+    return keys
+
+
+def test_bars_by_split_or_metric_differ_in_more_than_colour() -> None:
+    from facial_emotion.data.prepared import LabelledImages, PreparedData
+
+    split = LabelledImages(np.zeros((2, 48, 48), np.uint8), np.array([0, 1]))
+    data = PreparedData(("a", "b"), {"train": split, "val": split, "test": split})
+    assert len(_told_apart_without_colour(plots.class_distribution(data).axes[0])) == 3
+    per_class = pd.DataFrame(
+        {"precision": [0.9, 0.5], "recall": [0.8, 0.25], "f1": [0.85, 0.33], "support": [40, 4]},
+        index=["happy", "disgust"],
+    )
+    ax = plots.per_class_bars(per_class, "Per class").axes[0]
+    assert len(_told_apart_without_colour(ax)) == 3
+    lines = plots.intensity_histogram(data).axes[0].patches  # histtype="step": one per split
+    assert len({line.get_linestyle() for line in lines}) == 3

@@ -15,12 +15,30 @@ from matplotlib.ticker import MaxNLocator
 from facial_emotion.data.prepared import PreparedData
 from facial_emotion.files import atomic_path
 
+# Okabe-Ito-like colours that stay apart for colour-blind readers (matplotlib's default orange and
+# green look alike to a red-green colour-blind eye), and a second cue beside each colour, so a
+# split or metric is also told in grey print: a hatch per group of bars, a dash per line.
+PALETTE = "colorblind"
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _hatch_by_hue(ax: plt.Axes) -> None:
+    """Hatch each hue's bars and its legend key its own way: seaborn tells them by colour alone."""
+    keys = ax.get_legend().legend_handles if ax.get_legend() else []
+    for k, bars in enumerate(ax.containers):
+        hatch = HATCHES[k % len(HATCHES)]
+        for patch in [*bars, *keys[k : k + 1]]:
+            patch.set_hatch(hatch)
+            patch.set_edgecolor("white")  # the hatch's colour: white lines over the fill
+
 
 def class_distribution(data: PreparedData) -> plt.Figure:
     counts = pd.DataFrame(data.counts()).rename_axis("emotion").reset_index()
     long = counts.melt("emotion", var_name="split", value_name="images")
     fig, ax = plt.subplots(figsize=(8, 4))
-    sns.barplot(long, x="emotion", y="images", hue="split", ax=ax)
+    sns.barplot(long, x="emotion", y="images", hue="split", palette=PALETTE, ax=ax)
+    _hatch_by_hue(ax)
     ax.set_title("Images per class and split")
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1))  # not over a bar
     fig.tight_layout()
@@ -69,9 +87,20 @@ def pixel_statistics(data: PreparedData) -> pd.DataFrame:
 
 def intensity_histogram(data: PreparedData) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for name, split in data.splits.items():
+    colours = sns.color_palette(PALETTE)
+    for k, (name, split) in enumerate(data.splits.items()):
         sample = split.x[:2000].ravel()
-        ax.hist(sample, bins=64, range=(0, 255), density=True, histtype="step", label=name)
+        ax.hist(
+            sample,
+            bins=64,
+            range=(0, 255),
+            density=True,
+            histtype="step",
+            label=name,
+            color=colours[k % len(colours)],
+            linestyle=LINESTYLES[k % len(LINESTYLES)],
+            linewidth=1.5,
+        )
     ax.set(xlabel="pixel intensity", ylabel="density", title="Pixel intensity per split")
     ax.legend()
     fig.tight_layout()
@@ -113,7 +142,8 @@ def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
     long = per_class[["precision", "recall", "f1"]].rename_axis("class").reset_index()
     long = long.melt("class", var_name="metric", value_name="value")
     fig, ax = plt.subplots(figsize=(9, 4))
-    sns.barplot(long, x="class", y="value", hue="metric", ax=ax)
+    sns.barplot(long, x="class", y="value", hue="metric", palette=PALETTE, ax=ax)
+    _hatch_by_hue(ax)
     ax.set_xticks(
         range(len(per_class)),
         [f"{name}\n{int(n)} faces" for name, n in per_class["support"].items()],
@@ -217,7 +247,16 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
 def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
     """Validation accuracy against cumulative training minutes, one line per training run."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(curves, x="train_minutes", y="val_accuracy", hue="run", marker="o", ax=ax)
+    sns.lineplot(
+        curves,
+        x="train_minutes",
+        y="val_accuracy",
+        hue="run",
+        style="run",
+        markers=True,
+        palette=PALETTE,
+        ax=ax,
+    )
     ax.set(
         xlabel="training minutes (2-core CPU)",
         ylabel="val accuracy",
