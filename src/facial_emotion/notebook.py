@@ -67,6 +67,27 @@ def without_log_noise(notebook: Any) -> Any:
     return notebook
 
 
+def with_alt_text(html: str, notebook: Any) -> str:
+    """The report's page with each output picture's alt text set to the output's text form,
+    which ``plots.describe`` writes for the project's figures. nbconvert gave every picture
+    "No description has been provided for this image", all a screen reader could say of it."""
+    from bs4 import BeautifulSoup
+
+    texts = [
+        "".join(output.data.get("text/plain", ""))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if {"image/png", "image/jpeg"} & set(output.get("data", {}))
+        and not {"text/html", "image/svg+xml"} & set(output.data)  # shown instead of the picture
+    ]
+    page = BeautifulSoup(html, features="html.parser")
+    for picture, text in zip(page.select(".jp-RenderedImage img"), texts, strict=False):
+        if text and not text.startswith("<Figure size"):  # matplotlib's own says nothing
+            picture["alt"] = text
+    return str(page)
+
+
 def kernel_config() -> Any:
     """Encrypt the kernel's local connection where the kernel supports it (ipykernel does), which
     also spares every stage log ipykernel's warning that it runs "over TCP without encryption"."""
@@ -103,6 +124,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
         # the page's title (the browser tab): "Notebook" without it
         named = {"metadata": {"name": report.stem}}
         html, _ = HTMLExporter().from_notebook_node(executed, resources=named)
+        html = with_alt_text(html, executed)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
             tmp_html.write_text(html, encoding="utf-8")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,6 +24,38 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
 LINESTYLES = ("-", "--", ":", "-.")
 
 
+class DescribedFigure(plt.Figure):
+    """A figure whose text form (Jupyter's ``text/plain`` beside the picture) describes it, so
+    the HTML reports can give each picture that description as its alt text."""
+
+    def __repr__(self) -> str:
+        return describe(self)
+
+
+def _subplots(*args, **kwargs) -> tuple[DescribedFigure, Any]:
+    return plt.subplots(*args, FigureClass=DescribedFigure, **kwargs)
+
+
+def describe(fig: plt.Figure, most: int = 24) -> str:
+    """A figure in words, from its own text: its title, and each plot's title, axes and legend,
+    or the captions of a grid of pictures (the first ``most`` of them)."""
+    parts = [f"Figure: {fig.get_suptitle()}"] if fig.get_suptitle() else ["Figure"]
+    captions = []
+    for ax in fig.axes:
+        if not ax.axison:  # a picture: its caption says what it is
+            captions += [ax.get_title(loc) for loc in ("left", "center") if ax.get_title(loc)]
+            continue
+        axes = f"{ax.get_ylabel() or 'values'} against {ax.get_xlabel() or 'position'}"
+        legend = ax.get_legend()
+        keys = f"; key: {', '.join(t.get_text() for t in legend.get_texts())}" if legend else ""
+        parts.append(f"{ax.get_title() or 'plot'}: {axes}{keys}")
+    if captions:
+        more = f" and {len(captions) - most} more" if len(captions) > most else ""
+        shown = ", ".join(c.replace("\n", " ") for c in captions[:most])
+        parts.append(f"pictures captioned {shown}{more}")
+    return ". ".join(parts) + "."
+
+
 def _hatch_by_hue(ax: plt.Axes) -> None:
     """Hatch each hue's bars and its legend key its own way: seaborn tells them by colour alone."""
     keys = ax.get_legend().legend_handles if ax.get_legend() else []
@@ -36,7 +69,7 @@ def _hatch_by_hue(ax: plt.Axes) -> None:
 def class_distribution(data: PreparedData) -> plt.Figure:
     counts = pd.DataFrame(data.counts()).rename_axis("emotion").reset_index()
     long = counts.melt("emotion", var_name="split", value_name="images")
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _subplots(figsize=(8, 4))
     sns.barplot(long, x="emotion", y="images", hue="split", palette=PALETTE, ax=ax)
     _hatch_by_hue(ax)
     ax.set_title("Images per class and split")
@@ -50,7 +83,7 @@ def sample_grid(
 ) -> plt.Figure:
     """``per_class`` random faces for each class, one row per class."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         len(classes), per_class, figsize=(per_class * 1.1, len(classes) * 1.2), squeeze=False
     )
     for row, name in enumerate(classes):
@@ -61,6 +94,7 @@ def sample_grid(
             if col < len(chosen):
                 ax.imshow(images[chosen[col]], cmap="gray", vmin=0, vmax=255)
         axes[row][0].set_title(name, loc="left", fontsize=9)
+    fig.suptitle("Random faces, one row per class", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -86,7 +120,7 @@ def pixel_statistics(data: PreparedData) -> pd.DataFrame:
 
 
 def intensity_histogram(data: PreparedData) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = _subplots(figsize=(7, 3.5))
     colours = sns.color_palette(PALETTE)
     for k, (name, split) in enumerate(data.splits.items()):
         sample = split.x[:2000].ravel()
@@ -113,7 +147,7 @@ def learning_curves(
     """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member.
     ``best_epoch`` (counted from 1; one per member) marks the epoch the saved model is from;
     ``data`` names the data set in the title, so a saved figure says what it shows."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = _subplots(1, 2, figsize=(10, 3.8))
     if data:
         fig.suptitle(f"Learning curves on {data} data")
     kept = [best_epoch] if isinstance(best_epoch, int) else list(best_epoch or [])
@@ -141,7 +175,7 @@ def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
     a rare class's bars rest on few faces. Classes with no faces show no bars."""
     long = per_class[["precision", "recall", "f1"]].rename_axis("class").reset_index()
     long = long.melt("class", var_name="metric", value_name="value")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     sns.barplot(long, x="class", y="value", hue="metric", palette=PALETTE, ax=ax)
     _hatch_by_hue(ax)
     ax.set_xticks(
@@ -155,7 +189,7 @@ def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, ax = _subplots(figsize=(7, 6))
     sns.heatmap(matrix, annot=True, fmt=fmt, cmap="Blues", square=True, cbar=False, ax=ax)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
@@ -165,7 +199,7 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt
 def reliability_diagram(calibration: pd.DataFrame, title: str) -> plt.Figure:
     """Accuracy against confidence per group of faces (``Evaluation.calibration``), beside the
     diagonal a calibrated model would follow; each point is labelled with its face count."""
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="gray", label="calibrated")
     ax.plot(calibration["confidence"], calibration["accuracy"], marker="o", label="model")
     for row in calibration.itertuples():
@@ -195,7 +229,7 @@ def mistakes_gallery(
     rows = max(1, int(np.ceil(len(indices) / columns)))
     # constrained layout sizes each row for its two-line titles, which tight_layout drew over
     # the faces of the row above
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         rows, columns, figsize=(columns * 1.5, rows * 2.0), squeeze=False, layout="constrained"
     )
     for ax in axes.ravel():
@@ -217,7 +251,7 @@ def faces_labelled_two_ways(
     face it repeats, with both labels, so the label noise can be judged by eye."""
     shown = pairs[:limit]
     rows = max(1, int(np.ceil(len(shown) / columns)))
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         rows, 2 * columns, figsize=(columns * 2.6, rows * 1.6), squeeze=False, layout="constrained"
     )
     for ax in axes.ravel():
@@ -246,7 +280,7 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
 
 def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
     """Validation accuracy against cumulative training minutes, one line per training run."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _subplots(figsize=(7, 4))
     sns.lineplot(
         curves,
         x="train_minutes",
@@ -269,7 +303,7 @@ def accuracy_vs_time(curves: pd.DataFrame) -> plt.Figure:
 def ablation_bars(results: pd.DataFrame, references: Sequence[str]) -> plt.Figure:
     """Val accuracy (flip TTA) per recipe variant, with the reference variants as vertical lines
     so a bar is read against the recipe and its seed-to-seed noise."""
-    fig, ax = plt.subplots(figsize=(8.5, 0.4 * len(results) + 1.2))
+    fig, ax = _subplots(figsize=(8.5, 0.4 * len(results) + 1.2))
     sns.barplot(results, y="variant", x="val_accuracy_tta", color="tab:blue", ax=ax)
     for name, style in zip(references, itertools.cycle(("-", ":", "--")), strict=False):
         for value in results.loc[results["variant"] == name, "val_accuracy_tta"]:
