@@ -141,3 +141,17 @@ def test_bars_by_split_or_metric_differ_in_more_than_colour() -> None:
     assert len(_told_apart_without_colour(ax)) == 3
     lines = plots.intensity_histogram(data).axes[0].patches  # histtype="step": one per split
     assert len({line.get_linestyle() for line in lines}) == 3
+
+
+def test_a_figure_describes_itself_for_its_alt_text() -> None:
+    """The per-class bars have no x label (the classes name themselves): their alt text said
+    "against position"."""
+    per_class = pd.DataFrame(
+        {"precision": [0.9, 0.5], "recall": [0.8, 0.25], "f1": [0.85, 0.33], "support": [40, 4]},
+        index=["happy", "disgust"],
+    )
+    text = repr(plots.per_class_bars(per_class, "Per class"))
+    assert text == (
+        "Figure. Per class: share of faces (0 to 1) against happy 40 faces, disgust 4 faces; "
+        "key: precision, recall, f1."
+    )

@@ -45,7 +45,8 @@ def describe(fig: plt.Figure, most: int = 24) -> str:
         if not ax.axison:  # a picture: its caption says what it is
             captions += [ax.get_title(loc) for loc in ("left", "center") if ax.get_title(loc)]
             continue
-        axes = f"{ax.get_ylabel() or 'values'} against {ax.get_xlabel() or 'position'}"
+        ticks = ", ".join(t.get_text().replace("\n", " ") for t in ax.get_xticklabels())
+        axes = f"{ax.get_ylabel() or 'values'} against {ax.get_xlabel() or ticks}"
         legend = ax.get_legend()
         keys = f"; key: {', '.join(t.get_text() for t in legend.get_texts())}" if legend else ""
         parts.append(f"{ax.get_title() or 'plot'}: {axes}{keys}")
