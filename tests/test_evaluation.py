@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from facial_emotion import plots, stages
@@ -48,11 +49,28 @@ def test_metrics_confusion_and_mistakes() -> None:
         "sad",
         "angry",
     ]
-    metrics = ev.metrics()
-    assert metrics["samples"] == 6 and set(metrics["per_class"]) == set(CLASSES)
+    assert ev.metrics()["samples"] == 6
+    figures = ev.per_class_figures()
     sad = {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
-    assert metrics["per_class"]["sad"] == sad
-    assert json.dumps(metrics["per_class"]["sad"]["support"]) == "2"
+    assert set(figures) == set(CLASSES) and figures["sad"] == sad
+    assert json.dumps(figures["sad"]["support"]) == "2"
+
+
+def test_headline_metrics_leave_the_per_class_figures_to_their_table() -> None:
+    """Audit AO: 28 per-class figures in eval.json made `dvc metrics diff` some 50 lines; they
+    go to a table DVC draws as a plot, one row per class, the class in its first column."""
+    ev = Evaluation(CLASSES, np.array([0, 0, 1, 1, 2, 2]), np.eye(3)[[0, 1, 1, 1, 2, 0]])
+    assert list(ev.metrics()) == [
+        "accuracy",
+        "accuracy_ci95_low",
+        "accuracy_ci95_high",
+        "macro_f1",
+        "samples",
+    ]
+    table = ev.per_class_table()
+    assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert table["class"].tolist() == list(CLASSES)
+    assert table.set_index("class").loc["happy"].tolist() == [0.6667, 1.0, 0.8, 2]
 
 
 def test_accuracy_comes_with_its_95_percent_interval() -> None:
@@ -81,7 +99,7 @@ def test_figures_a_class_lacks_are_null_not_zero() -> None:
     (its precision, 0, is a real figure); sad is never predicted, so its precision is undefined
     too. JSON gets null, never the invalid NaN."""
     ev = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 0, 1]])
-    metrics = json.loads(json.dumps(ev.metrics(), allow_nan=False))["per_class"]
+    metrics = json.loads(json.dumps(ev.per_class_figures(), allow_nan=False))
     assert metrics["angry"] == {"precision": 0.0, "recall": None, "f1": None, "support": 0}
     assert (metrics["sad"]["precision"], metrics["sad"]["recall"]) == (None, 0.0)
     assert metrics["happy"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
@@ -275,6 +293,26 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
         "val",
         "TTA: flip and 2-pixel crops",
     )
+
+
+def test_evaluate_stage_writes_per_class_figures_beside_eval_json_not_in_it(
+    tiny_model_path, tmp_path, monkeypatch
+) -> None:
+    """eval.json keeps the headline figures `dvc metrics diff` compares; the per-class ones go
+    to reports/evaluate/per_class.csv, which dvc.yaml declares as a plot."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    for suffix in (".keras", ".json"):
+        shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / "models" / f"model{suffix}")
+    rng = np.random.default_rng(0)
+    faces = LabelledImages(rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), np.arange(21) % 7)
+    save(PreparedData(EMOTIONS, {"train": faces, "val": faces}), "data/prepared")
+    stages.run_evaluate(Params())
+    written = json.loads(Path("metrics/eval.json").read_text())
+    assert "per_class" not in written and "accuracy" in written and "tta_gain" in written
+    table = pd.read_csv("reports/evaluate/per_class.csv")
+    assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert table["class"].tolist() == list(EMOTIONS) and table["support"].tolist() == [3] * 7
 
 
 def test_mcnemar_gives_the_interval_a_tie_claim_needs() -> None:

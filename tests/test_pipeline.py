@@ -69,7 +69,11 @@ def test_repro_writes_model_metrics_plots_and_reports(repo: Path) -> None:
     assert history.loc[history["val_accuracy"].idxmax(), "epoch"] == train["best_epoch"]
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["split"] == "test" and 0 <= evaluation["accuracy"] <= 1
-    assert set(evaluation["per_class"]) == set(EMOTIONS)
+    assert "per_class" not in evaluation, "per-class figures are a plot, not 28 metrics"
+    per_class = pd.read_csv(repo / "reports/evaluate/per_class.csv")
+    assert per_class["class"].tolist() == list(EMOTIONS)
+    assert per_class["support"].sum() == evaluation["samples"]
+    assert {"precision", "recall", "f1"} <= set(per_class.columns)
     card = json.loads((repo / "models/model.json").read_text())
     assert card["classes"][0] == "angry" and (repo / "models/model.keras").stat().st_size > 0
     assert card["source"]["name"] == "synthetic" and card["source"]["format"] == "generated"
@@ -176,6 +180,13 @@ def test_metrics_and_plots_are_declared_to_dvc(repo: Path) -> None:
     assert "val_accuracy" in files["metrics/train.json"]["data"]
     plots = _run(["dvc", "plots", "show", "--json"], repo)
     assert plots.returncode == 0 and "confusion" in plots.stdout.lower(), plots.stderr
+    drawn = json.loads(plots.stdout)["data"]
+    for title in ("Recall per class", "F1 per class"):  # a bar per class, not 14 metrics
+        (plot,) = drawn[title]
+        assert plot["type"] == "vega" and plot["content"]["mark"]["type"] == "bar"
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]["evaluate"]
+    assert {"reports/evaluate/per_class.csv": {"cache": False}} in declared["outs"]
+    assert all("per_class" not in str(metric) for metric in declared["metrics"])
 
 
 def test_a_bad_value_stops_the_pipeline_before_any_output_is_removed(repo: Path) -> None:

@@ -290,7 +290,9 @@ class Evaluation:
         )
 
     def metrics(self) -> dict[str, object]:
-        per_class = self.per_class()
+        """The headline figures. Per-class ones are apart (:meth:`per_class_table`,
+        :meth:`per_class_figures`): their 28 numbers in `metrics/eval.json` made `dvc metrics
+        diff` print some 50 lines, the accuracy lost among them."""
         low, high = self.accuracy_ci95()
         return {
             "accuracy": round(self.accuracy, 4),
@@ -299,11 +301,20 @@ class Evaluation:
             "accuracy_ci95_high": json_number(high),
             "macro_f1": round(self.macro_f1, 4),
             "samples": int(len(self.y_true)),
-            "per_class": {
-                c: {
-                    **{k: json_number(row[k]) for k in ("precision", "recall", "f1")},
-                    "support": int(row["support"]),  # a count of faces, not 497.0
-                }
-                for c, row in per_class.iterrows()
-            },
         }
+
+    def per_class_figures(self) -> dict[str, dict[str, float | int | None]]:
+        """:meth:`per_class` as JSON writes it, keyed by class: figures rounded, null where
+        undefined, support a count of faces (not 497.0)."""
+        return {
+            c: {
+                **{k: json_number(row[k]) for k in ("precision", "recall", "f1")},
+                "support": int(row["support"]),
+            }
+            for c, row in self.per_class().iterrows()
+        }
+
+    def per_class_table(self) -> pd.DataFrame:
+        """:meth:`per_class` with the class as its first column, figures rounded as in the
+        metrics: input of DVC's ``bar_horizontal`` plots (an undefined figure is left empty)."""
+        return self.per_class().round(4).rename_axis("class").reset_index()

@@ -161,8 +161,8 @@ def other_data(model: Path, trained: dict[str, object], held: dict[str, object])
 
 
 def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
-    """Score the model once on the evaluation split; write metrics and the DVC confusion plot
-    under ``out`` (see ``paths.output_root``)."""
+    """Score the model once on the evaluation split; write metrics and the DVC confusion and
+    per-class plots under ``out`` (see ``paths.output_root``)."""
     settings = params.evaluate
     check_evaluate(settings)
     model = model_to_score(out)
@@ -198,6 +198,7 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
     }
     metrics = with_not_found(metrics, chosen, not_found_in(held, name))
     write_csv(out / REPORTS / "evaluate" / "confusion.csv", chosen.confusion_records())
+    write_csv(out / REPORTS / "evaluate" / "per_class.csv", chosen.per_class_table())
     write_json(out / METRICS / "eval.json", metrics)
     data = str(held.get("name") or PREPARED)
     return EvaluateResult(model, data, name, split.x, chosen, metrics, plain)

@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         "tta_shift": args.tta_shift,
         "skipped": int((~known).sum()),
         **result.metrics(),
+        "per_class": result.per_class_figures(),  # one report, read once: kept whole
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(
             Evaluation(model_classes, labels[known], single).calibration_error(), 4
