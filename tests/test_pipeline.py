@@ -184,6 +184,8 @@ def test_metrics_and_plots_are_declared_to_dvc(repo: Path) -> None:
     for title in ("Recall per class", "F1 per class"):  # a bar per class, not 14 metrics
         (plot,) = drawn[title]
         assert plot["type"] == "vega" and plot["content"]["mark"]["type"] == "bar"
+        # from zero: DVC's own bar template starts at the lowest value, whose bar is then empty
+        assert plot["content"]["encoding"]["x"]["scale"]["domain"] == [0, 1]
     declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]["evaluate"]
     assert {"reports/evaluate/per_class.csv": {"cache": False}} in declared["outs"]
     assert all("per_class" not in str(metric) for metric in declared["metrics"])
