@@ -142,6 +142,17 @@ def test_file_without_subject_id_is_named(tmp_path: Path) -> None:
     assert str(odd) in message and "S###" in message
 
 
+def test_a_folder_of_no_ck_names_is_named_with_the_fix(tmp_path: Path) -> None:
+    """Every file was told to be renamed, one at a time, when the folder was not CK+48 at all."""
+    write_image(tmp_path / "happy" / "IMG_0001.png", flat(4))
+    write_image(tmp_path / "sad" / "IMG_0002.png", flat(5))
+
+    message = error_of(tmp_path)
+
+    assert message.startswith(f"{tmp_path}: none of its 2 images is named by a CK+ subject")
+    assert "point data.path (or --data) at the CK+48 folders" in message
+
+
 def test_missing_path_is_named(tmp_path: Path) -> None:
     assert str(tmp_path / "CK+48") in error_of(tmp_path / "CK+48")
 

@@ -17,6 +17,7 @@ in canonical order; the Kaggle folders have 7 (no neutral), the CSV 8.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,27 +60,52 @@ def load_folders(
     root: Path, *, seed: int, val_fraction: float, test_fraction: float
 ) -> PreparedData:
     """``<root>/<emotion>/S###_*.png`` split by subject."""
-    others: list[Path] = []
-    files, labels = folder.labelled_files(root, others.append)
-    subjects = np.array([subject_of(f) for f in files])
-    classes = ordered(set(labels))
-    y = folder.indices(labels, classes)
+    faces = read_folders(root)
     parts = subject_split(
-        subjects, y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        faces.subjects, faces.y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
-    x = read_many(files, desc=f"ckplus {root.name}")
     return PreparedData(
-        classes=classes,
-        splits={split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()},
+        classes=faces.classes,
+        splits={split: LabelledImages(faces.x[idx], faces.y[idx]) for split, idx in parts.items()},
         source={
             "name": "ckplus",
             "path": str(root),
             "format": "folders",
             "splits": f"by subject, seeded and roughly stratified (seed {seed}, "
             f"val {val_fraction}, test {test_fraction})",
-            "subjects": {s: len(np.unique(subjects[idx])) for s, idx in parts.items()},
-            **skipped_files(others, root),
+            "subjects": {s: len(np.unique(faces.subjects[idx])) for s, idx in parts.items()},
+            **faces.skipped,
         },
+    )
+
+
+@dataclass(frozen=True)
+class SubjectFaces:
+    """Every face of a ``CK+48`` tree with its person (``S###``), before any split: what a split
+    by subject, or subject-wise cross-validation, is made from."""
+
+    classes: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    subjects: np.ndarray
+    skipped: dict[str, object]  # files that are not images, as the manifest records them
+
+
+def read_folders(root: Path) -> SubjectFaces:
+    """Read ``<root>/<emotion>/S###_*.png`` whole, each face with its class and subject."""
+    others: list[Path] = []
+    files, labels = folder.labelled_files(root, others.append)
+    if not any(SUBJECT.match(f.name) for f in files):
+        raise FacialEmotionError(
+            f"{root}: none of its {len(files)} images is named by a CK+ subject (S###_...), so "
+            "it cannot be split by person; point data.path (or --data) at the CK+48 folders, or "
+            "read it as data.source folder"
+        )
+    subjects = np.array([subject_of(f) for f in files])
+    classes = ordered(set(labels))
+    x = read_many(files, desc=f"ckplus {root.name}")
+    return SubjectFaces(
+        classes, x, folder.indices(labels, classes), subjects, skipped_files(others, root)
     )
 
 
