@@ -1,0 +1,169 @@
+"""Subject-independent k-fold cross-validation on CK+: every person is tested exactly once.
+
+Published CK+ figures mostly come from such folds (10 folds, or leave-one-subject-out, which is
+as many folds as people). One subject-wise split per seed tests 10-13 people, and a few seeds'
+random splits test some people twice and others never, so their figures do not sit beside
+published ones. Here the people are dealt into folds; each fold trains on the others, selects its
+epoch on a validation part carved from its training people only, and scores its held-out people
+once, so pooled over the folds each face is scored exactly once.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from facial_emotion.data import ckplus, folder
+from facial_emotion.data.images import reads_as_csv
+from facial_emotion.data.prepared import LabelledImages, PreparedData, full_range
+from facial_emotion.errors import FacialEmotionError
+from facial_emotion.evaluation import Evaluation, json_number
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: ``data`` holds train and val (both of training people) and test (held out)."""
+
+    number: int  # 1-based
+    test_index: np.ndarray  # the held-out faces, as indices into the whole data set
+    held_out: tuple[str, ...]  # their people
+    data: PreparedData
+
+
+def read_faces(path: str | Path) -> tuple[ckplus.SubjectFaces, Path]:
+    """Every face of CK+48 with its person, stretched as the pipeline trains on them, and the
+    folder read. The Kaggle CSV has no person ids, so it cannot be cross-validated by person."""
+    path = Path(path)
+    root = path / ckplus.FOLDER_NAME if (path / ckplus.FOLDER_NAME).is_dir() else path
+    csv = path if path.is_file() else path / ckplus.CSV_NAME
+    if root == path and csv.is_file() and reads_as_csv(csv):
+        raise FacialEmotionError(
+            f"{csv}: has no subject ids, so its frames cannot be dealt into folds by person; "
+            "point --data at the CK+48 folders (<emotion>/S###_*.png)"
+        )
+    root = folder.existing_dir(root)
+    if folder.split_dirs(root):
+        raise FacialEmotionError(
+            f"{root}: holds split folders (train/ ...), a data set split already, not CK+48; "
+            "point --data at the CK+48 folders (<emotion>/S###_*.png)"
+        )
+    faces = ckplus.read_folders(root)
+    # stretched as load_source serves every source: the range the model learns and reads in
+    return replace(faces, x=full_range(faces.x)), root
+
+
+def subject_folds(
+    subjects: np.ndarray, y: np.ndarray, *, folds: int, seed: int
+) -> list[np.ndarray]:
+    """Sorted sample indices of each fold's held-out faces; each subject is in exactly one fold.
+
+    Subjects are visited in seeded random order, each going to the fold furthest below an equal
+    share of the subject's emotions (relative to each emotion's total), as ``subject_split``
+    deals splits; ties go to the fold with fewest subjects, so no fold is left empty while
+    there are at least ``folds`` subjects (with exactly as many folds as subjects, each fold is
+    one person: leave-one-subject-out).
+    """
+    people = np.unique(subjects)
+    if not 2 <= folds <= len(people):
+        raise ValueError(f"{folds} folds need 2 to {len(people)} (the subjects) folds")
+    totals = np.bincount(y).astype(float)
+    weight = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+    taken = np.zeros((folds, len(totals)))
+    held: list[list[np.ndarray]] = [[] for _ in range(folds)]
+    for subject in np.random.default_rng(seed).permutation(people):
+        members = np.flatnonzero(subjects == subject)
+        counts = np.bincount(y[members], minlength=len(totals))
+        need = ((totals / folds - taken) * weight) @ counts
+        tied = np.flatnonzero(need >= need.max() - 1e-9)
+        k = int(tied[np.argmin([len(held[i]) for i in tied])])
+        taken[k] += counts
+        held[k].append(members)
+    return [np.sort(np.concatenate(h)) for h in held]
+
+
+def make_folds(
+    faces: ckplus.SubjectFaces, root: Path, *, folds: int, seed: int, val_fraction: float
+) -> list[Fold]:
+    """The ``folds`` folds of ``faces``; each fold's val is carved (seeded, by subject) from its
+    training people only, so no fold selects its epoch on the people it is scored on."""
+    people = len(np.unique(faces.subjects))
+    if folds < 2 or folds > people:
+        raise FacialEmotionError(
+            f"{root}: {folds} folds for {people} subjects; use --folds from 2 to {people} "
+            f"(each fold holds out at least one person; {people} is leave-one-subject-out)"
+        )
+    if not 0 < val_fraction < 1:
+        raise FacialEmotionError(
+            f"data.val_fraction {val_fraction} must be between 0 and 1: each fold selects its "
+            "epoch on that share of its training people; fix it with --set data.val_fraction"
+        )
+    made = []
+    for number, test in enumerate(subject_folds(faces.subjects, faces.y, folds=folds, seed=seed)):
+        rest = np.setdiff1d(np.arange(len(faces.y)), test)
+        parts = ckplus.subject_split(
+            faces.subjects[rest],
+            faces.y[rest],
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=0,
+        )
+        if len(parts["val"]) == 0:
+            raise FacialEmotionError(
+                f"{root}: fold {number + 1}'s {len(np.unique(faces.subjects[rest]))} training "
+                f"subjects leave none for val at data.val_fraction {val_fraction}; raise it "
+                "(--set data.val_fraction=...) or use fewer folds"
+            )
+        index = {"train": rest[parts["train"]], "val": rest[parts["val"]], "test": test}
+        data = PreparedData(
+            faces.classes,
+            {name: LabelledImages(faces.x[i], faces.y[i]) for name, i in index.items()},
+            {
+                "name": "ckplus",
+                "path": str(root),
+                "format": "folders",
+                "splits": f"fold {number + 1} of {folds} by subject (seed {seed}); val "
+                f"{val_fraction} of the training subjects",
+                "subjects": {n: len(np.unique(faces.subjects[i])) for n, i in index.items()},
+            },
+        )
+        held_out = tuple(str(s) for s in np.unique(faces.subjects[test]))
+        made.append(Fold(number + 1, test, held_out, data))
+    return made
+
+
+def recall(scored: Evaluation) -> dict[str, float | None]:
+    """Per-class recall as JSON writes it (null for a class with no faces)."""
+    return {c: json_number(r) for c, r in scored.per_class()["recall"].items()}
+
+
+def pooled(faces: ckplus.SubjectFaces, folds: list[Fold], probs: list[np.ndarray]) -> Evaluation:
+    """Every held-out face's probabilities, in the data set's order, refusing folds that do not
+    score each face exactly once (a face scored twice or never would bias the pooled figure)."""
+    order = np.concatenate([fold.test_index for fold in folds])
+    if not np.array_equal(np.sort(order), np.arange(len(faces.y))):
+        raise ValueError("the folds do not hold out each face exactly once")
+    pooled_probs = np.empty((len(order), len(faces.classes)))
+    pooled_probs[order] = np.concatenate(probs)
+    return Evaluation(faces.classes, faces.y, pooled_probs)
+
+
+def summary(folds: list[Fold], scores: list[Evaluation], whole: Evaluation) -> dict[str, object]:
+    """The figures to set beside published CK+ ones: fold accuracy's mean and spread, and the
+    accuracy, macro-F1 and per-class recall pooled over every held-out face."""
+    accuracies = [s.accuracy for s in scores]
+    return {
+        "folds": len(folds),
+        "subjects": sum(len(f.held_out) for f in folds),
+        "faces": len(whole.y_true),
+        "accuracy_mean": round(statistics.mean(accuracies), 4),
+        "accuracy_std": round(statistics.stdev(accuracies), 4),  # sample std over the folds
+        "accuracy_min": round(min(accuracies), 4),
+        "accuracy_max": round(max(accuracies), 4),
+        "pooled_accuracy": round(whole.accuracy, 4),
+        "pooled_faces_right": whole.faces_right,
+        "pooled_macro_f1": round(whole.macro_f1, 4),
+        "pooled_recall": recall(whole),
+    }
