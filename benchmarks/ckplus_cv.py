@@ -6,7 +6,7 @@ from those training people only (``data.val_fraction`` of them), and scores its 
 once, with the test-time augmentation ``evaluate`` uses. Prints one JSON line per fold, then a
 summary line: fold accuracy mean and std, and accuracy, macro-F1 and per-class recall pooled over
 every face, each scored exactly once. ``--folds`` equal to the number of people (118 in CK+48) is
-leave-one-subject-out. With data.md's CK+ recipe (about 35 minutes on 2 cores):
+leave-one-subject-out. With data.md's CK+ recipe (25 minutes on 2 cores; data.md, ckplus):
 
     python benchmarks/ckplus_cv.py --data ../shared/data/ckplus/CK+48 --folds 10 \
         --set train.init_weights=src/facial_emotion/weights/fer2013.keras --set train.epochs=30 \
