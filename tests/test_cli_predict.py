@@ -230,7 +230,11 @@ def test_bad_inputs_get_one_line_each_and_the_rest_is_processed(
 def test_nothing_readable_is_an_error(capsys, tiny_model_path, photos):
     code, out, err = run(capsys, photos / "notes.txt", "--model", tiny_model_path)
     assert code == 2 and out == ""
-    assert err.strip().splitlines()[-1].startswith("facial-emotion predict: error: none of the 1")
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        f"facial-emotion predict: error: {photos / 'notes.txt'}: could not be read as an image; "
+        "see the line above"
+    )
     code, _, err = run(capsys, photos / "nothing-here", "--model", tiny_model_path)
     assert code == 2 and err.splitlines() == [  # one line, as every other error
         f"facial-emotion predict: error: {photos / 'nothing-here'}: no such file or folder; "

@@ -389,7 +389,9 @@ def run(args: argparse.Namespace) -> int:
     if not results:
         raise nothing_read(
             skipped,
-            f"none of the {len(files)} files could be read as an image; see the lines above",
+            f"{files[0]}: could not be read as an image; see the line above"
+            if len(files) == 1  # not "none of the 1 files"
+            else f"none of the {len(files)} files could be read as an image; see the lines above",
         )
     classes = recognizer.classes
     if fmt == "json":
