@@ -196,3 +196,41 @@ def test_report_pictures_have_alt_text_that_describes_them(tmp_path: Path) -> No
     assert alts[0].startswith("Figure. Calibration (val): share read right against confidence")
     assert "key: calibrated, model" in alts[0]
     assert alts[1] == "No description has been provided for this image"  # plain matplotlib's
+
+
+def _picture_output(png: bytes, text: str, **more: str) -> nbformat.NotebookNode:
+    import base64
+
+    data = {"image/png": base64.b64encode(png).decode() + "\n", "text/plain": text, **more}
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def test_alt_text_goes_to_its_own_picture_when_an_output_is_shown_as_something_else() -> None:
+    """Alt texts were dealt to the pictures in order: an output with a picture that nbconvert
+    shows in another form (LaTeX, Markdown) shifted every later description onto the wrong
+    figure; and a picture with only Python's default text form got that as its alt text."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from facial_emotion.notebook import with_alt_text
+
+    cells = [
+        nbformat.v4.new_code_cell(
+            "x",
+            outputs=[
+                _picture_output(b"formula", "x**2", **{"text/latex": "$x^2$"}),
+                _picture_output(b"histogram", "Figure. Pixel intensity per split."),
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "y", outputs=[_picture_output(b"photo", "<IPython.core.display.Image object>")]
+        ),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    page = BeautifulSoup(with_alt_text(html, notebook), features="html.parser")
+    alts = [img["alt"] for img in page.select(".jp-RenderedImage img")]
+    assert alts == [
+        "Figure. Pixel intensity per split.",
+        "No description has been provided for this image",
+    ]

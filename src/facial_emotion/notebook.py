@@ -70,22 +70,34 @@ def without_log_noise(notebook: Any) -> Any:
 def with_alt_text(html: str, notebook: Any) -> str:
     """The report's page with each output picture's alt text set to the output's text form,
     which ``plots.describe`` writes for the project's figures. nbconvert gave every picture
-    "No description has been provided for this image", all a screen reader could say of it."""
+    "No description has been provided for this image", all a screen reader could say of it.
+
+    Each picture is matched to its output by its data, not by its place: an output that nbconvert
+    shows in another form (LaTeX, Markdown, HTML) would move every later text onto the wrong
+    picture. Python's default text form (``<Figure size ...>``, ``<... Image object>``) says
+    nothing, so such a picture keeps nbconvert's words."""
     from bs4 import BeautifulSoup
 
-    texts = [
-        "".join(output.data.get("text/plain", ""))
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if {"image/png", "image/jpeg"} & set(output.get("data", {}))
-        and not {"text/html", "image/svg+xml"} & set(output.data)  # shown instead of the picture
-    ]
+    texts = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = "".join(data.get("text/plain", ""))
+            if not text or (text.startswith("<") and text.endswith(">")):
+                continue
+            for kind in ("image/png", "image/jpeg"):
+                if kind in data:
+                    texts[_data_url(kind, "".join(data[kind]))] = text
     page = BeautifulSoup(html, features="html.parser")
-    for picture, text in zip(page.select(".jp-RenderedImage img"), texts, strict=False):
-        if text and not text.startswith("<Figure size"):  # matplotlib's own says nothing
+    for picture in page.select(".jp-RenderedImage img"):
+        if text := texts.get("".join(picture.get("src", "").split())):
             picture["alt"] = text
     return str(page)
+
+
+def _data_url(kind: str, encoded: str) -> str:
+    """A picture's ``src`` as nbconvert writes it inline, without its line breaks."""
+    return f"data:{kind};base64," + "".join(encoded.split())
 
 
 def kernel_config() -> Any:
