@@ -600,3 +600,20 @@ def test_labels_in_a_list_or_in_file_names_say_how_to_sort_them(tmp_path: Path) 
         f"{jaffe}: 2 image(s) (such as KA.AN1.39.tiff) and no class folders; labels are read "
         f"from folder names, not file names: {sort}"
     )
+
+
+def test_a_label_list_beside_a_folders_images_is_not_read_as_a_class(tmp_path: Path) -> None:
+    """FER+'s FER2013Train/ holds its faces and label.csv: the folder was read as a class named
+    "fer2013train", and FER+ trained into a model telling its three splits apart, with only a
+    warning to "convert" label.csv to JPEG."""
+    ferplus = tmp_path / "ferplus"
+    for split in ("FER2013Train", "FER2013Valid", "FER2013Test"):
+        write_image(ferplus / split / "fer0000000.png", flat(1))
+        write_image(ferplus / split / "fer0000001.png", flat(2))
+        (ferplus / split / "label.csv").write_text('fer0000000.png,"(0, 0, 48, 48)",10,0\n')
+    assert error_of(ferplus) == (
+        f"{ferplus / 'FER2013Test'}: holds label.csv, a label list, beside its images; lists are "
+        "not read, labels come from folder names, so all 2 images would be class "
+        "'fer2013test': sort the images into <emotion>/ folders (data.md, folder: labels in a "
+        "list or in file names), or move label.csv out if it labels nothing"
+    )

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.labels import EMOTIONS
+from facial_emotion.labels import EMOTIONS, canonical
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
 from facial_emotion.pictures import (
@@ -238,6 +238,9 @@ SPLIT_NAMES = frozenset(n for names in SPLIT_FOLDERS.values() for n in names)
 
 # What a data set that labels its images in a file rather than by folder keeps the labels in
 LABEL_LISTS = (".txt", ".csv", ".tsv", ".json")
+# ... and a table of them beside the images it labels (FER+'s label.csv) is one too; a .txt there
+# is more likely a note about the class
+LABEL_TABLES = (".csv", ".tsv")
 SORT_INTO_FOLDERS = (
     "sort the images into <emotion>/ folders (data.md, folder: labels in a list or in file names)"
 )
@@ -283,6 +286,14 @@ def class_folders(
             raise FacialEmotionError(
                 f"{folder}: holds {lists[0]}, a label list, and no images; lists are not read, "
                 f"labels come from folder names: {SORT_INTO_FOLDERS}"
+            )
+        if tables := [p.name for p in others if p.suffix.lower() in LABEL_TABLES]:
+            # FER+'s FER2013Train/label.csv: a class per split, and a model telling them apart
+            raise FacialEmotionError(
+                f"{folder}: holds {tables[0]}, a label list, beside its images; lists are not "
+                f"read, labels come from folder names, so all {len(files[folder.name])} images "
+                f"would be class {canonical(folder.name)!r}: {SORT_INTO_FOLDERS}, or move "
+                f"{tables[0]} out if it labels nothing"
             )
         if not files[folder.name]:
             raise FacialEmotionError(
