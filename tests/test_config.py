@@ -221,3 +221,20 @@ def test_data_not_found_in_an_experiment_copy_says_the_copy_lacks_ignored_files(
     (tmp_path / "params.yaml").write_text((copy / "params.yaml").read_text())
     assert main(["params.yaml"]) == 2
     assert "git-ignored" not in capsys.readouterr().err
+
+
+def test_an_absolute_data_path_missing_in_an_experiment_copy_is_not_told_to_be_absolute(
+    tmp_path, monkeypatch, capsys
+):
+    """The copy's hint said to give data.path as an absolute path when it was one already."""
+    from facial_emotion.check_params import main
+
+    copy = tmp_path / ".dvc" / "tmp" / "exps" / "tmpabc"
+    copy.mkdir(parents=True)
+    missing = tmp_path / "elsewhere" / "faces"
+    (copy / "params.yaml").write_text(f"data:\n  source: folder\n  path: {missing}\n")
+    monkeypatch.chdir(copy)
+    assert main(["params.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"data.path {missing}: not found" in err
+    assert "absolute path" not in err

@@ -32,7 +32,7 @@ def check_values(params: Params) -> None:
         raise FacialEmotionError(
             f"data.path {params.data.path}: not found; point it at the {params.data.source} data "
             "(folder or CSV) in params.yaml, or with dvc exp run -S data.path=..."
-            + _in_experiment_copy(Path.cwd())
+            + _in_experiment_copy(Path.cwd(), Path(params.data.path))
         )
     training.validate(params.train)
     if params.train.init_weights:
@@ -42,15 +42,15 @@ def check_values(params: Params) -> None:
     check_rules("export", {"representative_samples": (samples, POSITIVE)})
 
 
-def _in_experiment_copy(cwd: Path) -> str:
-    """Why a path found in the workspace is not found here: queued and ``--temp`` experiments
-    run in a copy under ``.dvc/tmp/exps/`` that holds git's files only."""
+def _in_experiment_copy(cwd: Path, data: Path) -> str:
+    """Why a relative path found in the workspace is not found here: queued and ``--temp``
+    experiments run in a copy under ``.dvc/tmp/exps/`` that holds git's files only."""
     parts = cwd.resolve().parts
     in_copy = any(parts[i : i + 3] == (".dvc", "tmp", "exps") for i in range(len(parts)))
     return (
         " (a queued or --temp experiment runs in a copy of the repository without its "
         "git-ignored files: give data.path as an absolute path)"
-        if in_copy
+        if in_copy and not data.is_absolute()
         else ""
     )
 
