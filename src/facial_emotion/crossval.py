@@ -60,28 +60,15 @@ def subject_folds(
 ) -> list[np.ndarray]:
     """Sorted sample indices of each fold's held-out faces; each subject is in exactly one fold.
 
-    Subjects are visited in seeded random order, each going to the fold furthest below an equal
-    share of the subject's emotions (relative to each emotion's total), as ``subject_split``
-    deals splits; ties go to the fold with fewest subjects, so no fold is left empty while
-    there are at least ``folds`` subjects (with exactly as many folds as subjects, each fold is
-    one person: leave-one-subject-out).
+    Subjects are dealt into equal shares as ``subject_split`` deals splits
+    (``ckplus.deal_subjects``), ties to the fold with fewest subjects, so no fold is left empty
+    while there are at least ``folds`` subjects (with exactly as many folds as subjects, each
+    fold is one person: leave-one-subject-out).
     """
     people = np.unique(subjects)
     if not 2 <= folds <= len(people):
         raise ValueError(f"{folds} folds need 2 to {len(people)} (the subjects) folds")
-    totals = np.bincount(y).astype(float)
-    weight = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-    taken = np.zeros((folds, len(totals)))
-    held: list[list[np.ndarray]] = [[] for _ in range(folds)]
-    for subject in np.random.default_rng(seed).permutation(people):
-        members = np.flatnonzero(subjects == subject)
-        counts = np.bincount(y[members], minlength=len(totals))
-        need = ((totals / folds - taken) * weight) @ counts
-        tied = np.flatnonzero(need >= need.max() - 1e-9)
-        k = int(tied[np.argmin([len(held[i]) for i in tied])])
-        taken[k] += counts
-        held[k].append(members)
-    return [np.sort(np.concatenate(h)) for h in held]
+    return ckplus.deal_subjects(subjects, y, np.full(folds, 1 / folds), seed=seed, even_ties=True)
 
 
 def make_folds(

@@ -123,28 +123,38 @@ def subject_of(path: Path) -> str:
 def subject_split(
     subjects: np.ndarray, y: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
 ) -> dict[str, np.ndarray]:
-    """Sorted sample indices per split; every subject's samples land in exactly one split.
-
-    Subjects are visited in seeded random order, each going to the split furthest below its
-    target share of the subject's emotions (relative to each emotion's total), so the splits
-    get roughly the requested sizes and class mix. ``test`` is left out when its fraction is 0.
-    """
+    """Sorted sample indices per split; every subject's samples land in exactly one split, with
+    roughly the requested sizes and class mix (:func:`deal_subjects`). ``test`` is left out when
+    its fraction is 0."""
     fractions = np.array([1.0 - val_fraction - test_fraction, val_fraction, test_fraction])
     names = [s for s, f in zip(SPLITS, fractions, strict=True) if f > 0]
-    fractions = fractions[fractions > 0]
+    dealt = deal_subjects(subjects, y, fractions[fractions > 0], seed=seed)
+    return dict(zip(names, dealt, strict=True))
+
+
+def deal_subjects(
+    subjects: np.ndarray, y: np.ndarray, shares: np.ndarray, *, seed: int, even_ties: bool = False
+) -> list[np.ndarray]:
+    """Sorted sample indices of each share; every subject's samples land in exactly one.
+
+    Subjects are visited in seeded random order, each going to the share furthest below its
+    target of the subject's emotions (relative to each emotion's total). A tie goes to the first
+    such share, or with ``even_ties`` to the one with fewest subjects, so that equal shares (folds)
+    are none left empty while there are subjects enough."""
     totals = np.bincount(y).astype(float)
     weight = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-    target = fractions[:, None] * totals[None, :]
+    target = np.asarray(shares, float)[:, None] * totals[None, :]
     taken = np.zeros_like(target)
-    assigned = {name: [] for name in names}
-    order = np.random.default_rng(seed).permutation(np.unique(subjects))
-    for subject in order:
+    held: list[list[np.ndarray]] = [[] for _ in range(len(target))]
+    for subject in np.random.default_rng(seed).permutation(np.unique(subjects)):
         members = np.flatnonzero(subjects == subject)
         counts = np.bincount(y[members], minlength=len(totals))
-        k = int(np.argmax(((target - taken) * weight) @ counts))
+        need = ((target - taken) * weight) @ counts
+        if even_ties:
+            tied = np.flatnonzero(need >= need.max() - 1e-9)
+            k = int(tied[np.argmin([len(held[i]) for i in tied])])
+        else:
+            k = int(np.argmax(need))
         taken[k] += counts
-        assigned[names[k]].append(members)
-    return {
-        name: np.sort(np.concatenate(m)) if m else np.array([], np.int64)
-        for name, m in assigned.items()
-    }
+        held[k].append(members)
+    return [np.sort(np.concatenate(h)) if h else np.array([], np.int64) for h in held]
