@@ -84,6 +84,26 @@ def test_numbered_folders_read_as_fer2013_codes_are_a_warning(
     ) in capsys.readouterr().err
 
 
+def test_labels_names_numbered_folders_as_data_labels_does(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """RAF-DB's 1 … 7 were read as FER2013's codes 1 … 6 (1 disgust, ...; 7 unknown) and scored
+    against the wrong emotions; --labels rafdb scores each folder as its emotion, unwarned."""
+    root = tmp_path / "rafdb"
+    for split in ("train", "test"):
+        class_tree(root / split, {str(n): 3 for n in range(1, 8)})
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
+    assert main([*args, "--labels", "rafdb"]) == 0
+    out, err = capsys.readouterr()
+    metrics = json.loads(out)
+    assert metrics["source"] == "folder" and metrics["samples"] == 21 and metrics["skipped"] == 0
+    assert all(figures["support"] == 3 for figures in metrics["per_class"].values())
+    assert "by number" not in err and "numbers" not in err
+    with pytest.raises(SystemExit, match="2"):  # argparse's usage and one error line
+        main([*args, "--labels", "rafd"])
+    assert "--labels: invalid choice: 'rafd' (choose from" in capsys.readouterr().err
+
+
 def test_data_of_no_class_the_model_knows_is_one_clear_error(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

@@ -152,6 +152,17 @@ def test_the_whole_file_check_names_a_misspelt_group_in_one_line(tmp_path, capsy
             "data:\n  source: folder\n  path: /no/such/faces\n",
             "data.path /no/such/faces: not found",
         ),
+        # data.labels: a preset that is none, a value that is no emotion, a source of names
+        (
+            "data:\n  source: folder\n  path: .\n  labels: rafbd\n",
+            "data.labels 'rafbd' is no preset; use one of rafdb, ",
+        ),
+        (
+            "data:\n  source: folder\n  path: .\n  labels: {1: suprise}\n",
+            "data.labels maps 1 to 'suprise', which is no emo",
+        ),
+        ("data:\n  labels: 7\n", "params.yaml: data.labels must be str or dict, got 7"),
+        ("data:\n  source: ckplus\n  labels: rafdb\n", "ckplus names its classes itself"),
         ("evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23 pixels, got 30"),
         ("export:\n  representative_samples: 0\n", "representative_samples must be positive"),
         # DVC removed it before training, which then said to run `dvc repro`, which removed it
@@ -238,3 +249,12 @@ def test_an_absolute_data_path_missing_in_an_experiment_copy_is_not_told_to_be_a
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"data.path {missing}: not found" in err
     assert "absolute path" not in err
+
+
+def test_data_labels_is_a_preset_name_or_a_mapping() -> None:
+    """DVC's -S takes a preset as any other string (`dvc exp run -S data.labels=rafdb`); a
+    mapping in params.yaml reads as written (YAML's number keys included)."""
+    assert with_overrides(Params(), ["data.labels=rafdb"]).data.labels == "rafdb"
+    mapping = from_mapping(Params, {"data": {"labels": {1: "surprise", "2": "fear"}}})
+    assert mapping.data.labels == {"1": "surprise", "2": "fear"}
+    assert with_overrides(mapping, as_overrides(as_dict(mapping.data), "data")) == mapping

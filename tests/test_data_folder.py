@@ -617,3 +617,62 @@ def test_a_label_list_beside_a_folders_images_is_not_read_as_a_class(tmp_path: P
         "'fer2013test': sort the images into <emotion>/ folders (data.md, folder: labels in a "
         "list or in file names), or move label.csv out if it labels nothing"
     )
+
+
+RAFDB = ("surprise", "fear", "disgust", "happy", "sad", "angry", "neutral")  # folders 1 … 7
+
+
+def test_data_labels_names_numbered_folders_as_their_data_set_does(tmp_path: Path) -> None:
+    """RAF-DB's folders 1 … 7 became classes "1" … "7" (or, read as FER2013, its 0 … 6 codes):
+    `labels: rafdb` gives the emotions, in FER2013 order, each over its own folder's faces."""
+    root = tmp_path / "rafdb"
+    for split in ("train", "test"):
+        class_tree(root / split, {str(n): 5 for n in range(1, 8)})  # folder n: gray code n - 1
+    for source in ("folder", "fer2013"):
+        data = load_source(source, str(root), **CARVING, synthetic_samples=0, labels="rafdb")
+        assert data.classes == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+        for split in data.splits.values():
+            read = [RAFDB[code_of(x)] for x in split.x]
+            assert read == [data.classes[y] for y in split.y] and len(set(read)) == 7
+        assert data.source["labels"] == "rafdb" and "numbered_classes" not in data.source
+    # AffectNet's 0 is neutral, where FER2013's 0 is angry; a mapping names any folder
+    affectnet = class_tree(tmp_path / "affectnet", {"0": 5, "1": 5, "7": 5})
+    data = load_source("folder", str(affectnet), **CARVING, synthetic_samples=0, labels="affectnet")
+    assert data.classes == ("happy", "neutral", "contempt")
+    mapping = {"0": "Neutral", "1": "happiness", "7": "contempt"}
+    data = load_source("folder", str(affectnet), **CARVING, synthetic_samples=0, labels=mapping)
+    assert data.classes == ("happy", "neutral", "contempt")
+    assert data.source["labels"] == {"0": "neutral", "1": "happy", "7": "contempt"}
+    y = data.splits["train"].y
+    assert [data.classes[i] for i in y] == [
+        ("neutral", "happy", "contempt")[code_of(x)]  # folders 0, 1, 7 in the tree's order
+        for x in data.splits["train"].x
+    ]
+
+
+def test_a_class_folder_data_labels_does_not_name_is_one_line(tmp_path: Path) -> None:
+    """Left under its own name it would have been a class "8" beside the emotions."""
+    root = class_tree(tmp_path / "rafdb", {str(n): 3 for n in range(1, 9)})
+    with pytest.raises(FacialEmotionError) as caught:
+        load_source("folder", str(root), **CARVING, synthetic_samples=0, labels="rafdb")
+    assert str(caught.value) == (
+        f"{root / '8'}: class folder 8/ is not named by data.labels (or --labels) rafdb "
+        "(1, 2, 3, 4, 5, 6, 7); give data.labels as a mapping {folder: emotion} that names it "
+        "too, or move the folder out"
+    )
+    csv = tmp_path / "fer2013.csv"
+    csv.write_text("emotion,pixels\n")
+    with pytest.raises(FacialEmotionError, match="^.*fer2013.csv: a CSV labels its rows by"):
+        load_source("fer2013", str(csv), **CARVING, synthetic_samples=0, labels="rafdb")
+
+
+def test_scoring_the_data_a_model_trained_on_names_its_folders_as_training_did(
+    tmp_path: Path,
+) -> None:
+    """The card records data.labels: evaluate on the training data needs no --labels again."""
+    root = class_tree(tmp_path / "rafdb", {str(n): 5 for n in range(1, 8)})
+    card = {"seed": 0, "source": {"name": "folder", "path": str(root), "labels": "rafdb"}}
+    data, split = load_for_scoring(root, card=card)
+    assert split == "test" and data.classes[0] == "angry" and data.source["labels"] == "rafdb"
+    other = shutil.copytree(root, tmp_path / "copy")  # other data: the folder names, as given
+    assert load_for_scoring(other, card=card)[0].classes == tuple(str(n) for n in range(1, 8))

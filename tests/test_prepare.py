@@ -1,5 +1,6 @@
 """The prepare stage as a user runs it: one clear line and no output on bad params."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -268,7 +269,8 @@ def test_class_folders_named_by_number_are_a_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (
         f"prepare: warning: {faces}: the class folders are numbers, so the model, its card and "
-        "predict name the emotions by number; rename the class folders to emotion names "
+        "predict name the emotions by number; set data.labels (evaluate: --labels) to rafdb, "
+        "affectnet or a mapping {folder: emotion}, or rename the class folders to emotion names "
         "(data.md, folder: numbered classes)"
     ) in result.stderr.splitlines()
 
@@ -283,12 +285,38 @@ def test_numbered_folders_read_as_fer2013_codes_are_a_warning(tmp_path: Path) ->
     assert (
         f"prepare: warning: {faces}: class folders named by number are read as FER2013's codes "
         "(0 → angry, 1 → disgust); a data set numbered otherwise (AffectNet: 0 is neutral; "
-        "RAF-DB: 1 is surprise) is labelled wrong so: rename the class folders to emotion names "
-        "(data.md, folder: numbered classes)"
+        "RAF-DB: 1 is surprise) is labelled wrong so: set data.labels (evaluate: --labels) to "
+        "rafdb, affectnet or a mapping {folder: emotion}, or rename the class folders to emotion "
+        "names (data.md, folder: numbered classes)"
     ) in result.stderr.splitlines()
     named = class_tree(tmp_path / "named", {"happy": 10, "sad": 10})
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {named}\n")
     assert "class folders" not in result.stderr
+
+
+def test_data_labels_names_numbered_folders_without_a_warning(tmp_path: Path) -> None:
+    """With data.labels set, the folders' numbers are emotions: no numbering warning, the
+    manifest (and so the model card) records the preset, and a folder it does not name stops
+    prepare in one line before anything is written."""
+    faces = tmp_path / "rafdb"
+    for split in ("train", "test"):
+        class_tree(faces / split, {str(code): 10 for code in range(1, 8)})
+    for source in ("folder", "fer2013"):
+        params = f"data:\n  source: {source}\n  path: {faces}\n  labels: rafdb\n"
+        result = _prepare(tmp_path, params)
+        assert result.returncode == 0, result.stderr
+        assert "by number" not in result.stderr and "numbers" not in result.stderr
+        assert "7 classes: angry, disgust, fear, happy, sad, surprise, neutral" in result.stdout
+        assert prepared.recorded_source(tmp_path / "prepared")["labels"] == "rafdb"
+    shutil.rmtree(tmp_path / "prepared")
+    params = f"data:\n  source: folder\n  path: {faces}\n  labels: {{1: surprise, 2: fear}}\n"
+    result = _prepare(tmp_path, params)
+    assert result.returncode == 2 and not (tmp_path / "prepared").exists()
+    assert result.stderr == (
+        f"prepare: error: {faces / 'train' / '3'}: class folder 3/ is not named by data.labels (or "
+        "--labels) (1, 2); give data.labels as a mapping {folder: emotion} that names it too, or "
+        "move the folder out\n"
+    )
 
 
 def test_photos_read_whole_far_from_square_are_a_warning(tmp_path: Path) -> None:

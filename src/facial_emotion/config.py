@@ -29,6 +29,7 @@ class DataSettings:
     test_fraction: float = 0.1
     synthetic_samples: int = 3500
     detect_faces: bool = False
+    labels: str | dict[str, str] = ""  # a preset (rafdb, affectnet, fer2013) or {folder: emotion}
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,28 @@ T = TypeVar("T")
 def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
     if dataclasses.is_dataclass(kind):
         return from_mapping(kind, value, source, prefix=f"{where}.")
+    kinds = [typing.get_origin(k) or k for k in typing.get_args(kind) or (kind,)]
+    if not any(_fits(value, k, where) for k in kinds):
+        raise FacialEmotionError(
+            f"{source}: {where} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}; "
+            f"fix the value in {source}"
+        )
+    if isinstance(value, dict):  # YAML reads `1: surprise` with a number key; folders are names
+        return {str(key): item for key, item in value.items()}
+    return float(value) if kind is float else value
+
+
+def _fits(value: Any, kind: Any, where: str) -> bool:
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),
         float: isinstance(value, int | float) and not isinstance(value, bool),
         str: isinstance(value, str),
+        dict: isinstance(value, dict),  # its keys and values are its reader's to check
     }.get(kind)
     if ok is None:
         raise TypeError(f"unsupported settings type {kind} for {where}")
-    if not ok:
-        raise FacialEmotionError(
-            f"{source}: {where} must be {kind.__name__}, got {value!r}; fix the value in {source}"
-        )
-    return float(value) if kind is float else value
+    return ok
 
 
 # A value's test and the words an error uses for it: "train.epochs must be positive, got 0".

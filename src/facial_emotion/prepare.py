@@ -31,6 +31,7 @@ def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, 
         test_fraction=params.data.test_fraction,
         synthetic_samples=params.data.synthetic_samples,
         detect_faces=params.data.detect_faces,
+        labels=params.data.labels,
     )
     require_training_faces(data, params.data.path or params.data.source)
     prepared.save(data, out)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from facial_emotion.cli.options import add_model_option, shift_pixels
+from facial_emotion.labels import PRESETS
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
@@ -26,6 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="data set kind; auto: the model card's when --data is the data it was trained on, "
         "else ckplus for ckextended.csv, CK+48/ or images named S###_*, fer2013 for a train/ "
         "folder or another CSV, else folder",
+    )
+    parser.add_argument(
+        "--labels",
+        choices=tuple(PRESETS),
+        default="",
+        help="what numbered class folders mean, as data.labels: rafdb (1 surprise ... 7 "
+        "neutral), affectnet (0 neutral ... 7 contempt) or fer2013 (0 angry ... 6 neutral); "
+        "default: the folder names (the model card's data.labels for the data it trained on)",
     )
     parser.add_argument(
         "--split",
@@ -79,7 +88,12 @@ def run(args: argparse.Namespace) -> int:
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(
-        path, source=args.source, split=args.split, card=backend.card, seed=args.seed
+        path,
+        source=args.source,
+        split=args.split,
+        card=backend.card,
+        seed=args.seed,
+        labels=args.labels,
     )
     split = data.splits[split_name]
     total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)

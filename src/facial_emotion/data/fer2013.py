@@ -14,6 +14,7 @@ Any other ``emotion,pixels[,Usage]`` CSV (CK+, a FER2013 subset) is read by :fun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,10 +38,23 @@ def csv_in(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
-def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
-    """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds."""
+def load(
+    path: str | Path,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    labels: str | dict[Any, Any] = "",
+) -> PreparedData:
+    """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds;
+    ``labels`` names the folders (``data.labels``) in place of FER2013's codes."""
     path = Path(path)
     csv = path if path.is_file() else csv_in(path)
+    if csv is not None and labels:
+        raise FacialEmotionError(
+            f"{csv}: a CSV labels its rows by FER2013's codes, and data.labels (or --labels) "
+            'names class folders; set data.labels to "" in params.yaml'
+        )
     if csv is not None:
         return load_csv(
             csv,
@@ -64,6 +78,7 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
         test_fraction=test_fraction,
         name="fer2013",
         codes=EMOTIONS,  # class folders 0..6, as a Kaggle copy names them
+        labels=labels,
     )
 
 

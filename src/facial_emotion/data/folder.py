@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from facial_emotion.data.images import (
 from facial_emotion.data.photos import PHOTO_CHUNK, FaceFiles
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.labels import canonical, ordered
+from facial_emotion.labels import canonical, label_map, ordered
 from facial_emotion.paths import image_files
 
 
@@ -41,28 +42,34 @@ def load(
     name: str = "folder",
     codes: tuple[str, ...] = (),
     detect_faces: bool = False,
+    labels: str | dict[Any, Any] = "",
 ) -> PreparedData:
     """Read a labelled image tree; ``name`` is the source recorded in the result. Class folders
-    named by number take the names ``codes`` gives them (see :func:`code_names`).
+    are named by ``labels`` (``data.labels``: a preset such as ``rafdb`` or ``{folder: emotion}``,
+    covering every folder) when given, else class folders named by number take the names
+    ``codes`` gives them (see :func:`code_names`).
     ``detect_faces`` trains on each image's largest face (:mod:`facial_emotion.data.photos`)
     and leaves out images with none, instead of reading each image whole as one face."""
     root = existing_dir(root)
     dirs = split_dirs(root)
     others: list[Path] = []  # files that are not images: a warning, not a silent loss
     if dirs is None:
-        files, labels = labelled_files(root, others.append)
-        names = code_names(set(labels), codes)
-        listed = {"all": (files, [names.get(n, n) for n in labels])}
+        listed = {"all": labelled_files(root, others.append)}
     else:
         listed = {split: labelled_files(d, others.append) for split, d in dirs.items()}
-        names = code_names({label for _, labels in listed.values() for label in labels}, codes)
-        listed = {s: (f, [names.get(n, n) for n in labels]) for s, (f, labels) in listed.items()}
+    mapping = label_map(labels)
+    if mapping:
+        require_mapped(listed, mapping, labels)
+        names = mapping
+    else:
+        names = code_names({n for _, found in listed.values() for n in found}, codes)
+    listed = {s: (f, [names.get(n, n) for n in found]) for s, (f, found) in listed.items()}
     classes = ordered({label for _, labels in listed.values() for label in labels})
     # Splits are made of the files, before any is read: with detect_faces, which photos have a
     # face found must not move another photo from train to test.
     if dirs is None:
-        files, labels = listed.pop("all")
-        y = indices(labels, classes)
+        files, found = listed.pop("all")
+        y = indices(found, classes)
         parts = stratified_split(
             y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
         )
@@ -94,7 +101,7 @@ def load(
             "splits": how,
             **skipped_files(others, root),
             **unsquare_files(unsquare, sum(len(f) for f, _ in listed.values()), root),
-            **numbering(names, classes),
+            **(labelling(labels, mapping) if mapping else numbering(names, classes)),
             **(reader.record(root) if reader else {}),
         },
     )
@@ -185,6 +192,30 @@ def code_names(labels: set[str], codes: tuple[str, ...]) -> dict[str, str]:
     return numbers if labels <= numbers.keys() else {}
 
 
+def require_mapped(
+    listed: dict[str, tuple[list[Path], list[str]]],
+    mapping: dict[str, str],
+    labels: str | dict[Any, Any],
+) -> None:
+    """Stop at a class folder ``labels`` does not name: kept under its own name, it would be a
+    class "8" beside the emotions, or its faces would go unnoticed."""
+    for files, found in listed.values():
+        for path, label in zip(files, found, strict=True):
+            if label not in mapping:
+                given = f"{labels} " if isinstance(labels, str) else ""
+                raise FacialEmotionError(
+                    f"{path.parent}: class folder {path.parent.name}/ is not named by data.labels "
+                    f"(or --labels) {given}({', '.join(mapping)}); give data.labels as a mapping "
+                    "{folder: emotion} that names it too, or move the folder out"
+                )
+
+
+def labelling(labels: str | dict[Any, Any], mapping: dict[str, str]) -> dict[str, object]:
+    """What the manifest (and so the model card) records of ``data.labels``: the preset's name
+    or the mapping (keys as folder names), which evaluate reads back for this data."""
+    return {"labels": labels if isinstance(labels, str) else mapping}
+
+
 def numbering(names: dict[str, str], classes: tuple[str, ...]) -> dict[str, object]:
     """What the manifest records of class folders named by number, for prepare's and evaluate's
     warning: RAF-DB's ``1`` … ``7`` became classes "1" … "7" and AffectNet's ``0`` … ``6`` took
@@ -196,7 +227,10 @@ def numbering(names: dict[str, str], classes: tuple[str, ...]) -> dict[str, obje
 
 def numbering_note(source: dict[str, object], path: str | Path) -> str | None:
     """One line on how numbered class folders were named (:func:`numbering`), or None."""
-    fix = "rename the class folders to emotion names (data.md, folder: numbered classes)"
+    fix = (
+        "set data.labels (evaluate: --labels) to rafdb, affectnet or a mapping {folder: emotion}, "
+        "or rename the class folders to emotion names (data.md, folder: numbered classes)"
+    )
     if source.get("numbered_classes"):
         return (
             f"{path}: the class folders are numbers, so the model, its card and predict name "

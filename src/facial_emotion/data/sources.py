@@ -13,6 +13,7 @@ from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
 from facial_emotion.data.prepared import LabelledImages, PreparedData, stretched
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.labels import label_map
 from facial_emotion.paths import IMAGE_EXTENSIONS
 
 SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
@@ -30,16 +31,18 @@ def load_source(
     test_fraction: float,
     synthetic_samples: int,
     detect_faces: bool = False,
+    labels: str | dict[Any, Any] = "",
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
-    ``detect_faces`` cuts the largest face out of each image of a ``folder`` source.
+    ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
+    ``labels`` (``data.labels``) names its class folders.
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
     """
     check_settings(
         DataSettings(
-            source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces
+            source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces, labels
         )
     )
     if source == "synthetic":
@@ -50,7 +53,8 @@ def load_source(
         )
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
     photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
-    data = _LOADERS[source](Path(path), **carving, **photos)
+    named = {"labels": labels} if labels else {}  # class folders' option only
+    data = _LOADERS[source](Path(path), **carving, **photos, **named)
     # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     return stretched(replace(data, source={**data.source, "carving": carving}))
 
@@ -62,6 +66,7 @@ def load_for_scoring(
     split: str | None = None,
     card: dict[str, Any] | None = None,
     seed: int | None = None,
+    labels: str | dict[Any, Any] = "",
 ) -> tuple[PreparedData, str]:
     """A data set as the scoring commands read it, and the name of the split to score.
 
@@ -71,18 +76,29 @@ def load_for_scoring(
     the data lacks are carved with the card's seed (``seed`` overrides) and fractions, and a model
     trained on faces found in photos (``data.detect_faces``) is scored on faces found so. The split
     defaults to ``test`` when the data has one, else ``val``; ``split="all"`` adds the split
-    ``all``: every face.
+    ``all``: every face. ``labels`` (``--labels``) names the class folders as ``data.labels``
+    does; without it, the data the model trained on is named as its training run named it.
     """
     card = card or {}
     trained = card.get("source")
     # a model trained on faces cut out of photos is scored on faces cut the same way, wherever
     # the photos are (a train/ folder among them would be taken for FER2013's layout)
     detected = isinstance(trained, dict) and trained.get("name") == "folder" and "faces" in trained
+    same = trained_source(card, path)
+    recorded = trained.get("labels") if same and isinstance(trained, dict) else None
+    labels = labels or (recorded if isinstance(recorded, str | dict) else "")
     if source == "auto":
-        source = trained_source(card, path) or ("folder" if detected else guess_source(path))
+        source = same or ("folder" if detected else guess_source(path))
+        if labels and source == "fer2013" and path.is_dir() and not fer2013.csv_in(path):
+            source = "folder"  # numbered folders named by the user are not FER2013's own
     photos = detected and source == "folder"
     data = load_source(
-        source, str(path), **carving_of(card, seed), synthetic_samples=0, detect_faces=photos
+        source,
+        str(path),
+        **carving_of(card, seed),
+        synthetic_samples=0,
+        detect_faces=photos,
+        labels=labels,
     )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
@@ -168,6 +184,12 @@ def check_settings(data: DataSettings) -> None:
         raise FacialEmotionError(
             f"data.detect_faces is for data.source folder (photos); {data.source} faces are "
             "cropped already: set it false in params.yaml"
+        )
+    label_map(data.labels)  # a preset that is none, a value that is no emotion
+    if data.labels and data.source not in ("folder", "fer2013"):
+        raise FacialEmotionError(
+            f"data.labels names class folders (data.source folder or fer2013); {data.source} "
+            'names its classes itself: set it to "" in params.yaml'
         )
     if data.source != "synthetic" and not data.path:
         raise FacialEmotionError(
