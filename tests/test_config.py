@@ -1,5 +1,6 @@
 """params.yaml validation: the user sees which key is wrong and how to fix it."""
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,16 @@ def test_data_labels_is_a_preset_name_or_a_mapping() -> None:
     mapping = from_mapping(Params, {"data": {"labels": {1: "surprise", "2": "fear"}}})
     assert mapping.data.labels == {"1": "surprise", "2": "fear"}
     assert with_overrides(mapping, as_overrides(as_dict(mapping.data), "data")) == mapping
+
+
+def test_a_settings_field_of_a_generic_type_is_not_read_as_a_union() -> None:
+    """Only a union (data.labels: `str | dict`) is any of its members: a `dict[str, str]` field
+    was taken for `str | str` and refused every mapping ("must be str or str")."""
+
+    @dataclass(frozen=True)
+    class Named:
+        names: dict[str, str] = field(default_factory=dict)
+
+    assert from_mapping(Named, {"names": {1: "surprise"}}).names == {"1": "surprise"}
+    with pytest.raises(FacialEmotionError, match="names must be dict, got 'rafdb'"):
+        from_mapping(Named, {"names": "rafdb"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,9 @@ T = TypeVar("T")
 def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
     if dataclasses.is_dataclass(kind):
         return from_mapping(kind, value, source, prefix=f"{where}.")
-    kinds = [typing.get_origin(k) or k for k in typing.get_args(kind) or (kind,)]
+    # a union (`str | dict[str, str]`) is any of its members; `dict[str, str]` alone is a dict
+    union = typing.get_origin(kind) in (types.UnionType, typing.Union)
+    kinds = [typing.get_origin(k) or k for k in (typing.get_args(kind) if union else (kind,))]
     if not any(_fits(value, k, where) for k in kinds):
         raise FacialEmotionError(
             f"{source}: {where} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}; "
