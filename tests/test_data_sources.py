@@ -172,3 +172,15 @@ def test_a_cards_carving_gives_only_its_own_settings() -> None:
     card = {"source": {"carving": {"seed": 3, "synthetic_samples": 5, "path": "/x"}}}
     assert carving_of(card) == {"seed": 3, "val_fraction": 0.1, "test_fraction": 0.1}
     assert carving_of({"source": {"carving": "odd"}, "seed": 7})["seed"] == 7
+
+
+def test_labels_given_to_evaluate_for_data_that_names_its_classes_say_to_leave_them_out(
+    tmp_path: Path,
+) -> None:
+    """`evaluate --labels rafdb` on a CSV or on CK+ told its user to edit params.yaml, which
+    evaluate does not read: the line names the flag too."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({None: 2}, 2))
+    ck = class_tree(tmp_path / "ck" / "CK+48", {"happy": 2}, prefix="S005_001").parent
+    for path in (csv, ck):
+        with pytest.raises(FacialEmotionError, match=r"\(evaluate: leave out --labels\)$"):
+            load_for_scoring(path, labels="rafdb")

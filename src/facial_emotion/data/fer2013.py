@@ -53,7 +53,8 @@ def load(
     if csv is not None and labels:
         raise FacialEmotionError(
             f"{csv}: a CSV labels its rows by FER2013's codes, and data.labels (or --labels) "
-            'names class folders; set data.labels to "" in params.yaml'
+            'names class folders; set data.labels to "" in params.yaml (evaluate: leave out '
+            "--labels)"
         )
     if csv is not None:
         return load_csv(

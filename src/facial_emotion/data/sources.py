@@ -189,7 +189,7 @@ def check_settings(data: DataSettings) -> None:
     if data.labels and data.source not in ("folder", "fer2013"):
         raise FacialEmotionError(
             f"data.labels names class folders (data.source folder or fer2013); {data.source} "
-            'names its classes itself: set it to "" in params.yaml'
+            'names its classes itself: set it to "" in params.yaml (evaluate: leave out --labels)'
         )
     if data.source != "synthetic" and not data.path:
         raise FacialEmotionError(
