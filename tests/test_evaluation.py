@@ -269,11 +269,9 @@ def test_calibration_says_how_often_each_confidence_is_right() -> None:
     assert certain.calibration()["to"].tolist() == [1.0] and certain.calibration_error() == 0
 
 
-def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
-    tiny_model_path, tmp_path, monkeypatch
-) -> None:
-    """Flip-averaged probabilities are not the ones predict, video and the app show, so their
-    calibration would describe percentages no user reads."""
+def _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch) -> LabelledImages:
+    """``tmp_path`` as the evaluate stage finds the repository: the tiny model in ``models/``
+    and 21 faces (3 a class) as both train and val of ``data/prepared``, which it returns."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
     for suffix in (".keras", ".json"):
@@ -282,6 +280,15 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
     faces = LabelledImages(rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), np.arange(21) % 7)
     splits = {"train": faces, "val": faces}
     save(PreparedData(EMOTIONS, splits, source={"name": "synthetic"}), "data/prepared")
+    return faces
+
+
+def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
+    tiny_model_path, tmp_path, monkeypatch
+) -> None:
+    """Flip-averaged probabilities are not the ones predict, video and the app show, so their
+    calibration would describe percentages no user reads."""
+    faces = _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch)
     result = stages.run_evaluate(Params(evaluate=EvaluateSettings(tta=True, tta_shift=2)))
     single = predict_proba(load_backend("models/model.keras", "float32").predict, faces.x)
     np.testing.assert_allclose(result.single_pass.probs, single, atol=1e-6)
@@ -300,13 +307,7 @@ def test_evaluate_stage_writes_per_class_figures_beside_eval_json_not_in_it(
 ) -> None:
     """eval.json keeps the headline figures `dvc metrics diff` compares; the per-class ones go
     to reports/evaluate/per_class.csv, which dvc.yaml declares as a plot."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "models").mkdir()
-    for suffix in (".keras", ".json"):
-        shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / "models" / f"model{suffix}")
-    rng = np.random.default_rng(0)
-    faces = LabelledImages(rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), np.arange(21) % 7)
-    save(PreparedData(EMOTIONS, {"train": faces, "val": faces}), "data/prepared")
+    _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch)
     stages.run_evaluate(Params())
     written = json.loads(Path("metrics/eval.json").read_text())
     assert "per_class" not in written and "accuracy" in written and "tta_gain" in written
