@@ -61,7 +61,8 @@ def test_a_long_epoch_says_how_far_it_is_while_it_runs(capsys) -> None:
     x, y = np.zeros((64, 4), np.float32), np.zeros(64, np.int64)
     model.fit(x, y, batch_size=8, epochs=2, callbacks=[beat, _SlowSteps()], verbose=0)
     lines = capsys.readouterr().err.splitlines()
-    assert "epoch 1/2: 0 s in" in lines
+    # the seconds depend on the machine: in CI the first epoch's set-up took over 1 s
+    assert any(re.fullmatch(r"epoch 1/2: \d+ s in", line) for line in lines)
     assert any(re.fullmatch(r"epoch 2/2: \d+ s in; the last took \d+ s", line) for line in lines)
     time.sleep(0.3)
     assert not capsys.readouterr().err, "no line once training has ended"
