@@ -319,6 +319,25 @@ def test_data_labels_names_numbered_folders_without_a_warning(tmp_path: Path) ->
     )
 
 
+def test_folders_data_labels_merges_are_named(tmp_path: Path) -> None:
+    """Two folders sent to one emotion, by design or by a typo, are one class: prepare names
+    them, where only the class count told before; a preset that merges none says nothing."""
+    faces = class_tree(tmp_path / "faces", {"1": 10, "2": 10, "3": 10, "10": 10})
+    labels = "{1: surprise, 2: fear, 3: surprise, 10: surprise}"
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n  labels: {labels}\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"prepare: warning: {faces}: data.labels gives more than one class folder the same "
+        "emotion (1/ and 3/ and 10/ → surprise), so each such group is one class; if that is not "
+        "meant, correct data.labels"
+    ) in result.stderr.splitlines()
+    assert "2 classes: fear, surprise" in result.stdout
+    shutil.rmtree(tmp_path / "prepared")
+    labels = "{1: surprise, 2: fear, 3: happy, 10: sad}"
+    result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n  labels: {labels}\n")
+    assert result.returncode == 0 and "same emotion" not in result.stderr, result.stderr
+
+
 def test_photos_read_whole_far_from_square_are_a_warning(tmp_path: Path) -> None:
     """ExpW-style photos with a small face in them trained as 48x48 squeezed scenes, unsaid."""
     photos = tmp_path / "photos"

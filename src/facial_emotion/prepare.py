@@ -12,7 +12,7 @@ from pathlib import Path
 
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
-from facial_emotion.data.folder import numbering_note
+from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
@@ -118,6 +118,8 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
         )
     if numbered := numbering_note(data.source, path):
         notes.append(numbered)
+    if merged := merging_note(data.source, path):
+        notes.append(merged)
     if data.source.get("unsquare_files"):
         notes.append(
             f"{path}: {data.source['unsquare_files']} of {data.source['unsquare_of']} images are "

@@ -58,11 +58,12 @@ def load(
     else:
         listed = {split: labelled_files(d, others.append) for split, d in dirs.items()}
     mapping = label_map(labels)
+    found_folders = {n for _, found in listed.values() for n in found}
     if mapping:
         require_mapped(listed, mapping, labels)
         names = mapping
     else:
-        names = code_names({n for _, found in listed.values() for n in found}, codes)
+        names = code_names(found_folders, codes)
     listed = {s: (f, [names.get(n, n) for n in found]) for s, (f, found) in listed.items()}
     classes = ordered({label for _, labels in listed.values() for label in labels})
     # Splits are made of the files, before any is read: with detect_faces, which photos have a
@@ -102,6 +103,7 @@ def load(
             **skipped_files(others, root),
             **unsquare_files(unsquare, sum(len(f) for f, _ in listed.values()), root),
             **(labelling(labels, mapping) if mapping else numbering(names, classes)),
+            **(merging(found_folders, mapping) if mapping else {}),
             **(reader.record(root) if reader else {}),
         },
     )
@@ -216,6 +218,17 @@ def labelling(labels: str | dict[Any, Any], mapping: dict[str, str]) -> dict[str
     return {"labels": labels if isinstance(labels, str) else mapping}
 
 
+def merging(folders: set[str], mapping: dict[str, str]) -> dict[str, object]:
+    """What the manifest records of class folders ``data.labels`` gives one emotion, for
+    prepare's note: meant (AffectNet's contempt folded into disgust) or a typo (two folders sent
+    to surprise and none to fear), only the class count told them apart."""
+    shared: dict[str, list[str]] = {}
+    for folder in sorted(folders, key=lambda f: (len(f), f)):  # 2/ before 10/
+        shared.setdefault(mapping[folder], []).append(f"{folder}/")
+    merged = [f"{' and '.join(n)} → {emotion}" for emotion, n in shared.items() if len(n) > 1]
+    return {"merged_folders": "; ".join(merged)} if merged else {}
+
+
 def numbering(names: dict[str, str], classes: tuple[str, ...]) -> dict[str, object]:
     """What the manifest records of class folders named by number, for prepare's and evaluate's
     warning: RAF-DB's ``1`` … ``7`` became classes "1" … "7" and AffectNet's ``0`` … ``6`` took
@@ -223,6 +236,16 @@ def numbering(names: dict[str, str], classes: tuple[str, ...]) -> dict[str, obje
     if names:
         return {"class_codes": ", ".join(f"{n} → {c}" for n, c in names.items() if c in classes)}
     return {"numbered_classes": True} if all(c.isdigit() for c in classes) else {}
+
+
+def merging_note(source: dict[str, object], path: str | Path) -> str | None:
+    """One line naming the class folders data.labels made one class (:func:`merging`), or None."""
+    if merged := source.get("merged_folders"):
+        return (
+            f"{path}: data.labels gives more than one class folder the same emotion ({merged}), "
+            "so each such group is one class; if that is not meant, correct data.labels"
+        )
+    return None
 
 
 def numbering_note(source: dict[str, object], path: str | Path) -> str | None:
