@@ -29,6 +29,15 @@ def _small(path: Path, sizes: str, points: int) -> str:
     )
 
 
+def _blank(total: int, counts: str) -> str:
+    """The warning for images of one grey level (class_tree's are)."""
+    return (
+        f"prepare: warning: {total} image(s) are blank, one grey level edge to edge ({counts}): "
+        "they show no face, yet are trained on or scored as an emotion; data.md (blank images) "
+        "says which to remove"
+    )
+
+
 def _prepare(tmp_path: Path, params: str) -> subprocess.CompletedProcess:
     (tmp_path / "params.yaml").write_text(params)
     return subprocess.run(
@@ -101,6 +110,7 @@ def test_a_split_without_faces_of_a_class_is_a_warning(tmp_path: Path) -> None:
         _small(root, "val 4", 25),
         NO_TEST,  # train/ and val/ only
         "prepare: warning: val has no faces of surprise; its figures for them will be null",
+        _blank(22, "train 18 of 18, val 4 of 4"),
     ]
 
 
@@ -152,6 +162,7 @@ def test_faces_of_val_identical_to_training_faces_are_a_warning(tmp_path: Path) 
     assert result.stderr.splitlines() == [
         _small(root, "val 7", 14),
         NO_TEST,
+        _blank(10, "train 6 of 9, val 4 of 7"),
         "prepare: warning: 2 of the 7 val faces are identical to training faces (1 of them "
         "labelled otherwise there), so they are not unseen faces",
     ]
@@ -236,6 +247,7 @@ def test_files_that_are_not_images_are_a_warning(tmp_path: Path) -> None:
         f"prepare: warning: {faces}: skipped 2 file(s) that are not images Pillow reads (such "
         "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG",
         _small(faces, "val 2 and test 2", 50),
+        _blank(20, "train 16 of 16, val 2 of 2, test 2 of 2"),
     ]
 
 

@@ -99,6 +99,20 @@ def faces_repeated_in_training(data: prepared.PreparedData) -> list[str]:
     ]
 
 
+def blank_faces(data: prepared.PreparedData) -> list[str]:
+    """One line when images are a single grey level (FER2013 holds 11 in Training and 1 in
+    PublicTest): no face, yet trained on as an emotion or scored as one."""
+    blank = {name: overlap.blank_count(split) for name, split in data.splits.items()}
+    if not any(blank.values()):
+        return []
+    counts = ", ".join(f"{name} {n} of {len(data.splits[name])}" for name, n in blank.items() if n)
+    return [
+        f"{sum(blank.values())} image(s) are blank, one grey level edge to edge ({counts}): they "
+        "show no face, yet are trained on or scored as an emotion; data.md (blank images) says "
+        "which to remove"
+    ]
+
+
 # Scored splits smaller than this (46 images made val and test of 5 faces each) get a warning.
 SMALL_SPLIT = 30
 # Scored splits of fewer people than this get a warning (CK+48's test: 96 faces of 10 subjects).
@@ -205,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in [
         *notes,
         *absent_classes(data),
+        *blank_faces(data),
         *faces_repeated_in_training(data),
         *faces_seen_in_training(data),
     ]:

@@ -22,6 +22,11 @@ def _key(face: np.ndarray) -> bytes | None:
     return hashlib.blake2b(face.tobytes()).digest() if face.min() != face.max() else None
 
 
+def blank_count(split: LabelledImages) -> int:
+    """Faces of one flat grey level, as :func:`_key` leaves out."""
+    return int((split.x.min(axis=(1, 2)) == split.x.max(axis=(1, 2))).sum())
+
+
 def identical_to_training(
     train: LabelledImages, *splits: LabelledImages
 ) -> list[tuple[np.ndarray, np.ndarray]]:
