@@ -47,6 +47,22 @@ def test_explore_samples_per_class_must_be_positive(tmp_path: Path, count: int) 
         notebook_params(path, explore=None)
 
 
+def test_a_value_out_of_range_is_named_as_the_file_or_cell_it_came_from(tmp_path: Path) -> None:
+    """A file named params.yaml hid it: `check_params my.yaml` and a value typed in explore's
+    parameters cell were both blamed on params.yaml, whatever held the value."""
+    path = tmp_path / "my.yaml"
+    path.write_text("explore:\n  samples_per_class: 0\n")
+    with pytest.raises(FacialEmotionError, match=f"^{path}: explore.samples_per_class must be"):
+        load_params(path)
+    path.write_text("seed: -1\n")
+    with pytest.raises(FacialEmotionError, match=f"^{path}: seed must be"):
+        notebook_params(path)
+    path.write_text("explore:\n  samples_per_class: 8\n")
+    cell = "the notebook's parameters cell"
+    with pytest.raises(FacialEmotionError, match=f"^{cell}: explore.samples_per_class must be"):
+        notebook_params(path, explore={"samples_per_class": 0})
+
+
 def test_a_notebook_meets_a_broken_or_missing_params_file_in_one_line(tmp_path: Path) -> None:
     """A typo in params.yaml, then "Run All": the notebook showed YAML's parser traceback, and
     without the file it ran on the code's defaults without a word."""

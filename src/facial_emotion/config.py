@@ -135,12 +135,15 @@ SHIFT_PIXELS: Rule = (lambda v: 0 <= v < 24, "0 to 23 pixels")  # under half the
 SEED: Rule = (lambda v: 0 <= v < 2**32, "0 to 4294967295")  # numpy's and Keras's seed range
 
 
-def check_rules(section: str, rules: dict[str, tuple[Any, Rule]]) -> None:
-    """Stop at the first ``section.key`` whose value breaks its rule, naming key, rule and value."""
+def check_rules(
+    section: str, rules: dict[str, tuple[Any, Rule]], source: str = PARAMS_FILE
+) -> None:
+    """Stop at the first ``section.key`` whose value breaks its rule, naming the file (or cell)
+    it came from, key, rule and value."""
     for key, (value, (holds, wording)) in rules.items():
         if not holds(value):
             name = f"{section}.{key}" if section else key
-            raise FacialEmotionError(f"{PARAMS_FILE}: {name} must be {wording}, got {value}")
+            raise FacialEmotionError(f"{source}: {name} must be {wording}, got {value}")
 
 
 def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: str = "") -> T:
@@ -165,7 +168,7 @@ def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: s
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate ``params.yaml``."""
-    return _checked(from_mapping(Params, read_params_file(path), str(path)))
+    return _checked(from_mapping(Params, read_params_file(path), str(path)), str(path))
 
 
 def read_params_file(path: str | Path) -> Any:
@@ -182,11 +185,12 @@ def read_params_file(path: str | Path) -> Any:
         ) from exc
 
 
-def _checked(params: Params) -> Params:
+def _checked(params: Params, source: str) -> Params:
     """``params`` once the values no stage's own code checks hold their rules: explore's is read
     only by a plot, and the seed by numpy and Keras, which would fail with their own words."""
-    check_rules("", {"seed": (params.seed, SEED)})
-    check_rules("explore", {"samples_per_class": (params.explore.samples_per_class, POSITIVE)})
+    check_rules("", {"seed": (params.seed, SEED)}, source)
+    samples = params.explore.samples_per_class
+    check_rules("explore", {"samples_per_class": (samples, POSITIVE)}, source)
     return params
 
 
@@ -240,12 +244,12 @@ def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
     so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
     raw = read_params_file(path) or {}
     given = {key: value for key, value in injected.items() if value is not None}
-    file_params = _checked(from_mapping(Params, raw, str(path)))  # its own mistakes, named so
+    file_params = _checked(from_mapping(Params, raw, str(path)), str(path))  # named as its own
     if not given:
         return file_params
     # the file holds good values, so a bad one is the parameters cell's: a value typed there
     # was blamed on params.yaml ("fix the value in params.yaml"); papermill injects the file's
-    return _checked(from_mapping(Params, _laid_over(raw, given), NOTEBOOK_CELL))
+    return _checked(from_mapping(Params, _laid_over(raw, given), NOTEBOOK_CELL), NOTEBOOK_CELL)
 
 
 def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
