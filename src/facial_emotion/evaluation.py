@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
 from pathlib import Path
@@ -42,7 +43,12 @@ def tta_views(x: np.ndarray, *, flip: bool, shift: int) -> list[np.ndarray]:
 
 
 def predict_proba(
-    predict, images: np.ndarray, *, tta: bool = False, shift: int = 0, batch_size: int = 256
+    predict: Callable[[np.ndarray], np.ndarray],
+    images: np.ndarray,
+    *,
+    tta: bool = False,
+    shift: int = 0,
+    batch_size: int = 256,
 ) -> np.ndarray:
     """Class probabilities for uint8 (N, 48, 48) faces, averaged over test-time views.
 
