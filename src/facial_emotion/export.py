@@ -1,8 +1,10 @@
 """TensorFlow Lite export (float32 and full-integer int8) with a parity check against Keras.
 
-Each model is converted in memory, its card embedded, scored beside the Keras model on the
-evaluation split, and written (with its card beside it too) only once it passes, so a failed
-export never leaves a model behind.
+Each model is converted in memory, its card embedded, and scored beside the Keras model on the
+evaluation split before it is written (with its card beside it too): one that a failed
+conversion or scoring stops never leaves a model behind. One below ``MIN_AGREEMENT`` is not
+written by ``facial-emotion export``, and is written with a warning by the pipeline's stage
+(``--below-floor warn``), which records ``meets_floor: false`` in metrics/export.json.
 Run as the DVC stage ``python -m facial_emotion.export`` or as ``facial-emotion export``.
 """
 
