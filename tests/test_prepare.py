@@ -8,10 +8,12 @@ from pathlib import Path
 import cv2
 import matplotlib.cbook
 import numpy as np
+import pytest
 from data_fixtures import class_tree, labelled_rows, pattern, pixel_csv, write_image
 from PIL import Image
 
 from facial_emotion.data import prepared
+from facial_emotion.errors import FacialEmotionError
 
 NO_TEST = (
     "prepare: warning: no test split: the evaluate stage scores val, which also chose the epoch, "
@@ -368,3 +370,37 @@ def test_photos_read_whole_far_from_square_are_a_warning(tmp_path: Path) -> None
     crops = class_tree(tmp_path / "crops", {"happy": 10, "sad": 10})
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {crops}\n")
     assert "far from square" not in result.stderr
+
+
+def test_splits_left_by_a_prepare_stopped_part_way_are_refused_in_one_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Each split is renamed into place alone: a prepare stopped after train.npz, over another
+    data set's splits, left the new train beside the old val, read as one set under val's class
+    names without a word."""
+
+    def data_set(classes: tuple[str, ...], name: str) -> prepared.PreparedData:
+        y = np.arange(6) % len(classes)
+        faces = prepared.LabelledImages(np.zeros((6, 48, 48), np.uint8), y)
+        return prepared.PreparedData(classes, {"train": faces, "val": faces}, {"name": name})
+
+    out = tmp_path / "prepared"
+    prepared.save(data_set(("angry", "happy", "sad"), "fer2013"), out)
+    written = np.savez_compressed
+
+    def stopped_after_train(file, **arrays) -> None:
+        if "val" in Path(file.name).name:
+            raise KeyboardInterrupt
+        written(file, **arrays)
+
+    monkeypatch.setattr(prepared.np, "savez_compressed", stopped_after_train)
+    try:
+        prepared.save(data_set(("anger", "contempt", "disgust"), "ckplus"), out)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    with pytest.raises(FacialEmotionError) as refused:
+        prepared.load(out)
+    message = str(refused.value)
+    assert message.startswith(f"{out / 'val.npz'}: holds classes angry, happy, sad")
+    assert "\n" not in message and message.endswith("run `dvc repro prepare` again")

@@ -136,13 +136,23 @@ def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
 
 
 def load(prepared_dir: str | Path) -> PreparedData:
-    """Read every split present in a prepared folder."""
+    """Read every split present in a prepared folder. Each split is written atomically, but not
+    the folder: a prepare stopped part way over another data set's splits leaves a mix, which
+    was read under the last split's class names (or failed with a traceback)."""
     prepared_dir = Path(prepared_dir)
     splits: dict[str, LabelledImages] = {}
     classes: tuple[str, ...] = ()
     for name in SPLITS:
-        if (prepared_dir / f"{name}.npz").exists():
-            splits[name], classes = load_split(prepared_dir / f"{name}.npz")
+        path = prepared_dir / f"{name}.npz"
+        if path.exists():
+            splits[name], own = load_split(path)
+            if classes and own != classes:
+                raise FacialEmotionError(
+                    f"{path}: holds classes {', '.join(own)}, and the splits before it "
+                    f"{', '.join(classes)}: they come from two runs of prepare (one stopped "
+                    "part way); run `dvc repro prepare` again"
+                )
+            classes = own
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
     return PreparedData(classes=classes, splits=splits, source=recorded_source(prepared_dir))
