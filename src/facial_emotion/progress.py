@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-OFF_VALUES = ("", "0", "false", "no")
+BARS_ON = ("", "0", "false", "no")  # TQDM_DISABLE values that leave the bars on
 
 
 def bar_disabled(off: bool = False) -> bool | None:
@@ -12,4 +12,4 @@ def bar_disabled(off: bool = False) -> bool | None:
     set, else None (drawn on a terminal only). tqdm's own ``TQDM_DISABLE`` gave way to the
     ``disable=`` its callers pass, so nothing turned a bar off, and a screen reader reads each
     redraw."""
-    return True if off or os.environ.get("TQDM_DISABLE", "").lower() not in OFF_VALUES else None
+    return True if off or os.environ.get("TQDM_DISABLE", "").lower() not in BARS_ON else None
