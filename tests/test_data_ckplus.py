@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from data_fixtures import code_of, flat, labelled_rows, level, pixel_csv, write_image
 
-from facial_emotion.data import ckplus
+from facial_emotion.data import ckplus, prepared
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import canonical
 
@@ -51,6 +51,37 @@ def test_folders_are_split_by_subject_with_canonical_classes(tmp_path: Path) -> 
         names = [canonical(CK_FOLDERS[code_of(x[:24])]) for x in split.x]
         assert [data.classes[i] for i in split.y] == names
     assert data.source["name"] == "ckplus" and "subject" in data.source["splits"]
+
+
+def test_each_face_keeps_its_person_through_prepare(tmp_path: Path) -> None:
+    """Evaluation could not tell one person's three frames from three people: the prepared
+    splits kept no subject, so its interval took every face as independent."""
+    data = load(ck48(tmp_path / "CK+48"))
+    for split in data.splits.values():
+        assert [f"S{s:03d}" for s in (int(x[40, 24]) // 10 for x in split.x)] == list(
+            split.subjects
+        )
+    prepared.save(data, tmp_path / "prepared")
+    again = prepared.load(tmp_path / "prepared")
+    for name, split in data.splits.items():
+        assert np.array_equal(again.splits[name].subjects, split.subjects)
+    _, test, _ = prepared.evaluation_split(tmp_path / "prepared")
+    assert np.array_equal(test.subjects, data.splits["test"].subjects)
+
+
+def test_prepared_folders_without_subjects_load_as_before(tmp_path: Path) -> None:
+    """Sources that name no person write the files they wrote before (no ``subjects`` array),
+    and such a folder, or one prepared before subjects were kept, loads with none."""
+    x, y = np.zeros((4, 48, 48), np.uint8), np.array([0, 1, 0, 1])
+    faceless = prepared.PreparedData(
+        ("angry", "happy"), {s: prepared.LabelledImages(x, y) for s in ("train", "val")}
+    )
+    prepared.save(faceless, tmp_path)
+    with np.load(tmp_path / "train.npz") as npz:
+        assert sorted(npz.files) == ["classes", "x", "y"]
+    assert prepared.load(tmp_path).splits["val"].subjects is None
+    with pytest.raises(ValueError, match="subjects must have shape"):
+        prepared.LabelledImages(x, y, np.array(["S001"]))
 
 
 def test_a_subject_id_spelt_without_its_zeros_or_in_lower_case_is_one_person(tmp_path) -> None:

@@ -66,7 +66,10 @@ def load_folders(
     )
     return PreparedData(
         classes=faces.classes,
-        splits={split: LabelledImages(faces.x[idx], faces.y[idx]) for split, idx in parts.items()},
+        splits={
+            split: LabelledImages(faces.x[idx], faces.y[idx], faces.subjects[idx])
+            for split, idx in parts.items()
+        },
         source={
             "name": "ckplus",
             "path": str(root),

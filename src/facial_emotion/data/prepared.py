@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +21,23 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class LabelledImages:
-    """One split: ``x`` uint8 (N, 48, 48) grayscale faces, ``y`` int64 (N,) class indices."""
+    """One split: ``x`` uint8 (N, 48, 48) grayscale faces, ``y`` int64 (N,) class indices, and
+    ``subjects`` (N,) the person of each face where the source names them (CK+48's ``S###``),
+    else None: one person's faces are not independent, so evaluation resamples people."""
 
     x: np.ndarray
     y: np.ndarray
+    subjects: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.x.dtype != np.uint8 or self.x.ndim != 3 or self.x.shape[1:] != (48, 48):
             raise ValueError(f"images must be uint8 (N, 48, 48), got {self.x.dtype} {self.x.shape}")
         if self.y.shape != (len(self.x),):
             raise ValueError(f"labels must have shape ({len(self.x)},), got {self.y.shape}")
+        if self.subjects is not None and self.subjects.shape != (len(self.x),):
+            raise ValueError(
+                f"subjects must have shape ({len(self.x)},), got {self.subjects.shape}"
+            )
 
     def __len__(self) -> int:
         return len(self.y)
@@ -86,7 +93,7 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
 
 def stretched(data: PreparedData) -> PreparedData:
     """``data`` with every face stretched by :func:`full_range`."""
-    splits = {name: LabelledImages(full_range(s.x), s.y) for name, s in data.splits.items()}
+    splits = {name: replace(s, x=full_range(s.x)) for name, s in data.splits.items()}
     return PreparedData(data.classes, splits, data.source)
 
 
@@ -102,16 +109,20 @@ def differs_from(data: PreparedData, source: str, path: str) -> str | None:
 
 
 def save(data: PreparedData, out_dir: str | Path) -> None:
-    """Write ``<split>.npz`` files and ``manifest.json``, each atomically."""
+    """Write ``<split>.npz`` files and ``manifest.json``, each atomically; a split's subjects
+    only where it has them, so the files of sources without are as they were."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("*.npz"):
         if stale.stem not in data.splits:
             stale.unlink()
     for name, split in data.splits.items():
+        people = {} if split.subjects is None else {"subjects": split.subjects.astype(str)}
         with atomic_path(out_dir / f"{name}.npz") as tmp:
             with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, x=split.x, y=split.y, classes=np.array(data.classes))
+                np.savez_compressed(
+                    fh, x=split.x, y=split.y, classes=np.array(data.classes), **people
+                )
     write_json(
         out_dir / "manifest.json",
         {"classes": list(data.classes), "source": data.source, "counts": data.counts()},
@@ -119,13 +130,15 @@ def save(data: PreparedData, out_dir: str | Path) -> None:
 
 
 def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
-    """Read one prepared split and its class names."""
+    """Read one prepared split and its class names (its subjects when it has them: a folder
+    prepared before they were kept loads without)."""
     path = Path(path)
     if not path.is_file():
         raise FacialEmotionError(f"{path}: prepared split not found; run `dvc repro prepare` first")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return LabelledImages(npz["x"], npz["y"].astype(np.int64)), tuple(
+            subjects = npz["subjects"].astype(str) if "subjects" in npz.files else None
+            return LabelledImages(npz["x"], npz["y"].astype(np.int64), subjects), tuple(
                 str(c) for c in npz["classes"]
             )
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
