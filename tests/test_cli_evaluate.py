@@ -221,6 +221,26 @@ def test_the_data_a_model_trained_on_is_read_with_the_loader_it_trained_with(
     assert "by subject" in capsys.readouterr().err
 
 
+def test_ck_plus_is_scored_with_an_interval_over_its_people(
+    ckplus_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """CK+48's test split is ~10 people with several frames each; the interval over faces alone
+    took them as independent. Data that names no people (FER2013, folders) gets no such keys."""
+    root = tmp_path / "CK+48"
+    for subject in range(10, 30):
+        class_tree(root, {"happy": 3, "sadness": 3}, prefix=f"S0{subject}_001")
+    base = ["evaluate", "--model", str(ckplus_model_path), "--no-tta", "--data", str(root)]
+    assert main(base) == 0
+    test = json.loads(capsys.readouterr().out)
+    assert 2 <= test["people"] < 20 and test["samples"] == 6 * test["people"]
+    assert test["accuracy_ci95_people_low"] <= test["accuracy_ci95_people_high"]
+    assert main([*base, "--split", "all"]) == 0
+    assert json.loads(capsys.readouterr().out)["people"] == 20
+    plain = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    assert main([*base[:-1], str(plain)]) == 0
+    assert not any("people" in key for key in json.loads(capsys.readouterr().out))
+
+
 def _stops_in_one_line(capsys, args: list[str], said: str) -> None:
     assert main(args) == 2
     out, err = capsys.readouterr()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_emotion import plots, stages
+from facial_emotion import evaluation, plots, stages
 from facial_emotion.backends import load_backend
 from facial_emotion.config import EvaluateSettings, Params
 from facial_emotion.data.prepared import LabelledImages, PreparedData, save
@@ -85,6 +85,58 @@ def test_accuracy_comes_with_its_95_percent_interval() -> None:
     assert (metrics["accuracy_ci95_low"], metrics["accuracy_ci95_high"]) == (0.8826, 0.9829)
     perfect = Evaluation(CLASSES, y[:10], np.eye(3)[y[:10]])
     assert perfect.metrics()["accuracy_ci95_high"] == 1.0
+
+
+def _read(right: list[int], subjects: list[str]) -> Evaluation:
+    """Faces of one class, each read right (1) or wrong (0), with their people."""
+    y = np.zeros(len(right), int)
+    return Evaluation(CLASSES, y, np.eye(3)[np.where(right, 0, 1)], np.array(subjects))
+
+
+def test_people_are_resampled_not_faces_as_a_hand_computation_gives() -> None:
+    """CK+48's test is ~10 people, 3 near-identical frames a sequence: faces taken as independent
+    gave too narrow an interval. Hand computation: 4 people of 2 faces, 2, 1, 1 and 0 right; a
+    resample of 4 people then reads T/8 right with T ~ Binomial(8, 1/2), whose 2.5% and 97.5%
+    points are T = 1 and 7 (P(T = 0) = 1/256, P(T <= 1) = 9/256 > 2.5%)."""
+    ev = _read([1, 1, 1, 0, 1, 0, 0, 0], ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S4"])
+    metrics = ev.metrics()
+    assert (metrics["accuracy_ci95_people_low"], metrics["accuracy_ci95_people_high"]) == (
+        0.125,
+        0.875,
+    )
+    assert metrics["people"] == 4 and metrics["samples"] == 8
+    # wider than the faces-as-independent interval of 4 right in 8 (0.157-0.843)
+    assert metrics["accuracy_ci95_low"] > 0.125 and metrics["accuracy_ci95_high"] < 0.875
+    assert list(metrics) == [
+        "accuracy",
+        "accuracy_ci95_low",
+        "accuracy_ci95_high",
+        "accuracy_ci95_people_low",
+        "accuracy_ci95_people_high",
+        "macro_f1",
+        "samples",
+        "people",
+    ]
+
+
+def test_a_resample_scores_its_people_faces_not_their_mean() -> None:
+    """Hand computation: one person of 6 faces, all right, and three of 2, all wrong. A resample
+    holds k ~ Binomial(4, 1/4) copies of the first and reads 6k / (6k + 2(4 - k)) right; k >= 3
+    has chance 13/256 > 2.5% and k = 4 1/256, so the upper end is k = 3: 18/20 = 0.9 (the mean of
+    its people's accuracies, 0.75, would understate it); k = 0 has 81/256, so the lower end is 0.
+    Both ends are the same with every seed."""
+    ev = _read([1] * 6 + [0] * 6, ["A"] * 6 + ["B", "B", "C", "C", "D", "D"])
+    assert ev.metrics()["accuracy_ci95_people_low"] == 0.0
+    assert ev.metrics()["accuracy_ci95_people_high"] == 0.9
+    for seed in range(3):
+        assert evaluation.people_ci95(ev.y_pred == ev.y_true, ev.subjects, seed=seed) == (0.0, 0.9)
+
+
+def test_one_person_has_no_people_interval() -> None:
+    """A resample of one person is always that person: a zero-width interval would read as
+    certainty, so it is null."""
+    metrics = json.loads(json.dumps(_read([1, 0, 1], ["S1"] * 3).metrics(), allow_nan=False))
+    assert metrics["accuracy_ci95_people_low"] is None and metrics["people"] == 1
 
 
 def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
@@ -314,6 +366,24 @@ def test_evaluate_stage_writes_per_class_figures_beside_eval_json_not_in_it(
     table = pd.read_csv("reports/evaluate/per_class.csv")
     assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
     assert table["class"].tolist() == list(EMOTIONS) and table["support"].tolist() == [3] * 7
+
+
+def test_evaluate_stage_resamples_people_where_the_split_names_them(
+    tiny_model_path, tmp_path, monkeypatch
+) -> None:
+    """A CK+48 split prepared with its people gets the people-wise interval and their count in
+    eval.json; the embedded data, which names no people, keeps the keys it had."""
+    faces = _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch)
+    stages.run_evaluate(Params())
+    assert "people" not in json.loads(Path("metrics/eval.json").read_text())
+    people = LabelledImages(faces.x, faces.y, np.array([f"S{i % 5:03d}" for i in range(21)]))
+    source = {"name": "synthetic"}  # the tiny model's card records no data: taken at its word
+    save(PreparedData(EMOTIONS, {"train": people, "val": people}, source), "data/prepared")
+    stages.run_evaluate(Params())
+    written = json.loads(Path("metrics/eval.json").read_text())
+    assert written["people"] == 5 and written["samples"] == 21
+    ends = written["accuracy_ci95_people_low"], written["accuracy_ci95_people_high"]
+    assert 0 <= ends[0] <= written["accuracy"] <= ends[1] <= 1
 
 
 def test_mcnemar_gives_the_interval_a_tie_claim_needs() -> None:

@@ -177,10 +177,10 @@ def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
     held = prepared.recorded_source(PREPARED)
     if note := other_data(model, backend.card.get("source") or {}, held):
         warnings.warn(note, stacklevel=2)
-    plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x))
+    plain = Evaluation(classes, split.y, predict_proba(backend.predict, split.x), split.subjects)
     if settings.tta or settings.tta_shift:
         probs = predict_proba(backend.predict, split.x, tta=settings.tta, shift=settings.tta_shift)
-        chosen = Evaluation(classes, split.y, probs)
+        chosen = Evaluation(classes, split.y, probs, split.subjects)
     else:
         chosen = plain
     if only := chosen.one_class_reading():

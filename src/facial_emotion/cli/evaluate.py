@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         if args.tta or args.tta_shift
         else single
     )
-    result = Evaluation(model_classes, labels[known], probs)
+    people = None if split.subjects is None else split.subjects[known]
+    result = Evaluation(model_classes, labels[known], probs, people)
     if only := result.one_class_reading():
         print(
             f"facial-emotion evaluate: warning: {model_path} reads every face as {only}: "

@@ -103,8 +103,11 @@ def load_for_scoring(
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
         parts = list(data.splits.values())
+        people = [part.subjects for part in parts]
         whole = LabelledImages(
-            np.concatenate([part.x for part in parts]), np.concatenate([part.y for part in parts])
+            np.concatenate([part.x for part in parts]),
+            np.concatenate([part.y for part in parts]),
+            None if any(p is None for p in people) else np.concatenate(people),
         )
         return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source), split
     if split not in data.splits:
