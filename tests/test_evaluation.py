@@ -99,14 +99,38 @@ def test_people_are_resampled_not_faces_as_a_hand_computation_gives() -> None:
     resample of 4 people then reads T/8 right with T ~ Binomial(8, 1/2), whose 2.5% and 97.5%
     points are T = 1 and 7 (P(T = 0) = 1/256, P(T <= 1) = 9/256 > 2.5%)."""
     ev = _read([1, 1, 1, 0, 1, 0, 0, 0], ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S4"])
-    metrics = ev.metrics()
-    assert (metrics["accuracy_ci95_people_low"], metrics["accuracy_ci95_people_high"]) == (
-        0.125,
-        0.875,
-    )
-    assert metrics["people"] == 4 and metrics["samples"] == 8
+    right = ev.y_pred == ev.y_true
+    assert evaluation.people_ci95(right, ev.subjects, min_people=2) == (0.125, 0.875)
     # wider than the faces-as-independent interval of 4 right in 8 (0.157-0.843)
-    assert metrics["accuracy_ci95_low"] > 0.125 and metrics["accuracy_ci95_high"] < 0.875
+    low, high = ev.accuracy_ci95()
+    assert low > 0.125 and high < 0.875
+
+
+def test_a_resample_scores_its_people_faces_not_their_mean() -> None:
+    """Hand computation: one person of 6 faces, all right, and three of 2, all wrong. A resample
+    holds k ~ Binomial(4, 1/4) copies of the first and reads 6k / (6k + 2(4 - k)) right; k >= 3
+    has chance 13/256 > 2.5% and k = 4 1/256, so the upper end is k = 3: 18/20 = 0.9 (the mean of
+    its people's accuracies, 0.75, would understate it); k = 0 has 81/256, so the lower end is 0.
+    Both ends are the same with every seed."""
+    ev = _read([1] * 6 + [0] * 6, ["A"] * 6 + ["B", "B", "C", "C", "D", "D"])
+    for seed in range(3):
+        ends = evaluation.people_ci95(ev.y_pred == ev.y_true, ev.subjects, seed=seed, min_people=2)
+        assert ends == (0.0, 0.9)
+
+
+def test_the_people_interval_needs_enough_people_to_mean_anything() -> None:
+    """From CK+48's 10 test people it read 89.6-100%, narrower than the faces' interval, where
+    seeds' draws of people moved the accuracy over 82-97%: under 30 people it is null, not a
+    figure that reads as more certain than the faces'. From 30 people on it is there, wider
+    than the faces' interval when people differ."""
+    few = json.loads(json.dumps(_read([1, 0, 1] * 10, [f"S{i // 3}" for i in range(30)]).metrics()))
+    assert few["accuracy_ci95_people_low"] is None and few["accuracy_ci95_people_high"] is None
+    assert few["people"] == 10
+    right = [1, 1, 1, 0, 0, 0] * 15  # people of 2 faces: 2, 1 and 0 right in turn
+    metrics = _read(right, [f"S{i // 2:02d}" for i in range(90)]).metrics()
+    assert metrics["people"] == 45 and metrics["samples"] == 90
+    assert metrics["accuracy_ci95_people_low"] < metrics["accuracy_ci95_low"]
+    assert metrics["accuracy_ci95_people_high"] > metrics["accuracy_ci95_high"]
     assert list(metrics) == [
         "accuracy",
         "accuracy_ci95_low",
@@ -117,26 +141,6 @@ def test_people_are_resampled_not_faces_as_a_hand_computation_gives() -> None:
         "samples",
         "people",
     ]
-
-
-def test_a_resample_scores_its_people_faces_not_their_mean() -> None:
-    """Hand computation: one person of 6 faces, all right, and three of 2, all wrong. A resample
-    holds k ~ Binomial(4, 1/4) copies of the first and reads 6k / (6k + 2(4 - k)) right; k >= 3
-    has chance 13/256 > 2.5% and k = 4 1/256, so the upper end is k = 3: 18/20 = 0.9 (the mean of
-    its people's accuracies, 0.75, would understate it); k = 0 has 81/256, so the lower end is 0.
-    Both ends are the same with every seed."""
-    ev = _read([1] * 6 + [0] * 6, ["A"] * 6 + ["B", "B", "C", "C", "D", "D"])
-    assert ev.metrics()["accuracy_ci95_people_low"] == 0.0
-    assert ev.metrics()["accuracy_ci95_people_high"] == 0.9
-    for seed in range(3):
-        assert evaluation.people_ci95(ev.y_pred == ev.y_true, ev.subjects, seed=seed) == (0.0, 0.9)
-
-
-def test_one_person_has_no_people_interval() -> None:
-    """A resample of one person is always that person: a zero-width interval would read as
-    certainty, so it is null."""
-    metrics = json.loads(json.dumps(_read([1, 0, 1], ["S1"] * 3).metrics(), allow_nan=False))
-    assert metrics["accuracy_ci95_people_low"] is None and metrics["people"] == 1
 
 
 def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
@@ -376,12 +380,13 @@ def test_evaluate_stage_resamples_people_where_the_split_names_them(
     faces = _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch)
     stages.run_evaluate(Params())
     assert "people" not in json.loads(Path("metrics/eval.json").read_text())
-    people = LabelledImages(faces.x, faces.y, np.array([f"S{i % 5:03d}" for i in range(21)]))
+    x, y = np.concatenate([faces.x] * 2), np.concatenate([faces.y] * 2)  # 42 faces, 30 people
+    people = LabelledImages(x, y, np.array([f"S{i % 30:03d}" for i in range(42)]))
     source = {"name": "synthetic"}  # the tiny model's card records no data: taken at its word
     save(PreparedData(EMOTIONS, {"train": people, "val": people}, source), "data/prepared")
     stages.run_evaluate(Params())
     written = json.loads(Path("metrics/eval.json").read_text())
-    assert written["people"] == 5 and written["samples"] == 21
+    assert written["people"] == 30 and written["samples"] == 42
     ends = written["accuracy_ci95_people_low"], written["accuracy_ci95_people_high"]
     assert 0 <= ends[0] <= written["accuracy"] <= ends[1] <= 1
 

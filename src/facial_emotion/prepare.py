@@ -15,6 +15,7 @@ from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.evaluation import FEW_PEOPLE
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED, run_on_repository_code
 
@@ -115,8 +116,6 @@ def blank_faces(data: prepared.PreparedData) -> list[str]:
 
 # Scored splits smaller than this (46 images made val and test of 5 faces each) get a warning.
 SMALL_SPLIT = 30
-# Scored splits of fewer people than this get a warning (CK+48's test: 96 faces of 10 subjects).
-FEW_SUBJECTS = 30
 
 
 def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[str]:
@@ -179,7 +178,7 @@ def few_subjects(data: prepared.PreparedData) -> str | None:
     a seed draws (82-97% over 3 seeds of the CK+ recipe), and nothing said so: the small-split
     warning counts faces, and 96 is above it."""
     subjects = data.source.get("subjects") or {}
-    few = {s: n for s, n in subjects.items() if s != "train" and 0 < n < FEW_SUBJECTS}
+    few = {s: n for s, n in subjects.items() if s != "train" and 0 < n < FEW_PEOPLE}
     if not few:
         return None
     held = " and ".join(f"{s} {len(data.splits[s])} faces of {n} people" for s, n in few.items())
