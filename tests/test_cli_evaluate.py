@@ -42,6 +42,24 @@ def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path,
     assert json.loads((tmp_path / "m.json").read_text()) == metrics
 
 
+def test_the_confusion_matrix_is_in_the_json(tiny_model_path: Path, tmp_path: Path, capsys):
+    """A paper's confusion table: per-class recall alone does not say what a class is read as."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PrivateTest": 2}, 7))
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(csv)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    confusion = metrics["confusion"]
+    assert list(confusion) == list(metrics["per_class"])  # rows: true classes, in class order
+    for true, row in confusion.items():
+        assert list(row) == list(confusion)  # columns: predicted, the same classes
+        assert sum(row.values()) == metrics["per_class"][true]["support"]
+        if metrics["per_class"][true]["support"]:
+            assert row[true] / sum(row.values()) == pytest.approx(
+                metrics["per_class"][true]["recall"], abs=1e-4
+            )
+    right = sum(confusion[c][c] for c in confusion)
+    assert right / metrics["samples"] == pytest.approx(metrics["accuracy"], abs=1e-4)
+
+
 def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
     root = class_tree(tmp_path / "faces", {"happy": 6, "contempt": 4, "sadness": 6})
     assert (

@@ -152,6 +152,12 @@ def run(args: argparse.Namespace) -> int:
         "skipped": int((~known).sum()),
         **result.metrics(),
         "per_class": result.per_class_figures(),  # one report, read once: kept whole
+        # counts, rows true and columns predicted: a paper's table, which per-class recall
+        # alone does not give (what sad faces are read as)
+        "confusion": {
+            true: {read: int(n) for read, n in row.items()}
+            for true, row in result.confusion().iterrows()
+        },
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(
             Evaluation(model_classes, labels[known], single).calibration_error(), 4
