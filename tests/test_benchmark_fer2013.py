@@ -1,0 +1,40 @@
+"""``benchmarks/fer2013.py``: one JSON line a paper can cite, on a tiny CSV of its own."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+from data_fixtures import labelled_rows, pixel_csv
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def benchmark():
+    spec = importlib.util.spec_from_file_location("fer2013_bench", REPO / "benchmarks/fer2013.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_json_line_says_the_seed_and_the_machine(tmp_path: Path, capsys) -> None:
+    """Training minutes and images/s mean nothing without the CPU they were measured on, nor a
+    figure without its seed: the line gave neither."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 4, "PublicTest": 2}, 7))
+    args = ["--data", str(csv), "--architecture", "tiny", "--epochs", "1"]
+    args += ["--params", str(REPO / "params.yaml"), "--run-dir", str(tmp_path / "runs")]
+    args += ["--set", "train.batch_size=8", "--set", "seed=7"]
+
+    assert benchmark().main(args) == 0
+
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["seed"] == 7
+    assert figures["host"]["cpu"] and figures["host"]["cpus"] >= 1
+    assert figures["host"]["tensorflow"].count(".") >= 1
+    assert not any(key.startswith("test") for key in figures)  # val only: nothing held out read
+
+
+def test_the_cpu_is_read_from_cpuinfo(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Made-up CPU @ 2.0GHz\nflags\t: sse\n")
+    assert benchmark().host(cpuinfo)["cpu"] == "Made-up CPU @ 2.0GHz"
+    assert benchmark().host(tmp_path / "none")["cpu"]  # no such file: platform's name, not a crash
