@@ -25,6 +25,22 @@ from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.files import atomic_path
 from facial_emotion.modelfile import save_keras
 
+FIELDS = """The JSON line (val = FER2013 PublicTest, which also selects the epoch):
+  architecture, parameters, precision, members  what was trained
+  epochs, best_epoch       epochs run; the one kept (highest val accuracy, counted from 1)
+  train_minutes            wall-clock minutes of the epochs (each epoch's pass over train and
+                           its val scoring), summed over all runs of a resumed training; not
+                           data loading or the final scoring
+  train_images_per_second  median over epochs of train images / epoch seconds (val included)
+  inference_images_per_second  val faces / seconds of one single-pass prediction over val
+  val_accuracy, val_macro_f1          single pass
+  val_accuracy_tta, val_macro_f1_tta  flip TTA: softmax averaged over the face and its mirror
+  val_recall_tta           per-class recall with flip TTA
+  seed, host               the seed; the CPU model, cores and TensorFlow version measured on
+  overrides                the --set values
+Test-split figures are never computed here: score a test split once with facial-emotion
+evaluate, or through the pipeline's evaluate stage."""
+
 
 def host(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
     """The machine a run's minutes and images/s were measured on: without it a training time
@@ -41,10 +57,21 @@ def host(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=FIELDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--data", required=True, help="FER2013 CSV or folders")
-    parser.add_argument("--architecture", default="vgg", choices=sorted(models.ARCHITECTURES))
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--architecture",
+        default="vgg",
+        choices=sorted(models.ARCHITECTURES),
+        help="model to train (default vgg; the shipped model is vgg_wide_late_flat)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=30, help="epochs to train (default 30; the recipe's 80)"
+    )
     parser.add_argument(
         "--params", default="params.yaml", help="base settings (default params.yaml)"
     )
