@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
     write_text(fifo, "file,emotion\n")
     reader.join(timeout=10)
     assert received == ["file,emotion\n"] and fifo.is_fifo()
+
+
+def test_dev_stdout_into_a_pipe_is_written() -> None:
+    """`--csv /dev/stdout | program`: /dev/stdout resolved to /proc/<pid>/fd/pipe:[N], which
+    names nothing, and the write failed with "No such file or directory"."""
+    code = "from facial_emotion.files import write_text; write_text('/dev/stdout', 'a,b\\n')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "a,b\n"), done.stderr
 
 
 def test_the_longest_legal_name_can_be_written(tmp_path: Path) -> None:

@@ -31,8 +31,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
-    real = Path(os.path.realpath(target)) if _followed_link(target) else target
-    in_place = _written_in_place(real)
+    followed = _followed_link(target)
+    # a link to a pipe (/dev/stdout into `| other-program`) resolves to "pipe:[N]", which
+    # names nothing: a stream is written through the link itself
+    in_place = _written_in_place(target)
+    real = Path(os.path.realpath(target)) if followed and not in_place else target
     kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
     try:
         fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
