@@ -10,6 +10,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -1006,3 +1007,42 @@ def test_a_video_the_disk_could_not_hold_keeps_no_csv_either(clip, tiny_model_pa
     )
     assert result.returncode == 2 and f"{video}: the video could not be written" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_csv_to_a_pipe_is_read_while_the_video_runs(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """A program reading `--csv` from a pipe (a game, a logger) got every row at once when the
+    run ended: a webcam's rows never came while it ran. Each frame's rows now arrive with it."""
+    import facial_emotion.video as video
+
+    fifo = tmp_path / "rows"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.extend(fifo.open()), daemon=True)
+    reader.start()
+    read_frame, arrived_by_frame = video._read_frame, []
+
+    def noting_arrivals(*args, **kwargs):
+        deadline = time.monotonic() + (2 if arrived_by_frame else 0)
+        while len(received) < 2 and time.monotonic() < deadline:  # header and frame 0's row
+            time.sleep(0.01)
+        arrived_by_frame.append(len(received))
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", noting_arrivals)
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "--csv", fifo)
+    reader.join(timeout=10)
+    assert code == 0, err
+    assert arrived_by_frame[0] <= 1 and arrived_by_frame[1] >= 2, arrived_by_frame
+    assert len(received) == FRAMES + 1 and fifo.is_fifo()
+
+
+def test_the_summary_leaves_stdout_to_a_csv_written_there(clip, tiny_model_path):
+    """`--csv /dev/stdout | program`: the summary's JSON line came after the rows, as one more
+    row with 16 columns of JSON fragments; it now goes to stderr."""
+    done = run_in_a_process(clip, "--model", tiny_model_path, "--csv", "/dev/stdout")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(done.stdout.splitlines()))
+    assert len(rows) == FRAMES + 1 and rows[0][:3] == ["time", "frame", "face"], rows[-1]
+    assert json.loads(done.stderr.splitlines()[-1])["frames"] == FRAMES

@@ -25,7 +25,13 @@ import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
-from facial_emotion.files import atomic_path, interrupt_in, refuse_overwrite, require_writable
+from facial_emotion.files import (
+    atomic_path,
+    interrupt_in,
+    is_stream,
+    refuse_overwrite,
+    require_writable,
+)
 from facial_emotion.media import image_kind, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
@@ -424,12 +430,18 @@ class _Sinks:
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
                 )
         self.csv_path = csv_path
+        self.stream = None  # the CSV's handle when it goes to a pipe or terminal, row by row
         if csv_path is not None:
+            if is_stream(csv_path):  # read live (`--csv /dev/stdout | program`): no file to swap
+                csv_tmp = csv_path
+            else:
+                csv_tmp = stack.enter_context(atomic_path(csv_path))
+                stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
             # newline="": the csv module's own line ends, untranslated (its documented way)
-            csv_tmp = stack.enter_context(atomic_path(csv_path))
-            stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
             handle = open(csv_tmp, "w", encoding="utf-8", newline="")
             stack.callback(self._written, handle.close)  # a full disk shows when it flushes
+            if csv_tmp is csv_path:
+                self.stream = handle
             self.rows = csv.writer(handle, lineterminator="\n")
             self._written(
                 self.rows.writerow,
@@ -471,6 +483,8 @@ class _Sinks:
                         self.video.write(fitted)
                 self.written += max(copies, 0)
             self.last = (index, t)
+        if self.stream is not None:  # outside the held signals: a reader that stops reading
+            self._written(self.stream.flush)  # must not make Ctrl-C wait on the pipe
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,9 @@ giving frames (with a warning), and its outputs are kept. Stopping a file's run 
 --output and --csv files as they were and keeps what was read up to the stop beside them, named
 as partial (out.partial.mp4, faces.partial.csv), with a note saying where it stopped.
 
-A summary (frames, frames/s, faces, emotions) is printed as one JSON line.
+A summary (frames, frames/s, faces, emotions) is printed as one JSON line: on stdout, or on
+stderr when --csv is /dev/stdout. A --csv pipe (/dev/stdout into a program, a FIFO) gets each
+frame's rows as the frame is read, for a program that reacts live; a file appears whole at the end.
 
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
 on a file, 130 after Ctrl-C and 143 after SIGTERM.
@@ -192,8 +195,17 @@ def run(args: argparse.Namespace) -> int:
             f"written at {summary.fps:g} (the CSV's times are the frames' own)",
             file=sys.stderr,
         )
-    print(json.dumps(summary.to_dict()))
+    # after a CSV read from stdout, the summary would be read as a row of it
+    print(json.dumps(summary.to_dict()), file=sys.stderr if is_stdout(args.csv) else sys.stdout)
     return 0
+
+
+def is_stdout(path: Path | None) -> bool:
+    """Whether ``path`` is where stdout goes (``--csv /dev/stdout``)."""
+    try:
+        return path is not None and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):  # no such file yet, or a stdout without a descriptor
+        return False
 
 
 def every_note(summary: VideoSummary, every: int, max_frames: int | None) -> str | None:
