@@ -1046,3 +1046,25 @@ def test_the_summary_leaves_stdout_to_a_csv_written_there(clip, tiny_model_path)
     rows = list(csv.reader(done.stdout.splitlines()))
     assert len(rows) == FRAMES + 1 and rows[0][:3] == ["time", "frame", "face"], rows[-1]
     assert json.loads(done.stderr.splitlines()[-1])["frames"] == FRAMES
+
+
+def test_a_face_hidden_for_under_a_second_keeps_its_id(capsys, tiny_model_path, tmp_path):
+    """A face unseen for 8 frames at 10 frames/s (a head turned, a hand over it) came back as a
+    new face: ids were kept for 5 frames read, whatever the rate."""
+    scene = np.full((480, 640, 3), 60, np.uint8)
+    frames = sliding_face(scene, step=2, frames=20, face_frames=20)
+    for frame in frames[6:14]:
+        frame[:] = scene
+    table = tmp_path / "faces.csv"
+    code, out, err = run(
+        capsys,
+        write_clip(tmp_path / "hidden.mp4", frames),
+        "--model",
+        tiny_model_path,
+        "--csv",
+        table,
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(table.open()))
+    assert {int(r["frame"]) for r in rows} >= {0, 5, 14, 19}, rows
+    assert {r["face"] for r in rows} == {"1"} and json.loads(out)["distinct_faces"] == 1

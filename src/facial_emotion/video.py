@@ -52,6 +52,9 @@ MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger head
 # past it, the file has ended (a truncated one, whose header promised more)
 UNDECODABLE_SECONDS = 2.0
 CAMERA_PATIENCE = 1.0  # seconds a camera may give no frame (a driver's hiccup) before it is gone
+# A face unseen for up to this long keeps its id: a head turned or a hand passed over the face for
+# a third of a second (10 frames) had come back as a new face, which split one person's log in two
+KEEP_ID_SECONDS = 1.0
 # A box reused between detections is kept only while its crop still correlates with the face
 # last seen there: on clips, the same face from frame to frame scored 0.97-1.0 and another face
 # 0.53-0.59, while the background left behind scored 0.07 and a flat colour 0.
@@ -675,7 +678,8 @@ def process_video(
     total = -(-count // every) if count > 0 and not camera else None
     if max_frames is not None:
         total = min(total, max_frames) if total else max_frames
-    tracker = FaceTracker(smooth=smooth)
+    # in frames read: at least 5, the tracker's own default, for --every's sparse frames
+    tracker = FaceTracker(smooth=smooth, max_missed=max(5, round(fps / every * KEEP_ID_SECONDS)))
     summary = VideoSummary(
         frames_declared=count if count > 0 and not camera else None,
         fps=fps / every,
