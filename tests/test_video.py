@@ -1068,3 +1068,22 @@ def test_a_face_hidden_for_under_a_second_keeps_its_id(capsys, tiny_model_path, 
     rows = list(csv.DictReader(table.open()))
     assert {int(r["frame"]) for r in rows} >= {0, 5, 14, 19}, rows
     assert {r["face"] for r in rows} == {"1"} and json.loads(out)["distinct_faces"] == 1
+
+
+def test_a_program_gets_each_frames_faces_as_it_is_read(tiny_model_path, clip):
+    """A game or a logger in Python had no way to get the tracked, smoothed faces while a video
+    or webcam ran: process_video wrote files only. ``on_frame`` gets each frame, and False ends
+    the run."""
+    from facial_emotion.predict import EmotionRecognizer
+    from facial_emotion.video import process_video
+
+    readings = []
+
+    def on_frame(reading):
+        readings.append(reading)
+        return len(readings) < 4
+
+    summary = process_video(clip, EmotionRecognizer(tiny_model_path), on_frame=on_frame, smooth=3)
+    assert summary.frames == 4 and [r.frame for r in readings] == [0, 1, 2, 3]
+    assert [r.time for r in readings] == pytest.approx([0, 0.1, 0.2, 0.3], abs=0.002)
+    assert all(r.ids == [1] and len(r.faces) == 1 for r in readings), readings

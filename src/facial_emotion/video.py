@@ -317,6 +317,17 @@ def check_display() -> None:
         ) from exc
 
 
+@dataclass(frozen=True)
+class FrameReading:
+    """One frame's faces, as ``process_video`` hands them to ``on_frame``: ``time`` and
+    ``frame`` as the CSV gives them, and each face's track id (``ids[i]`` is ``faces[i]``'s)."""
+
+    time: float
+    frame: int
+    ids: list[int]
+    faces: list[Face]
+
+
 @dataclass
 class VideoSummary:
     """What a run saw, printed by the CLI as one JSON line."""
@@ -643,6 +654,7 @@ def process_video(
     every: int = 1,
     progress: bool = True,
     on_open: Callable[[bool], object] | None = None,
+    on_frame: Callable[[FrameReading], object] | None = None,
 ) -> VideoSummary:
     """Read emotions in every frame, or every ``every``-th frame of a file; write what was asked
     for, each file atomically.
@@ -657,6 +669,8 @@ def process_video(
     N > 1, the annotated video holds the frames read, at 1/N of the rate, so it plays in the
     source's time (a constant rate: a file whose own rate varies is written at its average).
     ``on_open(camera)`` runs once the source is open as a video, before its first frame is read.
+    ``on_frame(reading)`` gets each frame's ``FrameReading`` as soon as it is read, for a program
+    that reacts live (a game, a kiosk); returning False ends the run as ``q`` does.
     """
     from tqdm import tqdm
 
@@ -721,6 +735,8 @@ def process_video(
                 faces, ids = _read_frame(frame, recognizer, tracker, detect)
                 summary.add(faces, ids)
                 if not sinks.put(t, number, frame, faces, ids):
+                    break
+                if on_frame is not None and on_frame(FrameReading(t, number, ids, faces)) is False:
                     break
                 bar.update(1)
             else:  # the frames ran out: a header's count is exact to a frame or two
