@@ -1087,3 +1087,20 @@ def test_a_program_gets_each_frames_faces_as_it_is_read(tiny_model_path, clip):
     assert summary.frames == 4 and [r.frame for r in readings] == [0, 1, 2, 3]
     assert [r.time for r in readings] == pytest.approx([0, 0.1, 0.2, 0.3], abs=0.002)
     assert all(r.ids == [1] and len(r.faces) == 1 for r in readings), readings
+
+
+def test_a_cameras_times_can_be_tied_to_the_clock(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """A webcam's CSV times counted from the run's start, which nothing recorded: a session could
+    not be lined up with another recording. The summary's ``started`` is that start's Unix time."""
+    import facial_emotion.video as video
+
+    code, out, _ = run(capsys, clip, "--model", tiny_model_path, "--max-frames", 1)
+    assert json.loads(out)["started"] is None  # a file's times are its own
+    monkeypatch.setattr(video, "open_source", clip_as_camera(clip))
+    monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
+    before = time.time()
+    code, out, err = run(capsys, "0", "--model", tiny_model_path, "--max-frames", 2)
+    summary = json.loads(out)
+    assert code == 0 and before <= summary["started"] <= time.time(), (summary, err)

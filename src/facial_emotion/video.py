@@ -342,6 +342,7 @@ class VideoSummary:
     camera_stopped: bool = False  # a camera that gave no more frames (unplugged, taken)
     size: tuple[int, int] = (0, 0)  # width and height of the frames, as the CSV's boxes count
     seconds: float = 0.0
+    started: float | None = None  # a camera's: the Unix time its CSV times count from
     faces: int = 0
     ids: set[int] = field(default_factory=set)
     emotions: Counter[str] = field(default_factory=Counter)
@@ -362,6 +363,7 @@ class VideoSummary:
             "every": self.every,
             "fps": round(self.fps, 3),
             "seconds": round(self.seconds, 2),
+            "started": None if self.started is None else round(self.started, 3),
             "frames_per_second": round(self.frames / self.seconds, 1) if self.seconds else None,
             "face_detections": self.faces,
             "distinct_faces": len(self.ids),
@@ -702,6 +704,8 @@ def process_video(
         size=(first.shape[1], first.shape[0]),
     )
     start = time.perf_counter()
+    if camera:  # its times count on the monotonic clock from here; this ties them to the day's
+        summary.started = time.time()
     with ExitStack() as stack:
         stack.callback(cap.release)
         if on_open is not None:
