@@ -182,7 +182,9 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
     or ``x.txt`` would hold JSON."""
     target = Path(target)
     if str(target) == "-":
-        raise FacialEmotionError("-: would be a file named '-', not stdout; name a file")
+        raise FacialEmotionError(
+            "-: would be a file named '-', not stdout; name a file, or /dev/stdout for stdout"
+        )
     if suffix is not None and target.suffix.lower() != suffix:
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
