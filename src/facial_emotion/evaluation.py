@@ -17,7 +17,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from facial_emotion.data.prepared import as_model_input
+from facial_emotion.data.prepared import FEW_PEOPLE, as_model_input
 from facial_emotion.errors import FacialEmotionError
 
 
@@ -138,10 +138,6 @@ def share_ci95(k: int, n: int) -> tuple[float, float]:
 # Under 1 s, even for CK+48's 118 people (`evaluate --split all`).
 PEOPLE_RESAMPLES = 200_000
 PEOPLE_SEED = 0
-# Fewer people than this get no people-wise interval: a bootstrap knows only the people scored.
-# On CK+48's test split (10 people, 7 read wholly right) it gave 89.6-100%, narrower than the
-# faces' 88.3-98.3%, while three seeds' draws of people moved the accuracy over 82-97%.
-FEW_PEOPLE = 30
 
 
 def people_ci95(

@@ -15,7 +15,6 @@ from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
-from facial_emotion.evaluation import FEW_PEOPLE
 from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED, run_on_repository_code
 
@@ -178,7 +177,7 @@ def few_subjects(data: prepared.PreparedData) -> str | None:
     a seed draws (82-97% over 3 seeds of the CK+ recipe), and nothing said so: the small-split
     warning counts faces, and 96 is above it."""
     subjects = data.source.get("subjects") or {}
-    few = {s: n for s, n in subjects.items() if s != "train" and 0 < n < FEW_PEOPLE}
+    few = {s: n for s, n in subjects.items() if s != "train" and 0 < n < prepared.FEW_PEOPLE}
     if not few:
         return None
     held = " and ".join(f"{s} {len(data.splits[s])} faces of {n} people" for s, n in few.items())
