@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.files import atomic_path
+from facial_emotion.machine import host
 from facial_emotion.modelfile import save_keras
 
 FIELDS = """The JSON line (val = FER2013 PublicTest, which also selects the epoch):
@@ -40,20 +39,6 @@ FIELDS = """The JSON line (val = FER2013 PublicTest, which also selects the epoc
   overrides                the --set values
 Test-split figures are never computed here: score a test split once with facial-emotion
 evaluate, or through the pipeline's evaluate stage."""
-
-
-def host(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
-    """The machine a run's minutes and images/s were measured on: without it a training time
-    cannot be read (the same recipe took 96 minutes on one 2-core host and would take 6 hours on
-    another, README)."""
-    try:
-        lines = cpuinfo.read_text(encoding="utf-8").splitlines()
-        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or platform.machine()
-    import tensorflow as tf
-
-    return {"cpu": cpu, "cpus": os.cpu_count(), "tensorflow": tf.__version__}
 
 
 def main(argv: list[str] | None = None) -> int:

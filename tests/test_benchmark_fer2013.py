@@ -6,6 +6,8 @@ from pathlib import Path
 
 from data_fixtures import labelled_rows, pixel_csv
 
+from facial_emotion.machine import host
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -36,5 +38,5 @@ def test_the_json_line_says_the_seed_and_the_machine(tmp_path: Path, capsys) -> 
 def test_the_cpu_is_read_from_cpuinfo(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Made-up CPU @ 2.0GHz\nflags\t: sse\n")
-    assert benchmark().host(cpuinfo)["cpu"] == "Made-up CPU @ 2.0GHz"
-    assert benchmark().host(tmp_path / "none")["cpu"]  # no such file: platform's name, not a crash
+    assert host(cpuinfo)["cpu"] == "Made-up CPU @ 2.0GHz"
+    assert host(tmp_path / "none")["cpu"]  # no such file: platform's name, not a crash

@@ -29,6 +29,7 @@ from facial_emotion.evaluation import (
     with_not_found,
 )
 from facial_emotion.files import write_csv, write_json
+from facial_emotion.machine import host
 from facial_emotion.modelfile import read_card, save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
@@ -80,6 +81,7 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
         train=as_dict(settings),
         seed=params.seed,
         metrics=metrics,
+        host=host(),  # the minutes and images/s above were measured there
     )
     # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
     write_csv(out / REPORTS / "train" / "history.csv", history.assign(epoch=history["epoch"] + 1))
