@@ -247,3 +247,21 @@ def test_a_models_card_records_the_commit_of_the_code_that_saved_it(
     assert code_version(repo / "pkg")["changed"] == ["pkg/__init__.py", "pkg/new module.py"]
     (tmp_path / "installed").mkdir()
     assert code_version(tmp_path / "installed") is None  # not a checkout: nothing to record
+
+
+def test_stdout_into_a_file_needs_no_writable_dev(tmp_path: Path) -> None:
+    """`--csv /dev/stdout > log.csv`: stdout is a file, so /dev/stdout was checked as a file to
+    replace, by creating one in /dev, which only root may: anyone else was refused."""
+    code = (
+        "import tempfile\n"
+        "from facial_emotion import files\n"
+        "def refused(*args, dir=None, **kwargs):\n"
+        "    raise PermissionError(13, 'Permission denied')\n"
+        "tempfile.TemporaryFile = refused  # /dev, as a user other than root finds it\n"
+        "files.require_writable('/dev/stdout')\n"
+    )
+    with (tmp_path / "log.csv").open("w") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert done.returncode == 0, done.stderr

@@ -1104,3 +1104,25 @@ def test_a_cameras_times_can_be_tied_to_the_clock(
     code, out, err = run(capsys, "0", "--model", tiny_model_path, "--max-frames", 2)
     summary = json.loads(out)
     assert code == 0 and before <= summary["started"] <= time.time(), (summary, err)
+
+
+def test_a_csv_to_stdout_in_a_file_is_written_through_stdout(clip, tiny_model_path, tmp_path):
+    """`--csv /dev/stdout >> log.csv`: the file behind stdout was replaced whole at the end, so
+    the log lost what it held (and a stop lost every row), with a note that /dev/stdout "exists,
+    and is replaced". The rows now go through stdout as the shell opened it."""
+    log = tmp_path / "log.csv"
+    log.write_text("earlier\n")
+    command = [sys.executable, "-m", "facial_emotion", "video", str(clip), "--model"]
+    with log.open("a") as out:
+        done = subprocess.run(
+            [*command, str(tiny_model_path), "--csv", "/dev/stdout"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "earlier" and lines[1].startswith("time,frame,face"), lines[:2]
+    assert len(lines) == FRAMES + 2 and "replaced" not in done.stderr, done.stderr

@@ -93,6 +93,15 @@ def _followed_link(target: Path) -> bool:
     return True
 
 
+def is_stdout(path: str | Path | None) -> bool:
+    """Whether ``path`` is this process's stdout (``/dev/stdout``, ``/dev/fd/1``), whatever the
+    shell made of it: a pipe, a terminal, or a file (``> log.csv``, ``>> log.csv``)."""
+    try:
+        return path is not None and os.path.samestat(os.stat(path), os.fstat(1))
+    except OSError:  # no such file yet, or no stdout at all
+        return False
+
+
 def is_stream(path: str | Path) -> bool:
     """Whether ``path`` is a stream to write into as it is (``/dev/null``, ``/dev/stdout``, a
     FIFO), which a program may read while it is written, rather than a file to replace; a disk
@@ -189,7 +198,7 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
         )
-    if is_stream(target):
+    if is_stream(target) or is_stdout(target):  # stdout into a file: /dev is not its folder
         if folder:
             raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
         if not os.access(target, os.W_OK):

@@ -28,6 +28,7 @@ from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
 from facial_emotion.files import (
     atomic_path,
     interrupt_in,
+    is_stdout,
     is_stream,
     refuse_overwrite,
     require_writable,
@@ -448,16 +449,21 @@ class _Sinks:
         self.csv_path = csv_path
         self.stream = None  # the CSV's handle when it goes to a pipe or terminal, row by row
         if csv_path is not None:
-            if is_stream(csv_path):  # read live (`--csv /dev/stdout | program`): no file to swap
-                csv_tmp = csv_path
+            # newline="": the csv module's own line ends, untranslated (its documented way)
+            if is_stdout(csv_path):
+                # written through stdout itself, whatever the shell made of it: a file behind
+                # `> log.csv` or `>> log.csv` was replaced whole at the end (`>>` lost what the
+                # file held, and a stop lost every row), and reopening it would truncate it
+                handle = open(os.dup(1), "w", encoding="utf-8", newline="")
+                self.stream = handle
+            elif is_stream(csv_path):  # read live (`--csv fifo`): no file to swap
+                handle = open(csv_path, "w", encoding="utf-8", newline="")
+                self.stream = handle
             else:
                 csv_tmp = stack.enter_context(atomic_path(csv_path))
                 stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
-            # newline="": the csv module's own line ends, untranslated (its documented way)
-            handle = open(csv_tmp, "w", encoding="utf-8", newline="")
+                handle = open(csv_tmp, "w", encoding="utf-8", newline="")
             stack.callback(self._written, handle.close)  # a full disk shows when it flushes
-            if csv_tmp is csv_path:
-                self.stream = handle
             self.rows = csv.writer(handle, lineterminator="\n")
             self._written(
                 self.rows.writerow,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from facial_emotion.cli.options import (
     positive_int,
 )
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.files import is_stdout
 from facial_emotion.paths import video_name
 
 if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
@@ -35,7 +35,8 @@ as partial (out.partial.mp4, faces.partial.csv), with a note saying where it sto
 
 A summary (frames, frames/s, faces, emotions) is printed as one JSON line: on stdout, or on
 stderr when --csv is /dev/stdout. A --csv pipe (/dev/stdout into a program, a FIFO) gets each
-frame's rows as the frame is read, for a program that reacts live; a file appears whole at the end.
+frame's rows as the frame is read, for a program that reacts live; a file appears whole at the end,
+but /dev/stdout is written through as the shell opened it (`>> log.csv` appends).
 
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
 on a file, 130 after Ctrl-C and 143 after SIGTERM.
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         file's stops."""
         kept = "" if camera else " (a stopped run leaves it)"
         for path in (args.output, args.csv):
-            if path is not None and path.is_file():
+            if path is not None and path.is_file() and not is_stdout(path):
                 print(
                     f"facial-emotion video: note: {path}: exists, and is replaced when the run "
                     f"ends{kept}",
@@ -198,14 +199,6 @@ def run(args: argparse.Namespace) -> int:
     # after a CSV read from stdout, the summary would be read as a row of it
     print(json.dumps(summary.to_dict()), file=sys.stderr if is_stdout(args.csv) else sys.stdout)
     return 0
-
-
-def is_stdout(path: Path | None) -> bool:
-    """Whether ``path`` is where stdout goes (``--csv /dev/stdout``)."""
-    try:
-        return path is not None and os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
-    except (OSError, ValueError):  # no such file yet, or a stdout without a descriptor
-        return False
 
 
 def every_note(summary: VideoSummary, every: int, max_frames: int | None) -> str | None:
