@@ -404,3 +404,21 @@ def test_splits_left_by_a_prepare_stopped_part_way_are_refused_in_one_line(
     message = str(refused.value)
     assert message.startswith(f"{out / 'val.npz'}: holds classes angry, happy, sad")
     assert "\n" not in message and message.endswith("run `dvc repro prepare` again")
+
+
+def test_splits_of_the_same_classes_from_two_prepare_runs_are_refused(tmp_path: Path) -> None:
+    """The synthetic default and FER2013 have the same class names: a prepare stopped after
+    train.npz left FER2013's train beside the synthetic val, read as one data set without a
+    word. The manifest, written last, counts the splits of the run that finished."""
+    classes = ("angry", "happy", "sad")
+    out = tmp_path / "prepared"
+
+    def faces(n: int) -> prepared.LabelledImages:
+        return prepared.LabelledImages(np.zeros((n, 48, 48), np.uint8), np.arange(n) % 3)
+
+    prepared.save(prepared.PreparedData(classes, {"train": faces(9), "val": faces(6)}), out)
+    assert len(prepared.load(out).splits["train"]) == 9
+    with (out / "train.npz").open("wb") as fh:  # the new run's train, and then it stopped
+        np.savez_compressed(fh, x=faces(12).x, y=faces(12).y, classes=np.array(classes))
+    with pytest.raises(FacialEmotionError, match="train 12, val 6.*train 9, val 6.*two runs"):
+        prepared.load(out)

@@ -173,7 +173,28 @@ def load(prepared_dir: str | Path) -> PreparedData:
             classes = own
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
+    _require_manifest_counts(prepared_dir, splits)
     return PreparedData(classes=classes, splits=splits, source=recorded_source(prepared_dir))
+
+
+def _require_manifest_counts(prepared_dir: Path, splits: dict[str, LabelledImages]) -> None:
+    """Stop when the splits are not the ones the manifest, written last, counts: two data sets
+    of the same class names (the synthetic default and FER2013) mixed without a word, as the
+    class names cannot tell them apart."""
+    try:
+        counts = json.loads((prepared_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        recorded = {name: sum(per_class.values()) for name, per_class in counts.items()}
+    except (OSError, KeyError, TypeError, AttributeError, ValueError):
+        return  # no manifest, or one from before counts: nothing to compare with
+    held = {name: len(split) for name, split in splits.items()}
+    if held != recorded:
+        faces = ", ".join(f"{name} {n}" for name, n in held.items())
+        counted = ", ".join(f"{name} {n}" for name, n in recorded.items())
+        raise FacialEmotionError(
+            f"{prepared_dir}: its splits hold {faces} faces, and its manifest.json counts "
+            f"{counted}: they come from two runs of prepare (one stopped part way); run "
+            "`dvc repro prepare` again"
+        )
 
 
 def recorded_source(prepared_dir: Path) -> dict[str, object]:
