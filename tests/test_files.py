@@ -85,6 +85,17 @@ def test_dev_stdout_into_a_pipe_is_written() -> None:
     assert (done.returncode, done.stdout) == (0, "a,b\n"), done.stderr
 
 
+def test_dev_stdout_into_a_file_is_appended_to_with_the_shell(tmp_path: Path) -> None:
+    """`predict -o /dev/stdout >> log.json`: /dev/stdout was opened again, which wrote from the
+    file's first byte, so what `>>` was to keep was lost (review BB)."""
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n")
+    code = "from facial_emotion.files import write_text; write_text('/dev/stdout', 'added\\n')"
+    with log.open("ab") as appended:
+        done = subprocess.run([sys.executable, "-c", code], stdout=appended, check=False)
+    assert done.returncode == 0 and log.read_text() == "kept\nadded\n"
+
+
 def test_the_longest_legal_name_can_be_written(tmp_path: Path) -> None:
     """The temporary name added 18 bytes to the target's: a 240-byte name could not be written."""
     target = tmp_path / ("顔" * 83 + ".txt")  # 253 bytes

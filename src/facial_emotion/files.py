@@ -34,7 +34,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     followed = _followed_link(target)
     # a link to a pipe (/dev/stdout into `| other-program`) resolves to "pipe:[N]", which
     # names nothing: a stream is written through the link itself
-    in_place = is_stream(target)
+    in_place = is_stream(target) or is_stdout(target)
     real = Path(os.path.realpath(target)) if followed and not in_place else target
     kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
     try:
@@ -58,7 +58,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
         try:
             if in_place:
-                with tmp_path.open("rb") as done, real.open("wb") as out:
+                with tmp_path.open("rb") as done, _opened_in_place(real) as out:
                     shutil.copyfileobj(done, out)
             else:
                 os.replace(tmp_path, real)
@@ -66,6 +66,16 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             raise _unwritable(target, exc) from exc
     finally:
         _remove(tmp_path)
+
+
+def _opened_in_place(target: Path) -> Any:
+    """A stream to write ``target`` through: stdout's own descriptor for ``/dev/stdout``, which
+    opened again would start a file behind ``> out.json`` or ``>> log.json`` from its first byte
+    (``>>`` lost what the file held)."""
+    if is_stdout(target):
+        sys.stdout.flush()  # what the run printed before comes first
+        return open(os.dup(1), "wb")  # closed by the caller's with
+    return target.open("wb")
 
 
 def _remove(tmp_path: Path) -> None:
