@@ -291,6 +291,22 @@ def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
             app_module.serve(recognizer, "127.0.0.1", port)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="TIME_WAIT blocks a bind on POSIX only")
+def test_a_port_closed_while_a_page_was_open_is_free_again_at_once() -> None:
+    """Stopped while a visitor's page was open, the app left that page's connections waiting
+    (TIME_WAIT, a minute on Linux), and started again it said the port was in use."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the app's server binds
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as page:
+            connection, _ = server.accept()
+            connection.close()  # the server closes first: its side waits
+            page.recv(1)
+    app_module.require_free_address("127.0.0.1", port)
+
+
 @pytest.mark.parametrize(
     "host, message",
     [

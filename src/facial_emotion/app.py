@@ -236,6 +236,11 @@ def require_free_address(host: str, port: int) -> None:
             "or 0.0.0.0 (every network)"
         )
     with socket.socket() as probe:
+        if os.name == "posix":
+            # as the server binds (Gradio and uvicorn set it): without it, the app stopped while a
+            # visitor's page was open could not start again for a minute, its port "in use" by
+            # closed connections (TIME_WAIT). On Windows it would let a busy port pass.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except socket.gaierror as exc:
