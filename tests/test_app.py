@@ -575,6 +575,13 @@ def test_browser_upload_shows_the_face_and_its_emotion(
     ], log
 
 
+def test_a_photo_given_while_one_is_read_is_read_next(recognizer: EmotionRecognizer) -> None:
+    """Gradio dropped it: the page showed the new photo beside the last one's readings."""
+    dependencies = build_app(recognizer).config["dependencies"]
+    (reading,) = [d for d in dependencies if d["api_name"] == "on_image"]
+    assert reading["trigger_mode"] == "always_last"
+
+
 def test_the_page_says_which_emotions_the_model_cannot_read(
     recognizer: EmotionRecognizer, ckplus_model_path: Path
 ) -> None:

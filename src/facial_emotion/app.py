@@ -214,7 +214,11 @@ def build_app(recognizer: Recognizer) -> Any:
         # an image gets its own message instead of Gradio's bare "Error". `input` fires on what
         # the user does only: `change` also fired on the page's own update of a replaced photo,
         # and each photo was read twice.
-        reading = photo.input(on_image, inputs=photo, outputs=outputs, preprocess=False)
+        # A photo given while one is read is read next: Gradio's default ("once") dropped it,
+        # and the page showed the new photo beside the earlier one's faces and readings.
+        reading = photo.input(
+            on_image, inputs=photo, outputs=outputs, preprocess=False, trigger_mode="always_last"
+        )
         # a refused photo clears the last one's results, which stayed on the page beside it
         reading.failure(
             lambda: (None, None, [], "Not read: the message says why."),
