@@ -27,8 +27,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 IMAGE_HEIGHT = 420  # pixels: photo, faces and the chart fit one laptop screen
 # Uploads and the marked copies go to Gradio's cache, by default /tmp/gradio, shared and kept for
 # good. Faces are personal data: the app gives Gradio a folder of its own, removed when it stops,
-# and files older than an hour go every hour.
-DELETE_CACHE = (3600, 3600)
+# and every 5 minutes, files older than 55 go. A file stays until the first check after it is that
+# old, so each is gone within the hour the README promises: (3600, 3600) kept one for up to two.
+DELETE_CACHE = (300, 3300)
 MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
 # A 13300x13300 PNG of one colour is 543 KB, under the upload cap, and decoding it took the app
 # 3.3 GB for 11 seconds, each request waiting for the one before; 100 MP holds that 12000x8000.
