@@ -585,6 +585,35 @@ def test_a_photo_given_while_one_is_read_is_read_next(recognizer: EmotionRecogni
     assert reading["trigger_mode"] == "always_last"
 
 
+def _page_text(recognizer: Any) -> str:
+    import gradio as gr
+
+    blocks = build_app(recognizer).blocks.values()
+    return "\n".join(b.value for b in blocks if isinstance(b, gr.Markdown))
+
+
+def test_the_page_says_what_the_model_is_and_is_not(recognizer: EmotionRecognizer) -> None:
+    """For visitors: it said "about 2 faces in 3" of the shipped model whichever model ran, and
+    not what the model reads (48x48 gray faces), what it learnt from, or that it is no lie
+    detector."""
+    from facial_emotion.predict import WEIGHTS
+
+    class Shipped:
+        model_path = WEIGHTS / "fer2013.int8.tflite"
+
+        def detect(self, image: np.ndarray) -> list[Any]:
+            return []
+
+    shipped = _page_text(Shipped())
+    said = ["FER2013", "48 by 48 pixels in gray", "68 times in 100", "90% or more was right"]
+    said += ["not a lie detector", "posed", "deleted within an hour", "wrong about 1 time in 3"]
+    assert [text for text in said if text not in shipped] == []
+    other = _page_text(recognizer)
+    assert f"This page runs the model {recognizer.model_path.name}" in other
+    assert "68 times" not in other and "1 time in 3" not in other and "2 faces in 3" not in other
+    assert "not a lie detector" in other and "deleted within an hour" in other
+
+
 def test_the_page_says_which_emotions_the_model_cannot_read(
     recognizer: EmotionRecognizer, ckplus_model_path: Path
 ) -> None:

@@ -63,6 +63,34 @@ PAGE_TEXT = {
 }
 
 
+# What a visitor may ask of the shipped model, in plain words. Every figure is from its card
+# (weights/fer2013.md): val accuracy (single pass 67.98-68.15%, flip 68.65%), human accuracy on
+# FER2013, recall per class, the score table, and the known limits.
+ABOUT_SHIPPED = """**What it is.** A small neural network that learnt from FER2013: 28,709 \
+pictures of faces found by web image search, each 48 by 48 pixels in gray and labelled by people \
+as angry, disgust, fear, happy, sad, surprise or neutral. The app finds each face in a photo, \
+turns it into such a small gray picture, and asks the network which of the seven it looks most \
+like.
+
+**How often it agrees with people.** On 3,589 FER2013 faces it had not learnt from, it gave the \
+label people gave 68 times in 100 (people asked to label them again agree about 65 times in 100). \
+It reads happy and surprise best (8 times in 10 or more), disgust, fear and sad worst (about half \
+the time). Its percentage is how sure it is: on those faces a reading of 90% or more was right 9 \
+times in 10, one of 50-60% half the time. Those faces also chose this model among others, and \
+photos taken here are not like them, so expect it to be right less often on yours: nobody has \
+measured how often.
+
+**What it is not.** It reads the look of a face, not what someone feels: a put-on smile reads as \
+happy. It is not a lie detector, and must not be used to judge anyone. It learnt mostly from posed \
+faces of adults looking at the camera, so it makes more mistakes on natural, unposed expressions, \
+children, older people, faces turned or tilted, sunglasses, masks, and small or blurred faces."""
+ABOUT_OTHER = """**This page runs {name}**, not the FER2013 model that comes with the app, so how \
+often it agrees with people is not said here: see that model's own card. It reads the look of a \
+face, not what someone feels. It is not a lie detector, and must not be used to judge anyone."""
+PRIVACY = """**Photos** go only to the computer running this app, never to the internet. There \
+each photo and its marked copy are deleted within an hour, and when the app is stopped."""
+
+
 class Recognizer(Protocol):
     def detect(self, image: np.ndarray) -> list[Any]: ...
 
@@ -72,6 +100,30 @@ def lacking_note(recognizer: Recognizer) -> str | None:
     of another kind is taken to read them all."""
     note = getattr(recognizer, "lacking_note", None)
     return note() if callable(note) else None
+
+
+def runs_shipped_model(recognizer: Recognizer) -> bool:
+    """Whether the page's figures, the shipped model's, are the model's it runs."""
+    from facial_emotion.predict import WEIGHTS
+
+    path = getattr(recognizer, "model_path", None)
+    return (
+        isinstance(path, Path)
+        and path.name.startswith("fer2013.")
+        and path.resolve().parent == WEIGHTS.resolve()
+    )
+
+
+def about_model(recognizer: Recognizer) -> str:
+    """The "About the model" text: what a visitor should know before trusting a reading. The
+    page said only "about 2 faces in 3", of the shipped model whichever model ran."""
+    if runs_shipped_model(recognizer):
+        about = ABOUT_SHIPPED
+    else:
+        path = getattr(recognizer, "model_path", None)
+        name = f"the model {printable(Path(path).name)}" if path is not None else "another model"
+        about = ABOUT_OTHER.format(name=name)
+    return f"{about}\n\n{PRIVACY}"
 
 
 def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
@@ -178,14 +230,20 @@ def build_app(recognizer: Recognizer) -> Any:
     with gr.Blocks(
         title="Facial emotion", analytics_enabled=False, delete_cache=DELETE_CACHE
     ) as app:
+        wrong = (
+            " Even on faces like those it learnt from, it is wrong about 1 time in 3."
+            if runs_shipped_model(recognizer)
+            else ""
+        )
         gr.Markdown(
             "# Facial emotion\nUpload a photo, paste one, or take one with the webcam (click "
             "the camera icon, allow access, then capture): each face found is boxed with the "
-            "expression the model reads in it. It reads faces, not feelings, and its percentage "
-            "is how sure it is, not how often it is right: the shipped model reads about 2 faces "
-            "in 3 as people labelled them."
+            "expression the model reads in it. It reads the look of a face, not what someone "
+            f"feels.{wrong}"
             + (f"\n\n**Note:** {note}." if (note := lacking_note(recognizer)) else "")
         )
+        with gr.Accordion("About the model: what it can and cannot tell", open=False):
+            gr.Markdown(about_model(recognizer))
         with gr.Row():
             with gr.Column():
                 photo = gr.Image(
