@@ -123,6 +123,18 @@ def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, upload) ->
     assert shown["alt_text"] == f"The photo, faces boxed. {summary}"
 
 
+def test_a_photo_without_a_face_is_not_described_as_boxed(
+    recognizer: EmotionRecognizer, tmp_path: Path, upload
+) -> None:
+    from PIL import Image
+
+    sky = tmp_path / "sky.png"
+    Image.new("RGB", (320, 240), (120, 160, 200)).save(sky)
+    shown, _, records, summary = build_app(recognizer).fns[0].fn(upload(sky))
+    assert records == [] and summary.startswith("No face found")
+    assert shown["alt_text"] == f"The photo. {summary}"
+
+
 def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
     recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str], upload
 ) -> None:

@@ -223,8 +223,10 @@ def build_app(recognizer: Recognizer) -> Any:
             # red "Error" marks and no reason.
             print(f"facial-emotion app: {exc}", file=sys.stderr)
             raise gr.Error(str(exc), duration=None, print_exception=False) from None
-        # what a screen reader says of the marked photo: it had no text alternative
-        described = gr.update(value=annotated, alt_text=f"The photo, faces boxed. {summary}")
+        # what a screen reader says of the marked photo: it had no text alternative, and then
+        # said "faces boxed" of a photo where none was found
+        shown = "The photo, faces boxed." if records else "The photo."
+        described = gr.update(value=annotated, alt_text=f"{shown} {summary}")
         return described, chart, records, summary
 
     with gr.Blocks(
