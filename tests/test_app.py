@@ -86,6 +86,20 @@ def test_no_picture_or_no_face(recognizer: EmotionRecognizer) -> None:
     assert summary == "No face found: try a brighter, front-facing photo."
 
 
+def test_no_face_in_a_tiny_photo_says_it_is_too_small(
+    recognizer: EmotionRecognizer, photo: np.ndarray
+) -> None:
+    """A 32x37 portrait was told to be "brighter, front-facing"."""
+    import cv2
+
+    tiny = cv2.resize(photo, (32, 37), interpolation=cv2.INTER_AREA)
+    summary = analyse(recognizer, tiny)[3]
+    assert summary == (
+        "No face found: the photo is only 32x37 pixels, too small to find faces in; try a "
+        "larger photo, or one taken closer to the face."
+    )
+
+
 def test_no_face_in_a_large_photo_points_to_detect_size_in_the_log(
     recognizer: EmotionRecognizer, capsys: pytest.CaptureFixture[str]
 ) -> None:

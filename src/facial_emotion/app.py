@@ -34,6 +34,9 @@ MAX_UPLOAD = "50mb"  # a 12000x8000 JPEG is about 30 MB
 # A 13300x13300 PNG of one colour is 543 KB, under the upload cap, and decoding it took the app
 # 3.3 GB for 11 seconds, each request waiting for the one before; 100 MP holds that 12000x8000.
 MAX_PIXELS = 100_000_000
+# A photo narrower than this holds faces too small to find: a portrait of Grace Hopper had its face
+# found from 64 px wide, a close-up of the face from 40. "Try a brighter photo" did not help there.
+SMALL_PHOTO = 64
 MAX_QUEUE = 20  # pictures waiting their turn; more are refused with "queue full"
 MAX_NAME = 255  # characters of an upload's name kept for messages and the log
 # Gradio settings read from the environment (left there by another Gradio project, say) that
@@ -146,7 +149,13 @@ def analyse(
     if not faces:
         searched = getattr(getattr(recognizer, "detector", None), "max_side", None)
         summary = "No face found: try a brighter, front-facing photo."
-        if searched is not None and max(image.shape[:2]) > searched:  # small faces in a big photo
+        if min(image.shape[:2]) < SMALL_PHOTO:
+            height, width = image.shape[:2]
+            summary = (
+                f"No face found: the photo is only {width}x{height} pixels, too small to find "
+                "faces in; try a larger photo, or one taken closer to the face."
+            )
+        elif searched is not None and max(image.shape[:2]) > searched:  # small faces in a big photo
             summary = (
                 "No face found: try a brighter, front-facing photo, or, for small faces in a "
                 "group photo, crop it closer to the people."
