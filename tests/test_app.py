@@ -581,6 +581,9 @@ def test_browser_upload_shows_the_face_and_its_emotion(
         wait.until(lambda d: f"1 face: {expected}" in d.find_element(By.TAG_NAME, "body").text)
         time.sleep(0.5)  # let the annotated image finish painting before the screenshot
         assert driver.save_screenshot(str(tmp_path / "app.png"))
+        # the footer's text was 1.9:1 on white, under WCAG's 4.5:1
+        footer = driver.find_element(By.TAG_NAME, "footer")
+        assert footer.value_of_css_property("color") == "rgba(113, 113, 122, 1)"
         summary = driver.find_element(By.ID, "summary")  # what a screen reader announces
         assert summary.get_attribute("aria-live") == "polite"
         fake = tmp_path / "holiday.jpg"
