@@ -586,6 +586,13 @@ def test_browser_upload_shows_the_face_and_its_emotion(
         assert footer.value_of_css_property("color") == "rgba(113, 113, 122, 1)"
         summary = driver.find_element(By.ID, "summary")  # what a screen reader announces
         assert summary.get_attribute("aria-live") == "polite"
+        # a section's button says whether it is open, and not "down-pointing triangle"
+        section = driver.find_element(By.CSS_SELECTOR, "button.label-wrap")
+        assert section.get_attribute("aria-expanded") == "false"
+        section.click()
+        wait.until(lambda d: section.get_attribute("aria-expanded") == "true")
+        names = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+        assert not [n for n in names if "▼" in str(n.get("name", {}).get("value"))]
         fake = tmp_path / "holiday.jpg"
         fake.write_text("not a picture at all")
         driver.find_elements(By.CSS_SELECTOR, "input[type=file]")[0].send_keys(str(fake))

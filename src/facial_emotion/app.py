@@ -50,11 +50,19 @@ WIDENING_SETTINGS = (
 )
 
 # Screen readers announce the summary when it changes: Gradio's own status region said only
-# "Loading", then the untranslated "common.complete".
+# "Loading", then the untranslated "common.complete". They also hear whether a section ("About
+# the model", "Details") is open: Gradio's buttons said neither, only "down-pointing triangle".
 LIVE_SUMMARY = """() => {
   const summary = document.getElementById("summary");
   summary?.setAttribute("role", "status");
   summary?.setAttribute("aria-live", "polite");
+  document.querySelectorAll("button.label-wrap").forEach((button) => {
+    const mark = () =>
+      button.setAttribute("aria-expanded", String(button.classList.contains("open")));
+    mark();
+    new MutationObserver(mark).observe(button, { attributes: true, attributeFilter: ["class"] });
+    button.querySelector(".icon")?.setAttribute("aria-hidden", "true");
+  });
 }"""
 # Gradio's English text lacks these, and showed their keys on the page
 PAGE_TEXT = {
