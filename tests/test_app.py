@@ -66,7 +66,11 @@ def test_the_chart_shows_the_largest_of_several_faces(
     annotated, chart, records, summary = analyse(recognizer, np.hstack([small_left, photo]))
     assert len(records) == 2 and records[0]["box"][0] < records[1]["box"][0]
     assert chart == records[1]["probabilities"]
-    assert summary.startswith("2 faces, left to right: ") and summary.endswith("the largest.")
+    assert summary.startswith("2 faces, left to right: ")
+    assert summary.endswith("The chart shows the largest, the 2nd from the left.")
+    assert [app_module.ordinal(n) for n in (1, 3, 11, 12, 13, 21, 22, 104)] == [
+        "1st", "3rd", "11th", "12th", "13th", "21st", "22nd", "104th"
+    ]  # fmt: skip
 
 
 def test_gray_photo_is_annotated_in_colour(recognizer: EmotionRecognizer, photo: np.ndarray):

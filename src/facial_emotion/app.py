@@ -181,13 +181,24 @@ def analyse(
     if len(faces) == 1:
         summary = f"1 face: {readings}."
     else:
-        summary = f"{len(faces)} faces, left to right: {readings}. The chart shows the largest."
+        # which of them: of 20 faces read aloud, "the largest" named none
+        place = ordinal(faces.index(largest) + 1)
+        summary = (
+            f"{len(faces)} faces, left to right: {readings}. The chart shows the largest, the "
+            f"{place} from the left."
+        )
     return (
         annotate(image, faces),
         {name: float(p) for name, p in largest.probabilities.items()},
         [f.to_dict() for f in faces],
         summary,
     )
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def uploaded_file(path: str, name: str) -> Path:
