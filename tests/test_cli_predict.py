@@ -181,10 +181,14 @@ def test_format_flag_that_contradicts_the_output_name_stops(capsys, tiny_model_p
     assert "faces.csv: --json would write JSON into a .csv file; drop --json or name" in err
 
 
-def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
-    """`facial-emotion predict ... | head -1`: no broken-pipe error, the status other tools give."""
+@pytest.mark.parametrize("buffered", [False, True])
+def test_a_reader_that_stops_early_ends_the_command_quietly(buffered) -> None:
+    """`facial-emotion predict ... | head -1`: no broken-pipe error, the status other tools give.
+    Buffered, as a shell without PYTHONUNBUFFERED runs it, the answer waited in stdout's buffer
+    until Python exited, which printed "Exception ignored ... BrokenPipeError" and status 120."""
     command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "--json"]
-    stage = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {k: v for k, v in os.environ.items() if not (buffered and k == "PYTHONUNBUFFERED")}
+    stage = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     stage.stdout.close()  # the reader is gone before the answer is written
     err = stage.stderr.read().decode()
     assert stage.wait(timeout=120) == 141, err

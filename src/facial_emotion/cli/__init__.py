@@ -71,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         with sigterm_as_interrupt():
-            return int(args.run(args) or 0)
+            code = int(args.run(args) or 0)
+            # here, not as Python exits: stdout into a pipe holds what was printed until then, and
+            # a reader gone by then (`| head`, `| true`) printed "Exception ignored ... Broken
+            # pipe" and exit status 120 (unseen where PYTHONUNBUFFERED is set, as in CI)
+            sys.stdout.flush()
+            return code
     except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
         return 128 + getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE
