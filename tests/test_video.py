@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -1126,3 +1127,61 @@ def test_a_csv_to_stdout_in_a_file_is_written_through_stdout(clip, tiny_model_pa
     lines = log.read_text().splitlines()
     assert lines[0] == "earlier" and lines[1].startswith("time,frame,face"), lines[:2]
     assert len(lines) == FRAMES + 2 and "replaced" not in done.stderr, done.stderr
+
+
+def pipe_held(fd: int) -> int:
+    """How many bytes wait in the pipe ``fd`` reads from."""
+    import fcntl
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+@pytest.mark.parametrize(
+    ("signum", "target"),
+    [(signal.SIGINT, "/dev/stdout"), (signal.SIGTERM, "/dev/stdout"), (signal.SIGTERM, "fifo")],
+    ids=["ctrl-c", "sigterm", "sigterm-fifo"],
+)
+def test_a_stop_ends_a_run_whose_csv_reader_stopped_reading(
+    tiny_model_path, tmp_path, signum, target
+):
+    """A program that stopped reading `--csv` (paused, hung) filled the pipe, and the write,
+    blocked in the kernel, held off Ctrl-C and SIGTERM: `video` still ran 20 s after either. The
+    stop now ends the run as it does otherwise."""
+    import fcntl
+
+    long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 600, fps=30)
+    fifo = tmp_path / "rows.csv"
+    command = [sys.executable, "-m", "facial_emotion", "video", str(long_clip), "--model"]
+    command += [str(tiny_model_path), "--csv", str(fifo) if target == "fifo" else target]
+    with ExitStack() as stack:
+        if target == "fifo":
+            os.mkfifo(fifo)
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL if target == "fifo" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # a shell's background job starts with Ctrl-C ignored, and a child inherits that
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        stack.callback(process.kill)
+        if target == "fifo":
+            reader = os.open(fifo, os.O_RDONLY)  # and never read
+            stack.callback(os.close, reader)
+        else:
+            reader = process.stdout.fileno()
+        fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)  # full after some 30 frames' rows
+        deadline = time.monotonic() + 120
+        while pipe_held(reader) < 3500 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the write now waits for the reader, which never reads
+        assert process.poll() is None and pipe_held(reader) >= 3500, process.poll()
+        process.send_signal(signum)
+        sent = time.monotonic()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        waited = time.monotonic() - sent
+    assert process.returncode == 128 + signum and waited < 5, (process.returncode, waited)
+    stopped = "interrupted" if signum == signal.SIGINT else "terminated"
+    assert process.stderr.read().splitlines()[-1] == f"facial-emotion video: {stopped}"

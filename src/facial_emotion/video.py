@@ -38,6 +38,7 @@ from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
 from facial_emotion.progress import bar_disabled
+from facial_emotion.streams import open_stream
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
 # gives for a file it cannot decode; read when OpenCV first opens a video, so set before that.
@@ -53,6 +54,8 @@ MAX_FPS = 1000.0  # phones film slow motion at up to 960 frames/s; a larger head
 # past it, the file has ended (a truncated one, whose header promised more)
 UNDECODABLE_SECONDS = 2.0
 CAMERA_PATIENCE = 1.0  # seconds a camera may give no frame (a driver's hiccup) before it is gone
+# Seconds the rows still queued when a run ends (a camera's stop) may wait for a stalled reader
+CSV_CLOSE_PATIENCE = 1.0
 # A face unseen for up to this long keeps its id: a head turned or a hand passed over the face for
 # a third of a second (10 frames) had come back as a new face, which split one person's log in two
 KEEP_ID_SECONDS = 1.0
@@ -447,28 +450,26 @@ class _Sinks:
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
                 )
         self.csv_path = csv_path
-        self.stream = None  # the CSV's handle when it goes to a pipe or terminal, row by row
+        self.stream = None  # the CSV when a program reads it as it comes, row by row
         if csv_path is not None:
-            # newline="": the csv module's own line ends, untranslated (its documented way)
-            if is_stdout(csv_path):
-                # written through stdout itself, whatever the shell made of it: a file behind
-                # `> log.csv` or `>> log.csv` was replaced whole at the end (`>>` lost what the
-                # file held, and a stop lost every row), and reopening it would truncate it
-                handle = open(os.dup(1), "w", encoding="utf-8", newline="")
-                self.stream = handle
-            elif is_stream(csv_path):  # read live (`--csv fifo`): no file to swap
-                handle = open(csv_path, "w", encoding="utf-8", newline="")
-                self.stream = handle
+            if is_stdout(csv_path) or is_stream(csv_path):
+                # stdout (`> log.csv` and `>> log.csv` too: replaced whole at the end, `>>` lost
+                # what the file held and a stop every row), a pipe, a FIFO: no file to swap
+                handle = self.stream = open_stream(csv_path)
+                stack.push(self._close_stream)
             else:
                 csv_tmp = stack.enter_context(atomic_path(csv_path))
                 stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
+                # newline="": the csv module's own line ends, untranslated (its documented way)
                 handle = open(csv_tmp, "w", encoding="utf-8", newline="")
-            stack.callback(self._written, handle.close)  # a full disk shows when it flushes
+                stack.callback(self._written, handle.close)  # a full disk shows when it flushes
             self.rows = csv.writer(handle, lineterminator="\n")
             self._written(
                 self.rows.writerow,
                 ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes],
             )
+            if self.stream is not None:  # the columns, for a reader to know before a face
+                self._written(self.stream.send)
         if self.video is not None:
 
             def check(failed: type[BaseException] | None, *_: object) -> None:
@@ -505,8 +506,10 @@ class _Sinks:
                         self.video.write(fitted)
                 self.written += max(copies, 0)
             self.last = (index, t)
-        if self.stream is not None:  # outside the held signals: a reader that stops reading
-            self._written(self.stream.flush)  # must not make Ctrl-C wait on the pipe
+        if self.stream is not None:
+            # outside the held signals, waiting for a reader that stopped reading in steps
+            # between which Ctrl-C and SIGTERM stop the run (not into a socket: streams.open_stream)
+            self._written(self.stream.send)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
@@ -543,6 +546,12 @@ class _Sinks:
                 f"{self.source}: stopped after frame {index} ({t:.1f} s in); what was read up to "
                 f"it is kept in {names}"
             )
+
+    def _close_stream(self, kind: object, stop: BaseException | None, trace: object) -> None:
+        """Close the CSV's stream. Rows are left queued only by a stop (a camera's ends the run)
+        or an error while the reader had stopped reading: they get ``CSV_CLOSE_PATIENCE``
+        seconds to reach it, or none while the stop or error is on its way out."""
+        self._written(self.stream.close, CSV_CLOSE_PATIENCE if stop is None else 0)
 
     def _written(self, write: Callable[..., object], *args: object) -> None:
         """``write(*args)`` on the CSV; an error (a full disk) names the file."""

@@ -35,8 +35,9 @@ as partial (out.partial.mp4, faces.partial.csv), with a note saying where it sto
 
 A summary (frames, frames/s, faces, emotions) is printed as one JSON line: on stdout, or on
 stderr when --csv is /dev/stdout. A --csv pipe (/dev/stdout into a program, a FIFO) gets each
-frame's rows as the frame is read, for a program that reacts live; a file appears whole at the end,
-but /dev/stdout is written through as the shell opened it (`>> log.csv` appends).
+frame's rows as the frame is read, for a program that reacts live (a reader that stops reading
+holds the run until it reads again; Ctrl-C and SIGTERM still stop it); a file appears whole at the
+end, but /dev/stdout is written through as the shell opened it (`>> log.csv` appends).
 
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
 on a file, 130 after Ctrl-C and 143 after SIGTERM.

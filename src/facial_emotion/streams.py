@@ -1,0 +1,107 @@
+"""Lines for a program to read as they come, written so that a reader that stops reading does
+not hold off Ctrl-C and SIGTERM: the CSV that `video` streams into a pipe, a FIFO or stdout."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import stat
+import time
+from pathlib import Path
+
+from facial_emotion.files import is_stdout
+
+# A write to a full pipe waits for room in steps this long, between which Python takes Ctrl-C and
+# SIGTERM: blocked in the kernel instead, `video` ran on 20 s after either while its reader had
+# stopped reading (the signal reached another of TensorFlow's threads, so no EINTR)
+STREAM_WAIT = 0.2
+# A pipe takes a write of up to this many bytes whole or not at all (POSIX; 4096 on Linux)
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+
+
+class LineStream:
+    """Lines for a program to read as they come (a pipe, a FIFO, a terminal, stdout), written
+    by the descriptor ``fd``. ``write`` only queues; ``send`` hands the lines over in pieces of
+    whole lines a pipe takes at once, so a stop never leaves half a line. Where the descriptor
+    can be made non-blocking without touching another (``nonblocking_alone``), a full pipe is
+    waited on in ``STREAM_WAIT`` steps, so a stop still stops; otherwise a write blocks until
+    the reader reads (a socket behind stdout; Windows)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.queued = bytearray()
+        self.waits = nonblocking_alone(fd)
+
+    def write(self, text: str) -> int:
+        self.queued += text.encode("utf-8")
+        return len(text)
+
+    def send(self, patience: float | None = None) -> None:
+        """Hand the queued lines over, waiting for the reader to make room for at most
+        ``patience`` seconds (None: as long as it takes); what is left stays queued. Raises
+        ``BrokenPipeError`` once the reader has closed its end."""
+        deadline = None if patience is None else time.monotonic() + patience
+        while self.queued:
+            # whole lines up to PIPE_BUF bytes; a longer line alone
+            end = self.queued.rfind(b"\n", 0, PIPE_BUF) + 1 or self.queued.find(b"\n") + 1
+            try:
+                sent = os.write(self.fd, self.queued[: end or len(self.queued)])
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                select.select([], [self.fd], [], STREAM_WAIT)
+                continue
+            del self.queued[:sent]
+
+    def close(self, patience: float | None = 0.0) -> None:
+        """Send what is queued (waiting at most ``patience`` seconds), then close; the lines the
+        reader did not make room for by then are dropped."""
+        if self.fd < 0:
+            return
+        try:
+            self.send(patience)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Close without sending what is queued: the reader has gone."""
+        self.queued.clear()
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+
+def nonblocking_alone(fd: int) -> bool:
+    """Make ``fd`` non-blocking if no other descriptor of this process changes with it: the flag
+    belongs to the open file, which a dup shares (macOS opens ``/dev/stdout`` as one), and
+    stdout or stderr made non-blocking would fail other writes, this process's and those of the
+    programs the shell gave the same pipe, with "Resource temporarily unavailable"."""
+    if os.name != "posix":  # select() waits on sockets alone there
+        return False
+    before = {}
+    for other in (0, 1, 2):
+        with contextlib.suppress(OSError):  # closed
+            before[other] = os.get_blocking(other)
+    os.set_blocking(fd, False)
+    if all(os.get_blocking(other) == blocking for other, blocking in before.items()):
+        return True
+    os.set_blocking(fd, True)
+    return False
+
+
+def open_stream(path: str | Path) -> LineStream:
+    """``path``, a stream (``is_stream``) or stdout, opened to write lines into as they come.
+    Stdout is opened again (a pipe or terminal gets an open file of its own, which can be made
+    non-blocking alone), but for a file behind it (``> log.csv``, ``>> log.csv``), written
+    through stdout itself, with the shell's offset and append mode (opened again, it would be
+    truncated), and a socket, which cannot be opened again."""
+    stdout = is_stdout(path)
+    if stdout and stat.S_ISREG(os.fstat(1).st_mode):
+        return LineStream(os.dup(1))
+    try:
+        return LineStream(os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0)))
+    except OSError:
+        if not stdout:
+            raise
+        return LineStream(os.dup(1))
