@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -1185,3 +1186,69 @@ def test_a_stop_ends_a_run_whose_csv_reader_stopped_reading(
     assert process.returncode == 128 + signum and waited < 5, (process.returncode, waited)
     stopped = "interrupted" if signum == signal.SIGINT else "terminated"
     assert process.stderr.read().splitlines()[-1] == f"facial-emotion video: {stopped}"
+
+
+def test_a_csv_reader_that_leaves_ends_the_run_quietly_and_at_once(tiny_model_path, tmp_path):
+    """`video clip.mp4 --csv /dev/stdout | head -3` ended with `error: ... (Broken pipe)` and exit
+    status 2. A reader that leaves is the end of the CSV: with nothing else to write, the run ends
+    there, with one note and the status `| head` gives (141), not after reading the whole file,
+    and no "Exception ignored" from Python's own flush at exit."""
+    long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 600, fps=30)
+    command = [sys.executable, "-m", "facial_emotion", "video", str(long_clip), "--model"]
+    command += [str(tiny_model_path), "--csv", "/dev/stdout"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    rows = [process.stdout.readline() for _ in range(3)]
+    process.stdout.close()  # as `head -3` does
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141 and rows[0].startswith("time,frame,face"), err
+    note, summary = err.splitlines()
+    assert re.fullmatch(
+        r"facial-emotion video: note: /dev/stdout: its reader closed it at frame \d+; "
+        "the run ends there",
+        note,
+    )
+    assert json.loads(summary)["csv_reader_left"] and json.loads(summary)["frames"] < 600
+
+
+@pytest.mark.parametrize("camera", [True, False], ids=["webcam", "file"])
+def test_a_csv_reader_that_leaves_keeps_the_recording_going(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch, camera
+):
+    """A game reading `--csv` from a FIFO that quit ended a webcam's run as an error, which threw
+    the whole `-o` recording away. The rows end there and the recording goes on, whole."""
+    import facial_emotion.video as video
+
+    if camera:
+        monkeypatch.setattr(video, "open_source", clip_as_camera(clip))
+        monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
+    fifo, recording = tmp_path / "rows.csv", tmp_path / "rec.mp4"
+    os.mkfifo(fifo)
+    received: list[str] = []
+
+    def game() -> None:
+        with fifo.open() as rows:
+            received.append(rows.readline())  # the columns, then it quits
+
+    reader = threading.Thread(target=game, daemon=True)
+    reader.start()
+    read_frame = video._read_frame
+
+    def once_the_game_quit(*args, **kwargs):
+        reader.join(timeout=10)
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", once_the_game_quit)
+    source = "0" if camera else clip
+    code, out, err = run(capsys, source, "--model", tiny_model_path, "-o", recording, "--csv", fifo)
+    assert code == 0 and received[0].startswith("time,frame,face"), err
+    assert (
+        f"facial-emotion video: note: {fifo}: its reader closed it at frame 0; no more rows are "
+        f"written, and the run goes on for {recording}\n"
+    ) in err
+    summary = json.loads(out)
+    assert summary["csv_reader_left"] and summary["frames"] == FRAMES, summary
+    kept = cv2.VideoCapture(str(recording))  # a webcam's in real time: as long as the run took
+    assert int(kept.get(cv2.CAP_PROP_FRAME_COUNT)) >= (1 if camera else FRAMES) and kept.read()[0]

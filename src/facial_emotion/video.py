@@ -344,6 +344,7 @@ class VideoSummary:
     ended_early: bool = False  # a file whose later frames could not be decoded
     frames_undecodable: int = 0  # of a file, passed over: a damaged stretch in its middle
     camera_stopped: bool = False  # a camera that gave no more frames (unplugged, taken)
+    csv_reader_left: bool = False  # the CSV's reader closed its pipe: the rows end there
     size: tuple[int, int] = (0, 0)  # width and height of the frames, as the CSV's boxes count
     seconds: float = 0.0
     started: float | None = None  # a camera's: the Unix time its CSV times count from
@@ -363,6 +364,7 @@ class VideoSummary:
             "frames_declared": self.frames_declared,
             "frames_undecodable": self.frames_undecodable,
             "camera_stopped": self.camera_stopped,
+            "csv_reader_left": self.csv_reader_left,
             "size": list(self.size),
             "every": self.every,
             "fps": round(self.fps, 3),
@@ -417,6 +419,7 @@ class _Sinks:
         show: bool,
         live: bool = False,
         source: Path | None = None,
+        on_csv_closed: Callable[[int], object] | None = None,
     ) -> None:
         self.classes = classes
         self.show = show
@@ -451,6 +454,8 @@ class _Sinks:
                 )
         self.csv_path = csv_path
         self.stream = None  # the CSV when a program reads it as it comes, row by row
+        self.reader_left = False  # the stream's reader closed its end: no more rows
+        self.on_csv_closed = on_csv_closed
         if csv_path is not None:
             if is_stdout(csv_path) or is_stream(csv_path):
                 # stdout (`> log.csv` and `>> log.csv` too: replaced whole at the end, `>>` lost
@@ -469,7 +474,7 @@ class _Sinks:
                 ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes],
             )
             if self.stream is not None:  # the columns, for a reader to know before a face
-                self._written(self.stream.send)
+                self._to_reader(self.stream.send)
         if self.video is not None:
 
             def check(failed: type[BaseException] | None, *_: object) -> None:
@@ -509,7 +514,7 @@ class _Sinks:
         if self.stream is not None:
             # outside the held signals, waiting for a reader that stopped reading in steps
             # between which Ctrl-C and SIGTERM stop the run (not into a socket: streams.open_stream)
-            self._written(self.stream.send)
+            self._to_reader(self.stream.send)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
@@ -551,7 +556,22 @@ class _Sinks:
         """Close the CSV's stream. Rows are left queued only by a stop (a camera's ends the run)
         or an error while the reader had stopped reading: they get ``CSV_CLOSE_PATIENCE``
         seconds to reach it, or none while the stop or error is on its way out."""
-        self._written(self.stream.close, CSV_CLOSE_PATIENCE if stop is None else 0)
+        self._to_reader(self.stream.close, CSV_CLOSE_PATIENCE if stop is None else 0)
+
+    def _to_reader(self, send: Callable[..., object], *args: object) -> None:
+        """``send(*args)`` on the CSV's stream. A reader that has closed its end (`| head`, a
+        game that quit) ends the CSV, not the run: it was an error (exit status 2), which threw
+        a webcam's whole recording away. Its rows stop, and ``on_csv_closed`` hears of it."""
+        try:
+            self._written(send, *args)
+        except FacialEmotionError as exc:
+            if not isinstance(exc.__cause__, (BrokenPipeError, ConnectionResetError)):
+                raise
+            self.stream.discard()
+            self.rows = None
+            self.reader_left = True
+            if self.on_csv_closed is not None:
+                self.on_csv_closed(0 if self.last is None else self.last[0])
 
     def _written(self, write: Callable[..., object], *args: object) -> None:
         """``write(*args)`` on the CSV; an error (a full disk) names the file."""
@@ -672,6 +692,7 @@ def process_video(
     progress: bool = True,
     on_open: Callable[[bool], object] | None = None,
     on_frame: Callable[[FrameReading], object] | None = None,
+    on_csv_closed: Callable[[int], object] | None = None,
 ) -> VideoSummary:
     """Read emotions in every frame, or every ``every``-th frame of a file; write what was asked
     for, each file atomically.
@@ -688,6 +709,10 @@ def process_video(
     ``on_open(camera)`` runs once the source is open as a video, before its first frame is read.
     ``on_frame(reading)`` gets each frame's ``FrameReading`` as soon as it is read, for a program
     that reacts live (a game, a kiosk); returning False ends the run as ``q`` does.
+    A ``csv_path`` stream whose reader closes its end (`| head`, a game that quit) ends the CSV,
+    not the run: ``on_csv_closed(frame)`` runs with the number of the frame whose rows it missed,
+    the summary says ``csv_reader_left``, and the run goes on for ``output``, ``show`` or
+    ``on_frame``, or ends there without them, as ``q`` ends it.
     """
     from tqdm import tqdm
 
@@ -735,7 +760,10 @@ def process_video(
             show,
             live=camera,
             source=None if camera else Path(str(source)),
+            on_csv_closed=on_csv_closed,
         )
+        # what a run goes on for once its CSV's reader has left
+        other_outputs = output is not None or show or on_frame is not None
         bar = stack.enter_context(
             tqdm(
                 total=total,
@@ -755,6 +783,8 @@ def process_video(
                 summary.add(faces, ids)
                 if not sinks.put(t, number, frame, faces, ids):
                     break
+                if sinks.reader_left and not other_outputs:
+                    break
                 if on_frame is not None and on_frame(FrameReading(t, number, ids, faces)) is False:
                     break
                 bar.update(1)
@@ -765,6 +795,7 @@ def process_video(
             if not camera or interrupt_in(exc) is None:
                 raise
     summary.seconds = time.perf_counter() - start
+    summary.csv_reader_left = sinks.reader_left
     return summary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,8 +40,12 @@ frame's rows as the frame is read, for a program that reacts live (a reader that
 holds the run until it reads again; Ctrl-C and SIGTERM still stop it); a file appears whole at the
 end, but /dev/stdout is written through as the shell opened it (`>> log.csv` appends).
 
+When the program reading a --csv pipe closes it (`| head`, a game that quit), the rows end there
+with a note on stderr, and the run goes on for --output and --show, or ends if there are none.
+
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
-on a file, 130 after Ctrl-C and 143 after SIGTERM.
+on a file, 130 after Ctrl-C and 143 after SIGTERM; 141 when the run ended because the --csv
+pipe's reader closed it.
 """
 
 
@@ -144,6 +149,19 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
 
+    def say_the_csv_ended(frame: int) -> None:
+        """The rows' reader left (`| head`, a game that quit): the end of the CSV, said once,
+        as it happens; the run goes on for the other outputs, or ends."""
+        others = [str(args.output)] * (args.output is not None) + ["the window"] * args.show
+        rest = "the run ends there"
+        if others:
+            rest = f"no more rows are written, and the run goes on for {' and '.join(others)}"
+        print(
+            f"facial-emotion video: note: {args.csv}: its reader closed it at frame {frame}; "
+            f"{rest}",
+            file=sys.stderr,
+        )
+
     summary = process_video(
         args.source,
         recognizer,
@@ -155,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         every=args.every,
         on_open=say_what_is_replaced,
+        on_csv_closed=say_the_csv_ended,
         progress=args.progress,
     )
     if summary.ended_early:
@@ -199,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         )
     # after a CSV read from stdout, the summary would be read as a row of it
     print(json.dumps(summary.to_dict()), file=sys.stderr if is_stdout(args.csv) else sys.stdout)
+    if summary.csv_reader_left and args.output is None and not args.show:
+        return 128 + getattr(signal, "SIGPIPE", 13)  # ended by it, as `yes | head` ends yes
     return 0
 
 
