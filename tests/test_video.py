@@ -1252,3 +1252,29 @@ def test_a_csv_reader_that_leaves_keeps_the_recording_going(
     assert summary["csv_reader_left"] and summary["frames"] == FRAMES, summary
     kept = cv2.VideoCapture(str(recording))  # a webcam's in real time: as long as the run took
     assert int(kept.get(cv2.CAP_PROP_FRAME_COUNT)) >= (1 if camera else FRAMES) and kept.read()[0]
+
+
+def test_a_webcam_without_faces_notices_its_csv_reader_leave(
+    capsys, tiny_model_path, tmp_path, monkeypatch
+):
+    """A frame without a face writes no row, so a webcam watching an empty room never found out
+    that the program reading its rows had quit, and ran on until Ctrl-C."""
+    import facial_emotion.video as video
+
+    empty = write_clip(tmp_path / "empty.mp4", [np.full((480, 640, 3), 60, np.uint8)] * FRAMES)
+    monkeypatch.setattr(video, "open_source", clip_as_camera(empty))
+    monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: fifo.open().close(), daemon=True)
+    reader.start()
+    read_frame = video._read_frame
+
+    def once_the_reader_quit(*args, **kwargs):
+        reader.join(timeout=10)
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", once_the_reader_quit)
+    code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", fifo)
+    assert code == 141 and "its reader closed it at frame 0; the run ends there" in err, err
+    assert json.loads(out)["frames"] == 1

@@ -511,10 +511,10 @@ class _Sinks:
                         self.video.write(fitted)
                 self.written += max(copies, 0)
             self.last = (index, t)
-        if self.stream is not None:
+        if self.stream is not None and not self.reader_left:
             # outside the held signals, waiting for a reader that stopped reading in steps
             # between which Ctrl-C and SIGTERM stop the run (not into a socket: streams.open_stream)
-            self._to_reader(self.stream.send)
+            self._to_reader(self.stream.send if self.stream.queued else self.stream.check)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
