@@ -1040,6 +1040,32 @@ def test_a_csv_to_a_pipe_is_read_while_the_video_runs(
     assert len(received) == FRAMES + 1 and fifo.is_fifo()
 
 
+def test_a_csv_fifo_no_program_reads_yet_says_the_run_waits_for_one(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    """`--csv rows` on a FIFO no program had opened yet held the run before its first frame
+    without a word, which looked like a hang; a note now says what it waits for, and the run
+    starts once a reader comes."""
+    fifo = tmp_path / "rows"
+    os.mkfifo(fifo)
+    received: list[str] = []
+
+    def late_reader() -> None:
+        time.sleep(1)
+        received.extend(fifo.open())
+
+    reader = threading.Thread(target=late_reader, daemon=True)
+    reader.start()
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "--csv", fifo)
+    reader.join(timeout=10)
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        f"facial-emotion video: note: waiting for a program to read {fifo}; the run starts once "
+        "one opens it"
+    )
+    assert len(received) == FRAMES + 1
+
+
 def test_the_summary_leaves_stdout_to_a_csv_written_there(clip, tiny_model_path):
     """`--csv /dev/stdout | program`: the summary's JSON line came after the rows, as one more
     row with 16 columns of JSON fragments; it now goes to stderr."""

@@ -9,6 +9,7 @@ import os
 import select
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from facial_emotion.files import is_stdout
@@ -102,18 +103,49 @@ def nonblocking_alone(fd: int) -> bool:
     return False
 
 
-def open_stream(path: str | Path) -> LineStream:
+def open_stream(path: str | Path, on_wait: Callable[[], object] | None = None) -> LineStream:
     """``path``, a stream (``is_stream``) or stdout, opened to write lines into as they come.
     Stdout is opened again (a pipe or terminal gets an open file of its own, which can be made
     non-blocking alone), but for a file behind it (``> log.csv``, ``>> log.csv``), written
     through stdout itself, with the shell's offset and append mode (opened again, it would be
-    truncated), and a socket, which cannot be opened again."""
+    truncated), and a socket, which cannot be opened again. A FIFO no program reads yet is
+    waited for, after ``on_wait`` (to say so), in ``STREAM_WAIT`` steps."""
     stdout = is_stdout(path)
     if stdout and stat.S_ISREG(os.fstat(1).st_mode):
         return LineStream(os.dup(1))
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0)
+    if _named_fifo(path):  # stdout too: `> fifo` whose reader has gone waits for another
+        return LineStream(_reader_awaited(path, flags, on_wait))
     try:
-        return LineStream(os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0)))
+        return LineStream(os.open(path, flags))
     except OSError:
         if not stdout:
             raise
         return LineStream(os.dup(1))
+
+
+def _named_fifo(path: str | Path) -> bool:
+    """Whether ``path`` is a FIFO in a folder (``mkfifo``), not a pipe's ``/dev/fd/N``, which
+    resolves to a name like ``pipe:[N]`` that is nowhere on disk."""
+    real = os.path.realpath(path)
+    return os.path.exists(real) and stat.S_ISFIFO(os.stat(real).st_mode)
+
+
+def _reader_awaited(path: str | Path, flags: int, on_wait: Callable[[], object] | None) -> int:
+    """``path``, a FIFO, opened once a program opens it to read. Opened blocking, a FIFO no one
+    read held the run before its first frame without a word; opened non-blocking, it is refused
+    (ENXIO) until then, and is asked again every ``STREAM_WAIT`` seconds, between which Python
+    takes Ctrl-C and SIGTERM."""
+    if os.name != "posix":  # no O_NONBLOCK: the open waits in the kernel
+        return os.open(path, flags)
+    waited = False
+    while True:
+        try:
+            return os.open(path, flags | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+        if not waited and on_wait is not None:
+            on_wait()
+        waited = True
+        time.sleep(STREAM_WAIT)

@@ -420,6 +420,7 @@ class _Sinks:
         live: bool = False,
         source: Path | None = None,
         on_csv_closed: Callable[[int], object] | None = None,
+        on_csv_wait: Callable[[], object] | None = None,
     ) -> None:
         self.classes = classes
         self.show = show
@@ -460,7 +461,7 @@ class _Sinks:
             if is_stdout(csv_path) or is_stream(csv_path):
                 # stdout (`> log.csv` and `>> log.csv` too: replaced whole at the end, `>>` lost
                 # what the file held and a stop every row), a pipe, a FIFO: no file to swap
-                handle = self.stream = open_stream(csv_path)
+                handle = self.stream = open_stream(csv_path, on_csv_wait)
                 stack.push(self._close_stream)
             else:
                 csv_tmp = stack.enter_context(atomic_path(csv_path))
@@ -693,6 +694,7 @@ def process_video(
     on_open: Callable[[bool], object] | None = None,
     on_frame: Callable[[FrameReading], object] | None = None,
     on_csv_closed: Callable[[int], object] | None = None,
+    on_csv_wait: Callable[[], object] | None = None,
 ) -> VideoSummary:
     """Read emotions in every frame, or every ``every``-th frame of a file; write what was asked
     for, each file atomically.
@@ -712,7 +714,9 @@ def process_video(
     A ``csv_path`` stream whose reader closes its end (`| head`, a game that quit) ends the CSV,
     not the run: ``on_csv_closed(frame)`` runs with the number of the frame whose rows it missed,
     the summary says ``csv_reader_left``, and the run goes on for ``output``, ``show`` or
-    ``on_frame``, or ends there without them, as ``q`` ends it.
+    ``on_frame``, or ends there without them, as ``q`` ends it. A ``csv_path`` FIFO that no
+    program reads yet holds the run before its first frame until one opens it; ``on_csv_wait()``,
+    if given, runs once as that wait begins.
     """
     from tqdm import tqdm
 
@@ -761,6 +765,7 @@ def process_video(
             live=camera,
             source=None if camera else Path(str(source)),
             on_csv_closed=on_csv_closed,
+            on_csv_wait=on_csv_wait,
         )
         # what a run goes on for once its CSV's reader has left
         other_outputs = output is not None or show or on_frame is not None

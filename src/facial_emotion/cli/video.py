@@ -38,7 +38,8 @@ A summary (frames, frames/s, faces, emotions) is printed as one JSON line: on st
 stderr when --csv is /dev/stdout. A --csv pipe (/dev/stdout into a program, a FIFO) gets each
 frame's rows as the frame is read, for a program that reacts live (a reader that stops reading
 holds the run until it reads again; Ctrl-C and SIGTERM still stop it); a file appears whole at the
-end, but /dev/stdout is written through as the shell opened it (`>> log.csv` appends).
+end, but /dev/stdout is written through as the shell opened it (`>> log.csv` appends). A FIFO
+that no program reads yet holds the run before its first frame, with a note saying so.
 
 When the program reading a --csv pipe closes it (`| head`, a game that quit), the rows end there
 with a note on stderr, and the run goes on for --output and --show, or ends if there are none.
@@ -162,6 +163,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    def say_the_csv_waits() -> None:
+        """A FIFO no program reads yet: the run waits before its first frame, which looked
+        like a hang."""
+        print(
+            f"facial-emotion video: note: waiting for a program to read {args.csv}; the run "
+            "starts once one opens it",
+            file=sys.stderr,
+        )
+
     summary = process_video(
         args.source,
         recognizer,
@@ -174,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         every=args.every,
         on_open=say_what_is_replaced,
         on_csv_closed=say_the_csv_ended,
+        on_csv_wait=say_the_csv_waits,
         progress=args.progress,
     )
     if summary.ended_early:
