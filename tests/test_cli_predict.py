@@ -195,6 +195,19 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(buffered) -> None:
     assert err == ""
 
 
+def test_a_reader_that_stops_early_ends_an_output_to_dev_stdout_quietly() -> None:
+    """`predict photo -o /dev/stdout | head -1`: the answer, written through the path, met the
+    gone reader as "error: /dev/stdout: cannot be written (Broken pipe); choose a writable path"
+    and status 2, where the same answer printed to stdout ended quietly with 141."""
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "--json"]
+    command += ["-o", "/dev/stdout"]
+    stage = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stage.stdout.close()  # the reader is gone before the answer is written
+    err = stage.stderr.read().decode()
+    assert stage.wait(timeout=120) == 141, err
+    assert err == ""
+
+
 def test_version(capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])

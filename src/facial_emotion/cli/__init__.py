@@ -78,10 +78,18 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             return code
     except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as other tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
-        return 128 + getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE
+        return reader_gone_status()
     except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw
+        if isinstance(exc.__cause__, BrokenPipeError):  # written by its path: `-o /dev/stdout`
+            return reader_gone_status()
         print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status(f"facial-emotion {args.command}", exc)
+
+
+def reader_gone_status() -> int:
+    """The status for a pipe whose reader left early (`| head`), which ends a command quietly, as
+    it ends other tools; stdout then points nowhere, for Python's flush at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE
