@@ -1,6 +1,5 @@
 """``benchmarks/fer2013.py``: one JSON line a paper can cite, on a tiny CSV of its own."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,14 +10,9 @@ from facial_emotion.machine import host
 REPO = Path(__file__).resolve().parents[1]
 
 
-def benchmark():
-    spec = importlib.util.spec_from_file_location("fer2013_bench", REPO / "benchmarks/fer2013.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_json_line_says_the_seed_and_the_machine(tmp_path: Path, capsys) -> None:
+def test_the_json_line_says_the_seed_and_the_machine(
+    tmp_path: Path, capsys, load_benchmark
+) -> None:
     """Training minutes and images/s mean nothing without the CPU they were measured on, nor a
     figure without its seed: the line gave neither."""
     csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 4, "PublicTest": 2}, 7))
@@ -26,7 +20,7 @@ def test_the_json_line_says_the_seed_and_the_machine(tmp_path: Path, capsys) -> 
     args += ["--params", str(REPO / "params.yaml"), "--run-dir", str(tmp_path / "runs")]
     args += ["--set", "train.batch_size=8", "--set", "seed=7"]
 
-    assert benchmark().main(args) == 0
+    assert load_benchmark("fer2013").main(args) == 0
 
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["seed"] == 7

@@ -3,7 +3,6 @@ in one fold, every face scored once; and benchmarks/ckplus_cv.py end to end on m
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -123,7 +122,9 @@ def test_reading_keeps_each_face_with_its_person(tmp_path: Path) -> None:
         ("split", "holds split folders"),
     ],
 )
-def test_data_that_cannot_be_dealt_by_person_gives_one_line(tmp_path, capsys, layout, says):
+def test_data_that_cannot_be_dealt_by_person_gives_one_line(
+    tmp_path, capsys, layout, says, load_benchmark
+):
     data = tmp_path / "data"
     if layout == "csv":
         data = pixel_csv(tmp_path / "ckextended.csv", [(0, " ".join(["0"] * 2304), None)])
@@ -133,26 +134,31 @@ def test_data_that_cannot_be_dealt_by_person_gives_one_line(tmp_path, capsys, la
     elif layout == "split":
         write_image(data / "train" / "happy" / "a.png", flat(1))
 
-    assert benchmark().main(["--data", str(data), "--params", str(REPO / "params.yaml")]) == 2
+    assert (
+        load_benchmark("ckplus_cv").main(
+            ["--data", str(data), "--params", str(REPO / "params.yaml")]
+        )
+        == 2
+    )
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"ckplus_cv.py: error: {data}") and says in err
 
 
-def benchmark():
-    spec = importlib.util.spec_from_file_location("ckplus_cv", REPO / "benchmarks/ckplus_cv.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_benchmark_scores_each_made_up_face_once(tmp_path: Path, capsys) -> None:
+def test_the_benchmark_scores_each_made_up_face_once(
+    tmp_path: Path, capsys, load_benchmark
+) -> None:
     ck48(tmp_path / "CK+48", 6)
     data, params = str(tmp_path / "CK+48"), str(REPO / "params.yaml")
     settings = ["train.architecture=tiny", "train.epochs=1", "train.batch_size=8"]
     sets = [f"--set={s}" for s in [*settings, "data.val_fraction=0.3"]]
 
-    assert benchmark().main(["--data", data, "--folds", "2", "--params", params, *sets]) == 0
+    assert (
+        load_benchmark("ckplus_cv").main(
+            ["--data", data, "--folds", "2", "--params", params, *sets]
+        )
+        == 0
+    )
 
     out, err = capsys.readouterr()
     lines = [json.loads(line) for line in out.splitlines()]

@@ -1239,6 +1239,22 @@ def test_a_csv_reader_that_leaves_ends_the_run_quietly_and_at_once(tiny_model_pa
     assert json.loads(summary)["csv_reader_left"] and json.loads(summary)["frames"] < 600
 
 
+def frames_once_finished(monkeypatch, reader: threading.Thread) -> None:
+    """Start ``reader`` (a program reading the CSV, which quits) and read no frame until it has
+    finished, so the run meets a reader already gone."""
+    import facial_emotion.video as video
+
+    reader.daemon = True
+    reader.start()
+    read_frame = video._read_frame
+
+    def after_reader(*args, **kwargs):
+        reader.join(timeout=10)
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", after_reader)
+
+
 @pytest.mark.parametrize("camera", [True, False], ids=["webcam", "file"])
 def test_a_csv_reader_that_leaves_keeps_the_recording_going(
     capsys, clip, tiny_model_path, tmp_path, monkeypatch, camera
@@ -1258,15 +1274,7 @@ def test_a_csv_reader_that_leaves_keeps_the_recording_going(
         with fifo.open() as rows:
             received.append(rows.readline())  # the columns, then it quits
 
-    reader = threading.Thread(target=game, daemon=True)
-    reader.start()
-    read_frame = video._read_frame
-
-    def once_the_game_quit(*args, **kwargs):
-        reader.join(timeout=10)
-        return read_frame(*args, **kwargs)
-
-    monkeypatch.setattr(video, "_read_frame", once_the_game_quit)
+    frames_once_finished(monkeypatch, threading.Thread(target=game, daemon=True))
     source = "0" if camera else clip
     code, out, err = run(capsys, source, "--model", tiny_model_path, "-o", recording, "--csv", fifo)
     assert code == 0 and received[0].startswith("time,frame,face"), err
@@ -1292,15 +1300,7 @@ def test_a_webcam_without_faces_notices_its_csv_reader_leave(
     monkeypatch.setattr(video, "CAMERA_PATIENCE", 0.1)
     fifo = tmp_path / "rows.csv"
     os.mkfifo(fifo)
-    reader = threading.Thread(target=lambda: fifo.open().close(), daemon=True)
-    reader.start()
-    read_frame = video._read_frame
-
-    def once_the_reader_quit(*args, **kwargs):
-        reader.join(timeout=10)
-        return read_frame(*args, **kwargs)
-
-    monkeypatch.setattr(video, "_read_frame", once_the_reader_quit)
+    frames_once_finished(monkeypatch, threading.Thread(target=lambda: fifo.open().close()))
     code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", fifo)
     assert code == 141 and "its reader closed it at frame 0; the run ends there" in err, err
     assert json.loads(out)["frames"] == 1
