@@ -34,7 +34,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     followed = _followed_link(target)
     # a link to a pipe (/dev/stdout into `| other-program`) resolves to "pipe:[N]", which
     # names nothing: a stream is written through the link itself
-    in_place = is_stream(target) or is_stdout(target)
+    in_place = is_stream(target)
     real = Path(os.path.realpath(target)) if followed and not in_place else target
     kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
     try:
@@ -115,8 +115,11 @@ def is_stdout(path: str | Path | None) -> bool:
 def is_stream(path: str | Path) -> bool:
     """Whether ``path`` is a stream to write into as it is (``/dev/null``, ``/dev/stdout``, a
     FIFO), which a program may read while it is written, rather than a file to replace; a disk
-    device is refused."""
+    device is refused. Stdout is one whatever the shell made of it, a file behind ``> log`` or
+    ``>> log`` too: replaced, ``>>`` lost what the file held."""
     path = Path(path)
+    if is_stdout(path):
+        return True
     if not path.exists() or path.is_file() or path.is_dir():
         return False
     if stat.S_ISBLK(path.stat().st_mode):
@@ -208,7 +211,7 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
         )
-    if is_stream(target) or is_stdout(target):  # stdout into a file: /dev is not its folder
+    if is_stream(target):  # stdout into a file too: /dev is not its folder
         if folder:
             raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
         if not os.access(target, os.W_OK):

@@ -28,7 +28,6 @@ from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces
 from facial_emotion.files import (
     atomic_path,
     interrupt_in,
-    is_stdout,
     is_stream,
     refuse_overwrite,
     require_writable,
@@ -458,7 +457,7 @@ class _Sinks:
         self.reader_left = False  # the stream's reader closed its end: no more rows
         self.on_csv_closed = on_csv_closed
         if csv_path is not None:
-            if is_stdout(csv_path) or is_stream(csv_path):
+            if is_stream(csv_path):
                 # stdout (`> log.csv` and `>> log.csv` too: replaced whole at the end, `>>` lost
                 # what the file held and a stop every row), a pipe, a FIFO: no file to swap
                 handle = self.stream = open_stream(csv_path, on_csv_wait)
