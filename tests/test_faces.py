@@ -291,6 +291,17 @@ def test_draw_faces_marks_the_box_even_at_the_top_edge():
     assert image[0:60, 10].any() and image[62:80, 10:60].any()  # box, and label below it
 
 
+@pytest.mark.parametrize("emotion", ["happy", "neutral", "surprise"])
+def test_a_light_box_has_a_dark_edge_so_it_shows_on_a_white_photo(emotion: str) -> None:
+    """These boxes stood at 1.55-2.33:1 against white, under WCAG's 3:1 for graphics."""
+    image = np.full((200, 200, 3), 255, np.uint8)
+    draw_faces(image, [Face((40, 60, 100, 100), emotion, 0.9, {emotion: 0.9})])
+    row = 110  # halfway down the box's left side, clear of the label
+    assert image[row, 40].max() > 100 and (image[row, 40] < 255).any()  # the light line itself
+    assert image[row, 39].max() < 60  # the edge, just outside the line
+    assert (image[row, 42:138] == 255).all()  # the face inside is not drawn over
+
+
 def test_draw_faces_labels_a_face_crop_inside_its_box():
     """A face crop's box is the whole picture: there is no room above or below for the label."""
     image = np.zeros((96, 96, 3), np.uint8)

@@ -460,6 +460,12 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
     for face in faces:
         x, y, w, h = face.box
         colour = _EMOTION_COLOURS_BGR.get(face.emotion, (255, 255, 255))
+        # A dark edge just outside the line: happy's, neutral's and surprise's boxes stood at
+        # 1.55-2.33:1 against white, under the 3:1 WCAG asks of graphics; a whole-picture box's
+        # edge falls outside the picture, so a face crop is not drawn over.
+        edge = max(1, thickness // 2)
+        outside = ((x - edge, y - edge), (x + w + edge, y + h + edge))
+        cv2.rectangle(bgr, *outside, (0, 0, 0), thickness)
         cv2.rectangle(bgr, (x, y), (x + w, y + h), colour, thickness)
         label = f"{face.emotion} {face.score:.0%}"
         # The font grows with the face, up to a size the picture can be read at when shown
