@@ -9,6 +9,7 @@ from data_fixtures import class_tree, labelled_rows, packed, pattern, pixel_csv,
 
 from facial_emotion.data.prepared import differs_from
 from facial_emotion.data.sources import (
+    LOADERS,
     SOURCES,
     carving_of,
     guess_source,
@@ -23,8 +24,34 @@ def load(source: str, path: str | None, **overrides):
     return load_source(source, path, **{**settings, **overrides})
 
 
-def test_sources_are_the_four_loaders() -> None:
-    assert SOURCES == ("fer2013", "ckplus", "folder", "synthetic")
+def test_a_source_is_registered_in_one_place() -> None:
+    """Adding a loader to LOADERS is all the code needs: params checks and the manifest take
+    the names from it (SOURCES was a second list that had to agree)."""
+    assert SOURCES == (*LOADERS, "synthetic")
+    assert set(LOADERS) >= {"fer2013", "ckplus", "folder"}
+
+
+def test_every_source_is_one_evaluate_can_score() -> None:
+    """`facial-emotion evaluate --source` keeps its own list, since the command's parser must not
+    import the loaders (1.2 s on every command); this is what keeps the two in step."""
+    from facial_emotion.cli.evaluate import SOURCES as EVALUATE_SOURCES
+
+    assert EVALUATE_SOURCES == ("auto", *LOADERS), "add the source to cli/evaluate.py SOURCES"
+
+
+def test_every_source_is_documented() -> None:
+    """A contributor's new source is named where users look: params.yaml's data.source comment
+    and a section of its own in data.md."""
+    repo = Path(__file__).resolve().parents[1]
+    comment = next(
+        line
+        for line in (repo / "params.yaml").read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("source:")
+    )
+    data_md = (repo / "data.md").read_text(encoding="utf-8")
+    for source in SOURCES:
+        assert f" {source}" in comment.partition("#")[2], f"params.yaml: add {source} to {comment}"
+        assert f"## `{source}`" in data_md, f"data.md: add a section ## `{source}`"
 
 
 def test_synthetic_needs_no_path_and_records_where_it_came_from() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,16 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import label_map
 from facial_emotion.paths import IMAGE_EXTENSIONS
 
-SOURCES: tuple[str, ...] = ("fer2013", "ckplus", "folder", "synthetic")
+# The one list of data sources: a loader is registered here and nowhere else in the code;
+# params checks and the manifest take their names from it, and tests/test_data_sources.py says
+# which lists outside the code (`evaluate --source`, params.yaml, data.md) must name it too.
+LOADERS: dict[str, Callable[..., PreparedData]] = {
+    "fer2013": fer2013.load,
+    "ckplus": ckplus.load,
+    "folder": folder.load,
+}
+SOURCES: tuple[str, ...] = (*LOADERS, "synthetic")  # synthetic draws its faces: no path to read
 ALL = "all"  # the split name that scores every face of a data set
-_LOADERS = {"fer2013": fer2013.load, "ckplus": ckplus.load, "folder": folder.load}
 DEFAULT_CARVING = {"seed": 42, "val_fraction": 0.1, "test_fraction": 0.1}  # params.yaml's
 
 
@@ -54,7 +62,7 @@ def load_source(
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
     photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
     named = {"labels": labels} if labels else {}  # class folders' option only
-    data = _LOADERS[source](Path(path), **carving, **photos, **named)
+    data = LOADERS[source](Path(path), **carving, **photos, **named)
     # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     return stretched(replace(data, source={**data.source, "carving": carving}))
 
