@@ -1,5 +1,6 @@
 """Every registered architecture is a valid model in the project's input/output contract."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,24 @@ def test_architecture_maps_raw_faces_to_probabilities(name: str) -> None:
     probs = np.asarray(model(faces, training=False))
     assert probs.shape == (3, 8)
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))
+def test_architecture_is_named_as_registered(name: str) -> None:
+    """The error for a mismatched train.init_weights names the model by its Keras name."""
+    assert models.build(name, 3).name == name
+
+
+def test_every_architecture_is_documented() -> None:
+    """models.ARCHITECTURES is the one list the code reads; a new one must also be named where
+    users choose: params.yaml's train.architecture comment and the README's list."""
+    repo = Path(__file__).resolve().parents[1]
+    params = (repo / "params.yaml").read_text(encoding="utf-8")
+    comment = params.partition("# architecture:")[2].partition("\n  architecture:")[0]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    for name in models.ARCHITECTURES:
+        assert re.search(rf"\b{name}\b", comment), f"params.yaml: add {name} to # architecture:"
+        assert f"`{name}`" in readme, f"README.md: say what `{name}` is under Train on real data"
 
 
 def test_flat_head_differs_from_vgg_wide_late_only_after_the_convolutions() -> None:
