@@ -8,12 +8,10 @@ import errno
 import json
 import os
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -130,64 +128,6 @@ def is_stream(path: str | Path) -> bool:
 def _made(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``docker stop``, systemd), raised so that it cleans up as Ctrl-C does:
-    the default action would end the process with its temporary files still on disk."""
-
-
-@contextmanager
-def sigterm_as_interrupt(on_signal: Callable[[], object] | None = None) -> Iterator[None]:
-    """Raise ``Terminated`` on SIGTERM. ``on_signal``, if given, runs first as SIGTERM or Ctrl-C
-    arrives, before the cleanup that the interrupt sets off."""
-    if threading.current_thread() is not threading.main_thread():  # only it can take signals
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        if on_signal is not None:
-            on_signal()
-        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-
-    signums = [signal.SIGTERM]
-    if on_signal is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signums.append(signal.SIGINT)  # not where Ctrl-C is ignored (a background job)
-    previous = {signum: signal.signal(signum, stop) for signum in signums}
-    try:
-        yield
-    except SystemError as exc:
-        if (interrupt := interrupt_in(exc)) is not None:
-            raise interrupt from None
-        raise
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
-    """The Ctrl-C or SIGTERM ``exc`` is, or None. Raised while C code called back into Python
-    (TensorFlow reading a numpy array), it comes out as a SystemError ("returned a result with an
-    exception set"), the interrupt its cause and context. TensorFlow re-raises that error
-    ``from None``, which clears the cause but keeps the context: a SIGTERM then ended `video` with
-    a traceback and exit status 1 (once in 4 CI runs)."""
-    if isinstance(exc, KeyboardInterrupt):
-        return exc
-    if isinstance(exc, SystemError):
-        for linked in (exc.__cause__, exc.__context__):
-            if isinstance(linked, KeyboardInterrupt):
-                return linked
-    return None
-
-
-def interrupted_status(program: str, exc: KeyboardInterrupt) -> int:
-    """Say that ``program`` was stopped, on one line, and each note the command added to the
-    interrupt (what it kept) on one of its own; return the shell's status for it."""
-    terminated = isinstance(exc, Terminated)
-    print(f"{program}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-    for note in getattr(exc, "__notes__", ()):
-        print(f"{program}: note: {note}", file=sys.stderr)
-    return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:

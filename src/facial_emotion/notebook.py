@@ -23,9 +23,10 @@ from typing import Any
 
 from facial_emotion.config import read_params_file
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
-from facial_emotion.files import atomic_path, interrupted_status, sigterm_as_interrupt
+from facial_emotion.files import atomic_path
 from facial_emotion.native_log import native_log_filtered, without_native_log
 from facial_emotion.paths import run_on_repository_code
+from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:

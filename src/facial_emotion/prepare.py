@@ -15,8 +15,8 @@ from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
-from facial_emotion.files import interrupted_status, sigterm_as_interrupt
 from facial_emotion.paths import PREPARED, run_on_repository_code
+from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
 
 def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:

@@ -27,7 +27,6 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
 from facial_emotion.files import (
     atomic_path,
-    interrupt_in,
     is_stream,
     refuse_overwrite,
     require_writable,
@@ -37,6 +36,7 @@ from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
 from facial_emotion.progress import bar_disabled
+from facial_emotion.stops import interrupt_in
 from facial_emotion.streams import open_stream
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
-from facial_emotion.files import interrupted_status, sigterm_as_interrupt
+from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
 COMMANDS: dict[str, str] = {
     "predict": "Read emotions from faces in images, folders or globs.",
