@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_emotion import modelfile, models, stages, training
+from facial_emotion import modelfile, models, stages, training, training_callbacks
 from facial_emotion.config import AugmentSettings, DataSettings, Params, TrainSettings
 from facial_emotion.data.prepared import LabelledImages, PreparedData
 from facial_emotion.errors import FacialEmotionError
@@ -58,7 +58,7 @@ def test_a_long_epoch_says_how_far_it_is_while_it_runs(capsys) -> None:
     """Keras prints an epoch's line only at its end: minutes of silence on FER2013."""
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
-    beat = training.EpochHeartbeat(epochs=2, every=0.1)
+    beat = training_callbacks.EpochHeartbeat(epochs=2, every=0.1)
     x, y = np.zeros((64, 4), np.float32), np.zeros(64, np.int64)
     model.fit(x, y, batch_size=8, epochs=2, callbacks=[beat, _SlowSteps()], verbose=0)
     lines = capsys.readouterr().err.splitlines()
@@ -74,9 +74,9 @@ def test_an_interrupted_epoch_stops_its_heartbeat(
 ) -> None:
     """Keras calls no on_train_end when an epoch raises: Ctrl-C in the 02_train notebook left
     the timer thread printing "epoch 1/4: ... in" each minute in the kernel, for good."""
-    started: list[training.EpochHeartbeat] = []
+    started: list[training_callbacks.EpochHeartbeat] = []
 
-    class Interrupted(training.EpochHeartbeat):
+    class Interrupted(training_callbacks.EpochHeartbeat):
         def __init__(self, epochs: int) -> None:
             super().__init__(epochs, every=0.01)
             started.append(self)

@@ -43,8 +43,8 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
     return {**chosen, "publish": True} if "publish" in declared else chosen
 
 
-# training.EpochHeartbeat's lines: progress for whoever watches the run, noise in its report
-# (about 150 of them for the FER2013 recipe), where each epoch's own line says it all
+# training_callbacks.EpochHeartbeat's lines: progress for whoever watches the run, noise in its
+# report (about 150 of them for the FER2013 recipe), where each epoch's own line says it all
 _HEARTBEAT = re.compile(
     r"^epoch \d+/\d+: [\d.]+ (?:s|min) in(?:; the last took [\d.]+ (?:s|min))?\n", re.M
 )
