@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +29,8 @@ from facial_emotion.native_log import native_log_held_back
 from facial_emotion.tflite_card import with_card
 
 if TYPE_CHECKING:
-    from facial_emotion.backends import TFLiteBackend
+    from facial_emotion.backends import KerasBackend, TFLiteBackend
+    from facial_emotion.data.prepared import LabelledImages
 
 # Top-emotion agreement with Keras an export needs to be written. int8 steps cost some (99.05% for
 # the shipped model, 99.43% on the embedded data); one calibrated on a single face agreed on 88.5%
@@ -134,6 +136,90 @@ def _summary(name: str, result: dict[str, Any]) -> str:
     )
 
 
+def _shortfall(name: str, agreement: float, model_path: Path, split_name: str) -> str:
+    """How far an export falls below ``MIN_AGREEMENT``, and for int8 what would lift it."""
+    fix = (
+        " (train the model further, as near chance its probabilities are nearly flat, or "
+        "calibrate on more faces: --representative-samples, or export.representative_"
+        "samples in params.yaml)"
+        if name == "int8"
+        else ""
+    )
+    return (
+        f"the {name} model agrees with {model_path} on only {agreement:.2%} of "
+        f"{split_name} faces (needs {MIN_AGREEMENT[name]:.1%}){fix}"
+    )
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """The Keras model every export is held to, and its answers on the evaluation faces."""
+
+    keras_model: KerasBackend
+    path: Path
+    split_name: str
+    split: LabelledImages
+    data_source: dict[str, object]
+    probabilities: np.ndarray
+
+
+def _convert_score_and_write(
+    name: str,
+    target: Path,
+    representative: np.ndarray | None,
+    reference: _Reference,
+    *,
+    own_card: Path | None,
+    metrics: dict[str, Any],
+    metrics_path: Path,
+    below_floor: Literal["refuse", "warn"],
+    log: Callable[[str], None],
+) -> None:
+    """Convert one variant (``representative`` faces calibrate int8), score the bytes to be
+    written against ``reference``, record the score in ``metrics[name]``, and write the model
+    and ``own_card`` unless it falls below ``MIN_AGREEMENT`` and ``below_floor`` refuses it."""
+    from facial_emotion.backends import TFLiteBackend
+    from facial_emotion.evaluation import predict_proba
+
+    model_path, split_name, split = reference.path, reference.split_name, reference.split
+    card = reference.keras_model.card
+    start = time.perf_counter()
+    # the classes travel inside the file, and the parity below is that of the bytes written
+    content = with_card(
+        _convert(reference.keras_model.model, representative, model_path, name), card
+    )
+    seconds = time.perf_counter() - start
+    lite = TFLiteBackend(target, content=content, card=card)
+    result = {
+        "path": str(target),
+        **compare(reference.probabilities, predict_proba(lite.predict, split.x), split.y),
+        "size_bytes": len(content),
+        "latency_ms": latency_ms(lite.predict, split.x[0]),
+        "convert_seconds": round(seconds, 2),
+    }
+    if representative is not None:
+        result["representative_samples"] = len(representative)
+    metrics[name] = result
+    log(_summary(name, result))
+    result["meets_floor"] = result["agreement"] >= MIN_AGREEMENT[name]
+    if not result["meets_floor"]:
+        shortfall = _shortfall(name, result["agreement"], model_path, split_name)
+        if below_floor == "refuse":
+            result["path"] = None  # not written: no model file to point at
+            write_json(metrics_path, metrics)
+            raise FacialEmotionError(f"{target}: not written, {shortfall}; see {metrics_path}")
+        log(f"export: warning: {target}: written although {shortfall}")
+    with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
+        tmp.write_bytes(content)
+        if own_card is not None:
+            # its own card also says how closely it follows the Keras model, and on what faces
+            parity = {"data": reference.data_source, "split": split_name, "faces": len(split)}
+            parity["keras_model"] = model_path.name
+            parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
+            tensors = tensor_record(lite)
+            write_json(own_card, {**card, "tensors": tensors, "parity": parity})
+
+
 def export(
     model_path: str | Path,
     prepared_dir: str | Path,
@@ -151,7 +237,7 @@ def export(
     (``below_floor="refuse"``), or is written with a warning (``"warn"``: the pipeline's choice,
     where a model near chance, whose flat probabilities int8 steps reorder, would otherwise
     fail the whole experiment and DVC would keep none of it). ``meets_floor`` records which."""
-    from facial_emotion.backends import KerasBackend, TFLiteBackend, load_backend
+    from facial_emotion.backends import KerasBackend, load_backend
     from facial_emotion.data.prepared import evaluation_split, load_split, recorded_source
     from facial_emotion.evaluation import predict_proba
 
@@ -185,13 +271,14 @@ def export(
             f"setting data.source: {trained_on} and its data.path)"
         )
     log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
-    reference = predict_proba(keras_model.predict, split.x)
+    probabilities = predict_proba(keras_model.predict, split.x)
+    reference = _Reference(keras_model, model_path, split_name, split, data_source, probabilities)
     metrics: dict[str, Any] = {
         "data": data_name,  # the whole record is in the int8 card: a table's column is short
         "split": split_name,
         "faces": len(split),
         "keras": {
-            "accuracy": round(float((reference.argmax(1) == split.y).mean()), 4),
+            "accuracy": round(float((probabilities.argmax(1) == split.y).mean()), 4),
             "size_bytes": model_path.stat().st_size,
             "latency_ms": latency_ms(keras_model.predict, split.x[0]),
         },
@@ -202,49 +289,17 @@ def export(
         faces = representative_faces(train.x, representative_samples, seed)
         variants.append(("int8", targets[1], faces))
     for name, target, representative in variants:
-        start = time.perf_counter()
-        # the classes travel inside the file, and the parity below is that of the bytes written
-        content = with_card(_convert(keras_model.model, representative, model_path, name), card)
-        seconds = time.perf_counter() - start
-        lite = TFLiteBackend(target, content=content, card=card)
-        result = {
-            "path": str(target),
-            **compare(reference, predict_proba(lite.predict, split.x), split.y),
-            "size_bytes": len(content),
-            "latency_ms": latency_ms(lite.predict, split.x[0]),
-            "convert_seconds": round(seconds, 2),
-        }
-        if representative is not None:
-            result["representative_samples"] = len(representative)
-        metrics[name] = result
-        log(_summary(name, result))
-        result["meets_floor"] = result["agreement"] >= MIN_AGREEMENT[name]
-        if not result["meets_floor"]:
-            fix = (
-                " (train the model further, as near chance its probabilities are nearly flat, or "
-                "calibrate on more faces: --representative-samples, or export.representative_"
-                "samples in params.yaml)"
-                if name == "int8"
-                else ""
-            )
-            shortfall = (
-                f"the {name} model agrees with {model_path} on only {result['agreement']:.2%} of "
-                f"{split_name} faces (needs {MIN_AGREEMENT[name]:.1%}){fix}"
-            )
-            if below_floor == "refuse":
-                result["path"] = None  # not written: no model file to point at
-                write_json(metrics_path, metrics)
-                raise FacialEmotionError(f"{target}: not written, {shortfall}; see {metrics_path}")
-            log(f"export: warning: {target}: written although {shortfall}")
-        with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
-            tmp.write_bytes(content)
-            if target in own_cards:
-                # its own card also says how closely it follows the Keras model, and on what faces
-                parity = {"data": data_source, "split": split_name, "faces": len(split)}
-                parity["keras_model"] = model_path.name
-                parity |= {k: result[k] for k in ("agreement", "accuracy", "accuracy_change")}
-                tensors = tensor_record(lite)
-                write_json(own_cards[target], {**card, "tensors": tensors, "parity": parity})
+        _convert_score_and_write(
+            name,
+            target,
+            representative,
+            reference,
+            own_card=own_cards.get(target),
+            metrics=metrics,
+            metrics_path=metrics_path,
+            below_floor=below_floor,
+            log=log,
+        )
     write_json(metrics_path, metrics)
     if not int8 and (stale := out_dir / f"{model_path.stem}.int8.tflite").exists():
         log(
