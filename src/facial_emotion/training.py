@@ -264,6 +264,50 @@ def fit(
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = momentum
     compile_model(model, settings)
+    callbacks, counters, heartbeat = _callbacks(
+        settings,
+        run_dir,
+        history_csv,
+        best_weights,
+        finished=finished,
+        n_images=len(data.splits["train"]),
+        verbose=verbose,
+    )
+    weights = class_weights(data.splits["train"].y, n_classes) if settings.class_weight else None
+    try:
+        model.fit(
+            train,
+            validation_data=val,
+            epochs=finished if counters.stopped_early() else settings.epochs,
+            steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
+            callbacks=callbacks,
+            class_weight=weights,
+            shuffle=False,
+            verbose=verbose,
+        )
+    finally:  # an epoch that raised skips on_train_end
+        for beat in heartbeat:
+            beat.end_beats()
+    history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    if best_weights.is_file():
+        model.load_weights(str(best_weights))
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return _result(model, history)
+
+
+def _callbacks(
+    settings: TrainSettings,
+    run_dir: Path,
+    history_csv: Path,
+    best_weights: Path,
+    *,
+    finished: int,
+    n_images: int,
+    verbose: int,
+) -> tuple[list[keras.callbacks.Callback], CounterBackup, list[EpochHeartbeat]]:
+    """A run's callbacks in the order they must run in, and the two ``fit`` asks again after
+    ``model.fit``: the counters' backup (whether a resumed run had already stopped early) and
+    the heartbeat, if any (an epoch that raises does not stop it)."""
     # Early stopping and the plateau schedule update their counters before the backup is
     # written, and their counters are saved with it (CounterBackup): a resumed run goes on
     # counting where the stopped one was.
@@ -281,7 +325,7 @@ def fit(
     counters = CounterBackup(run_dir / "backup" / "counters.json", counting, finished)
     heartbeat = [EpochHeartbeat(settings.epochs)] if verbose else []
     callbacks: list[keras.callbacks.Callback] = [
-        EpochTimer(len(data.splits["train"])),  # first: it logs the rate the epoch trained at
+        EpochTimer(n_images),  # first: it logs the rate the epoch trained at
         *heartbeat,
         *counting,
         counters,
@@ -312,26 +356,7 @@ def fit(
                 )
             )
         )
-    weights = class_weights(data.splits["train"].y, n_classes) if settings.class_weight else None
-    try:
-        model.fit(
-            train,
-            validation_data=val,
-            epochs=finished if counters.stopped_early() else settings.epochs,
-            steps_per_epoch=steps_per_epoch(data.splits["train"], settings.batch_size),
-            callbacks=callbacks,
-            class_weight=weights,
-            shuffle=False,
-            verbose=verbose,
-        )
-    finally:  # an epoch that raised skips on_train_end
-        for beat in heartbeat:
-            beat.end_beats()
-    history = pd.read_csv(history_csv).drop_duplicates("epoch", keep="last").reset_index(drop=True)
-    if best_weights.is_file():
-        model.load_weights(str(best_weights))
-    shutil.rmtree(run_dir, ignore_errors=True)
-    return _result(model, history)
+    return callbacks, counters, heartbeat
 
 
 def _result(model: keras.Model, history: pd.DataFrame) -> TrainResult:
