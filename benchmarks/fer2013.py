@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-from facial_emotion import models, training
 from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
@@ -51,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--architecture",
         default="vgg",
-        choices=sorted(models.ARCHITECTURES),
         help="model to train (default vgg; the shipped model is vgg_wide_late_flat)",
     )
     parser.add_argument(
@@ -70,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="where to save the best model (.keras)")
     parser.add_argument("--run-dir", default="runs/benchmark", help="checkpoints for resuming")
     args = parser.parse_args(argv)
+    # after --help: TensorFlow alone takes seconds to import
+    from facial_emotion import models, training
 
+    if args.architecture not in models.ARCHITECTURES:
+        parser.error(
+            f"argument --architecture: invalid choice: {args.architecture!r} "
+            f"(choose from {', '.join(sorted(models.ARCHITECTURES))})"
+        )
     params = with_overrides(
         load_params(args.params),
         [f"train.architecture={args.architecture}", f"train.epochs={args.epochs}", *args.set],

@@ -16,22 +16,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+from timing import median_seconds
+
+from facial_emotion.files import atomic_path
+from facial_emotion.labels import EMOTIONS
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from timing import median_seconds  # noqa: E402
-
-from facial_emotion import models, training  # noqa: E402
-from facial_emotion.backends import KerasBackend  # noqa: E402
-from facial_emotion.config import TrainSettings  # noqa: E402
-from facial_emotion.files import atomic_path  # noqa: E402
-from facial_emotion.labels import EMOTIONS  # noqa: E402
-from facial_emotion.modelfile import save_keras  # noqa: E402
+# Keras, TensorFlow, NumPy and pandas are imported where they are used, not for --help: they take
+# seconds to import
 
 
 def train_images_per_second(name: str, batch: int, steps: int) -> float:
+    import keras
+    import numpy as np
+
+    from facial_emotion import models, training
+    from facial_emotion.config import TrainSettings
+
     precision = models.resolve_precision("auto")
     model = models.build(name, len(EMOTIONS), precision=precision)
     training.compile_model(model, TrainSettings(optimizer="adamw", label_smoothing=0.1))
@@ -42,6 +43,10 @@ def train_images_per_second(name: str, batch: int, steps: int) -> float:
 
 
 def inference(path: Path, precision: str, batch: int) -> dict[str, float]:
+    import numpy as np
+
+    from facial_emotion.backends import KerasBackend
+
     backend = KerasBackend(path, precision)
     one = np.full((1, 48, 48, 1), 128, np.float32)
     many = np.random.default_rng(1).uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
@@ -55,16 +60,20 @@ def inference(path: Path, precision: str, batch: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--architectures", nargs="*", default=sorted(models.ARCHITECTURES))
+    parser.add_argument("--architectures", nargs="*", help="default: every registered one")
     parser.add_argument("--batch", type=int, default=128, help="training batch")
     parser.add_argument("--infer-batch", type=int, default=256, help="batched inference size")
     parser.add_argument("--steps", type=int, default=12, help="timed training steps")
     parser.add_argument("--out", type=Path, help="also write the table as CSV")
     args = parser.parse_args()
+    import pandas as pd
+
+    from facial_emotion import models
+    from facial_emotion.modelfile import save_keras
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.architectures:
+        for name in args.architectures or sorted(models.ARCHITECTURES):
             path = Path(tmp) / f"{name}.keras"
             model = models.build(name, len(EMOTIONS))
             save_keras(model, path, EMOTIONS)

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 
-from facial_emotion import training
 from facial_emotion.config import as_dict, load_params, with_overrides
 from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
@@ -61,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, seed: int, init: str) -> dict:
+    from facial_emotion import training  # not for --help: TensorFlow takes seconds to import
+
     params = with_overrides(
         load_params(args.params), [f"seed={seed}", f"train.epochs={args.epochs}", *args.set]
     )
