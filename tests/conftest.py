@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import threading
 from collections.abc import Callable
 from types import ModuleType
 
@@ -64,3 +66,34 @@ def load_benchmark() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+@pytest.fixture
+def read_once_noted() -> Callable[[list[str], Path], tuple[int, str, str]]:
+    """Run ``command``, which writes the FIFO ``fifo``, and open the FIFO to read only once the
+    command's stderr says it waits for a reader, or after 30 s: its status, its stderr and what
+    the FIFO gave."""
+
+    def run(command: list[str], fifo: Path) -> tuple[int, str, str]:
+        stage = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        said: list[str] = []
+        noted = threading.Event()
+
+        def watch() -> None:
+            for line in stage.stderr:
+                said.append(line)
+                if "waiting for a program to read" in line:
+                    noted.set()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        noted.wait(timeout=30)
+        with fifo.open() as reader:
+            text = reader.read()
+        status = stage.wait(timeout=60)
+        watcher.join(timeout=10)
+        return status, "".join(said), text
+
+    return run

@@ -1,8 +1,10 @@
 """``facial-emotion evaluate``: any model on any supported data set, JSON on stdout."""
 
 import json
+import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import matplotlib.cbook
@@ -40,6 +42,24 @@ def test_evaluates_fer2013_csv_test_split(tiny_model_path: Path, tmp_path: Path,
     assert metrics["samples"] == 14 and metrics["skipped"] == 0 and metrics["tta"] is True
     assert metrics["tta_shift"] == 0 and 0 <= metrics["calibration_error"] <= 1
     assert json.loads((tmp_path / "m.json").read_text()) == metrics
+
+
+def test_an_output_fifo_no_program_reads_yet_says_the_command_waits_for_one(
+    read_once_noted, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """`evaluate -o fifo.json` on a FIFO no program had opened waited after its work without a
+    word; a note now says what it waits for, and the metrics go out once a reader comes."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PrivateTest": 2}, 7))
+    fifo = tmp_path / "m.json"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "facial_emotion", "evaluate", "--model", str(tiny_model_path)]
+    status, err, text = read_once_noted(command + ["--data", str(csv), "-o", str(fifo)], fifo)
+    assert status == 0, err
+    assert err.splitlines()[-1] == (  # after the untrained model's warning
+        f"facial-emotion evaluate: note: waiting for a program to read {fifo}; the metrics are "
+        "written once one opens it"
+    )
+    assert json.loads(text)["samples"] == 14
 
 
 def test_the_confusion_matrix_is_in_the_json(tiny_model_path: Path, tmp_path: Path, capsys):

@@ -208,6 +208,24 @@ def test_a_reader_that_stops_early_ends_an_output_to_dev_stdout_quietly() -> Non
     assert err == ""
 
 
+def test_an_output_fifo_no_program_reads_yet_says_the_command_waits_for_one(
+    read_once_noted, tmp_path
+) -> None:
+    """`predict photo -o fifo.json` on a FIFO no program had opened waited after its work without
+    a word, which looked like a hang; a note now says what it waits for (as `video --csv` does),
+    and the results go out once a reader comes."""
+    fifo = tmp_path / "faces.json"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "-o", str(fifo)]
+    status, err, text = read_once_noted(command, fifo)
+    assert status == 0, err
+    assert err.splitlines() == [
+        f"facial-emotion predict: note: waiting for a program to read {fifo}; the results are "
+        "written once one opens it"
+    ]
+    assert json.loads(text)["images"][0]["file"] == str(HOPPER)
+
+
 def test_version(capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])

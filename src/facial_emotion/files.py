@@ -11,21 +11,28 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from facial_emotion.errors import FacialEmotionError
 
+# A wait on a stream's reader goes in steps this long, between which Python takes Ctrl-C and
+# SIGTERM: blocked in the kernel instead, a signal that reached another of TensorFlow's threads
+# gave no EINTR, and the run waited on (a FIFO no program opens, a pipe its reader stopped reading)
+STREAM_WAIT = 0.2
+
 
 @contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only on success.
 
     A symbolic link is written through: its file is replaced and the link kept. A device or pipe
     (``/dev/null``, ``/dev/stdout``, a FIFO) is written to in place once the temporary file is
-    whole: renamed over, it would become a plain file (as root, for the whole machine)."""
+    whole: renamed over, it would become a plain file (as root, for the whole machine). A FIFO no
+    program reads yet is waited for, after ``on_wait`` (to say so): see ``opened_when_read``."""
     target = Path(target)
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
@@ -56,7 +63,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
         try:
             if in_place:
-                with tmp_path.open("rb") as done, _opened_in_place(real) as out:
+                with tmp_path.open("rb") as done, _opened_in_place(real, on_wait) as out:
                     shutil.copyfileobj(done, out)
             else:
                 os.replace(tmp_path, real)
@@ -66,14 +73,48 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         _remove(tmp_path)
 
 
-def _opened_in_place(target: Path) -> Any:
+def _opened_in_place(target: Path, on_wait: Callable[[], object] | None) -> Any:
     """A stream to write ``target`` through: stdout's own descriptor for ``/dev/stdout``, which
     opened again would start a file behind ``> out.json`` or ``>> log.json`` from its first byte
-    (``>>`` lost what the file held)."""
+    (``>>`` lost what the file held). A FIFO is opened once a program reads it: opened blocking,
+    one no program read held `predict -o fifo.json` after its work without a word."""
     if is_stdout(target):
         sys.stdout.flush()  # what the run printed before comes first
         return open(os.dup(1), "wb")  # closed by the caller's with
+    if is_named_fifo(target):
+        return open(opened_when_read(target, on_wait), "wb")
     return target.open("wb")
+
+
+def is_named_fifo(path: str | Path) -> bool:
+    """Whether ``path`` is a FIFO in a folder (``mkfifo``), not a pipe's ``/dev/fd/N``, which
+    resolves to a name like ``pipe:[N]`` that is nowhere on disk."""
+    real = os.path.realpath(path)
+    return os.path.exists(real) and stat.S_ISFIFO(os.stat(real).st_mode)
+
+
+def opened_when_read(path: str | Path, on_wait: Callable[[], object] | None = None) -> int:
+    """A blocking descriptor to write ``path``, a FIFO, opened once a program opens it to read.
+    Opened blocking, a FIFO no one read held the command without a word; opened non-blocking, it
+    is refused (ENXIO) until then, and is asked again every ``STREAM_WAIT`` seconds, after
+    ``on_wait`` (to say so), between which Python takes Ctrl-C and SIGTERM."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0)
+    if os.name != "posix":  # no O_NONBLOCK: the open waits in the kernel
+        return os.open(path, flags)
+    waited = False
+    while True:
+        try:
+            fd = os.open(path, flags | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+        else:
+            os.set_blocking(fd, True)  # the writer decides: copied whole, or in waited steps
+            return fd
+        if not waited and on_wait is not None:
+            on_wait()
+        waited = True
+        time.sleep(STREAM_WAIT)
 
 
 def _remove(tmp_path: Path) -> None:
@@ -182,17 +223,17 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
         raise _unwritable(target, exc) from exc
 
 
-def write_json(target: str | Path, data: Any) -> None:
+def write_json(target: str | Path, data: Any, on_wait: Callable[[], object] | None = None) -> None:
     """Write ``data`` as indented JSON, atomically, with LF line ends on every system: Windows'
     text mode wrote CRLF, which Git (eol=lf) commits as LF, so DVC's hash of a metrics file no
     longer matched dvc.lock in any checkout of that commit, and its stage ran again."""
-    write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n", on_wait)
 
 
-def write_text(target: str | Path, text: str) -> None:
+def write_text(target: str | Path, text: str, on_wait: Callable[[], object] | None = None) -> None:
     """Write ``text`` atomically; a file name that is not valid UTF-8 in it is written back as
-    the bytes it was read as, as ``ls`` shows it."""
-    with atomic_path(target) as tmp:
+    the bytes it was read as, as ``ls`` shows it. ``on_wait``: see ``atomic_path``."""
+    with atomic_path(target, on_wait) as tmp:
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="\n")
 
 

@@ -12,12 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from facial_emotion.files import is_stdout
+from facial_emotion.files import STREAM_WAIT, is_named_fifo, is_stdout, opened_when_read
 
-# A write to a full pipe waits for room in steps this long, between which Python takes Ctrl-C and
-# SIGTERM: blocked in the kernel instead, `video` ran on 20 s after either while its reader had
-# stopped reading (the signal reached another of TensorFlow's threads, so no EINTR)
-STREAM_WAIT = 0.2
 # A pipe takes a write of up to this many bytes whole or not at all (POSIX; 4096 on Linux)
 PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 
@@ -113,39 +109,11 @@ def open_stream(path: str | Path, on_wait: Callable[[], object] | None = None) -
     stdout = is_stdout(path)
     if stdout and stat.S_ISREG(os.fstat(1).st_mode):
         return LineStream(os.dup(1))
-    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0)
-    if _named_fifo(path):  # stdout too: `> fifo` whose reader has gone waits for another
-        return LineStream(_reader_awaited(path, flags, on_wait))
+    if is_named_fifo(path):  # stdout too: `> fifo` whose reader has gone waits for another
+        return LineStream(opened_when_read(path, on_wait))
     try:
-        return LineStream(os.open(path, flags))
+        return LineStream(os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0)))
     except OSError:
         if not stdout:
             raise
         return LineStream(os.dup(1))
-
-
-def _named_fifo(path: str | Path) -> bool:
-    """Whether ``path`` is a FIFO in a folder (``mkfifo``), not a pipe's ``/dev/fd/N``, which
-    resolves to a name like ``pipe:[N]`` that is nowhere on disk."""
-    real = os.path.realpath(path)
-    return os.path.exists(real) and stat.S_ISFIFO(os.stat(real).st_mode)
-
-
-def _reader_awaited(path: str | Path, flags: int, on_wait: Callable[[], object] | None) -> int:
-    """``path``, a FIFO, opened once a program opens it to read. Opened blocking, a FIFO no one
-    read held the run before its first frame without a word; opened non-blocking, it is refused
-    (ENXIO) until then, and is asked again every ``STREAM_WAIT`` seconds, between which Python
-    takes Ctrl-C and SIGTERM."""
-    if os.name != "posix":  # no O_NONBLOCK: the open waits in the kernel
-        return os.open(path, flags)
-    waited = False
-    while True:
-        try:
-            return os.open(path, flags | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:
-                raise
-        if not waited and on_wait is not None:
-            on_wait()
-        waited = True
-        time.sleep(STREAM_WAIT)

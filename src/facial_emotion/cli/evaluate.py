@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from facial_emotion.cli.options import add_model_option, shift_pixels
+from facial_emotion.cli.options import add_model_option, shift_pixels, waiting_note
 from facial_emotion.labels import PRESETS
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     }
     metrics = with_not_found(metrics, result, missed)
     if args.output:
-        write_json(args.output, metrics)
+        then = "the metrics are written once one opens it"
+        write_json(args.output, metrics, waiting_note("evaluate", args.output, then))
     print(json.dumps(metrics))
     return 0
 

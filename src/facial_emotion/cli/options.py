@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from facial_emotion.config import SHIFT_PIXELS, Rule
@@ -89,3 +90,16 @@ def detector_options(args: argparse.Namespace, defaults: dict[str, object]) -> d
     if args.detect_size is not None:
         options["max_side"] = args.detect_size
     return options
+
+
+def waiting_note(command: str, path: object, then: str) -> Callable[[], None]:
+    """The note a command prints when a FIFO it writes has no program reading it yet: the wait
+    looked like a hang (``then``: what happens once one opens it)."""
+
+    def say() -> None:
+        print(
+            f"facial-emotion {command}: note: waiting for a program to read {path}; {then}",
+            file=sys.stderr,
+        )
+
+    return say

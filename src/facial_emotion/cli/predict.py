@@ -21,6 +21,7 @@ from facial_emotion.cli.options import (
     add_model_option,
     add_progress_option,
     detector_options,
+    waiting_note,
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
@@ -407,6 +408,7 @@ def run(args: argparse.Namespace) -> int:
 def emit(args: argparse.Namespace, text: str) -> None:
     """The results to ``-o``, else to stdout."""
     if args.output is not None:
-        write_text(args.output, text)
+        then = "the results are written once one opens it"
+        write_text(args.output, text, waiting_note("predict", args.output, then))
     else:
         sys.stdout.write(text)

@@ -17,6 +17,7 @@ from facial_emotion.cli.options import (
     add_progress_option,
     detector_options,
     positive_int,
+    waiting_note,
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import is_stdout
@@ -163,15 +164,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    def say_the_csv_waits() -> None:
-        """A FIFO no program reads yet: the run waits before its first frame, which looked
-        like a hang."""
-        print(
-            f"facial-emotion video: note: waiting for a program to read {args.csv}; the run "
-            "starts once one opens it",
-            file=sys.stderr,
-        )
-
     summary = process_video(
         args.source,
         recognizer,
@@ -184,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         every=args.every,
         on_open=say_what_is_replaced,
         on_csv_closed=say_the_csv_ended,
-        on_csv_wait=say_the_csv_waits,
+        on_csv_wait=waiting_note("video", args.csv, "the run starts once one opens it"),
         progress=args.progress,
     )
     if summary.ended_early:
