@@ -93,6 +93,18 @@ def test_dev_stdout_into_a_file_is_appended_to_with_the_shell(tmp_path: Path) ->
     assert done.returncode == 0 and log.read_text() == "kept\nadded\n"
 
 
+def test_dev_stderr_into_a_file_is_appended_to_with_the_shell(tmp_path: Path) -> None:
+    """`video --csv /dev/stderr 2>> log`: /dev/stderr, a plain file to the path's eyes, was
+    renamed over, so the log lost what it held; it is now written through stderr, as
+    /dev/stdout is through stdout."""
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n")
+    code = "from facial_emotion.files import write_text; write_text('/dev/stderr', 'added\\n')"
+    with log.open("ab") as appended:
+        done = subprocess.run([sys.executable, "-c", code], stderr=appended, check=False)
+    assert done.returncode == 0 and log.read_text() == "kept\nadded\n"
+
+
 def test_the_longest_legal_name_can_be_written(tmp_path: Path) -> None:
     """The temporary name added 18 bytes to the target's: a 240-byte name could not be written."""
     target = tmp_path / ("顔" * 83 + ".txt")  # 253 bytes

@@ -1134,26 +1134,31 @@ def test_a_cameras_times_can_be_tied_to_the_clock(
     assert code == 0 and before <= summary["started"] <= time.time(), (summary, err)
 
 
-def test_a_csv_to_stdout_in_a_file_is_written_through_stdout(clip, tiny_model_path, tmp_path):
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_csv_to_stdout_in_a_file_is_written_through_stdout(
+    clip, tiny_model_path, tmp_path, stream
+):
     """`--csv /dev/stdout >> log.csv`: the file behind stdout was replaced whole at the end, so
     the log lost what it held (and a stop lost every row), with a note that /dev/stdout "exists,
-    and is replaced". The rows now go through stdout as the shell opened it."""
+    and is replaced". The rows now go through stdout as the shell opened it; `--csv /dev/stderr
+    2>> log.csv` through stderr (it was still replaced)."""
     log = tmp_path / "log.csv"
     log.write_text("earlier\n")
     command = [sys.executable, "-m", "facial_emotion", "video", str(clip), "--model"]
     with log.open("a") as out:
         done = subprocess.run(
-            [*command, str(tiny_model_path), "--csv", "/dev/stdout"],
-            stdout=out,
-            stderr=subprocess.PIPE,
+            [*command, str(tiny_model_path), "--csv", f"/dev/{stream}"],
+            stdout=out if stream == "stdout" else subprocess.PIPE,
+            stderr=out if stream == "stderr" else subprocess.PIPE,
             text=True,
             timeout=300,
             check=False,
         )
-    assert done.returncode == 0, done.stderr
+    said = done.stderr if stream == "stdout" else done.stdout
+    assert done.returncode == 0, said
     lines = log.read_text().splitlines()
     assert lines[0] == "earlier" and lines[1].startswith("time,frame,face"), lines[:2]
-    assert len(lines) == FRAMES + 2 and "replaced" not in done.stderr, done.stderr
+    assert len(lines) == FRAMES + 2 and "replaced" not in log.read_text() + said, said
 
 
 def pipe_held(fd: int) -> int:

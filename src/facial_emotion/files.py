@@ -76,11 +76,13 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
 def _opened_in_place(target: Path, on_wait: Callable[[], object] | None) -> Any:
     """A stream to write ``target`` through: stdout's own descriptor for ``/dev/stdout``, which
     opened again would start a file behind ``> out.json`` or ``>> log.json`` from its first byte
-    (``>>`` lost what the file held). A FIFO is opened once a program reads it: opened blocking,
-    one no program read held `predict -o fifo.json` after its work without a word."""
-    if is_stdout(target):
-        sys.stdout.flush()  # what the run printed before comes first
-        return open(os.dup(1), "wb")  # closed by the caller's with
+    (``>>`` lost what the file held), and stderr's for ``/dev/stderr`` (``2>> log``). A FIFO is
+    opened once a program reads it: opened blocking, one no program read held
+    `predict -o fifo.json` after its work without a word."""
+    fd = standard_fd(target)
+    if fd is not None:
+        (sys.stdout if fd == 1 else sys.stderr).flush()  # what the run printed before comes first
+        return open(os.dup(fd), "wb")  # closed by the caller's with
     if is_named_fifo(target):
         return open(opened_when_read(target, on_wait), "wb")
     return target.open("wb")
@@ -145,19 +147,31 @@ def _followed_link(target: Path) -> bool:
 def is_stdout(path: str | Path | None) -> bool:
     """Whether ``path`` is this process's stdout (``/dev/stdout``, ``/dev/fd/1``), whatever the
     shell made of it: a pipe, a terminal, or a file (``> log.csv``, ``>> log.csv``)."""
+    return standard_fd(path) == 1
+
+
+def standard_fd(path: str | Path | None) -> int | None:
+    """The descriptor, 1 (stdout) or 2 (stderr), that ``path`` is (``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/2``), whatever the shell made of it, or None. The two are one
+    file behind ``2>&1`` or a terminal: stdout is asked first."""
     try:
-        return path is not None and os.path.samestat(os.stat(path), os.fstat(1))
-    except OSError:  # no such file yet, or no stdout at all
-        return False
+        found = None if path is None else os.stat(path)
+    except OSError:  # no such file yet
+        return None
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):  # no such stream at all
+            if found is not None and os.path.samestat(found, os.fstat(fd)):
+                return fd
+    return None
 
 
 def is_stream(path: str | Path) -> bool:
     """Whether ``path`` is a stream to write into as it is (``/dev/null``, ``/dev/stdout``, a
     FIFO), which a program may read while it is written, rather than a file to replace; a disk
-    device is refused. Stdout is one whatever the shell made of it, a file behind ``> log`` or
-    ``>> log`` too: replaced, ``>>`` lost what the file held."""
+    device is refused. Stdout and stderr are ones whatever the shell made of them, a file behind
+    ``> log`` or ``2>> log`` too: replaced, ``>>`` lost what the file held."""
     path = Path(path)
-    if is_stdout(path):
+    if standard_fd(path) is not None:
         return True
     if not path.exists() or path.is_file() or path.is_dir():
         return False

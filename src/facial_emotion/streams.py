@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from facial_emotion.files import STREAM_WAIT, is_named_fifo, is_stdout, opened_when_read
+from facial_emotion.files import STREAM_WAIT, is_named_fifo, opened_when_read, standard_fd
 
 # A pipe takes a write of up to this many bytes whole or not at all (POSIX; 4096 on Linux)
 PIPE_BUF = getattr(select, "PIPE_BUF", 512)
@@ -100,20 +100,21 @@ def nonblocking_alone(fd: int) -> bool:
 
 
 def open_stream(path: str | Path, on_wait: Callable[[], object] | None = None) -> LineStream:
-    """``path``, a stream (``is_stream``) or stdout, opened to write lines into as they come.
-    Stdout is opened again (a pipe or terminal gets an open file of its own, which can be made
-    non-blocking alone), but for a file behind it (``> log.csv``, ``>> log.csv``), written
-    through stdout itself, with the shell's offset and append mode (opened again, it would be
-    truncated), and a socket, which cannot be opened again. A FIFO no program reads yet is
-    waited for, after ``on_wait`` (to say so), in ``STREAM_WAIT`` steps."""
-    stdout = is_stdout(path)
-    if stdout and stat.S_ISREG(os.fstat(1).st_mode):
-        return LineStream(os.dup(1))
+    """``path``, a stream (``is_stream``), stdout or stderr, opened to write lines into as they
+    come. Stdout or stderr is opened again (a pipe or terminal gets an open file of its own,
+    which can be made non-blocking alone), but for a file behind it (``> log.csv``,
+    ``2>> log.csv``), written through its own descriptor, with the shell's offset and append
+    mode (opened again, it would be written over from its first byte), and a socket, which
+    cannot be opened again. A FIFO no program reads yet is waited for, after ``on_wait`` (to say
+    so), in ``STREAM_WAIT`` steps."""
+    fd = standard_fd(path)
+    if fd is not None and stat.S_ISREG(os.fstat(fd).st_mode):
+        return LineStream(os.dup(fd))
     if is_named_fifo(path):  # stdout too: `> fifo` whose reader has gone waits for another
         return LineStream(opened_when_read(path, on_wait))
     try:
         return LineStream(os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0)))
     except OSError:
-        if not stdout:
+        if fd is None:
             raise
-        return LineStream(os.dup(1))
+        return LineStream(os.dup(fd))

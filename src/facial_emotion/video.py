@@ -458,8 +458,9 @@ class _Sinks:
         self.on_csv_closed = on_csv_closed
         if csv_path is not None:
             if is_stream(csv_path):
-                # stdout (`> log.csv` and `>> log.csv` too: replaced whole at the end, `>>` lost
-                # what the file held and a stop every row), a pipe, a FIFO: no file to swap
+                # stdout or stderr (`> log.csv` and `2>> log.csv` too: replaced whole at the end,
+                # `>>` lost what the file held and a stop every row), a pipe, a FIFO: no file to
+                # swap
                 handle = self.stream = open_stream(csv_path, on_csv_wait)
                 stack.push(self._close_stream)
             else:

@@ -20,7 +20,7 @@ from facial_emotion.cli.options import (
     waiting_note,
 )
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import is_stdout
+from facial_emotion.files import is_stdout, is_stream
 from facial_emotion.paths import video_name
 
 if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         file's stops."""
         kept = "" if camera else " (a stopped run leaves it)"
         for path in (args.output, args.csv):
-            if path is not None and path.is_file() and not is_stdout(path):
+            if path is not None and path.is_file() and not is_stream(path):
                 print(
                     f"facial-emotion video: note: {path}: exists, and is replaced when the run "
                     f"ends{kept}",
