@@ -1216,7 +1216,58 @@ def test_a_stop_ends_a_run_whose_csv_reader_stopped_reading(
         waited = time.monotonic() - sent
     assert process.returncode == 128 + signum and waited < 5, (process.returncode, waited)
     stopped = "interrupted" if signum == signal.SIGINT else "terminated"
-    assert process.stderr.read().splitlines()[-1] == f"facial-emotion video: {stopped}"
+    said = process.stderr.read().splitlines()
+    assert said[-2] == f"facial-emotion video: {stopped}", said
+    # the rows the stalled reader had no room for were dropped without a word
+    assert re.fullmatch(
+        r"facial-emotion video: note: \S+: its reader had stopped reading, and \d+ rows? it had "
+        r"no room for did not reach it",
+        said[-1],
+    ), said
+
+
+def test_a_webcam_stopped_while_its_csv_reader_stalled_says_how_many_rows_were_not_sent(
+    capsys, tiny_model_path, tmp_path, monkeypatch
+):
+    """A webcam's run stopped while the program reading `--csv` had stopped reading gave the
+    queued rows a second to reach it, then dropped them without a word; a note now says how
+    many, and the summary counts them."""
+    import fcntl
+
+    import facial_emotion.video as video
+
+    long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 300, fps=30)
+    monkeypatch.setattr(video, "open_source", clip_as_camera(long_clip))
+    monkeypatch.setattr(video, "CSV_CLOSE_PATIENCE", 0.2)
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    run_thread, finished = threading.get_ident(), threading.Event()
+
+    def stalled_reader() -> None:
+        reader = os.open(fifo, os.O_RDONLY)  # and never read
+        fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)  # full after some 30 frames' rows
+        deadline = time.monotonic() + 60
+        while pipe_held(reader) < 3500 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the rows now wait for the reader
+        signal.pthread_kill(run_thread, signal.SIGINT)  # Ctrl-C: a camera's run ends so
+        finished.wait(timeout=60)
+        os.close(reader)
+
+    reader = threading.Thread(target=stalled_reader, daemon=True)
+    reader.start()
+    try:
+        code, out, err = run(capsys, "0", "--model", tiny_model_path, "--csv", fifo)
+    finally:
+        finished.set()
+        reader.join(timeout=10)
+    unsent = json.loads(out)["csv_rows_unsent"]
+    assert code == 0 and unsent > 0, err
+    counted = "1 row" if unsent == 1 else f"{unsent} rows"
+    assert err.splitlines()[-1] == (
+        f"facial-emotion video: note: {fifo}: its reader had stopped reading, and {counted} it "
+        "had no room for did not reach it"
+    )
 
 
 def test_a_csv_reader_that_leaves_ends_the_run_quietly_and_at_once(tiny_model_path, tmp_path):

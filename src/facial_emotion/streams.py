@@ -63,13 +63,14 @@ class LineStream:
         if any(event & select.POLLERR for _, event in poller.poll(0)):  # Linux: no reader
             raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
-    def close(self, patience: float | None = 0.0) -> None:
+    def close(self, patience: float | None = 0.0) -> int:
         """Send what is queued (waiting at most ``patience`` seconds), then close; the lines the
-        reader did not make room for by then are dropped."""
+        reader did not make room for by then are dropped: how many, for a note to say so."""
         if self.fd < 0:
-            return
+            return 0
         try:
             self.send(patience)
+            return self.queued.count(b"\n")
         finally:
             self.discard()
 

@@ -344,6 +344,7 @@ class VideoSummary:
     frames_undecodable: int = 0  # of a file, passed over: a damaged stretch in its middle
     camera_stopped: bool = False  # a camera that gave no more frames (unplugged, taken)
     csv_reader_left: bool = False  # the CSV's reader closed its pipe: the rows end there
+    csv_rows_unsent: int = 0  # rows a stalled reader had no room for at the end
     size: tuple[int, int] = (0, 0)  # width and height of the frames, as the CSV's boxes count
     seconds: float = 0.0
     started: float | None = None  # a camera's: the Unix time its CSV times count from
@@ -364,6 +365,7 @@ class VideoSummary:
             "frames_undecodable": self.frames_undecodable,
             "camera_stopped": self.camera_stopped,
             "csv_reader_left": self.csv_reader_left,
+            "csv_rows_unsent": self.csv_rows_unsent,
             "size": list(self.size),
             "every": self.every,
             "fps": round(self.fps, 3),
@@ -455,6 +457,7 @@ class _Sinks:
         self.csv_path = csv_path
         self.stream = None  # the CSV when a program reads it as it comes, row by row
         self.reader_left = False  # the stream's reader closed its end: no more rows
+        self.rows_unsent = 0  # rows its reader, stalled, had no room for when the run ended
         self.on_csv_closed = on_csv_closed
         if csv_path is not None:
             if is_stream(csv_path):
@@ -556,8 +559,16 @@ class _Sinks:
     def _close_stream(self, kind: object, stop: BaseException | None, trace: object) -> None:
         """Close the CSV's stream. Rows are left queued only by a stop (a camera's ends the run)
         or an error while the reader had stopped reading: they get ``CSV_CLOSE_PATIENCE``
-        seconds to reach it, or none while the stop or error is on its way out."""
-        self._to_reader(self.stream.close, CSV_CLOSE_PATIENCE if stop is None else 0)
+        seconds to reach it, or none while the stop or error is on its way out. Those dropped
+        then were lost without a word: the summary counts them, and a file's stop says so."""
+
+        def close() -> None:
+            self.rows_unsent = self.stream.close(CSV_CLOSE_PATIENCE if stop is None else 0)
+
+        self._to_reader(close)
+        interrupt = None if stop is None else interrupt_in(stop)
+        if interrupt is not None and self.rows_unsent:
+            interrupt.add_note(unsent_note(self.csv_path, self.rows_unsent))
 
     def _to_reader(self, send: Callable[..., object], *args: object) -> None:
         """``send(*args)`` on the CSV's stream. A reader that has closed its end (`| head`, a
@@ -801,7 +812,17 @@ def process_video(
                 raise
     summary.seconds = time.perf_counter() - start
     summary.csv_reader_left = sinks.reader_left
+    summary.csv_rows_unsent = sinks.rows_unsent
     return summary
+
+
+def unsent_note(csv_path: object, rows: int) -> str:
+    """What a stop, or a camera's end, cost a ``--csv`` reader that had stopped reading."""
+    counted = "1 row" if rows == 1 else f"{rows:,} rows"
+    return (
+        f"{csv_path}: its reader had stopped reading, and {counted} it had no room for did not "
+        "reach it"
+    )
 
 
 def _read_frame(

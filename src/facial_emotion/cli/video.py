@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         check_outputs,
         process_video,
         refuse_every_on_camera,
+        unsent_note,
     )
 
     refuse_every_on_camera(args.source, args.every)  # before the model and the camera open
@@ -217,6 +218,11 @@ def run(args: argparse.Namespace) -> int:
             f"facial-emotion video: warning: {args.source}: its header gives "
             f"{summary.fps_declared:g} frames/s, which cannot be right; the annotated video is "
             f"written at {summary.fps:g} (the CSV's times are the frames' own)",
+            file=sys.stderr,
+        )
+    if summary.csv_rows_unsent:  # a camera's end; a file's stop says so as it stops
+        print(
+            f"facial-emotion video: note: {unsent_note(args.csv, summary.csv_rows_unsent)}",
             file=sys.stderr,
         )
     # after a CSV read from stdout, the summary would be read as a row of it
