@@ -54,15 +54,17 @@ def predict_proba(
 
     ``tta`` adds the mirror image, ``shift`` four shifted crops (and their mirrors with ``tta``).
     ``predict`` is any callable from float32 (n, 48, 48, 1) to (n, classes) probabilities.
+    Faces are made float32 a batch at a time: a float32 copy of every face (and of every shifted
+    view) took 9 KB a face, 2.6 GB for a 287,000-face folder scored by ``evaluate --split all``.
     """
-    views = tta_views(as_model_input(images), flip=tta, shift=shift)
-    total = None
-    for view in views:
-        probs = np.concatenate(
-            [np.asarray(predict(view[i : i + batch_size])) for i in range(0, len(view), batch_size)]
-        )
-        total = probs if total is None else total + probs
-    return total / len(views)
+    chunks = []
+    for i in range(0, len(images), batch_size):
+        views = tta_views(as_model_input(images[i : i + batch_size]), flip=tta, shift=shift)
+        total = np.asarray(predict(views[0]))
+        for view in views[1:]:
+            total = total + np.asarray(predict(view))
+        chunks.append(total / len(views))
+    return np.concatenate(chunks)
 
 
 def labels_for_model(
