@@ -1,5 +1,6 @@
 """``facial-emotion evaluate``: any model on any supported data set, JSON on stdout."""
 
+import io
 import json
 import os
 import re
@@ -432,3 +433,22 @@ def test_a_model_named_is_scored_where_no_model_is_installed(
         class_tree(data / split, {"happy": 2, "sad": 2}, prefix=split)
     assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(data)]) == 0
     assert "no default model is installed" not in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal, where tqdm draws its bars."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_scoring_draws_a_bar_on_a_terminal(
+    tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the images had a bar, scoring them none: 29,009 faces were scored in 4 minutes
+    of silence with the shipped model (287,000 would take 40)."""
+    root = class_tree(tmp_path / "faces", {"happy": 4, "sad": 4})
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--split", "all"]
+    assert main(args) == 0
+    assert "scoring: 100%" in sys.stderr.getvalue() and "16/16 [" in sys.stderr.getvalue()
