@@ -1,5 +1,6 @@
 """The prepare stage as a user runs it: one clear line and no output on bad params."""
 
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,26 @@ def test_wrong_type_in_params_is_one_line(tmp_path: Path) -> None:
         "fix the value in params.yaml"
     ]
     assert not (tmp_path / "prepared").exists()
+
+
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """A disk that filled up while the splits were written ended prepare, after every image was
+    read, in a 30-line traceback of numpy's zip writer; files past 64 KB fail here as they do."""
+    (tmp_path / "params.yaml").write_text("data:\n  synthetic_samples: 210\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.prepare", "--out", "prepared"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536)),
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "prepare: error: prepared/train.npz: cannot be written (File too large); free disk "
+        "space (prepared faces take about 2.1 KB each: 600 MB for 287,000) and run prepare again"
+    )
+    assert not list((tmp_path / "prepared").iterdir())  # no partial file left
 
 
 def test_unknown_source_is_one_line(tmp_path: Path) -> None:
