@@ -254,6 +254,24 @@ def test_a_truncated_jpeg_is_refused_not_read_with_flat_rows(tmp_path: Path) -> 
     assert message.endswith("); remove or replace the file")
 
 
+def test_every_bad_image_of_a_split_is_counted_in_one_run(tmp_path: Path) -> None:
+    """Reading stopped at the first bad file: a 300,000-image folder with a few bad ones took a
+    run of minutes per file to find them all."""
+    class_tree(tmp_path / "train", {"happy": 300, "sad": 300})
+    for split in ("val", "test"):
+        class_tree(tmp_path / split, {"happy": 2, "sad": 2})
+    for name in ("happy/a.jpg", "sad/b.jpg", "sad/c.png"):
+        (tmp_path / "train" / name).write_bytes(b"not an image")
+
+    message = error_of(tmp_path)
+
+    assert message.startswith(f"{tmp_path / 'train' / 'happy' / 'a.jpg'}: not a readable image")
+    assert message.endswith(
+        f"; and 2 more bad image(s) in folder {tmp_path.name} train, such as "
+        f"{tmp_path / 'train' / 'sad' / 'b.jpg'}: fix them all before running again"
+    )
+
+
 def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
     class_tree(tmp_path, {"happy": 5, "sad": 5})
     tiff = tmp_path / "sad" / "float.tif"

@@ -189,16 +189,22 @@ def read_each(
     Threads each read a chunk of files: OpenCV decodes outside the GIL, and chunks keep the
     per-task overhead below the cost of decoding a 48x48 JPEG (measured: 4 threads x 128 files
     read FER2013's 28.7k JPEGs ~1.4x faster than one loop; one task per file was slower than
-    the loop); a ``read`` that searches photos for faces takes smaller chunks. The first bad
-    file stops the read with its error.
+    the loop); a ``read`` that searches photos for faces takes smaller chunks. Bad files stop
+    the read once every file is read, with the first one's error and how many more there are:
+    stopping at the first left a folder of 300,000 images with 5 bad ones to 5 runs of minutes.
     """
     images = np.zeros((len(paths), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     found = np.ones(len(paths), dtype=bool)
+    bad: list[tuple[int, FacialEmotionError]] = []
 
     def read_chunk(start: int) -> int:
         stop = min(start + chunk, len(paths))
         for i in range(start, stop):
-            face = read(paths[i])
+            try:
+                face = read(paths[i])
+            except FacialEmotionError as exc:
+                bad.append((i, exc))
+                continue
             if face is None:
                 found[i] = False
             else:
@@ -217,7 +223,22 @@ def read_each(
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+    if bad:
+        raise bad_files(sorted(bad, key=lambda b: b[0]), paths, desc)
     return images, found
+
+
+def bad_files(
+    bad: list[tuple[int, FacialEmotionError]], paths: Sequence[Path], desc: str
+) -> FacialEmotionError:
+    """The first bad file's error, and how many more the read found (``bad`` in file order)."""
+    first = str(bad[0][1])
+    if len(bad) == 1:
+        return FacialEmotionError(first)
+    return FacialEmotionError(
+        f"{first}; and {len(bad) - 1} more bad image(s) in {desc}, such as {paths[bad[1][0]]}: "
+        "fix them all before running again"
+    )
 
 
 def _progress(total: int, desc: str, unit: str) -> tqdm:
