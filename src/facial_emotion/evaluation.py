@@ -59,16 +59,35 @@ def predict_proba(
     view) took 9 KB a face, 2.6 GB for a 287,000-face folder scored by ``evaluate --split all``.
     ``on_batch`` is told how many faces each batch scored (a progress bar's ``update``).
     """
-    chunks = []
+    return predict_views(
+        predict, images, tta=tta, shift=shift, batch_size=batch_size, on_batch=on_batch
+    )[1]
+
+
+def predict_views(
+    predict: Callable[[np.ndarray], np.ndarray],
+    images: np.ndarray,
+    *,
+    tta: bool = False,
+    shift: int = 0,
+    batch_size: int = 256,
+    on_batch: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The faces' own probabilities and :func:`predict_proba`'s average over the views, in one
+    pass: ``evaluate`` scored the face itself twice (for calibration, then as the first view),
+    3 model calls a face where flip needs 2."""
+    plain, averaged = [], []
     for i in range(0, len(images), batch_size):
         views = tta_views(as_model_input(images[i : i + batch_size]), flip=tta, shift=shift)
-        total = np.asarray(predict(views[0]))
+        first = np.asarray(predict(views[0]))
+        total = first
         for view in views[1:]:
             total = total + np.asarray(predict(view))
-        chunks.append(total / len(views))
+        plain.append(first)
+        averaged.append(total / len(views))
         if on_batch is not None:
             on_batch(len(total))
-    return np.concatenate(chunks)
+    return np.concatenate(plain), np.concatenate(averaged)
 
 
 def labels_for_model(

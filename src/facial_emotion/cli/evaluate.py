@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         Evaluation,
         labels_for_model,
         not_found_in,
-        predict_proba,
+        predict_views,
         scorable,
         with_not_found,
     )
@@ -132,24 +132,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     faces = split.x[known]
-    augmented = args.tta or args.tta_shift
     # a bar, as reading the images has: 29,009 faces took 4 minutes with the shipped model and
     # flip, 287,000 would take 40, and nothing said how far it was
     with tqdm(
-        total=(2 if augmented else 1) * len(faces),
+        total=len(faces),
         desc="scoring",
         unit="face",
         file=sys.stderr,
         mininterval=0.5,
         disable=bar_disabled(),
     ) as bar:
-        single = predict_proba(backend.predict, faces, on_batch=bar.update)
-        probs = (
-            predict_proba(
-                backend.predict, faces, tta=args.tta, shift=args.tta_shift, on_batch=bar.update
-            )
-            if augmented
-            else single
+        single, probs = predict_views(
+            backend.predict, faces, tta=args.tta, shift=args.tta_shift, on_batch=bar.update
         )
     people = None if split.subjects is None else split.subjects[known]
     result = Evaluation(model_classes, labels[known], probs, people)
