@@ -232,3 +232,69 @@ def test_labels_given_to_evaluate_for_data_that_names_its_classes_say_to_leave_t
     for path in (csv, ck):
         with pytest.raises(FacialEmotionError, match=r"\(evaluate: leave out --labels\)$"):
             load_for_scoring(path, labels="rafdb")
+
+
+def _split_layout(root: Path, kind: str) -> Path:
+    """A data set whose splits are named (folders, Usage) or carved from the file list."""
+    faces = {"happy": 6, "sad": 6, "angry": 5}
+    if kind == "train/ val/ test/":
+        for split in ("train", "val", "test"):
+            class_tree(root / split, faces, prefix=split)
+        return root
+    if kind == "train/ alone":
+        return class_tree(root / "train", faces).parent
+    if kind == "no split folders":
+        return class_tree(root / "faces", faces)
+    rows = labelled_rows({"Training": 6, "PublicTest": 2, "PrivateTest": 2}, 7)
+    if kind == "csv, no PublicTest":
+        rows = [row for row in rows if row[2] != "PublicTest"]
+    if kind == "csv, no Usage":
+        rows = [(emotion, pixels, None) for emotion, pixels, _ in rows]
+    for k, (emotion, _, usage) in enumerate(rows):  # each row its own face
+        rows[k] = (emotion, " ".join(str(v) for v in pattern(k).ravel()), usage)
+    return pixel_csv(root / "fer2013.csv", rows)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "train/ val/ test/",
+        "train/ alone",
+        "no split folders",
+        "csv, Usage",
+        "csv, no PublicTest",
+        "csv, no Usage",
+    ],
+)
+def test_scoring_one_split_decodes_that_split_alone(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """evaluate --split val decoded every image of every split first: FER2013's 28,709
+    training faces to score its 3,589 val faces. The splits are made of the file list (or the
+    CSV's rows) before any is decoded, so the faces scored are the very same."""
+    from facial_emotion.data import fer2013, images
+
+    path = _split_layout(tmp_path, kind)
+    whole, _ = load_for_scoring(path, split="all")
+    decoded: list[int] = []
+    read_gray48, csv_pixels = images.read_gray48, fer2013.csv_pixels
+    monkeypatch.setattr(
+        images, "read_gray48", lambda p, *a: decoded.append(1) or read_gray48(p, *a)
+    )
+    monkeypatch.setattr(
+        fer2013, "csv_pixels", lambda rows, p: decoded.append(len(rows)) or csv_pixels(rows, p)
+    )
+    for name in (None, "train", "val", "test"):
+        if name == "test" and "test" not in whole.splits:
+            with pytest.raises(FacialEmotionError, match="choose one of train, val, all"):
+                load_for_scoring(path, split=name)
+            continue
+        decoded.clear()
+        data, split = load_for_scoring(path, split=name)
+        scored, same = data.splits[split], whole.splits[split]
+        assert split == (name or ("test" if "test" in whole.splits else "val"))
+        assert sum(decoded) == len(same) and list(data.splits) == [split]
+        assert (scored.x == same.x).all() and (scored.y == same.y).all()
+        assert data.classes == whole.classes and data.source == whole.source
+        others = {s: len(part) for s, part in whole.splits.items() if s not in (split, "all")}
+        assert data.unread == others

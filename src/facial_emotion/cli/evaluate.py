@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         labels=args.labels,
     )
     split = data.splits[split_name]
-    total = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
+    read = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
+    total = read + sum(data.unread.values())  # the splits left unread counted, not decoded
     scored = (
         f"all {total} faces"
         if split_name == ALL

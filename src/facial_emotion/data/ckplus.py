@@ -37,8 +37,17 @@ CSV_LABELS: tuple[str, ...] = tuple(
 SUBJECT = re.compile(r"^[Ss]0*(\d+)_")  # S010_, S10_ and s010_ are one person
 
 
-def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
-    """Load CK+ from ``ckextended.csv`` or the ``CK+48`` folders, whichever ``path`` holds."""
+def load(
+    path: str | Path,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    only: tuple[str, ...] = (),
+) -> PreparedData:
+    """Load CK+ from ``ckextended.csv`` or the ``CK+48`` folders, whichever ``path`` holds;
+    ``only`` parses the CSV's rows of one split (see :func:`fer2013.load_csv`), while the folders
+    (981 faces) are read whole."""
     path = Path(path)
     csv = path if path.is_file() else path / CSV_NAME
     if csv.is_file():
@@ -49,6 +58,7 @@ def load(path: str | Path, *, seed: int, val_fraction: float, test_fraction: flo
             seed=seed,
             val_fraction=val_fraction,
             test_fraction=test_fraction,
+            only=only,
         )
     root = folder.existing_dir(path)
     if (root / FOLDER_NAME).is_dir():

@@ -45,9 +45,11 @@ def load(
     val_fraction: float,
     test_fraction: float,
     labels: str | dict[Any, Any] = "",
+    only: tuple[str, ...] = (),
 ) -> PreparedData:
     """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds;
-    ``labels`` names the folders (``data.labels``) in place of FER2013's codes."""
+    ``labels`` names the folders (``data.labels``) in place of FER2013's codes; ``only``: see
+    :func:`folder.load`."""
     path = Path(path)
     csv = path if path.is_file() else csv_in(path)
     if csv is not None and labels:
@@ -64,6 +66,7 @@ def load(
             seed=seed,
             val_fraction=val_fraction,
             test_fraction=test_fraction,
+            only=only,
         )
     root = folder.existing_dir(path)
     if folder.split_dirs(root) is None:
@@ -80,6 +83,7 @@ def load(
         name="fer2013",
         codes=EMOTIONS,  # class folders 0..6, as a Kaggle copy names them
         labels=labels,
+        only=only,
     )
 
 
@@ -91,18 +95,20 @@ def load_csv(
     seed: int,
     val_fraction: float,
     test_fraction: float,
+    only: tuple[str, ...] = (),
 ) -> PreparedData:
     """An ``emotion,pixels[,Usage]`` CSV whose emotion ``i`` means ``label_names[i]``.
 
     Splits follow the Usage column when it has one (a missing PublicTest becomes a seeded
     stratified slice of Training); without Usage, rows are split seeded and stratified. Classes
-    are the labels that occur, in canonical order.
+    are the labels that occur, in canonical order. ``only`` parses the pixels of just the first
+    of these splits the data has (all when empty), as :func:`folder.load` reads.
     """
     table = read_pixel_csv(path, required=("emotion", "pixels"))
     raw = csv_labels(table["emotion"], len(label_names), path)
     classes = ordered({label_names[i] for i in np.unique(raw)})
     remap = np.array([classes.index(n) if n in classes else -1 for n in label_names])
-    x, y = csv_pixels(table["pixels"], path), remap[raw]
+    y = remap[raw]
     if "Usage" in table.columns:
         parts = _usage_parts(table["Usage"], path)
         how = "Usage column: " + ", ".join(
@@ -114,14 +120,22 @@ def load_csv(
         )
         how = f"seeded stratified split, no Usage column (seed {seed}, val {val_fraction}, "
         how += f"test {test_fraction})"
-    splits = {split: LabelledImages(x[idx], y[idx]) for split, idx in parts.items()}
-    if "val" not in splits:
-        splits = folder.carve_val(splits, seed=seed, val_fraction=val_fraction)
+    if "val" not in parts:
+        parts = folder.carve_val(parts, y, seed=seed, val_fraction=val_fraction)
         how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    # rows are split before their pixels are parsed, so scoring one split parses only its rows
+    wanted = next((split for split in only if split in parts), None)
+    read = {split: idx for split, idx in parts.items() if not only or split == wanted}
+    rows = np.unique(np.concatenate([np.empty(0, np.int64), *read.values()]))
+    x = csv_pixels(table["pixels"].iloc[rows], path)
     return PreparedData(
         classes=classes,
-        splits=splits,
+        splits={
+            split: LabelledImages(x[np.searchsorted(rows, idx)], y[idx])
+            for split, idx in read.items()
+        },
         source={"name": name, "path": str(path), "format": "csv", "splits": how},
+        unread={split: len(idx) for split, idx in parts.items() if split not in read},
     )
 
 

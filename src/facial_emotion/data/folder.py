@@ -43,13 +43,16 @@ def load(
     codes: tuple[str, ...] = (),
     detect_faces: bool = False,
     labels: str | dict[Any, Any] = "",
+    only: tuple[str, ...] = (),
 ) -> PreparedData:
     """Read a labelled image tree; ``name`` is the source recorded in the result. Class folders
     are named by ``labels`` (``data.labels``: a preset such as ``rafdb`` or ``{folder: emotion}``,
     covering every folder) when given, else class folders named by number take the names
     ``codes`` gives them (see :func:`code_names`).
     ``detect_faces`` trains on each image's largest face (:mod:`facial_emotion.data.photos`)
-    and leaves out images with none, instead of reading each image whole as one face."""
+    and leaves out images with none, instead of reading each image whole as one face.
+    ``only`` reads just the first of these splits the data has (all when empty) and counts the
+    others' files in ``unread``: the splits are made of the file list, so they are the same."""
     root = existing_dir(root)
     dirs = split_dirs(root)
     others: list[Path] = []  # files that are not images: a warning, not a silent loss
@@ -84,14 +87,18 @@ def load(
             parts = stratified_split(y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
             listed |= {s: ([files[i] for i in idx], y[idx]) for s, idx in parts.items()}
             how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    wanted = next((split for split in only if split in listed), None)
+    unread = {split: len(y) for split, (_, y) in listed.items() if only and split != wanted}
     reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits = {
         split: read_split(files, y, f"{name} {root.name} {split}", reader, split, unsquare.append)
         for split, (files, y) in listed.items()
+        if split not in unread
     }
-    if reader:
+    if reader and "train" in splits:
         reader.require_faces_of_each_class(classes, listed["train"], splits["train"], root)
+    read = sum(len(files) for split, (files, _) in listed.items() if split in splits)
     return PreparedData(
         classes=classes,
         splits=splits,
@@ -101,11 +108,12 @@ def load(
             "format": "folders",
             "splits": how,
             **skipped_files(others, root),
-            **unsquare_files(unsquare, sum(len(f) for f, _ in listed.values()), root),
+            **unsquare_files(unsquare, read, root),
             **(labelling(labels, mapping) if mapping else numbering(names, classes)),
             **(merging(found_folders, mapping) if mapping else {}),
             **(reader.record(root) if reader else {}),
         },
+        unread=unread,
     )
 
 
@@ -274,13 +282,13 @@ def indices(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
 
 
 def carve_val(
-    splits: dict[str, LabelledImages], *, seed: int, val_fraction: float
-) -> dict[str, LabelledImages]:
-    """Move a seeded stratified ``val_fraction`` of train into a new val split."""
-    train = splits["train"]
-    parts = stratified_split(train.y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
-    carved = {split: LabelledImages(train.x[idx], train.y[idx]) for split, idx in parts.items()}
-    return {**splits, **carved}
+    parts: dict[str, np.ndarray], y: np.ndarray, *, seed: int, val_fraction: float
+) -> dict[str, np.ndarray]:
+    """Move a seeded stratified ``val_fraction`` of train's rows (indices into ``y``) into a new
+    val split."""
+    train = parts["train"]
+    carved = stratified_split(y[train], seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+    return {**parts, **{split: train[idx] for split, idx in carved.items()}}
 
 
 def stratified_split(

@@ -12,7 +12,7 @@ import numpy as np
 from facial_emotion.config import DataSettings
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
-from facial_emotion.data.prepared import LabelledImages, PreparedData, stretched
+from facial_emotion.data.prepared import SPLITS, LabelledImages, PreparedData, stretched
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import label_map
 from facial_emotion.paths import IMAGE_EXTENSIONS
@@ -40,10 +40,12 @@ def load_source(
     synthetic_samples: int,
     detect_faces: bool = False,
     labels: str | dict[Any, Any] = "",
+    only: tuple[str, ...] = (),
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
     ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
-    ``labels`` (``data.labels``) names its class folders.
+    ``labels`` (``data.labels``) names its class folders. ``only`` reads just the first of these
+    splits the data has, where the loader can (the others are counted in ``unread``).
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
@@ -62,7 +64,7 @@ def load_source(
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
     photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
     named = {"labels": labels} if labels else {}  # class folders' option only
-    data = LOADERS[source](Path(path), **carving, **photos, **named)
+    data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
     # Kept with the model (its card) so scoring it later carves the very same held-out faces.
     return stretched(replace(data, source={**data.source, "carving": carving}))
 
@@ -107,6 +109,10 @@ def load_for_scoring(
         synthetic_samples=0,
         detect_faces=photos,
         labels=labels,
+        # the split scored alone is read: decoding FER2013's 28,709 training faces to score its
+        # 3,589 val faces took most of the time; all are read to score all, and with faces found
+        # in photos, whose count of every split's faces found is told
+        only=() if split == ALL or photos else ((split,) if split else ("test", "val")),
     )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
@@ -119,8 +125,9 @@ def load_for_scoring(
         )
         return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source), split
     if split not in data.splits:
+        held = [name for name in SPLITS if name in data.splits or name in data.unread]
         raise FacialEmotionError(
-            f"{path}: has no '{split}' split; choose one of {', '.join([*data.splits, ALL])}"
+            f"{path}: has no '{split}' split; choose one of {', '.join([*held, ALL])}"
         )
     return data, split
 
