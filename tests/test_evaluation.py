@@ -379,6 +379,29 @@ def test_the_stage_reads_calibration_on_the_single_pass_predict_serves(
     )
 
 
+@pytest.mark.parametrize(("tta", "shift", "calls"), [(True, 0, 2), (True, 2, 10), (False, 0, 1)])
+def test_evaluate_stage_scores_each_face_itself_once(
+    tiny_model_path, tmp_path, monkeypatch, tta: bool, shift: int, calls: int
+) -> None:
+    """The stage scored the face itself for the single pass and again as the views' first: 3
+    model calls a face with flip where 2 give the same figures (`facial-emotion evaluate` had
+    been fixed alone)."""
+    from facial_emotion.backends import KerasBackend
+
+    faces = _pipeline_workspace(tiny_model_path, tmp_path, monkeypatch)
+    scored: list[int] = []
+    predict = KerasBackend.predict
+    monkeypatch.setattr(
+        KerasBackend, "predict", lambda self, x: scored.append(len(x)) or predict(self, x)
+    )
+    result = stages.run_evaluate(Params(evaluate=EvaluateSettings(tta=tta, tta_shift=shift)))
+    assert scored.count(len(faces.y)) == calls
+    backend = load_backend("models/model.keras", "float32")
+    views = predict_proba(backend.predict, faces.x, tta=tta, shift=shift)
+    np.testing.assert_array_equal(result.single_pass.probs, predict_proba(backend.predict, faces.x))
+    np.testing.assert_array_equal(result.evaluation.probs, views)
+
+
 def test_evaluate_stage_writes_per_class_figures_beside_eval_json_not_in_it(
     tiny_model_path, tmp_path, monkeypatch
 ) -> None:
