@@ -14,7 +14,7 @@ import pytest
 from data_fixtures import class_tree, code_of, flat, pattern, scan_bomb, write_image
 from PIL import Image
 
-from facial_emotion.data import folder
+from facial_emotion.data import folder, images
 from facial_emotion.data.images import read_gray48
 from facial_emotion.data.sources import load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
@@ -254,21 +254,31 @@ def test_a_truncated_jpeg_is_refused_not_read_with_flat_rows(tmp_path: Path) -> 
     assert message.endswith("); remove or replace the file")
 
 
-def test_every_bad_image_of_a_split_is_counted_in_one_run(tmp_path: Path) -> None:
+def test_every_bad_image_of_a_split_is_named_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Reading stopped at the first bad file: a 300,000-image folder with a few bad ones took a
-    run of minutes per file to find them all."""
+    run of minutes per file to find them all; then the error named only one of the others."""
+    monkeypatch.setattr(images, "NAMED_BAD_FILES", 3, raising=False)
     class_tree(tmp_path / "train", {"happy": 300, "sad": 300})
     for split in ("val", "test"):
         class_tree(tmp_path / split, {"happy": 2, "sad": 2})
-    for name in ("happy/a.jpg", "sad/b.jpg", "sad/c.png"):
+    names = ("happy/a.jpg", "sad/b.jpg", "sad/c.png", "sad/d.png")
+    for name in names:
         (tmp_path / "train" / name).write_bytes(b"not an image")
 
     message = error_of(tmp_path)
 
-    assert message.startswith(f"{tmp_path / 'train' / 'happy' / 'a.jpg'}: not a readable image")
+    first, *others = (tmp_path / "train" / name for name in names)
+    assert message.startswith(f"{first}: not a readable image")
     assert message.endswith(
-        f"; and 2 more bad image(s) in folder {tmp_path.name} train, such as "
-        f"{tmp_path / 'train' / 'sad' / 'b.jpg'}: fix them all before running again"
+        f"; folder {tmp_path.name} train holds 3 more bad image(s): "
+        f"{', '.join(map(str, others))}; fix them all before running again"
+    )
+    (tmp_path / "train" / "sad" / "e.png").write_bytes(b"not an image")
+    assert error_of(tmp_path).endswith(
+        f"holds 4 more bad image(s): {', '.join(map(str, others))} and 1 more; fix them all "
+        "before running again"
     )
 
 

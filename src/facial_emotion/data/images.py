@@ -228,15 +228,24 @@ def read_each(
     return images, found
 
 
+# Bad files named besides the first: named by one, a folder with 5 bad files still took 3 runs
+# of minutes each to find them all
+NAMED_BAD_FILES = 10
+
+
 def bad_files(
     bad: list[tuple[int, FacialEmotionError]], paths: Sequence[Path], desc: str
 ) -> FacialEmotionError:
-    """The first bad file's error, and how many more the read found (``bad`` in file order)."""
+    """The first bad file's error, and the others the read found (``bad`` in file order): up
+    to ``NAMED_BAD_FILES`` of them by name, and how many more."""
     first = str(bad[0][1])
     if len(bad) == 1:
         return FacialEmotionError(first)
+    others = [str(paths[i]) for i, _ in bad[1 : 1 + NAMED_BAD_FILES]]
+    unnamed = len(bad) - 1 - len(others)
+    more = f" and {unnamed} more" if unnamed else ""
     return FacialEmotionError(
-        f"{first}; and {len(bad) - 1} more bad image(s) in {desc}, such as {paths[bad[1][0]]}: "
+        f"{first}; {desc} holds {len(bad) - 1} more bad image(s): {', '.join(others)}{more}; "
         "fix them all before running again"
     )
 
