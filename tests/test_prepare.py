@@ -1,5 +1,7 @@
 """The prepare stage as a user runs it: one clear line and no output on bad params."""
 
+import errno
+import os
 import resource
 import shutil
 import subprocess
@@ -97,10 +99,23 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "prepare: error: prepared/train.npz: cannot be written (File too large); free disk "
-        "space (prepared faces take about 2.1 KB each: 600 MB for 287,000) and run prepare again"
+        "prepare: error: prepared/train.npz: cannot be written (File too large); the file "
+        "system, or a limit on file size (`ulimit -f`), takes no file this large (prepared faces "
+        "take about 2.1 KB each); prepare into a folder on another disk"
     )
     assert not list((tmp_path / "prepared").iterdir())  # no partial file left
+
+
+def test_a_full_disk_says_to_free_space() -> None:
+    """A full disk (or quota) is fixed by freeing space; a file too large for the file system
+    (EFBIG) is not, and was told to free space too."""
+    from facial_emotion.data.prepared import unwritten
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert str(unwritten(Path("prepared/train.npz"), full)) == (
+        "prepared/train.npz: cannot be written (No space left on device); free disk space "
+        "(prepared faces take about 2.1 KB each: 600 MB for 287,000) and run prepare again"
+    )
 
 
 def test_unknown_source_is_one_line(tmp_path: Path) -> None:

@@ -167,12 +167,18 @@ def save(data: PreparedData, out_dir: str | Path) -> None:
 def unwritten(target: Path, exc: OSError) -> FacialEmotionError:
     """A prepared file the disk did not take: a full disk ended prepare, after every image was
     read, in a 30-line traceback of numpy's zip writer."""
-    fix = (
-        "free disk space (prepared faces take about 2.1 KB each: 600 MB for 287,000) and run "
-        "prepare again"
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-        else "check that the folder is writable"
-    )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = (
+            "free disk space (prepared faces take about 2.1 KB each: 600 MB for 287,000) and run "
+            "prepare again"
+        )
+    elif exc.errno == errno.EFBIG:  # freeing space does not help: FAT32's 4 GB, `ulimit -f`
+        fix = (
+            "the file system, or a limit on file size (`ulimit -f`), takes no file this large "
+            "(prepared faces take about 2.1 KB each); prepare into a folder on another disk"
+        )
+    else:
+        fix = "check that the folder is writable"
     return FacialEmotionError(f"{target}: cannot be written ({exc.strerror or exc}); {fix}")
 
 
