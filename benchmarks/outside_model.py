@@ -107,7 +107,14 @@ def load_outside(path: Path, classes: tuple[str, ...], size: int | None) -> tupl
             f"{path}: Keras {keras.__version__} cannot load it ({reason}); pass a Keras .keras or "
             ".h5/.hdf5 model file, or re-save it as .keras with the Keras that made it"
         ) from None
-    height, width, channels = model.input_shape[1:]
+    shape = model.input_shape
+    # one (height, width, 1) input: a model of (height, width) faces, or of several inputs, ended
+    # the run in a traceback of the unpacking
+    if not isinstance(shape, tuple) or len(shape) != 4:
+        raise FacialEmotionError(
+            f"{path}: takes input {shape}; score a model of one (height, width, 1) grayscale input"
+        )
+    height, width, channels = shape[1:]
     if channels != 1 or height != width:
         raise FacialEmotionError(
             f"{path}: takes input {model.input_shape[1:]}; score a model of square grayscale input"

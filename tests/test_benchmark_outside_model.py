@@ -91,3 +91,21 @@ def test_a_legacy_h5_with_code_in_it_is_refused_not_run(tmp_path: Path, capsys, 
     assert outside.main([str(model), "--data", str(tmp_path)]) == 2
 
     assert "`Lambda` layer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (8, 8, 1, 1)], ids=["no channel", "3-d"])
+def test_a_model_of_another_input_rank_is_one_line(
+    tmp_path: Path, capsys, outside, shape: tuple[int, ...]
+) -> None:
+    """A model taking (height, width) faces ended the run in a traceback of the unpacking."""
+    import keras
+
+    inputs = keras.Input(shape)
+    model = tmp_path / "flat.keras"
+    keras.Model(inputs, keras.layers.Dense(7)(keras.layers.Flatten()(inputs))).save(model)
+
+    assert outside.main([str(model), "--data", str(tmp_path)]) == 2
+
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {model}: takes input (None, {', '.join(map(str, shape))})")
+    assert "one (height, width, 1) grayscale input" in error and "\n" not in error
