@@ -71,8 +71,9 @@ def load_benchmark() -> Callable[[str], ModuleType]:
 @pytest.fixture
 def read_once_noted() -> Callable[[list[str], Path], tuple[int, str, str]]:
     """Run ``command``, which writes the FIFO ``fifo``, and open the FIFO to read only once the
-    command's stderr says it waits for a reader, or after 30 s: its status, its stderr and what
-    the FIFO gave."""
+    command's stderr says it waits for a reader (or the command has ended): its status, its
+    stderr and what the FIFO gave. A command that ended without opening the FIFO gives ""; the
+    reader waited for it for good, so a command that failed hung the test run."""
 
     def run(command: list[str], fifo: Path) -> tuple[int, str, str]:
         stage = subprocess.Popen(
@@ -86,14 +87,28 @@ def read_once_noted() -> Callable[[list[str], Path], tuple[int, str, str]]:
                 said.append(line)
                 if "waiting for a program to read" in line:
                     noted.set()
+            noted.set()  # stderr closed: the command has ended without waiting
+
+        got: list[str] = []
+
+        def read() -> None:
+            with fifo.open() as reader:
+                got.append(reader.read())
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        noted.wait(timeout=30)
-        with fifo.open() as reader:
-            text = reader.read()
-        status = stage.wait(timeout=60)
+        noted.wait(timeout=300)  # TensorFlow's import alone took 30 s on a loaded machine
+        reading = threading.Thread(target=read, daemon=True)
+        reading.start()
+        try:
+            status = stage.wait(timeout=300)
+        finally:
+            stage.kill()
+        reading.join(timeout=10)
+        if reading.is_alive():  # no writer came: one opened and closed here ends the open
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            reading.join(timeout=10)
         watcher.join(timeout=10)
-        return status, "".join(said), text
+        return status, "".join(said), "".join(got)
 
     return run

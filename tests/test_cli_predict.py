@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import matplotlib.cbook
@@ -224,6 +225,27 @@ def test_an_output_fifo_no_program_reads_yet_says_the_command_waits_for_one(
         "written once one opens it"
     ]
     assert json.loads(text)["images"][0]["file"] == str(HOPPER)
+
+
+def test_a_command_that_fails_before_its_fifo_output_ends_the_fifo_test(
+    read_once_noted, tmp_path
+) -> None:
+    """The fixture's reader waited for good for a writer that never came, so a command that
+    failed before writing its FIFO hung the test run (and CI) instead of failing a test."""
+    fifo = tmp_path / "faces.json"
+    os.mkfifo(fifo)
+    missing = tmp_path / "missing.keras"
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "-o", str(fifo)]
+    command += ["--model", str(missing)]
+    answer: list[tuple[int, str, str]] = []
+    # a thread, so that the old fixture's endless wait fails this test rather than hangs it
+    runner = threading.Thread(target=lambda: answer.append(read_once_noted(command, fifo)))
+    runner.daemon = True
+    runner.start()
+    runner.join(timeout=120)
+    assert answer, "the fixture still waits for a writer"
+    status, err, text = answer[0]
+    assert status == 2 and str(missing) in err and text == ""
 
 
 def test_version(capsys) -> None:
