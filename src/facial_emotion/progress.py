@@ -1,15 +1,53 @@
-"""When progress bars are drawn: on a terminal only, and not at all when asked not to."""
+"""Progress on long work: a bar on a terminal, a line a minute in a log, none when asked not to."""
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 BARS_ON = ("", "0", "false", "no")  # TQDM_DISABLE values that leave the bars on
+# A log hears of work that lasts longer than this, once this often, as training's heartbeat
+# does: under `dvc repro > log`, a 300,000-image prepare said nothing for minutes
+LOG_EVERY = 60.0
 
 
-def bar_disabled(off: bool = False) -> bool | None:
-    """tqdm's ``disable=``: True when ``off`` (``--no-progress``) or when ``TQDM_DISABLE`` is
-    set, else None (drawn on a terminal only). tqdm's own ``TQDM_DISABLE`` gave way to the
-    ``disable=`` its callers pass, so nothing turned a bar off, and a screen reader reads each
-    redraw."""
-    return True if off or os.environ.get("TQDM_DISABLE", "").lower() not in BARS_ON else None
+def bar_disabled(off: bool = False) -> bool:
+    """True when ``off`` (``--no-progress``) or when ``TQDM_DISABLE`` is set. tqdm's own
+    ``TQDM_DISABLE`` gave way to the ``disable=`` its callers pass, so nothing turned a bar off,
+    and a screen reader reads each redraw."""
+    return off or os.environ.get("TQDM_DISABLE", "").lower() not in BARS_ON
+
+
+def progress_bar(
+    total: int, *, desc: str | None = None, unit: str = "it", off: bool = False, leave: bool = True
+) -> tqdm:
+    """A tqdm bar redrawn on a terminal. Elsewhere (a log file, a pipe, CI) a redraw would be
+    kept, so there a plain line every ``LOG_EVERY`` seconds, and none for shorter work."""
+    from tqdm import tqdm  # imported by the commands that draw one, not by every command
+
+    stream = sys.stderr
+    common = {"total": total, "desc": desc, "unit": unit, "leave": leave}
+    if bar_disabled(off) or stream.isatty():
+        return tqdm(**common, file=stream, mininterval=0.5, disable=bar_disabled(off))
+    return tqdm(**common, file=_Lines(stream), mininterval=LOG_EVERY, delay=LOG_EVERY, ascii=True)
+
+
+class _Lines:
+    """A file for tqdm that keeps each redraw as a line of its own, once: tqdm writes ``\\r``
+    and a redraw over it, which a log keeps as one ever longer line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.last = stream, ""
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").strip()
+        if line and line.split("[")[0] != self.last:  # closing redraws the last count again
+            self.stream.write(line + "\n")
+            self.last = line.split("[")[0]
+
+    def flush(self) -> None:
+        self.stream.flush()

@@ -35,7 +35,7 @@ from facial_emotion.media import image_kind, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
-from facial_emotion.progress import bar_disabled
+from facial_emotion.progress import progress_bar
 from facial_emotion.stops import interrupt_in
 from facial_emotion.streams import open_stream
 
@@ -729,7 +729,6 @@ def process_video(
     program reads yet holds the run before its first frame until one opens it; ``on_csv_wait()``,
     if given, runs once as that wait begins.
     """
-    from tqdm import tqdm
 
     if detect_every is None:
         detect_every = 2 if every == 1 else 1
@@ -781,13 +780,7 @@ def process_video(
         # what a run goes on for once its CSV's reader has left
         other_outputs = output is not None or show or on_frame is not None
         bar = stack.enter_context(
-            tqdm(
-                total=total,
-                unit="frame",
-                file=sys.stderr,
-                leave=False,
-                disable=bar_disabled(camera or not progress),
-            )
+            progress_bar(total, unit="frame", leave=False, off=camera or not progress)
         )
         try:
             frames = _frames(cap, first, max_frames, fps, every, summary, camera)

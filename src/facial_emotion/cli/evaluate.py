@@ -73,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
     for output in outputs:
         require_writable(output, suffix=".json")
     import_tensorflow("evaluate")  # only now: the checks above answer at once
-    from tqdm import tqdm
 
     from facial_emotion.backends import load_backend
     from facial_emotion.data.folder import numbering_note
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         scorable,
         with_not_found,
     )
-    from facial_emotion.progress import bar_disabled
+    from facial_emotion.progress import progress_bar
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(
@@ -135,14 +134,7 @@ def run(args: argparse.Namespace) -> int:
     faces = split.x[known]
     # a bar, as reading the images has: 29,009 faces took 4 minutes with the shipped model and
     # flip, 287,000 would take 40, and nothing said how far it was
-    with tqdm(
-        total=len(faces),
-        desc="scoring",
-        unit="face",
-        file=sys.stderr,
-        mininterval=0.5,
-        disable=bar_disabled(),
-    ) as bar:
+    with progress_bar(len(faces), desc="scoring", unit="face") as bar:
         single, probs = predict_views(
             backend.predict, faces, tta=args.tta, shift=args.tta_shift, on_batch=bar.update
         )

@@ -26,7 +26,7 @@ from facial_emotion.cli.options import (
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
 from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
-from facial_emotion.progress import bar_disabled
+from facial_emotion.progress import progress_bar
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -307,7 +307,6 @@ def render_json(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
     from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer, load_image
@@ -352,12 +351,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"facial-emotion predict: note: {note}", file=sys.stderr)
 
     results: list[ImageResult] = []
-    bar = tqdm(
-        total=len(files),
+    bar = progress_bar(
+        len(files),
         unit="image",
-        file=sys.stderr,
         leave=False,
-        disable=bar_disabled(not args.progress or len(files) < PROGRESS_FROM),
+        off=not args.progress or len(files) < PROGRESS_FROM,
     )
     with bar:
         # one photo at a time: 16 held for one model call took 883 MB on 12 MP photos (347 MB

@@ -10,7 +10,6 @@ import io
 import lzma
 import os
 import re
-import sys
 import tarfile
 import warnings
 import zipfile
@@ -23,7 +22,6 @@ import cv2
 import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
-from tqdm import tqdm
 
 from facial_emotion.data.prepared import IMAGE_SIZE
 from facial_emotion.errors import FacialEmotionError
@@ -36,7 +34,7 @@ from facial_emotion.pictures import (
     require_few_scans,
     too_large,
 )
-from facial_emotion.progress import bar_disabled
+from facial_emotion.progress import progress_bar
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -214,7 +212,7 @@ def read_each(
     workers = min(16, 2 * (os.cpu_count() or 1))
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
-        _progress(len(paths), desc, "img") as bar,
+        progress_bar(len(paths), desc=desc, unit="img") as bar,
         opencv_log_silenced(),
     ):
         try:
@@ -247,13 +245,6 @@ def bad_files(
     return FacialEmotionError(
         f"{first}; {desc} holds {len(bad) - 1} more bad image(s): {', '.join(others)}{more}; "
         "fix them all before running again"
-    )
-
-
-def _progress(total: int, desc: str, unit: str) -> tqdm:
-    """A bar on a terminal; none in a log file or CI, where each redraw would be kept."""
-    return tqdm(
-        total=total, desc=desc, unit=unit, file=sys.stderr, mininterval=0.5, disable=bar_disabled()
     )
 
 
@@ -497,7 +488,7 @@ def csv_pixels(column: pd.Series, path: Path) -> np.ndarray:
     """
     rows, lines = column.tolist(), column.index.to_numpy()
     images = np.empty((len(rows), PIXELS), dtype=np.uint8)
-    with _progress(len(rows), f"{path.name} pixels", "row") as bar:
+    with progress_bar(len(rows), desc=f"{path.name} pixels", unit="row") as bar:
         for start in range(0, len(rows), _CSV_CHUNK_ROWS):
             chunk = rows[start : start + _CSV_CHUNK_ROWS]
             parsed = _parse_regular(chunk)
