@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +50,67 @@ def test_no_progress_writes_nothing_however_long(
         time.sleep(0.03)
         bar.update(2)
     assert capsys.readouterr().err == ""
+
+
+def _work(seconds: float, desc: str = "reading") -> None:
+    with progress_bar(10_000, desc=desc, unit="img") as bar:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.01)
+            bar.update(1)
+
+
+def _in_a_log(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run with stderr a pipe, as under ``dvc repro > log``, and ``env``: tqdm reads its
+    TQDM_* variables once, on import, so a test's own process cannot set them."""
+    setup = (
+        "import time, sys\n"
+        "from facial_emotion import progress\n"
+        "from tests.test_progress import _work\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", setup + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+    )
+
+
+def test_a_log_gets_one_line_each_interval_not_the_monitors_too() -> None:
+    """tqdm's monitor thread redrew the bar maxinterval (10 s) after each line: lines at 1:00,
+    1:20, 2:00, 2:20 of a prepare. Scaled down: a line every 0.3 s, the monitor's after 0.1 s."""
+    code = (
+        "from tqdm import tqdm\n"
+        "tqdm.monitor_interval = 0.02\n"  # the monitor wakes this often (10 s)
+        "progress.LOG_EVERY = 0.3\n"
+        "times = []\n"
+        "class Log:\n"
+        "    def write(self, text):\n"
+        "        times.extend([time.monotonic()] * text.count('\\n'))\n"
+        "    def flush(self): pass\n"
+        "    def isatty(self): return False\n"
+        "sys.stderr = Log()\n"
+        "_work(1.4)\n"
+        "print([round(b - a, 3) for a, b in zip(times, times[1:-1])])\n"  # closing: any time
+    )
+    gaps = json.loads(_in_a_log(code, TQDM_MAXINTERVAL="0.1").stdout)
+    assert len(gaps) >= 2 and min(gaps) >= 0.25, gaps
+
+
+def test_a_bracket_in_the_description_does_not_hide_the_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lines were told apart by the text before their first "[": a folder named "faces [2024]"
+    wrote its first line only."""
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.05)
+    _work(0.4, desc="folder faces [2024] train")
+    assert len(capsys.readouterr().err.splitlines()) >= 3
+
+
+def test_tqdm_disable_0_leaves_the_log_lines_on() -> None:
+    """TQDM_DISABLE=0 leaves bars on (BARS_ON); tqdm read it itself, as off, for a log."""
+    run = _in_a_log("progress.LOG_EVERY = 0.05\n_work(0.3)\n", TQDM_DISABLE="0")
+    assert run.stderr.count("reading:") >= 2, run.stderr

@@ -33,7 +33,18 @@ def progress_bar(
     common = {"total": total, "desc": desc, "unit": unit, "leave": leave}
     if bar_disabled(off) or stream.isatty():
         return tqdm(**common, file=stream, mininterval=0.5, disable=bar_disabled(off))
-    return tqdm(**common, file=_Lines(stream), mininterval=LOG_EVERY, delay=LOG_EVERY, ascii=True)
+    # miniters=1: tqdm's monitor thread redrew a bar whose miniters had grown 10 s (maxinterval)
+    # after each line, two lines a minute; disable=False: TQDM_DISABLE=0 (bars on) was read by
+    # tqdm itself, as off, where no disable= is passed
+    return tqdm(
+        **common,
+        file=_Lines(stream),
+        mininterval=LOG_EVERY,
+        delay=LOG_EVERY,
+        miniters=1,
+        disable=False,
+        ascii=True,
+    )
 
 
 class _Lines:
@@ -45,9 +56,12 @@ class _Lines:
 
     def write(self, text: str) -> None:
         line = text.replace("\r", "").strip()
-        if line and line.split("[")[0] != self.last:  # closing redraws the last count again
+        # the count, without the times after its last "[" (a folder named "faces [2024]" is in
+        # the description): closing redraws the last count again
+        count = line.rsplit("[", 1)[0]
+        if line and count != self.last:
             self.stream.write(line + "\n")
-            self.last = line.split("[")[0]
+            self.last = count
 
     def flush(self) -> None:
         self.stream.flush()
