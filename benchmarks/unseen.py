@@ -35,8 +35,11 @@ def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
     backend = load_backend(model, precision="float32")
     data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]
-    ((identical, relabelled),) = identical_to_training(data.splits["train"], split)
-    (near,) = near_copies(data.splits["train"], split)
+    # scoring reads the split it scores alone: the training faces copies are looked for among
+    # are read by a call of their own
+    train = load_for_scoring(Path(data_path), split="train", card=backend.card)[0].splits["train"]
+    ((identical, relabelled),) = identical_to_training(train, split)
+    (near,) = near_copies(train, split)
     near &= ~identical
     labels = labels_for_model(split.y, data.classes, backend.card["classes"])
     known = scorable(labels, data_path, data.classes, str(model))
