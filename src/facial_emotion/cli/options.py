@@ -50,9 +50,8 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
         "--no-progress",
         dest="progress",
         action="store_false",
-        help="draw no progress bar on the terminal (TQDM_DISABLE=1 does the same everywhere): "
-        "a screen reader reads each redraw; without a terminal, work over a minute writes a "
-        "line a minute",
+        help="show no progress: no bar on a terminal, where a screen reader reads each redraw, "
+        "and no line a minute in a log (TQDM_DISABLE=1 does the same for every command)",
     )
 
 
