@@ -39,6 +39,34 @@ def test_what_failing_native_code_wrote_still_reaches_the_user(capfd: pytest.Cap
     assert capfd.readouterr().err == "E: the real reason\n"
 
 
+def test_the_log_is_held_back_with_no_writable_temporary_folder(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    """A container whose disks are all read-only (Kubernetes' readOnlyRootFilesystem, no /tmp
+    volume): a temporary file for stderr failed every model load as "not a valid TensorFlow
+    Lite model"."""
+    with monkeypatch.context() as patch:  # undone before pytest's own temporary files
+        patch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+        with native_log_held_back():
+            os.write(2, ONEDNN_NOTICE.encode() + b"W: a real warning\n")
+    assert capfd.readouterr().err == "W: a real warning\n"
+
+
+def test_with_nowhere_to_hold_the_log_the_block_still_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def no_memfd(*args: object) -> int:
+        raise OSError(38, "Function not implemented")
+
+    ran = []
+    with monkeypatch.context() as patch:
+        patch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+        patch.setattr(os, "memfd_create", no_memfd, raising=False)
+        with native_log_held_back():
+            ran.append(True)
+    assert ran == [True]
+
+
 def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
     missing = Path("models/model.keras")  # the pipeline's model, in a clone not yet run
     run = subprocess.run(

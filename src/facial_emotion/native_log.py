@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from facial_emotion.errors import FacialEmotionError
 
@@ -66,12 +67,30 @@ def _stderr_to(fd: int) -> Iterator[int | None]:
             os.dup2(saved, 2)
 
 
+def _catch_file() -> BinaryIO | None:
+    """A file to hold stderr in: an anonymous one in memory where Linux has them, as a container
+    may have no writable folder at all (Kubernetes' readOnlyRootFilesystem without a /tmp
+    volume), where a temporary file failed every model load ("not a valid TensorFlow Lite
+    model"); else a temporary file, or None when even that cannot be made."""
+    if hasattr(os, "memfd_create"):
+        with contextlib.suppress(OSError):  # kernels or sandboxes without it
+            return os.fdopen(os.memfd_create("facial-emotion-stderr", os.MFD_CLOEXEC), "w+b")
+    try:
+        return tempfile.TemporaryFile()
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def native_log_held_back() -> Iterator[None]:
     """Catch stderr while the block runs and pass on everything but the native log once it ends.
     Safe around C++ code that holds Python's lock while it writes (an import, a model load)."""
     saved = None
-    with tempfile.TemporaryFile() as caught:
+    caught = _catch_file()
+    if caught is None:  # nowhere to hold it: let it through rather than fail the block
+        yield
+        return
+    with caught:
         try:
             with _stderr_to(caught.fileno()) as saved:
                 yield
