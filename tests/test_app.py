@@ -244,7 +244,7 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)  # fmt: skip
     killed = tmp_path / f"{app_module.folder_prefix(int(ended.stdout))}x1y2z3"
-    running = tmp_path / f"{app_module.folder_prefix()}a1b2c3"
+    running = tmp_path / f"{app_module.folder_prefix(os.getppid())}a1b2c3"
     unnamed = tmp_path / "facial-emotion-app-k9q2w8"  # no process in its name: kept
     # not process ids: "²" passed isdigit() and int() stopped the app at start, as did an id
     # too large for the C call
@@ -255,6 +255,22 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
     app_module.remove_left_behind(tmp_path)
     assert not killed.exists() and running.is_dir() and unnamed.is_dir()
     assert all(folder.is_dir() for folder in odd)
+
+
+def test_the_folder_of_an_earlier_app_with_this_process_id_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app killed outright in a container restarts as PID 1 again with its /tmp kept (Docker's
+    restart policy, a Kubernetes volume): its folder, named by the same id, was taken for the
+    running app's and its uploads stayed through every restart. This process's own stays."""
+    earlier = tmp_path / f"{app_module.folder_prefix()}x1y2z3"
+    own = tmp_path / f"{app_module.folder_prefix()}a1b2c3"
+    for folder in (earlier, own):
+        folder.mkdir()
+        (folder / "face.jpg").write_bytes(b"a face")
+    monkeypatch.setattr(app_module, "_MADE_HERE", {own.name}, raising=False)
+    app_module.remove_left_behind(tmp_path)
+    assert not earlier.exists() and own.is_dir()
 
 
 def test_hosts_the_app_answers_to() -> None:

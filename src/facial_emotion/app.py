@@ -361,6 +361,7 @@ def require_free_address(host: str, port: int) -> None:
 
 
 FOLDER_PREFIX = "facial-emotion-app-"
+_MADE_HERE: set[str] = set()  # this process's own folders' names: see remove_left_behind
 
 
 def folder_prefix(pid: int | None = None) -> str:
@@ -382,6 +383,13 @@ def remove_left_behind(temp: Path) -> None:
             if not re.fullmatch("[0-9]{1,9}", pid) or folder.is_symlink():
                 continue
             if folder.stat().st_uid != os.getuid():
+                continue
+            if int(pid) == os.getpid():
+                # not this process's: an earlier one with its id, as an app killed outright in
+                # a container restarts as PID 1 again, its /tmp kept (Docker's restart policy, a
+                # Kubernetes volume), where the uploads stayed through every restart
+                if folder.name not in _MADE_HERE:
+                    shutil.rmtree(folder, ignore_errors=True)
                 continue
             os.kill(int(pid), 0)  # raises when no such process runs
         except ProcessLookupError:
@@ -407,6 +415,7 @@ def serve(
         if not os.environ.get("GRADIO_TEMP_DIR"):
             remove_left_behind(Path(tempfile.gettempdir()))
             cache = stack.enter_context(tempfile.TemporaryDirectory(prefix=folder_prefix()))
+            _MADE_HERE.add(os.path.basename(cache))
             os.environ["GRADIO_TEMP_DIR"] = cache
             stack.callback(os.environ.pop, "GRADIO_TEMP_DIR")  # before the folder goes
         # Gradio also serves every file under ./.gradio/cached_examples, links followed: a link
