@@ -209,6 +209,20 @@ def test_a_reader_that_stops_early_ends_an_output_to_dev_stdout_quietly() -> Non
     assert err == ""
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_stdout_that_cannot_be_written_is_a_one_line_error() -> None:
+    """A full disk under a log collector (`> /dev/full`): the error line was followed by Python's
+    "Exception ignored ... OSError" as it flushed stdout again at exit, and status 120."""
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "--json"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, env=env, timeout=120)
+    err = run.stderr.decode()
+    assert run.returncode == 2, err
+    reason = "standard output: cannot be written (No space left on device)"
+    assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
+
+
 def test_an_output_fifo_no_program_reads_yet_says_the_command_waits_for_one(
     read_once_noted, tmp_path
 ) -> None:

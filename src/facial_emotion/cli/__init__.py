@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import signal
@@ -75,17 +76,47 @@ def main(argv: list[str] | None = None) -> int:
             # here, not as Python exits: stdout into a pipe holds what was printed until then, and
             # a reader gone by then (`| head`, `| true`) printed "Exception ignored ... Broken
             # pipe" and exit status 120 (unseen where PYTHONUNBUFFERED is set, as in CI)
-            sys.stdout.flush()
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise FacialEmotionError(unwritable_stdout(exc)) from exc
             return code
     except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as other tools do
         return reader_gone_status()
     except (FacialEmotionError, OSError) as exc:  # OSError: a file no check foresaw
         if isinstance(exc.__cause__, BrokenPipeError):  # written by its path: `-o /dev/stdout`
             return reader_gone_status()
-        print(f"facial-emotion {args.command}: error: {exc}", file=sys.stderr)
+        message = str(exc)
+        dropped = stdout_dropped_if_unwritable()
+        if isinstance(exc, OSError) and not exc.filename and (dropped or exc.errno in WRITE_ERRORS):
+            message = unwritable_stdout(exc)  # met by a print during the run: files have names
+        print(f"facial-emotion {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status(f"facial-emotion {args.command}", exc)
+
+
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
+def unwritable_stdout(exc: OSError) -> str:
+    """The error for a stdout that refused what was printed, naming it: "[Errno 28] No space
+    left on device" alone named no file."""
+    return f"standard output: cannot be written ({exc.strerror})"
+
+
+def stdout_dropped_if_unwritable() -> bool:
+    """Point stdout nowhere, and say so, when what it holds cannot be written (a full disk under
+    a log collector, `> /dev/full`): Python's flush at exit tried again and added "Exception
+    ignored ... OSError" to the one-line error, with exit status 120 for 2."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return True
+    return False
 
 
 def reader_gone_status() -> int:
