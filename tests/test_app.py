@@ -285,6 +285,41 @@ def test_hosts_the_app_answers_to() -> None:
         assert not host_allowed(host, names), host
 
 
+def test_a_refused_host_is_said_once_in_the_log(capsys: pytest.CaptureFixture[str]) -> None:
+    """Behind a container's service name or an ingress every page was refused, and the app's
+    log, where the people running it look, said nothing."""
+    import asyncio
+
+    from facial_emotion.app_guard import RequestGuard
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("a refused request reached the app")
+
+    async def sent(message: Any) -> None:
+        pass
+
+    guard = RequestGuard(app)
+
+    async def requests() -> None:
+        for host in ("emotion-app:7860", "emotion-app:7860", "ev\x1bil\n.example"):
+            scope = {
+                "type": "http",
+                "path": "/",
+                "method": "GET",
+                "headers": [(b"host", host.encode())],
+            }
+            await guard(scope, None, sent)
+
+    asyncio.run(requests())
+    assert capsys.readouterr().err.splitlines() == [
+        "facial-emotion app: refused requests for host 'emotion-app', not this machine's name or "
+        "address; if people reach the app by that name, start it with --allowed-host emotion-app",
+        "facial-emotion app: refused requests for host 'ev?il.example', not this machine's name "
+        "or address; if people reach the app by that name, start it with --allowed-host "
+        "ev?il.example",
+    ]
+
+
 def test_an_allowed_host_is_a_name_alone(capsys: pytest.CaptureFixture[str]) -> None:
     """A port, a scheme or a wildcard never matched a Host: every request was then refused with
     advice to pass --allowed-host, which the user had done."""

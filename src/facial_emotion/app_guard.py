@@ -14,9 +14,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from facial_emotion.paths import printable
 
 if TYPE_CHECKING:  # Starlette comes with Gradio, the [app] extra
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +48,12 @@ SECURITY_HEADERS = [
 ]
 
 Refusal = tuple[int, str]
+WRONG_HOST: Refusal = (
+    403,
+    "this app answers to this machine's addresses and names only; to reach it by "
+    "another name (a proxy's), start it with --allowed-host NAME",
+)
+MAX_LOGGED_HOSTS = 10  # names of refused hosts said in the log, each once: a flood says no more
 
 
 class RequestGuard:
@@ -55,6 +64,7 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
         self.names = known_names(allowed_hosts)
+        self.logged_hosts: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +78,8 @@ class RequestGuard:
             body = await whole_body(receive)
             refusal = refusal_of_body(body) if len(body) <= MAX_BODY else too_long(MAX_BODY)
             receive = replaying(body, receive)
+        if refusal is WRONG_HOST:
+            self.log_wrong_host(headers.get("host", ""))
         if refusal is not None:
             status, text = refusal
             start = {
@@ -86,6 +98,29 @@ class RequestGuard:
             await send(message)
 
         await self.app(scope, receive, marked)
+
+    def log_wrong_host(self, host: str) -> None:
+        """Say in the app's log, once per name, that requests for ``host`` are refused: behind
+        a container's service name or an ingress, every page was refused with nothing in the
+        log, where the people running the app look."""
+        try:
+            name = urlsplit(f"//{host}").hostname or host
+        except ValueError:
+            name = host
+        name = printable(name[:100])
+        if name in self.logged_hosts or len(self.logged_hosts) > MAX_LOGGED_HOSTS:
+            return
+        self.logged_hosts.add(name)
+        if len(self.logged_hosts) > MAX_LOGGED_HOSTS:
+            print(
+                "facial-emotion app: more refused host names: no more are logged", file=sys.stderr
+            )
+            return
+        print(
+            f"facial-emotion app: refused requests for host {name!r}, not this machine's name or "
+            f"address; if people reach the app by that name, start it with --allowed-host {name}",
+            file=sys.stderr,
+        )
 
 
 def known_names(allowed_hosts: Iterable[str]) -> frozenset[str]:
@@ -118,10 +153,7 @@ def refusal_of(
     """Why a request is refused from its line and headers, or None."""
     host = headers.get("host", "").lower()
     if host and not host_allowed(host, names):
-        return 403, (
-            "this app answers to this machine's addresses and names only; to reach it by "
-            "another name (a proxy's), start it with --allowed-host NAME"
-        )
+        return WRONG_HOST
     origin = headers.get("origin")
     # the Host alone: X-Forwarded-Host is a header any page may set (Gradio's CORS allows it)
     if origin is not None and (not host or urlsplit(origin).netloc.lower() != host):
