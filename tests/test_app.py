@@ -273,6 +273,30 @@ def test_the_folder_of_an_earlier_app_with_this_process_id_goes(
     assert not earlier.exists() and own.is_dir()
 
 
+def test_no_writable_temporary_folder_is_an_error_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A container whose disks are all read-only: Python's own "No usable temporary directory
+    found in [...]" said nothing of how to give the app one."""
+    import errno
+    import tempfile
+
+    def none_usable() -> str:
+        raise FileNotFoundError(errno.ENOENT, "No usable temporary directory found in ['/tmp']")
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "gettempdir", none_usable)
+    with socket.socket() as probe:  # a free port, for the check before the folder
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(FacialEmotionError, match=r"found in \['/tmp'\]: .* set TMPDIR or GRADIO"):
+        app_module.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
+    # the command asks before importing Gradio, whose import needs the folder too
+    monkeypatch.setitem(sys.modules, "gradio", None)  # an import of it would fail otherwise
+    assert main(["app", "--port", str(port)]) == 2
+    assert "set TMPDIR or GRADIO_TEMP_DIR" in capsys.readouterr().err
+
+
 def test_hosts_the_app_answers_to() -> None:
     """IP addresses and this machine's names pass; a rebinding page's own name does not, nor a
     Host with user info, which the name check would not see."""

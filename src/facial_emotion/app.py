@@ -398,6 +398,21 @@ def remove_left_behind(temp: Path) -> None:
             continue
 
 
+def writable_temp_folder() -> Path:
+    """The temporary folder the uploads go in; where there is none (a container whose disks are
+    all read-only), an error that says which setting gives one, where Python's said only "No
+    usable temporary directory found in [...]" (as Gradio's import fails then, the command asks
+    before importing it)."""
+    try:
+        return Path(tempfile.gettempdir())
+    except FileNotFoundError as exc:
+        raise FacialEmotionError(
+            f"{exc.strerror}: the app keeps uploads in a temporary folder; set TMPDIR or "
+            "GRADIO_TEMP_DIR to a writable folder (in a container whose disks are read-only, a "
+            "volume mounted at /tmp)"
+        ) from exc
+
+
 def serve(
     recognizer: Recognizer,
     host: str = "127.0.0.1",
@@ -413,7 +428,7 @@ def serve(
         os.environ.pop(setting, None)
     with contextlib.ExitStack() as stack:
         if not os.environ.get("GRADIO_TEMP_DIR"):
-            remove_left_behind(Path(tempfile.gettempdir()))
+            remove_left_behind(writable_temp_folder())
             cache = stack.enter_context(tempfile.TemporaryDirectory(prefix=folder_prefix()))
             _MADE_HERE.add(os.path.basename(cache))
             os.environ["GRADIO_TEMP_DIR"] = cache

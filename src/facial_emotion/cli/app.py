@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from facial_emotion.cli.options import (
     add_detect_size_option,
@@ -61,10 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facial_emotion.app import require_free_address, serve
+    from facial_emotion.app import require_free_address, serve, writable_temp_folder
 
     # at once: after importing Gradio and loading the model, a busy port took 8 s to report
     require_free_address(args.host, args.port)
+    if not os.environ.get("GRADIO_TEMP_DIR"):
+        writable_temp_folder()  # before Gradio, whose import fails without one
     try:  # before the model loads: a wheel installed without its [app] extra has no Gradio
         import gradio  # noqa: F401
     except ImportError as exc:
