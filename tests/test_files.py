@@ -82,26 +82,19 @@ def test_dev_stdout_into_a_pipe_is_written() -> None:
     assert (done.returncode, done.stdout) == (0, "a,b\n"), done.stderr
 
 
-def test_dev_stdout_into_a_file_is_appended_to_with_the_shell(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_standard_stream_into_a_file_is_appended_to_with_the_shell(
+    tmp_path: Path, stream: str
+) -> None:
     """`predict -o /dev/stdout >> log.json`: /dev/stdout was opened again, which wrote from the
-    file's first byte, so what `>>` was to keep was lost (review BB)."""
+    file's first byte, so what `>>` was to keep was lost (review BB); `video --csv /dev/stderr
+    2>> log`: /dev/stderr, a plain file to the path's eyes, was renamed over. Each is now
+    written through its own descriptor."""
     log = tmp_path / "log.txt"
     log.write_text("kept\n")
-    code = "from facial_emotion.files import write_text; write_text('/dev/stdout', 'added\\n')"
+    code = f"from facial_emotion.files import write_text; write_text('/dev/{stream}', 'added\\n')"
     with log.open("ab") as appended:
-        done = subprocess.run([sys.executable, "-c", code], stdout=appended, check=False)
-    assert done.returncode == 0 and log.read_text() == "kept\nadded\n"
-
-
-def test_dev_stderr_into_a_file_is_appended_to_with_the_shell(tmp_path: Path) -> None:
-    """`video --csv /dev/stderr 2>> log`: /dev/stderr, a plain file to the path's eyes, was
-    renamed over, so the log lost what it held; it is now written through stderr, as
-    /dev/stdout is through stdout."""
-    log = tmp_path / "log.txt"
-    log.write_text("kept\n")
-    code = "from facial_emotion.files import write_text; write_text('/dev/stderr', 'added\\n')"
-    with log.open("ab") as appended:
-        done = subprocess.run([sys.executable, "-c", code], stderr=appended, check=False)
+        done = subprocess.run([sys.executable, "-c", code], **{stream: appended}, check=False)
     assert done.returncode == 0 and log.read_text() == "kept\nadded\n"
 
 

@@ -49,7 +49,6 @@ def predict_proba(
     tta: bool = False,
     shift: int = 0,
     batch_size: int = 256,
-    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Class probabilities for uint8 (N, 48, 48) faces, averaged over test-time views.
 
@@ -57,11 +56,8 @@ def predict_proba(
     ``predict`` is any callable from float32 (n, 48, 48, 1) to (n, classes) probabilities.
     Faces are made float32 a batch at a time: a float32 copy of every face (and of every shifted
     view) took 9 KB a face, 2.6 GB for a 287,000-face folder scored by ``evaluate --split all``.
-    ``on_batch`` is told how many faces each batch scored (a progress bar's ``update``).
     """
-    return predict_views(
-        predict, images, tta=tta, shift=shift, batch_size=batch_size, on_batch=on_batch
-    )[1]
+    return predict_views(predict, images, tta=tta, shift=shift, batch_size=batch_size)[1]
 
 
 def predict_views(
@@ -75,7 +71,8 @@ def predict_views(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The faces' own probabilities and :func:`predict_proba`'s average over the views, in one
     pass: ``evaluate`` scored the face itself twice (for calibration, then as the first view),
-    3 model calls a face where flip needs 2."""
+    3 model calls a face where flip needs 2. ``on_batch`` is told how many faces each batch
+    scored (a progress bar's ``update``)."""
     plain, averaged = [], []
     for i in range(0, len(images), batch_size):
         views = tta_views(as_model_input(images[i : i + batch_size]), flip=tta, shift=shift)
