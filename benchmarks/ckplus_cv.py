@@ -4,14 +4,18 @@ Deals the people (``S###``) into ``--folds`` folds; each fold trains with the pi
 and settings (``--params``, ``--set``) on the other folds, selects its epoch on a val part carved
 from those training people only (``data.val_fraction`` of them), and scores its held-out people
 once, with the test-time augmentation ``evaluate`` uses. Prints one JSON line per fold, then a
-summary line: fold accuracy mean and std, and accuracy, macro-F1 and per-class recall pooled over
-every face, each scored exactly once. ``--folds`` equal to the number of people (118 in CK+48) is
-leave-one-subject-out. With data.md's CK+ recipe (25 minutes on 2 cores; data.md, ckplus):
+summary line: fold accuracy mean and std (and a t interval of the mean), and accuracy, macro-F1
+and per-class recall pooled over every face, each scored exactly once, with the pooled accuracy's
+95% intervals: exact over faces, and people-wise (a bootstrap of the subjects, as ``evaluate``
+gives it). ``--predictions`` writes each face's fold, subject, file, true and predicted class.
+``--folds`` equal to the number of people (118 in CK+48) is leave-one-subject-out. With data.md's
+CK+ recipe (25 minutes on 2 cores; data.md, ckplus):
 
     python benchmarks/ckplus_cv.py --data ../shared/data/ckplus/CK+48 --folds 10 \
         --set train.init_weights=src/facial_emotion/weights/fer2013.keras --set train.epochs=30 \
         --set train.schedule=cosine --set train.warmup_epochs=1 --set train.learning_rate=0.0005 \
-        --set train.batch_size=32 --set train.early_stopping_patience=100
+        --set train.batch_size=32 --set train.early_stopping_patience=100 \
+        --predictions reports/benchmarks/ckplus_cv_faces.csv
 """
 
 from __future__ import annotations
@@ -21,9 +25,18 @@ import json
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from facial_emotion.config import as_dict, load_params, with_overrides
-from facial_emotion.crossval import make_folds, pooled, read_faces, recall, summary
+from facial_emotion.crossval import (
+    face_files,
+    make_folds,
+    pooled,
+    predictions,
+    read_faces,
+    recall,
+    summary,
+)
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.native_log import import_tensorflow, native_log_held_back
@@ -41,10 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key"
     )
+    parser.add_argument(
+        "--predictions", type=Path, help="CSV to write each face's fold, subject, file and classes"
+    )
     args = parser.parse_args(argv)
     try:
         params = with_overrides(load_params(args.params), args.set)
+        if args.predictions and not args.predictions.parent.is_dir():
+            raise FacialEmotionError(
+                f"{args.predictions}: its folder does not exist; make it or write elsewhere"
+            )
         faces, root = read_faces(args.data)
+        files = face_files(faces, root) if args.predictions else []
         folds = make_folds(
             faces, root, folds=args.folds, seed=params.seed, val_fraction=params.data.val_fraction
         )
@@ -99,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+    whole = pooled(faces, folds, probs)
+    if args.predictions:
+        predictions(folds, whole, files).to_csv(args.predictions, index=False)
     result = {
-        **summary(folds, scores, pooled(faces, folds, probs)),
+        **summary(folds, scores, whole),
         "protocol": f"{len(folds)}-fold by subject; val {params.data.val_fraction} of each "
         f"fold's training subjects selects the epoch; each face scored once",
         "data": str(root),

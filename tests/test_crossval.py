@@ -7,12 +7,23 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from data_fixtures import flat, pixel_csv, write_image
 
-from facial_emotion.crossval import make_folds, pooled, read_faces, subject_folds
+from facial_emotion.crossval import (
+    face_files,
+    make_folds,
+    pooled,
+    predictions,
+    read_faces,
+    subject_folds,
+    summary,
+)
 from facial_emotion.data.ckplus import SubjectFaces
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.evaluation import Evaluation, people_ci95, share_ci95
+from facial_emotion.labels import canonical
 
 REPO = Path(__file__).resolve().parents[1]
 CK_FOLDERS = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
@@ -80,6 +91,52 @@ def test_no_fold_trains_or_selects_on_the_people_it_scores() -> None:
     assert len(whole.y_true) == len(faces.y) and whole.accuracy == 1.0
     with pytest.raises(ValueError, match="exactly once"):
         pooled(faces, [folds[0], *folds[:-1]], [probs[0], *probs[:-1]])
+
+
+def pooled_with_misses(people: int, seed: int) -> tuple[list, list, Evaluation]:
+    """Five folds of ``people`` made-up people, read right but for every third person's faces."""
+    faces = made_up(people, np.random.default_rng(seed))
+    folds = make_folds(faces, Path("CK+48"), folds=5, seed=seed, val_fraction=0.2)
+    missed = np.isin(faces.subjects, np.unique(faces.subjects)[::3])
+    said = np.where(missed, (faces.y + 1) % 7, faces.y)
+    probs = [np.eye(7)[said[fold.test_index]] for fold in folds]
+    scores = [
+        Evaluation(faces.classes, f.data.splits["test"].y, p)
+        for f, p in zip(folds, probs, strict=True)
+    ]
+    return folds, scores, pooled(faces, folds, probs)
+
+
+def test_the_pooled_faces_give_both_intervals_and_the_folds_a_t_interval() -> None:
+    folds, scores, whole = pooled_with_misses(40, seed=5)
+
+    result = summary(folds, scores, whole)
+
+    right = whole.y_pred == whole.y_true
+    faces_low, faces_high = share_ci95(int(right.sum()), len(right))
+    assert result["pooled_accuracy_ci95_low"] == round(faces_low, 4)
+    assert result["pooled_accuracy_ci95_high"] == round(faces_high, 4)
+    low, high = people_ci95(right, whole.subjects)  # the subjects, not the faces, resampled
+    assert result["pooled_accuracy_ci95_people_low"] == round(low, 3)
+    assert result["pooled_accuracy_ci95_people_high"] == round(high, 3)
+    assert result["people"] == result["subjects"] == 40
+    # a third of the people wrong, 3-12 frames each: the people's interval is the wider
+    assert high - low > faces_high - faces_low
+    mean, std = result["accuracy_mean"], result["accuracy_std"]
+    half = 2.776 * std / 5**0.5  # t(0.975, 4 degrees of freedom)
+    assert result["accuracy_mean_ci95_low"] == pytest.approx(mean - half, abs=2e-4)
+    assert result["accuracy_mean_ci95_high"] == pytest.approx(mean + half, abs=2e-4)
+
+
+def test_under_30_people_the_people_interval_is_null_not_narrow() -> None:
+    folds, scores, whole = pooled_with_misses(20, seed=6)
+
+    result = summary(folds, scores, whole)
+
+    assert result["pooled_accuracy_ci95_people_low"] is None
+    assert result["pooled_accuracy_ci95_people_high"] is None
+    assert result["people"] == 20 and result["pooled_accuracy_ci95_low"] is not None
+    json.dumps(result, allow_nan=False)  # nulls, not NaN
 
 
 def test_fewer_subjects_than_folds_names_the_data_and_the_fix() -> None:
@@ -152,10 +209,11 @@ def test_the_benchmark_scores_each_made_up_face_once(
     data, params = str(tmp_path / "CK+48"), str(REPO / "params.yaml")
     settings = ["train.architecture=tiny", "train.epochs=1", "train.batch_size=8"]
     sets = [f"--set={s}" for s in [*settings, "data.val_fraction=0.3"]]
+    csv = tmp_path / "faces.csv"
 
     assert (
         load_benchmark("ckplus_cv").main(
-            ["--data", data, "--folds", "2", "--params", params, *sets]
+            ["--data", data, "--folds", "2", "--params", params, *sets, "--predictions", str(csv)]
         )
         == 0
     )
@@ -171,5 +229,53 @@ def test_the_benchmark_scores_each_made_up_face_once(
     assert set(result["pooled_recall"]) == set(result["classes"])
     assert {"accuracy_mean", "accuracy_std", "pooled_macro_f1", "minutes"} <= set(result)
     assert result["settings"]["architecture"] == "tiny"
+    assert result["people"] == 6 and result["pooled_accuracy_ci95_people_low"] is None  # < 30
+    assert 0 <= result["pooled_accuracy_ci95_low"] <= result["pooled_accuracy_ci95_high"] <= 1
+    assert "accuracy_mean_ci95_low" in result
+    faces = pd.read_csv(csv)
+    assert list(faces.columns) == ["fold", "subject", "file", "true", "predicted"]
+    assert (
+        len(faces) == 24 and (faces.true == faces.predicted).sum() == result["pooled_faces_right"]
+    )
+    for fold in folds:  # each face under the fold that held its person out
+        assert set(faces.subject[faces.fold == fold["fold"]]) == set(fold["held_out"])
+    assert all(
+        f.split("/")[1].startswith(s) for f, s in zip(faces.file, faces.subject, strict=True)
+    )
+    assert all((tmp_path / "CK+48" / f).is_file() for f in faces.file)
+    assert set(faces.true) <= set(result["classes"])
     progress = [line for line in err.splitlines() if line.startswith("fold ")]
     assert [line.split(":")[0] for line in progress] == ["fold 1/2", "fold 2/2"]
+
+
+def test_each_face_keeps_its_file_in_the_order_it_was_read(tmp_path: Path) -> None:
+    root = ck48(tmp_path / "CK+48", 6)
+    faces, _ = read_faces(root)
+
+    files = face_files(faces, root)
+
+    assert len(files) == len(faces.y) == 24
+    assert [f[:4] for f in (Path(f).name for f in files)] == list(faces.subjects)
+    assert [canonical(f.split("/")[0]) for f in files] == [faces.classes[y] for y in faces.y]
+    whole = Evaluation(faces.classes, faces.y, np.eye(7)[faces.y], faces.subjects)
+    folds = make_folds(faces, root, folds=2, seed=0, val_fraction=0.3)
+    table = predictions(folds, whole, files)
+    assert list(table.file) == files and set(table.fold) == {1, 2}
+    assert (table.true == table.predicted).all()
+
+
+def test_a_predictions_csv_in_a_missing_folder_is_refused_before_training(
+    tmp_path, capsys, load_benchmark
+):
+    data = ck48(tmp_path / "CK+48", 4)
+    out = tmp_path / "no" / "faces.csv"
+
+    assert (
+        load_benchmark("ckplus_cv").main(
+            ["--data", str(data), "--params", str(REPO / "params.yaml"), "--predictions", str(out)]
+        )
+        == 2
+    )
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ckplus_cv.py: error: {out}: its folder")

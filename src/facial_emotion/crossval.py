@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from scipy.stats import t
 
 from facial_emotion.data import ckplus, folder
 from facial_emotion.data.images import reads_as_csv
@@ -127,30 +129,80 @@ def recall(scored: Evaluation) -> dict[str, float | None]:
 
 
 def pooled(faces: ckplus.SubjectFaces, folds: list[Fold], probs: list[np.ndarray]) -> Evaluation:
-    """Every held-out face's probabilities, in the data set's order, refusing folds that do not
-    score each face exactly once (a face scored twice or never would bias the pooled figure)."""
+    """Every held-out face's probabilities, in the data set's order, with its person, refusing
+    folds that do not score each face exactly once (a face scored twice or never would bias the
+    pooled figure). Each person is scored once, by a model that never saw them, so the people-wise
+    interval (:func:`~facial_emotion.evaluation.people_ci95`) is the one this pooled figure has."""
     order = np.concatenate([fold.test_index for fold in folds])
     if not np.array_equal(np.sort(order), np.arange(len(faces.y))):
         raise ValueError("the folds do not hold out each face exactly once")
     pooled_probs = np.empty((len(order), len(faces.classes)))
     pooled_probs[order] = np.concatenate(probs)
-    return Evaluation(faces.classes, faces.y, pooled_probs)
+    return Evaluation(faces.classes, faces.y, pooled_probs, faces.subjects)
+
+
+def face_files(faces: ckplus.SubjectFaces, root: Path) -> list[str]:
+    """Each face's file, relative to ``root``, in ``faces``' order (``read_folders`` lists them
+    so but keeps only their pixels): what a researcher needs to look at a face read wrong."""
+    listed, labels = folder.labelled_files(root)
+    files = [f.relative_to(root).as_posix() for f in listed]
+    people = [ckplus.subject_of(f) for f in listed]
+    if people != list(faces.subjects) or labels != [faces.classes[y] for y in faces.y]:
+        raise FacialEmotionError(f"{root}: changed while it was read; run again")
+    return files
+
+
+def predictions(folds: list[Fold], whole: Evaluation, files: list[str]) -> pd.DataFrame:
+    """One row a face, in the data set's order: the fold that held it out, its person and file,
+    its true and predicted class."""
+    fold_of = np.empty(len(files), int)
+    for fold in folds:
+        fold_of[fold.test_index] = fold.number
+    classes = np.array(whole.classes)
+    return pd.DataFrame(
+        {
+            "fold": fold_of,
+            "subject": whole.subjects,
+            "file": files,
+            "true": classes[whole.y_true],
+            "predicted": classes[whole.y_pred],
+        }
+    )
+
+
+POOLED_INTERVALS = (
+    "accuracy_ci95_low",
+    "accuracy_ci95_high",
+    "accuracy_ci95_people_low",
+    "accuracy_ci95_people_high",
+)
 
 
 def summary(folds: list[Fold], scores: list[Evaluation], whole: Evaluation) -> dict[str, object]:
-    """The figures to set beside published CK+ ones: fold accuracy's mean and spread, and the
-    accuracy, macro-F1 and per-class recall pooled over every held-out face."""
+    """The figures to set beside published CK+ ones: fold accuracy's mean and spread (with a t
+    interval of the mean over the folds), and the accuracy, macro-F1 and per-class recall pooled
+    over every held-out face, with the pooled accuracy's intervals as ``evaluate`` gives them: the
+    exact one, faces taken as independent (too narrow: 3 frames a sequence), and the people-wise
+    bootstrap."""
     accuracies = [s.accuracy for s in scores]
+    mean, std = statistics.mean(accuracies), statistics.stdev(accuracies)  # 2 folds or more
+    half = t.ppf(0.975, len(accuracies) - 1) * std / np.sqrt(len(accuracies))
+    metrics = whole.metrics()
     return {
         "folds": len(folds),
         "subjects": sum(len(f.held_out) for f in folds),
         "faces": len(whole.y_true),
-        "accuracy_mean": round(statistics.mean(accuracies), 4),
-        "accuracy_std": round(statistics.stdev(accuracies), 4),  # sample std over the folds
+        "accuracy_mean": round(mean, 4),
+        "accuracy_std": round(std, 4),  # sample std over the folds
         "accuracy_min": round(min(accuracies), 4),
         "accuracy_max": round(max(accuracies), 4),
+        "accuracy_mean_ci95_low": round(mean - half, 4),
+        "accuracy_mean_ci95_high": round(mean + half, 4),
         "pooled_accuracy": round(whole.accuracy, 4),
         "pooled_faces_right": whole.faces_right,
+        # evaluate's names behind pooled_, as the figures around them; null under FEW_PEOPLE
+        **{f"pooled_{key}": metrics[key] for key in POOLED_INTERVALS},
+        "people": metrics["people"],
         "pooled_macro_f1": round(whole.macro_f1, 4),
         "pooled_recall": recall(whole),
     }
