@@ -15,7 +15,7 @@ CK+ recipe (25 minutes on 2 cores; data.md, ckplus):
         --set train.init_weights=src/facial_emotion/weights/fer2013.keras --set train.epochs=30 \
         --set train.schedule=cosine --set train.warmup_epochs=1 --set train.learning_rate=0.0005 \
         --set train.batch_size=32 --set train.early_stopping_patience=100 \
-        --predictions reports/benchmarks/ckplus_cv_faces.csv
+        --predictions ckplus_cv_faces.csv
 """
 
 from __future__ import annotations
