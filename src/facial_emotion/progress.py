@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 BARS_ON = ("", "0", "false", "no")  # TQDM_DISABLE values that leave the bars on
-# A log hears of work that lasts longer than this, once this often, as training's heartbeat
-# does: under `dvc repro > log`, a 300,000-image prepare said nothing for minutes
+# A log hears of work that lasts longer than this, once this often (training's heartbeat too:
+# training_callbacks.EpochHeartbeat): under `dvc repro > log`, a 300,000-image prepare said
+# nothing for minutes
 LOG_EVERY = 60.0
 
 

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from facial_emotion.files import atomic_path
+from facial_emotion.progress import LOG_EVERY
 
 
 class RandomStateBackup(keras.callbacks.Callback):
@@ -125,7 +126,7 @@ class EpochHeartbeat(keras.callbacks.Callback):
     at its end, and a FER2013 epoch on 2 cores is minutes of silence. A timer thread, not a
     batch hook, so the training steps run as they would without it."""
 
-    def __init__(self, epochs: int, every: float = 60.0) -> None:
+    def __init__(self, epochs: int, every: float = LOG_EVERY) -> None:
         super().__init__()
         self.epochs, self.every = epochs, every
         self.last_seconds: float | None = None
