@@ -24,14 +24,22 @@ from facial_emotion.cli.options import (
     waiting_note,
 )
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, refuse_overwrite, require_writable, write_text
+from facial_emotion.files import (
+    atomic_path,
+    is_stream,
+    refuse_overwrite,
+    require_writable,
+    write_text,
+)
 from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
 from facial_emotion.progress import progress_bar
+from facial_emotion.stops import interrupt_in
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
 
     from facial_emotion.faces import Face
+    from facial_emotion.predict import EmotionRecognizer
 
 
 WRITABLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -309,7 +317,7 @@ def render_json(
 def run(args: argparse.Namespace) -> int:
 
     from facial_emotion.faces import make_detector
-    from facial_emotion.predict import EmotionRecognizer, load_image
+    from facial_emotion.predict import EmotionRecognizer
 
     fmt = output_format(args)
     if args.output is not None:
@@ -351,6 +359,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"facial-emotion predict: note: {note}", file=sys.stderr)
 
     results: list[ImageResult] = []
+    try:
+        read_all(args, files, recognizer, annotated, fmt, results, skipped)
+    except BaseException as exc:  # Ctrl-C, SIGTERM; in LiteRT's call a SystemError holding one
+        interrupt = interrupt_in(exc)
+        if interrupt is not None and results and keeps_partial(args.output):
+            from facial_emotion.video import partial_name  # named as video's are
+
+            kept = partial_name(args.output)
+            write_text(kept, render(fmt, results, skipped, recognizer.classes, meta))
+            interrupt.add_note(
+                f"stopped after {len(results)} of {len(files)} images; the results read up to "
+                f"then are kept in {kept}"
+            )
+        raise
+    if not results:
+        raise nothing_read(
+            skipped,
+            f"{files[0]}: could not be read as an image; see the line above"
+            if len(files) == 1  # not "none of the 1 files"
+            else f"none of the {len(files)} files could be read as an image; see the lines above",
+        )
+    emit(args, render(fmt, results, skipped, recognizer.classes, meta))
+    return 0
+
+
+def read_all(
+    args: argparse.Namespace,
+    files: list[Path],
+    recognizer: EmotionRecognizer,
+    annotated: dict[Path, Path],
+    fmt: str,
+    results: list[ImageResult],
+    skipped: list[str],
+) -> None:
+    """Read ``files`` into ``results`` and ``skipped``, which hold what was read when a stop
+    interrupts it."""
+    from facial_emotion.predict import load_image
+
     bar = progress_bar(
         len(files),
         unit="image",
@@ -385,22 +431,26 @@ def run(args: argparse.Namespace) -> int:
                 write_annotated(copy, image, faces)
             bar.update(1)
 
-    if not results:
-        raise nothing_read(
-            skipped,
-            f"{files[0]}: could not be read as an image; see the line above"
-            if len(files) == 1  # not "none of the 1 files"
-            else f"none of the {len(files)} files could be read as an image; see the lines above",
-        )
-    classes = recognizer.classes
+
+def keeps_partial(output: Path | None) -> bool:
+    """Whether a stopped run keeps what it read beside ``output``: a file, not stdout or a pipe
+    (written only whole)."""
+    return output is not None and not is_stream(output)
+
+
+def render(
+    fmt: str,
+    results: list[ImageResult],
+    skipped: list[str],
+    classes: tuple[str, ...],
+    meta: dict[str, str],
+) -> str:
+    """The results as the table, JSON or CSV."""
     if fmt == "json":
-        text = render_json(results, skipped, classes, meta)
-    elif fmt == "csv":
-        text = render_csv(results, classes)
-    else:
-        text = render_table(results, classes)
-    emit(args, text)
-    return 0
+        return render_json(results, skipped, classes, meta)
+    if fmt == "csv":
+        return render_csv(results, classes)
+    return render_table(results, classes)
 
 
 def emit(args: argparse.Namespace, text: str) -> None:
