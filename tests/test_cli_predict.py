@@ -685,7 +685,7 @@ def test_a_stopped_run_keeps_the_images_read_so_far_under_a_partial_name(
     assert sorted(target.parent.iterdir()) == [kept]  # no results file, no temporary
     assert err.splitlines()[-1] == (
         f"facial-emotion predict: note: stopped after 2 of 4 images; the results read up to "
-        f"then are kept in {kept}"
+        f"then are kept in {kept} (add --resume to go on from there)"
     )
     if name.endswith(".csv"):
         files = [row["file"] for row in csv.DictReader(kept.open())]
@@ -710,3 +710,45 @@ def stopped_while_reading(monkeypatch, stop_at: int, stop: type[BaseException]) 
 
     monkeypatch.setattr(facial_emotion.predict, "load_image", load_image)
     return opened
+
+
+@pytest.mark.parametrize("name", ["faces.csv", "faces.json"])
+def test_resume_reads_only_the_images_a_stopped_run_did_not(
+    capsys, monkeypatch, tiny_model_path, photos, tmp_path, name
+):
+    """A 20,000-photo run stopped after 19,000 had to start again from the first photo; with
+    --resume it reads the 2 images its partial file lacks, and the output holds all 4 once."""
+    stopped_while_reading(monkeypatch, stop_at=3, stop=KeyboardInterrupt)
+    target = tmp_path / "out" / name
+    assert run(capsys, photos, "--model", tiny_model_path, "-o", target)[0] == 130
+    monkeypatch.undo()
+    opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
+    code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0, err
+    partial = target.with_name(f"faces.partial{target.suffix}")
+    assert f"2 image(s) are in {partial} already; reading the 2 it does not list" in err
+    assert [Path(p).name for p in opened] == ["b.jpg", "c.png"]
+    assert sorted(target.parent.iterdir()) == [target]  # the partial file is in it now
+    if name.endswith(".csv"):
+        files = [row["file"] for row in csv.DictReader(target.open())]
+        files = list(dict.fromkeys(files))  # a row per face
+    else:
+        files = [image["file"] for image in json.loads(target.read_text())["images"]]
+    assert [Path(f).name for f in files] == ["a.jpg", "empty.png", "b.jpg", "c.png"]
+    # run again on the finished output: nothing left to read, the output the same
+    before = target.read_text()
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0 and opened[2:] == [] and target.read_text() == before, err
+
+
+def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, photos, tmp_path):
+    other = tmp_path / "faces.csv"
+    other.write_text("file,face,emotion\n")  # another program's, or another model's classes
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", other, "--resume")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"facial-emotion predict: error: {other}: is not this model's CSV (its columns differ); "
+        "name a new -o file or leave out --resume"
+    )
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "--resume")
+    assert code == 2 and "pass -o FILE.csv or -o FILE.json" in err

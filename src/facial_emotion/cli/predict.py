@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,17 @@ class ImageResult:
     annotated: str | None = None  # the marked copy's path, with --annotate
 
 
+@dataclass
+class Earlier:
+    """What an earlier run's output holds, for ``--resume``: the files it lists, and its CSV rows
+    or JSON images, written again as they were."""
+
+    source: Path | None = None
+    files: frozenset[str] = frozenset()
+    rows: list[list[str]] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = ParagraphFormatter
@@ -96,6 +107,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="each image is one face, cropped already (by your own detector, say): read it whole, "
         "with no search (a tight crop the detector would miss is read too)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with -o FILE.csv or FILE.json: keep the results FILE already holds (or its "
+        ".partial file, which a stopped run leaves, if newer) and read only the images it does "
+        "not list, adding theirs after them; for a run that was stopped, or a folder that "
+        "grew. Run it from the same folder with the same PATHs: files are matched by the "
+        "path the output shows",
     )
     add_progress_option(parser)
 
@@ -279,10 +299,17 @@ def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_csv(results: list[ImageResult], classes: tuple[str, ...]) -> str:
+def csv_header(classes: tuple[str, ...]) -> list[str]:
+    return ["file", "face", "x", "y", "w", "h", "emotion", "score", *classes]
+
+
+def render_csv(
+    results: list[ImageResult], classes: tuple[str, ...], earlier: Earlier | None = None
+) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", "face", "x", "y", "w", "h", "emotion", "score", *classes])
+    writer.writerow(csv_header(classes))
+    writer.writerows(earlier.rows if earlier else [])
     for r in results:
         if not r.faces:
             writer.writerow([r.file] + [""] * (7 + len(classes)))
@@ -293,12 +320,17 @@ def render_csv(results: list[ImageResult], classes: tuple[str, ...]) -> str:
 
 
 def render_json(
-    results: list[ImageResult], skipped: list[str], classes: tuple[str, ...], meta: dict[str, str]
+    results: list[ImageResult],
+    skipped: list[str],
+    classes: tuple[str, ...],
+    meta: dict[str, str],
+    earlier: Earlier | None = None,
 ) -> str:
     data = {
         **meta,
         "classes": list(classes),
-        "images": [
+        "images": (earlier.images if earlier else [])
+        + [
             {
                 "file": r.file,
                 "width": r.width,
@@ -337,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
             emit(args, render_json([], skipped, recognizer.classes, meta))
         return FacialEmotionError(why)
 
+    earlier = earlier_results(args, fmt, recognizer.classes, meta) if args.resume else Earlier()
     files, skipped, searched = expand_paths(args.paths)
     if not files and len(skipped) == 1:  # one line, not "skipped" and then why nothing ran
         raise nothing_read(skipped, f"{skipped[0]}; pass image files, folders or globs")
@@ -353,6 +386,14 @@ def run(args: argparse.Namespace) -> int:
         annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
         refuse_replacing(args.annotate, list(annotated.values()))
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
+    if earlier.files:
+        files = [path for path in files if str(path) not in earlier.files]
+        annotated = {path: annotated[path] for path in files if path in annotated}
+        print(
+            f"facial-emotion predict: note: {len(earlier.files)} image(s) are in "
+            f"{earlier.source} already; reading the {len(files)} it does not list",
+            file=sys.stderr,
+        )
     for problem in skipped:  # after the refusals: a run that stops says only why
         print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
     if note := recognizer.lacking_note():
@@ -367,21 +408,68 @@ def run(args: argparse.Namespace) -> int:
             from facial_emotion.video import partial_name  # named as video's are
 
             kept = partial_name(args.output)
-            write_text(kept, render(fmt, results, skipped, recognizer.classes, meta))
+            write_text(kept, render(fmt, results, skipped, recognizer.classes, meta, earlier))
             interrupt.add_note(
                 f"stopped after {len(results)} of {len(files)} images; the results read up to "
-                f"then are kept in {kept}"
+                f"then are kept in {kept} (add --resume to go on from there)"
             )
         raise
-    if not results:
+    if not results and not earlier.files:
         raise nothing_read(
             skipped,
             f"{files[0]}: could not be read as an image; see the line above"
             if len(files) == 1  # not "none of the 1 files"
             else f"none of the {len(files)} files could be read as an image; see the lines above",
         )
-    emit(args, render(fmt, results, skipped, recognizer.classes, meta))
+    emit(args, render(fmt, results, skipped, recognizer.classes, meta, earlier))
+    if earlier.source is not None and earlier.source != args.output:
+        earlier.source.unlink(missing_ok=True)  # a stop's partial file, now in the output
     return 0
+
+
+def earlier_results(
+    args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, str]
+) -> Earlier:
+    """What ``-o FILE``, or the partial file a stop left beside it if newer, holds already:
+    nothing when neither exists (a first run). Refused when it was read by another model or
+    detector, whose readings would be mixed with these."""
+    from facial_emotion.video import partial_name
+
+    if args.output is None or fmt == "table" or is_stream(args.output):
+        raise FacialEmotionError(
+            f"{args.output or 'stdout'}: --resume adds to the results a file holds; "
+            "pass -o FILE.csv or -o FILE.json"
+        )
+    found = [p for p in (args.output, partial_name(args.output)) if p.is_file()]
+    if not found:
+        return Earlier()
+    source = max(found, key=lambda p: p.stat().st_mtime)
+    text = source.read_text(encoding="utf-8", errors="surrogateescape")
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows or rows[0] != csv_header(classes):
+            raise FacialEmotionError(
+                f"{source}: is not this model's CSV (its columns differ); name a new -o file "
+                "or leave out --resume"
+            )
+        return Earlier(source, frozenset(row[0] for row in rows[1:]), rows=rows[1:])
+    try:
+        data = json.loads(text)
+        same = data["classes"] == list(classes) and all(data[k] == v for k, v in meta.items())
+        images = data["images"]
+        done = frozenset(image["file"] for image in images)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FacialEmotionError(
+            f"{source}: is not a predict JSON file ({exc}); name a new -o file or leave out "
+            "--resume"
+        ) from exc
+    if not same:
+        raise FacialEmotionError(
+            f"{source}: was read by model {data.get('model')} with detector "
+            f"{data.get('detector')}, this run by {meta['model']} with {meta['detector']}; "
+            "name a new -o file or leave out --resume"
+        )
+    return Earlier(source, done, images=images)
 
 
 def read_all(
@@ -444,12 +532,13 @@ def render(
     skipped: list[str],
     classes: tuple[str, ...],
     meta: dict[str, str],
+    earlier: Earlier | None = None,
 ) -> str:
-    """The results as the table, JSON or CSV."""
+    """The results as the table, JSON or CSV, after those of ``earlier`` (``--resume``)."""
     if fmt == "json":
-        return render_json(results, skipped, classes, meta)
+        return render_json(results, skipped, classes, meta, earlier)
     if fmt == "csv":
-        return render_csv(results, classes)
+        return render_csv(results, classes, earlier)
     return render_table(results, classes)
 
 
