@@ -7,6 +7,7 @@ A module of its own (no model, no face detection) so that ``prepare`` depends on
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,6 +84,60 @@ def require_few_scans(data: bytes, name: str | Path) -> None:
         )
 
 
+# Sizes of TIFF's value types (BYTE, ASCII, SHORT, LONG, RATIONAL, ...; 16-18 are BigTIFF's)
+TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+TIFF_TYPE_SIZES |= {16: 8, 17: 8, 18: 8}
+SUB_DIRECTORIES = (0x8769, 0x8825, 0xA005)  # EXIF's own, GPS and Interop, read with EXIF
+MAX_DIRECTORIES = 64
+
+
+def tag_bytes(data: bytes) -> int:
+    """Bytes of tag data the directories of a TIFF, or of an EXIF block (a TIFF header of its
+    own), name, counted as Pillow reads them: each tag's data whole, however many tags name the
+    same bytes. Pillow reads every tag of a TIFF as it opens it and of EXIF as it reads the
+    orientation: 100 tags naming the same 10 MB took 1 GB and 6 s to open, and a 10 MB PNG's
+    EXIF block of 300 such tags 7.5 GB and more than 100 s (a "tag bomb")."""
+    big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts
+    if data[:4] not in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return 0
+    order = "<" if data[:2] == b"II" else ">"
+    offset, count, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
+    inline = 8 if big else 4
+    pending = [struct.unpack_from(offset, data, 8 if big else 4)[0]]
+    seen: set[int] = set()
+    total = 0
+    while pending and len(seen) < MAX_DIRECTORIES:
+        at = pending.pop()
+        if at in seen or at + 8 > len(data):
+            continue
+        seen.add(at)
+        entries = struct.unpack_from(count, data, at)[0]
+        start = at + (8 if big else 2)
+        for e in range(start, min(start + entries * entry, len(data) - entry + 1), entry):
+            tag, kind = struct.unpack_from(order + "HH", data, e)
+            n, value = struct.unpack_from(order + ("QQ" if big else "II"), data, e + 4)
+            size = TIFF_TYPE_SIZES.get(kind, 0) * n
+            if size > inline:  # held elsewhere, and read from there up to the end of the data
+                total += min(size, max(len(data) - value, 0))
+            if tag in SUB_DIRECTORIES:
+                pending.append(value)
+        after = start + entries * entry  # the next directory's offset (a thumbnail's)
+        if after + struct.calcsize(offset) <= len(data):
+            pending.append(struct.unpack_from(offset, data, after)[0])
+    return total
+
+
+def require_plain_tags(data: bytes, name: str | Path) -> None:
+    """Refuse a TIFF or EXIF block whose tags name more bytes than twice its own size: a file's
+    tags each hold bytes of their own, so only tags naming the same bytes again reach that."""
+    if (named := tag_bytes(data)) > 2 * len(data):
+        raise FacialEmotionError(
+            f"{name}: its TIFF or EXIF tags name {named} bytes, far more than the "
+            f"{len(data)} they are stored in, which would take that much memory to read; save "
+            "the picture again without its metadata"
+        )
+
+
 def unreadable(path: str | Path) -> FacialEmotionError:
     """A file the user may not read: not "damaged", as copying it again would not help."""
     return FacialEmotionError(
@@ -155,6 +210,8 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
     """A PIL image's pixels as uint8 RGB (or gray), turned upright by its EXIF tag."""
     from PIL import ExifTags, ImageOps
 
+    for block in exif_blocks(img):  # before Pillow reads their tags: see tag_bytes
+        require_plain_tags(block, name)
     # each step copies a whole picture when it has nothing to do: three extra copies of a 12 MP
     # photo were 40% of reading it
     if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:
@@ -171,3 +228,19 @@ def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
         img = img.convert("LA")
     mode = "L" if img.mode in ("1", "L", "LA") else "RGB"
     return np.asarray(img if img.mode == mode else img.convert(mode))
+
+
+def exif_blocks(img: PILImage) -> list[bytes]:
+    """The EXIF blocks Pillow would read the orientation from: a JPEG's, WebP's or PNG's (whose
+    block may follow the pixels, read with them), and the hex one ImageMagick writes in PNG text."""
+    if img.format == "PNG":
+        img.load()  # as Pillow's getexif does when the block is not yet read
+    blocks = []
+    if isinstance(exif := img.info.get("exif"), bytes):
+        blocks.append(exif.removeprefix(b"Exif\x00\x00"))
+    if isinstance(raw := img.info.get("Raw profile type exif"), str):
+        try:
+            blocks.append(bytes.fromhex("".join(raw.split("\n")[3:])))
+        except ValueError:
+            pass  # not hex: Pillow's own reading names it damaged
+    return blocks

@@ -36,6 +36,7 @@ from facial_emotion.pictures import (
     file_pixels,
     pil_pixels,
     require_few_scans,
+    require_plain_tags,
     too_large,
     unreadable,
 )
@@ -87,12 +88,17 @@ def load_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
         raise unreadable(path) from exc
 
 
-def _starts_jpeg(source: Path | io.BytesIO) -> bool:
-    """Whether a file, or an upload's bytes, starts as a JPEG does (an MPO too)."""
+def _starts_as(source: Path | io.BytesIO) -> str | None:
+    """What a file, or an upload's bytes, starts as: "JPEG" (an MPO too), "TIFF" (BigTIFF too)
+    or None."""
     if isinstance(source, io.BytesIO):
-        return bytes(source.getbuffer()[:2]) == b"\xff\xd8"
-    with source.open("rb") as file:
-        return file.read(2) == b"\xff\xd8"
+        head = bytes(source.getbuffer()[:4])
+    else:
+        with source.open("rb") as file:
+            head = file.read(4)
+    if head[:2] == b"\xff\xd8":
+        return "JPEG"
+    return "TIFF" if head in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+") else None
 
 
 def _decode(
@@ -107,9 +113,12 @@ def _decode(
     try:
         # before Pillow opens it: its header reader walks a JPEG's segments and the bytes between
         # them in Python, which 50 MB of them held for 13 s
-        if _starts_jpeg(source):
+        if (kind := _starts_as(source)) in ("JPEG", "TIFF"):
             data = contents()
-            require_few_scans(data, name)
+            if kind == "JPEG":
+                require_few_scans(data, name)
+            else:  # Pillow reads a TIFF's tags as it opens it
+                require_plain_tags(data, name)
             source = io.BytesIO(data)  # Pillow decodes the bytes held: the file is read once
         with warnings.catch_warnings():
             # PIL warns from 89 million pixels (a large phone photo reads fine) and refuses

@@ -32,6 +32,7 @@ from facial_emotion.pictures import (
     PICTURE_FORMATS,
     file_pixels,
     require_few_scans,
+    require_plain_tags,
     too_large,
 )
 from facial_emotion.progress import progress_bar
@@ -91,6 +92,7 @@ def read_gray(path: str | Path) -> np.ndarray:
         _refuse_oversized(data, path)
     if data.startswith(b"\xff\xd8"):  # a JPEG, as predict refuses it
         require_few_scans(data, path)
+    require_plain_tags(data, path)  # a TIFF's tags, as predict refuses them
     image = None
     if not _unfinished_jpeg(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
