@@ -464,6 +464,23 @@ def test_a_newline_in_a_file_name_keeps_its_row_whole(capsys, tiny_model_path, t
     assert row.startswith(f"{tmp_path}/party?night.jpg  1  ")
 
 
+def test_a_file_name_cannot_forge_a_line_or_drive_the_terminal_on_stderr(
+    capsys, tiny_model_path, tmp_path
+):
+    """The table showed a name's control characters as ?, but the lines on stderr printed them:
+    an uploaded file's name forged a line of the log, or cleared and recoloured the terminal."""
+    forged = tmp_path / "x\nfacial-emotion predict: \x1b[2J\x1b[31mall read.jpg"
+    forged.write_bytes(b"not a picture")
+    code, out, err = run(capsys, forged, HOPPER, "--model", tiny_model_path)
+    assert code == 0 and "\x1b" not in err
+    assert err.splitlines()[0].startswith(
+        f"facial-emotion predict: skipped {tmp_path}/x?facial-emotion predict: "
+        "?[2J?[31mall read.jpg"
+    )
+    code, out, err = run(capsys, forged, "--model", tiny_model_path)  # nothing read: the error
+    assert code == 2 and "\x1b" not in err and len(err.splitlines()) == 2
+
+
 def test_a_file_named_like_an_option_gets_a_hint(capsys, tmp_path, monkeypatch):
     """`predict -photo.jpg` said only "the following arguments are required: PATH"."""
     monkeypatch.chdir(tmp_path)

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.paths import printable
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
 COMMANDS: dict[str, str] = {
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         dropped = stdout_dropped_if_unwritable()
         if isinstance(exc, OSError) and not exc.filename and (dropped or exc.errno in WRITE_ERRORS):
             message = unwritable_stdout(exc)  # met by a print during the run: files have names
-        print(f"facial-emotion {args.command}: error: {message}", file=sys.stderr)
+        # printable: a file name's newline forged a second line, its escapes drove the terminal
+        print(f"facial-emotion {args.command}: error: {printable(message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status(f"facial-emotion {args.command}", exc)

@@ -382,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
         raise nothing_read(skipped, f"{skipped[0]}; pass image files, folders or globs")
     if not files:
         for problem in skipped:
-            print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
+            print(f"facial-emotion predict: skipped {printable(problem)}", file=sys.stderr)
         raise nothing_read(
             skipped, f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
         )
@@ -402,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     for problem in skipped:  # after the refusals: a run that stops says only why
-        print(f"facial-emotion predict: skipped {problem}", file=sys.stderr)
+        print(f"facial-emotion predict: skipped {printable(problem)}", file=sys.stderr)
     if note := recognizer.lacking_note():
         print(f"facial-emotion predict: note: {note}", file=sys.stderr)
 
@@ -513,14 +513,16 @@ def read_all(
                 image = load_image(path)
             except FacialEmotionError as exc:
                 skipped.append(str(exc))
-                bar.write(f"facial-emotion predict: skipped {exc}", file=sys.stderr)
+                bar.write(f"facial-emotion predict: skipped {printable(str(exc))}", file=sys.stderr)
                 bar.update(1)
                 continue
             try:
                 faces = recognizer.read_crops([image]) if args.crops else recognizer.detect(image)
             except FacialEmotionError as exc:  # a flat or tiny crop: nothing to read
                 skipped.append(f"{path}: {exc}")
-                bar.write(f"facial-emotion predict: skipped {path}: {exc}", file=sys.stderr)
+                bar.write(
+                    f"facial-emotion predict: skipped {printable(skipped[-1])}", file=sys.stderr
+                )
                 bar.update(1)
                 continue
             copy = annotated.get(path)
@@ -528,7 +530,8 @@ def read_all(
             named = str(copy) if copy is not None else None
             results.append(ImageResult(str(path), width, height, faces, named))
             if not faces and fmt != "table":
-                bar.write(f"facial-emotion predict: {path}: no face found", file=sys.stderr)
+                shown = printable(str(path))
+                bar.write(f"facial-emotion predict: {shown}: no face found", file=sys.stderr)
             if copy is not None:
                 write_annotated(copy, image, faces)
             if writer is not None:
