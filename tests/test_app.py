@@ -344,6 +344,39 @@ def test_a_refused_host_is_said_once_in_the_log(capsys: pytest.CaptureFixture[st
     ]
 
 
+def test_uploads_past_what_the_app_keeps_at_once_are_refused(tmp_path, monkeypatch) -> None:
+    """Each upload is kept for up to an hour, and one client stored 764 MB of random bytes in
+    13 s: with no cap it would fill the disk, or the memory where /tmp is a tmpfs."""
+    import asyncio
+
+    from facial_emotion import app_guard
+    from facial_emotion.app_guard import UPLOAD, RequestGuard
+
+    monkeypatch.setattr(app_guard, "MAX_STORED", 1000)
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "earlier" / "photo.jpg").write_bytes(b"x" * 600)
+    passed, statuses = [], []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        passed.append(scope["headers"])
+        if len(passed) == 1:  # an upload still arriving counts too
+            await guard(upload(300), None, sent)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def sent(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    def upload(size: int) -> dict[str, Any]:
+        headers = [(b"host", b"127.0.0.1:7860"), (b"content-length", str(size).encode())]
+        return {"type": "http", "path": UPLOAD, "method": "POST", "headers": headers}
+
+    guard = RequestGuard(app, uploads=str(tmp_path))
+    asyncio.run(guard(upload(300), None, sent))  # 600 + 300 kept; then 300 more while it arrives
+    asyncio.run(guard(upload(500), None, sent))
+    assert statuses == [503, 200, 503] and len(passed) == 1
+
+
 def test_an_allowed_host_is_a_name_alone(capsys: pytest.CaptureFixture[str]) -> None:
     """A port, a scheme or a wildcard never matched a Host: every request was then refused with
     advice to pass --allowed-host, which the user had done."""

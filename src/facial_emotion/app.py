@@ -457,7 +457,15 @@ def _serve(app: Any, host: str, port: int, allowed_hosts: list[str]) -> None:
             quiet=True,
             prevent_thread_lock=True,
             max_file_size=MAX_UPLOAD,
-            app_kwargs={"middleware": [Middleware(RequestGuard, allowed_hosts=allowed_hosts)]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(
+                        RequestGuard,
+                        allowed_hosts=allowed_hosts,
+                        uploads=os.environ["GRADIO_TEMP_DIR"],
+                    )
+                ]
+            },
             enable_monitoring=False,
             mcp_server=False,
             ssr_mode=False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import socket
 import sys
 from collections.abc import Iterable
@@ -27,6 +28,10 @@ if TYPE_CHECKING:  # Starlette comes with Gradio, the [app] extra
 UPLOAD = "/gradio_api/upload"
 MAX_UPLOAD_BODY = 60_000_000  # bytes of one upload request: one 50 MB picture and its form fields
 MAX_BODY = 1_000_000  # bytes of any other request: a call's JSON names a file, it never holds one
+# Bytes of uploads kept at once (each for up to an hour): with no cap, one client on the network
+# stored 764 MB of random bytes in 13 s, and would have filled the disk (or, where /tmp is a
+# tmpfs, the memory) within minutes. 2 GB holds 40 uploads at the cap, hundreds of phone photos.
+MAX_STORED = 2_000_000_000
 # Routes the page never uses, each open to anyone who reaches the app: screen recording that runs
 # ffmpeg on uploads (into the shared /tmp/gradio), an endless stream polled 20 times a second (600
 # open took 42% of a core), request counts, the vibe editor, and the route list.
@@ -53,6 +58,10 @@ WRONG_HOST: Refusal = (
     "this app answers to this machine's addresses and names only; to reach it by "
     "another name (a proxy's), start it with --allowed-host NAME",
 )
+STORE_FULL: Refusal = (
+    503,
+    "the app holds as many uploads as it keeps at once; each goes within the hour: try later",
+)
 MAX_LOGGED_HOSTS = 10  # names of refused hosts said in the log, each once: a flood says no more
 
 
@@ -61,10 +70,15 @@ class RequestGuard:
     past the caps, URLs to fetch and the routes the page never uses; marks every answer not to be
     framed, and photos not to be kept in the browser's cache."""
 
-    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, allowed_hosts: Iterable[str] = (), uploads: str | None = None
+    ) -> None:
+        """``uploads`` is the folder uploads are stored in, whose size ``MAX_STORED`` caps."""
         self.app = app
         self.names = known_names(allowed_hosts)
         self.logged_hosts: set[str] = set()
+        self.uploads = uploads
+        self.arriving = 0  # bytes of uploads being received, not all on disk yet
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +92,11 @@ class RequestGuard:
             body = await whole_body(receive)
             refusal = refusal_of_body(body) if len(body) <= MAX_BODY else too_long(MAX_BODY)
             receive = replaying(body, receive)
+        uploading = refusal is None and method == "POST" and path == UPLOAD
+        sending = int(headers["content-length"]) if uploading else 0  # checked to be digits
+        if sending and self.uploads is not None:
+            if stored_bytes(self.uploads) + self.arriving + sending > MAX_STORED:
+                refusal = STORE_FULL
         if refusal is WRONG_HOST:
             self.log_wrong_host(headers.get("host", ""))
         if refusal is not None:
@@ -97,7 +116,11 @@ class RequestGuard:
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, *extra]
             await send(message)
 
-        await self.app(scope, receive, marked)
+        self.arriving += sending
+        try:
+            await self.app(scope, receive, marked)
+        finally:
+            self.arriving -= sending
 
     def log_wrong_host(self, host: str) -> None:
         """Say in the app's log, once per name, that requests for ``host`` are refused: behind
@@ -175,6 +198,18 @@ def refusal_of(
         if int(length) > cap:
             return too_long(cap)
     return None
+
+
+def stored_bytes(folder: str) -> int:
+    """Bytes of the files under ``folder`` (a few thousand at most: milliseconds)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:  # deleted meanwhile
+                pass
+    return total
 
 
 def too_long(cap: int) -> Refusal:
