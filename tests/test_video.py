@@ -27,6 +27,8 @@ from facial_emotion.labels import EMOTIONS
 from facial_emotion.video import FaceTracker, _Sinks, iou
 
 FRAMES = 12
+# "1 row", "57 rows", "1,234 rows": how `video.unsent_note` counts the rows a reader missed
+UNSENT_ROWS = r"(1 row|\d{1,3}(,\d{3})* rows)"
 
 
 def hopper(width: int, height: int) -> np.ndarray:
@@ -1220,9 +1222,20 @@ def test_a_stop_ends_a_run_whose_csv_reader_stopped_reading(
     assert said[-2] == f"facial-emotion video: {stopped}", said
     # the rows the stalled reader had no room for were dropped without a word
     assert re.fullmatch(
-        r"facial-emotion video: note: \S+: its reader had stopped reading, and \d+ rows? it had "
-        r"no room for did not reach it",
+        rf"facial-emotion video: note: \S+: its reader had stopped reading, and {UNSENT_ROWS} it "
+        r"had no room for did not reach it",
         said[-1],
+    ), said
+
+
+@pytest.mark.parametrize("rows", [1, 57, 1234, 1234567])
+def test_the_unsent_rows_pattern_reads_every_count_the_note_can_give(rows):
+    """The tests matched `\\d+ rows?`, which `1,234 rows` (the note's count from 1,000 up) fails."""
+    from facial_emotion.video import unsent_note
+
+    said = unsent_note("rows.csv", rows)
+    assert re.fullmatch(
+        rf"rows\.csv: its reader had stopped reading, and {UNSENT_ROWS} it .*", said
     ), said
 
 
@@ -1263,7 +1276,7 @@ def test_a_webcam_stopped_while_its_csv_reader_stalled_says_how_many_rows_were_n
         reader.join(timeout=10)
     unsent = json.loads(out)["csv_rows_unsent"]
     assert code == 0 and unsent > 0, err
-    counted = "1 row" if unsent == 1 else f"{unsent} rows"
+    counted = "1 row" if unsent == 1 else f"{unsent:,} rows"
     assert err.splitlines()[-1] == (
         f"facial-emotion video: note: {fifo}: its reader had stopped reading, and {counted} it "
         "had no room for did not reach it"
