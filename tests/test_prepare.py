@@ -458,3 +458,17 @@ def test_splits_of_the_same_classes_from_two_prepare_runs_are_refused(tmp_path: 
         np.savez_compressed(fh, x=faces(12).x, y=faces(12).y, classes=np.array(classes))
     with pytest.raises(FacialEmotionError, match="train 12, val 6.*train 9, val 6.*two runs"):
         prepared.load(out)
+
+
+def test_data_with_unread_splits_is_not_saved(tmp_path: Path) -> None:
+    """`save` deletes the split files of a folder that the data does not hold: data read with
+    train left unread (as scoring one split reads it) would have lost the folder's train.npz."""
+    classes = ("angry", "happy", "sad")
+    faces = prepared.LabelledImages(np.zeros((6, 48, 48), np.uint8), np.arange(6) % 3)
+    out = tmp_path / "prepared"
+    prepared.save(prepared.PreparedData(classes, {"train": faces, "val": faces}), out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    scored = prepared.PreparedData(classes, {"val": faces}, unread={"train": 9, "test": 4})
+    with pytest.raises(ValueError, match=r"split\(s\) train, test were not read"):
+        prepared.save(scored, out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before

@@ -138,7 +138,13 @@ def differs_from(data: PreparedData, source: str, path: str) -> str | None:
 
 def save(data: PreparedData, out_dir: str | Path) -> None:
     """Write ``<split>.npz`` files and ``manifest.json``, each atomically; a split's subjects
-    only where it has them, so the files of sources without are as they were."""
+    only where it has them, so the files of sources without are as they were. Data read with
+    splits left ``unread`` is refused: its folder's files of those splits would be deleted."""
+    if data.unread:
+        raise ValueError(
+            f"cannot save prepared data whose split(s) {', '.join(data.unread)} were not read: "
+            "their files would be lost; read every split to save it"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("*.npz"):
