@@ -408,33 +408,61 @@ def test_photos_read_whole_far_from_square_are_a_warning(tmp_path: Path) -> None
     assert "far from square" not in result.stderr
 
 
-def test_splits_left_by_a_prepare_stopped_part_way_are_refused_in_one_line(
-    tmp_path: Path, monkeypatch
+def _data_set(classes: tuple[str, ...], name: str, test: bool = False) -> prepared.PreparedData:
+    y = np.arange(6) % len(classes)
+    faces = prepared.LabelledImages(np.zeros((6, 48, 48), np.uint8), y)
+    splits = {"train": faces, "val": faces} | ({"test": faces} if test else {})
+    return prepared.PreparedData(classes, splits, {"name": name})
+
+
+@pytest.mark.parametrize("stop", ["val", "test", "manifest"])
+def test_a_prepare_stopped_part_way_leaves_the_last_set_whole(
+    tmp_path: Path, monkeypatch, stop: str
 ) -> None:
-    """Each split is renamed into place alone: a prepare stopped after train.npz, over another
-    data set's splits, left the new train beside the old val, read as one set under val's class
-    names without a word."""
-
-    def data_set(classes: tuple[str, ...], name: str) -> prepared.PreparedData:
-        y = np.arange(6) % len(classes)
-        faces = prepared.LabelledImages(np.zeros((6, 48, 48), np.uint8), y)
-        return prepared.PreparedData(classes, {"train": faces, "val": faces}, {"name": name})
-
+    """Each split was renamed into place alone: a prepare stopped after train.npz, outside DVC,
+    left the new train beside the old val and test. The files are now renamed in only once all
+    are written."""
     out = tmp_path / "prepared"
-    prepared.save(data_set(("angry", "happy", "sad"), "fer2013"), out)
+    prepared.save(_data_set(("angry", "happy", "sad"), "fer2013", test=True), out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
     written = np.savez_compressed
 
-    def stopped_after_train(file, **arrays) -> None:
-        if "val" in Path(file.name).name:
+    def stopped_at_val_or_test(file, **arrays) -> None:
+        if stop in Path(file.name).name:
             raise KeyboardInterrupt
         written(file, **arrays)
 
-    monkeypatch.setattr(prepared.np, "savez_compressed", stopped_after_train)
-    try:
-        prepared.save(data_set(("anger", "contempt", "disgust"), "ckplus"), out)
-    except KeyboardInterrupt:
-        pass
+    def stopped_at_manifest(*args, **kwargs) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(prepared.np, "savez_compressed", stopped_at_val_or_test)
+    if stop == "manifest":
+        monkeypatch.setattr(prepared, "write_json", stopped_at_manifest)
+    with pytest.raises((KeyboardInterrupt, FacialEmotionError)):
+        prepared.save(_data_set(("anger", "contempt", "disgust"), "ckplus", test=True), out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before  # no temp left
     monkeypatch.undo()
+    assert prepared.load(out).classes == ("angry", "happy", "sad")
+
+
+def test_a_new_set_without_a_test_split_removes_the_old_test(tmp_path: Path) -> None:
+    out = tmp_path / "prepared"
+    prepared.save(_data_set(("angry", "happy", "sad"), "fer2013", test=True), out)
+    prepared.save(_data_set(("anger", "contempt", "disgust"), "ckplus"), out)
+    assert sorted(path.name for path in out.iterdir()) == ["manifest.json", "train.npz", "val.npz"]
+    assert prepared.load(out).classes == ("anger", "contempt", "disgust")
+
+
+def test_splits_of_two_prepare_runs_are_refused_in_one_line(tmp_path: Path) -> None:
+    """A folder holding splits of two data sets (a prepare killed between two renames, files
+    copied in by hand) was read as one set under val's class names without a word."""
+    out = tmp_path / "prepared"
+    prepared.save(_data_set(("angry", "happy", "sad"), "fer2013"), out)
+    new = _data_set(("anger", "contempt", "disgust"), "ckplus").splits["train"]
+    with (out / "train.npz").open("wb") as fh:  # the new run's train, and then it stopped
+        np.savez_compressed(
+            fh, x=new.x, y=new.y, classes=np.array(("anger", "contempt", "disgust"))
+        )
     with pytest.raises(FacialEmotionError) as refused:
         prepared.load(out)
     message = str(refused.value)

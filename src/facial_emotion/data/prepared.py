@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import zipfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -137,9 +138,12 @@ def differs_from(data: PreparedData, source: str, path: str) -> str | None:
 
 
 def save(data: PreparedData, out_dir: str | Path) -> None:
-    """Write ``<split>.npz`` files and ``manifest.json``, each atomically; a split's subjects
-    only where it has them, so the files of sources without are as they were. Data read with
-    splits left ``unread`` is refused: its folder's files of those splits would be deleted."""
+    """Write ``<split>.npz`` files and ``manifest.json``, all or none: each is written to a
+    temporary file beside it and renamed into place once every one is whole (the manifest last),
+    so a prepare stopped part way, outside DVC, leaves the last run's set as it was, where it
+    left the new train.npz beside the old val and test. A split's subjects only where it has
+    them, so the files of sources without are as they were. Data read with splits left
+    ``unread`` is refused: its folder's files of those splits would be deleted."""
     if data.unread:
         raise ValueError(
             f"cannot save prepared data whose split(s) {', '.join(data.unread)} were not read: "
@@ -147,27 +151,27 @@ def save(data: PreparedData, out_dir: str | Path) -> None:
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob("*.npz"):
-        if stale.stem not in data.splits:
-            stale.unlink()
-    for name, split in data.splits.items():
-        people = {} if split.subjects is None else {"subjects": split.subjects.astype(str)}
-        target = out_dir / f"{name}.npz"
-        try:
-            with atomic_path(target) as tmp:
-                with open(tmp, "wb") as fh:
+    target = out_dir / "manifest.json"
+    try:
+        with ExitStack() as renames:  # renamed in the reverse order of entry: the manifest last
+            manifest = renames.enter_context(atomic_path(target))
+            for name, split in data.splits.items():
+                people = {} if split.subjects is None else {"subjects": split.subjects.astype(str)}
+                target = out_dir / f"{name}.npz"
+                with open(renames.enter_context(atomic_path(target)), "wb") as fh:
                     np.savez_compressed(
                         fh, x=split.x, y=split.y, classes=np.array(data.classes), **people
                     )
-        except OSError as exc:
-            raise unwritten(target, exc) from exc
-    target = out_dir / "manifest.json"
-    try:
-        write_json(
-            target, {"classes": list(data.classes), "source": data.source, "counts": data.counts()}
-        )
+            target = out_dir / "manifest.json"
+            write_json(
+                manifest,
+                {"classes": list(data.classes), "source": data.source, "counts": data.counts()},
+            )
     except OSError as exc:
         raise unwritten(target, exc) from exc
+    for stale in out_dir.glob("*.npz"):
+        if stale.stem not in data.splits:
+            stale.unlink()
 
 
 def unwritten(target: Path, exc: OSError) -> FacialEmotionError:
@@ -208,9 +212,10 @@ def load_split(path: str | Path) -> tuple[LabelledImages, tuple[str, ...]]:
 
 
 def load(prepared_dir: str | Path) -> PreparedData:
-    """Read every split present in a prepared folder. Each split is written atomically, but not
-    the folder: a prepare stopped part way over another data set's splits leaves a mix, which
-    was read under the last split's class names (or failed with a traceback)."""
+    """Read every split present in a prepared folder. ``save`` renames its files into place
+    together, but one by one: a prepare killed between two renames, or files copied in by hand,
+    leave a mix of two data sets, which was read under the last split's class names (or failed
+    with a traceback)."""
     prepared_dir = Path(prepared_dir)
     splits: dict[str, LabelledImages] = {}
     classes: tuple[str, ...] = ()
