@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from data_fixtures import labelled_rows, pixel_csv
 
 from facial_emotion.machine import host
@@ -34,3 +35,16 @@ def test_the_cpu_is_read_from_cpuinfo(tmp_path: Path) -> None:
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Made-up CPU @ 2.0GHz\nflags\t: sse\n")
     assert host(cpuinfo)["cpu"] == "Made-up CPU @ 2.0GHz"
     assert host(tmp_path / "none")["cpu"]  # no such file: platform's name, not a crash
+
+
+def test_help_lists_every_architecture(capsys, load_benchmark) -> None:
+    """--help stopped importing TensorFlow, and with it stopped listing the architectures, whose
+    registry is Keras: the script names them itself, as the registry does."""
+    from facial_emotion import models
+
+    benchmark = load_benchmark("fer2013")
+    assert benchmark.ARCHITECTURES == tuple(sorted(models.ARCHITECTURES))
+    with pytest.raises(SystemExit):
+        benchmark.main(["--help"])
+    shown = capsys.readouterr().out
+    assert f"{{{','.join(sorted(models.ARCHITECTURES))}}}" in shown, shown
