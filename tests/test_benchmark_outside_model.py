@@ -54,7 +54,7 @@ def test_scores_in_the_models_class_order_and_scaling(
     assert result["accuracy"] == 1.0 and result["macro_f1"] == 1.0
     assert result["recall"] == {"sad": 1.0, "angry": 1.0, "happy": 1.0}
     assert result["input"] == {"size": 8, "scale": "-1..1", "classes": list(OUTSIDE_CLASSES)}
-    assert len(result["sha256"]) == 64
+    assert result["model"] == "outside.keras" and len(result["sha256"]) == 64  # not a tmp path
     right = result["ours"]["accuracy"] * 9
     only = result["mcnemar"]["only_this_right"] - result["mcnemar"]["only_ours_right"]
     assert round(right) + only == 9  # ours plus the faces only this one reads is all of them
