@@ -19,13 +19,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from facial_emotion import plots
 from facial_emotion.config import as_dict, as_overrides
 from facial_emotion.files import atomic_path
 from facial_emotion.modelfile import train_settings
-from facial_emotion.predict import default_model_path
 
 # unchanged recipe runs: the baseline, and a second seed for the noise between runs
 REFERENCES: dict[str, list[str]] = {"recipe": [], "recipe, seed 43": ["seed=43"]}
@@ -104,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--card",
         type=Path,
-        default=default_model_path().with_suffix(".json"),
         help="model card whose train settings are the recipe (default: the shipped model's)",
     )
     parser.add_argument("--only", action="append", help="run just this variant (repeatable)")
@@ -116,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--run-dir", default="runs/ablation", help="checkpoints for resuming")
     args = parser.parse_args(argv)
+    # not for --help: pandas, matplotlib and OpenCV take seconds to import
+    import pandas as pd
+
+    from facial_emotion import plots
+    from facial_emotion.predict import default_model_path
+
+    args.card = args.card or default_model_path().with_suffix(".json")
 
     recipe = as_dict(train_settings(args.card))
     per_variant = ("train.epochs=", "train.members=")  # each variant trains one model

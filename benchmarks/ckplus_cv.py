@@ -28,17 +28,7 @@ import time
 from pathlib import Path
 
 from facial_emotion.config import as_dict, load_params, with_overrides
-from facial_emotion.crossval import (
-    face_files,
-    make_folds,
-    pooled,
-    predictions,
-    read_faces,
-    recall,
-    summary,
-)
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import Evaluation, predict_proba
 from facial_emotion.native_log import import_tensorflow, native_log_held_back
 
 
@@ -58,6 +48,18 @@ def main(argv: list[str] | None = None) -> int:
         "--predictions", type=Path, help="CSV to write each face's fold, subject, file and classes"
     )
     args = parser.parse_args(argv)
+    # not for --help: pandas, scikit-learn and OpenCV take seconds to import
+    from facial_emotion.crossval import (
+        face_files,
+        make_folds,
+        pooled,
+        predictions,
+        read_faces,
+        recall,
+        summary,
+    )
+    from facial_emotion.evaluation import Evaluation, predict_proba
+
     try:
         params = with_overrides(load_params(args.params), args.set)
         if args.predictions and not args.predictions.parent.is_dir():

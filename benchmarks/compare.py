@@ -25,11 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 from scoring_cli import add_data_options, print_json  # noqa: E402
 
-from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.cli.options import shift_pixels  # noqa: E402
-from facial_emotion.data.sources import load_for_scoring  # noqa: E402
 from facial_emotion.errors import FacialEmotionError  # noqa: E402
-from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable  # noqa: E402
 
 
 def models(spec: str) -> list[Path]:
@@ -59,6 +56,11 @@ def main() -> int:
 
 
 def compare(args: argparse.Namespace) -> dict:
+    # not for --help: pandas, scikit-learn and OpenCV take seconds to import
+    from facial_emotion.backends import load_backend
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable
+
     path = Path(args.data)
     names = ["+".join(map(str, paths)) for paths in (args.first, args.second)]
     groups = [

@@ -23,14 +23,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from facial_emotion import plots
 from facial_emotion.files import atomic_path
+
+if TYPE_CHECKING:  # imported where used: --help need not wait seconds for pandas and matplotlib
+    import pandas as pd
 
 
 def curve(run: str) -> pd.DataFrame:
+    import pandas as pd
+
     label, _, path = run.rpartition("=")
     history_csv = Path(path)
     history = pd.read_csv(history_csv)
@@ -68,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         "reports/benchmarks/fer2013_curve)",
     )
     args = parser.parse_args(argv)
+    import pandas as pd
+
+    from facial_emotion import plots
+
     curves = pd.concat([curve(path) for path in args.histories], ignore_index=True)
     with atomic_path(args.out.with_suffix(".csv")) as tmp:
         curves.to_csv(tmp, index=False)

@@ -16,9 +16,7 @@ import time
 from pathlib import Path
 
 from facial_emotion.config import as_dict, load_params, with_overrides
-from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 from facial_emotion.files import atomic_path
 from facial_emotion.machine import host
 from facial_emotion.modelfile import save_keras
@@ -82,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="where to save the best model (.keras)")
     parser.add_argument("--run-dir", default="runs/benchmark", help="checkpoints for resuming")
     args = parser.parse_args(argv)
-    # after --help: TensorFlow alone takes seconds to import
+    # after --help: TensorFlow takes seconds to import, pandas and scikit-learn more than one
     from facial_emotion import training
+    from facial_emotion.data.sources import load_source
+    from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 
     params = with_overrides(
         load_params(args.params),

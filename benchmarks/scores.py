@@ -15,8 +15,6 @@ from pathlib import Path
 
 from scoring_cli import print_json, scoring_parser, served_faces
 
-from facial_emotion.evaluation import Evaluation
-
 GROUPS = 10
 
 
@@ -26,6 +24,8 @@ def main() -> int:
 
 
 def score_groups(model: Path | None, data_path: str, split_name: str) -> dict:
+    from facial_emotion.evaluation import Evaluation  # not for --help: pandas, scikit-learn
+
     recognizer, x, truth = served_faces(model, data_path, split_name)
     served = Evaluation(recognizer.classes, truth, recognizer.classify(x))
     table = served.calibration(GROUPS)

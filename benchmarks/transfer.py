@@ -21,17 +21,14 @@ import sys
 import tempfile
 
 from facial_emotion.config import as_dict, load_params, with_overrides
-from facial_emotion.data.sources import load_source
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.evaluation import Evaluation, json_number, predict_proba
-from facial_emotion.predict import default_model_path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="ckplus", help="data source (as data.source)")
     parser.add_argument("--data", required=True, help="data set path")
-    parser.add_argument("--init", default=str(default_model_path()), help="model to fine-tune")
+    parser.add_argument("--init", help="model to fine-tune (default: the shipped model)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--params", default="params.yaml", help="base settings")
@@ -39,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key"
     )
     args = parser.parse_args(argv)
+    from facial_emotion.predict import default_model_path  # not for --help: OpenCV
+
+    args.init = args.init or str(default_model_path())
     try:
         runs = [
             run(args, seed, init)
@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, seed: int, init: str) -> dict:
-    from facial_emotion import training  # not for --help: TensorFlow takes seconds to import
+    # not for --help: TensorFlow takes seconds to import, pandas and scikit-learn more than one
+    from facial_emotion import training
+    from facial_emotion.data.sources import load_source
+    from facial_emotion.evaluation import Evaluation, json_number, predict_proba
 
     params = with_overrides(
         load_params(args.params), [f"seed={seed}", f"train.epochs={args.epochs}", *args.set]

@@ -18,21 +18,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from scoring_cli import print_json, scoring_parser  # noqa: E402
 
-from facial_emotion.backends import load_backend  # noqa: E402
 from facial_emotion.data.prepared import as_model_input  # noqa: E402
-from facial_emotion.data.sources import load_for_scoring  # noqa: E402
-from facial_emotion.evaluation import (  # noqa: E402
-    labels_for_model,
-    mcnemar,
-    predict_proba,
-    scorable,
-    shifted,
-)
-from facial_emotion.predict import default_model_path  # noqa: E402
 
 
 def cross(px: int, kind: str = "shift") -> list[str]:
@@ -69,6 +58,8 @@ VIEW_SETS = {
 
 def warped(x: np.ndarray, *, angle: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """Faces rotated ``angle`` degrees and scaled about their centre, edges repeated."""
+    import cv2
+
     h, w = x.shape[1:3]
     matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, scale)
     return np.stack(
@@ -77,6 +68,8 @@ def warped(x: np.ndarray, *, angle: float = 0.0, scale: float = 1.0) -> np.ndarr
 
 
 def view(x: np.ndarray, name: str) -> np.ndarray:
+    from facial_emotion.evaluation import shifted
+
     kind, _, arg = name.partition(" ")
     if kind == "face":
         return x
@@ -90,12 +83,19 @@ def view(x: np.ndarray, name: str) -> np.ndarray:
 
 def main() -> int:
     args = scoring_parser(__doc__.splitlines()[0], "the shipped Keras model").parse_args()
+    from facial_emotion.predict import default_model_path  # not for --help: OpenCV
+
     return print_json(
         lambda: score_view_sets(args.model or default_model_path(), args.data, args.split)
     )
 
 
 def score_view_sets(model: Path, data_path: str, split_name: str) -> dict:
+    # not for --help: pandas, scikit-learn and OpenCV take seconds to import
+    from facial_emotion.backends import load_backend
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.evaluation import labels_for_model, mcnemar, predict_proba, scorable
+
     backend = load_backend(model, precision="float32")
     data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]

@@ -16,22 +16,23 @@ from pathlib import Path
 
 from scoring_cli import print_json, scoring_parser
 
-from facial_emotion.backends import load_backend
-from facial_emotion.data.overlap import identical_to_training, near_copies
-from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.evaluation import labels_for_model, predict_proba, scorable
-from facial_emotion.predict import default_model_path
-
 VIEWS = {"single pass": {}, "flip": {"tta": True}, "flip and crops": {"tta": True, "shift": 2}}
 
 
 def main() -> int:
     args = scoring_parser(__doc__.splitlines()[0], "the shipped Keras model").parse_args()
+    from facial_emotion.predict import default_model_path  # not for --help: OpenCV
+
     model = args.model or default_model_path()
     return print_json(lambda: score_unseen(model, args.data, args.split))
 
 
 def score_unseen(model: Path, data_path: str, split_name: str) -> dict:
+    from facial_emotion.backends import load_backend
+    from facial_emotion.data.overlap import identical_to_training, near_copies
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.evaluation import labels_for_model, predict_proba, scorable
+
     backend = load_backend(model, precision="float32")
     data, _ = load_for_scoring(Path(data_path), split=split_name, card=backend.card)
     split = data.splits[split_name]
