@@ -790,3 +790,13 @@ def test_the_page_says_which_emotions_the_model_cannot_read(
     assert "it has no neutral" in note and str(ckplus_model_path.parent) not in note
     assert app_module.lacking_note(recognizer) is None
     assert app_module.lacking_note(object()) is None  # any recognizer with a detect() will do
+
+
+def test_a_face_under_min_confidence_is_said_uncertain_without_a_score(
+    tiny_model_path: Path, photo: np.ndarray
+) -> None:
+    """ "uncertain (66%)" read as 66% unsure: the score is that of the emotion not named."""
+    unsure = EmotionRecognizer(model=tiny_model_path, min_confidence=1.0)
+    _, chart, records, summary = analyse(unsure, photo)
+    assert summary == "1 face: uncertain."
+    assert records[0]["emotion"] == "uncertain" and chart == records[0]["probabilities"]

@@ -771,6 +771,23 @@ def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, phot
     assert code == 2 and "pass -o FILE.csv or -o FILE.json" in err
 
 
+def test_resume_refuses_json_read_with_another_min_confidence(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """Readings made with and without --min-confidence would be mixed in one file, named
+    "uncertain" by one rule and not the other; the refusal names the setting that differs."""
+    target = tmp_path / "faces.json"
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target)
+    assert code == 0, err
+    args = ("--model", tiny_model_path, "-o", target, "--resume", "--min-confidence", "0.5")
+    code, _, err = run(capsys, photos, *args)
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"facial-emotion predict: error: {target}: was read with min_confidence None, this run "
+        "with min_confidence 0.5; name a new -o file or leave out --resume"
+    )
+
+
 def test_csv_on_stdout_gives_each_image_s_rows_as_it_is_read(
     capsys, monkeypatch, tiny_model_path, photos
 ):
@@ -786,3 +803,34 @@ def test_csv_on_stdout_gives_each_image_s_rows_as_it_is_read(
     code, out, err = run(capsys, photos, "--model", tiny_model_path, "--csv")
     assert code == 0 and out.count("file,face,") == 1, err  # the header once
     assert len({row["file"] for row in csv.DictReader(io.StringIO(out))}) == 4
+
+
+def test_min_confidence_marks_faces_under_it_uncertain_in_every_format(capsys, tiny_model_path):
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, "--json")
+    assert code == 0, err
+    (face,) = json.loads(out)["images"][0]["faces"]
+    assert face["emotion"] in EMOTIONS
+    code, out, err = run(
+        capsys, HOPPER, "--model", tiny_model_path, "--json", "--min-confidence", "1"
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    (unsure,) = document["images"][0]["faces"]
+    assert document["min_confidence"] == 1.0
+    assert unsure["emotion"] == "uncertain" and unsure["probabilities"] == face["probabilities"]
+    code, out, _ = run(capsys, HOPPER, "--model", tiny_model_path, "--csv", "--min-confidence", "1")
+    assert code == 0 and next(csv.DictReader(io.StringIO(out)))["emotion"] == "uncertain"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("1.5", "--min-confidence: must be a probability from 0 to 1, got 1.5"),
+        ("high", "--min-confidence: invalid probability value: 'high'"),
+    ],
+)
+def test_min_confidence_must_be_a_probability(capsys, value, said):
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", str(HOPPER), "--min-confidence", value])
+    assert stop.value.code == 2
+    assert said in capsys.readouterr().err

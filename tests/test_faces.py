@@ -388,3 +388,14 @@ def test_making_the_mtcnn_detector_prints_no_tensorflow_start_up_log():
     code = "from facial_emotion.faces import make_detector; make_detector('mtcnn')"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert run.returncode == 0 and run.stderr == ""
+
+
+def test_an_uncertain_face_is_labelled_without_the_score_of_the_emotion_it_does_not_name():
+    """ "uncertain 66%" read as 66% unsure; the label is the word alone, so a narrower band."""
+    widths = []
+    for emotion in ("uncertain", "neutral"):
+        image = np.full((200, 300, 3), 255, np.uint8)
+        draw_faces(image, [Face((100, 80, 100, 100), emotion, 0.66, {"neutral": 0.66})])
+        band = np.where((image[:80] != 255).any(axis=2).any(axis=0))[0]
+        widths.append(band.max() - band.min())
+    assert widths[0] < widths[1]  # "uncertain" against "neutral 66%"

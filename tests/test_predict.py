@@ -642,3 +642,29 @@ def test_a_service_caps_the_pixels_one_request_may_cost(tiny_model_path, tmp_pat
     assert len(roomy.detect(content)) == 1
     with pytest.raises(FacialEmotionError, match="max_pixels 0: pass a whole number of pixels"):
         EmotionRecognizer(tiny_model_path, max_pixels=0)
+
+
+def test_min_confidence_names_a_face_under_it_uncertain_and_keeps_its_probabilities(
+    tiny_model_path,
+):
+    """An app that must abstain on a near-guess had no way to: every face got an emotion."""
+    (plain,) = EmotionRecognizer(tiny_model_path).detect(HOPPER)
+    (at_score,) = EmotionRecognizer(tiny_model_path, min_confidence=plain.score).detect(HOPPER)
+    assert at_score == plain  # a score at the threshold is kept
+    above = EmotionRecognizer(tiny_model_path, min_confidence=min(1.0, plain.score + 1e-3))
+    (unsure,) = above.detect(HOPPER)
+    assert unsure.emotion == "uncertain"
+    assert (unsure.score, unsure.probabilities, unsure.box) == (
+        plain.score,
+        plain.probabilities,
+        plain.box,
+    )
+    (crop,) = above.read_crops([np.asarray(Image.open(HOPPER).convert("L"))[100:330, 150:380]])
+    assert crop.emotion in ("uncertain", *EMOTIONS)
+    assert pickle.loads(pickle.dumps(above)).min_confidence == above.min_confidence
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "0.5", True])
+def test_min_confidence_must_be_a_probability(tiny_model_path, value):
+    with pytest.raises(FacialEmotionError, match=r"min_confidence .*: pass a probability from 0"):
+        EmotionRecognizer(tiny_model_path, min_confidence=value)

@@ -174,6 +174,18 @@ def test_a_webm_output_is_vp8_which_browsers_play(capfd, clip, tiny_model_path, 
     assert fourcc == "VP80" and int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
 
 
+def test_min_confidence_marks_smoothed_faces_under_it_uncertain(
+    capsys, clip, tiny_model_path, tmp_path
+):
+    table = tmp_path / "faces.csv"
+    args = [clip, "--model", tiny_model_path, "--csv", table, "--max-frames", "4", "--smooth", "2"]
+    code, out, err = run(capsys, *args, "--min-confidence", "1")
+    assert code == 0, err
+    rows = list(csv.DictReader(table.open()))
+    assert rows and {r["emotion"] for r in rows} == {"uncertain"}
+    assert json.loads(out)["emotions"] == {"uncertain": len(rows)}
+
+
 def test_max_frames_and_no_outputs(capsys, clip, tiny_model_path):
     code, out, _ = run(capsys, clip, "--model", tiny_model_path, "--max-frames", "3")
     assert code == 0 and json.loads(out)["frames"] == 3

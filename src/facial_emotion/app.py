@@ -179,8 +179,12 @@ def analyse(
                 file=sys.stderr,
             )
         return image, None, [], summary
+    from facial_emotion.faces import UNCERTAIN
+
     largest = max(faces, key=lambda f: f.box[2] * f.box[3])
-    readings = ", ".join(f"{f.emotion} ({f.score:.0%})" for f in faces)
+    readings = ", ".join(
+        f.emotion if f.emotion == UNCERTAIN else f"{f.emotion} ({f.score:.0%})" for f in faces
+    )
     if len(faces) == 1:
         summary = f"1 face: {readings}."
     else:

@@ -41,14 +41,18 @@ CLOSE_UP_MARGIN = 0.3
 OVERSHOOT = 0.1
 
 Box = tuple[int, int, int, int]
+# A face's emotion when its top probability is under the recognizer's ``min_confidence``: an app
+# shows no emotion for it rather than a near-guess (its probabilities are still given)
+UNCERTAIN = "uncertain"
 # The least longer side of the copy searched for faces (--detect-size): a face crop's size
 MIN_DETECT_SIDE = 48
 
 
 @dataclass(frozen=True)
 class Face:
-    """One face: box (x, y, w, h) in image pixels, the top emotion and every class probability;
-    ``whole_image`` when the image was read whole as a face crop, without detection."""
+    """One face: box (x, y, w, h) in image pixels, the top emotion (``UNCERTAIN`` when its score
+    is under the recognizer's ``min_confidence``), its probability as ``score``, and every class
+    probability; ``whole_image`` when the image was read whole as a face crop, without detection."""
 
     box: Box
     emotion: str
@@ -467,7 +471,8 @@ def draw_faces(bgr: np.ndarray, faces: list[Face]) -> np.ndarray:
         outside = ((x - edge, y - edge), (x + w + edge, y + h + edge))
         cv2.rectangle(bgr, *outside, (0, 0, 0), thickness)
         cv2.rectangle(bgr, (x, y), (x + w, y + h), colour, thickness)
-        label = f"{face.emotion} {face.score:.0%}"
+        # "uncertain 66%" read as 66% unsure: the score is the unnamed top emotion's
+        label = face.emotion if face.emotion == UNCERTAIN else f"{face.emotion} {face.score:.0%}"
         # The font grows with the face, up to a size the picture can be read at when shown
         # whole: a 12000 px photo's label stayed 1.5 units high under 30 px strokes, a blob.
         font_scale = max(0.4, min(max(1.5, max(bgr.shape[:2]) / 1000), w / 160))

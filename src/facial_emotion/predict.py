@@ -21,6 +21,7 @@ from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import (
     CROP_SIDES,
     FACE_SIZE,
+    UNCERTAIN,
     Box,
     Detector,
     Face,
@@ -222,7 +223,10 @@ class EmotionRecognizer:
     (finds harder faces) or a detector object (see :mod:`facial_emotion.faces`); ``precision``
     is a Keras model's compute type (``auto``: bfloat16 where the CPU computes it natively);
     ``max_pixels`` refuses larger pictures, files and bytes before they are decoded (a service's
-    cap: without it a 178-million-pixel upload, under Pillow's own limit, is decoded whole).
+    cap: without it a 178-million-pixel upload, under Pillow's own limit, is decoded whole);
+    ``min_confidence`` names a face ``"uncertain"`` when its top probability is under it, so an
+    app can abstain (its probabilities and score stay; the shipped model's card gives how many
+    faces each threshold keeps and how often those are right).
     """
 
     def __init__(
@@ -231,6 +235,7 @@ class EmotionRecognizer:
         detector: str | Detector = "haar",
         precision: str = "auto",
         max_pixels: int | None = None,
+        min_confidence: float | None = None,
     ) -> None:
         scale = getattr(detector, "crop_scale", None)
         if not isinstance(detector, str) and not (
@@ -266,15 +271,31 @@ class EmotionRecognizer:
                 f"max_pixels {max_pixels!r}: pass a whole number of pixels, such as 25_000_000, "
                 "or None for no cap"
             )
+        if min_confidence is not None and (
+            isinstance(min_confidence, bool)
+            or not isinstance(min_confidence, int | float)
+            or not 0 <= min_confidence <= 1
+        ):
+            raise FacialEmotionError(
+                f"min_confidence {min_confidence!r}: pass a probability from 0 to 1, such as 0.5, "
+                "or None to name every face's top emotion"
+            )
         self.precision = precision
         self.max_pixels = max_pixels
+        self.min_confidence = min_confidence
         self.backend = load_backend(self.model_path, precision=precision)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled by its model's path and its detector, for process pools that start processes
         by spawning (macOS, Windows); each process loads the model again."""
-        return type(self), (self.model_path, self.detector, self.precision, self.max_pixels)
+        return type(self), (
+            self.model_path,
+            self.detector,
+            self.precision,
+            self.max_pixels,
+            self.min_confidence,
+        )
 
     def lacking_note(self) -> str | None:
         """What the model cannot read: real faces, when it was trained on the embedded synthetic
@@ -312,14 +333,16 @@ class EmotionRecognizer:
     def faces_from(
         self, boxes: Sequence[Box], probs: np.ndarray, whole_image: bool = False
     ) -> list[Face]:
-        """``Face`` records from boxes and their rows of probabilities."""
+        """``Face`` records from boxes and their rows of probabilities; a row whose top is under
+        ``min_confidence`` is named ``"uncertain"`` (video passes its smoothed rows here)."""
         faces = []
         for box, row in zip(boxes, probs, strict=True):
             top = int(np.argmax(row))
+            sure = self.min_confidence is None or row[top] >= self.min_confidence
             faces.append(
                 Face(
                     box=tuple(int(v) for v in box),
-                    emotion=self.classes[top],
+                    emotion=self.classes[top] if sure else UNCERTAIN,
                     score=float(row[top]),
                     probabilities={c: float(p) for c, p in zip(self.classes, row, strict=True)},
                     whole_image=whole_image,

@@ -8,6 +8,7 @@ import os
 from facial_emotion.cli.options import (
     add_detect_size_option,
     add_detector_option,
+    add_min_confidence_option,
     add_model_option,
     detector_options,
     port_number,
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_option(parser)
     add_detector_option(parser)
     add_detect_size_option(parser, "1024")
+    add_min_confidence_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.predict import EmotionRecognizer
 
     detector = make_detector(args.detector, **detector_options(args, {}))
-    recognizer = EmotionRecognizer(model=args.model, detector=detector)
+    recognizer = EmotionRecognizer(
+        model=args.model, detector=detector, min_confidence=args.min_confidence
+    )
     serve(recognizer, args.host, args.port, args.allowed_host)
     return 0

@@ -18,6 +18,7 @@ from facial_emotion.cli.options import (
     ParagraphFormatter,
     add_detect_size_option,
     add_detector_option,
+    add_min_confidence_option,
     add_model_option,
     add_progress_option,
     detector_options,
@@ -88,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_option(parser)
     add_detector_option(parser)
     add_detect_size_option(parser, "1024")
+    add_min_confidence_option(parser)
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per face")
@@ -330,7 +332,7 @@ def render_json(
     results: list[ImageResult],
     skipped: list[str],
     classes: tuple[str, ...],
-    meta: dict[str, str],
+    meta: dict[str, object],
     earlier: Earlier | None = None,
 ) -> str:
     data = {
@@ -365,9 +367,11 @@ def run(args: argparse.Namespace) -> int:
         require_writable(args.annotate, folder=True)
     # --crops searches nothing: the light detector, so mtcnn does not load TensorFlow for it
     detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
-    recognizer = EmotionRecognizer(args.model, detector)
+    recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
     searched_by = "none: --crops" if args.crops else recognizer.detector.name
-    meta = {"model": str(recognizer.model_path), "detector": searched_by}
+    meta: dict[str, object] = {"model": str(recognizer.model_path), "detector": searched_by}
+    if args.min_confidence is not None:  # a reader of the JSON knows what "uncertain" means
+        meta["min_confidence"] = args.min_confidence
 
     def nothing_read(skipped: list[str], why: str) -> FacialEmotionError:
         """The error to raise; with --json, the JSON that says so is written first, so a program
@@ -439,11 +443,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def earlier_results(
-    args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, str]
+    args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, object]
 ) -> Earlier:
     """What ``-o FILE``, or the partial file a stop left beside it if newer, holds already:
     nothing when neither exists (a first run). Refused when it was read by another model or
-    detector, whose readings would be mixed with these."""
+    detector, or with another --min-confidence, whose readings would be mixed with these."""
     from facial_emotion.video import partial_name
 
     if args.output is None or fmt == "table" or is_stream(args.output):
@@ -466,7 +470,11 @@ def earlier_results(
         return Earlier(source, frozenset(row[0] for row in rows[1:]), rows=rows[1:])
     try:
         data = json.loads(text)
-        same = data["classes"] == list(classes) and all(data[k] == v for k, v in meta.items())
+        differ = [
+            key for key in ("model", "detector", "min_confidence") if data.get(key) != meta.get(key)
+        ]
+        if data["classes"] != list(classes):
+            differ.insert(0, "classes")
         images = data["images"]
         done = frozenset(image["file"] for image in images)
     except (ValueError, KeyError, TypeError) as exc:
@@ -474,10 +482,13 @@ def earlier_results(
             f"{source}: is not a predict JSON file ({exc}); name a new -o file or leave out "
             "--resume"
         ) from exc
-    if not same:
+    if differ:
+        theirs = ", ".join(f"{key} {data.get(key)}" for key in differ)
+        ours = ", ".join(
+            f"{key} {list(classes) if key == 'classes' else meta.get(key)}" for key in differ
+        )
         raise FacialEmotionError(
-            f"{source}: was read by model {data.get('model')} with detector "
-            f"{data.get('detector')}, this run by {meta['model']} with {meta['detector']}; "
+            f"{source}: was read with {theirs}, this run with {ours}; "
             "name a new -o file or leave out --resume"
         )
     return Earlier(source, done, images=images)
@@ -554,7 +565,7 @@ def render(
     results: list[ImageResult],
     skipped: list[str],
     classes: tuple[str, ...],
-    meta: dict[str, str],
+    meta: dict[str, object],
     earlier: Earlier | None = None,
 ) -> str:
     """The results as the table, JSON or CSV, after those of ``earlier`` (``--resume``)."""

@@ -13,6 +13,7 @@ from facial_emotion.cli.options import (
     ParagraphFormatter,
     add_detect_size_option,
     add_detector_option,
+    add_min_confidence_option,
     add_model_option,
     add_progress_option,
     detector_options,
@@ -81,6 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "smoothing)",
     )
     add_detect_size_option(parser, "320 for haar, 480 for mtcnn")
+    add_min_confidence_option(parser)
     parser.add_argument(
         "--detect-every",
         type=positive_int,
@@ -135,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args.source, args.output, args.csv)
     options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
     detector = make_detector(args.detector, **options)
-    recognizer = EmotionRecognizer(args.model, detector)
+    recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
     if note := recognizer.lacking_note():
         print(f"facial-emotion video: note: {note}", file=sys.stderr)
 
