@@ -638,7 +638,7 @@ def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
         server.wait(timeout=30)
 
 
-def _chromium(user_data_dir: Path) -> Any:
+def _chromium(user_data_dir: Path, *flags: str) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -649,16 +649,19 @@ def _chromium(user_data_dir: Path) -> Any:
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage", "--window-size=1280,1000", f"--user-data-dir={user_data_dir}",
         # The page must work offline: every host but this machine fails to resolve.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", *flags,
     ):  # fmt: skip
         options.add_argument(flag)
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
 
 
-@pytest.mark.skipif(
+NEEDS_CHROMIUM = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian's Chromium: apt-get install -y chromium chromium-driver",
 )
+
+
+@NEEDS_CHROMIUM
 def test_browser_upload_shows_the_face_and_its_emotion(
     tiny_model_path: Path, recognizer: EmotionRecognizer, photo: np.ndarray, tmp_path: Path
 ) -> None:
@@ -800,3 +803,171 @@ def test_a_face_under_min_confidence_is_said_uncertain_without_a_score(
     _, chart, records, summary = analyse(unsure, photo)
     assert summary == "1 face: uncertain."
     assert records[0]["emotion"] == "uncertain" and chart == records[0]["probabilities"]
+
+
+def _frame_url(pixels: np.ndarray, kind: str = "jpeg") -> dict[str, str]:
+    """A frame as the page streams it from the webcam: a data URL, not a file."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.fromarray(pixels).save(data, kind.upper())
+    return {"url": f"data:image/{kind};base64,{base64.b64encode(data.getvalue()).decode()}"}
+
+
+@pytest.fixture(scope="module")
+def webcam_frame(photo: np.ndarray) -> np.ndarray:
+    """640x480, the size the live tab asks the camera for, with one face in a plain room."""
+    import cv2
+
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[60:420, 170:470] = cv2.resize(photo, (300, 360), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def _live_handler(recognizer: Any) -> Callable[..., tuple[Any, ...]]:
+    (on_frame,) = [f.fn for f in build_app(recognizer).fns.values() if f.name == "on_frame"]
+    return on_frame
+
+
+def test_a_live_webcam_frame_comes_back_boxed_with_its_reading(
+    webcam_frame: np.ndarray, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The shipped model reads each streamed frame; the marked frame goes back inline, so
+    nothing of a live visitor is written to the app's folder."""
+    from facial_emotion.app_live import frame_pixels
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    shipped = EmotionRecognizer()  # the int8 model the app runs by default
+    sent = _frame_url(webcam_frame)
+    (face,) = shipped.detect(frame_pixels(sent))
+    shown, summary, said = _live_handler(shipped)(sent, None)
+    marked = frame_pixels(shown)
+    assert marked.shape == webcam_frame.shape and not np.array_equal(marked, webcam_frame)
+    assert summary == f"1 face: {face.emotion}." and said[0] == summary
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_the_live_summary_changes_at_most_every_few_seconds(
+    recognizer: EmotionRecognizer, webcam_frame: np.ndarray
+) -> None:
+    """A screen reader announces the summary each time it changes: read at every frame, with its
+    percentages, it would never stop talking."""
+    import gradio as gr
+
+    from facial_emotion.app_live import SAY_EVERY, to_say
+
+    on_frame = _live_handler(recognizer)
+    face, empty = _frame_url(webcam_frame), _frame_url(np.full((480, 640, 3), 90, np.uint8))
+    _, summary, said = on_frame(face, None)
+    assert "%" not in summary
+    assert on_frame(face, said)[1:] == (gr.skip(), said)  # the same reading: nothing said
+    assert on_frame(empty, said)[1:] == (gr.skip(), said)  # changed, but just said: not yet
+    earlier = (said[0], said[1] - SAY_EVERY)
+    _, summary, now = on_frame(empty, earlier)
+    assert summary == "No face in view." and now[0] == summary
+    assert to_say("1 face: happy.", None, 0.0)
+
+
+def test_a_live_frame_that_is_not_a_webcam_picture_is_refused_in_one_line(
+    recognizer: EmotionRecognizer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gradio as gr
+
+    on_frame = _live_handler(recognizer)
+    for frame in (
+        {"path": str(HOPPER)},  # a file on the server
+        {"url": "http://example.com/face.jpg"},
+        {"url": "data:image/jpeg;base64,not base64!"},
+        "data:image/jpeg;base64,",
+        None,
+    ):
+        with pytest.raises(gr.Error, match="the webcam frame: not a picture from the page's"):
+            on_frame(frame, None)
+    huge = _frame_url(np.zeros((3000, 4000), np.uint8), "png")  # 12 MP, 50 KB
+    with pytest.raises(gr.Error, match=r"the webcam frame: 4000x3000 is more than the 4 million"):
+        on_frame(huge, None)
+    log = capsys.readouterr().err.splitlines()
+    assert len(log) == 6 and all(
+        line.startswith("facial-emotion app: the webcam frame: ") for line in log
+    )
+
+
+def test_the_live_stream_drops_frames_and_keeps_its_own_slot(recognizer: EmotionRecognizer) -> None:
+    """One frame every LIVE_EVERY seconds at 640x480 (Gradio asks cameras for 1920x1440), a time
+    limit, and a slot apart from the photos'."""
+    from facial_emotion.app_live import LIVE_EVERY, LIVE_LIMIT
+
+    app = build_app(recognizer)
+    functions = {f.name: f for f in app.fns.values()}
+    live, photo = functions["on_frame"], functions["on_image"]
+    assert (live.stream_every, live.time_limit) == (LIVE_EVERY, LIVE_LIMIT)
+    assert live.concurrency_limit == 1 and live.concurrency_id != photo.concurrency_id
+    (camera,) = [b for b in app.blocks.values() if getattr(b, "streaming", False)]
+    assert camera.webcam_options.constraints["video"]["width"] == {"ideal": 640}
+
+
+@NEEDS_CHROMIUM
+def test_browser_live_webcam_boxes_the_face_in_view(
+    tiny_model_path: Path, webcam_frame: np.ndarray, tmp_path: Path
+) -> None:
+    """The webcam took one snapshot; a kiosk wants readings as the face in front of it changes.
+    Chromium's fake camera plays a clip of one face, moving."""
+    import io
+
+    from PIL import Image
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    clip = tmp_path / "face.mjpeg"
+    with clip.open("wb") as frames:
+        for step in range(10):
+            data = io.BytesIO()
+            Image.fromarray(np.roll(webcam_frame, 4 * step, axis=1)).save(data, "JPEG")
+            frames.write(data.getvalue())
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "facial_emotion",
+         "app", "--port", str(port), "--model", str(tiny_model_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    camera = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={clip}")  # fmt: skip
+    # by its text, as the page draws it again: a found element went stale
+    click = """const button = [...document.querySelectorAll(arguments[1])]
+      .find((b) => b.textContent.trim() === arguments[0]);
+    button?.click();
+    return Boolean(button);"""
+    driver = None
+    try:
+        _wait_until_serving(f"http://127.0.0.1:{port}/", server)
+        driver = _chromium(tmp_path / "chromium", *camera)
+        driver.get(f"http://127.0.0.1:{port}/")
+        wait = WebDriverWait(driver, 30)
+        for text, where in (
+            ("Live webcam", "button[role=tab]"), ("Click to Access Webcam", "button"),
+            ("Record", "button"),
+        ):  # fmt: skip
+            wait.until(lambda d, text=text, where=where: d.execute_script(click, text, where))
+        said = """return document.getElementById("live-summary")?.textContent.trim()"""
+        wait.until(lambda d: (d.execute_script(said) or "").startswith("1 face: "))
+        summary = driver.execute_script(
+            """const s = document.getElementById("live-summary");
+            return [s.getAttribute("role"), s.getAttribute("aria-live")]"""
+        )
+        assert summary == ["status", "polite"]  # drawn after the page's script first ran
+        boxed = """return [...document.querySelectorAll("img")].map((i) => i.src)
+            .filter((src) => src.startsWith("data:image/jpeg")).length"""
+        assert driver.execute_script(boxed) == 1  # the marked frame, inline
+        wait.until(lambda d: d.execute_script(click, "Stop", "button"))
+        # nothing of the live visitor was written to the app's folder
+        (cache,) = tmp_path.glob("facial-emotion-app-*")
+        assert [p for p in cache.rglob("*") if p.is_file()] == []
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.stderr.read() == ""

@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,10 +53,19 @@ WIDENING_SETTINGS = (
 # Screen readers announce the summary when it changes: Gradio's own status region said only
 # "Loading", then the untranslated "common.complete". They also hear whether a section ("About
 # the model", "Details") is open: Gradio's buttons said neither, only "down-pointing triangle".
+# The live tab's summary is drawn only when the tab is first opened, after this script ran.
 LIVE_SUMMARY = """() => {
-  const summary = document.getElementById("summary");
-  summary?.setAttribute("role", "status");
-  summary?.setAttribute("aria-live", "polite");
+  const announce = () => {
+    for (const id of ["summary", "live-summary"]) {
+      const summary = document.getElementById(id);
+      if (summary && !summary.hasAttribute("aria-live")) {
+        summary.setAttribute("role", "status");
+        summary.setAttribute("aria-live", "polite");
+      }
+    }
+  };
+  announce();
+  new MutationObserver(announce).observe(document.body, { childList: true, subtree: true });
   document.querySelectorAll("button.label-wrap").forEach((button) => {
     const mark = () =>
       button.setAttribute("aria-expanded", String(button.classList.contains("open")));
@@ -249,6 +259,8 @@ def build_app(recognizer: Recognizer) -> Any:
     """The Gradio Blocks page (not launched), so tests can drive it with any recognizer."""
     import gradio as gr
 
+    from facial_emotion.app_live import LIVE_EVERY, LIVE_LIMIT, LIVE_SIZE, read_frame, to_say
+
     def on_image(upload: dict[str, Any] | None) -> tuple[Any, ...]:
         try:
             annotated, chart, records, summary = analyse(recognizer, read_upload(upload))
@@ -264,6 +276,17 @@ def build_app(recognizer: Recognizer) -> Any:
         described = gr.update(value=annotated, alt_text=f"{shown} {summary}")
         return described, chart, records, summary
 
+    def on_frame(frame: Any, said: tuple[str, float] | None) -> tuple[Any, ...]:
+        try:
+            shown, summary = read_frame(recognizer, frame)
+        except FacialEmotionError as exc:
+            print(f"facial-emotion app: {exc}", file=sys.stderr)
+            raise gr.Error(str(exc), duration=None, print_exception=False) from None
+        now = time.monotonic()
+        if not to_say(summary, said, now):
+            return shown, gr.skip(), said
+        return shown, summary, (summary, now)
+
     with gr.Blocks(
         title="Facial emotion", analytics_enabled=False, delete_cache=DELETE_CACHE
     ) as app:
@@ -274,37 +297,66 @@ def build_app(recognizer: Recognizer) -> Any:
         )
         gr.Markdown(
             "# Facial emotion\nUpload a photo, paste one, or take one with the webcam (click "
-            "the camera icon, allow access, then capture): each face found is boxed with the "
-            "expression the model reads in it. It reads the look of a face, not what someone "
-            f"feels.{wrong}"
+            "the camera icon, allow access, then capture), or read faces live from the webcam "
+            "in the Live webcam tab: each face found is boxed with the expression the model "
+            f"reads in it. It reads the look of a face, not what someone feels.{wrong}"
             + (f"\n\n**Note:** {note}." if (note := lacking_note(recognizer)) else "")
         )
         with gr.Accordion("About the model: what it can and cannot tell", open=False):
             gr.Markdown(about_model(recognizer))
-        with gr.Row():
-            with gr.Column():
-                photo = gr.Image(
-                    label="Photo",
-                    sources=["upload", "webcam", "clipboard"],
-                    type="numpy",
-                    height=IMAGE_HEIGHT,
-                    alt_text="Your photo",
+        with gr.Tabs():
+            with gr.Tab("Photo"):
+                with gr.Row():
+                    with gr.Column():
+                        photo = gr.Image(
+                            label="Photo",
+                            sources=["upload", "webcam", "clipboard"],
+                            type="numpy",
+                            height=IMAGE_HEIGHT,
+                            alt_text="Your photo",
+                        )
+                        # announced by screen readers when it changes (see LIVE_SUMMARY)
+                        summary = gr.Markdown(
+                            "Upload a photo or take one with the webcam.", elem_id="summary"
+                        )
+                    with gr.Column():
+                        faces = gr.Image(
+                            label="Faces",
+                            format="jpeg",  # PNG-encoding a 12 MP result took 5.8 s of 9.5 s
+                            interactive=False,
+                            height=IMAGE_HEIGHT,
+                            buttons=["download", "fullscreen"],
+                        )
+                        chart = gr.Label(label="Emotion of the largest face", num_top_classes=10)
+                with gr.Accordion("Details: each face's box and probabilities (JSON)", open=False):
+                    records = gr.JSON(label="Records (one per face)")
+            with gr.Tab("Live webcam"):
+                gr.Markdown(
+                    "Click the camera icon, allow access, then Record: a few times a second the "
+                    "faces in view are boxed with their expression, until you press Stop. Frames "
+                    "are read as they come and never kept. One webcam is read at a time: when two "
+                    f"people use it at once, they take turns every {LIVE_LIMIT} seconds."
                 )
-                # announced by screen readers when it changes (see LIVE_SUMMARY)
-                summary = gr.Markdown(
-                    "Upload a photo or take one with the webcam.", elem_id="summary"
+                with gr.Row():
+                    camera = gr.Image(
+                        label="Webcam",
+                        sources=["webcam"],
+                        streaming=True,
+                        webcam_options=gr.WebcamOptions(constraints=LIVE_SIZE),
+                        height=IMAGE_HEIGHT,
+                    )
+                    live = gr.Image(
+                        label="Live faces",
+                        interactive=False,
+                        height=IMAGE_HEIGHT,
+                        buttons=["fullscreen"],
+                        alt_text="The webcam's picture, faces boxed; the text below reads them.",
+                    )
+                # announced when the reading changes, at most every few seconds (app_live)
+                live_summary = gr.Markdown(
+                    "Start the webcam to read faces live.", elem_id="live-summary"
                 )
-            with gr.Column():
-                faces = gr.Image(
-                    label="Faces",
-                    format="jpeg",  # PNG-encoding a 12 MP result took 5.8 s of a 9.5 s request
-                    interactive=False,
-                    height=IMAGE_HEIGHT,
-                    buttons=["download", "fullscreen"],
-                )
-                chart = gr.Label(label="Emotion of the largest face", num_top_classes=10)
-        with gr.Accordion("Details: each face's box and probabilities (JSON)", open=False):
-            records = gr.JSON(label="Records (one per face)")
+                said = gr.State(None)
         outputs = [faces, chart, records, summary]
         # The handler reads the upload itself, as `predict` reads files, so a file that is not
         # an image gets its own message instead of Gradio's bare "Error". `input` fires on what
@@ -319,6 +371,21 @@ def build_app(recognizer: Recognizer) -> Any:
         reading.failure(
             lambda: (None, None, [], "Not read: the message says why."),
             outputs=outputs,
+            api_visibility="private",
+        )
+        # The handler decodes each frame under the app's pixel cap and sends the marked copy
+        # back inline: Gradio's processing would write every marked frame to the app's folder.
+        # The stream's slot is its own, so photos do not wait for it (see app_live).
+        camera.stream(
+            on_frame,
+            inputs=[camera, said],
+            outputs=[live, live_summary, said],
+            preprocess=False,
+            postprocess=False,
+            stream_every=LIVE_EVERY,
+            time_limit=LIVE_LIMIT,
+            concurrency_limit=1,
+            show_progress="hidden",
             api_visibility="private",
         )
     return app
