@@ -315,9 +315,17 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     assert result.stderr.rstrip().endswith("in a format OpenCV cannot decode; try another file")
 
 
-def test_terminating_a_run_keeps_what_was_read_under_partial_names(tiny_model_path, tmp_path):
+@pytest.mark.parametrize(
+    ("signum", "said"),
+    [(signal.SIGTERM, "terminated")]
+    + ([(signal.SIGHUP, "hung up")] if hasattr(signal, "SIGHUP") else []),
+)
+def test_terminating_a_run_keeps_what_was_read_under_partial_names(
+    tiny_model_path, tmp_path, signum, said
+):
     """SIGTERM, as `kill` and `docker stop` send it, keeps what was read as Ctrl-C does, and
-    no temporary file."""
+    no temporary file; so does SIGHUP, as a closed terminal or a dropped SSH session sends it,
+    whose default ended the run keeping nothing."""
     # minutes of work, so the run is still going when it is stopped
     long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 6000, fps=30)
     out = tmp_path / "out"
@@ -329,12 +337,12 @@ def test_terminating_a_run_keeps_what_was_read_under_partial_names(tiny_model_pa
     while len(list(out.glob(".a.*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)  # until both outputs are being written
     time.sleep(1)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM, err
+    assert process.returncode == 128 + signum, err
     kept = [out / "a.partial.csv", out / "a.partial.mp4"]
     assert sorted(out.iterdir()) == kept
-    assert err.splitlines()[-2] == "facial-emotion video: terminated"
+    assert err.splitlines()[-2] == f"facial-emotion video: {said}"
     assert err.splitlines()[-1].endswith(f"is kept in {kept[0]} and {kept[1]}")
     rows = list(csv.DictReader(kept[0].open()))
     video = cv2.VideoCapture(str(kept[1]))

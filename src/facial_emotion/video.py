@@ -36,7 +36,7 @@ from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
 from facial_emotion.progress import progress_bar
-from facial_emotion.stops import interrupt_in
+from facial_emotion.stops import STOP_SIGNALS, interrupt_in
 from facial_emotion.streams import open_stream
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
@@ -380,11 +380,11 @@ class VideoSummary:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends, then raise them as they came. Raised in the
-    middle of a frame's writes (Python takes a signal just after the C call it arrived in), a
-    stop kept the CSV a frame ahead of the video or named the frame before the last one kept:
-    6 of 150 Ctrl-Cs at random times."""
-    signums = (signal.SIGINT, signal.SIGTERM)
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, then raise them as they came.
+    Raised in the middle of a frame's writes (Python takes a signal just after the C call it
+    arrived in), a stop kept the CSV a frame ahead of the video or named the frame before the
+    last one kept: 6 of 150 Ctrl-Cs at random times."""
+    signums = STOP_SIGNALS
     main = threading.current_thread() is threading.main_thread()
     # only the main thread sets handlers; None is one set outside Python, which cannot be put back
     if not main or None in map(signal.getsignal, signums):

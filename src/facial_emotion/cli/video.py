@@ -47,7 +47,8 @@ When the program reading a --csv pipe closes it (`| head`, a game that quit), th
 with a note on stderr, and the run goes on for --output and --show, or ends if there are none.
 
 Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
-on a file, 130 after Ctrl-C and 143 after SIGTERM; 141 when the run ended because the --csv
+on a file, 130 after Ctrl-C, 143 after SIGTERM and 129 after SIGHUP (its terminal or SSH
+session closed; not under nohup, where the run goes on); 141 when the run ended because the --csv
 pipe's reader closed it.
 """
 
