@@ -257,6 +257,16 @@ def test_tags_naming_the_same_bytes_again_are_refused_before_pillow_reads_them(t
     assert load_image(rotated).shape == (60, 40, 3)
 
 
+def test_a_dark_uncompressed_tiff_is_not_taken_for_a_tag_bomb(tmp_path):
+    """A directory chain ends at offset 0, which was searched as a directory: the header and the
+    pixels after it were read as tags, and a 200x200 photo of a dark room saved as TIFF was
+    refused as naming 280 times its size."""
+    dark = np.clip(np.random.default_rng(0).normal(2, 3, (200, 200, 3)), 0, 255).astype(np.uint8)
+    path = tmp_path / "night.tif"
+    Image.fromarray(dark).save(path)
+    np.testing.assert_array_equal(load_image(path), dark)
+
+
 def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
     """The Python API takes what users have in hand; each form must find the face a file does."""
     upright = np.asarray(Image.open(HOPPER).convert("RGB"))

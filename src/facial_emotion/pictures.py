@@ -108,7 +108,7 @@ def tag_bytes(data: bytes) -> int:
     total = 0
     while pending and len(seen) < MAX_DIRECTORIES:
         at = pending.pop()
-        if at in seen or at + 8 > len(data):
+        if not at or at in seen or at + 8 > len(data):  # 0: the chain's end, not a directory
             continue
         seen.add(at)
         entries = struct.unpack_from(count, data, at)[0]
