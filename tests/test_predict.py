@@ -267,6 +267,24 @@ def test_a_dark_uncompressed_tiff_is_not_taken_for_a_tag_bomb(tmp_path):
     np.testing.assert_array_equal(load_image(path), dark)
 
 
+def test_a_tiff_header_cut_short_is_damaged_not_a_traceback(tmp_path):
+    """The tag-bomb check read a TIFF header's directory offset past the end of a cut-short
+    header: a JPEG whose EXIF block held the 4 bytes "II*\\0" ended the whole run with a
+    struct.error traceback, as did a 6-byte file starting as a TIFF."""
+    photo = tmp_path / "short_exif.jpg"
+    Image.new("RGB", (60, 40), "white").save(photo, exif=b"Exif\x00\x00II*\x00")
+    assert load_image(photo).shape == (40, 60, 3)
+    for name, data in (
+        ("cut.tif", b"II*\x00\x08\x00"),
+        ("cut_big.tif", b"II+\x00\x08\x00\x00\x00"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(FacialEmotionError, match=rf"{name}: not a readable picture"):
+            load_image(tmp_path / name)
+        with pytest.raises(FacialEmotionError):
+            as_pixels(data)
+
+
 def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
     """The Python API takes what users have in hand; each form must find the face a file does."""
     upright = np.asarray(Image.open(HOPPER).convert("RGB"))

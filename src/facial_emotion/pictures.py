@@ -100,6 +100,8 @@ def tag_bytes(data: bytes) -> int:
     big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts
     if data[:4] not in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return 0
+    if len(data) < (16 if big else 8):  # a header cut short: Pillow calls the file damaged
+        return 0
     order = "<" if data[:2] == b"II" else ">"
     offset, count, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
     inline = 8 if big else 4
