@@ -285,6 +285,22 @@ def test_a_tiff_header_cut_short_is_damaged_not_a_traceback(tmp_path):
             as_pixels(data)
 
 
+def test_a_tag_bomb_in_imagemagick_s_exif_text_is_refused_with_its_exif_header(tmp_path):
+    """ImageMagick's "Raw profile type exif" text holds the block as a JPEG's APP1 does, after
+    "Exif\\0\\0", which Pillow drops: the check saw no TIFF header and passed it, and a 6 KB
+    PNG (the text is compressed) of 1,000 such tags then took 450 MB and 0.4 s to read."""
+    from PIL import PngImagePlugin
+
+    for header in (b"", b"Exif\x00\x00"):
+        block = (header + _tags_naming_the_same_bytes(">", 50, 1000)).hex()
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Raw profile type exif", f"\nexif\n{len(block) // 2:8d}\n{block}\n", zip=True)
+        path = tmp_path / f"raw{len(header)}.png"
+        Image.new("RGB", (60, 40), "white").save(path, pnginfo=info)
+        with pytest.raises(FacialEmotionError, match=rf"{path.name}: its TIFF or EXIF tags name"):
+            load_image(path)
+
+
 def test_pil_images_bytes_and_16_bit_pixels_are_read_as_files_are(recognizer, tmp_path):
     """The Python API takes what users have in hand; each form must find the face a file does."""
     upright = np.asarray(Image.open(HOPPER).convert("RGB"))

@@ -239,10 +239,11 @@ def exif_blocks(img: PILImage) -> list[bytes]:
         img.load()  # as Pillow's getexif does when the block is not yet read
     blocks = []
     if isinstance(exif := img.info.get("exif"), bytes):
-        blocks.append(exif.removeprefix(b"Exif\x00\x00"))
+        blocks.append(exif)
     if isinstance(raw := img.info.get("Raw profile type exif"), str):
         try:
             blocks.append(bytes.fromhex("".join(raw.split("\n")[3:])))
         except ValueError:
             pass  # not hex: Pillow's own reading names it damaged
-    return blocks
+    # the header a JPEG's APP1 block starts with, which ImageMagick's text holds too
+    return [block.removeprefix(b"Exif\x00\x00") for block in blocks]
