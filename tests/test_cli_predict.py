@@ -834,3 +834,22 @@ def test_min_confidence_must_be_a_probability(capsys, value, said):
         main(["predict", str(HOPPER), "--min-confidence", value])
     assert stop.value.code == 2
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["faces.csv", "faces.json"])
+def test_resume_knows_a_file_named_by_a_relative_and_an_absolute_path(
+    capsys, monkeypatch, tiny_model_path, photos, tmp_path, name
+):
+    """`predict photos -o faces.csv`, then `--resume` with $PWD/photos, read every photo again
+    and listed each one twice in the output."""
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / name
+    assert run(capsys, "photos", "--model", tiny_model_path, "-o", target)[0] == 0
+    opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0 and opened == [], err
+    if name.endswith(".csv"):
+        files = {row["file"] for row in csv.DictReader(target.open())}
+    else:
+        files = {image["file"] for image in json.loads(target.read_text())["images"]}
+    assert len(files) == 4

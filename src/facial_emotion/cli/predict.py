@@ -116,8 +116,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with -o FILE.csv or FILE.json: keep the results FILE already holds (or its "
         ".partial file, which a stopped run leaves, if newer) and read only the images it does "
         "not list, adding theirs after them; for a run that was stopped, or a folder that "
-        "grew. Run it from the same folder with the same PATHs: files are matched by the "
-        "path the output shows",
+        "grew. Run it from the same folder: files are matched by the path the output shows, "
+        "taken from there (a relative and an absolute PATH name the same file)",
     )
     add_progress_option(parser)
 
@@ -398,7 +398,9 @@ def run(args: argparse.Namespace) -> int:
         refuse_replacing(args.annotate, list(annotated.values()))
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
     if earlier.files:
-        files = [path for path in files if str(path) not in earlier.files]
+        # by the path from here: `photos` and `$PWD/photos` name one file, which was read again
+        done = {os.path.abspath(name) for name in earlier.files}
+        files = [path for path in files if os.path.abspath(path) not in done]
         annotated = {path: annotated[path] for path in files if path in annotated}
         print(
             f"facial-emotion predict: note: {len(earlier.files)} image(s) are in "
