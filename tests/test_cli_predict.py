@@ -853,3 +853,28 @@ def test_resume_knows_a_file_named_by_a_relative_and_an_absolute_path(
     else:
         files = {image["file"] for image in json.loads(target.read_text())["images"]}
     assert len(files) == 4
+
+
+def test_a_carriage_return_in_a_file_name_keeps_its_csv_row_whole(
+    capsys, monkeypatch, tiny_model_path, tmp_path
+):
+    """Python 3.11's csv writer quotes only the line end's characters (here \\n): a name's \\r
+    went out bare, every CSV reader broke its row in two there, and --resume, not finding the
+    name, read the photo again and listed it twice."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(HOPPER, folder / "party\rnight.jpg")
+    shutil.copy(HOPPER, folder / "plain.jpg")
+    names = sorted(str(path) for path in folder.iterdir())
+    code, out, err = run(capsys, folder, "--model", tiny_model_path, "--csv")  # streamed
+    assert code == 0, err
+    assert sorted(row[0] for row in csv.reader(io.StringIO(out, newline=""))) == sorted(
+        ["file", *names]
+    )
+    target = tmp_path / "faces.csv"
+    assert run(capsys, folder, "--model", tiny_model_path, "-o", target)[0] == 0
+    with target.open(newline="") as written:
+        assert sorted(row[0] for row in csv.reader(written)) == sorted(["file", *names])
+    opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
+    code, _, err = run(capsys, folder, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0 and opened == [], err

@@ -37,6 +37,8 @@ from facial_emotion.progress import progress_bar
 from facial_emotion.stops import interrupt_in
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
+    from collections.abc import Iterable, Sequence
+
     import numpy as np
 
     from facial_emotion.faces import Face
@@ -308,12 +310,19 @@ def csv_header(classes: tuple[str, ...]) -> list[str]:
 def render_csv(
     results: list[ImageResult], classes: tuple[str, ...], earlier: Earlier | None = None
 ) -> str:
+    rows = [csv_header(classes), *(earlier.rows if earlier else [])]
+    return csv_text(rows + [row for r in results for row in csv_rows(r, classes)])
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """``rows`` as CSV lines ending in LF. A row whose cells hold a carriage return has every
+    cell quoted: Python 3.11's writer quotes only the line end's characters, and a file name's
+    bare \\r broke its row in two for every CSV reader."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(csv_header(classes))
-    writer.writerows(earlier.rows if earlier else [])
-    for r in results:
-        writer.writerows(csv_rows(r, classes))
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        (quoted if any("\r" in str(cell) for cell in row) else plain).writerow(row)
     return out.getvalue()
 
 
@@ -461,7 +470,9 @@ def earlier_results(
     if not found:
         return Earlier()
     source = max(found, key=lambda p: p.stat().st_mtime)
-    text = source.read_text(encoding="utf-8", errors="surrogateescape")
+    # newline="": a \r quoted in a CSV file name stays one, as written
+    with source.open(encoding="utf-8", errors="surrogateescape", newline="") as file:
+        text = file.read()
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(text)))
         if not rows or rows[0] != csv_header(classes):
@@ -510,8 +521,6 @@ def read_all(
     interrupts it; ``streamed``: each image's CSV rows go to stdout as it is read."""
     from facial_emotion.predict import load_image
 
-    writer = csv.writer(sys.stdout, lineterminator="\n") if streamed else None
-
     bar = progress_bar(
         len(files),
         unit="image",
@@ -547,11 +556,11 @@ def read_all(
                 bar.write(f"facial-emotion predict: {shown}: no face found", file=sys.stderr)
             if copy is not None:
                 write_annotated(copy, image, faces)
-            if writer is not None:
+            if streamed:
+                rows = csv_rows(results[-1], recognizer.classes)
                 with bar.external_write_mode(file=sys.stdout):  # the bar cleared, then redrawn
-                    if len(results) == 1:
-                        writer.writerow(csv_header(recognizer.classes))
-                    writer.writerows(csv_rows(results[-1], recognizer.classes))
+                    head = [csv_header(recognizer.classes)] if len(results) == 1 else []
+                    sys.stdout.write(csv_text(head + rows))
                     sys.stdout.flush()
             bar.update(1)
 
