@@ -119,7 +119,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ".partial file, which a stopped run leaves, if newer) and read only the images it does "
         "not list, adding theirs after them; for a run that was stopped, or a folder that "
         "grew. Run it from the same folder: files are matched by the path the output shows, "
-        "taken from there (a relative and an absolute PATH name the same file)",
+        "taken from there (a relative and an absolute PATH name the same file), and with the "
+        "same options: a CSV file does not record the model, detector or --min-confidence",
     )
     add_progress_option(parser)
 
@@ -457,8 +458,9 @@ def earlier_results(
     args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, object]
 ) -> Earlier:
     """What ``-o FILE``, or the partial file a stop left beside it if newer, holds already:
-    nothing when neither exists (a first run). Refused when it was read by another model or
-    detector, or with another --min-confidence, whose readings would be mixed with these."""
+    nothing when neither exists (a first run). A JSON file read by another model or detector,
+    or with another --min-confidence, is refused, whose readings would be mixed with these; a
+    CSV file records none of them, so only its columns (the classes) are checked."""
     from facial_emotion.video import partial_name
 
     if args.output is None or fmt == "table" or is_stream(args.output):
