@@ -712,3 +712,14 @@ def test_min_confidence_names_a_face_under_it_uncertain_and_keeps_its_probabilit
 def test_min_confidence_must_be_a_probability(tiny_model_path, value):
     with pytest.raises(FacialEmotionError, match=r"min_confidence .*: pass a probability from 0"):
         EmotionRecognizer(tiny_model_path, min_confidence=value)
+
+
+def test_min_confidence_may_be_a_numpy_number(tiny_model_path):
+    """A threshold read from a NumPy array or a pandas table (np.float32(0.5), np.int64(1)) was
+    refused as "not a probability from 0 to 1"."""
+    for value in (np.float32(0.5), np.int64(1)):
+        recognizer = EmotionRecognizer(tiny_model_path, min_confidence=value)
+        assert recognizer.min_confidence == float(value)
+        assert type(recognizer.min_confidence) is float  # JSON writes it, as predict's meta does
+    with pytest.raises(FacialEmotionError, match=r"min_confidence .*: pass a probability from 0"):
+        EmotionRecognizer(tiny_model_path, min_confidence=np.bool_(True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -272,8 +273,8 @@ class EmotionRecognizer:
                 "or None for no cap"
             )
         if min_confidence is not None and (
-            isinstance(min_confidence, bool)
-            or not isinstance(min_confidence, int | float)
+            isinstance(min_confidence, bool | np.bool_)
+            or not isinstance(min_confidence, numbers.Real)  # np.float32 too, which is no float
             or not 0 <= min_confidence <= 1
         ):
             raise FacialEmotionError(
@@ -282,7 +283,7 @@ class EmotionRecognizer:
             )
         self.precision = precision
         self.max_pixels = max_pixels
-        self.min_confidence = min_confidence
+        self.min_confidence = None if min_confidence is None else float(min_confidence)
         self.backend = load_backend(self.model_path, precision=precision)
         self.classes: tuple[str, ...] = tuple(self.backend.card["classes"])
 
