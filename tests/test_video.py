@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -177,13 +178,26 @@ def test_a_webm_output_is_vp8_which_browsers_play(capfd, clip, tiny_model_path, 
 def test_min_confidence_marks_smoothed_faces_under_it_uncertain(
     capsys, clip, tiny_model_path, tmp_path
 ):
-    table = tmp_path / "faces.csv"
-    args = [clip, "--model", tiny_model_path, "--csv", table, "--max-frames", "4", "--smooth", "2"]
-    code, out, err = run(capsys, *args, "--min-confidence", "1")
-    assert code == 0, err
-    rows = list(csv.DictReader(table.open()))
-    assert rows and {r["emotion"] for r in rows} == {"uncertain"}
-    assert json.loads(out)["emotions"] == {"uncertain": len(rows)}
+    """With --smooth the threshold judges the averaged score a row shows, not the frame's own:
+    a threshold between the two, for some frame, tells them apart."""
+
+    def scores(*options: str) -> list[tuple[str, float]]:
+        table = tmp_path / "faces.csv"
+        args = [clip, "--model", tiny_model_path, "--csv", table, "--max-frames", "6", *options]
+        code, out, err = run(capsys, *args)
+        assert code == 0, err
+        rows = list(csv.DictReader(table.open()))
+        assert json.loads(out)["emotions"] == dict(Counter(r["emotion"] for r in rows))
+        return [(r["emotion"], float(r["score"])) for r in rows]
+
+    own = [score for _, score in scores()]
+    smoothed = [score for _, score in scores("--smooth", "3")]
+    # a frame whose own score clears the threshold while its smoothed one does not, or back
+    pairs = enumerate(zip(own, smoothed, strict=True))
+    frame, cut = next((i, (a + b) / 2) for i, (a, b) in pairs if abs(a - b) > 1e-4)
+    judged = scores("--smooth", "3", "--min-confidence", f"{cut:.6f}")
+    assert [emotion == "uncertain" for emotion, _ in judged] == [s < cut for s in smoothed]
+    assert (judged[frame][0] == "uncertain") != (own[frame] < cut)
 
 
 def test_max_frames_and_no_outputs(capsys, clip, tiny_model_path):
