@@ -86,7 +86,16 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     assert files["empty.png"]["faces"] == []
     assert "empty.png: no face found" in err
     face = files["b.jpg"]["faces"][0]
-    assert set(face) == {"box", "emotion", "score", "probabilities", "whole_image"}
+    assert set(face) == {
+        "box",
+        "emotion",
+        "score",
+        "probabilities",
+        "whole_image",
+        "detector_score",
+    }
+    assert face["detector_score"] >= 5  # Haar's neighbour count: min_neighbors (4) + 1 at least
+    assert files["c.png"]["faces"][0]["detector_score"] is None  # read whole: nothing detected
     assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-4)
 
 
@@ -100,6 +109,9 @@ def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
     assert [Path(r["file"]).name for r in rows] == ["a.jpg", "b.jpg"]
     assert list(rows[0])[:8] == ["file", "face", "x", "y", "w", "h", "emotion", "score"]
     assert float(rows[0][rows[0]["emotion"]]) == pytest.approx(float(rows[0]["score"]))
+    # the detector's strength comes last, so every other column keeps its place
+    assert list(rows[0])[8:] == [*EMOTIONS, "detector_score"]
+    assert int(rows[0]["detector_score"]) >= 5
     assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
 
 
@@ -756,6 +768,23 @@ def test_resume_reads_only_the_images_a_stopped_run_did_not(
     before = target.read_text()
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
     assert code == 0 and opened[2:] == [] and target.read_text() == before, err
+
+
+def test_resume_adds_to_a_csv_written_before_the_detector_score_column(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """A CSV of an earlier version lacks the last column: its rows are kept, with it empty."""
+    target = tmp_path / "faces.csv"
+    header = ["file", "face", "x", "y", "w", "h", "emotion", "score", *EMOTIONS]
+    old = [str(photos / "a.jpg"), "1", "1", "2", "3", "4", "sad", "0.5"] + ["0.1"] * 7
+    target.write_text(",".join(header) + "\n" + ",".join(old) + "\n")
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0, err
+    rows = list(csv.reader(target.open()))
+    assert rows[0] == [*header, "detector_score"] and rows[1] == [*old, ""]
+    assert [row[0] for row in rows[2:]] == [
+        str(photos / n) for n in ("empty.png", "sub/b.jpg", "sub/c.png")
+    ]
 
 
 def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, photos, tmp_path):

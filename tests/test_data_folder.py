@@ -521,7 +521,7 @@ def test_detect_faces_trains_on_each_photos_face_cut_as_predict_cuts_it(tmp_path
     assert data.source["faceless_files"] == 1
     assert data.source["faceless_example"] == str(Path("train/sad/wall.png"))
     assert [len(split) for split in data.splits.values()] == [2, 2]  # the wall left out
-    _, served = locate_faces(load_image(HOPPER), make_detector("haar"))
+    _, served, _ = locate_faces(load_image(HOPPER), make_detector("haar"))
     trained = data.splits["train"].x[data.splits["train"].y == data.classes.index("happy")][0]
     # the same face and framing; prepare decodes JPEG to gray itself, so levels differ by a few
     assert np.abs(trained.astype(int) - served[0].astype(int)).mean() < 3

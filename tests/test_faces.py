@@ -73,7 +73,7 @@ def test_haar_finds_the_face_in_a_portrait(hopper, haar):
 
 
 def test_several_faces_are_found_and_sorted_left_to_right(hopper, haar):
-    boxes, crops = locate_faces(three_faces(hopper), haar)
+    boxes, crops, _ = locate_faces(three_faces(hopper), haar)
     assert len(boxes) == 3
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
     assert crops.shape == (3, 48, 48) and crops.dtype == np.uint8
@@ -90,7 +90,7 @@ def test_a_photo_cropped_tight_to_the_face_is_found(hopper, haar, inset):
     x, y, w, h = FACE_BOX_HOPPER
     tight = np.ascontiguousarray(hopper[y + inset : y + h - inset, x + inset : x + w - inset])
     assert haar.boxes(tight) == []  # the cascade alone needs background around the face
-    boxes, crops = locate_faces(tight, haar)
+    boxes, crops, _ = locate_faces(tight, haar)
     assert len(boxes) == 1 and crops.shape == (1, 48, 48)
     bx, by, bw, bh = boxes[0]
     side = tight.shape[0]
@@ -119,7 +119,7 @@ def test_the_close_up_search_of_a_large_photo_pads_a_shrunk_copy():
 
 
 def test_no_face_in_a_blank_image(haar):
-    boxes, crops = locate_faces(np.full((300, 400, 3), 128, np.uint8), haar)
+    boxes, crops, _ = locate_faces(np.full((300, 400, 3), 128, np.uint8), haar)
     assert boxes == [] and crops.shape == (0, 48, 48)
 
 
@@ -141,10 +141,10 @@ def test_a_gray_crop_saved_as_rgb_is_still_a_face_crop(rng):
 
 def test_a_face_crop_is_used_whole_without_detection(rng):
     crop = rng.integers(0, 256, (48, 48), dtype=np.uint8)
-    boxes, crops = locate_faces(crop, NoDetector())
+    boxes, crops, _ = locate_faces(crop, NoDetector())
     assert boxes == [(0, 0, 48, 48)]
     np.testing.assert_array_equal(crops[0], crop)
-    boxes, crops = locate_faces(rng.integers(0, 256, (30, 30), dtype=np.uint8), NoDetector())
+    boxes, crops, _ = locate_faces(rng.integers(0, 256, (30, 30), dtype=np.uint8), NoDetector())
     assert boxes == [(0, 0, 30, 30)] and crops.shape == (1, 48, 48)
 
 
@@ -152,6 +152,63 @@ def test_a_flat_picture_is_no_face_crop(haar):
     for flat in (np.zeros((64, 64), np.uint8), np.full((96, 96, 3), 255, np.uint8)):
         assert not is_face_crop(flat)
         assert locate_faces(flat, haar)[0] == []
+
+
+class BoxesOnly:
+    """A detector of your own as the README describes it: boxes, no scores."""
+
+    name = "boxes-only"
+    crop_scale = 1.0
+
+    def boxes(self, image: np.ndarray) -> list:
+        return [(158, 107, 217, 217)]
+
+
+class ScoredCascade:
+    """A detector of your own that gives OpenCV's detectMultiScale2 output as it comes."""
+
+    name = "scored"
+    crop_scale = 1.0
+
+    def __init__(self, found=None) -> None:
+        self.found = found
+
+    def boxes(self, image: np.ndarray) -> list:
+        raise AssertionError("scored_boxes is called where a detector has it")
+
+    def scored_boxes(self, image: np.ndarray):
+        if self.found is not None:
+            return self.found
+        return np.array([[158, 107, 217, 217]], np.int32), np.array([[17]], np.int32)
+
+
+def test_each_face_comes_with_how_strongly_the_detector_found_it(hopper, haar):
+    """Haar's neighbour counts and MTCNN's confidence were used only to drop overlapping boxes:
+    an app could not tell a weak hit from a strong one."""
+    boxes, _, scores = locate_faces(hopper, haar)
+    assert len(boxes) == 1 and scores[0] >= haar.min_neighbors + 1
+    assert haar.scored_boxes(hopper) == (haar.boxes(hopper), scores)
+    assert locate_faces(hopper, BoxesOnly())[2] == [None]  # a detector of boxes alone still works
+    assert locate_faces(hopper, ScoredCascade())[2] == [17.0]
+    tight = hopper[107:324, 158:375]  # found only inside the margin: the score comes along
+    assert locate_faces(tight, haar)[2][0] >= haar.min_neighbors + 1
+    assert locate_faces(np.zeros((48, 48), np.uint8) + np.eye(48, dtype=np.uint8), haar)[2] == [
+        None
+    ]  # a face crop read whole: nothing was detected
+
+
+@pytest.mark.parametrize(
+    ("found", "says"),
+    [
+        (([(1, 2, 30, 30)], [0.9, 0.8]), "gave 1 boxes and 2 scores"),
+        (([(1, 2, 30, 30)], [float("nan")]), "not a finite number"),
+        (([(1, 2, 30, 30)], ["high"]), "not boxes and their scores"),
+        ([(1, 2, 30, 30)], "not boxes and their scores"),
+    ],
+)
+def test_scores_a_detector_cannot_give_are_refused_in_one_line(hopper, found, says):
+    with pytest.raises(FacialEmotionError, match=says):
+        locate_faces(hopper, ScoredCascade(found))
 
 
 def test_crop_is_a_square_on_the_box_centre_resized_to_48():
@@ -166,9 +223,9 @@ def test_crop_is_a_square_on_the_box_centre_resized_to_48():
 def test_a_face_in_dim_light_reaches_the_model_as_a_full_range_crop(hopper, haar):
     """FER2013's faces span 0..255; a dim webcam's do not, and the model read them as angry."""
     dim = (hopper * 0.15).astype(np.uint8)
-    boxes, crops = locate_faces(dim, haar)
+    boxes, crops, _ = locate_faces(dim, haar)
     assert len(boxes) == 1 and crops.min() == 0 and crops.max() == 255
-    _, bright = locate_faces(hopper, haar)
+    _, bright, _ = locate_faces(hopper, haar)
     assert np.abs(crops.astype(int) - bright.astype(int)).mean() < 6
 
 
@@ -252,15 +309,15 @@ def test_two_boxes_on_one_face_become_the_stronger_one_and_separate_faces_stay()
     """The offset pair Haar left on one face of a video frame: (378, 250, 144, 144) with 8
     neighbours and (432, 254, 120, 120), which shares 3/4 of its area with it, with 3."""
     left, face, offset = (44, 34, 224, 224), (378, 250, 144, 144), (432, 254, 120, 120)
-    assert one_box_per_face([left, offset, face], [24, 3, 8]) == [left, face]
-    assert one_box_per_face([left, offset, face], [24, 9, 8]) == [left, offset]
+    assert one_box_per_face([left, offset, face], [24, 3, 8]) == ([left, face], [24, 8])
+    assert one_box_per_face([left, offset, face], [24, 9, 8])[0] == [left, offset]
     inner = (400, 270, 60, 60)  # wholly inside a face: an eye or a mouth taken for a face
-    assert one_box_per_face([face, inner], [2, 5]) == [inner]
+    assert one_box_per_face([face, inner], [2, 5])[0] == [inner]
     beside = (500, 250, 144, 144)  # sharing 15% of its area: a second face
-    assert one_box_per_face([face, beside], [1, 1]) == [face, beside]
-    assert one_box_per_face([face, beside, (560, 250, 144, 144)], [1, 1, 1]) == [face, beside]
-    assert one_box_per_face([face, face], [3, 3]) == [face]  # the same box twice is one face
-    assert one_box_per_face([], []) == []
+    assert one_box_per_face([face, beside], [1, 1])[0] == [face, beside]
+    assert one_box_per_face([face, beside, (560, 250, 144, 144)], [1, 1, 1])[0] == [face, beside]
+    assert one_box_per_face([face, face], [3, 3])[0] == [face]  # the same box twice is one face
+    assert one_box_per_face([], [])[0] == []
 
 
 def test_unknown_detector_is_a_clear_error():
@@ -282,6 +339,7 @@ def test_face_record_is_json_ready():
         "score": 0.9,
         "probabilities": {"happy": 0.9, "sad": 0.1},
         "whole_image": False,
+        "detector_score": None,
     }
 
 
@@ -381,6 +439,8 @@ def test_mtcnn_finds_the_face_and_frames_it_like_haar(hopper, haar):
     assert side == pytest.approx(haar.crop_scale * max(ref[2:]), rel=0.2)
     centre = np.array(box[:2]) + np.array(box[2:]) / 2
     assert np.allclose(centre, np.array(ref[:2]) + np.array(ref[2:]) / 2, atol=30)
+    (score,) = locate_faces(hopper, mtcnn)[2]  # its probability that the box is a face
+    assert mtcnn.min_confidence <= score <= 1
 
 
 def test_making_the_mtcnn_detector_prints_no_tensorflow_start_up_log():

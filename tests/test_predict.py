@@ -64,6 +64,29 @@ def test_batch_gives_the_same_faces_as_one_by_one(recognizer, rng):
     assert recognizer.detect_batch([]) == []
 
 
+class BoxesOnly:
+    """A detector of your own that gives boxes alone, as the README describes one."""
+
+    name = "boxes-only"
+    crop_scale = 1.0
+
+    def boxes(self, image: np.ndarray) -> list:
+        return [(158, 107, 217, 217)]
+
+
+def test_each_face_says_how_strongly_the_detector_found_it(recognizer, tiny_model_path, rng):
+    """Haar's strength was used only to drop overlapping boxes; an app could not tell a weak
+    hit from a strong one."""
+    (face,) = recognizer.detect(HOPPER)
+    assert face.detector_score >= recognizer.detector.min_neighbors + 1
+    assert face.to_dict()["detector_score"] == face.detector_score
+    crop = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+    assert recognizer.detect_batch([crop])[0][0].detector_score is None  # nothing was detected
+    assert recognizer.read_crops([crop])[0].detector_score is None
+    (own,) = EmotionRecognizer(tiny_model_path, detector=BoxesOnly()).detect(HOPPER)
+    assert own.box == (158, 107, 217, 217) and own.detector_score is None
+
+
 def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recognizer):
     """``detect`` takes only a small square gray picture for a crop and searches any other;
     ``read_crops`` reads each image whole, as the one face it is."""

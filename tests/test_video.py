@@ -140,8 +140,12 @@ def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_pa
         "emotion",
         "score",
         *EMOTIONS,
+        "detector_score",
     ]
     assert len(rows) == summary["face_detections"]
+    # Haar's neighbour count (video's min_neighbors 3, + 1), on the frames it searched and, from
+    # the search that found the face, on those between (--detect-every 2)
+    assert all(int(r["detector_score"]) >= 4 for r in rows)
     assert {r["face"] for r in rows} == {"1"}  # one person, one id throughout
     assert float(rows[-1]["time"]) == pytest.approx(int(rows[-1]["frame"]) / 10, abs=1e-3)
     xs = [int(r["x"]) for r in rows]

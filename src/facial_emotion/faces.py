@@ -41,6 +41,8 @@ CLOSE_UP_MARGIN = 0.3
 OVERSHOOT = 0.1
 
 Box = tuple[int, int, int, int]
+# A box and how strongly the detector found it (None: the detector gives no score)
+ScoredBox = tuple[Box, float | None]
 # A face's emotion when its top probability is under the recognizer's ``min_confidence``: an app
 # shows no emotion for it rather than a near-guess (its probabilities are still given)
 UNCERTAIN = "uncertain"
@@ -52,13 +54,20 @@ MIN_DETECT_SIDE = 48
 class Face:
     """One face: box (x, y, w, h) in image pixels, the top emotion (``UNCERTAIN`` when its score
     is under the recognizer's ``min_confidence``), its probability as ``score``, and every class
-    probability; ``whole_image`` when the image was read whole as a face crop, without detection."""
+    probability; ``whole_image`` when the image was read whole as a face crop, without detection.
+
+    ``detector_score`` is how strongly the detector found the face, not the emotion's score, on
+    the detector's own scale: Haar's count of detection windows merged into the box (from
+    ``min_neighbors + 1``; no upper bound), MTCNN's face probability (from its
+    ``min_confidence``, 0.9, to 1); None for a face crop read whole and a detector that gives
+    boxes alone."""
 
     box: Box
     emotion: str
     score: float
     probabilities: dict[str, float]
     whole_image: bool = False
+    detector_score: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -73,7 +82,11 @@ class Detector(Protocol):
     def boxes(self, image: np.ndarray) -> list[Box]:
         """Face boxes (x, y, w, h) in ``image`` (uint8 gray HxW or RGB HxWx3), as any sequence
         of four numbers each. Called again on a copy with a border of edge pixels when it finds
-        none (``find_boxes``), so a face cropped tight is found too."""
+        none (``find_boxes``), so a face cropped tight is found too.
+
+        A detector may also have ``scored_boxes(image)``, giving the boxes and a score for each
+        (two sequences, as OpenCV's ``detectMultiScale2`` does); it is then called instead, and
+        the scores become ``Face.detector_score``."""
         ...
 
 
@@ -158,6 +171,13 @@ class HaarDetector:
         return cascade
 
     def boxes(self, image: np.ndarray) -> list[Box]:
+        return self.scored_boxes(image)[0]
+
+    def scored_boxes(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
+        """Boxes and their neighbour counts: how many detection windows the cascade merged into
+        each box, at least ``min_neighbors + 1``. Its stage sums (``detectMultiScale3``'s level
+        weights) told true faces from false boxes less well: 54.9-58.4 against 54.5 and 55.0 on
+        composed frames, where the counts were 5-84 against 5 and 5."""
         small, scale = _shrink(to_gray(image), self.max_side)
         found, neighbours = self._cascade().detectMultiScale2(
             cv2.equalizeHist(small),
@@ -166,18 +186,18 @@ class HaarDetector:
             minSize=(self.min_size, self.min_size),
         )
         boxes = [tuple(int(round(v / scale)) for v in box) for box in found]
-        return one_box_per_face(boxes, [int(n) for n in np.ravel(neighbours)])
+        return one_box_per_face(boxes, [float(n) for n in np.ravel(neighbours)])
 
 
-def one_box_per_face(boxes: list[Box], strengths: list[float]) -> list[Box]:
-    """``boxes`` without those that cover more than half of a stronger box, or are more than half
-    covered by one: the cascade's grouping can leave two boxes, offset, on one face (one face then
-    counts as two in video). Two real faces rarely overlap that much."""
+def one_box_per_face(boxes: list[Box], strengths: list[float]) -> tuple[list[Box], list[float]]:
+    """``boxes`` and their ``strengths`` without the boxes that cover more than half of a stronger
+    box, or are more than half covered by one: the cascade's grouping can leave two boxes, offset,
+    on one face (one face then counts as two in video). Two real faces rarely overlap that much."""
     kept: list[int] = []
     for i in sorted(range(len(boxes)), key=lambda i: -strengths[i]):
         if all(_overlap(boxes[i], boxes[k]) <= 0.5 for k in kept):
             kept.append(i)
-    return [boxes[i] for i in sorted(kept)]
+    return [boxes[i] for i in sorted(kept)], [strengths[i] for i in sorted(kept)]
 
 
 def shared_area(a: Box, b: Box) -> int:
@@ -221,16 +241,19 @@ class MTCNNDetector:
         self.__dict__.update({**state, "model": fresh.model})
 
     def boxes(self, image: np.ndarray) -> list[Box]:
+        return self.scored_boxes(image)[0]
+
+    def scored_boxes(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
+        """Boxes and MTCNN's probability that each is a face (``min_confidence`` to 1)."""
         rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
         small, scale = _shrink(rgb, self.max_side)
         # Its TensorFlow graph logs "Local rendezvous is aborting" for each picture without a face
         with native_log_held_back():
-            found = self.model.detect_faces(small)
-        return [
-            tuple(int(round(v / scale)) for v in face["box"])
-            for face in found
-            if face["confidence"] >= self.min_confidence
-        ]
+            found = [
+                f for f in self.model.detect_faces(small) if f["confidence"] >= self.min_confidence
+            ]
+        boxes = [tuple(int(round(v / scale)) for v in face["box"]) for face in found]
+        return boxes, [float(face["confidence"]) for face in found]
 
 
 DETECTORS: dict[str, type[HaarDetector] | type[MTCNNDetector]] = {
@@ -258,6 +281,12 @@ def make_detector(name: str, **options: Any) -> Detector:
         return DETECTORS[name](**options)
     except TypeError as exc:  # a value of the wrong type, such as a scale_factor of "1.2"
         raise FacialEmotionError(f"{name}: {exc}; pass numbers for {', '.join(options)}") from exc
+
+
+def detector_cell(score: float | None) -> str:
+    """A ``detector_score`` as a CSV cell: a count as a whole number, a probability to 6 digits,
+    empty when the detector gave none."""
+    return "" if score is None else f"{score:.6g}"
 
 
 def as_uint8_image(image: np.ndarray) -> np.ndarray:
@@ -357,43 +386,65 @@ def crop_faces(image: np.ndarray, boxes: list[Box], crop_scale: float) -> np.nda
 
 
 def find_boxes(image: np.ndarray, detector: Detector) -> list[Box]:
-    """Face boxes, searched again inside a margin when none is found (see ``CLOSE_UP_MARGIN``).
+    """Face boxes, searched again inside a margin when none is found (see ``CLOSE_UP_MARGIN``)."""
+    return [box for box, _ in find_scored_boxes(image, detector)]
+
+
+def find_scored_boxes(image: np.ndarray, detector: Detector) -> list[ScoredBox]:
+    """Face boxes with the detector's scores, searched again inside a margin when none is found.
 
     A box found in the margin may reach past the image's edge; ``crop_face`` fills that part with
     edge pixels, as the margin did.
     """
-    boxes = detector_boxes(detector, image)
-    if boxes:
-        return boxes
+    scored = detector_scored_boxes(detector, image)
+    if scored:
+        return scored
     # The margin goes round a copy already shrunk to the detector's size: a full-size padded copy
     # of a large photo cost hundreds of MB, only to be shrunk again.
     small, scale = _shrink(image, getattr(detector, "max_side", max(image.shape[:2])))
     pad = int(round(CLOSE_UP_MARGIN * max(small.shape[:2])))
     padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     return [
-        tuple(int(round(v / scale)) for v in (x - pad, y - pad, w, h))
-        for x, y, w, h in detector_boxes(detector, padded)
+        (tuple(int(round(v / scale)) for v in (x - pad, y - pad, w, h)), score)
+        for (x, y, w, h), score in detector_scored_boxes(detector, padded)
     ]
 
 
 def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
+    """A detector's boxes as integer (x, y, w, h) tuples (see ``detector_scored_boxes``)."""
+    return [box for box, _ in detector_scored_boxes(detector, image)]
+
+
+def detector_scored_boxes(detector: Detector, image: np.ndarray) -> list[ScoredBox]:
     """A detector's boxes as integer (x, y, w, h) tuples, whatever sequence it gives them in
-    (OpenCV's own detectors give an (N, 4) array, whose truth value numpy refuses); boxes of no
-    area or wholly outside ``image`` are dropped, as they hold no face to read."""
-    found = detector.boxes(image)
+    (OpenCV's own detectors give an (N, 4) array, whose truth value numpy refuses), each with its
+    score from ``scored_boxes`` (None from a detector with ``boxes`` alone); boxes of no area or
+    wholly outside ``image`` are dropped, as they hold no face to read."""
     name = getattr(detector, "name", type(detector).__name__)
+    method = "scored_boxes()" if callable(getattr(detector, "scored_boxes", None)) else "boxes()"
+    if method == "scored_boxes()":
+        found, scores = _boxes_and_scores(detector.scored_boxes(image), name)
+    else:
+        found, scores = detector.boxes(image), None
     try:
         array = np.asarray(found, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise FacialEmotionError(
-            f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
+            f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
             "list of (x, y, w, h) tuples"
         ) from exc
     if array.size == 0:
         return []
+    if scores is None:
+        scores = [None] * len(array)
+    elif len(scores) != len(array):
+        raise FacialEmotionError(
+            f"detector {name}: scored_boxes() gave {len(array)} boxes and {len(scores)} scores; "
+            "return one score per box"
+        )
     if array.ndim != 2 or array.shape[1] != 4 or not np.isfinite(array).all():
         raise FacialEmotionError(
-            f"detector {name}: boxes() gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
+            f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
             "numbers; return a list of (x, y, w, h) tuples"
         )
     sides = array[:, 2:]
@@ -402,15 +453,38 @@ def detector_boxes(detector: Detector, image: np.ndarray) -> list[Box]:
     # holds no face, so no box of pixels is refused.
     if (sides > 0).any() and (sides <= 1).all():
         raise FacialEmotionError(
-            f"detector {name}: boxes() gave sides within 0..1 ({str(found)[:80]}), fractions "
+            f"detector {name}: {method} gave sides within 0..1 ({str(found)[:80]}), fractions "
             "of the picture's size; return pixels: x and w times its width, y and h its height"
         )
     height, width = image.shape[:2]
     return [
-        (x, y, w, h)
-        for x, y, w, h in (tuple(int(round(v)) for v in box) for box in array)
+        ((x, y, w, h), score)
+        for (x, y, w, h), score in zip(
+            (tuple(int(round(v)) for v in box) for box in array), scores, strict=True
+        )
         if w > 0 and h > 0 and x < width and y < height and x + w > 0 and y + h > 0
     ]
+
+
+def _boxes_and_scores(found: object, name: str) -> tuple[object, list[float | None] | None]:
+    """``scored_boxes``'s (boxes, scores) pair, the scores as floats (a count, a probability),
+    None where the detector gave none."""
+    try:
+        boxes, scores = found  # type: ignore[misc]
+        if scores is None:  # no scores for any box
+            return boxes, None
+        values = [None if s is None else float(s) for s in np.ravel(np.asarray(scores, object))]
+    except (TypeError, ValueError) as exc:
+        raise FacialEmotionError(
+            f"detector {name}: scored_boxes() gave {str(found)[:80]}, not boxes and their scores; "
+            "return (boxes, scores): a list of (x, y, w, h) and a list of numbers"
+        ) from exc
+    if any(v is not None and not np.isfinite(v) for v in values):
+        raise FacialEmotionError(
+            f"detector {name}: scored_boxes() gave a score that is not a finite number "
+            f"({str(scores)[:80]}); return numbers, or None for a box without one"
+        )
+    return boxes, values
 
 
 def clip_box(box: Box, width: int, height: int) -> Box:
@@ -420,15 +494,19 @@ def clip_box(box: Box, width: int, height: int) -> Box:
     return x0, y0, min(width, x + w) - x0, min(height, y + h) - y0
 
 
-def locate_faces(image: np.ndarray, detector: Detector) -> tuple[list[Box], np.ndarray]:
-    """Boxes sorted left to right and their uint8 (N, 48, 48) crops; a face crop is used whole."""
+def locate_faces(
+    image: np.ndarray, detector: Detector
+) -> tuple[list[Box], np.ndarray, list[float | None]]:
+    """Boxes sorted left to right, their uint8 (N, 48, 48) crops and the detector's scores; a face
+    crop is used whole, with no score."""
     image = as_uint8_image(image)
     h, w = image.shape[:2]
     if is_face_crop(image):
-        return [(0, 0, w, h)], crop_faces(image, [(0, 0, w, h)], 1.0)
-    boxes = sorted(find_boxes(image, detector), key=lambda b: (b[0], b[1]))
+        return [(0, 0, w, h)], crop_faces(image, [(0, 0, w, h)], 1.0), [None]
+    scored = sorted(find_scored_boxes(image, detector), key=lambda s: (s[0][0], s[0][1]))
+    boxes = [box for box, _ in scored]
     crops = crop_faces(image, boxes, detector.crop_scale)
-    return [clip_box(box, w, h) for box in boxes], crops
+    return [clip_box(box, w, h) for box in boxes], crops, [score for _, score in scored]
 
 
 _EMOTION_COLOURS_BGR: dict[str, tuple[int, int, int]] = {

@@ -332,12 +332,19 @@ class EmotionRecognizer:
         return np.asarray(self.backend.predict(x), np.float32)
 
     def faces_from(
-        self, boxes: Sequence[Box], probs: np.ndarray, whole_image: bool = False
+        self,
+        boxes: Sequence[Box],
+        probs: np.ndarray,
+        whole_image: bool = False,
+        detector_scores: Sequence[float | None] | None = None,
     ) -> list[Face]:
-        """``Face`` records from boxes and their rows of probabilities; a row whose top is under
-        ``min_confidence`` is named ``"uncertain"`` (video passes its smoothed rows here)."""
+        """``Face`` records from boxes, their rows of probabilities and the detector's scores
+        (None: none given); a row whose top is under ``min_confidence`` is named ``"uncertain"``
+        (video passes its smoothed rows here)."""
         faces = []
-        for box, row in zip(boxes, probs, strict=True):
+        if detector_scores is None:
+            detector_scores = [None] * len(boxes)
+        for box, row, found in zip(boxes, probs, detector_scores, strict=True):
             top = int(np.argmax(row))
             sure = self.min_confidence is None or row[top] >= self.min_confidence
             faces.append(
@@ -347,6 +354,7 @@ class EmotionRecognizer:
                     score=float(row[top]),
                     probabilities={c: float(p) for c, p in zip(self.classes, row, strict=True)},
                     whole_image=whole_image,
+                    detector_score=found,
                 )
             )
         return faces
@@ -397,12 +405,12 @@ class EmotionRecognizer:
                 if len(images) == 1:
                     raise
                 raise FacialEmotionError(f"image {i} of {len(images)}: {exc}") from exc
-        crops = [c for _, c, _ in located]
+        crops = [c for _, c, _, _ in located]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
         result, start = [], 0
-        for boxes, c, whole in located:
+        for boxes, c, scores, whole in located:
             rows = probs[start : start + len(c)]
-            result.append(self.faces_from(boxes, rows, whole_image=whole))
+            result.append(self.faces_from(boxes, rows, whole_image=whole, detector_scores=scores))
             start += len(c)
         return result
 

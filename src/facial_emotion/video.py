@@ -24,7 +24,15 @@ import cv2
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import Box, Face, crop_faces, draw_faces, locate_faces, shared_area
+from facial_emotion.faces import (
+    Box,
+    Face,
+    crop_faces,
+    detector_cell,
+    draw_faces,
+    locate_faces,
+    shared_area,
+)
 from facial_emotion.files import (
     atomic_path,
     is_stream,
@@ -89,6 +97,7 @@ class _Track:
     history: deque[np.ndarray]
     crop: np.ndarray | None = None  # the face as last seen, to check a reused box against
     missed: int = 0
+    detector_score: float | None = None  # of the detection that last found it
 
 
 @dataclass
@@ -101,16 +110,21 @@ class FaceTracker:
     _tracks: list[_Track] = field(default_factory=list, init=False, repr=False)
     _next_id: int = field(default=1, init=False, repr=False)
 
-    def seen(self) -> list[tuple[Box, np.ndarray | None]]:
-        """Boxes and crops of the faces seen in the last frame, to crop again and compare when
-        detection is skipped."""
-        return [(t.box, t.crop) for t in self._tracks if t.missed == 0]
+    def seen(self) -> list[tuple[Box, np.ndarray | None, float | None]]:
+        """Boxes, crops and detector scores of the faces seen in the last frame, to crop again
+        and compare when detection is skipped."""
+        return [(t.box, t.crop, t.detector_score) for t in self._tracks if t.missed == 0]
 
     def update(
-        self, boxes: list[Box], probs: np.ndarray, crops: np.ndarray | None = None
+        self,
+        boxes: list[Box],
+        probs: np.ndarray,
+        crops: np.ndarray | None = None,
+        detector_scores: list[float | None] | None = None,
     ) -> tuple[list[int], np.ndarray]:
         """Ids and smoothed probabilities for this frame's boxes (same order); ``crops``, the
-        faces cut at those boxes, are kept to check reused boxes against."""
+        faces cut at those boxes, are kept to check reused boxes against, and
+        ``detector_scores`` to give them again."""
         pairs = sorted(
             (
                 (iou(t.box, b), ti, bi)
@@ -139,6 +153,7 @@ class FaceTracker:
                 self._tracks.append(track)
             track.box = box
             track.crop = crops[bi] if crops is not None else None
+            track.detector_score = detector_scores[bi] if detector_scores is not None else None
             track.history.append(probs[bi])
             ids.append(track.id)
             smoothed.append(np.mean(track.history, axis=0))
@@ -475,7 +490,8 @@ class _Sinks:
             self.rows = csv.writer(handle, lineterminator="\n")
             self._written(
                 self.rows.writerow,
-                ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes],
+                ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes]
+                + ["detector_score"],
             )
             if self.stream is not None:  # the columns, for a reader to know before a face
                 self._to_reader(self.stream.send)
@@ -501,6 +517,7 @@ class _Sinks:
                 rows = [
                     [f"{t:.3f}", index, face_id, *face.box, face.emotion, f"{face.score:.6f}"]
                     + [f"{face.probabilities[c]:.6f}" for c in self.classes]
+                    + [detector_cell(face.detector_score)]
                     for face_id, face in zip(ids, faces, strict=True)
                 ]
                 self._written(self.rows.writerows, rows)
@@ -824,12 +841,13 @@ def _read_frame(
     """Faces of one BGR frame with smoothed probabilities, and their track ids."""
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
     if detect:
-        boxes, crops = locate_faces(rgb, recognizer.detector)
+        boxes, crops, scores = locate_faces(rgb, recognizer.detector)
     else:  # the last boxes, where the face is still there: not the background it left
         seen = tracker.seen()
-        again = crop_faces(rgb, [box for box, _ in seen], recognizer.detector.crop_scale)
-        kept = [i for i, (_, face) in enumerate(seen) if same_face(again[i], face)]
+        again = crop_faces(rgb, [box for box, _, _ in seen], recognizer.detector.crop_scale)
+        kept = [i for i, (_, face, _) in enumerate(seen) if same_face(again[i], face)]
         boxes, crops = [seen[i][0] for i in kept], again[kept]
+        scores = [seen[i][2] for i in kept]  # the detection's that found the face
     probs = recognizer.classify(crops) if len(crops) else np.zeros((0, len(recognizer.classes)))
-    ids, smoothed = tracker.update(boxes, probs, crops)
-    return recognizer.faces_from(boxes, smoothed), ids
+    ids, smoothed = tracker.update(boxes, probs, crops, scores)
+    return recognizer.faces_from(boxes, smoothed, detector_scores=scores), ids

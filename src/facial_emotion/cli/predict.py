@@ -305,7 +305,8 @@ def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
 
 
 def csv_header(classes: tuple[str, ...]) -> list[str]:
-    return ["file", "face", "x", "y", "w", "h", "emotion", "score", *classes]
+    """The columns; ``detector_score`` came last when added, so the others kept their places."""
+    return ["file", "face", "x", "y", "w", "h", "emotion", "score", *classes, "detector_score"]
 
 
 def render_csv(
@@ -329,11 +330,14 @@ def csv_text(rows: Iterable[Sequence[object]]) -> str:
 
 def csv_rows(result: ImageResult, classes: tuple[str, ...]) -> list[list[object]]:
     """One image's CSV rows: one a face, or one with only the file when it has none."""
+    from facial_emotion.faces import detector_cell  # imported late: --help loads no OpenCV
+
     if not result.faces:
-        return [[result.file] + [""] * (7 + len(classes))]
+        return [[result.file] + [""] * (8 + len(classes))]
     return [
         [result.file, i, *f.box, f.emotion, f"{f.score:.6f}"]
         + [f"{f.probabilities[c]:.6f}" for c in classes]
+        + [detector_cell(f.detector_score)]
         for i, f in enumerate(result.faces, 1)
     ]
 
@@ -477,6 +481,8 @@ def earlier_results(
         text = file.read()
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(text)))
+        if rows and rows[0] == csv_header(classes)[:-1]:  # written before detector_score: none
+            rows = [csv_header(classes)] + [[*row, ""] for row in rows[1:]]
         if not rows or rows[0] != csv_header(classes):
             raise FacialEmotionError(
                 f"{source}: is not this model's CSV (its columns differ); name a new -o file "
