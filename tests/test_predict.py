@@ -636,6 +636,32 @@ def test_batch_errors_name_the_image_and_paths_may_come_as_an_array(recognizer):
         recognizer.detect_batch(None)
 
 
+def test_a_batch_can_give_each_unreadable_image_its_error_in_its_place(recognizer, tmp_path):
+    """One bad file of a library's thousands lost the faces of every other: the batch raised."""
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.jpg"
+    garbage.write_bytes(b"not a picture")
+    images = [HOPPER, empty, np.full((200, 300), 127, np.uint8), garbage, str(HOPPER)]
+    with pytest.raises(FacialEmotionError, match="^image 1 of 5: .*empty.jpg: empty file"):
+        recognizer.detect_batch(images)  # the default: stop at the first
+    found = recognizer.detect_batch(images, errors="return")
+    assert [type(item).__name__ for item in found] == [
+        "list",
+        "FacialEmotionError",
+        "list",
+        "FacialEmotionError",
+        "list",
+    ]
+    assert str(found[1]) == f"{empty}: empty file (0 bytes); remove or replace the file"
+    assert str(found[3]).startswith(f"{garbage}: not a readable picture")
+    assert found[0] == found[4] == recognizer.detect(HOPPER) and found[2] == []
+    (alone,) = recognizer.detect_batch([empty], errors="return")
+    assert str(alone) == str(found[1])
+    with pytest.raises(FacialEmotionError, match=r"^errors='skip': pass 'raise' .* or 'return'"):
+        recognizer.detect_batch(images, errors="skip")
+
+
 def test_a_crop_too_small_to_hold_a_face_is_refused(recognizer):
     with pytest.raises(FacialEmotionError, match=r"crop 0 \(2x2\) is too small to hold a face"):
         recognizer.read_crops([np.array([[0, 255], [255, 0]], np.uint8)])

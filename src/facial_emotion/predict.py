@@ -12,7 +12,7 @@ import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Union, overload
 
 import numpy as np
 
@@ -389,26 +389,54 @@ class EmotionRecognizer:
         )
         return self.faces_from(boxes, self.classify(squares), whole_image=True)
 
-    def detect_batch(self, images: Iterable[ImageInput]) -> list[list[Face]]:
+    @overload
+    def detect_batch(
+        self, images: Iterable[ImageInput], errors: Literal["raise"] = "raise"
+    ) -> list[list[Face]]: ...
+
+    @overload
+    def detect_batch(
+        self, images: Iterable[ImageInput], errors: Literal["return"]
+    ) -> list[list[Face] | FacialEmotionError]: ...
+
+    def detect_batch(
+        self, images: Iterable[ImageInput], errors: str = "raise"
+    ) -> list[list[Face]] | list[list[Face] | FacialEmotionError]:
         """Faces per image; every face of every image goes through the model in one call.
 
         Each image is searched as soon as it is read and only its face crops are kept, so a
         batch holds one photo's pixels at a time. A batch saves model calls, not detection,
-        which is most of the time on photos; an error names the image's position."""
+        which is most of the time on photos. With ``errors="raise"`` an image that cannot be
+        read stops the batch with an error naming its position; with ``errors="return"`` its
+        ``FacialEmotionError`` takes its place in the list and the other images are read, as
+        ``predict`` reports a file and reads on (one bad file of thousands lost them all)."""
+        if errors not in ("raise", "return"):
+            raise FacialEmotionError(
+                f"errors={errors!r}: pass 'raise' (an image that cannot be read stops the batch) "
+                "or 'return' (its error in its place in the list)"
+            )
         images = _images_of(images, "detect_batch")
-        located = []
+        located: list[tuple[Any, ...] | FacialEmotionError] = []
         for i, image in enumerate(images):
             try:
                 pixels = as_uint8_image(as_pixels(image, self.max_pixels))
                 located.append((*locate_faces(pixels, self.detector), is_face_crop(pixels)))
             except FacialEmotionError as exc:
+                if errors == "return":
+                    located.append(exc)
+                    continue
                 if len(images) == 1:
                     raise
                 raise FacialEmotionError(f"image {i} of {len(images)}: {exc}") from exc
-        crops = [c for _, c, _, _ in located]
+        crops = [item[1] for item in located if not isinstance(item, FacialEmotionError)]
         probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.classes)))
-        result, start = [], 0
-        for boxes, c, scores, whole in located:
+        result: list[list[Face] | FacialEmotionError] = []
+        start = 0
+        for item in located:
+            if isinstance(item, FacialEmotionError):
+                result.append(item)
+                continue
+            boxes, c, scores, whole = item
             rows = probs[start : start + len(c)]
             result.append(self.faces_from(boxes, rows, whole_image=whole, detector_scores=scores))
             start += len(c)
