@@ -115,6 +115,33 @@ def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
 
 
+def test_the_readme_s_pandas_recipes_load_predict_s_csv_and_json(
+    capsys, tiny_model_path, photos, tmp_path, monkeypatch
+):
+    """A faceless photo made the CSV's face and box columns floats in pandas, and pd.read_json
+    could not load the JSON: the README's lines, run as they stand, read both."""
+    pd = pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)
+    for name in ("faces.csv", "faces.json"):
+        assert run(capsys, photos, "--model", tiny_model_path, "-o", name)[0] == 0
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("    import json, pandas as pd\n")
+    recipe = "\n".join(line[4:] for line in readme[start : readme.index("\n\n", start)].split("\n"))
+    assert pd.read_csv("faces.csv")["face"].dtype == float  # the trouble the recipe answers
+    with pytest.raises(ValueError, match="same length"):
+        pd.read_json("faces.json")
+    done: dict = {}
+    exec(recipe, done)
+    rows, faces = done["rows"], done["faces"]
+    assert [str(rows[c].dtype) for c in ("face", "x", "y", "w", "h")] == ["Int64"] * 5
+    names = [Path(f).name for f in rows["file"]]
+    assert names == ["a.jpg", "empty.png", "b.jpg", "c.png"]
+    assert rows["face"].isna().tolist() == [False, True, False, False]  # the faceless photo
+    assert [Path(f).name for f in faces["file"]] == ["a.jpg", "b.jpg", "c.png"]  # a row a face
+    assert faces.loc[2, ["x", "y", "w", "h"]].tolist() == [0, 0, 48, 48]
+    assert faces.loc[0, "width"] == 512 and "probabilities.happy" in faces
+
+
 def test_a_folder_is_searched_for_jpeg_files_named_the_windows_way(
     capsys, tiny_model_path, tmp_path
 ):
