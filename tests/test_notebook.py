@@ -196,6 +196,7 @@ def test_report_pictures_have_alt_text_that_describes_them(tmp_path: Path) -> No
     assert alts[0].startswith("Figure. Calibration (val): share read right against confidence")
     assert "key: calibrated, model" in alts[0]
     assert alts[1] == "No description has been provided for this image"  # plain matplotlib's
+    assert _remote_scripts(str(page)) == []  # and it opens at once without the internet
 
 
 def _picture_output(png: bytes, text: str, **more: str) -> nbformat.NotebookNode:
@@ -234,3 +235,36 @@ def test_alt_text_goes_to_its_own_picture_when_an_output_is_shown_as_something_e
         "Figure. Pixel intensity per split.",
         "No description has been provided for this image",
     ]
+
+
+def _remote_scripts(html: str) -> list[str]:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(html, features="html.parser")
+    return [s["src"] for s in page.find_all("script", src=True) if "://" in s["src"]]
+
+
+def test_a_report_loads_no_script_from_the_internet_unless_it_has_math_or_widgets() -> None:
+    """nbconvert's page loaded require.js and MathJax from cdnjs in its head, which the reports
+    never use: where the CDN did not answer, a report stayed blank for half a minute."""
+    from nbconvert import HTMLExporter
+
+    from facial_emotion.notebook import without_unused_remote_scripts
+
+    def page(*cells: nbformat.NotebookNode) -> list[str]:
+        notebook = nbformat.v4.new_notebook(cells=list(cells))
+        html, _ = HTMLExporter().from_notebook_node(notebook)
+        return _remote_scripts(without_unused_remote_scripts(html, notebook))
+
+    text = nbformat.v4.new_markdown_cell("# Evaluate\nAccuracy (the share read right).")
+    table = nbformat.v4.new_code_cell(
+        "t", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "0.82"})]
+    )
+    assert page(text, table) == []
+    math = page(text, nbformat.v4.new_markdown_cell(r"F1 is $2PR/(P+R)$"))
+    assert len(math) == 1 and "mathjax" in math[0]
+    shown = {"application/javascript": "alert(1)", "text/plain": ""}
+    script = nbformat.v4.new_code_cell(
+        "j", outputs=[nbformat.v4.new_output("display_data", data=shown)]
+    )
+    assert [src.rsplit("/", 1)[1] for src in page(text, script)] == ["require.min.js"]

@@ -96,6 +96,44 @@ def with_alt_text(html: str, notebook: Any) -> str:
     return str(page)
 
 
+# Where a notebook needs the scripts nbconvert's page loads from a CDN: MathJax typesets LaTeX
+# (in Markdown cells and outputs), require.js runs widgets and JavaScript outputs.
+_MATH = re.compile(r"\$|\\\(|\\\[")
+_MATH_KINDS = ("text/markdown", "text/latex")
+_SCRIPT_KINDS = ("application/javascript", "application/vnd.jupyter.widget-view+json")
+
+
+def without_unused_remote_scripts(html: str, notebook: Any) -> str:
+    """The report's page without the scripts that nbconvert links from cdnjs and the notebook
+    does not use: require.js and MathJax, which the reports (no LaTeX, no widgets) never need.
+    Both sat in the page's head and held it blank until their request ended: where the CDN does
+    not answer (a captive portal, a firewall that drops packets) the report stayed blank for
+    half a minute; and each opening told cdnjs that a report was read."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    outputs = [o.get("data", {}) for c in notebook.cells for o in c.get("outputs", [])]
+    math = any(
+        _MATH.search("".join(text))
+        for text in [c.source for c in notebook.cells if c.cell_type == "markdown"]
+        + [data[kind] for data in outputs for kind in _MATH_KINDS if kind in data]
+    )
+    scripts = "widgets" in notebook.metadata or any(
+        kind in data for data in outputs for kind in _SCRIPT_KINDS
+    )
+    defaults = HTMLExporter.class_traits()
+    unused = [
+        defaults[name].default_value
+        for name, needed in (("require_js_url", scripts), ("mathjax_url", math))
+        if not needed
+    ]
+    page = BeautifulSoup(html, features="html.parser")
+    for script in page.find_all("script", src=True):
+        if script["src"] in unused:
+            script.decompose()
+    return str(page)
+
+
 def _data_url(kind: str, encoded: str) -> str:
     """A picture's ``src`` as nbconvert writes it inline, without its line breaks."""
     return f"data:{kind};base64," + "".join(encoded.split())
@@ -137,7 +175,7 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
         # the page's title (the browser tab): "Notebook" without it
         named = {"metadata": {"name": report.stem}}
         html, _ = HTMLExporter().from_notebook_node(executed, resources=named)
-        html = with_alt_text(html, executed)
+        html = without_unused_remote_scripts(with_alt_text(html, executed), executed)
         with atomic_path(report.with_suffix(".html")) as tmp_html:
             tmp_html.write_text(html, encoding="utf-8")
 
