@@ -101,6 +101,22 @@ def test_reliability_diagram_draws_the_model_beside_the_diagonal() -> None:
     assert [t.get_text() for t in ax.texts] == ["2", "4"]  # each point's face count
 
 
+def test_reliability_diagram_hides_no_point_under_its_legend() -> None:
+    """The legend sat in the upper left, where a small group of unsure faces that were all read
+    right lands: the default run's report hid its point (0.30, 1.0) and face count under it."""
+    table = pd.DataFrame(
+        {"from": [0.2, 0.3, 0.9], "to": [0.3, 0.4, 1.0], "faces": [1, 4, 196],
+         "confidence": [0.298, 0.374, 0.975], "accuracy": [1.0, 0.5, 0.959]}
+    )  # fmt: skip
+    fig = plots.reliability_diagram(table, "t")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    points = ax.transData.transform(table[["confidence", "accuracy"]].to_numpy())
+    assert not any(legend.contains(x, y) for x, y in points)
+    assert not any(legend.overlaps(t.get_window_extent()) for t in ax.texts)
+
+
 def test_faces_labelled_two_ways_show_each_face_beside_its_training_copy() -> None:
     faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
     data = prepared.PreparedData(

@@ -200,7 +200,7 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt
 def reliability_diagram(calibration: pd.DataFrame, title: str) -> plt.Figure:
     """Accuracy against confidence per group of faces (``Evaluation.calibration``), beside the
     diagonal a calibrated model would follow; each point is labelled with its face count."""
-    fig, ax = _subplots(figsize=(5, 5))
+    fig, ax = _subplots(figsize=(5, 5.6))  # taller by the legend, under the square plot
     ax.plot([0, 1], [0, 1], linestyle="--", color="gray", label="calibrated")
     ax.plot(calibration["confidence"], calibration["accuracy"], marker="o", label="model")
     for row in calibration.itertuples():
@@ -213,7 +213,9 @@ def reliability_diagram(calibration: pd.DataFrame, title: str) -> plt.Figure:
         ylim=(0, 1),
         title=title,
     )
-    ax.legend(loc="upper left")
+    # under the plot, not over a point: every corner can hold one (a small group of unsure
+    # faces all read right lands in the upper left), and a count can stand past the right edge
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, frameon=False)
     fig.tight_layout()
     return fig
 
