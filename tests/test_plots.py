@@ -1,5 +1,7 @@
 """Figures a user reads in reports/: what they must show."""
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -115,6 +117,23 @@ def test_reliability_diagram_hides_no_point_under_its_legend() -> None:
     points = ax.transData.transform(table[["confidence", "accuracy"]].to_numpy())
     assert not any(legend.contains(x, y) for x, y in points)
     assert not any(legend.overlaps(t.get_window_extent()) for t in ax.texts)
+
+
+def test_confusion_heatmap_names_the_true_classes_level_to_be_read() -> None:
+    """seaborn turned the true classes' names on their side, each read with the head tilted,
+    where the predicted ones across the foot read level."""
+    classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    matrix = pd.DataFrame(np.eye(7), index=classes, columns=classes)
+    fig = plots.confusion_heatmap(matrix, "t")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    names = ax.get_yticklabels()
+    assert [t.get_text() for t in names] == classes
+    assert all(t.get_rotation() == 0 for t in names)
+    title = ax.yaxis.label.get_window_extent()
+    assert not any(title.overlaps(t.get_window_extent()) for t in names)
+    across = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(across))
 
 
 def test_faces_labelled_two_ways_show_each_face_beside_its_training_copy() -> None:

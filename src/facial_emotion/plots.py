@@ -192,6 +192,7 @@ def per_class_bars(per_class: pd.DataFrame, title: str) -> plt.Figure:
 def confusion_heatmap(matrix: pd.DataFrame, title: str, fmt: str = ".2f") -> plt.Figure:
     fig, ax = _subplots(figsize=(7, 6))
     sns.heatmap(matrix, annot=True, fmt=fmt, cmap="Blues", square=True, cbar=False, ax=ax)
+    ax.tick_params(axis="y", labelrotation=0)  # seaborn stands the true classes on their side
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
     return fig
