@@ -34,6 +34,18 @@ def test_a_class_absent_from_the_data_is_a_blank_row_not_a_row_of_zeros() -> Non
     assert drawn == ["1.00", "0.00", "0.00", "0.00", "1.00", "0.00"]  # sad's cells left blank
 
 
+def test_the_confusion_table_says_which_side_is_true_and_which_predicted() -> None:
+    """03_evaluate shows the counts as a table whose rows and columns both list the classes,
+    with nothing to say which were the faces' labels and which the model's readings."""
+    ev = Evaluation(CLASSES, np.array([0, 1]), np.array([[0.9, 0.1, 0], [0.8, 0.1, 0.1]]))
+    for matrix in (ev.confusion(), ev.confusion(normalize=True)):
+        assert (matrix.index.name, matrix.columns.name) == ("true", "predicted")
+        assert "predicted" in matrix.to_html() and "true" in matrix.to_html()
+    assert ev.confusion().loc["happy", "angry"] == 1
+    axes = plots.confusion_heatmap(ev.confusion(), "t").axes[0]
+    assert (axes.get_ylabel(), axes.get_xlabel()) == ("true", "predicted")
+
+
 def test_metrics_confusion_and_mistakes() -> None:
     y = np.array([0, 0, 1, 1, 2, 2])
     probs = np.array(

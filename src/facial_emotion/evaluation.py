@@ -320,7 +320,10 @@ class Evaluation:
         if normalize:
             totals = matrix.sum(axis=1, keepdims=True)
             matrix = np.divide(matrix, totals, out=np.full(matrix.shape, np.nan), where=totals > 0)
-        return pd.DataFrame(matrix, index=list(self.classes), columns=list(self.classes))
+        names = list(self.classes)  # named, so a table of it says which side is which
+        return pd.DataFrame(
+            matrix, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted")
+        )
 
     def confusion_records(self) -> pd.DataFrame:
         """One row per sample (actual, predicted): input of DVC's ``confusion`` plot template."""
