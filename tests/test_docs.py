@@ -1,5 +1,6 @@
-"""The commands, settings and links that README.md, data.md and the model card show still exist:
-these documents had grown over many sessions, each change checked by hand against the code."""
+"""The commands, settings and links that README.md, BENCHMARKS.md, data.md and the model card show
+still exist: these documents had grown over many sessions, each change checked by hand against
+the code."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import yaml
 from facial_emotion.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "data.md", "src/facial_emotion/weights/fer2013.md")
+DOCS = ("README.md", "BENCHMARKS.md", "data.md", "src/facial_emotion/weights/fer2013.md")
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 # a program and the rest of its command line, up to a shell comment
 COMMAND = re.compile(

@@ -1,7 +1,7 @@
 """The machine a model trained on, for its card and the benchmarks' figures.
 
 A training time or an images/s figure cannot be read without it: the shipped recipe took 96
-minutes on one 2-core host and would take about 6 hours on another (README, Benchmarks).
+minutes on one 2-core host and would take about 6 hours on another (BENCHMARKS.md).
 """
 
 from __future__ import annotations
