@@ -288,3 +288,38 @@ def test_a_settings_field_of_a_generic_type_is_not_read_as_a_union() -> None:
     assert from_mapping(Named, {"names": {1: "surprise"}}).names == {"1": "surprise"}
     with pytest.raises(FacialEmotionError, match="names must be dict, got 'rafdb'"):
         from_mapping(Named, {"names": "rafdb"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "train:\n  epochs: 0\n",
+        "train:\n  architecture: nope\n",
+        "train:\n  precision: half\n",
+        "train:\n  optimizer: lion\n",
+        "evaluate:\n  tta_shift: 99\n",
+        "export:\n  representative_samples: 0\n",
+        "data:\n  source: nope\n",
+        "data:\n  val_fraction: 0.6\n  test_fraction: 0.6\n",
+        "data:\n  synthetic_samples: 0\n",
+        "data:\n  detect_faces: true\n",
+        "data:\n  source: ckplus\n  path: faces\n  labels: rafdb\n",
+        "data:\n  source: folder\n  path: faces\n  labels: nope\n",
+        "data:\n  source: folder\n",
+        "data:\n  source: folder\n  path: no/such/faces\n",
+    ],
+)
+def test_check_params_names_the_file_it_read_for_every_groups_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, text: str
+) -> None:
+    """`check_params other.yaml` with a bad train, evaluate, export or data value said
+    "params.yaml: ..." or "... in params.yaml", whatever file it read (audit CB)."""
+    from facial_emotion.check_params import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "faces").mkdir()
+    other = tmp_path / "other.yaml"
+    other.write_text(text)
+    assert main([str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(other) in err and "params.yaml" not in err, err

@@ -500,3 +500,13 @@ def test_data_with_unread_splits_is_not_saved(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"split\(s\) train, test were not read"):
         prepared.save(scored, out)
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_prepare_names_the_params_file_it_read_for_a_bad_data_value(tmp_path: Path) -> None:
+    """`prepare --params my.yaml` with data.source nope said "... in params.yaml" (audit CB)."""
+    from facial_emotion.prepare import prepare
+
+    other = tmp_path / "my.yaml"
+    other.write_text("data:\n  source: nope\n")
+    with pytest.raises(FacialEmotionError, match=f"in {other}$"):
+        prepare(str(other), str(tmp_path / "prepared"))

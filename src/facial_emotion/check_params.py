@@ -19,27 +19,27 @@ from facial_emotion.native_log import import_tensorflow
 from facial_emotion.paths import MODEL, run_on_repository_code
 
 
-def check_values(params: Params) -> None:
+def check_values(params: Params, source: str = PARAMS_FILE) -> None:
     """Every stage's value rules, each kept where its stage applies it (train's with Keras, whose
-    architectures and precisions they are)."""
+    architectures and precisions they are); an error names ``source``, the file read."""
     import_tensorflow("checking train's values")
     from facial_emotion import stages, training
 
-    check_settings(params.data)
+    check_settings(params.data, source)
     # here, not when prepare reads it: DVC removed the prepared data first, then stopped on a
     # bare "[Errno 2] No such file or directory"
     if params.data.source != "synthetic" and not Path(params.data.path).exists():
         raise FacialEmotionError(
             f"data.path {params.data.path}: not found; point it at the {params.data.source} data "
-            "(folder or CSV) in params.yaml, or with dvc exp run -S data.path=..."
+            f"(folder or CSV) in {source}, or with dvc exp run -S data.path=..."
             + _in_experiment_copy(Path.cwd(), Path(params.data.path))
         )
-    training.validate(params.train)
+    training.validate(params.train, source)
     if params.train.init_weights:
         check_init_weights(Path(params.train.init_weights))
-    stages.check_evaluate(params.evaluate)
+    stages.check_evaluate(params.evaluate, source)
     samples = params.export.representative_samples
-    check_rules("export", {"representative_samples": (samples, POSITIVE)})
+    check_rules("export", {"representative_samples": (samples, POSITIVE)}, source)
 
 
 def _in_experiment_copy(cwd: Path, data: Path) -> str:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"two params files given: {args.file} and {args.params}; give one")
     args.file = args.file or args.params or PARAMS_FILE
     try:
-        check_values(load_params(args.file))
+        check_values(load_params(args.file), args.file)
     except FacialEmotionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

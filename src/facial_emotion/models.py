@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from facial_emotion.config import PARAMS_FILE
 from facial_emotion.errors import FacialEmotionError
 
 INPUT_SHAPE = (48, 48, 1)
@@ -176,10 +177,10 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 }
 
 
-def require_architecture(name: str) -> None:
+def require_architecture(name: str, source: str = PARAMS_FILE) -> None:
     if name not in ARCHITECTURES:
         raise FacialEmotionError(
-            f"params.yaml: unknown train.architecture {name!r}; choose one of "
+            f"{source}: unknown train.architecture {name!r}; choose one of "
             f"{', '.join(ARCHITECTURES)}"
         )
 
@@ -257,12 +258,12 @@ def cpu_has_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str) -> str:
+def resolve_precision(precision: str, source: str = PARAMS_FILE) -> str:
     """``auto`` → mixed_bfloat16 where the CPU has native bfloat16, else float32."""
     if precision == "auto":
         return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
     if precision not in ("float32", "mixed_bfloat16"):
         raise FacialEmotionError(
-            f"params.yaml: train.precision is {precision!r}; choose auto, float32 or mixed_bfloat16"
+            f"{source}: train.precision is {precision!r}; choose auto, float32 or mixed_bfloat16"
         )
     return precision

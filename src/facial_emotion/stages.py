@@ -13,6 +13,7 @@ from facial_emotion import training
 from facial_emotion.backends import load_backend
 from facial_emotion.config import (
     AT_LEAST_ZERO,
+    PARAMS_FILE,
     SHIFT_PIXELS,
     EvaluateSettings,
     Params,
@@ -109,13 +110,14 @@ class EvaluateResult:
         return "TTA: flip" if flip else "single pass"
 
 
-def check_evaluate(settings: EvaluateSettings) -> None:
+def check_evaluate(settings: EvaluateSettings, source: str = PARAMS_FILE) -> None:
     check_rules(
         "evaluate",
         {
             "tta_shift": (settings.tta_shift, SHIFT_PIXELS),
             "mistakes": (settings.mistakes, AT_LEAST_ZERO),
         },
+        source,
     )
 
 

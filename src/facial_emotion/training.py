@@ -28,6 +28,7 @@ from facial_emotion.config import (
     AT_LEAST_ZERO,
     BELOW_ONE,
     FRACTION,
+    PARAMS_FILE,
     POSITIVE,
     TrainSettings,
     as_dict,
@@ -141,16 +142,17 @@ def build_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     )
 
 
-def validate(settings: TrainSettings) -> None:
-    """Reject settings that would only fail deep inside Keras, naming the key and the choices."""
-    models.require_architecture(settings.architecture)
-    models.resolve_precision(settings.precision)
+def validate(settings: TrainSettings, source: str = PARAMS_FILE) -> None:
+    """Reject settings that would only fail deep inside Keras, naming the file they came from,
+    the key and the choices."""
+    models.require_architecture(settings.architecture, source)
+    models.resolve_precision(settings.precision, source)
     choices = {"schedule": SCHEDULES, "optimizer": OPTIMIZERS}
     for key, allowed in choices.items():
         value = getattr(settings, key)
         if value not in allowed:
             raise FacialEmotionError(
-                f"params.yaml: train.{key} is {value!r}; choose one of {', '.join(allowed)}"
+                f"{source}: train.{key} is {value!r}; choose one of {', '.join(allowed)}"
             )
     augment = settings.augment
     last_epoch = settings.epochs - 1
@@ -180,6 +182,7 @@ def validate(settings: TrainSettings) -> None:
             },
             "augment.crop_pad": (augment.crop_pad, AT_LEAST_ZERO),
         },
+        source,
     )
 
 

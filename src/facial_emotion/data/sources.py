@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from facial_emotion.config import DataSettings
+from facial_emotion.config import PARAMS_FILE, DataSettings
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
 from facial_emotion.data.prepared import SPLITS, LabelledImages, PreparedData, stretched
@@ -180,37 +180,35 @@ def guess_source(path: Path) -> str:
     return "folder"
 
 
-def check_settings(data: DataSettings) -> None:
-    """The data settings' values, before any file is read."""
+def check_settings(data: DataSettings, source: str = PARAMS_FILE) -> None:
+    """The data settings' values, before any file is read; ``source`` is the file they came from."""
     if data.source not in SOURCES:
         raise FacialEmotionError(
-            f"data.source {data.source!r} is unknown; use one of {', '.join(SOURCES)} in "
-            "params.yaml"
+            f"data.source {data.source!r} is unknown; use one of {', '.join(SOURCES)} in {source}"
         )
     val, test = data.val_fraction, data.test_fraction
     if not 0 < val < 1 or not 0 <= test < 1 or val + test >= 1:
         raise FacialEmotionError(
             f"data.val_fraction {val} and data.test_fraction {test} must leave data for "
-            "training (0 < val, 0 <= test, val + test < 1); fix them in params.yaml"
+            f"training (0 < val, 0 <= test, val + test < 1); fix them in {source}"
         )
     if data.source == "synthetic" and data.synthetic_samples < 1:
         raise FacialEmotionError(
             f"data.synthetic_samples must be a positive count, got {data.synthetic_samples}; "
-            "fix it in params.yaml"
+            f"fix it in {source}"
         )
     if data.detect_faces and data.source != "folder":
         raise FacialEmotionError(
             f"data.detect_faces is for data.source folder (photos); {data.source} faces are "
-            "cropped already: set it false in params.yaml"
+            f"cropped already: set it false in {source}"
         )
-    label_map(data.labels)  # a preset that is none, a value that is no emotion
+    label_map(data.labels, f"{source}: data.labels")  # no such preset, a value that is no emotion
     if data.labels and data.source not in ("folder", "fer2013"):
         raise FacialEmotionError(
             f"data.labels names class folders (data.source folder or fer2013); {data.source} "
-            'names its classes itself: set it to "" in params.yaml (evaluate: leave out --labels)'
+            f'names its classes itself: set it to "" in {source} (evaluate: leave out --labels)'
         )
     if data.source != "synthetic" and not data.path:
         raise FacialEmotionError(
-            f"data.path is not set; point it at the {data.source} data (folder or CSV) in "
-            "params.yaml"
+            f"data.path is not set; point it at the {data.source} data (folder or CSV) in {source}"
         )
