@@ -498,6 +498,32 @@ def test_a_model_card_records_the_code_training_began_with(
     assert modelfile.read_card(tmp_path / "models" / "model.keras")["code"] is None
 
 
+def test_the_history_plot_holds_six_significant_digits_and_keeps_a_small_learning_rate(
+    data: PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reports/train/history.csv held float32's 17 digits (0.0010000000474974513) in DVC's
+    tooltips and in every diff of it; 4 decimals would turn a 1e-5 learning rate to 0."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(stages.prepared, "load", lambda _: data)
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=1, learning_rate=1e-5)
+
+    trained = stages.run_train(Params(train=settings), out=tmp_path)
+
+    path = tmp_path / "reports" / "train" / "history.csv"
+    header, row = path.read_text().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["epoch"] == "1" and float(values["learning_rate"]) == pytest.approx(1e-5)
+    digits = {
+        key: len(value.lstrip("-").split("e")[0].replace(".", "").lstrip("0"))
+        for key, value in values.items()
+    }
+    assert max(digits.values()) <= 6, values
+    written = pd.read_csv(path)
+    assert np.allclose(
+        written.drop(columns="epoch"), trained.history.drop(columns="epoch"), rtol=1e-5
+    )
+
+
 def test_the_input_pipeline_keeps_faces_uint8_until_a_batch_is_drawn() -> None:
     """A float32 copy of the whole split (and its tensor, and the cache) took 26 bytes a pixel:
     7.4 GB to train on 230,000 faces whose uint8 pixels are 0.5 GB."""

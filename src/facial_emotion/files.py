@@ -251,11 +251,12 @@ def write_text(target: str | Path, text: str, on_wait: Callable[[], object] | No
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="\n")
 
 
-def write_csv(target: str | Path, table: Any) -> None:
+def write_csv(target: str | Path, table: Any, float_format: str | None = None) -> None:
     """Write a pandas ``table`` as CSV without its index, atomically, with LF line ends on every
-    system (pandas ends lines with ``os.linesep``: CRLF on Windows; see :func:`write_json`)."""
+    system (pandas ends lines with ``os.linesep``: CRLF on Windows; see :func:`write_json`);
+    ``float_format`` (``"%.6g"``) keeps float32's 17 printed digits out of a plot's file."""
     with atomic_path(target) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format=float_format)
 
 
 def _file_id(path: Path) -> tuple[int, int]:

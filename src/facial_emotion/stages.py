@@ -85,8 +85,10 @@ def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
         metrics=metrics,
         host=host(),  # the minutes and images/s above were measured there
     )
-    # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0)
-    write_csv(out / REPORTS / "train" / "history.csv", history.assign(epoch=history["epoch"] + 1))
+    # counted from 1, as best_epoch and the learning-curve figure count (Keras counts from 0);
+    # 6 significant digits, not float32's 17 (0.0010000000474974513), keep a 1e-5 learning rate
+    history_plot = history.assign(epoch=history["epoch"] + 1)
+    write_csv(out / REPORTS / "train" / "history.csv", history_plot, float_format="%.6g")
     write_json(out / METRICS / "train.json", metrics)
     return trained
 
