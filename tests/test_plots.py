@@ -190,3 +190,43 @@ def test_a_figure_describes_itself_for_its_alt_text() -> None:
         "Figure. Per class: share of faces (0 to 1) against happy 40 faces, disgust 4 faces; "
         "key: precision, recall, f1."
     )
+
+
+def test_dvc_draws_the_classes_in_the_order_of_the_figures(tmp_path) -> None:
+    """DVC's confusion template sorts classes alphabetically (angry, disgust, fear, happy, neutral,
+    sad, surprise) and so did its bars: the PNG and tables read angry ... surprise, neutral."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from facial_emotion.labels import EMOTIONS
+
+    repo = Path(__file__).resolve().parents[1]
+    plots_only = {"plots": yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]}
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(plots_only, sort_keys=False))
+    dvc = [str(Path(sys.executable).with_name("dvc"))]
+    subprocess.run([*dvc, "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    shutil.copytree(repo / ".dvc" / "plots", tmp_path / ".dvc" / "plots")
+    (tmp_path / "reports" / "evaluate").mkdir(parents=True)
+    (tmp_path / "reports" / "train").mkdir()
+    (tmp_path / "reports/train/history.csv").write_text(
+        "epoch,accuracy,val_accuracy,loss,val_loss\n"
+    )
+    pairs = "".join(f"{a},{p}\n" for a, p in itertools.product(sorted(EMOTIONS), repeat=2))
+    (tmp_path / "reports/evaluate/confusion.csv").write_text("actual,predicted\n" + pairs)
+    rows = "".join(f"{name},0.5,0.5,0.5\n" for name in sorted(EMOTIONS))
+    (tmp_path / "reports/evaluate/per_class.csv").write_text("class,precision,recall,f1\n" + rows)
+    shown = subprocess.run(
+        [*dvc, "plots", "show", "--json"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    drawn = json.loads(shown.stdout)["data"]
+    (confusion,) = drawn["Confusion matrix"]
+    encoding = confusion["content"]["spec"]["encoding"]
+    assert encoding["x"]["sort"] == encoding["y"]["sort"] == list(EMOTIONS)
+    for title in ("Recall per class", "F1 per class"):
+        (bars,) = drawn[title]
+        assert bars["content"]["encoding"]["y"]["sort"] == list(EMOTIONS)
