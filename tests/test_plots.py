@@ -46,6 +46,18 @@ def test_learning_curves_draw_each_ensemble_member_apart() -> None:
     assert ticks and all(float(tick).is_integer() for tick in ticks)  # whole epochs on a short run
 
 
+def test_learning_curves_name_the_loss() -> None:
+    """The loss axis said only "loss": which loss, and whether label smoothing raised its floor,
+    a student had to look up in training.py."""
+    history = pd.DataFrame(
+        {"epoch": [0, 1], "loss": [1.2, 1.0], "val_loss": [1.3, 1.1]}
+        | {"accuracy": [0.5, 0.6], "val_accuracy": [0.4, 0.6]}
+    )
+    assert plots.learning_curves(history).axes[0].get_ylabel() == "cross-entropy loss"
+    smoothed = plots.learning_curves(history, loss="cross-entropy loss, label smoothing 0.1")
+    assert smoothed.axes[0].get_ylabel() == "cross-entropy loss, label smoothing 0.1"
+
+
 def test_learning_curves_mark_the_epoch_the_saved_model_is_from() -> None:
     """The saved model is from the best val epoch, often not the last; nothing showed which."""
     history = pd.DataFrame(

@@ -524,6 +524,13 @@ def test_the_history_plot_holds_six_significant_digits_and_keeps_a_small_learnin
     )
 
 
+def test_the_loss_is_named_as_compiled() -> None:
+    """The learning curves' loss axis names the loss training.compile_model uses."""
+    assert training.loss_name(TrainSettings(label_smoothing=0.0)) == "cross-entropy loss"
+    smoothed = training.loss_name(TrainSettings(label_smoothing=0.1))
+    assert smoothed == "cross-entropy loss, label smoothing 0.1"
+
+
 def test_the_input_pipeline_keeps_faces_uint8_until_a_batch_is_drawn() -> None:
     """A float32 copy of the whole split (and its tensor, and the cache) took 26 bytes a pixel:
     7.4 GB to train on 230,000 faces whose uint8 pixels are 0.5 GB."""

@@ -143,11 +143,15 @@ def intensity_histogram(data: PreparedData) -> plt.Figure:
 
 
 def learning_curves(
-    history: pd.DataFrame, best_epoch: int | list[int] | None = None, data: str = ""
+    history: pd.DataFrame,
+    best_epoch: int | list[int] | None = None,
+    data: str = "",
+    loss: str = "cross-entropy loss",
 ) -> plt.Figure:
     """Train and val curves; an ensemble's history (a ``member`` column) gets a pair per member.
     ``best_epoch`` (counted from 1; one per member) marks the epoch the saved model is from;
-    ``data`` names the data set in the title, so a saved figure says what it shows."""
+    ``data`` names the data set in the title, so a saved figure says what it shows; ``loss``
+    (``training.loss_name``) names the loss on its axis."""
     fig, axes = _subplots(1, 2, figsize=(10, 3.8))
     if data:
         fig.suptitle(f"Learning curves on {data} data")
@@ -162,8 +166,8 @@ def learning_curves(
         for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
             ax.plot(run["epoch"] + 1, run[metric], label=f"train{suffix}")
             ax.plot(run["epoch"] + 1, run[f"val_{metric}"], "--", label=f"val{suffix}")
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+    for ax, metric, label in zip(axes, ("loss", "accuracy"), (loss, "accuracy"), strict=True):
+        ax.set(xlabel="epoch", ylabel=label, title=metric.capitalize())
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on a short run
         ax.legend()
     axes[1].set_ylim(0, 1)  # fixed, so two runs' figures compare at a glance

@@ -186,6 +186,13 @@ def validate(settings: TrainSettings, source: str = PARAMS_FILE) -> None:
     )
 
 
+def loss_name(settings: TrainSettings) -> str:
+    """The loss ``compile_model`` gives, in words for an axis: label smoothing raises its floor
+    above 0, so a curve that levels off there has not stalled."""
+    smoothing = settings.label_smoothing
+    return "cross-entropy loss" + (f", label smoothing {smoothing:g}" if smoothing else "")
+
+
 def compile_model(model: keras.Model, settings: TrainSettings) -> None:
     model.compile(
         optimizer=build_optimizer(settings),
@@ -488,6 +495,7 @@ class Trained:
     members: list[TrainResult]
     code: dict[str, Any] | None
     data: str = ""  # the prepared data's source ("synthetic", "ckplus"...), for titles
+    loss: str = "cross-entropy loss"  # loss_name: the learning curves' axis
 
     @property
     def history(self) -> pd.DataFrame:
@@ -535,4 +543,5 @@ def train_model(
     model = models.ensemble(
         [models.as_float32(r.model, settings.architecture, n_classes) for r in results]
     )
-    return Trained(model, precision, results, code, str(data.source.get("name") or ""))
+    source = str(data.source.get("name") or "")
+    return Trained(model, precision, results, code, source, loss_name(settings))
