@@ -242,3 +242,24 @@ def test_dvc_draws_the_classes_in_the_order_of_the_figures(tmp_path) -> None:
     for title in ("Recall per class", "F1 per class"):
         (bars,) = drawn[title]
         assert bars["content"]["encoding"]["y"]["sort"] == list(EMOTIONS)
+
+
+def test_the_data_source_reads_as_a_line_per_setting() -> None:
+    """01_explore printed `source: {'name': 'synthetic', 'path': None, ...}`, a raw dict."""
+    source = {
+        "name": "ckplus",
+        "path": "/data/CK+48",
+        "format": "folders",
+        "splits": "by subject, seeded and roughly stratified (seed 42, val 0.1, test 0.1)",
+        "subjects": {"train": 90, "val": 12, "test": 11},
+        "carving": {"seed": 42, "val_fraction": 0.1},
+        "missing": None,
+    }
+    assert plots.source_summary(source).splitlines() == [
+        "ckplus data from /data/CK+48 (folders)",
+        "  splits: by subject, seeded and roughly stratified (seed 42, val 0.1, test 0.1)",
+        "  subjects: train 90, val 12, test 11",
+        "  carving: seed 42, val_fraction 0.1",
+    ]
+    synthetic = {"name": "synthetic", "path": None, "format": "generated", "splits": "drawn"}
+    assert plots.source_summary(synthetic) == "synthetic data (generated)\n  splits: drawn"

@@ -100,6 +100,25 @@ def sample_grid(
     return fig
 
 
+def source_summary(source: dict[str, Any]) -> str:
+    """Where the prepared faces came from (``PreparedData.source``), a line per setting under
+    the data's name, where a printed dict ran on as one line; a nested setting (``carving``,
+    ``subjects``) reads ``seed 42, val_fraction 0.1``, and an unset one is left out. Text, not
+    a table: pandas cuts a cell at 50 characters, and ``splits`` says how in more."""
+
+    def worded(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{key} {item}" for key, item in value.items())
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    where = f" from {source['path']}" if source.get("path") else ""
+    kind = f" ({source['format']})" if source.get("format") else ""
+    rest = {k: v for k, v in source.items() if k not in ("name", "path", "format")}
+    lines = [f"{source.get('name')} data{where}{kind}"]
+    lines += [f"  {key}: {worded(value)}" for key, value in rest.items() if value is not None]
+    return "\n".join(lines)
+
+
 def pixel_statistics(data: PreparedData) -> pd.DataFrame:
     """Mean, spread and extremes of pixel intensity per split: lighting and contrast at a glance."""
     rows = []
