@@ -48,6 +48,27 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.parametrize("fmt", ["--csv", "--json"])
+def test_faceless_photos_are_named_up_to_ten_then_counted(capsys, tiny_model_path, tmp_path, fmt):
+    """Each faceless photo had its own stderr line with --csv or --json: 6,000 of them for a
+    library of 20,000 photos, burying the files that could not be read (audit BS)."""
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for i in range(13):
+        Image.new("RGB", (160, 120), (90 + i, 120, 90)).save(folder / f"p{i:02}.png")
+    code, out, err = run(capsys, folder, "--model", tiny_model_path, fmt)
+    assert code == 0, err
+    named = [line for line in err.splitlines() if line.endswith(": no face found")]
+    assert named == [
+        f"facial-emotion predict: {folder / f'p{i:02}.png'}: no face found" for i in range(10)
+    ]
+    assert err.splitlines()[-1] == (
+        "facial-emotion predict: 3 more image(s) had no face found; "
+        "the output lists them with no faces"
+    )
+    assert out.count("p12.png") == 1  # listed, with no face
+
+
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
     assert code == 0, err
