@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -282,6 +283,23 @@ def test_a_stdout_that_cannot_be_written_is_a_one_line_error() -> None:
     assert run.returncode == 2, err
     reason = "standard output: cannot be written (No space left on device)"
     assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
+
+
+def test_an_error_whose_terminal_is_gone_is_still_status_2(monkeypatch, tmp_path) -> None:
+    """A terminal that hung up takes no more lines (EIO): the error line that could not be
+    printed raised again from the error handler, a traceback and exit status 1. Met by a webcam
+    run ended by SIGHUP, whose summary line then went to the closed terminal."""
+    from facial_emotion.cli import main
+
+    class Gone:
+        def write(self, text: str) -> int:
+            raise OSError(errno.EIO, "Input/output error")
+
+        def flush(self) -> None:
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(sys, "stderr", Gone())
+    assert main(["predict", str(tmp_path / "missing.jpg")]) == 2
 
 
 def test_an_output_fifo_no_program_reads_yet_says_the_command_waits_for_one(

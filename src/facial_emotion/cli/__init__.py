@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import os
@@ -93,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         dropped = stdout_dropped_if_unwritable()
         if isinstance(exc, OSError) and not exc.filename and (dropped or exc.errno in WRITE_ERRORS):
             message = unwritable_stdout(exc)  # met by a print during the run: files have names
-        # printable: a file name's newline forged a second line, its escapes drove the terminal
-        print(f"facial-emotion {args.command}: error: {printable(message)}", file=sys.stderr)
+        # printable: a file name's newline forged a second line, its escapes drove the terminal;
+        # a hung-up terminal (SIGHUP) takes no more lines, and the status still says it failed
+        with contextlib.suppress(OSError):
+            print(f"facial-emotion {args.command}: error: {printable(message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return interrupted_status(f"facial-emotion {args.command}", exc)
