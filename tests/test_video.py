@@ -367,6 +367,31 @@ def test_terminating_a_run_keeps_what_was_read_under_partial_names(
     assert len(rows) == int(video.get(cv2.CAP_PROP_FRAME_COUNT)) > 0  # a face in every frame
 
 
+def test_a_stop_whose_csv_terminal_is_gone_is_still_a_stop(tmp_path):
+    """`video --csv /dev/stdout` on a terminal that hung up: the rows still queued as SIGHUP
+    stopped the run met the closed terminal (EIO) as the stream was closed, and that error took
+    the stop's place: exit status 1 with a traceback, or 2 (measured on a pty: master closed,
+    then SIGHUP), where a hang-up is 129."""
+    from facial_emotion.stops import Terminated
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # opened, so the writer does not wait
+    try:
+        frame = np.zeros((48, 64, 3), np.uint8)
+        with pytest.raises(Terminated), ExitStack() as stack:
+            sinks = _Sinks(stack, frame, 10.0, tuple(EMOTIONS), None, fifo, False)
+            sinks.stream.queued += b"a row the terminal no longer takes\n"
+
+            def gone(patience: float | None = None) -> None:
+                raise OSError(5, "Input/output error")
+
+            sinks.stream.send = gone
+            raise Terminated(signal.SIGTERM)
+    finally:
+        os.close(reader)
+
+
 @pytest.mark.parametrize("raised", ["interrupt", "in TensorFlow"])
 def test_ctrl_c_on_a_file_keeps_what_was_read_and_leaves_the_outputs_names_alone(
     capsys, clip, tiny_model_path, tmp_path, monkeypatch, raised

@@ -577,13 +577,19 @@ class _Sinks:
         """Close the CSV's stream. Rows are left queued only by a stop (a camera's ends the run)
         or an error while the reader had stopped reading: they get ``CSV_CLOSE_PATIENCE``
         seconds to reach it, or none while the stop or error is on its way out. Those dropped
-        then were lost without a word: the summary counts them, and a file's stop says so."""
+        then were lost without a word: the summary counts them, and a file's stop says so.
+        A stop's own news stays the stop's: a hang-up (SIGHUP) comes with a terminal that takes
+        no more rows (EIO), and that error took its place (exit status 1 or 2 for 129)."""
+        interrupt = None if stop is None else interrupt_in(stop)
 
         def close() -> None:
-            self.rows_unsent = self.stream.close(CSV_CLOSE_PATIENCE if stop is None else 0)
+            try:
+                self.rows_unsent = self.stream.close(CSV_CLOSE_PATIENCE if stop is None else 0)
+            except OSError as exc:
+                if interrupt is None or isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+                    raise
 
         self._to_reader(close)
-        interrupt = None if stop is None else interrupt_in(stop)
         if interrupt is not None and self.rows_unsent:
             interrupt.add_note(unsent_note(self.csv_path, self.rows_unsent))
 
