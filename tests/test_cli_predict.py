@@ -853,6 +853,36 @@ def test_resume_adds_to_a_csv_written_before_the_detector_score_column(
     ]
 
 
+def test_resume_adds_to_json_written_before_the_detector_score_key(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """A JSON file of an earlier version has no ``detector_score`` in its faces: resumed, its
+    faces lacked the key the new ones have, and a program reading ``face["detector_score"]``
+    (as the README lists every face's keys) met a KeyError on the old ones. They get None, as
+    an old CSV's rows get an empty cell."""
+    target = tmp_path / "faces.json"
+    assert run(capsys, photos, "--model", tiny_model_path, "-o", target)[0] == 0
+    data = json.loads(target.read_text())
+    data["images"] = data["images"][:2]  # a stopped run's, written by the earlier version
+    for image in data["images"]:
+        for face in image["faces"]:
+            del face["detector_score"]
+    assert any(image["faces"] for image in data["images"])
+    target.write_text(json.dumps(data))
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0, err
+    images = json.loads(target.read_text())["images"]
+    assert len(images) == 4
+    keys = [list(face) for image in images for face in image["faces"]]
+    assert all(k == keys[-1] for k in keys) and keys[-1][-1] == "detector_score", keys
+    assert all(face["detector_score"] is None for face in images[0]["faces"])
+    # a face that is not a record: refused in one line, as other damage is
+    data["images"][0]["faces"] = ["not a face"]
+    target.write_text(json.dumps(data))
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 2 and "is not a predict JSON file" in err, err
+
+
 def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, photos, tmp_path):
     other = tmp_path / "faces.csv"
     other.write_text("file,face,emotion\n")  # another program's, or another model's classes

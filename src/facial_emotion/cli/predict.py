@@ -502,7 +502,9 @@ def earlier_results(
             differ.insert(0, "classes")
         images = data["images"]
         done = frozenset(image["file"] for image in images)
-    except (ValueError, KeyError, TypeError) as exc:
+        for face in (face for image in images for face in image["faces"]):
+            face.setdefault("detector_score", None)  # written before it was added: none
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FacialEmotionError(
             f"{source}: is not a predict JSON file ({exc}); name a new -o file or leave out "
             "--resume"
