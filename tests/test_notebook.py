@@ -268,3 +268,22 @@ def test_a_report_loads_no_script_from_the_internet_unless_it_has_math_or_widget
         "j", outputs=[nbformat.v4.new_output("display_data", data=shown)]
     )
     assert [src.rsplit("/", 1)[1] for src in page(text, script)] == ["require.min.js"]
+
+
+def test_a_report_whose_html_output_calls_require_keeps_require_js() -> None:
+    """A chart shown as HTML that loads its library through require.js (Plotly's notebook
+    output: ``require(["plotly"], ...)``) was left blank once require.js was taken out: only
+    JavaScript and widget outputs counted as needing it."""
+    from nbconvert import HTMLExporter
+
+    from facial_emotion.notebook import without_unused_remote_scripts
+
+    chart = '<div id="c"></div><script>require(["plotly"], function(Plotly) {})</script>'
+    shown = {"text/html": chart, "text/plain": "Figure()"}
+    cell = nbformat.v4.new_code_cell(
+        "fig", outputs=[nbformat.v4.new_output("display_data", data=shown)]
+    )
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    kept = _remote_scripts(without_unused_remote_scripts(html, notebook))
+    assert [src.rsplit("/", 1)[1] for src in kept] == ["require.min.js"]

@@ -101,6 +101,8 @@ def with_alt_text(html: str, notebook: Any) -> str:
 _MATH = re.compile(r"\$|\\\(|\\\[")
 _MATH_KINDS = ("text/markdown", "text/latex")
 _SCRIPT_KINDS = ("application/javascript", "application/vnd.jupyter.widget-view+json")
+# an HTML output's script that loads its library through require.js (Plotly's notebook charts)
+_REQUIRE = re.compile(r"<script[^>]*>[^<]*\brequire(?:js)?\s*[.(]", re.S)
 
 
 def without_unused_remote_scripts(html: str, notebook: Any) -> str:
@@ -118,8 +120,10 @@ def without_unused_remote_scripts(html: str, notebook: Any) -> str:
         for text in [c.source for c in notebook.cells if c.cell_type == "markdown"]
         + [data[kind] for data in outputs for kind in _MATH_KINDS if kind in data]
     )
-    scripts = "widgets" in notebook.metadata or any(
-        kind in data for data in outputs for kind in _SCRIPT_KINDS
+    scripts = (
+        "widgets" in notebook.metadata
+        or any(kind in data for data in outputs for kind in _SCRIPT_KINDS)
+        or any(_REQUIRE.search("".join(data.get("text/html", ""))) for data in outputs)
     )
     defaults = HTMLExporter.class_traits()
     unused = [
