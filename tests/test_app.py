@@ -971,3 +971,35 @@ def test_browser_live_webcam_boxes_the_face_in_view(
         server.terminate()
         server.wait(timeout=30)
     assert server.stderr.read() == ""
+
+
+def test_a_hang_up_closes_the_app_as_sigterm_does(capsys, monkeypatch):
+    """After a stop Gradio prints on stdout that it closes the server, then closes it; on a
+    terminal that hung up (SIGHUP) that line could not be written (EIO): the app ended with a
+    traceback (exit status 1), before Gradio closed its server. It ends now as after SIGTERM."""
+    import signal
+
+    from facial_emotion.stops import Terminated
+
+    class GradioApp:
+        closed = False
+
+        def queue(self, **options: Any) -> None:
+            pass
+
+        def launch(self, **options: Any) -> None:
+            pass
+
+        def block_thread(self) -> None:  # as Gradio's: it prints as a stop lands
+            try:
+                raise Terminated(getattr(signal, "SIGHUP", signal.SIGTERM))
+            except KeyboardInterrupt as stop:  # its print to a terminal that hung up
+                raise OSError(5, "Input/output error") from stop
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", "uploads")
+    served = GradioApp()
+    app_module._serve(served, "127.0.0.1", 7860, ["127.0.0.1"])
+    assert served.closed

@@ -559,4 +559,11 @@ def _serve(app: Any, host: str, port: int, allowed_hosts: list[str]) -> None:
     print(
         f"facial-emotion app: open http://{shown}:{port}{elsewhere} (Ctrl+C stops it)", flush=True
     )
-    app.block_thread()
+    try:
+        app.block_thread()
+    except OSError as exc:
+        # Gradio says on stdout that it closes after a stop, then closes: a terminal that hung up
+        # (SIGHUP) takes no line, and the app ended with a traceback, its server still open
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        app.close()
