@@ -323,3 +323,24 @@ def test_check_params_names_the_file_it_read_for_every_groups_values(
     assert main([str(other)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(other) in err and "params.yaml" not in err, err
+
+
+@pytest.mark.parametrize("where", ["fer2013.csv", "kaggle/FER2013.csv.gz"])
+def test_check_params_refuses_data_labels_for_a_fer2013_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, where: str
+) -> None:
+    """data.labels names class folders, and FER2013's CSV codes its classes by number: the check
+    passed the pair, and prepare refused it only once DVC had removed the prepared data, naming
+    params.yaml whatever file it read (review CH)."""
+    from facial_emotion.check_params import main
+
+    monkeypatch.chdir(tmp_path)
+    csv = tmp_path / where
+    csv.parent.mkdir(exist_ok=True)
+    csv.write_text("emotion,pixels,Usage\n")
+    path = csv if where == "fer2013.csv" else csv.parent
+    other = tmp_path / "other.yaml"
+    other.write_text(f"data:\n  source: fer2013\n  path: {path}\n  labels: rafdb\n")
+    assert main([str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{csv}:" in err and f'to "" in {other}' in err, err
