@@ -1,6 +1,7 @@
 """Figures a user reads in reports/: what they must show."""
 
 import itertools
+from pathlib import Path
 
 import matplotlib
 
@@ -263,3 +264,9 @@ def test_the_data_source_reads_as_a_line_per_setting() -> None:
     ]
     synthetic = {"name": "synthetic", "path": None, "format": "generated", "splits": "drawn"}
     assert plots.source_summary(synthetic) == "synthetic data (generated)\n  splits: drawn"
+
+
+def test_data_prepared_without_a_manifest_is_not_named_none(tmp_path: Path) -> None:
+    """Data prepared by an old version has no manifest: explore printed 'None data from ...'."""
+    source = prepared.recorded_source(tmp_path)
+    assert plots.source_summary(source) == f"Prepared data from {tmp_path}"

@@ -114,7 +114,9 @@ def source_summary(source: dict[str, Any]) -> str:
     where = f" from {source['path']}" if source.get("path") else ""
     kind = f" ({source['format']})" if source.get("format") else ""
     rest = {k: v for k, v in source.items() if k not in ("name", "path", "format")}
-    lines = [f"{source.get('name')} data{where}{kind}"]
+    # data prepared by an old version has no manifest, so no name: "Prepared data", not "None data"
+    name = f"{source['name']} data" if source.get("name") else "Prepared data"
+    lines = [f"{name}{where}{kind}"]
     lines += [f"  {key}: {worded(value)}" for key, value in rest.items() if value is not None]
     return "\n".join(lines)
 
