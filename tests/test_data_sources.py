@@ -324,3 +324,11 @@ def test_scoring_one_split_decodes_that_split_alone(
         assert data.classes == whole.classes and data.source == whole.source
         others = {s: len(part) for s, part in whole.splits.items() if s not in (split, "all")}
         assert data.unread == others
+
+
+def test_a_cards_wrong_labels_are_named_as_the_cards(tmp_path: Path) -> None:
+    """evaluate reads no params file, yet a hand-edited card's labels were blamed on params.yaml."""
+    data = class_tree(tmp_path / "faces", {"1": 4, "2": 4})
+    card = {"source": {"name": "folder", "path": str(data), "labels": {"1": "angryish"}}}
+    with pytest.raises(FacialEmotionError, match=r"^the model's card .*maps 1 to 'angryish'"):
+        load_for_scoring(data, card=card)

@@ -27,6 +27,7 @@ LOADERS: dict[str, Callable[..., PreparedData]] = {
 }
 SOURCES: tuple[str, ...] = (*LOADERS, "synthetic")  # synthetic draws its faces: no path to read
 ALL = "all"  # the split name that scores every face of a data set
+MODEL_CARD = "the model's card (the .json beside it)"
 DEFAULT_CARVING = {"seed": 42, "val_fraction": 0.1, "test_fraction": 0.1}  # params.yaml's
 
 
@@ -41,11 +42,13 @@ def load_source(
     detect_faces: bool = False,
     labels: str | dict[Any, Any] = "",
     only: tuple[str, ...] = (),
+    settings_from: str = PARAMS_FILE,
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
     ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
     ``labels`` (``data.labels``) names its class folders. ``only`` reads just the first of these
     splits the data has, where the loader can (the others are counted in ``unread``).
+    ``settings_from`` is what a wrong setting's error names as its origin.
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
@@ -53,7 +56,8 @@ def load_source(
     check_settings(
         DataSettings(
             source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces, labels
-        )
+        ),
+        settings_from,
     )
     if source == "synthetic":
         return stretched(
@@ -113,6 +117,8 @@ def load_for_scoring(
         # 3,589 val faces took most of the time; all are read to score all, and with faces found
         # in photos, whose count of every split's faces found is told
         only=() if split == ALL or photos else ((split,) if split else ("test", "val")),
+        # --labels offers only presets, so a wrong carving or label comes from a card edited by hand
+        settings_from=MODEL_CARD,
     )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
