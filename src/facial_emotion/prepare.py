@@ -13,7 +13,7 @@ from pathlib import Path
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
-from facial_emotion.data.sources import check_settings, guess_source, load_source
+from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
 from facial_emotion.paths import PREPARED, run_on_repository_code
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
@@ -22,7 +22,6 @@ from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:
     """Read the configured data set and write it prepared; also the seconds that took."""
     params = load_params(params_file)
-    check_settings(params.data, params_file)  # as load_source does, naming the file read
     start = time.perf_counter()
     data = load_source(
         params.data.source,
@@ -33,6 +32,7 @@ def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, 
         synthetic_samples=params.data.synthetic_samples,
         detect_faces=params.data.detect_faces,
         labels=params.data.labels,
+        settings_from=params_file,
     )
     require_training_faces(data, params.data.path or params.data.source)
     prepared.save(data, out)
