@@ -59,3 +59,12 @@ def test_a_file_gone_from_the_clone_is_gone_from_the_next_install(tmp_path: Path
     ).stdout.split()
     if tracked:  # in a clone: every file of the package is in the wheel
         assert {name.removeprefix("src/") for name in tracked} <= set(names)
+
+
+def test_what_an_install_from_the_clone_leaves_there_is_ignored_by_git() -> None:
+    # pip leaves build/ (17 MB, the weights again), `pip wheel -w dist` and python -m build dist/
+    left = ["build/lib/facial_emotion/__init__.py", "dist/facial_emotion-0.1.0.tar.gz"]
+    done = subprocess.run(["git", "check-ignore", *left], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode == 128:  # not a git checkout (an unpacked sdist)
+        return
+    assert done.stdout.split() == left
