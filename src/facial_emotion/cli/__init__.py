@@ -9,7 +9,6 @@ import importlib
 import os
 import signal
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
@@ -25,11 +24,24 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def installed_version() -> str:
-    try:
-        return version("facial-emotion")
-    except PackageNotFoundError:  # run from a checkout that was not installed with pip
-        return "(not installed)"
+class VersionAction(argparse.Action):
+    """``--version``, whose version is read only when asked: reading it took longer than the
+    rest of ``--help``."""
+
+    def __init__(self, option_strings: list[str], dest: str) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        import facial_emotion
+
+        print(parser.prog, facial_emotion.__version__)
+        parser.exit()
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -52,7 +64,7 @@ def build_parser(dashed_files: tuple[str, ...] = ()) -> argparse.ArgumentParser:
         prog="facial-emotion",
         description="Recognise one of seven emotions in faces with a trained model.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f"facial_emotion.cli.{name}")
