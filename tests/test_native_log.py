@@ -67,19 +67,31 @@ def test_with_nowhere_to_hold_the_log_the_block_still_runs(
     assert ran == [True]
 
 
-def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
-    missing = Path("models/model.keras")  # the pipeline's model, in a clone not yet run
-    run = subprocess.run(
-        [Path(sys.executable).parent / "facial-emotion", "export", "--model", str(missing)],
+def _export_without_a_model(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [Path(sys.executable).parent / "facial-emotion", "export"],
         capture_output=True,
         text=True,
         timeout=180,
-        cwd=tmp_path,
+        cwd=folder,
     )
+
+
+def test_a_tensorflow_command_error_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # a clone whose pipeline has not run
+    run = _export_without_a_model(tmp_path)
     assert run.returncode == 2
     assert run.stderr.splitlines() == [
-        f"facial-emotion export: error: {missing}: model not found; run `dvc repro` to train it"
+        "facial-emotion export: error: models/model.keras: model not found; "
+        "run `dvc repro` to train it"
     ]
+
+
+def test_export_with_the_package_alone_asks_for_a_model_file(tmp_path: Path) -> None:
+    """Outside a clone there is no pipeline to run: it said "run `dvc repro`" (audit CI)."""
+    run = _export_without_a_model(tmp_path)
+    assert run.returncode == 2
+    assert "pass a model file (--model FILE)" in run.stderr
 
 
 def test_threads_holding_the_log_back_at_once_leave_stderr_where_it_was() -> None:

@@ -167,6 +167,8 @@ def require_file(path: str | Path, what: str = "model") -> Path:
     made_here = path.resolve().parent == MODEL.resolve().parent  # by the pipeline, in a clone
     if not path.is_file():
         fix = "run `dvc repro` to train it" if made_here else "check the path"
+        if made_here and not Path("dvc.yaml").is_file():  # the package alone: no pipeline here
+            fix = "pass a model file (--model FILE), or run this in a clone after `dvc repro`"
         raise FacialEmotionError(f"{path}: {what} not found; {fix}")
     if path.stat().st_size == 0:
         fix = "re-create it with `dvc repro`" if made_here else "copy or export it again"
