@@ -40,8 +40,6 @@ def score_close_ups(
     model: Path | None, data_path: str, split_name: str, sample: int, seed: int
 ) -> dict:
     recognizer, crops, labels = served_faces(model, data_path, split_name)
-    if not crops.size:
-        raise FacialEmotionError(f"{data_path}: its {split_name} split has no faces to read")
     if not 0 < sample <= len(crops):
         raise FacialEmotionError(
             f"--faces {sample}: the {split_name} split has {len(crops)} faces; "

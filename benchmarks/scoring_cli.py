@@ -50,7 +50,7 @@ def served_faces(
 ) -> tuple[EmotionRecognizer, np.ndarray, np.ndarray]:
     """The recognizer ``predict`` would make of ``model``, and one split's faces it can read with
     their labels in its class order: faces of classes it lacks and flat faces (which ``predict``
-    refuses) are left out."""
+    refuses) are left out, and a split left with none is refused."""
     from facial_emotion.data.sources import load_for_scoring
     from facial_emotion.evaluation import labels_for_model, scorable
     from facial_emotion.predict import EmotionRecognizer
@@ -62,6 +62,12 @@ def served_faces(
     known = scorable(labels, data_path, data.classes, str(recognizer.model_path))
     x, truth = split.x[known], labels[known]
     not_flat = x.reshape(len(x), -1).std(1) > 0
+    if not not_flat.any():  # every score would be of no face: numpy and scikit-learn fail on it
+        raise FacialEmotionError(
+            f"{data_path}: its {split_name} split has no face to read ({len(x)} images of the "
+            "model's classes, none with more than one gray level); pass --data or --split "
+            "with face images"
+        )
     return recognizer, x[not_flat], truth[not_flat]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from data_fixtures import class_tree
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -32,3 +34,25 @@ def test_scores_say_how_many_faces_each_min_confidence_keeps_and_how_often_right
         "right_of_kept": 1.0,
         "kept_per_class": {"a": 0.5, "b": 0.0},
     }
+
+
+def test_a_split_with_no_face_to_read_is_one_error_line_and_status_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    load_benchmark,
+    tiny_model_path: Path,
+) -> None:
+    """Flat images are left out as ``predict`` refuses them; with none left, scikit-learn's
+    accuracy of no faces ended the benchmark in a ValueError traceback."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # the script imports scoring_cli beside it
+    scores = load_benchmark("scores")
+    data = class_tree(tmp_path / "flat" / "train", {"happy": 1, "sad": 1}).parent
+    class_tree(data / "val", {"happy": 2, "sad": 2})
+    argv = ["scores.py", "--model", str(tiny_model_path), "--data", str(data)]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    assert scores.main() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{data}: its val split has no face to read" in err and "pass --data" in err
