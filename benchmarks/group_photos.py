@@ -17,13 +17,13 @@ import argparse
 import importlib.util
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from scoring_cli import add_data_options, print_json
 
-from facial_emotion.data.sources import load_for_scoring
-from facial_emotion.faces import Box, HaarDetector, find_boxes
+if TYPE_CHECKING:  # the rest is imported where used: --help need not wait a second for OpenCV
+    from facial_emotion.faces import Box, HaarDetector
 
 PHOTO = (4032, 3024)  # a 12 MP phone photo, landscape
 FACE_SIZES = (100, 130, 160, 200, 260)  # pixels: a group 2-5 m from a phone camera
@@ -40,16 +40,6 @@ BACKGROUNDS = (
     ("gradio", "media_assets/images/tower.jpg"),
     ("gradio", "test_data/cheetah2.jpg"),
 )
-SETTINGS = {  # name: the detector, and the one searching again when it finds none, if any
-    **{f"{side} px": (HaarDetector(max_side=side), None) for side in (640, 1024, 1600)},
-    **{
-        f"640 px, then 1600 px with {n} neighbours when none is found": (
-            HaarDetector(max_side=640),
-            HaarDetector(max_side=1600, min_neighbors=n),
-        )
-        for n in (4, 8)
-    },
-}
 
 
 def main() -> int:
@@ -60,7 +50,26 @@ def main() -> int:
     return print_json(lambda: benchmark(args.data, args.split, args.seed))
 
 
+def settings() -> dict[str, tuple[HaarDetector, HaarDetector | None]]:
+    """Name: the detector, and the one searching again when it finds none, if any."""
+    from facial_emotion.faces import HaarDetector
+
+    return {
+        **{f"{side} px": (HaarDetector(max_side=side), None) for side in (640, 1024, 1600)},
+        **{
+            f"640 px, then 1600 px with {n} neighbours when none is found": (
+                HaarDetector(max_side=640),
+                HaarDetector(max_side=1600, min_neighbors=n),
+            )
+            for n in (4, 8)
+        },
+    }
+
+
 def benchmark(data_path: str, split_name: str, seed: int) -> dict:
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.faces import find_boxes
+
     data, _ = load_for_scoring(Path(data_path), split=split_name)
     faces = data.splits[split_name].x
     rng = np.random.default_rng(seed)
@@ -71,7 +80,7 @@ def benchmark(data_path: str, split_name: str, seed: int) -> dict:
             chosen = faces[rng.choice(len(faces), FACES_PER_PHOTO, replace=False)]
             photos.append(group_photo(bg, chosen, size, rng))
     result = {}
-    for name, (first, retry) in SETTINGS.items():
+    for name, (first, retry) in settings().items():
         found = {size: 0 for size in FACE_SIZES}
         false_in_groups = false_in_faceless = 0
         cpu = []
@@ -102,6 +111,8 @@ def benchmark(data_path: str, split_name: str, seed: int) -> dict:
 
 def background(package: str, path: str, size: tuple[int, int] = PHOTO) -> np.ndarray:
     """A faceless picture shipped inside ``package``, cut and scaled to fill ``size`` (w, h)."""
+    import cv2
+
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
         raise SystemExit(f"error: {package} is not installed; it ships the backgrounds")
@@ -119,6 +130,8 @@ def group_photo(
     bg: np.ndarray, faces: np.ndarray, size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, list[Box]]:
     """``faces`` enlarged to ``size`` px and pasted side by side, as a row of people stands."""
+    import cv2
+
     photo = bg.copy()
     boxes = []
     step = PHOTO[0] // len(faces)

@@ -17,24 +17,15 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from timing import median_seconds
+
+if TYPE_CHECKING:  # the rest is imported where used: --help need not wait a second for OpenCV
+    from facial_emotion.predict import EmotionRecognizer
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import cv2  # noqa: E402
-import matplotlib.cbook  # noqa: E402
-import numpy as np  # noqa: E402
-from timing import median_seconds  # noqa: E402
-
-from facial_emotion.backends import load_backend  # noqa: E402
-from facial_emotion.export import tflite_bytes  # noqa: E402
-from facial_emotion.faces import make_detector  # noqa: E402
-from facial_emotion.modelfile import card_path  # noqa: E402
-from facial_emotion.predict import (  # noqa: E402
-    EmotionRecognizer,
-    default_model_path,
-    default_serving_path,
-)
-from facial_emotion.video import VIDEO_DETECTOR_OPTIONS, process_video  # noqa: E402
 
 TARGET_FPS = 30
 DETECT_EVERY = 2  # the `video` command's default
@@ -44,6 +35,9 @@ def to_tflite(model_path: Path, folder: Path, int8: bool = False) -> Path:
     """TFLite conversion of a Keras model, with its card beside it. The int8 one is calibrated on
     random faces: right for timing, not for accuracy."""
     import keras
+
+    from facial_emotion.export import tflite_bytes
+    from facial_emotion.modelfile import card_path
 
     model = keras.models.load_model(model_path, compile=False)
     calibration = np.random.default_rng(0).integers(0, 256, (50, 48, 48), np.uint8)
@@ -64,6 +58,9 @@ def faces_per_second(backend, batch: int, repeats: int = 5) -> float:
 
 def write_video(path: Path, faces: int, frames: int) -> None:
     """640x480 mp4 at 30 fps: the sample portrait ``faces`` times, drifting sideways."""
+    import cv2
+    import matplotlib.cbook
+
     photo = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     width = min(240, 600 // faces - 20)
     face = cv2.resize(photo, (width, int(width * 600 / 512)), interpolation=cv2.INTER_AREA)
@@ -79,6 +76,8 @@ def write_video(path: Path, faces: int, frames: int) -> None:
 
 
 def first_frame_rgb(video: Path) -> np.ndarray:
+    import cv2
+
     cap = cv2.VideoCapture(str(video))
     frame = cap.read()[1]
     cap.release()
@@ -89,6 +88,8 @@ def video_fps(
     video: Path, recognizer: EmotionRecognizer, detect_every: int, output: Path | None = None
 ) -> dict:
     """What `facial-emotion video` does, timed from the first frame read to the last written."""
+    from facial_emotion.video import process_video
+
     process_video(str(video), recognizer, max_frames=10, progress=False)  # warm-up
     summary = process_video(
         str(video), recognizer, output=output, detect_every=detect_every, progress=False
@@ -109,6 +110,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=150, help="frames per test video")
     parser.add_argument("--repeats", type=int, default=200, help="timed single-face calls")
     args = parser.parse_args()
+    from facial_emotion.backends import load_backend
+    from facial_emotion.faces import make_detector
+    from facial_emotion.predict import EmotionRecognizer, default_model_path, default_serving_path
+    from facial_emotion.video import VIDEO_DETECTOR_OPTIONS
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
