@@ -285,6 +285,40 @@ def test_a_stdout_that_cannot_be_written_is_a_one_line_error() -> None:
     assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
 
 
+def closing(fd: int):
+    """A child's ``preexec_fn`` that closes ``fd``, as `>&-` (1) or `2>&-` (2) does."""
+    return lambda: os.close(fd)
+
+
+def test_a_closed_stdout_is_a_one_line_error_and_o_file_still_works(tmp_path) -> None:
+    """`predict photo >&-`: Python set sys.stdout to None, and the results raised AttributeError,
+    a traceback and status 1, even with -o FILE, where stdout carries nothing (audit CJ)."""
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(HOPPER), "--no-progress"]
+    closed = subprocess.run(command, stderr=subprocess.PIPE, preexec_fn=closing(1), timeout=120)
+    err = closed.stderr.decode()
+    assert closed.returncode == 2, err
+    reason = "standard output: is closed (>&-); redirect it to a file, or to /dev/null"
+    assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
+    out = tmp_path / "faces.csv"
+    to_file = subprocess.run(
+        [*command, "-o", str(out)], stderr=subprocess.PIPE, preexec_fn=closing(1), timeout=120
+    )
+    assert to_file.returncode == 0, to_file.stderr.decode()
+    assert out.read_text().startswith("file,face,")
+
+
+def test_a_closed_stderr_keeps_warnings_out_of_the_csv_on_stdout(tmp_path) -> None:
+    """`predict photos --csv 2>&-`: with sys.stderr None, print(file=sys.stderr) wrote to stdout,
+    and "skipped ..." lines went into the CSV a program read (audit CJ)."""
+    (tmp_path / "broken.jpg").write_bytes(b"not a picture")
+    shutil.copy(HOPPER, tmp_path / "a.jpg")
+    command = [sys.executable, "-m", "facial_emotion", "predict", str(tmp_path), "--csv"]
+    run = subprocess.run(command, stdout=subprocess.PIPE, preexec_fn=closing(2), timeout=120)
+    assert run.returncode == 0
+    rows = list(csv.reader(io.StringIO(run.stdout.decode())))
+    assert [row[0] for row in rows] == ["file", str(tmp_path / "a.jpg")]
+
+
 def test_an_error_whose_terminal_is_gone_is_still_status_2(monkeypatch, tmp_path) -> None:
     """A terminal that hung up takes no more lines (EIO): the error line that could not be
     printed raised again from the error handler, a traceback and exit status 1. Met by a webcam

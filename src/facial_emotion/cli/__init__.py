@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     before_end = given[: given.index("--")] if "--" in given else given
     dashed = tuple(a for a in before_end if a.startswith("-") and a != "-" and os.path.exists(a))
     args, unknown = build_parser(dashed).parse_known_args(given)
+    closed_streams_opened(results_on_stdout=args.command != "app")
     if unknown:  # reported with the subcommand's usage, which lists the options it does take
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
@@ -118,9 +119,36 @@ def main(argv: list[str] | None = None) -> int:
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
 
 
+def closed_streams_opened(results_on_stdout: bool) -> None:
+    """Open the null device in place of a closed stdin, stdout or stderr (`<&-`, `>&-`, `2>&-`).
+    Left closed, Python set ``sys.stdout`` or ``sys.stderr`` to None: a warning for stderr
+    went to stdout, into the CSV a program reads; a progress bar, uvicorn's log or the results
+    raised AttributeError, a traceback (or none, with stderr closed) and status 1; and the
+    first file opened took the free number, where C libraries write their logs. A stdout that
+    would carry the results is opened read-only, so that printing them fails as on any closed
+    stream, in one line, while `-o FILE` works; the app's log on stdout is dropped."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        writable = fd == 2 or (fd == 1 and not results_on_stdout)
+        null = os.open(os.devnull, os.O_WRONLY if writable else os.O_RDONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if fd:
+            name = "stdout" if fd == 1 else "stderr"
+            stream = open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+            setattr(sys, name, stream)
+
+
 def unwritable_stdout(exc: OSError) -> str:
     """The error for a stdout that refused what was printed, naming it: "[Errno 28] No space
     left on device" alone named no file."""
+    if exc.errno == errno.EBADF:  # opened read-only by closed_streams_opened
+        return "standard output: is closed (>&-); redirect it to a file, or to /dev/null"
     return f"standard output: cannot be written ({exc.strerror})"
 
 
