@@ -285,6 +285,31 @@ def test_a_stdout_that_cannot_be_written_is_a_one_line_error() -> None:
     assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
 
 
+@pytest.mark.parametrize("option", ["-o", "--annotate"])
+def test_a_full_disk_names_the_output_not_stdout(
+    capsys, monkeypatch, tiny_model_path, tmp_path, option
+) -> None:
+    """`-o faces.csv` or `--annotate marked/` on a full disk: the write's "No space left on
+    device" named no file, and the error blamed "standard output" (audit CJ)."""
+
+    def refused(write):
+        def full(self: Path, *args, **kwargs) -> int:
+            if ".partial" in self.name:  # an output's temporary file, as a full disk refuses it
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return write(self, *args, **kwargs)
+
+        return full
+
+    monkeypatch.setattr(Path, "write_bytes", refused(Path.write_bytes))
+    monkeypatch.setattr(Path, "write_text", refused(Path.write_text))
+    target = tmp_path / ("faces.csv" if option == "-o" else "marked")
+    code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, option, target)
+    assert code == 2
+    written = target if option == "-o" else target / HOPPER.name
+    reason = "cannot be written (No space left on device); choose a writable path"
+    assert err.splitlines()[-1] == f"facial-emotion predict: error: {written}: {reason}"
+
+
 def closing(fd: int):
     """A child's ``preexec_fn`` that closes ``fd``, as `>&-` (1) or `2>&-` (2) does."""
     return lambda: os.close(fd)

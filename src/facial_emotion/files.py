@@ -247,15 +247,32 @@ def write_json(target: str | Path, data: Any, on_wait: Callable[[], object] | No
 def write_text(target: str | Path, text: str, on_wait: Callable[[], object] | None = None) -> None:
     """Write ``text`` atomically; a file name that is not valid UTF-8 in it is written back as
     the bytes it was read as, as ``ls`` shows it. ``on_wait``: see ``atomic_path``."""
-    with atomic_path(target, on_wait) as tmp:
+    with atomic_path(target, on_wait) as tmp, named_if_unwritten(target):
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="\n")
+
+
+def write_bytes(target: str | Path, data: bytes) -> None:
+    """Write ``data`` atomically."""
+    with atomic_path(target) as tmp, named_if_unwritten(target):
+        tmp.write_bytes(data)
+
+
+@contextmanager
+def named_if_unwritten(target: str | Path) -> Iterator[None]:
+    """Name ``target`` in an error met writing its temporary file: a full disk's "[Errno 28] No
+    space left on device" named no file, and the CLI, which takes such an error for its stdout's,
+    said "standard output: cannot be written" for `-o faces.csv` on a full disk."""
+    try:
+        yield
+    except OSError as exc:
+        raise _unwritable(Path(target), exc) from exc
 
 
 def write_csv(target: str | Path, table: Any, float_format: str | None = None) -> None:
     """Write a pandas ``table`` as CSV without its index, atomically, with LF line ends on every
     system (pandas ends lines with ``os.linesep``: CRLF on Windows; see :func:`write_json`);
     ``float_format`` (``"%.6g"``) keeps float32's 17 printed digits out of a plot's file."""
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, named_if_unwritten(target):
         table.to_csv(tmp, index=False, lineterminator="\n", float_format=float_format)
 
 

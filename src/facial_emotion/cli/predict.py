@@ -26,10 +26,10 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
-    atomic_path,
     is_stream,
     refuse_overwrite,
     require_writable,
+    write_bytes,
     write_text,
 )
 from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
@@ -273,8 +273,7 @@ def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
     ok, encoded = cv2.imencode(target.suffix, bgr)  # not imwrite: it crashes on non-UTF-8 names
     if not ok:
         raise FacialEmotionError(f"{target}: cannot encode the annotated image; name a .png")
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(encoded.tobytes())
+    write_bytes(target, encoded.tobytes())
 
 
 def cells(text: str) -> int:
