@@ -70,6 +70,17 @@ def test_faceless_photos_are_named_up_to_ten_then_counted(capsys, tiny_model_pat
     assert out.count("p12.png") == 1  # listed, with no face
 
 
+def test_links_that_point_at_each_other_are_skipped_and_the_rest_read(capsys, photos) -> None:
+    """l1 -> l2 -> l1 in a folder ended the run at once: "error: [Errno 40] Too many levels of
+    symbolic links: 'photos/l1'", no photo read and no fix named (audit CJ)."""
+    (photos / "l1").symlink_to("l2")
+    (photos / "l2").symlink_to("l1")
+    code, out, err = run(capsys, photos, "--csv")
+    assert code == 0, err
+    assert f"skipped {photos}: 3 file(s) that are not images Pillow reads" in err
+    assert str(photos / "a.jpg") in out
+
+
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
     assert code == 0, err

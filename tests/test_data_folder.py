@@ -498,6 +498,16 @@ def test_a_linked_folder_inside_a_class_folder_is_read_once_even_in_a_loop(tmp_p
     assert sum(split["happy"] for split in counts.values()) == 3 + 4
 
 
+def test_links_that_point_at_each_other_in_a_class_folder_are_passed_over(tmp_path) -> None:
+    """a -> b -> a in a class folder stopped prepare and evaluate with "[Errno 40] Too many
+    levels of symbolic links", no fix named (audit CJ); a link to nothing is passed over."""
+    root = class_tree(tmp_path / "faces", {"anger": 3, "happy": 3})
+    (root / "happy" / "a.png").symlink_to(root / "happy" / "b.png")
+    (root / "happy" / "b.png").symlink_to(root / "happy" / "a.png")
+    counts = load(root).counts()
+    assert sum(split["happy"] for split in counts.values()) == 3
+
+
 HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 

@@ -105,12 +105,16 @@ def _image_files(
         for e in entries:
             if e.name.startswith("."):
                 continue
-            if e.is_dir():
+            try:
+                is_dir, is_file = e.is_dir(), e.is_file()
+            except OSError:  # a link in a loop (a -> b -> a) is ELOOP: a link to nothing too
+                is_dir = is_file = False
+            if is_dir:
                 real = os.path.realpath(e.path)
                 if real not in visited:
                     visited.add(real)
                     yield from _image_files(Path(e.path), on_unreadable, on_other, visited)
-            elif e.is_file() and is_image_name(e.name):
+            elif is_file and is_image_name(e.name):
                 yield Path(e.path)
             elif on_other is not None and e.name.lower() not in NOT_DATA:
                 on_other(Path(e.path))
