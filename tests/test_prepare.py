@@ -106,6 +106,25 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path: Path) -> None:
     assert not list((tmp_path / "prepared").iterdir())  # no partial file left
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_reading(tmp_path) -> None:
+    """`--out` under a file (or on a read-only disk) ended prepare in a traceback of mkdir's
+    NotADirectoryError (audit CJ)."""
+    (tmp_path / "taken").write_text("a file\n")
+    (tmp_path / "params.yaml").write_text("data:\n  synthetic_samples: 210\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.prepare", "--out", "taken/prepared"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "prepare: error: taken/prepared: cannot be written, taken is a file, not a folder; "
+        "choose another path"
+    ]
+
+
 def test_a_full_disk_says_to_free_space() -> None:
     """A full disk (or quota) is fixed by freeing space; a file too large for the file system
     (EFBIG) is not, and was told to free space too."""

@@ -15,6 +15,7 @@ from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.files import require_writable
 from facial_emotion.paths import PREPARED, run_on_repository_code
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
@@ -22,6 +23,8 @@ from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:
     """Read the configured data set and write it prepared; also the seconds that took."""
     params = load_params(params_file)
+    # before the data is read: --out under a file, or on a read-only disk, ended in a traceback
+    require_writable(out, folder=True)
     start = time.perf_counter()
     data = load_source(
         params.data.source,
