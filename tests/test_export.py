@@ -208,6 +208,26 @@ def test_a_model_that_cannot_be_written_leaves_no_card(
     assert [p.name for p in out_dir.iterdir()] == ["model.tflite"]
 
 
+def test_a_full_disk_names_the_model_file(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk's "No space left on device" named no file, and `facial-emotion export` said
+    "standard output: cannot be written" (audit CJ)."""
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    target = tmp_path / "out" / "model.tflite"
+    with pytest.raises(FacialEmotionError) as caught:
+        export_module.export(
+            model_path, prepared_dir, target.parent, tmp_path / "m.json", int8=False
+        )
+    assert str(caught.value) == (
+        f"{target}: cannot be written (No space left on device); choose a writable path"
+    )
+
+
 def test_tflite_model_given_as_model_is_refused(
     model_path: Path, prepared_dir: Path, tmp_path: Path
 ) -> None:

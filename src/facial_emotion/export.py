@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import atomic_path, refuse_overwrite, write_json
+from facial_emotion.files import atomic_path, named_if_unwritten, refuse_overwrite, write_json
 from facial_emotion.modelfile import card_path
 from facial_emotion.native_log import native_log_held_back
 from facial_emotion.tflite_card import with_card
@@ -210,7 +210,8 @@ def _convert_score_and_write(
             raise FacialEmotionError(f"{target}: not written, {shortfall}; see {metrics_path}")
         log(f"export: warning: {target}: written although {shortfall}")
     with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
-        tmp.write_bytes(content)
+        with named_if_unwritten(target):  # a full disk's error named no file
+            tmp.write_bytes(content)
         if own_card is not None:
             # its own card also says how closely it follows the Keras model, and on what faces
             parity = {"data": reference.data_source, "split": split_name, "faces": len(split)}
