@@ -174,6 +174,24 @@ def test_missing_model_is_one_clear_error(tmp_path: Path, capsys, name: str) -> 
     assert len(err) == 1 and "model not found" in err[0]
 
 
+def test_missing_data_is_refused_before_tensorflow_is_imported(
+    tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """A mistyped --data was named only after TensorFlow's import (16 s on 2 cores)."""
+
+    def no_tensorflow(why: str) -> None:
+        raise AssertionError(f"TensorFlow imported for {why}")
+
+    monkeypatch.setattr("facial_emotion.native_log.import_tensorflow", no_tensorflow)
+    missing = tmp_path / "missing"
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(missing)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {missing}: not found; point --data at the data set's "
+        "folder or file (see data.md)"
+    ]
+
+
 def test_unwritable_output_stops_before_the_data_is_read(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from facial_emotion.cli.options import add_model_option, shift_pixels, waiting_note
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import PRESETS
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
@@ -72,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwrite([model_path, card_path(model_path), path], outputs)
     for output in outputs:
         require_writable(output, suffix=".json")
+    if not path.exists():  # here, not in the loader: a mistyped --data waited 16 s for TensorFlow
+        raise FacialEmotionError(
+            f"{path}: not found; point --data at the data set's folder or file (see data.md)"
+        )
     import_tensorflow("evaluate")  # only now: the checks above answer at once
 
     from facial_emotion.backends import load_backend
