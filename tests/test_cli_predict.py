@@ -923,6 +923,30 @@ def test_resume_adds_to_a_csv_written_before_the_detector_score_column(
     ]
 
 
+def test_resume_adds_to_json_written_before_the_whole_image_key(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """A JSON file of a version before 2026-11-28 has neither ``whole_image`` nor
+    ``detector_score`` in its faces: resumed, only ``detector_score`` was filled in, and a
+    program reading ``face["whole_image"]`` met a KeyError on the old faces. Both are None,
+    in the order new faces list them."""
+    target = tmp_path / "faces.json"
+    assert run(capsys, photos, "--model", tiny_model_path, "-o", target)[0] == 0
+    data = json.loads(target.read_text())
+    data["images"] = data["images"][:2]
+    for face in (face for image in data["images"] for face in image["faces"]):
+        del face["whole_image"], face["detector_score"]
+    assert any(image["faces"] for image in data["images"])
+    target.write_text(json.dumps(data))
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0, err
+    images = json.loads(target.read_text())["images"]
+    keys = [list(face) for image in images for face in image["faces"]]
+    assert all(k == keys[-1] for k in keys), keys
+    old = [face for image in images[:2] for face in image["faces"]]
+    assert old and all(f["whole_image"] is None and f["detector_score"] is None for f in old)
+
+
 def test_resume_adds_to_json_written_before_the_detector_score_key(
     capsys, tiny_model_path, photos, tmp_path
 ):

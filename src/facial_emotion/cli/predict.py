@@ -461,6 +461,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# face keys a JSON file of an earlier version lacks, in the order a face lists them last:
+# its faces get None for them, for a program reading face["whole_image"] as the README lists it
+LATER_FACE_KEYS = ("whole_image", "detector_score")
+
+
 def earlier_results(
     args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, object]
 ) -> Earlier:
@@ -501,8 +506,11 @@ def earlier_results(
             differ.insert(0, "classes")
         images = data["images"]
         done = frozenset(image["file"] for image in images)
-        for face in (face for image in images for face in image["faces"]):
-            face.setdefault("detector_score", None)  # written before it was added: none
+        for image in images:  # keys added since (whole_image, then detector_score): unknown
+            image["faces"] = [
+                {**face, **{key: face.get(key) for key in LATER_FACE_KEYS}}
+                for face in image["faces"]
+            ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FacialEmotionError(
             f"{source}: is not a predict JSON file ({exc}); name a new -o file or leave out "
