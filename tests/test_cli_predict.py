@@ -990,6 +990,26 @@ def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, phot
     assert code == 2 and "pass -o FILE.csv or -o FILE.json" in err
 
 
+def test_resume_names_a_table_an_earlier_version_wrote_under_a_csv_name(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """Before 2026-11-28 `-o faces.csv` wrote the table (the name did not pick the format):
+    resumed, it was called another model's CSV, sending the user to check the model."""
+    table = tmp_path / "faces.txt"
+    assert run(capsys, photos, "--model", tiny_model_path, "-o", table)[0] == 0
+    old = table.rename(tmp_path / "faces.csv")
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", old, "--resume")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"facial-emotion predict: error: {old}: holds predict's table, not CSV (before "
+        "2026-11-28 -o wrote a table whatever the file's name); name a new -o file or leave "
+        "out --resume"
+    )
+    old.write_text("\n")  # a blank first line is still just not this model's CSV
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", old, "--resume")
+    assert code == 2 and "is not this model's CSV" in err, err
+
+
 def test_resume_refuses_json_read_with_another_min_confidence(
     capsys, tiny_model_path, photos, tmp_path
 ):

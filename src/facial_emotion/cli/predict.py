@@ -491,6 +491,11 @@ def earlier_results(
         rows = list(csv.reader(io.StringIO(text)))
         if rows and rows[0] == csv_header(classes)[:-1]:  # written before detector_score: none
             rows = [csv_header(classes)] + [[*row, ""] for row in rows[1:]]
+        if rows and rows[0] and rows[0][0].split()[:2] == ["file", "face"]:
+            raise FacialEmotionError(  # a4b77f8 made -o's name pick the format
+                f"{source}: holds predict's table, not CSV (before 2026-11-28 -o wrote a table "
+                "whatever the file's name); name a new -o file or leave out --resume"
+            )
         if not rows or rows[0] != csv_header(classes):
             raise FacialEmotionError(
                 f"{source}: is not this model's CSV (its columns differ); name a new -o file "
