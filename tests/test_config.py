@@ -203,6 +203,22 @@ def test_the_whole_file_check_holds_every_value_to_its_rule(tmp_path, capsys, te
     assert err.count("\n") == 1 and message in err
 
 
+def test_an_empty_data_path_of_an_older_params_file_is_named_with_its_fix(tmp_path, capsys):
+    """Until 2026-11-28 params.yaml held `source: synthetic` with `path: ""`: with that file
+    every dvc command stops on a bare "ERROR: unexpected error" (DVC asserts a dependency
+    path), and check_params, the tool to run by hand, called every value valid."""
+    from facial_emotion.check_params import main
+
+    params = tmp_path / "params.yaml"
+    params.write_text('seed: 42\ndata:\n  source: synthetic\n  path: ""\n')
+    assert main([str(params)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: data.path is empty in {params}: DVC hashes it for the prepare stage and stops "
+        "every command on an empty one ('ERROR: unexpected error'); set it to "
+        "data/raw/README.md (the default, which synthetic does not read) or to your data set\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [

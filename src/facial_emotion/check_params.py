@@ -10,7 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from facial_emotion.config import PARAMS_FILE, POSITIVE, Params, check_rules, load_params
+from facial_emotion.config import (
+    PARAMS_FILE,
+    POSITIVE,
+    DataSettings,
+    Params,
+    check_rules,
+    load_params,
+)
 from facial_emotion.data import fer2013
 from facial_emotion.data.sources import check_settings
 from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
@@ -27,6 +34,12 @@ def check_values(params: Params, source: str = PARAMS_FILE) -> None:
     from facial_emotion import stages, training
 
     check_settings(params.data, source)
+    if not params.data.path.strip():  # the synthetic default's until 2026-11-28
+        raise FacialEmotionError(
+            f"data.path is empty in {source}: DVC hashes it for the prepare stage and stops "
+            "every command on an empty one ('ERROR: unexpected error'); set it to "
+            f"{DataSettings.path} (the default, which synthetic does not read) or to your data set"
+        )
     # here, not when prepare reads it: DVC removed the prepared data first, then stopped on a
     # bare "[Errno 2] No such file or directory"
     if params.data.source != "synthetic" and not Path(params.data.path).exists():
