@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.cbook
+import numpy as np
 import pytest
 from data_fixtures import class_tree, labelled_rows, pattern, pixel_csv, pixel_string
 from PIL import Image
@@ -189,6 +190,26 @@ def test_missing_data_is_refused_before_tensorflow_is_imported(
     assert capsys.readouterr().err.splitlines() == [
         f"facial-emotion evaluate: error: {missing}: not found; point --data at the data set's "
         "folder or file (see data.md)"
+    ]
+
+
+def test_prepared_data_is_refused_with_what_to_pass_instead(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """`--data data/prepared` (the pipeline's splits) was told, after TensorFlow's import, to
+    put its images in one sub-folder per emotion."""
+    from facial_emotion.data.prepared import LabelledImages, PreparedData, save
+
+    faces = LabelledImages(np.zeros((2, 48, 48), np.uint8), np.array([0, 1]))
+    prepared = tmp_path / "prepared"
+    save(PreparedData(("angry", "happy"), {"train": faces, "val": faces}), prepared)
+    (prepared / "manifest.json").unlink()  # as an old version left it: the splits alone
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(prepared)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {prepared}: holds prepared splits (.npz), which "
+        "evaluate does not read; pass the data set they were prepared from (data.path in "
+        "params.yaml), or run `dvc repro evaluate` to score them into metrics/eval.json"
     ]
 
 

@@ -77,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
         raise FacialEmotionError(
             f"{path}: not found; point --data at the data set's folder or file (see data.md)"
         )
+    if any((path / f"{split}.npz").is_file() for split in ("train", "val", "test")):
+        raise FacialEmotionError(  # the image loaders said to put images in class folders
+            f"{path}: holds prepared splits (.npz), which evaluate does not read; pass the data "
+            "set they were prepared from (data.path in params.yaml), or run `dvc repro "
+            "evaluate` to score them into metrics/eval.json"
+        )
     import_tensorflow("evaluate")  # only now: the checks above answer at once
 
     from facial_emotion.backends import load_backend
