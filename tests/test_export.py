@@ -167,6 +167,34 @@ def test_missing_model_is_one_clear_line(
     assert err.count("\n") == 1 and f"{missing}: model not found" in err
 
 
+def test_missing_prepared_data_is_named_before_tensorflow_is_imported(
+    model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mistyped --prepared was named after TensorFlow's import (10 s), and told to run
+    `dvc repro prepare`, which writes data/prepared, not the folder given."""
+
+    def no_tensorflow(why: str) -> None:
+        raise AssertionError(f"TensorFlow imported for {why}")
+
+    monkeypatch.setattr("facial_emotion.native_log.import_tensorflow", no_tensorflow)
+    missing = tmp_path / "my_prepared"
+    argv = ["export", "--model", str(model_path), "--out-dir", str(tmp_path / "out")]
+    assert main([*argv, "--prepared", str(missing)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion export: error: {missing}: prepared data not found; check the path: "
+        "--prepared takes the folder prepare wrote (train.npz, val.npz ...)"
+    ]
+    monkeypatch.chdir(tmp_path)  # the pipeline's own folder: made by `dvc repro prepare`
+    assert main([*argv, "--prepared", "data/prepared"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "facial-emotion export: error: data/prepared: prepared data not found; run "
+        "`dvc repro prepare` first"
+    ]
+
+
 def test_metrics_not_named_json_is_one_clear_line(
     model_path: Path, prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

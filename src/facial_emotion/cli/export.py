@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from facial_emotion.native_log import import_tensorflow
 
     require_file(args.model)
+    require_prepared(Path(args.prepared))
     if args.metrics is None:
         pipeline = all(
             Path(given).resolve() == Path(default).resolve()
@@ -90,3 +91,21 @@ def run(args: argparse.Namespace) -> int:
         below_floor=args.below_floor,
     )
     return 0
+
+
+def require_prepared(folder: Path) -> None:
+    """Refuse a --prepared folder that is not there before TensorFlow's import (10 s), and send
+    only the pipeline's own to `dvc repro`: a mistyped one was told to run `dvc repro prepare`."""
+    from facial_emotion.errors import FacialEmotionError
+    from facial_emotion.paths import PREPARED
+
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise FacialEmotionError(f"{folder}: is a file; pass --prepared the folder prepare wrote")
+    fix = (
+        "run `dvc repro prepare` first"
+        if folder.resolve() == PREPARED.resolve()
+        else "check the path: --prepared takes the folder prepare wrote (train.npz, val.npz ...)"
+    )
+    raise FacialEmotionError(f"{folder}: prepared data not found; {fix}")
