@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -1008,6 +1009,33 @@ def test_resume_names_a_table_an_earlier_version_wrote_under_a_csv_name(
     old.write_text("\n")  # a blank first line is still just not this model's CSV
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", old, "--resume")
     assert code == 2 and "is not this model's CSV" in err, err
+
+
+def test_resume_refuses_json_read_by_another_model_file_at_the_same_path(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """The JSON named its model by path alone: a model retrained at that path (`dvc repro`) or
+    an upgrade's new shipped model read the rest of the photos, its readings mixed with the
+    earlier model's without a word. A file written before the digest is resumed with a note."""
+    from facial_emotion.modelfile import card_path, save_keras
+    from facial_emotion.models import build
+
+    model = tmp_path / "models" / "model.keras"
+    model.parent.mkdir()
+    shutil.copy(tiny_model_path, model)
+    shutil.copy(card_path(tiny_model_path), card_path(model))
+    target = tmp_path / "faces.json"
+    assert run(capsys, photos / "a.jpg", "--model", model, "-o", target)[0] == 0
+    written = json.loads(target.read_text())
+    assert written["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    save_keras(build("tiny", len(EMOTIONS)), model, EMOTIONS, architecture="tiny")  # retrained
+    code, _, err = run(capsys, photos, "--model", model, "-o", target, "--resume")
+    assert code == 2 and f"{target}: was read with model_sha256 {written['model_sha256']}" in err
+    del written["model_sha256"]  # as an earlier version wrote it
+    target.write_text(json.dumps(written))
+    code, _, err = run(capsys, photos, "--model", model, "-o", target, "--resume")
+    assert code == 0, err
+    assert f"{target} names its model by path alone (written before model_sha256)" in err
 
 
 def test_resume_refuses_json_read_with_another_min_confidence(

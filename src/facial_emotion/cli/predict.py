@@ -386,7 +386,11 @@ def run(args: argparse.Namespace) -> int:
     detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
     searched_by = "none: --crops" if args.crops else recognizer.detector.name
-    meta: dict[str, object] = {"model": str(recognizer.model_path), "detector": searched_by}
+    meta: dict[str, object] = {
+        "model": str(recognizer.model_path),
+        "model_sha256": file_sha256(recognizer.model_path),
+        "detector": searched_by,
+    }
     if args.min_confidence is not None:  # a reader of the JSON knows what "uncertain" means
         meta["min_confidence"] = args.min_confidence
 
@@ -461,6 +465,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def file_sha256(path: Path) -> str:
+    """The model file's digest, which --resume compares: a model retrained or replaced at the
+    same path (`dvc repro`, an upgrade's shipped model) was taken for the one that read the
+    file, and its readings mixed with the earlier model's without a word."""
+    import hashlib
+
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 # face keys a JSON file of an earlier version lacks, in the order a face lists them last:
 # its faces get None for them, for a program reading face["whole_image"] as the README lists it
 LATER_FACE_KEYS = ("whole_image", "detector_score")
@@ -504,8 +518,12 @@ def earlier_results(
         return Earlier(source, frozenset(row[0] for row in rows[1:]), rows=rows[1:])
     try:
         data = json.loads(text)
+        # a file written before model_sha256 names its model by path alone: not checked
+        checked = ("model", "model_sha256", "detector", "min_confidence")
         differ = [
-            key for key in ("model", "detector", "min_confidence") if data.get(key) != meta.get(key)
+            key
+            for key in checked
+            if data.get(key) != meta.get(key) and (key != "model_sha256" or key in data)
         ]
         if data["classes"] != list(classes):
             differ.insert(0, "classes")
@@ -529,6 +547,13 @@ def earlier_results(
         raise FacialEmotionError(
             f"{source}: was read with {theirs}, this run with {ours}; "
             "name a new -o file or leave out --resume"
+        )
+    if "model_sha256" not in data:
+        print(
+            f"facial-emotion predict: note: {source} names its model by path alone (written "
+            "before model_sha256): resume it only if that file has not been retrained or "
+            "replaced since",
+            file=sys.stderr,
         )
     return Earlier(source, done, images=images)
 
