@@ -105,26 +105,20 @@ def test_crops_from_an_apps_own_detector_are_read_whole_in_colour_or_gray(recogn
     assert recognizer.read_crops([]) == []
     stacked = recognizer.read_crops(np.stack([gray48, gray48]))  # an array of crops works too
     assert [f.box for f in stacked] == [(0, 0, 48, 48)] * 2
-    with pytest.raises(
-        FacialEmotionError,
-        match=r"crop 1 \(1x1\) is flat \(its gray levels span 0, under 8\), not a face",
-    ):
+    with pytest.raises(FacialEmotionError, match=r"crop 1 \(1x1\) is one flat colour, not a face"):
         recognizer.read_crops([gray48, np.zeros((1, 1, 3), np.uint8)])
 
 
-def test_a_nearly_flat_picture_has_no_face_to_read(recognizer):
-    """Stretched to 0..255, a 48x48 picture of noise 7 gray levels wide was read whole as a face,
-    "sad 0.83" with the shipped model; a crop that spans 8 levels is still read."""
-    near = np.random.default_rng(0).integers(120, 128, (48, 48)).astype(np.uint8)
-    near[0, :2] = 120, 127  # spans 7 levels
-    assert recognizer.detect(near) == []  # listed as "no face found", as a flat picture is
-    with pytest.raises(
-        FacialEmotionError, match=r"crop 0 \(48x48\) is flat \(its gray levels span 7"
-    ):
-        recognizer.read_crops([near])
-    near[0, 1] = 128
-    (face,) = recognizer.detect(near)
-    assert face.whole_image and recognizer.read_crops([near])[0].box == (0, 0, 48, 48)
+def test_a_dim_face_crop_is_read_whole(recognizer):
+    """A face crop of a dark frame spans few gray levels, and the stretch to 0..255 reads it
+    nearly as well as a bright one (FER2013 val faces cut to 6 levels: 61% right, 64% whole,
+    shipped model), so only one flat colour is no face: noise is read "sad 0.8" at any span."""
+    face = np.asarray(Image.open(HOPPER).convert("L").resize((48, 48)), np.float32)
+    dim = (20 + np.round(face * 6 / 255)).astype(np.uint8)  # spans 6 gray levels
+    assert int(dim.max()) - int(dim.min()) == 6
+    (found,) = recognizer.detect(dim)
+    assert found.whole_image and found.box == (0, 0, 48, 48)
+    assert recognizer.read_crops([dim])[0].box == (0, 0, 48, 48)
 
 
 @pytest.mark.parametrize(

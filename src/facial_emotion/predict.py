@@ -47,10 +47,6 @@ READABLE = "JPEG, PNG, BMP, GIF, TIFF or WebP"  # the formats named when a pictu
 # A string longer than this is no path (Linux's PATH_MAX): base64 of a picture, taken for a name,
 # gave a 160,000-character "damaged image" message
 MAX_PATH = 4096
-# A crop whose gray levels span less than this (max - min, before the stretch to 0..255) is not
-# read: stretched, a near-flat picture of noise is read "sad 0.8" as surely as a face. Every face
-# of FER2013 val (one blank image aside) spans 254-255 levels, every CK+48 face 134 or more.
-MIN_PIXEL_RANGE = 8
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -377,11 +373,10 @@ class EmotionRecognizer:
             return []
         pixels = [as_uint8_image(as_pixels(crop, self.max_pixels)) for crop in crops]
         for i, p in enumerate(pixels):
-            if (levels := pixel_range(p)) < MIN_PIXEL_RANGE:  # yet the model would name one
+            if p.min() == p.max():  # nothing to read, yet the model would name an emotion
                 raise FacialEmotionError(
-                    f"crop {i} ({p.shape[1]}x{p.shape[0]}) is flat (its gray levels span "
-                    f"{levels}, under {MIN_PIXEL_RANGE}), not a face; pass the faces your "
-                    "detector cut"
+                    f"crop {i} ({p.shape[1]}x{p.shape[0]}) is one flat colour, not a face; "
+                    "pass the faces your detector cut"
                 )
             if min(p.shape[:2]) < CROP_SIDES.start:  # a 2x2 "face" was read as sad
                 raise FacialEmotionError(
@@ -425,11 +420,7 @@ class EmotionRecognizer:
         for i, image in enumerate(images):
             try:
                 pixels = as_uint8_image(as_pixels(image, self.max_pixels))
-                whole = is_face_crop(pixels)
-                if whole and pixel_range(pixels) < MIN_PIXEL_RANGE:  # no face, as a flat one
-                    located.append(([], np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), [], False))
-                else:
-                    located.append((*locate_faces(pixels, self.detector), whole))
+                located.append((*locate_faces(pixels, self.detector), is_face_crop(pixels)))
             except FacialEmotionError as exc:
                 if errors == "return":
                     located.append(exc)
@@ -450,11 +441,6 @@ class EmotionRecognizer:
             result.append(self.faces_from(boxes, rows, whole_image=whole, detector_scores=scores))
             start += len(c)
         return result
-
-
-def pixel_range(pixels: np.ndarray) -> int:
-    """How many gray levels ``pixels`` span (max - min): what a stretch to 0..255 has to read."""
-    return int(pixels.max()) - int(pixels.min())
 
 
 def _images_of(images: Iterable[ImageInput] | np.ndarray, method: str) -> Sequence[ImageInput]:
