@@ -187,7 +187,14 @@ def test_missing_prepared_data_is_named_before_tensorflow_is_imported(
         f"facial-emotion export: error: {missing}: prepared data not found; check the path: "
         "--prepared takes the folder prepare wrote (train.npz, val.npz ...)"
     ]
-    monkeypatch.chdir(tmp_path)  # the pipeline's own folder: made by `dvc repro prepare`
+    monkeypatch.chdir(tmp_path)  # the package alone: no pipeline to run here
+    assert main([*argv, "--prepared", "data/prepared"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "facial-emotion export: error: data/prepared: prepared data not found; make one with "
+        "`python -m facial_emotion.prepare --params my.yaml --out prepared` and pass --prepared "
+        "prepared (see the README's TensorFlow Lite export)"
+    ]
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # a clone: `dvc repro prepare` makes it
     assert main([*argv, "--prepared", "data/prepared"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "facial-emotion export: error: data/prepared: prepared data not found; run "

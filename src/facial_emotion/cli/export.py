@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
 def require_prepared(folder: Path) -> None:
     """Refuse a --prepared folder that is not there before TensorFlow's import (10 s), and send
-    only the pipeline's own to `dvc repro`: a mistyped one was told to run `dvc repro prepare`."""
+    only the pipeline's own, in a clone, to `dvc repro`: a mistyped one was told to run `dvc repro
+    prepare`, and so was the package alone, which has no pipeline."""
     from facial_emotion.errors import FacialEmotionError
     from facial_emotion.paths import PREPARED
 
@@ -103,9 +104,13 @@ def require_prepared(folder: Path) -> None:
         return
     if folder.exists():
         raise FacialEmotionError(f"{folder}: is a file; pass --prepared the folder prepare wrote")
-    fix = (
-        "run `dvc repro prepare` first"
-        if folder.resolve() == PREPARED.resolve()
-        else "check the path: --prepared takes the folder prepare wrote (train.npz, val.npz ...)"
-    )
+    fix = "check the path: --prepared takes the folder prepare wrote (train.npz, val.npz ...)"
+    if folder.resolve() == PREPARED.resolve():
+        fix = (
+            "run `dvc repro prepare` first"
+            if Path("dvc.yaml").is_file()
+            # the package alone: no pipeline here to make it, as require_file says of the model
+            else "make one with `python -m facial_emotion.prepare --params my.yaml --out "
+            "prepared` and pass --prepared prepared (see the README's TensorFlow Lite export)"
+        )
     raise FacialEmotionError(f"{folder}: prepared data not found; {fix}")
