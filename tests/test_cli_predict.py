@@ -297,6 +297,39 @@ def test_a_stdout_that_cannot_be_written_is_a_one_line_error() -> None:
     assert err.splitlines() == [f"facial-emotion predict: error: {reason}"]
 
 
+class NearlyFullDisk(io.RawIOBase):
+    """An unbuffered stdout (PYTHONUNBUFFERED) on a disk with ``room`` bytes left: a write takes
+    what fits, and the next one is refused, as a full disk's file does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if not self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = min(len(data), self.room)
+        self.room -= taken
+        return taken
+
+
+@pytest.mark.parametrize("fmt", ["--json", "--csv"])
+def test_an_unbuffered_stdout_on_a_full_disk_is_an_error_not_a_cut_answer(
+    capsys, monkeypatch, tiny_model_path, fmt
+) -> None:
+    """`PYTHONUNBUFFERED=1 predict photos --json > faces.json` on a nearly full disk kept the
+    first 4 KB of the answer and ended with status 0: the text layer drops a short write's rest
+    (with --csv, the last image's rows)."""
+    capsys.readouterr()
+    stdout = io.TextIOWrapper(NearlyFullDisk(100), encoding="utf-8", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["predict", str(HOPPER), "--model", str(tiny_model_path), fmt]) == 2
+    reason = "standard output: cannot be written (No space left on device)"
+    assert capsys.readouterr().err.splitlines()[-1] == f"facial-emotion predict: error: {reason}"
+
+
 @pytest.mark.parametrize("option", ["-o", "--annotate"])
 def test_a_full_disk_names_the_output_not_stdout(
     capsys, monkeypatch, tiny_model_path, tmp_path, option

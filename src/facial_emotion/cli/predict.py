@@ -614,7 +614,7 @@ def read_all(
                 rows = csv_rows(results[-1], recognizer.classes)
                 with bar.external_write_mode(file=sys.stdout):  # the bar cleared, then redrawn
                     head = [csv_header(recognizer.classes)] if len(results) == 1 else []
-                    sys.stdout.write(csv_text(head + rows))
+                    write_stdout(csv_text(head + rows))
                     sys.stdout.flush()
             bar.update(1)
     if faceless > NAMED_FACELESS:
@@ -653,4 +653,18 @@ def emit(args: argparse.Namespace, text: str) -> None:
         then = "the results are written once one opens it"
         write_text(args.output, text, waiting_note("predict", args.output, then))
     else:
+        write_stdout(text)
+
+
+def write_stdout(text: str) -> None:
+    """Print ``text`` whole or fail. With PYTHONUNBUFFERED (CI, most Docker images) stdout has no
+    buffer, and its text layer drops what a short write leaves: on a full disk, `> faces.json`
+    kept the first 4 KB and the command ended with status 0. Its raw file's count is checked."""
+    raw = getattr(sys.stdout, "buffer", None)
+    if not isinstance(raw, io.RawIOBase):  # a buffered stdout writes the rest, or raises
         sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    data = memoryview(text.replace("\n", os.linesep).encode(sys.stdout.encoding, sys.stdout.errors))
+    while data:  # the write after a short one meets the full disk's error
+        data = data[raw.write(data) or 0 :]
