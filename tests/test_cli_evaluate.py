@@ -194,10 +194,11 @@ def test_missing_data_is_refused_before_tensorflow_is_imported(
 
 
 def test_prepared_data_is_refused_with_what_to_pass_instead(
-    tiny_model_path: Path, tmp_path: Path, capsys
+    tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     """`--data data/prepared` (the pipeline's splits) was told, after TensorFlow's import, to
-    put its images in one sub-folder per emotion."""
+    put its images in one sub-folder per emotion; with the package alone (no dvc.yaml here)
+    there is no `dvc repro evaluate` to run."""
     from facial_emotion.data.prepared import LabelledImages, PreparedData, save
 
     faces = LabelledImages(np.zeros((2, 48, 48), np.uint8), np.array([0, 1]))
@@ -210,6 +211,13 @@ def test_prepared_data_is_refused_with_what_to_pass_instead(
         f"facial-emotion evaluate: error: {prepared}: holds prepared splits (.npz), which "
         "evaluate does not read; pass the data set they were prepared from (data.path in "
         "params.yaml), or run `dvc repro evaluate` to score them into metrics/eval.json"
+    ]
+    monkeypatch.chdir(tmp_path)  # outside a clone
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {prepared}: holds prepared splits (.npz), which "
+        "evaluate does not read; pass the data set they were prepared from (data.path in the "
+        "params file prepare read)"
     ]
 
 

@@ -78,10 +78,15 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: not found; point --data at the data set's folder or file (see data.md)"
         )
     if any((path / f"{split}.npz").is_file() for split in ("train", "val", "test")):
+        fix = (  # the package alone has no pipeline to run, and no params.yaml of its own
+            "(data.path in params.yaml), or run `dvc repro evaluate` to score them into "
+            "metrics/eval.json"
+            if Path("dvc.yaml").is_file()
+            else "(data.path in the params file prepare read)"
+        )
         raise FacialEmotionError(  # the image loaders said to put images in class folders
             f"{path}: holds prepared splits (.npz), which evaluate does not read; pass the data "
-            "set they were prepared from (data.path in params.yaml), or run `dvc repro "
-            "evaluate` to score them into metrics/eval.json"
+            f"set they were prepared from {fix}"
         )
     import_tensorflow("evaluate")  # only now: the checks above answer at once
 
