@@ -266,6 +266,21 @@ def test_split_all_scores_every_face_and_stderr_says_what_is_scored(
     assert metrics["macro_f1"] == pytest.approx(sum(f1) / 2, abs=1e-3)
 
 
+@pytest.mark.parametrize(("prefix", "source"), [("S005", "ckplus"), ("img", "folder")])
+def test_split_all_scores_a_set_too_small_to_carve(
+    tiny_model_path: Path, tmp_path: Path, capsys, prefix: str, source: str
+) -> None:
+    """--split all stopped on "the 'val' split has no samples" for a small held-out set (CK+48
+    names of one person, or 2 faces a class): the carved splits it does not score were empty."""
+    root = class_tree(tmp_path / "faces", {"happy": 2, "sad": 2}, prefix=prefix)
+    base = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
+    assert main([*base, "--split", "all"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["source"] == source and metrics["samples"] == 4
+    assert main(base) == 2  # one carved split scored needs faces in it
+    assert "split has no samples" in capsys.readouterr().err
+
+
 def test_carved_splits_are_the_ones_the_model_card_records(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

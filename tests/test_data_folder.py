@@ -212,9 +212,13 @@ def test_both_val_and_validation_folders_is_ambiguous(tmp_path: Path) -> None:
 
 
 def test_a_split_left_empty_by_tiny_data_is_reported(tmp_path: Path) -> None:
+    """The loader leaves a split empty (a set scored whole needs none); reading it to train on,
+    as prepare does, stops on it."""
     class_tree(tmp_path, {"happy": 1, "sad": 1})
+    with pytest.raises(FacialEmotionError) as caught:
+        load_source("folder", str(tmp_path), **CARVING, synthetic_samples=0)
 
-    message = error_of(tmp_path)
+    message = str(caught.value)
 
     assert str(tmp_path) in message and "split has no samples" in message
 

@@ -20,7 +20,7 @@ from scipy.stats import t
 
 from facial_emotion.data import ckplus, folder
 from facial_emotion.data.images import reads_as_csv
-from facial_emotion.data.prepared import LabelledImages, PreparedData, full_range
+from facial_emotion.data.prepared import LabelledImages, PreparedData, full_range, require_samples
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, json_number
 
@@ -106,17 +106,19 @@ def make_folds(
                 "(--set data.val_fraction=...) or use fewer folds"
             )
         index = {"train": rest[parts["train"]], "val": rest[parts["val"]], "test": test}
-        data = PreparedData(
-            faces.classes,
-            {name: LabelledImages(faces.x[i], faces.y[i]) for name, i in index.items()},
-            {
-                "name": "ckplus",
-                "path": str(root),
-                "format": "folders",
-                "splits": f"fold {number + 1} of {folds} by subject (seed {seed}); val "
-                f"{val_fraction} of the training subjects",
-                "subjects": {n: len(np.unique(faces.subjects[i])) for n, i in index.items()},
-            },
+        data = require_samples(
+            PreparedData(
+                faces.classes,
+                {name: LabelledImages(faces.x[i], faces.y[i]) for name, i in index.items()},
+                {
+                    "name": "ckplus",
+                    "path": str(root),
+                    "format": "folders",
+                    "splits": f"fold {number + 1} of {folds} by subject (seed {seed}); val "
+                    f"{val_fraction} of the training subjects",
+                    "subjects": {n: len(np.unique(faces.subjects[i])) for n, i in index.items()},
+                },
+            )
         )
         held_out = tuple(str(s) for s in np.unique(faces.subjects[test]))
         made.append(Fold(number + 1, test, held_out, data))

@@ -56,7 +56,8 @@ class PreparedData:
 
     ``unread`` counts the faces of splits the data set has but were left unread, by name: scoring
     one split of a folder need not decode the others (FER2013's 28,709 training faces to score its
-    3,589 val faces)."""
+    3,589 val faces). A split may be empty (a tiny set scored whole needs none of its carved
+    splits): :func:`require_samples` refuses that where each split is used."""
 
     classes: tuple[str, ...]
     splits: dict[str, LabelledImages]
@@ -67,15 +68,8 @@ class PreparedData:
         for name in ("train", "val"):
             if name not in self.splits and name not in self.unread:
                 raise ValueError(f"prepared data needs a '{name}' split")
-        sizes = {**{name: len(split) for name, split in self.splits.items()}, **self.unread}
-        for name, size in sizes.items():
-            if size == 0:
-                raise FacialEmotionError(
-                    f"{self.source.get('path', 'data')}: the '{name}' split has no samples; "
-                    "add images to it or point data.path (or --data) at a larger data set"
-                )
         for name, split in self.splits.items():
-            if split.y.min() < 0 or split.y.max() >= len(self.classes):
+            if len(split) and (split.y.min() < 0 or split.y.max() >= len(self.classes)):
                 raise ValueError(
                     f"labels of split '{name}' fall outside the {len(self.classes)} classes"
                 )
@@ -86,6 +80,19 @@ class PreparedData:
             name: {c: int((split.y == i).sum()) for i, c in enumerate(self.classes)}
             for name, split in self.splits.items()
         }
+
+
+def require_samples(data: PreparedData) -> PreparedData:
+    """``data`` when none of its splits, read or not, is empty: training, selecting an epoch on
+    val or scoring one split needs faces in each."""
+    sizes = {**{name: len(split) for name, split in data.splits.items()}, **data.unread}
+    for name, size in sizes.items():
+        if size == 0:
+            raise FacialEmotionError(
+                f"{data.source.get('path', 'data')}: the '{name}' split has no samples; "
+                "add images to it or point data.path (or --data) at a larger data set"
+            )
+    return data
 
 
 def full_range(faces: np.ndarray) -> np.ndarray:
@@ -237,7 +244,9 @@ def load(prepared_dir: str | Path) -> PreparedData:
     if "train" not in splits or "val" not in splits:
         raise FacialEmotionError(f"{prepared_dir}: no prepared data; run `dvc repro prepare` first")
     _require_manifest_counts(prepared_dir, splits)
-    return PreparedData(classes=classes, splits=splits, source=recorded_source(prepared_dir))
+    return require_samples(
+        PreparedData(classes=classes, splits=splits, source=recorded_source(prepared_dir))
+    )
 
 
 def _require_manifest_counts(prepared_dir: Path, splits: dict[str, LabelledImages]) -> None:

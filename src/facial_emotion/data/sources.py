@@ -12,7 +12,13 @@ import numpy as np
 from facial_emotion.config import PARAMS_FILE, DataSettings
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
-from facial_emotion.data.prepared import SPLITS, LabelledImages, PreparedData, stretched
+from facial_emotion.data.prepared import (
+    SPLITS,
+    LabelledImages,
+    PreparedData,
+    require_samples,
+    stretched,
+)
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import label_map
 from facial_emotion.paths import IMAGE_EXTENSIONS
@@ -42,12 +48,14 @@ def load_source(
     detect_faces: bool = False,
     labels: str | dict[Any, Any] = "",
     only: tuple[str, ...] = (),
+    whole: bool = False,
     settings_from: str = PARAMS_FILE,
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
     ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
     ``labels`` (``data.labels``) names its class folders. ``only`` reads just the first of these
-    splits the data has, where the loader can (the others are counted in ``unread``).
+    splits the data has, where the loader can (the others are counted in ``unread``). ``whole``
+    reads a set scored as one, whose carved splits may then be empty (a small held-out set).
     ``settings_from`` is what a wrong setting's error names as its origin.
 
     The result's ``source`` dict records the source name, the path read and how the splits
@@ -59,18 +67,16 @@ def load_source(
         ),
         settings_from,
     )
-    if source == "synthetic":
-        return stretched(
-            synthetic.load(
-                synthetic_samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-            )
-        )
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
-    photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
-    named = {"labels": labels} if labels else {}  # class folders' option only
-    data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
-    # Kept with the model (its card) so scoring it later carves the very same held-out faces.
-    return stretched(replace(data, source={**data.source, "carving": carving}))
+    if source == "synthetic":
+        data = synthetic.load(synthetic_samples, **carving)
+    else:
+        photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
+        named = {"labels": labels} if labels else {}  # class folders' option only
+        data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
+        # Kept with the model (its card) so scoring it later carves the very same held-out faces.
+        data = replace(data, source={**data.source, "carving": carving})
+    return stretched(data if whole else require_samples(data))
 
 
 def load_for_scoring(
@@ -117,6 +123,7 @@ def load_for_scoring(
         # 3,589 val faces took most of the time; all are read to score all, and with faces found
         # in photos, whose count of every split's faces found is told
         only=() if split == ALL or photos else ((split,) if split else ("test", "val")),
+        whole=split == ALL,  # every face is scored: a tiny set's carved splits may be empty
         # --labels offers only presets, so a wrong carving or label comes from a card edited by hand
         settings_from=MODEL_CARD,
     )
