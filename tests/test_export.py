@@ -148,7 +148,7 @@ def test_the_pipeline_writes_an_export_below_the_floor_with_a_warning(
     logged: list[str] = []
     out = tmp_path / "out"
     metrics = export_module.export(
-        model_path, prepared_dir, out, tmp_path / "m.json", below_floor="warn", log=logged.append
+        model_path, prepared_dir, out, tmp_path / "m.json", below_floor="warn", warn=logged.append
     )
     assert (out / "model.int8.tflite").is_file() and metrics["int8"]["meets_floor"] is False
     assert any(
@@ -363,21 +363,22 @@ def test_another_models_metrics_go_beside_its_export_not_over_the_pipelines(
     assert pipeline.read_text() == "{}\n" and (tmp_path / "side" / "model.export.json").exists()
 
 
-def test_an_int8_model_left_from_an_earlier_export_is_named(
-    model_path: Path, prepared_dir: Path, tmp_path: Path
+def test_an_int8_model_left_from_an_earlier_export_is_named_on_stderr(
+    model_path: Path, prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With --no-int8 an earlier int8 file stayed beside the new float model without a word,
-    and anything reading <stem>.int8.tflite ran the old model."""
+    and anything reading <stem>.int8.tflite ran the old model. The warning went to stdout with
+    the figures, so `facial-emotion export > report.txt` (or > /dev/null) hid it."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "model.int8.tflite").write_bytes(b"an earlier export")
-    lines: list[str] = []
-    export_module.export(
-        model_path, prepared_dir, out, tmp_path / "m.json", int8=False, log=lines.append
-    )
-    (warning,) = [line for line in lines if "warning" in line]
+    argv = ["export", "--model", str(model_path), "--prepared", str(prepared_dir), "--no-int8"]
+    assert main([*argv, "--out-dir", str(out), "--metrics", str(tmp_path / "m.json")]) == 0
+    printed = capsys.readouterr()
+    (warning,) = [line for line in printed.err.splitlines() if "warning" in line]
     assert warning == (
         f"export: warning: {out / 'model.int8.tflite'} (and its card model.int8.json) is left "
         "from an earlier export and may not be this model's; delete it, or export without "
         "--no-int8 to replace it"
     )
+    assert "warning" not in printed.out and "  float32: agreement" in printed.out

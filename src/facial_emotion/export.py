@@ -128,6 +128,11 @@ def _convert(model: Any, representative: np.ndarray | None, model_path: Path, na
         ) from exc
 
 
+def to_stderr(line: str) -> None:
+    """Print a warning on stderr: on stdout, `export > report.txt` hid it among the figures."""
+    print(line, file=sys.stderr)
+
+
 def _summary(name: str, result: dict[str, Any]) -> str:
     return (
         f"  {name}: agreement {result['agreement']:.2%}, accuracy {result['accuracy']:.2%} "
@@ -174,6 +179,7 @@ def _convert_score_and_write(
     metrics_path: Path,
     below_floor: Literal["refuse", "warn"],
     log: Callable[[str], None],
+    warn: Callable[[str], None],
 ) -> None:
     """Convert one variant (``representative`` faces calibrate int8), score the bytes to be
     written against ``reference``, record the score in ``metrics[name]``, and write the model
@@ -208,7 +214,7 @@ def _convert_score_and_write(
             result["path"] = None  # not written: no model file to point at
             write_json(metrics_path, metrics)
             raise FacialEmotionError(f"{target}: not written, {shortfall}; see {metrics_path}")
-        log(f"export: warning: {target}: written although {shortfall}")
+        warn(f"export: warning: {target}: written although {shortfall}")
     with atomic_path(target) as tmp:  # a target that cannot be written stops before its card
         with named_if_unwritten(target):  # a full disk's error named no file
             tmp.write_bytes(content)
@@ -231,8 +237,10 @@ def export(
     seed: int = 0,
     below_floor: Literal["refuse", "warn"] = "refuse",
     log: Callable[[str], None] = print,
+    warn: Callable[[str], None] = to_stderr,
 ) -> dict[str, Any]:
-    """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics.
+    """Write ``<stem>.tflite`` (and ``<stem>.int8.tflite``) with cards, and the parity metrics:
+    the report goes to ``log``, warnings to ``warn`` (stderr, which ``> /dev/null`` keeps).
 
     An export that agrees with Keras less than ``MIN_AGREEMENT`` asks is not written
     (``below_floor="refuse"``), or is written with a warning (``"warn"``: the pipeline's choice,
@@ -300,10 +308,11 @@ def export(
             metrics_path=metrics_path,
             below_floor=below_floor,
             log=log,
+            warn=warn,
         )
     write_json(metrics_path, metrics)
     if not int8 and (stale := out_dir / f"{model_path.stem}.int8.tflite").exists():
-        log(
+        warn(
             f"export: warning: {stale} (and its card {card_path(stale).name}) is left from an "
             "earlier export and may not be this model's; delete it, or export without --no-int8 "
             "to replace it"
