@@ -108,6 +108,23 @@ def test_notebook_params_overlay_injected_groups(tmp_path: Path) -> None:
     assert params.train.augment.crop_pad == 4
 
 
+def test_a_removed_key_says_so_and_what_to_do(tmp_path: Path, capsys) -> None:
+    """A params.yaml from before 579e957 holds export.int8, which was refused as an unknown key
+    with the valid keys listed, as if misspelt."""
+    from facial_emotion.check_params import main
+
+    path = tmp_path / "params.yaml"
+    path.write_text("export:\n  int8: true\n  representative_samples: 200\n")
+    assert main([str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: export.int8 was removed; since 2026-11-22 the export stage always "
+        "writes the int8 model: delete the line (`facial-emotion export --no-int8` skips int8 "
+        "outside the pipeline)\n"
+    )
+    with pytest.raises(FacialEmotionError, match="export.int8 was removed"):
+        with_overrides(Params(), ["export.int8=false"])
+
+
 def test_overrides_set_nested_keys_and_reject_unknown_ones() -> None:
     params = with_overrides(Params(), ["train.augment.crop_pad=4", "train.optimizer=adamw"])
     assert params.train.augment.crop_pad == 4 and params.train.optimizer == "adamw"

@@ -125,6 +125,14 @@ def _fits(value: Any, kind: Any, where: str) -> bool:
     return ok
 
 
+# Keys an older params.yaml may still hold, and what to do instead: "unknown key" alone sent the
+# user to look for a misspelling.
+REMOVED_KEYS = {
+    "export.int8": "since 2026-11-22 the export stage always writes the int8 model: delete the "
+    "line (`facial-emotion export --no-int8` skips int8 outside the pipeline)",
+}
+
+
 # A value's test and the words an error uses for it: "train.epochs must be positive, got 0".
 Rule = tuple[Callable[[Any], bool], str]
 POSITIVE: Rule = (lambda v: v > 0, "positive")
@@ -157,6 +165,9 @@ def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: s
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - names)
+    for key in unknown:
+        if removed := REMOVED_KEYS.get(f"{prefix}{key}"):
+            raise FacialEmotionError(f"{source}: {prefix}{key} was removed; {removed}")
     if unknown:
         raise FacialEmotionError(
             f"{source}: unknown key {prefix}{unknown[0]}; valid keys are "
