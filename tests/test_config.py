@@ -1,5 +1,8 @@
 """params.yaml validation: the user sees which key is wrong and how to fix it."""
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -377,3 +380,18 @@ def test_check_params_refuses_data_labels_for_a_fer2013_csv(
     assert main([str(other)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{csv}:" in err and f'to "" in {other}' in err, err
+
+
+def test_a_closed_stderr_keeps_the_error_off_stdout(tmp_path: Path) -> None:
+    """`python -m facial_emotion.check_params 2>&-`: with sys.stderr None, the error line was
+    printed on stdout, where the verdict goes (audit CJ)."""
+    path = tmp_path / "params.yaml"
+    path.write_text("evalute:\n  tta: true\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.check_params", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert (run.returncode, run.stdout) == (2, "")

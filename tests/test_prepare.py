@@ -65,6 +65,35 @@ def test_prepare_writes_every_split_and_a_manifest(tmp_path: Path) -> None:
     ]
 
 
+def test_a_closed_stderr_or_stdout_loses_neither_the_data_nor_the_status(tmp_path: Path) -> None:
+    """`python -m facial_emotion.prepare 2>&-`: with sys.stderr None the progress bar raised
+    AttributeError, status 1 with no word, and no data written; warnings went to stdout (audit
+    CJ). The CLI's null device for a closed stream now serves the stage's entry point too."""
+    class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
+    (tmp_path / "params.yaml").write_text(
+        f"data:\n  source: folder\n  path: {tmp_path / 'faces'}\n"
+    )
+    command = [sys.executable, "-m", "facial_emotion.prepare", "--out", "prepared"]
+    printed = {}
+    for fd in (2, 1):
+        run = subprocess.run(
+            command,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda fd=fd: os.close(fd),
+        )
+        assert run.returncode == 0
+        assert (tmp_path / "prepared" / "manifest.json").is_file()
+        shutil.rmtree(tmp_path / "prepared")
+        printed[fd] = run
+    # stderr closed: the summary alone on stdout; stdout closed: the warnings still on stderr
+    assert printed[2].stdout.startswith("prepare: folder → prepared (train 16")
+    assert "warning" not in printed[2].stdout and printed[2].stdout.count("\n") == 1
+    assert "prepare: warning: " in printed[1].stderr
+
+
 def test_prepared_data_remembers_its_source_and_carving(tmp_path: Path) -> None:
     """Read back by the train stage into the model card, which `evaluate` carves splits by."""
     faces = class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})

@@ -20,7 +20,11 @@ from facial_emotion.config import (
 )
 from facial_emotion.data import fer2013
 from facial_emotion.data.sources import check_settings
-from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.errors import (
+    FacialEmotionError,
+    closed_streams_opened,
+    output_escapes_what_it_cannot_encode,
+)
 from facial_emotion.files import write_text
 from facial_emotion.modelfile import card_path, read_card, require_file
 from facial_emotion.native_log import import_tensorflow
@@ -98,6 +102,8 @@ def check_init_weights(path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # its stdout is a report, not results a program reads: a closed one is dropped
+    closed_streams_opened(results_on_stdout=False)
     output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(
         description="Check every key, type and value of a params file."

@@ -14,7 +14,11 @@ from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
 from facial_emotion.data.sources import guess_source, load_source
-from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.errors import (
+    FacialEmotionError,
+    closed_streams_opened,
+    output_escapes_what_it_cannot_encode,
+)
 from facial_emotion.files import require_writable
 from facial_emotion.paths import PREPARED, run_on_repository_code
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
@@ -194,6 +198,8 @@ def few_subjects(data: prepared.PreparedData) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # its stdout is a report, not results a program reads: a closed one is dropped
+    closed_streams_opened(results_on_stdout=False)
     output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

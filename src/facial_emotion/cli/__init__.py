@@ -11,7 +11,11 @@ import signal
 import sys
 from typing import NoReturn
 
-from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.errors import (
+    FacialEmotionError,
+    closed_streams_opened,
+    output_escapes_what_it_cannot_encode,
+)
 from facial_emotion.paths import printable
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
@@ -117,31 +121,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
-
-
-def closed_streams_opened(results_on_stdout: bool) -> None:
-    """Open the null device in place of a closed stdin, stdout or stderr (`<&-`, `>&-`, `2>&-`).
-    Left closed, Python set ``sys.stdout`` or ``sys.stderr`` to None: a warning for stderr
-    went to stdout, into the CSV a program reads; a progress bar, uvicorn's log or the results
-    raised AttributeError, a traceback (or none, with stderr closed) and status 1; and the
-    first file opened took the free number, where C libraries write their logs. A stdout that
-    would carry the results is opened read-only, so that printing them fails as on any closed
-    stream, in one line, while `-o FILE` works; the app's log on stdout is dropped."""
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-            continue
-        except OSError:
-            pass
-        writable = fd == 2 or (fd == 1 and not results_on_stdout)
-        null = os.open(os.devnull, os.O_WRONLY if writable else os.O_RDONLY)
-        if null != fd:
-            os.dup2(null, fd)
-            os.close(null)
-        if fd:
-            name = "stdout" if fd == 1 else "stderr"
-            stream = open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
-            setattr(sys, name, stream)
 
 
 def unwritable_stdout(exc: OSError) -> str:
