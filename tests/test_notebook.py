@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -287,3 +288,18 @@ def test_a_report_whose_html_output_calls_require_keeps_require_js() -> None:
     html, _ = HTMLExporter().from_notebook_node(notebook)
     kept = _remote_scripts(without_unused_remote_scripts(html, notebook))
     assert [src.rsplit("/", 1)[1] for src in kept] == ["require.min.js"]
+
+
+def test_a_stage_with_stderr_closed_keeps_its_error_off_stdout(tmp_path: Path) -> None:
+    """`python -m facial_emotion.notebook ... 2>&-`: with sys.stderr None, print(file=sys.stderr)
+    wrote the error line to stdout, where the stage's report goes (audit CJ, fix CL)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.notebook", "notebooks/nope.ipynb", "r"],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""

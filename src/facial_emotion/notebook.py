@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from facial_emotion.config import read_params_file
-from facial_emotion.errors import FacialEmotionError, output_escapes_what_it_cannot_encode
+from facial_emotion.errors import (
+    FacialEmotionError,
+    closed_streams_opened,
+    output_escapes_what_it_cannot_encode,
+)
 from facial_emotion.files import atomic_path
 from facial_emotion.native_log import native_log_filtered, without_native_log
 from facial_emotion.paths import run_on_repository_code
@@ -206,6 +210,8 @@ def stopped_with_parent(poll_seconds: float = 1.0) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # its stdout is a report, not results a program reads: a closed one is dropped
+    closed_streams_opened(results_on_stdout=False)
     output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
