@@ -153,19 +153,30 @@ def test_a_photo_without_a_face_is_not_described_as_boxed(
     assert shown["alt_text"] == f"The photo. {summary}"
 
 
-def test_upload_that_is_not_an_image_names_the_file_in_the_page_and_the_log(
+def test_upload_that_is_not_an_image_is_named_on_the_page_not_in_the_log(
     recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str], upload
 ) -> None:
+    """The visitor sees their file's name; the log, kept as long as whoever runs the app keeps
+    it, said "jane_doe_passport.jpg" of every refused upload: a file name is personal data."""
     import gradio as gr
 
-    fake = tmp_path / "holiday.jpg"
+    fake = tmp_path / "jane_doe_passport.jpg"
     fake.write_text("not a picture at all")
     handler = build_app(recognizer).fns[0].fn
-    with pytest.raises(gr.Error, match="holiday.jpg: not a readable picture; pass a JPEG"):
+    with pytest.raises(gr.Error, match="jane_doe_passport.jpg: not a readable picture; pass a"):
         handler(upload(fake))
     logged = capsys.readouterr().err
-    assert logged.startswith("facial-emotion app: holiday.jpg: not a readable picture")
-    assert logged.count("\n") == 1
+    assert logged.startswith("facial-emotion app: an upload: not a readable picture")
+    assert logged.count("\n") == 1 and "jane" not in logged
+    clip = tmp_path / "jane doe.mp4"
+    clip.write_bytes(b"not read")
+    with pytest.raises(gr.Error, match="run `facial-emotion video jane doe.mp4`"):
+        handler(upload(clip))
+    logged = capsys.readouterr().err
+    assert logged == (
+        "facial-emotion app: an upload: is a video; the app reads photos: run "
+        "`facial-emotion video FILE`\n"
+    )
 
 
 def test_an_uploaded_video_points_to_the_video_command(

@@ -234,6 +234,23 @@ def uploaded_file(path: str, name: str) -> Path:
     raise FacialEmotionError(f"{name}: not a file uploaded to this app; upload the picture")
 
 
+def upload_name(upload: dict[str, Any]) -> str:
+    """The name the visitor's file had, as the page's messages give it."""
+    return printable(str(upload.get("orig_name") or "the upload")[:MAX_NAME])
+
+
+def unnamed(message: str, upload: Any) -> str:
+    """``message`` for the app's log, without the visitor's file name: names such as
+    "jane_doe_passport.jpg" are personal data, and the log outlives the upload (kept an hour)
+    by as long as whoever runs the app keeps it. The page still names the file."""
+    if not isinstance(upload, dict):
+        return message
+    name = upload_name(upload)
+    if not message.startswith(f"{name}: "):
+        return message
+    return "an upload: " + message[len(name) + 2 :].replace(f" {name}`", " FILE`")
+
+
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
     Gradio's own reader turns 16-bit gray white), or an error naming the file."""
@@ -243,7 +260,7 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
         return None
     if not isinstance(upload, dict) or not isinstance(upload.get("path"), str):
         raise FacialEmotionError("the upload: not a file uploaded to this app; upload the picture")
-    name = printable(str(upload.get("orig_name") or "the upload")[:MAX_NAME])
+    name = upload_name(upload)
     path = str(uploaded_file(upload["path"], name))
     if Path(name).suffix.lower() in VIDEO_SUFFIXES:
         raise FacialEmotionError(
@@ -265,10 +282,10 @@ def build_app(recognizer: Recognizer) -> Any:
         try:
             annotated, chart, records, summary = analyse(recognizer, read_upload(upload))
         except FacialEmotionError as exc:
-            # One line in the server's log, where Gradio would print a chained traceback for
-            # every refused upload. The message stays until closed: it went after 10 s, leaving
-            # red "Error" marks and no reason.
-            print(f"facial-emotion app: {exc}", file=sys.stderr)
+            # One line in the server's log, without the file's name, where Gradio would print
+            # a chained traceback for every refused upload. The message stays until closed: it
+            # went after 10 s, leaving red "Error" marks and no reason.
+            print(f"facial-emotion app: {unnamed(str(exc), upload)}", file=sys.stderr)
             raise gr.Error(str(exc), duration=None, print_exception=False) from None
         # what a screen reader says of the marked photo: it had no text alternative, and then
         # said "faces boxed" of a photo where none was found
