@@ -1178,3 +1178,23 @@ def test_a_carriage_return_in_a_file_name_keeps_its_csv_row_whole(
     opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
     code, _, err = run(capsys, folder, "--model", tiny_model_path, "-o", target, "--resume")
     assert code == 0 and opened == [], err
+
+
+def test_annotated_copies_keep_no_location_or_camera_serial(
+    capsys, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    """A phone photo's EXIF says where it was taken and by which camera; the marked copy is
+    drawn from the pixels alone, so sharing it shares neither (the README's Privacy section)."""
+    from PIL import ExifTags
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Canon"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.BodySerialNumber] = "SERIAL-123456"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({1: "N", 2: (51.0, 30.0, 0.0)})
+    photo = tmp_path / "in" / "jane.jpg"
+    photo.parent.mkdir()
+    Image.open(HOPPER).save(photo, exif=exif.tobytes())
+    assert Image.open(photo).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the input has them
+    code, _, _ = run(capsys, photo, "--model", tiny_model_path, "--annotate", tmp_path / "out")
+    marked = Image.open(tmp_path / "out" / "jane.jpg")
+    assert code == 0 and len(marked.getexif()) == 0 and "exif" not in marked.info
