@@ -1,6 +1,7 @@
 """The prepare stage as a user runs it: one clear line and no output on bad params."""
 
 import errno
+import importlib
 import os
 import resource
 import shutil
@@ -558,3 +559,13 @@ def test_prepare_names_the_params_file_it_read_for_a_bad_data_value(tmp_path: Pa
     other.write_text("data:\n  source: nope\n")
     with pytest.raises(FacialEmotionError, match=f"in {other}$"):
         prepare(str(other), str(tmp_path / "prepared"))
+
+
+@pytest.mark.parametrize("module", ["prepare", "check_params"])
+def test_help_names_the_command_the_readme_gives(capsys, module: str) -> None:
+    """`python -m facial_emotion.prepare --help` said `usage: prepare.py`, argparse's guess
+    from the file, which is no command a user can type."""
+    main = importlib.import_module(f"facial_emotion.{module}").main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: python -m facial_emotion.{module} [-h]")

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     closed_streams_opened(results_on_stdout=False)
     output_escapes_what_it_cannot_encode()
     parser = argparse.ArgumentParser(
-        description="Check every key, type and value of a params file."
+        prog="python -m facial_emotion.check_params",
+        description="Check every key, type and value of a params file.",
     )
     parser.add_argument("file", nargs="?", help=f"params file (default: {PARAMS_FILE})")
     # as prepare and the notebook runner take it

@@ -201,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     # its stdout is a report, not results a program reads: a closed one is dropped
     closed_streams_opened(results_on_stdout=False)
     output_escapes_what_it_cannot_encode()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m facial_emotion.prepare", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--params", default="params.yaml", help="params file (default: params.yaml)"
     )
