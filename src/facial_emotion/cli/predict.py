@@ -540,12 +540,8 @@ def earlier_results(
             "--resume"
         ) from exc
     if differ:
-        theirs = ", ".join(f"{key} {data.get(key)}" for key in differ)
-        ours = ", ".join(
-            f"{key} {list(classes) if key == 'classes' else meta.get(key)}" for key in differ
-        )
         raise FacialEmotionError(
-            f"{source}: was read with {theirs}, this run with {ours}; "
+            f"{source}: {resume_mismatch(differ, data, meta, classes)}; "
             "name a new -o file or leave out --resume"
         )
     if "model_sha256" not in data:
@@ -556,6 +552,26 @@ def earlier_results(
             file=sys.stderr,
         )
     return Earlier(source, done, images=images)
+
+
+def resume_mismatch(
+    differ: list[str], data: dict, meta: dict[str, object], classes: Sequence[str]
+) -> str:
+    """What differs between a JSON file and this run. A model file changed at the same path is
+    said in words, with short digests: both 64-digit digests side by side read as noise."""
+    keys = [key for key in differ if key != "model_sha256"]
+    theirs = ", ".join(f"{key} {data.get(key)}" for key in keys)
+    ours = ", ".join(
+        f"{key} {list(classes) if key == 'classes' else meta.get(key)}" for key in keys
+    )
+    said = [f"was read with {theirs}, this run with {ours}"] if keys else []
+    if "model_sha256" in differ and "model" not in keys:  # another path: said by "model"
+        then, now = str(data["model_sha256"])[:12], str(meta["model_sha256"])[:12]
+        said.append(
+            f"its model file {meta['model']} has changed since (retrained or replaced: "
+            f"sha256 {then}... then, {now}... now)"
+        )
+    return "; ".join(said)
 
 
 def read_all(
