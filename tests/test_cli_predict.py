@@ -78,8 +78,13 @@ def test_links_that_point_at_each_other_are_skipped_and_the_rest_read(capsys, ph
     (photos / "l2").symlink_to("l1")
     code, out, err = run(capsys, photos, "--csv")
     assert code == 0, err
-    assert f"skipped {photos}: 3 file(s) that are not images Pillow reads" in err
+    assert f"skipped {photos}: 1 file(s) that are not images Pillow reads" in err
     assert str(photos / "a.jpg") in out
+    # told to "convert any that are photos to JPEG or PNG", which no link loop needs
+    assert (
+        f"facial-emotion predict: skipped {photos}: 2 link(s) that lead to no file (such as l1, "
+        "in a loop of links); remove them or point them at the photos"
+    ) in err.splitlines()
 
 
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
@@ -104,13 +109,18 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     code, out, err = run(capsys, photos, "--model", tiny_model_path, "--json")
     assert code == 0, err
     assert "._a.jpg" not in err and ".thumbnails" not in out
+    gone = (
+        f"{photos}: 1 link(s) that lead to no file (such as gone.jpg, whose target is gone); "
+        "remove them or point them at the photos"
+    )
     passed_over = (
-        f"{photos}: 3 file(s) that are not images Pillow reads (such as IMG_0001.HEIC); "
+        f"{photos}: 2 file(s) that are not images Pillow reads (such as IMG_0001.HEIC); "
         "convert any that are photos to JPEG or PNG"
     )
-    assert err.startswith(f"facial-emotion predict: skipped {passed_over}\n")
+    assert err.startswith(f"facial-emotion predict: skipped {gone}\n")
+    assert f"facial-emotion predict: skipped {passed_over}\n" in err
     data = json.loads(out)
-    assert data["skipped"] == [passed_over]
+    assert data["skipped"] == [gone, passed_over]
     assert data["classes"] == list(EMOTIONS) and data["detector"] == "haar"
     files = {Path(im["file"]).name: im for im in data["images"]}
     assert set(files) == {"a.jpg", "b.jpg", "c.png", "empty.png"}  # notes.txt is not looked at

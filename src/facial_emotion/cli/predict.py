@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import glob
 import io
 import json
@@ -134,6 +135,22 @@ def output_file(value: str) -> Path | None:
     return None if value == "-" else Path(value)
 
 
+def dead_links(folder: Path, links: list[Path]) -> str:
+    """The problem of links in ``folder`` that lead to no file: a link loop (a -> b -> a) or a
+    link whose target is gone was told to "convert any that are photos to JPEG or PNG"."""
+    first = min(links)
+    try:
+        os.stat(first)
+        looped = False  # its target came back since the search
+    except OSError as exc:
+        looped = exc.errno == errno.ELOOP
+    why = "in a loop of links" if looped else "whose target is gone"
+    return (
+        f"{folder}: {len(links)} link(s) that lead to no file (such as "
+        f"{first.relative_to(folder)}, {why}); remove them or point them at the photos"
+    )
+
+
 def output_format(args: argparse.Namespace) -> str:
     """The output format: ``--json`` or ``--csv``, else the suffix of ``-o``, else the table."""
     suffix = args.output.suffix.lower()[1:] if args.output is not None else ""
@@ -168,12 +185,16 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
         others: list[Path] = []
         searched.append(folder)
         found = image_files(folder, unreadable, others.append)
+        dead = [path for path in others if not path.exists()]  # links that lead to no file
+        others = [path for path in others if path not in dead]
+        if dead:
+            problems.append(dead_links(folder, dead))
         if others:
             problems.append(
                 f"{folder}: {len(others)} file(s) that are not images Pillow reads (such as "
                 f"{min(others).relative_to(folder)}); convert any that are photos to JPEG or PNG"
             )
-        elif not found:
+        elif not found and not dead:
             problems.append(f"{folder}: folder has no image files")
         return found
 
