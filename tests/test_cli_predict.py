@@ -87,6 +87,18 @@ def test_links_that_point_at_each_other_are_skipped_and_the_rest_read(capsys, ph
     ) in err.splitlines()
 
 
+def test_an_empty_path_is_refused_not_read_as_this_folder(capsys, monkeypatch, photos) -> None:
+    """`predict "$PHOTOS"` with PHOTOS unset passed "", which Path reads as ".": every image under
+    the working folder was read, a home folder's thousands, with no word."""
+    monkeypatch.chdir(photos)
+    code, out, err = run(capsys, "", "--csv")
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        'facial-emotion predict: error: "": an empty path (an unset variable?); name . for this '
+        "folder; pass image files, folders or globs"
+    ]
+
+
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
     assert code == 0, err

@@ -200,7 +200,10 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
 
     for pattern in patterns:
         path = Path(pattern)
-        if path.is_dir():
+        if not pattern:  # Path("") is ".": `predict "$PHOTOS"` with it unset read the whole cwd
+            found = []
+            problems.append('"": an empty path (an unset variable?); name . for this folder')
+        elif path.is_dir():
             found = search(path)
         elif path.is_file():
             found = [path]
