@@ -517,6 +517,20 @@ def test_scoring_draws_a_bar_on_a_terminal(
     assert "scoring: 100%" in sys.stderr.getvalue() and "8/8 [" in sys.stderr.getvalue()
 
 
+def test_no_progress_draws_no_bar_on_a_terminal(
+    tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--no-progress, which predict and video take, was refused ("unrecognized arguments"): a
+    screen reader read each redraw of a scoring that lasts minutes, unless TQDM_DISABLE=1."""
+    root = class_tree(tmp_path / "faces", {"happy": 4, "sad": 4})
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--split", "all"]
+    assert main([*args, "--no-progress"]) == 0
+    assert "%|" not in sys.stderr.getvalue() and "TQDM_DISABLE" not in os.environ
+    assert "scoring all 8 faces" in sys.stderr.getvalue()
+
+
 def test_flip_scores_each_face_twice_not_three_times(
     tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

@@ -7,11 +7,19 @@ does not know (CK+'s ``contempt``) are left out and counted in ``skipped``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from facial_emotion.cli.options import add_model_option, shift_pixels, waiting_note
+from facial_emotion.cli.options import (
+    add_model_option,
+    add_progress_option,
+    shift_pixels,
+    waiting_note,
+)
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import PRESETS
 
@@ -59,9 +67,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the model was trained and selected without; 42 for a card that records none)",
     )
     parser.add_argument("--output", "-o", help="also write the JSON to this .json file")
+    add_progress_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    with bars_off() if not args.progress else contextlib.nullcontext():
+        return score(args)
+
+
+@contextlib.contextmanager
+def bars_off() -> Iterator[None]:
+    """``--no-progress``, as ``TQDM_DISABLE=1`` while the command runs: the data loaders draw
+    bars of their own (reading images, a CSV's pixels) and take no switch."""
+    before = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TQDM_DISABLE"]
+        else:
+            os.environ["TQDM_DISABLE"] = before
+
+
+def score(args: argparse.Namespace) -> int:
     from facial_emotion.files import refuse_overwrite, require_writable, write_json
     from facial_emotion.modelfile import card_path, require_file
     from facial_emotion.native_log import import_tensorflow
