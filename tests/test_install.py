@@ -59,7 +59,19 @@ def test_what_needs_tensorflow_says_how_to_add_it(tiny_model_path: Path, tmp_pat
     for argv, needs in (
         (["predict", HOPPER, "--model", tiny_model_path], f"{tiny_model_path}: a Keras model"),
         (["evaluate", "--data", tmp_path], "evaluate"),
-        (["export", "--model", tiny_model_path, "--out-dir", tmp_path / "out"], "export"),
+        (
+            # a prepared folder that is there: a missing one is refused before TensorFlow is needed
+            [
+                "export",
+                "--model",
+                tiny_model_path,
+                "--prepared",
+                tmp_path,
+                "--out-dir",
+                tmp_path / "o",
+            ],
+            "export",
+        ),
     ):
         result = _run(*argv)
         assert result.returncode == 2
