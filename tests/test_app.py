@@ -588,6 +588,8 @@ def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
         server.terminate()
         server.wait(timeout=30)
     assert server.returncode is not None and not list(tmp_path.glob("facial-emotion-app-*"))
+    # Gradio, imported before the private folder was named, made $TMPDIR/gradio (soak CM)
+    assert not (tmp_path / "gradio").exists()
 
 
 def _status(url: str, body: bytes | None = None, **headers: str) -> tuple[int, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 
 from facial_emotion.cli.options import (
@@ -70,13 +71,18 @@ def run(args: argparse.Namespace) -> int:
     require_free_address(args.host, args.port)
     if not os.environ.get("GRADIO_TEMP_DIR"):
         writable_temp_folder()  # before Gradio, whose import fails without one
-    try:  # before the model loads: a wheel installed without its [app] extra has no Gradio
-        import gradio  # noqa: F401
-    except ImportError as exc:
+    # before the model loads: a wheel installed without its [app] extra has no Gradio. Found,
+    # not imported: Gradio fixes its temporary folder on import, and imported before serve names
+    # the app's private one it made $TMPDIR/gradio (a folder another user's Gradio cannot write)
+    try:
+        missing = importlib.util.find_spec("gradio") is None
+    except ValueError:  # sys.modules holds None for it: its import is blocked
+        missing = True
+    if missing:
         raise FacialEmotionError(
             "the app needs Gradio, which is not installed: pip install 'facial-emotion[app]' "
             "(or pip install -r requirements.txt in a clone)"
-        ) from exc
+        )
     from facial_emotion.faces import make_detector
     from facial_emotion.predict import EmotionRecognizer
 
