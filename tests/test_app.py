@@ -1016,3 +1016,29 @@ def test_a_hang_up_closes_the_app_as_sigterm_does(capsys, monkeypatch):
     served = GradioApp()
     app_module._serve(served, "127.0.0.1", 7860, ["127.0.0.1"])
     assert served.closed
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "progressive JPEG", "PNG"])
+def test_an_upload_keeps_no_location_or_serial_once_read(
+    recognizer: EmotionRecognizer, upload, tmp_path: Path, kind: str
+) -> None:
+    """Gradio keeps an upload up to an hour for the page's preview: it kept the photo as sent,
+    GPS location and camera serial included. Once read, only the pixels and the orientation
+    stay, the pixels byte for byte, so the preview shows the photo as the visitor saw it."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned a quarter: the preview must stay turned
+    exif.get_ifd(0x8769)[0xA431] = "SERIAL-123456"
+    exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
+    sent = tmp_path / ("jane.png" if kind == "PNG" else "jane.jpg")
+    extra = {"xmp": b"<x:xmpmeta>Jane Doe</x:xmpmeta>", "progressive": kind.startswith("prog")}
+    Image.open(HOPPER).save(sent, exif=exif, **({} if kind == "PNG" else extra))
+    payload = upload(sent)
+    handler = build_app(recognizer).fns[0].fn
+    handler(payload)  # read (turned a quarter, the face is not found: it need not be)
+    kept = Path(payload["path"])
+    with Image.open(kept) as stored, Image.open(sent) as original:
+        assert dict(stored.getexif()) == {0x0112: 6}
+        assert np.array_equal(np.asarray(stored), np.asarray(original))
+    assert b"SERIAL" not in kept.read_bytes() and b"Jane" not in kept.read_bytes()

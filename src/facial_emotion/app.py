@@ -253,7 +253,9 @@ def unnamed(message: str, upload: Any) -> str:
 
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
-    Gradio's own reader turns 16-bit gray white), or an error naming the file."""
+    Gradio's own reader turns 16-bit gray white), or an error naming the file. A JPEG or PNG
+    upload is then stripped of its metadata where Gradio keeps it."""
+    from facial_emotion.app_metadata import strip_metadata
     from facial_emotion.predict import load_image
 
     if upload is None:
@@ -267,9 +269,13 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
             f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
         )
     try:
-        return load_image(path, max_pixels=MAX_PIXELS)
+        image = load_image(path, max_pixels=MAX_PIXELS)
     except FacialEmotionError as exc:
         raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
+    # Gradio keeps the upload up to an hour for the page's preview: from now on without its
+    # location, camera serial and the rest (the privacy finding of privacyCP)
+    strip_metadata(Path(path))
+    return image
 
 
 def build_app(recognizer: Recognizer) -> Any:
