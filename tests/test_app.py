@@ -735,10 +735,11 @@ def test_browser_upload_shows_the_face_and_its_emotion(
         server.terminate()
         server.wait(timeout=30)
     # The refusal is one line, with no traceback, and the photo was read once (listening to
-    # `change`, the page sent a replaced photo twice)
+    # `change`, the page sent a replaced photo twice); the page names the file, the log does not
     log = server.stderr.read().splitlines()
     assert log == [
-        f"facial-emotion app: {refused}; pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+        "facial-emotion app: an upload: not a readable picture; "
+        "pass a JPEG, PNG, BMP, GIF, TIFF or WebP file"
     ], log
 
 
