@@ -193,6 +193,21 @@ def test_missing_data_is_refused_before_tensorflow_is_imported(
     ]
 
 
+def test_an_empty_data_path_is_refused_not_read_as_the_working_folder(
+    tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """`--data "$DATA"` with DATA unset: Path("") is ".", so the folder evaluate ran in was
+    scored as the data set (or, holding no class folders, named as "."), as `predict ""` was."""
+    root = class_tree(tmp_path, {"happy": 2, "sad": 2})
+    monkeypatch.chdir(root)  # a data set as the working folder: "" read it
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", "", "--split", "all"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        'facial-emotion evaluate: error: --data "": an empty path (an unset variable?); name . '
+        "for this folder"
+    ]
+
+
 def test_prepared_data_is_refused_with_what_to_pass_instead(
     tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:

@@ -96,6 +96,10 @@ def score(args: argparse.Namespace) -> int:
     from facial_emotion.native_log import import_tensorflow
     from facial_emotion.predict import WEIGHTS, default_model_path
 
+    if not args.data:  # Path("") is ".": `--data "$DATA"` with it unset scored the cwd
+        raise FacialEmotionError(
+            '--data "": an empty path (an unset variable?); name . for this folder'
+        )
     model_path = require_file(args.model) if args.model else default_model_path()
     path = Path(args.data)
     outputs = [Path(args.output)] if args.output else []
