@@ -113,6 +113,22 @@ def small_files() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
 
 
+def test_an_empty_source_is_refused_before_the_model_loads(capsys, monkeypatch):
+    """`video "$CLIP"` with CLIP unset: after the model loaded, ": is a folder; pass one video
+    file", naming the working folder ("" is ".") as an empty word."""
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr("facial_emotion.predict.EmotionRecognizer", no_model)
+    code, out, err = run(capsys, "")
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        'facial-emotion video: error: "": an empty name (an unset variable?); pass a video '
+        "file, or a webcam index (0)"
+    ]
+
+
 def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_path):
     video, table = tmp_path / "out" / "annotated.mp4", tmp_path / "out" / "faces.csv"
     args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--smooth", "3"]

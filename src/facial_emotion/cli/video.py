@@ -134,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
         unsent_note,
     )
 
+    if not args.source:  # Path("") is ".": `video "$CLIP"` with it unset said ": is a folder"
+        raise FacialEmotionError(
+            '"": an empty name (an unset variable?); pass a video file, or a webcam index (0)'
+        )
     refuse_every_on_camera(args.source, args.every)  # before the model and the camera open
     check_outputs(args.source, args.output, args.csv)
     options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
