@@ -308,6 +308,20 @@ def test_no_writable_temporary_folder_is_an_error_naming_the_setting(
     assert "set TMPDIR or GRADIO_TEMP_DIR" in capsys.readouterr().err
 
 
+def test_a_gradio_that_fails_to_import_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command finds Gradio without importing it (0a0a34a), so a Gradio installed but whose
+    import fails (huggingface_hub upgraded past it) met serve's import: a traceback, after the
+    model had loaded, where it had been a one-line error."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(sys.modules, "gradio", None)  # its import fails, as a broken one does
+    with pytest.raises(FacialEmotionError, match="installed but fails to import .* reinstall"):
+        app_module.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
+
+
 def test_hosts_the_app_answers_to() -> None:
     """IP addresses and this machine's names pass; a rebinding page's own name does not, nor a
     Host with user info, which the name check would not see."""

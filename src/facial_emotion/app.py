@@ -533,7 +533,22 @@ def serve(
             os.environ["GRADIO_TEMP_DIR"], "examples"
         )
         stack.callback(os.environ.pop, "GRADIO_EXAMPLES_CACHE")
+        require_gradio_imports()  # here, not before: its import fixes its temporary folder
         _serve(build_app(recognizer), host, port, [host, *allowed_hosts])
+
+
+def require_gradio_imports() -> None:
+    """Import Gradio, or say in one line that it is installed but broken. The command finds it
+    without importing it, so a Gradio whose own import fails (a dependency upgraded past what
+    it supports) ended in a traceback here, where it was told to install the app's extra."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError as exc:
+        raise FacialEmotionError(
+            f"the app needs Gradio, which is installed but fails to import ({exc}); reinstall "
+            "it: pip install --force-reinstall 'facial-emotion[app]' (or pip install -r "
+            "requirements.txt in a clone)"
+        ) from exc
 
 
 def _serve(app: Any, host: str, port: int, allowed_hosts: list[str]) -> None:
