@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -22,3 +23,36 @@ def test_soak_reports_memory_descriptors_and_latency_with_threads_agreeing() -> 
     assert result["calls"] == 30 and result["mismatches"] == 0
     assert set(result["latency"]) == {"p50_ms", "p95_ms", "p99_ms"}
     assert result["fds"]["end"] == result["fds"]["after_warmup"]
+
+
+def test_a_call_that_raises_in_a_thread_is_counted_not_lost(monkeypatch, capsys) -> None:
+    """An exception ended the worker thread that met it (a traceback on stderr among the
+    progress lines) and left its calls undone, while the JSON said "mismatches": 0: a soak
+    whose threads all failed read as a clean one."""
+    import facial_emotion
+
+    spec = importlib.util.spec_from_file_location("soak", SOAK)
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    answered = []
+
+    class Flaky:
+        """Answers each call as the real one would, but raises once after the warm-up."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def read_crops(self, crops):
+            answered.append(len(crops))
+            if len(answered) == 4 * 7 + 3:  # the warm-up makes 4 photos x 7 calls
+                raise RuntimeError("a state shared between threads")
+            return []
+
+    monkeypatch.setattr(facial_emotion, "EmotionRecognizer", Flaky, raising=False)
+    argv = ["soak.py", "--mode", "crops", "--calls", "20", "--photos", "4", "--max-side", "200"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--threads", "2"])
+    soak.main()
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["errors"] == 1 and result["mismatches"] == 0
+    assert result["first_error"].endswith("RuntimeError: a state shared between threads")
+    assert len(answered) == 4 * 7 + 20  # the thread that met it went on
