@@ -115,6 +115,25 @@ def test_module_entry_runs_as_the_dvc_stage_without_int8(
     assert "int8" not in json.loads((tmp_path / "export.json").read_text())
 
 
+def test_a_closed_stdout_drops_the_report_as_the_stages_do(
+    model_path: Path, prepared_dir: Path, tmp_path: Path
+) -> None:
+    """`facial-emotion export >&-` converted, scored and wrote every file, then ended with
+    status 2, "standard output: is closed", as if it had failed: its stdout carries a report
+    (the figures are in --metrics), which prepare and the notebook stages drop when closed."""
+    import os
+
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "facial_emotion.export", "--model", str(model_path),
+         "--prepared", str(prepared_dir), "--out-dir", str(out),
+         "--metrics", str(tmp_path / "export.json"), "--no-int8"],
+        stderr=subprocess.PIPE, text=True, timeout=120, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.tflite"]
+
+
 def test_float32_below_the_agreement_floor_fails_and_writes_no_model(
     model_path: Path, prepared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

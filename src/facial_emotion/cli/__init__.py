@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     before_end = given[: given.index("--")] if "--" in given else given
     dashed = tuple(a for a in before_end if a.startswith("-") and a != "-" and os.path.exists(a))
     args, unknown = build_parser(dashed).parse_known_args(given)
-    closed_streams_opened(results_on_stdout=args.command != "app")
+    # the app's log and export's report (its results are files) are dropped on a closed stdout
+    closed_streams_opened(results_on_stdout=args.command not in ("app", "export"))
     if unknown:  # reported with the subcommand's usage, which lists the options it does take
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
