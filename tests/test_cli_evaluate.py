@@ -562,3 +562,31 @@ def test_flip_scores_each_face_twice_not_three_times(
     metrics = json.loads(capsys.readouterr().out)
     assert scored[1:] == [8, 8]  # [0]: the probe that checks the model gives probabilities
     assert metrics["samples"] == 8 and metrics["calibration_error"] >= 0
+
+
+def test_what_evaluate_leaves_in_home_is_what_the_readme_says(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """The README's Privacy section said nothing is written to HOME or a cache; with a writable
+    HOME, evaluate (as anything loading Keras) left ~/.keras/keras.json and Matplotlib's font
+    list, which it did not name. Both hold settings, nothing of the images."""
+    import subprocess
+
+    home = tmp_path / "home"
+    home.mkdir()
+    root = class_tree(tmp_path / "faces", {"happy": 2, "sad": 2})
+    unset = ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "KERAS_HOME")
+    env = {k: v for k, v in os.environ.items() if k not in unset} | {"HOME": str(home)}
+    command = [sys.executable, "-m", "facial_emotion", "evaluate", "--model", str(tiny_model_path)]
+    done = subprocess.run(
+        [*command, "--data", str(root), "--split", "all", "--no-progress", "--no-tta"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    left = {f"~/{p.relative_to(home).parent}/" for p in home.rglob("*") if p.is_file()}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    privacy = readme.split("## Privacy", 1)[1].split("\n## ", 1)[0]
+    said = " ".join(privacy.split())
+    assert left, "nothing written: the README need not name these"
+    for folder in left:
+        assert f"`{folder}" in said, f"{folder} is written but not named in the README"
