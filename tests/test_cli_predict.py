@@ -352,6 +352,45 @@ def test_an_unbuffered_stdout_on_a_full_disk_is_an_error_not_a_cut_answer(
     assert capsys.readouterr().err.splitlines()[-1] == f"facial-emotion predict: error: {reason}"
 
 
+def test_an_unbuffered_non_blocking_stdout_waits_for_room_without_spinning(monkeypatch) -> None:
+    """A stdout left non-blocking by the program that started predict (Node's pipes are), and
+    full: each write answered None at once and was tried again, 100% of a core until the reader
+    drained the pipe (235,000 tries in 0.3 s here)."""
+    import fcntl
+    import threading
+    import time
+
+    from facial_emotion.cli.predict import write_stdout
+
+    tries = []
+
+    class Counted(io.FileIO):
+        def write(self, data):
+            tries.append(len(data))
+            return super().write(data)
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETFL, fcntl.fcntl(write_end, fcntl.F_GETFL) | os.O_NONBLOCK)
+    raw = Counted(write_end, "w")
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="utf-8", write_through=True))
+    text = "x" * 300_000  # several times a pipe's 64 KB
+    got = []
+
+    def reader() -> None:
+        time.sleep(0.3)  # the pipe fills, and stays full a while
+        while chunk := os.read(read_end, 65536):
+            got.append(chunk)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    write_stdout(text)
+    raw.close()
+    thread.join(timeout=30)
+    os.close(read_end)
+    assert b"".join(got) == text.encode()
+    assert len(tries) < 200, f"{len(tries)} writes tried"
+
+
 @pytest.mark.parametrize("option", ["-o", "--annotate"])
 def test_a_full_disk_names_the_output_not_stdout(
     capsys, monkeypatch, tiny_model_path, tmp_path, option

@@ -9,6 +9,7 @@ import glob
 import io
 import json
 import os
+import select
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -707,4 +708,8 @@ def write_stdout(text: str) -> None:
     sys.stdout.flush()
     data = memoryview(text.replace("\n", os.linesep).encode(sys.stdout.encoding, sys.stdout.errors))
     while data:  # the write after a short one meets the full disk's error
-        data = data[raw.write(data) or 0 :]
+        written = raw.write(data)
+        if written is None:  # a non-blocking stdout, full: wait for room, not spin on the CPU
+            select.select([], [raw], [])
+            continue
+        data = data[written:]
