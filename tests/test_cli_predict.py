@@ -99,6 +99,25 @@ def test_an_empty_path_is_refused_not_read_as_this_folder(capsys, monkeypatch, p
     ]
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("--annotate", '"": an empty folder name (an unset variable?); name . for this folder'),
+        ("-o", '"": an empty file name (an unset variable?); name the file, or - for stdout'),
+    ],
+)
+def test_an_empty_output_name_is_refused_not_read_as_this_folder(
+    capsys, monkeypatch, tiny_model_path, tmp_path, option, said
+) -> None:
+    """`--annotate "$OUT"` with OUT unset wrote the marked copies into the working folder
+    ("" is "."), and `-o "$OUT"` said ".: is a folder", a name the user never typed."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", str(HOPPER), "--model", str(tiny_model_path), option, ""])
+    assert stop.value.code == 2 and list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().err.splitlines()[-1].endswith(said)
+
+
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
     assert code == 0, err

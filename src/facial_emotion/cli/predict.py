@@ -110,7 +110,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "- is stdout",
     )
     parser.add_argument(
-        "--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels to DIR"
+        "--annotate",
+        type=named_folder,
+        metavar="DIR",
+        help="write copies with boxes and labels to DIR",
     )
     parser.add_argument(
         "--crops",
@@ -133,7 +136,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def output_file(value: str) -> Path | None:
     """``-`` is stdout, as elsewhere on the command line, not a file named ``-``."""
+    if not value:  # Path("") is ".": said as ".: is a folder", a name never typed
+        raise argparse.ArgumentTypeError(
+            '"": an empty file name (an unset variable?); name the file, or - for stdout'
+        )
     return None if value == "-" else Path(value)
+
+
+def named_folder(value: str) -> Path:
+    """A folder to write to: `--annotate "$OUT"` with it unset wrote the marked copies into the
+    working folder, as Path("") is "."."""
+    if not value:
+        raise argparse.ArgumentTypeError(
+            '"": an empty folder name (an unset variable?); name . for this folder'
+        )
+    return Path(value)
 
 
 def dead_links(folder: Path, links: list[Path]) -> str:
