@@ -208,6 +208,20 @@ def test_an_empty_data_path_is_refused_not_read_as_the_working_folder(
     ]
 
 
+def test_an_empty_output_name_is_refused_not_taken_for_no_output(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """`-o "$OUT"` with OUT unset: "" read as no -o at all, the metrics printed and no file
+    written, with status 0, for a script that then reads the file it asked for."""
+    root = class_tree(tmp_path / "faces", {"happy": 2, "sad": 2})
+    argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "-o", ""]
+    assert main([*argv, "--split", "all"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        'facial-emotion evaluate: error: -o "": an empty file name (an unset variable?); name '
+        "the file"
+    ]
+
+
 def test_prepared_data_is_refused_with_what_to_pass_instead(
     tiny_model_path: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:

@@ -100,6 +100,8 @@ def score(args: argparse.Namespace) -> int:
         raise FacialEmotionError(
             '--data "": an empty path (an unset variable?); name . for this folder'
         )
+    if args.output == "":  # `-o "$OUT"` with it unset: taken for no -o, and no file written
+        raise FacialEmotionError('-o "": an empty file name (an unset variable?); name the file')
     model_path = require_file(args.model) if args.model else default_model_path()
     path = Path(args.data)
     outputs = [Path(args.output)] if args.output else []
