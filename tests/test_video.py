@@ -129,6 +129,22 @@ def test_an_empty_source_is_refused_before_the_model_loads(capsys, monkeypatch):
     ]
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("-o", '"": an empty file name (an unset variable?); name the video file, e.g. out.mp4'),
+        ("--csv", '"": an empty file name (an unset variable?); name the file, e.g. faces.csv'),
+    ],
+)
+def test_an_empty_output_name_is_refused_as_such(capsys, clip, option, said):
+    """`-o "$OUT"` or `--csv "$OUT"` with OUT unset: "" is Path("."), so the refusal named ".",
+    a name the user never typed, as predict's -o did before d29e3d7."""
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, clip, option, "")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(said)
+
+
 def test_annotated_video_and_per_frame_csv(capsys, clip, tiny_model_path, tmp_path):
     video, table = tmp_path / "out" / "annotated.mp4", tmp_path / "out" / "faces.csv"
     args = [clip, "--model", tiny_model_path, "-o", video, "--csv", table, "--smooth", "3"]

@@ -109,6 +109,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def video_file(value: str) -> Path:
     """A video name, refused as a usage error before the model loads."""
+    if not value:  # Path("") is ".": `-o "$OUT"` with it unset was said as ".: ... video file"
+        raise argparse.ArgumentTypeError(
+            '"": an empty file name (an unset variable?); name the video file, e.g. out.mp4'
+        )
     try:
         return video_name(value)
     except FacialEmotionError as exc:
@@ -117,6 +121,10 @@ def video_file(value: str) -> Path:
 
 def csv_file(value: str) -> Path:
     """A CSV name: `--csv frames.json` would write CSV under a name that promises JSON."""
+    if not value:  # Path("") is ".": `--csv "$OUT"` with it unset was said as ".: is a folder"
+        raise argparse.ArgumentTypeError(
+            '"": an empty file name (an unset variable?); name the file, e.g. faces.csv'
+        )
     path = Path(value)
     if path.suffix.lower() not in (".csv", ".txt", ""):
         raise argparse.ArgumentTypeError(f"{value}: --csv writes CSV; name the file .csv")
