@@ -118,6 +118,25 @@ def test_an_empty_output_name_is_refused_not_read_as_this_folder(
     assert capsys.readouterr().err.splitlines()[-1].endswith(said)
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["predict", str(HOPPER)], ["video", "clip.mp4"], ["evaluate", "--data", "faces"], ["app"]],
+    ids=lambda argv: argv[0],
+)
+def test_an_empty_model_name_is_refused_as_such(capsys, monkeypatch, tmp_path, argv) -> None:
+    """`--model "$MODEL"` with MODEL unset: predict, video and the app said ".: is a folder"
+    ("" is "."), and evaluate took it for no --model and scored the shipped model."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--model", ""])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"facial-emotion {argv[0]}: error: argument --model: "
+        '"": an empty file name (an unset variable?); name the model file, or leave out '
+        "--model for the default"
+    )
+
+
 def test_table_lists_each_face_with_box_emotion_and_probabilities(capsys, tiny_model_path):
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path)
     assert code == 0, err

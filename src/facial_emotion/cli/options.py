@@ -75,9 +75,22 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def model_file(value: str) -> str:
+    """A --model name: `--model "$MODEL"` with it unset passed "", which predict, video and the
+    app refused as ".: is a folder" (Path("") is ".") and evaluate took for no --model, scoring
+    the shipped model instead."""
+    if not value:
+        raise argparse.ArgumentTypeError(
+            '"": an empty file name (an unset variable?); name the model file, or leave out '
+            "--model for the default"
+        )
+    return value
+
+
 def add_model_option(parser: argparse.ArgumentParser, default: str = "int8 .tflite") -> None:
     parser.add_argument(
         "--model",
+        type=model_file,
         help=f"a .keras or .tflite model with its .json card (default: the shipped FER2013 "
         f"model's {default}; pass models/model.keras for the one `dvc repro` trains)",
     )
