@@ -1175,6 +1175,25 @@ def test_resume_refuses_json_read_by_another_model_file_at_the_same_path(
     assert f"{target} names its model by path alone (written before model_sha256)" in err
 
 
+@pytest.mark.parametrize("digest", [None, ""])
+def test_resume_says_a_hand_edited_model_digest_is_no_digest(
+    capsys, tiny_model_path, photos, tmp_path, digest
+):
+    """`"model_sha256": null` edited into the file was said as "sha256 None... then", a digest
+    that reads as if a model named None had read the photos."""
+    target = tmp_path / "faces.json"
+    assert run(capsys, photos / "a.jpg", "--model", tiny_model_path, "-o", target)[0] == 0
+    written = json.loads(target.read_text())
+    now = written["model_sha256"][:12]
+    target.write_text(json.dumps({**written, "model_sha256": digest}))
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 2 and err.splitlines() == [
+        f"facial-emotion predict: error: {target}: its model_sha256 is {json.dumps(digest)}, "
+        f"not a digest, so it does not say which model read it (this run: {tiny_model_path}, "
+        f"sha256 {now}...); name a new -o file or leave out --resume"
+    ]
+
+
 def test_resume_refuses_json_read_with_another_min_confidence(
     capsys, tiny_model_path, photos, tmp_path
 ):

@@ -608,11 +608,17 @@ def resume_mismatch(
     )
     said = [f"was read with {theirs}, this run with {ours}"] if keys else []
     if "model_sha256" in differ and "model" not in keys:  # another path: said by "model"
-        then, now = str(data["model_sha256"])[:12], str(meta["model_sha256"])[:12]
-        said.append(
-            f"its model file {meta['model']} has changed since (retrained or replaced: "
-            f"sha256 {then}... then, {now}... now)"
-        )
+        then, now = data["model_sha256"], str(meta["model_sha256"])[:12]
+        if not isinstance(then, str) or not then:  # a hand edit: null read "sha256 None..."
+            said.append(
+                f"its model_sha256 is {json.dumps(then)}, not a digest, so it does not say "
+                f"which model read it (this run: {meta['model']}, sha256 {now}...)"
+            )
+        else:
+            said.append(
+                f"its model file {meta['model']} has changed since (retrained or replaced: "
+                f"sha256 {then[:12]}... then, {now}... now)"
+            )
     return "; ".join(said)
 
 
