@@ -450,7 +450,9 @@ def test_a_full_disk_names_the_output_not_stdout(
     code, out, err = run(capsys, HOPPER, "--model", tiny_model_path, option, target)
     assert code == 2
     written = target if option == "-o" else target / HOPPER.name
-    reason = "cannot be written (No space left on device); choose a writable path"
+    reason = (
+        "cannot be written (No space left on device); free some space, or write to another disk"
+    )
     assert err.splitlines()[-1] == f"facial-emotion predict: error: {written}: {reason}"
 
 

@@ -278,7 +278,8 @@ def test_a_full_disk_names_the_model_file(
             model_path, prepared_dir, target.parent, tmp_path / "m.json", int8=False
         )
     assert str(caught.value) == (
-        f"{target}: cannot be written (No space left on device); choose a writable path"
+        f"{target}: cannot be written (No space left on device); "
+        "free some space, or write to another disk"
     )
 
 

@@ -186,9 +186,10 @@ def _made(folder: Path) -> Path:
 
 
 def _unwritable(target: Path, exc: OSError) -> FacialEmotionError:
-    return FacialEmotionError(
-        f"{target}: cannot be written ({exc.strerror or exc}); choose a writable path"
-    )
+    # a full disk or quota is not fixed by another writable path on it
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "free some space, or write to another disk" if full else "choose a writable path"
+    return FacialEmotionError(f"{target}: cannot be written ({exc.strerror or exc}); {fix}")
 
 
 def require_writable(target: str | Path, folder: bool = False, suffix: str | None = None) -> None:
