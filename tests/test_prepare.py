@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import matplotlib.cbook
@@ -44,14 +45,17 @@ def _blank(total: int, counts: str) -> str:
     )
 
 
-def _prepare(tmp_path: Path, params: str) -> subprocess.CompletedProcess:
+def _prepare(
+    tmp_path: Path, params: str, out: str = "prepared", **options: Any
+) -> subprocess.CompletedProcess:
     (tmp_path / "params.yaml").write_text(params)
     return subprocess.run(
-        [sys.executable, "-m", "facial_emotion.prepare", "--out", "prepared"],
+        [sys.executable, "-m", "facial_emotion.prepare", "--out", out],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
+        **options,
     )
 
 
@@ -71,20 +75,10 @@ def test_a_closed_stderr_or_stdout_loses_neither_the_data_nor_the_status(tmp_pat
     AttributeError, status 1 with no word, and no data written; warnings went to stdout (audit
     CJ). The CLI's null device for a closed stream now serves the stage's entry point too."""
     class_tree(tmp_path / "faces", {"happy": 10, "sad": 10})
-    (tmp_path / "params.yaml").write_text(
-        f"data:\n  source: folder\n  path: {tmp_path / 'faces'}\n"
-    )
-    command = [sys.executable, "-m", "facial_emotion.prepare", "--out", "prepared"]
+    params = f"data:\n  source: folder\n  path: {tmp_path / 'faces'}\n"
     printed = {}
     for fd in (2, 1):
-        run = subprocess.run(
-            command,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            preexec_fn=lambda fd=fd: os.close(fd),
-        )
+        run = _prepare(tmp_path, params, preexec_fn=lambda fd=fd: os.close(fd))
         assert run.returncode == 0
         assert (tmp_path / "prepared" / "manifest.json").is_file()
         shutil.rmtree(tmp_path / "prepared")
@@ -118,13 +112,9 @@ def test_wrong_type_in_params_is_one_line(tmp_path: Path) -> None:
 def test_a_full_disk_is_one_line_naming_the_file(tmp_path: Path) -> None:
     """A disk that filled up while the splits were written ended prepare, after every image was
     read, in a 30-line traceback of numpy's zip writer; files past 64 KB fail here as they do."""
-    (tmp_path / "params.yaml").write_text("data:\n  synthetic_samples: 210\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "facial_emotion.prepare", "--out", "prepared"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = _prepare(
+        tmp_path,
+        "data:\n  synthetic_samples: 210\n",
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536)),
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
@@ -140,14 +130,7 @@ def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_reading(tmp_pa
     """`--out` under a file (or on a read-only disk) ended prepare in a traceback of mkdir's
     NotADirectoryError (audit CJ)."""
     (tmp_path / "taken").write_text("a file\n")
-    (tmp_path / "params.yaml").write_text("data:\n  synthetic_samples: 210\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "facial_emotion.prepare", "--out", "taken/prepared"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _prepare(tmp_path, "data:\n  synthetic_samples: 210\n", out="taken/prepared")
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
         "prepare: error: taken/prepared: cannot be written, taken is a file, not a folder; "
