@@ -1,7 +1,8 @@
-"""What `pip install /path/to/facial-emotion` builds: the wheel holds the clone's files, no others.
+"""What `pip install /path/to/facial-emotion` and `python -m build` make: the wheel holds the
+clone's package files, no others; the sdist holds the package and its build files, no tests.
 
 pip builds a local folder in place, so setuptools' ``build/`` in the clone outlives each install.
-The wheel is built here by the build backend itself, in a copy of the project's build inputs.
+Wheel and sdist are built here by the build backend itself, in a copy of the project's build inputs.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -18,19 +20,29 @@ ROOT = Path(__file__).parents[1]
 def _project_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "project"
     copy.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in"):
         if (ROOT / name).is_file():
             shutil.copy(ROOT / name, copy / name)
-    shutil.copytree(
-        ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-    )
+    for folder in ("src", "tests"):
+        shutil.copytree(
+            ROOT / folder,
+            copy / folder,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache"),
+        )
     return copy
 
 
-def _build_wheel(project: Path, out: Path) -> list[str]:
-    build = (
-        "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))"
-    )
+def _tracked_package_files() -> set[str]:
+    """The package's files Git tracks, as named in a wheel; empty outside a clone."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "src/facial_emotion"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    return {name.removeprefix("src/") for name in tracked}
+
+
+def _build(project: Path, out: Path, hook: str) -> Path:
+    """The file the build backend's ``hook`` (build_wheel, build_sdist) makes in ``out``."""
+    build = f"import sys\nfrom setuptools import build_meta\nprint(build_meta.{hook}(sys.argv[1]))"
     done = subprocess.run(
         [sys.executable, "-c", build, str(out)],
         cwd=project,
@@ -39,7 +51,11 @@ def _build_wheel(project: Path, out: Path) -> list[str]:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    with zipfile.ZipFile(out / done.stdout.splitlines()[-1]) as wheel:
+    return out / done.stdout.splitlines()[-1]
+
+
+def _build_wheel(project: Path, out: Path) -> list[str]:
+    with zipfile.ZipFile(_build(project, out, "build_wheel")) as wheel:
         return wheel.namelist()
 
 
@@ -54,11 +70,33 @@ def test_a_file_gone_from_the_clone_is_gone_from_the_next_install(tmp_path: Path
     names = _build_wheel(project, tmp_path / "dist")
     assert "facial_emotion/cli/__main__.py" not in names
     assert "facial_emotion/weights/old.tflite" not in names
-    tracked = subprocess.run(
-        ["git", "ls-files", "src/facial_emotion"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.split()
-    if tracked:  # in a clone: every file of the package is in the wheel
-        assert {name.removeprefix("src/") for name in tracked} <= set(names)
+    # in a clone, every file of the package is in the wheel (outside one, the set is empty)
+    assert _tracked_package_files() <= set(names)
+
+
+def test_the_sdist_holds_the_package_and_its_build_files_and_no_tests(tmp_path: Path) -> None:
+    # setuptools adds tests/test*.py by default, without the conftest.py, data_fixtures.py,
+    # params.yaml, notebooks and benchmarks they need (12 of 45 failed to import from an sdist)
+    project = _project_copy(tmp_path)
+    with tarfile.open(_build(project, tmp_path, "build_sdist")) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert not [name for name in names if name.startswith("tests/")]
+    top = {name.split("/")[0] for name in names}
+    assert top == {
+        "PKG-INFO",
+        "README.md",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "MANIFEST.in",
+        "src",
+    }
+    package = {
+        name.removeprefix("src/") for name in names if name.startswith("src/facial_emotion/")
+    }
+    for shipped in ("py.typed", "weights/fer2013.int8.tflite", "weights/fer2013.md"):
+        assert f"facial_emotion/{shipped}" in package
+    assert _tracked_package_files() <= package
 
 
 def test_what_an_install_from_the_clone_leaves_there_is_ignored_by_git() -> None:
