@@ -1033,7 +1033,7 @@ def test_a_hang_up_closes_the_app_as_sigterm_does(capsys, monkeypatch):
     assert served.closed
 
 
-@pytest.mark.parametrize("kind", ["JPEG", "progressive JPEG", "PNG"])
+@pytest.mark.parametrize("kind", ["JPEG", "progressive JPEG", "PNG", "WebP"])
 def test_an_upload_keeps_no_location_or_serial_once_read(
     recognizer: EmotionRecognizer, upload, tmp_path: Path, kind: str
 ) -> None:
@@ -1046,7 +1046,7 @@ def test_an_upload_keeps_no_location_or_serial_once_read(
     exif[0x0112] = 6  # turned a quarter: the preview must stay turned
     exif.get_ifd(0x8769)[0xA431] = "SERIAL-123456"
     exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
-    sent = tmp_path / ("jane.png" if kind == "PNG" else "jane.jpg")
+    sent = tmp_path / {"PNG": "jane.png", "WebP": "jane.webp"}.get(kind, "jane.jpg")
     extra = {"xmp": b"<x:xmpmeta>Jane Doe</x:xmpmeta>", "progressive": kind.startswith("prog")}
     Image.open(HOPPER).save(sent, exif=exif, **({} if kind == "PNG" else extra))
     payload = upload(sent)

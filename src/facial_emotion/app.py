@@ -253,8 +253,8 @@ def unnamed(message: str, upload: Any) -> str:
 
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
-    Gradio's own reader turns 16-bit gray white), or an error naming the file. A JPEG or PNG
-    upload is then stripped of its metadata where Gradio keeps it."""
+    Gradio's own reader turns 16-bit gray white), or an error naming the file. The upload is
+    then stripped of its metadata where Gradio keeps it."""
     from facial_emotion.app_metadata import strip_metadata
     from facial_emotion.predict import load_image
 

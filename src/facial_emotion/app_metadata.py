@@ -1,10 +1,13 @@
-"""Strip an uploaded photo's metadata where Gradio keeps it, once the app has read it.
+"""Strip an uploaded picture's metadata where Gradio keeps it, once the app has read it.
 
 Gradio keeps each upload for up to an hour and serves the page's preview of it from that file, so
 the file must stay a picture that looks the same; but its EXIF (GPS location, camera serial, date),
-XMP and IPTC are personal data the app never needs. JPEG and PNG are rewritten losslessly: the
-pixel data is copied as it is, and only the orientation tag is kept, so the preview still shows the
-photo the way up the visitor saw it. Other formats are left as they are (see the README).
+XMP, IPTC and comments are personal data the app never needs. Each format the app reads that can
+carry them is rewritten losslessly, its pixel data copied as it is (a lossy WebP is not encoded
+again): JPEG, PNG and WebP keep only the orientation tag, so the preview still shows the photo the
+way up the visitor saw it; GIF and JPEG 2000 keep the blocks that draw it. TIFF is left as it is,
+and so are BMP and PPM, which have no such fields (a PPM header's comments, which programs such as
+GIMP write their name in, stay; see the README).
 """
 
 from __future__ import annotations
@@ -27,6 +30,16 @@ _KEPT_PNG = {
     b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT",
     b"bKGD", b"pHYs", b"cICP", b"mDCV", b"cLLI", b"acTL", b"fcTL", b"fdAT",
 }  # fmt: skip
+# WebP chunks kept: the picture's, its alpha, colour profile and animation; EXIF and XMP go (the
+# orientation written back), and so does any chunk a program adds
+_KEPT_WEBP = frozenset((b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"))
+_WEBP_EXIF, _WEBP_XMP = 0x08, 0x04  # their flags in the VP8X chunk
+# GIF application extensions kept: the loop count and a colour profile; XMP and the others go, and
+# so do comments and plain-text extensions (text no browser draws)
+_KEPT_GIF_APPS = frozenset((b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012"))
+# JPEG 2000 boxes that go: XML (XMP, GML locations), UUID (EXIF, XMP, GeoTIFF), UUID info (URLs)
+# and association boxes (labels with XML); the header and codestream boxes stay
+_DROPPED_JP2 = frozenset((b"xml ", b"uuid", b"uinf", b"asoc"))
 
 
 def minimal_exif(orientation: int) -> bytes:
@@ -130,12 +143,109 @@ def strip_png(data: bytes) -> bytes | None:
     return b"".join(out)
 
 
+def strip_webp(data: bytes) -> bytes | None:
+    """``data`` without its EXIF, XMP and unknown chunks (the orientation kept), or None where
+    it is not a WebP this walk understands. The image chunks are copied as they are."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    end = min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
+    chunks, pos, orientation = [], 12, 1
+    while pos + 8 <= end:
+        kind, size = struct.unpack("<4sI", data[pos : pos + 8])
+        stop = pos + 8 + size + (size & 1)  # a chunk of odd size is padded to even
+        if stop > end:
+            return None
+        if kind == b"EXIF":
+            if orientation == 1:
+                orientation = _orientation(data[pos + 8 : pos + 8 + size].removeprefix(b"Exif\0\0"))
+        elif kind in _KEPT_WEBP:
+            chunks.append(data[pos:stop])
+        pos = stop
+    if not chunks:
+        return None
+    if chunks[0][:4] == b"VP8X" and len(chunks[0]) == 18:
+        flags = chunks[0][8] & ~(_WEBP_EXIF | _WEBP_XMP)
+        if orientation != 1:  # after the image data, where the format puts EXIF
+            flags |= _WEBP_EXIF
+            exif = minimal_exif(orientation)
+            chunks.append(b"EXIF" + struct.pack("<I", len(exif)) + exif)
+        chunks[0] = chunks[0][:8] + bytes((flags,)) + chunks[0][9:]
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _gif_blocks_end(data: bytes, pos: int) -> int | None:
+    """Where the sub-blocks starting at ``pos`` end, past their empty last one; None where the
+    data ends first."""
+    while pos < len(data):
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return pos
+    return None
+
+
+def strip_gif(data: bytes) -> bytes | None:
+    """``data`` without comments, XMP and other extensions that do not draw it, or None where it
+    is not a GIF this walk understands. The frames are copied as they are."""
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        return None
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)  # global colour table
+    out = [data[:pos]]
+    while pos < len(data):
+        start = pos
+        if data[pos] == 0x3B:  # the trailer: whatever follows goes
+            out.append(b"\x3b")
+            return b"".join(out)
+        if data[pos] == 0x2C and pos + 10 <= len(data):  # a frame: its local colour table, the
+            packed = data[pos + 9]  # LZW code size, then its data
+            pos += 11 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+            kept = True
+        elif data[pos] == 0x21 and pos + 2 <= len(data):  # an extension
+            label, pos = data[pos + 1], pos + 2
+            kept = label == 0xF9 or (label == 0xFF and data[pos + 1 : pos + 12] in _KEPT_GIF_APPS)
+        else:
+            return None
+        end = _gif_blocks_end(data, pos)
+        if end is None:
+            return None
+        if kept:
+            out.append(data[start:end])
+        pos = end
+    return None
+
+
+def strip_jp2(data: bytes) -> bytes | None:
+    """``data`` without its XML, UUID and association boxes, or None where it is not a JPEG 2000
+    file (JP2) this walk understands. The codestream is copied as it is."""
+    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return None
+    out, pos = [], 0
+    while pos < len(data):
+        if pos + 8 > len(data):
+            return None
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if length == 1 and pos + 16 <= len(data):  # a 64-bit length follows
+            length, header = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+        elif length == 0:  # the last box, to the end of the file
+            length = len(data) - pos
+        if length < header or pos + length > len(data):
+            return None
+        if kind not in _DROPPED_JP2:
+            out.append(data[pos : pos + length])
+        pos += length
+    return b"".join(out)
+
+
 def strip_metadata(path: Path) -> bool:
-    """Rewrite ``path`` without its metadata; False where it is left as it is (not a JPEG or a
-    PNG, or one whose structure this walk does not follow)."""
+    """Rewrite ``path`` without its metadata; False where it is left as it is (TIFF, BMP, PPM, a
+    raw JPEG 2000 codestream, or a file whose structure these walks do not follow)."""
     data = path.read_bytes()
-    stripped = strip_jpeg(data) if data[:2] == b"\xff\xd8" else strip_png(data)
-    if stripped is None:
+    for strip in (strip_jpeg, strip_png, strip_webp, strip_gif, strip_jp2):
+        if (stripped := strip(data)) is not None:
+            break
+    else:
         return False
     # replaced whole, so the preview Gradio serves meanwhile is the old file or the new one
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".strip-")

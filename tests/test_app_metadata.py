@@ -1,0 +1,127 @@
+"""Stripping an upload's metadata where Gradio keeps it, format by format, read back by Pillow.
+
+Each picture carries a camera serial, a maker, XMP naming a person, GPS or comments as the format
+allows; once stripped, none of them is in its bytes, and it reads as the same pixels, the same
+way up. The app's own handler is driven with them in test_app.py.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import matplotlib.cbook
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from facial_emotion.app_metadata import strip_metadata
+from facial_emotion.predict import load_image
+
+PERSONAL = (b"SERIAL-123456", b"Jane Doe", b"MAKER-CAM")
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Jane Doe</x:xmpmeta>!'  # odd: a padded WebP chunk
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def camera_exif(orientation: int = 6) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "MAKER-CAM"
+    exif.get_ifd(0x8769)[0xA431] = "SERIAL-123456"
+    exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0)})
+    return exif
+
+
+def stripped(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The app's reading of ``path`` before and after stripping it, which must change it."""
+    before, data = load_image(path), path.read_bytes()
+    assert [mark for mark in PERSONAL if mark in data]  # the picture carried some
+    assert strip_metadata(path)
+    kept = path.read_bytes()
+    assert [mark for mark in PERSONAL if mark in kept] == []
+    return before, load_image(path)
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_a_webp_keeps_its_image_data_and_orientation_alone(
+    photo: Image.Image, tmp_path: Path, lossless: bool
+) -> None:
+    """Kept as sent with its EXIF and XMP: the VP8/VP8L data is copied, not encoded again, so a
+    lossy WebP's preview is the same."""
+    sent = tmp_path / "jane.webp"
+    photo.save(sent, exif=camera_exif(), xmp=XMP, lossless=lossless, quality=80)
+    image_data = webp_chunk(sent.read_bytes(), b"VP8L" if lossless else b"VP8 ")
+    before, after = stripped(sent)
+    assert np.array_equal(before, after) and before.shape[:2] == (512, 600)  # turned
+    with Image.open(sent) as kept:
+        assert dict(kept.getexif()) == {0x0112: 6} and "xmp" not in kept.info
+    assert webp_chunk(sent.read_bytes(), b"VP8L" if lossless else b"VP8 ") == image_data
+
+
+def webp_chunk(data: bytes, kind: bytes) -> bytes:
+    at = data.index(kind)
+    return data[at : at + 8 + struct.unpack("<I", data[at + 4 : at + 8])[0]]
+
+
+def test_an_animated_webp_keeps_its_frames(photo: Image.Image, tmp_path: Path) -> None:
+    sent = tmp_path / "jane.webp"
+    frames = [photo, photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    frames[0].save(sent, save_all=True, append_images=frames[1:], exif=camera_exif(1), xmp=XMP)
+    stripped(sent)
+    with Image.open(sent) as kept:
+        assert kept.n_frames == 2 and dict(kept.getexif()) == {} and "xmp" not in kept.info
+
+
+def test_a_gif_keeps_its_frames_and_loop_without_comments_or_xmp(
+    photo: Image.Image, tmp_path: Path
+) -> None:
+    buffer = io.BytesIO()
+    frames = [photo, photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    frames[0].save(
+        buffer, "GIF", save_all=True, append_images=frames[1:], loop=0, comment=b"Jane Doe"
+    )
+    xmp = b"\x21\xff\x0bXMP DataXMP" + bytes((len(XMP),)) + XMP + b"\x00"
+    text = b"\x21\x01\x0c" + bytes(12) + b"\x0dSERIAL-123456\x00"  # a plain-text extension
+    sent = tmp_path / "jane.gif"
+    sent.write_bytes(buffer.getvalue()[:-1] + xmp + text + b";MAKER-CAM after the end")
+    frames_sent = frames_of(sent)
+    stripped(sent)
+    assert all(map(np.array_equal, frames_of(sent), frames_sent)) and len(frames_sent) == 2
+    with Image.open(sent) as kept:
+        assert "comment" not in kept.info and kept.info["loop"] == 0
+
+
+def frames_of(path: Path) -> list[np.ndarray]:
+    with Image.open(path) as picture:
+        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(picture)]
+
+
+def test_a_jpeg_2000_keeps_its_codestream_without_xml_or_uuid_boxes(
+    photo: Image.Image, tmp_path: Path
+) -> None:
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG2000")
+    data = buffer.getvalue()
+    at = data.index(b"jp2c") - 4
+    uuid = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + XMP  # XMP's UUID
+    boxes = struct.pack(">I4s", 8 + len(XMP), b"xml ") + XMP
+    boxes += struct.pack(">I4s", 8 + len(uuid), b"uuid") + uuid
+    sent = tmp_path / "jane.jp2"
+    sent.write_bytes(data[:at] + boxes + data[at:])
+    before, after = stripped(sent)
+    assert np.array_equal(before, after) and sent.read_bytes() == data
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".ppm"])
+def test_formats_without_metadata_fields_are_left_as_they_are(
+    photo: Image.Image, tmp_path: Path, suffix: str
+) -> None:
+    sent = tmp_path / f"photo{suffix}"
+    photo.save(sent)
+    data = sent.read_bytes()
+    assert not strip_metadata(sent) and sent.read_bytes() == data
