@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib.cbook
 import numpy as np
 import pytest
-from PIL import Image, ImageSequence
+from PIL import Image, ImageSequence, TiffImagePlugin
 
 from facial_emotion.app_metadata import strip_metadata
 from facial_emotion.predict import load_image
@@ -99,6 +99,47 @@ def test_a_gif_keeps_its_frames_and_loop_without_comments_or_xmp(
 def frames_of(path: Path) -> list[np.ndarray]:
     with Image.open(path) as picture:
         return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(picture)]
+
+
+def tiff_tags() -> TiffImagePlugin.ImageFileDirectory_v2:
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[271] = "MAKER-CAM"  # Make
+    tags[274] = 6
+    tags[315] = "Jane Doe"  # Artist
+    tags[700] = XMP
+    tags[34665] = {0xA431: "SERIAL-123456"}
+    tags[34853] = {1: "N", 2: (51.0, 30.0, 0.0)}
+    return tags
+
+
+@pytest.mark.parametrize("kind", ["EXIF and GPS", "LZW", "pages", "BigTIFF", "16-bit big-endian"])
+def test_a_tiff_keeps_the_tags_that_draw_its_first_page(
+    photo: Image.Image, tmp_path: Path, kind: str
+) -> None:
+    """A page Pillow wrote after the first named its EXIF directory wrongly: the serial stayed
+    in bytes no directory named, so every byte the first page does not need is blanked."""
+    sent = tmp_path / "jane.tif"
+    if kind == "pages":
+        small = photo.crop((0, 0, 64, 64))
+        photo.save(sent, save_all=True, append_images=[small], tiffinfo=tiff_tags())
+    elif kind in ("LZW", "BigTIFF"):  # tags libtiff writes: no EXIF or GPS directories
+        plain = {271: "MAKER-CAM", 315: "Jane Doe", 274: 6}
+        big = kind == "BigTIFF"  # written by Pillow itself: libtiff wrote a classic TIFF
+        photo.save(sent, tiffinfo=plain, compression=None if big else "tiff_lzw", big_tiff=big)
+    elif kind == "16-bit big-endian":
+        deep = np.asarray(photo.convert("L"), np.uint16).astype(">u2") * 257
+        tags = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"MM")
+        tags.update({271: "MAKER-CAM", 274: 6, 34665: {0xA431: "SERIAL-123456"}})
+        Image.frombytes("I;16B", photo.size, deep.tobytes()).save(sent, tiffinfo=tags)
+    else:
+        photo.save(sent, tiffinfo=tiff_tags())
+    assert (sent.read_bytes()[2:4] in (b"+\x00", b"\x00+")) == (kind == "BigTIFF")
+    before, after = stripped(sent)
+    assert np.array_equal(before, after) and before.shape[:2] == (512, 600)
+    with Image.open(sent) as kept:
+        tags = kept.getexif()
+        assert tags[0x0112] == 6 and not {271, 315, 700, 34665, 34853} & set(tags)
+        assert getattr(kept, "n_frames", 1) == 1
 
 
 def test_a_jpeg_2000_keeps_its_codestream_without_xml_or_uuid_boxes(

@@ -5,9 +5,9 @@ the file must stay a picture that looks the same; but its EXIF (GPS location, ca
 XMP, IPTC and comments are personal data the app never needs. Each format the app reads that can
 carry them is rewritten losslessly, its pixel data copied as it is (a lossy WebP is not encoded
 again): JPEG, PNG and WebP keep only the orientation tag, so the preview still shows the photo the
-way up the visitor saw it; GIF and JPEG 2000 keep the blocks that draw it. TIFF is left as it is,
-and so are BMP and PPM, which have no such fields (a PPM header's comments, which programs such as
-GIMP write their name in, stay; see the README).
+way up the visitor saw it; TIFF keeps the tags that draw its first page; GIF and JPEG 2000 keep the
+blocks that draw it. BMP and PPM have no such fields (a PPM header's comments, which programs
+such as GIMP write their name in, stay; see the README).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import struct
 import tempfile
 import zlib
 from pathlib import Path
+
+from facial_emotion.app_metadata_tiff import strip_tiff
 
 ORIENTATION = 0x0112
 # after 0xFF in a scan's bytes: a stuffed 0xFF, a fill byte or a restart marker, not a segment
@@ -239,10 +241,10 @@ def strip_jp2(data: bytes) -> bytes | None:
 
 
 def strip_metadata(path: Path) -> bool:
-    """Rewrite ``path`` without its metadata; False where it is left as it is (TIFF, BMP, PPM, a
-    raw JPEG 2000 codestream, or a file whose structure these walks do not follow)."""
+    """Rewrite ``path`` without its metadata; False where it is left as it is (BMP, PPM, a raw
+    JPEG 2000 codestream, or a file whose structure these walks do not follow)."""
     data = path.read_bytes()
-    for strip in (strip_jpeg, strip_png, strip_webp, strip_gif, strip_jp2):
+    for strip in (strip_jpeg, strip_png, strip_webp, strip_gif, strip_tiff, strip_jp2):
         if (stripped := strip(data)) is not None:
             break
     else:
