@@ -193,6 +193,32 @@ def test_an_uploaded_video_points_to_the_video_command(
         handler(upload(clip))
 
 
+def test_a_refused_upload_is_deleted_at_once(
+    recognizer: EmotionRecognizer, tmp_path: Path, upload
+) -> None:
+    """Never read, so never stripped of its metadata: Gradio kept a refused upload as sent for
+    the hour. The page's preview was already fetched (a 34 MB picture refused for its pixels
+    stayed whole in Chromium at 4 MB/s, fullscreen too); a file that is not an upload stays."""
+    import gradio as gr
+
+    handler = build_app(recognizer).fns[0].fn
+    fake = tmp_path / "jane_doe.jpg"
+    fake.write_text("not a picture: Jane Doe, SERIAL-123456")
+    sent = upload(fake)
+    with pytest.raises(gr.Error, match="jane_doe.jpg: not a readable picture"):
+        handler(sent)
+    assert not Path(sent["path"]).parent.exists()  # nor the folder named after its hash
+    clip = tmp_path / "party.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    sent = upload(clip)
+    with pytest.raises(gr.Error, match="is a video"):
+        handler(sent)
+    assert not Path(sent["path"]).exists()
+    with pytest.raises(gr.Error, match="not a file uploaded to this app"):
+        handler({"path": str(fake), "orig_name": "jane_doe.jpg"})
+    assert fake.exists()
+
+
 def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
     recognizer: EmotionRecognizer, tmp_path: Path, upload
 ) -> None:

@@ -253,8 +253,8 @@ def unnamed(message: str, upload: Any) -> str:
 
 def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     """The uploaded picture read as `predict` reads a file (16-bit, CMYK, EXIF rotation alike;
-    Gradio's own reader turns 16-bit gray white), or an error naming the file. The upload is
-    then stripped of its metadata where Gradio keeps it."""
+    Gradio's own reader turns 16-bit gray white), or an error naming the file. The upload Gradio
+    keeps is then stripped of its metadata, or, where refused, deleted."""
     from facial_emotion.app_metadata import strip_metadata
     from facial_emotion.predict import load_image
 
@@ -263,19 +263,31 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
     if not isinstance(upload, dict) or not isinstance(upload.get("path"), str):
         raise FacialEmotionError("the upload: not a file uploaded to this app; upload the picture")
     name = upload_name(upload)
-    path = str(uploaded_file(upload["path"], name))
+    path = uploaded_file(upload["path"], name)
+    # A refused upload is never read, so never stripped: Gradio kept it as sent, metadata
+    # included, for the hour. The page fetched its preview as the upload ended (a 34 MB one
+    # stayed whole in Chromium on a 4 MB/s link: the open file outlives its name).
     if Path(name).suffix.lower() in VIDEO_SUFFIXES:
+        forget(path)
         raise FacialEmotionError(
             f"{name}: is a video; the app reads photos: run `facial-emotion video {name}`"
         )
     try:
         image = load_image(path, max_pixels=MAX_PIXELS)
     except FacialEmotionError as exc:
+        forget(path)
         raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
     # Gradio keeps the upload up to an hour for the page's preview: from now on without its
     # location, camera serial and the rest (the privacy finding of privacyCP)
-    strip_metadata(Path(path))
+    strip_metadata(path)
     return image
+
+
+def forget(path: Path) -> None:
+    """Delete an upload and, once empty, the folder Gradio named after its contents' hash."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+        path.parent.rmdir()
 
 
 def build_app(recognizer: Recognizer) -> Any:
