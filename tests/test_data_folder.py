@@ -18,9 +18,9 @@ from facial_emotion.data import folder, images
 from facial_emotion.data.images import read_gray48
 from facial_emotion.data.sources import load_for_scoring, load_source
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.faces import locate_faces, make_detector
+from facial_emotion.faces import locate_faces, make_detector, to_gray
 from facial_emotion.pictures import file_pixels
-from facial_emotion.predict import load_image
+from facial_emotion.predict import as_pixels, load_image
 
 CARVING = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2}
 
@@ -352,6 +352,37 @@ def test_16_bit_colour_is_turned_upright_once_and_10_bit_ppm_keeps_its_range(tmp
     with Image.open(tmp_path / "flat.png") as img:
         img.tile = [tuple(tile) for tile in img.tile]
         assert np.array_equal(file_pixels(img, lambda: b"", "flat.png"), np.rot90(colour, -1))
+
+
+def test_transparent_pixels_read_white_whatever_lies_under_them_in_predict_and_prepare(
+    tmp_path: Path,
+) -> None:
+    """The colour a file keeps under full transparency is its writer's leftover, never seen:
+    predict and prepare read it as the face's surroundings (black, or noise), so the same cut-out
+    face read neutral over white and happy over black. Both now lay it over white."""
+    face = np.clip(pattern(3), 1, 255)  # 0 is the palette's transparent index below
+    alpha = np.zeros(face.shape, np.uint8)
+    alpha[8:40, 8:40] = 255
+    seen = np.where(alpha == 255, face, 255).astype(np.uint8)
+    noise = pattern(4)
+    rgb = np.dstack([face] * 3)
+    Image.fromarray(np.dstack([np.where(alpha[..., None], rgb, 0), alpha])).save(
+        tmp_path / "black.png"
+    )
+    Image.fromarray(np.dstack([np.where(alpha[..., None], rgb, noise[..., None]), alpha])).save(
+        tmp_path / "noise.png"
+    )
+    Image.fromarray(np.dstack([np.where(alpha, face, 0), alpha]), "LA").save(tmp_path / "la.png")
+    palette = Image.fromarray(np.where(alpha == 255, face, 0).astype(np.uint8), "P")
+    palette.putpalette([v for g in range(256) for v in (g, g, g)])
+    for name in ("palette.png", "palette.gif"):
+        palette.save(tmp_path / name, transparency=0)
+    for name in ("black.png", "noise.png", "la.png", "palette.png", "palette.gif"):
+        path = tmp_path / name
+        assert np.array_equal(to_gray(load_image(path)), seen), name
+        with Image.open(path) as img:  # the Python API's PIL images too
+            assert np.array_equal(to_gray(as_pixels(img)), seen), name
+        assert np.array_equal(read_gray48(path), seen), name
 
 
 def test_a_jpeg_of_hundreds_of_scans_is_refused_by_prepare_and_predict_alike(tmp_path) -> None:

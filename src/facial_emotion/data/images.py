@@ -31,6 +31,7 @@ from facial_emotion.paths import image_files, is_image_name
 from facial_emotion.pictures import (
     PICTURE_FORMATS,
     file_pixels,
+    has_transparency,
     require_few_scans,
     require_plain_tags,
     too_large,
@@ -94,13 +95,35 @@ def read_gray(path: str | Path) -> np.ndarray:
         require_few_scans(data, path)
     require_plain_tags(data, path)  # a TIFF's tags, as predict refuses them
     image = None
-    if not _unfinished_jpeg(data):
+    if not _unfinished_jpeg(data) and not _may_be_transparent(data):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     # black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (0, or 0 and 1 in
     # a colour TIFF it turns gray): Pillow reads those (rare, cheap)
     if image is None or image.max(initial=0) <= 1:
         return _read_with_pillow(path, data)
     return image
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _may_be_transparent(data: bytes) -> bool:
+    """Whether a file may hold transparent pixels, which OpenCV's decoding drops, reading the
+    colour its writer left under them (black, white or noise; never seen) where ``predict`` lays
+    them over white: Pillow reads those. A JPEG has none; a PNG says so in its header (colour
+    type 4 or 6: alpha) or by a tRNS chunk before its pixels; other formats (GIF, WebP, TIFF,
+    BMP), rarer in data sets, are asked of Pillow's header reader (100 us a file)."""
+    if data.startswith(b"\xff\xd8"):
+        return False
+    if data.startswith(PNG_SIGNATURE):
+        return data[25:26] in (b"\x04", b"\x06") or b"tRNS" in data[: data.find(b"IDAT")]
+    try:
+        with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as image:
+            return has_transparency(image)
+    except Image.DecompressionBombError:
+        return True  # Pillow's reading names it too large
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return False  # no header Pillow reads: decoding names what is wrong
 
 
 def _refuse_non_faces(shape: tuple[int, ...], path: Path) -> None:
