@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -330,9 +332,6 @@ def test_16_bit_colour_is_turned_upright_once_and_10_bit_ppm_keeps_its_range(tmp
     """OpenCV turns a 16-bit colour PNG by its eXIf orientation, and Pillow's turn on top set a
     portrait photo upside down; OpenCV reads a 10-bit PPM's values unscaled, so it came out black
     (review AB)."""
-    import struct
-    import zlib
-
     face = pattern(3)
     colour = np.dstack([face, face[::-1], 255 - face])
     exif = Image.Exif()
@@ -495,6 +494,28 @@ def test_a_picture_predict_refuses_as_too_large_is_refused_before_it_is_decoded(
     assert str(predict_refusal.value) == (
         f"{huge}: image is too large to read safely (over 179 million pixels); scale it down first"
     )
+
+
+def test_a_small_file_claiming_a_huge_picture_is_refused_in_one_line(tmp_path) -> None:
+    """Files under 4 KB skip the header check: one whose header claimed 3.6 billion pixels ended
+    prepare and evaluate in OpenCV's assertion, a traceback, and a GIF in Pillow's."""
+    png, gif = io.BytesIO(), io.BytesIO()
+    Image.new("L", (16, 16)).save(png, "PNG")
+    Image.new("P", (16, 16)).save(gif, "GIF")
+    ihdr = b"IHDR" + struct.pack(">II", 60_000, 60_000) + png.getvalue()[24:29]
+    claims = {
+        "huge.png": png.getvalue()[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)),
+        "huge.gif": gif.getvalue()[:6] + struct.pack("<HH", 60_000, 60_000) + gif.getvalue()[10:],
+    }
+    for name, data in claims.items():
+        huge = tmp_path / name
+        huge.write_bytes(data + png.getvalue()[33:] if name == "huge.png" else data)
+        assert len(huge.read_bytes()) < 4096
+        refusal = f"{huge}: image is too large to read safely (over 179 million pixels); scale"
+        with pytest.raises(FacialEmotionError, match=f"^{re.escape(refusal)}"):
+            read_gray48(huge)
+        with pytest.raises(FacialEmotionError, match=f"^{re.escape(refusal)}"):
+            load_image(huge)
 
 
 def test_a_whole_jpeg_reads_with_bytes_after_its_end_and_black_faces_read(tmp_path: Path) -> None:

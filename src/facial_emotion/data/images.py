@@ -115,10 +115,13 @@ def _opencv_gray(data: bytes) -> np.ndarray | None:
     darker than ``predict`` reads them, enough to move the face box 2 px and the stretched crop
     6 levels on average. (libjpeg's gray is the JPEG's own luma, as predict reads it.)"""
     buffer = np.frombuffer(data, np.uint8)
-    if data.startswith(PNG_SIGNATURE) and len(data) > 25 and data[25] not in PNG_GRAY:
-        colour = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
-        return None if colour is None else cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
-    return cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE)
+    try:
+        if data.startswith(PNG_SIGNATURE) and len(data) > 25 and data[25] not in PNG_GRAY:
+            colour = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+            return None if colour is None else cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+        return cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE)
+    except cv2.error:  # its size check: a file under _HEADER_CHECKED_FROM claiming billions
+        return None  # of pixels, which Pillow names too large
 
 
 def _may_be_transparent(data: bytes) -> bool:
@@ -198,6 +201,8 @@ def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
             f"{path}: not a readable image (corrupt, unsupported or unreadable); "
             "remove or replace the file"
         ) from exc
+    except Image.DecompressionBombError as exc:  # a small file claiming a huge picture
+        raise too_large(path) from exc
     except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
