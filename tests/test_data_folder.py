@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -516,6 +517,20 @@ def test_a_small_file_claiming_a_huge_picture_is_refused_in_one_line(tmp_path) -
             read_gray48(huge)
         with pytest.raises(FacialEmotionError, match=f"^{re.escape(refusal)}"):
             load_image(huge)
+
+
+def test_a_large_photo_reads_without_pillow_s_bomb_warning(tmp_path, monkeypatch) -> None:
+    """Pillow warns from 89 million pixels and refuses from twice that; predict silenced the
+    warning, but prepare and evaluate printed it, with its source line, for a 12000x9000 photo
+    they then read. (The limit is lowered here so a small picture stands for a large one.)"""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.dstack([pattern(0)[:40, :40]] * 3)).save(photo)  # 1,600 pixels
+    assert photo.stat().st_size >= 4096  # checked from its header first
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert images.read_many([photo], "photos").shape == (1, 48, 48)
+    assert [w.message for w in caught if w.category is Image.DecompressionBombWarning] == []
 
 
 def test_a_whole_jpeg_reads_with_bytes_after_its_end_and_black_faces_read(tmp_path: Path) -> None:

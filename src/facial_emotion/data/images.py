@@ -258,7 +258,12 @@ def read_each(
         ThreadPoolExecutor(max_workers=workers) as pool,
         progress_bar(len(paths), desc=desc, unit="img") as bar,
         opencv_log_silenced(),
+        warnings.catch_warnings(),  # entered here, once: the threads share its filters
     ):
+        # Pillow warns from 89 million pixels (a large photo reads fine, as predict reads it) and
+        # refuses from twice that, in one line: its warning printed "could be decompression bomb
+        # DOS attack" and its source line in prepare's output for a 12000x9000 photo
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             for done in pool.map(read_chunk, range(0, len(paths), chunk)):
                 bar.update(done)
