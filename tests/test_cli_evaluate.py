@@ -125,6 +125,21 @@ def test_numbered_folders_read_as_fer2013_codes_are_a_warning(
     ) in capsys.readouterr().err
 
 
+def test_files_that_are_not_images_are_a_warning_as_prepare_gives_it(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """An iPhone's .heic photos in a class folder were skipped and the rest scored without a
+    word: prepare warned of them, evaluate did not."""
+    root = class_tree(tmp_path / "faces", {"happy": 6, "sad": 6})
+    (root / "sad" / "IMG_0001.HEIC").write_bytes(b"ftypheic")
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
+    assert main([*args, "--split", "all"]) == 0
+    assert (
+        f"facial-emotion evaluate: warning: {root}: skipped 1 file(s) that are not images Pillow "
+        "reads (such as sad/IMG_0001.HEIC); convert any that are faces to JPEG or PNG"
+    ) in capsys.readouterr().err
+
+
 def test_labels_names_numbered_folders_as_data_labels_does(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from facial_emotion.config import Params, load_params
 from facial_emotion.data import overlap, prepared
 from facial_emotion.data.folder import merging_note, numbering_note
+from facial_emotion.data.images import skipped_note
 from facial_emotion.data.sources import guess_source, load_source
 from facial_emotion.errors import (
     FacialEmotionError,
@@ -130,12 +131,8 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
     iPhone's .heic) were skipped; CK+ read as a plain folder is split frame by frame, so one
     person's near-identical frames land in train and in test."""
     notes = []
-    if data.source.get("skipped_files"):
-        notes.append(
-            f"{path}: skipped {data.source['skipped_files']} file(s) that are not images Pillow "
-            f"reads (such as {data.source['skipped_example']}); convert any that are faces to "
-            "JPEG or PNG"
-        )
+    if skipped := skipped_note(data.source, path):
+        notes.append(skipped)
     if numbered := numbering_note(data.source, path):
         notes.append(numbered)
     if merged := merging_note(data.source, path):

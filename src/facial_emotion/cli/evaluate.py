@@ -127,6 +127,7 @@ def score(args: argparse.Namespace) -> int:
 
     from facial_emotion.backends import load_backend
     from facial_emotion.data.folder import numbering_note
+    from facial_emotion.data.images import skipped_note
     from facial_emotion.data.sources import ALL, load_for_scoring
     from facial_emotion.evaluation import (
         LEARNT_NOTHING,
@@ -165,6 +166,8 @@ def score(args: argparse.Namespace) -> int:
         print(f"facial-emotion evaluate: note: {note}", file=sys.stderr)
     if numbered := numbering_note(data.source, path):
         print(f"facial-emotion evaluate: warning: {numbered}", file=sys.stderr)
+    if skipped := skipped_note(data.source, path):
+        print(f"facial-emotion evaluate: warning: {skipped}", file=sys.stderr)
     missed = not_found_in(data.source, split_name)
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(

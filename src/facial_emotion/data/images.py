@@ -393,6 +393,17 @@ def skipped_files(others: list[Path], root: Path) -> dict[str, object]:
     return {"skipped_files": len(others), "skipped_example": str(min(others).relative_to(root))}
 
 
+def skipped_note(source: dict[str, object], path: str | Path) -> str | None:
+    """One line on the files :func:`skipped_files` recorded, or None: prepare warns of them, and
+    evaluate, which skipped an iPhone's .heic photos and scored the rest without a word."""
+    if not source.get("skipped_files"):
+        return None
+    return (
+        f"{path}: skipped {source['skipped_files']} file(s) that are not images Pillow reads "
+        f"(such as {source['skipped_example']}); convert any that are faces to JPEG or PNG"
+    )
+
+
 def unpacked_name(path: Path) -> str:
     """The lower-case name of ``path`` without a compression suffix: ``fer2013.csv.gz`` →
     ``fer2013.csv``, ``fer2013.tar.gz`` → ``fer2013.tar``."""
