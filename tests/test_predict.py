@@ -667,7 +667,13 @@ def test_a_batch_can_give_each_unreadable_image_its_error_in_its_place(recognize
     ]
     assert str(found[1]) == f"{empty}: empty file (0 bytes); remove or replace the file"
     assert str(found[3]).startswith(f"{garbage}: not a readable picture")
-    assert found[0] == found[4] == recognizer.detect(HOPPER) and found[2] == []
+    alone_faces = recognizer.detect(HOPPER)
+    for faces in (found[0], found[4]):  # a batch's sums may round otherwise (AVX2: 7th digit)
+        assert [face.box for face in faces] == [face.box for face in alone_faces]
+        assert [face.probabilities for face in faces] == [
+            pytest.approx(face.probabilities, abs=1e-5) for face in alone_faces
+        ]
+    assert found[2] == []
     (alone,) = recognizer.detect_batch([empty], errors="return")
     assert str(alone) == str(found[1])
     with pytest.raises(FacialEmotionError, match=r"^errors='skip': pass 'raise' .* or 'return'"):
