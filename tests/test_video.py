@@ -892,8 +892,32 @@ def test_a_face_that_left_is_not_read_on_the_frames_that_reuse_its_box(
     clip = write_clip(tmp_path / "leaves.mp4", shots)
     table = tmp_path / "faces.csv"
     assert run(capsys, clip, "--model", tiny_model_path, "--csv", table)[0] == 0
-    frames = [int(r["frame"]) for r in csv.DictReader(table.open())]
+    frames = [int(r["frame"]) for r in csv.DictReader(table.open()) if r["face"]]
     assert frames == [0, 1, 2, 3, 4]  # 1 and 3 reuse the box of the face still there
+
+
+def test_every_frame_read_has_a_csv_row_a_faceless_one_with_its_time_alone(
+    capsys, tiny_model_path, tmp_path
+):
+    """A frame without a face had no row, so its time was lost (a phone's frames are not evenly
+    spaced) and a program joining the rows to frame times, or reacting as they came, could not
+    tell "no face" from "not read" or "the clip had ended"; `predict --csv` gives a faceless
+    image a row with its file alone."""
+    scene = np.full((480, 640, 3), 60, np.uint8)
+    clip = write_clip(tmp_path / "leaves.mp4", sliding_face(scene, step=4, frames=8, face_frames=3))
+    table = tmp_path / "faces.csv"
+    code, out, err = run(capsys, clip, "--model", tiny_model_path, "--csv", table, "--every", "2")
+    assert code == 0, err
+    rows = list(csv.DictReader(table.open()))
+    assert [(r["time"], r["frame"]) for r in rows] == [
+        ("0.000", "0"),
+        ("0.200", "2"),
+        ("0.400", "4"),
+        ("0.600", "6"),
+    ]
+    assert all(r["face"] and r["emotion"] for r in rows[:2])
+    assert all(set(r.values()) == {r["time"], r["frame"], ""} for r in rows[2:]), rows[2:]
+    assert sum(bool(r["face"]) for r in rows) == json.loads(out)["face_detections"] == 2
 
 
 @pytest.mark.parametrize(("live", "frames"), [(True, 6), (False, 3)])
@@ -1190,7 +1214,7 @@ def test_a_face_hidden_for_under_a_second_keeps_its_id(capsys, tiny_model_path, 
         table,
     )
     assert code == 0, err
-    rows = list(csv.DictReader(table.open()))
+    rows = [r for r in csv.DictReader(table.open()) if r["face"]]  # the frames with a face
     assert {int(r["frame"]) for r in rows} >= {0, 5, 14, 19}, rows
     assert {r["face"] for r in rows} == {"1"} and json.loads(out)["distinct_faces"] == 1
 
@@ -1455,8 +1479,8 @@ def test_a_csv_reader_that_leaves_keeps_the_recording_going(
 def test_a_webcam_without_faces_notices_its_csv_reader_leave(
     capsys, tiny_model_path, tmp_path, monkeypatch
 ):
-    """A frame without a face writes no row, so a webcam watching an empty room never found out
-    that the program reading its rows had quit, and ran on until Ctrl-C."""
+    """A webcam watching an empty room never found out that the program reading its rows had
+    quit, and ran on until Ctrl-C, when a frame without a face wrote no row."""
     import facial_emotion.video as video
 
     empty = write_clip(tmp_path / "empty.mp4", [np.full((480, 640, 3), 60, np.uint8)] * FRAMES)

@@ -4,7 +4,6 @@ not hold off Ctrl-C and SIGTERM: the CSV that `video` streams into a pipe, a FIF
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import select
 import stat
@@ -51,17 +50,6 @@ class LineStream:
                 select.select([], [self.fd], [], STREAM_WAIT)
                 continue
             del self.queued[:sent]
-
-    def check(self) -> None:
-        """Raise ``BrokenPipeError`` if the pipe's reader has closed its end, asked without
-        writing: a frame without a face has no row, so a webcam watching an empty room wrote
-        nothing, and ran on without a word after the program reading its rows had quit."""
-        if self.fd < 0 or not self.waits or not hasattr(select, "poll"):
-            return
-        poller = select.poll()
-        poller.register(self.fd, select.POLLOUT)
-        if any(event & select.POLLERR for _, event in poller.poll(0)):  # Linux: no reader
-            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
     def close(self, patience: float | None = 0.0) -> int:
         """Send what is queued (waiting at most ``patience`` seconds), then close; the lines the

@@ -520,7 +520,12 @@ class _Sinks:
                     + [detector_cell(face.detector_score)]
                     for face_id, face in zip(ids, faces, strict=True)
                 ]
-                self._written(self.rows.writerows, rows)
+                # a frame without a face: its time and number alone, as `predict --csv` gives a
+                # faceless image its file alone. Without a row, its time was lost (a phone's
+                # frames are unevenly spaced), and a reader could not tell "no face" from "not
+                # read", or, as rows came, from "no frame yet"
+                faceless = [f"{t:.3f}", index] + [""] * (8 + len(self.classes))
+                self._written(self.rows.writerows, rows or [faceless])
             if self.video is not None or self.show:
                 draw_faces(frame, faces)
             if self.video is not None:
@@ -535,7 +540,7 @@ class _Sinks:
         if self.stream is not None and not self.reader_left:
             # outside the held signals, waiting for a reader that stopped reading in steps
             # between which Ctrl-C and SIGTERM stop the run (not into a socket: streams.open_stream)
-            self._to_reader(self.stream.send if self.stream.queued else self.stream.check)
+            self._to_reader(self.stream.send)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)

@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--csv",
         type=csv_file,
         metavar="FILE.csv",
-        help="write one row per face per frame: time, frame, face id, box, emotion, probabilities",
+        help="write one row per face per frame: time, frame, face id, box, emotion, probabilities "
+        "(a frame without a face: one row with its time and frame alone)",
     )
     parser.add_argument("--show", action="store_true", help="show the annotated video in a window")
     parser.add_argument(
