@@ -600,6 +600,24 @@ def test_a_folder_or_a_video_without_frames_is_named_as_such(capsys, tiny_model_
     assert err.strip().endswith("empty.avi: has no frame OpenCV can decode; it may be empty")
 
 
+@pytest.mark.parametrize(
+    ("suffix", "codec"), [(".mp4", "mp4v"), (".mov", "mp4v"), (".webm", "VP80")]
+)
+def test_a_video_closed_before_its_first_frame_is_not_called_damaged(
+    capsys, tiny_model_path, tmp_path, suffix, codec
+):
+    """OpenCV's writer closed with no frame leaves a whole file OpenCV cannot open, which was
+    called "damaged, cut off before its end, or in a format OpenCV cannot decode"."""
+    empty = tmp_path / f"empty{suffix}"
+    cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*codec), 30, (64, 48)).release()
+    code, _, err = run(capsys, empty, "--model", tiny_model_path)
+    assert code == 2
+    assert err.strip().endswith(
+        f"{empty}: holds no frames (written by a program that stopped before its first); pass a "
+        "video with frames"
+    )
+
+
 def wide_avi(path: Path, width: int) -> Path:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, 16))
     for _ in range(2):

@@ -54,7 +54,7 @@ def sound_only(path: str | Path) -> bool:
     or Matroska/WebM (.mka) audio file, or an MP4 whose only track is sound."""
     head = _head(path)
     if head[4:8] == b"ftyp":  # MP4, M4A, MOV, 3GP: the handler of each track
-        handlers = _mp4_handlers(path)
+        handlers = _mp4_handlers(path) or set()
         return b"soun" in handlers and b"vide" not in handlers
     if head.startswith(MATROSKA):
         start = head.find(MATROSKA_TRACKS)
@@ -69,9 +69,22 @@ def sound_only(path: str | Path) -> bool:
     return head.startswith(SOUND_SIGNATURES) or (head[:1] == b"\xff" and head[1:2] >= b"\xe0")
 
 
-def _mp4_handlers(path: str | Path) -> set[bytes]:
+def no_frames(path: str | Path) -> bool:
+    """Whether ``path`` is a whole video file with no frame in it, as a program that closed its
+    writer before the first frame leaves: an MP4 or MOV whose index lists no track of pictures or
+    sound, or a small Matroska/WebM file with tracks and no data. OpenCV fails on it as on a
+    damaged file, and "damaged, cut off" sent the user looking for a better copy."""
+    head = _head(path)
+    if head[4:8] == b"ftyp":
+        handlers = _mp4_handlers(path)
+        return handlers is not None and not handlers & {b"vide", b"soun"}
+    # the whole file read: in a larger one the first data may follow a large header
+    return head.startswith(MATROSKA) and len(head) < HEAD and MATROSKA_CLUSTER not in head
+
+
+def _mp4_handlers(path: str | Path) -> set[bytes] | None:
     """The handler types ("vide", "soun", ...) in an MP4's index (its ``moov`` box), which a
-    camera writes at the end; an empty set when there is none (a file cut off)."""
+    camera writes at the end; None when there is none (a file cut off)."""
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         pos = 0
@@ -91,4 +104,4 @@ def _mp4_handlers(path: str | Path) -> set[bytes]:
                 # a hdlr box: version and flags, 4 bytes unused (QuickTime's), the handler type
                 return {moov[m.end() + 8 : m.end() + 12] for m in re.finditer(b"hdlr", moov)}
             pos += length
-    return set()
+    return None

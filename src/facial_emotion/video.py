@@ -39,7 +39,7 @@ from facial_emotion.files import (
     refuse_overwrite,
     require_writable,
 )
-from facial_emotion.media import image_kind, sound_only
+from facial_emotion.media import image_kind, no_frames, sound_only
 from facial_emotion.native_log import native_log_held_back, opencv_log_silenced
 from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
@@ -271,6 +271,11 @@ def open_source(source: str | Path | int) -> tuple[cv2.VideoCapture, np.ndarray,
             raise FacialEmotionError(f"{source}: has no frame OpenCV can decode; it may be empty")
         if sound_only(source):  # OpenCV fails on it as on a damaged file
             raise _no_video_stream(source)
+        if no_frames(source):
+            raise FacialEmotionError(
+                f"{source}: holds no frames (written by a program that stopped before its "
+                "first); pass a video with frames"
+            )
         raise FacialEmotionError(
             f"{source}: cannot be read as a video: damaged, cut off before its end (as a "
             "recording that crashed), or in a format OpenCV cannot decode; try another file"
