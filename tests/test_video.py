@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from facial_emotion.cli import main
+from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.video import FaceTracker, _Sinks, iou
 
@@ -936,6 +937,21 @@ def test_every_frame_read_has_a_csv_row_a_faceless_one_with_its_time_alone(
     assert all(r["face"] and r["emotion"] for r in rows[:2])
     assert all(set(r.values()) == {r["time"], r["frame"], ""} for r in rows[2:]), rows[2:]
     assert sum(bool(r["face"]) for r in rows) == json.loads(out)["face_detections"] == 2
+
+
+@pytest.mark.parametrize("size", [(1, 1), (4097, 1), (1, 64)])
+def test_frames_too_small_to_encode_are_said_so(tmp_path, size):
+    """A 1-pixel-wide clip's -o x.mp4 was told "cannot write a video there; use a .mp4 or .webm
+    path": its sides, rounded down to even numbers, are 0."""
+    output = tmp_path / "out.mp4"
+    frame = np.zeros((size[1], size[0], 3), np.uint8)
+    with pytest.raises(FacialEmotionError) as caught, ExitStack() as stack:
+        _Sinks(stack, frame, 20.0, tuple(EMOTIONS), output, None, False)
+    assert str(caught.value) == (
+        f"{output}: frames of {size[0]}x{size[1]} are too small to encode (2 pixels a side at "
+        "least); leave out -o"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("live", "frames"), [(True, 6), (False, 3)])

@@ -459,6 +459,11 @@ class _Sinks:
             stack.push(self._keeper(Path(tmp), output))  # once the writer below is released
             h, w = first.shape[:2]
             self.size = (w, h)
+            if min(w, h) < 2:  # rounded down to even sides, as codecs need: nothing is left
+                raise FacialEmotionError(
+                    f"{output}: frames of {w}x{h} are too small to encode (2 pixels a side at "
+                    "least); leave out -o"
+                )
             codec = CODECS.get(output.suffix.lower(), "mp4v")
             fourcc = cv2.VideoWriter_fourcc(*codec)
             # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
