@@ -672,6 +672,8 @@ def mjpeg_copy(clip: Path, target: Path) -> Path:
 def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
     capsys, clip, tiny_model_path, tmp_path
 ):
+    """It exits 0, as `predict` does when one image was read, so a script tells it by the
+    summary's `ended_early`: comparing `frames` with `frames_declared` misread --every."""
     avi = mjpeg_copy(clip, tmp_path / "clip.avi")  # readable up to where it was cut
     cut = tmp_path / "cut.avi"
     cut.write_bytes(avi.read_bytes()[: avi.stat().st_size // 2])
@@ -681,6 +683,7 @@ def test_a_truncated_video_is_read_as_far_as_it_goes_with_a_warning(
         summary = json.loads(out)
         assert summary["frames_declared"] == FRAMES
         assert (summary["frames"] < FRAMES) == warned
+        assert summary["ended_early"] == warned
         assert ("the rest could not be decoded" in err) == warned, err
 
 

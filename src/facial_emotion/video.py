@@ -383,6 +383,7 @@ class VideoSummary:
             "frames": self.frames,
             "frames_declared": self.frames_declared,
             "frames_undecodable": self.frames_undecodable,
+            "ended_early": self.ended_early,
             "camera_stopped": self.camera_stopped,
             "csv_reader_left": self.csv_reader_left,
             "csv_rows_unsent": self.csv_rows_unsent,

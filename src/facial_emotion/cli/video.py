@@ -46,10 +46,11 @@ that no program reads yet holds the run before its first frame, with a note sayi
 When the program reading a --csv pipe closes it (`| head`, a game that quit), the rows end there
 with a note on stderr, and the run goes on for --output and --show, or ends if there are none.
 
-Exit status: 0 on success; 2 when the source, the model or an output cannot be opened or written;
-on a file, 130 after Ctrl-C, 143 after SIGTERM and 129 after SIGHUP (its terminal or SSH
-session closed; not under nohup, where the run goes on); 141 when the run ended because the --csv
-pipe's reader closed it.
+Exit status: 0 on success, also for a file that ends before its header's frame count or has a
+damaged stretch (a warning says so, and the summary's ended_early or frames_undecodable); 2 when
+the source, the model or an output cannot be opened or written; on a file, 130 after Ctrl-C, 143
+after SIGTERM and 129 after SIGHUP (its terminal or SSH session closed; not under nohup, where the
+run goes on); 141 when the run ended because the --csv pipe's reader closed it.
 """
 
 
