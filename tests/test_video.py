@@ -510,6 +510,38 @@ def test_a_stop_before_any_frame_was_read_keeps_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def turned_on_its_side(path: Path, frames: list[np.ndarray]) -> Path:
+    """A phone's portrait clip: ``frames`` (upright) stored turned a quarter anticlockwise, as
+    its sensor films them, with the display matrix of its "rotate=90" in the mp4's track header
+    (a version 0 ``tkhd``: the matrix follows 40 bytes of times, ids, layer and volume)."""
+    write_clip(path, [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in frames])
+    data = bytearray(path.read_bytes())
+    matrix = data.find(b"tkhd") + 4 + 40
+    one = 1 << 16  # 16.16 fixed point; the last entry 2.30
+    data[matrix : matrix + 36] = struct.pack(">9i", 0, one, 0, -one, 0, 0, 0, 0, 1 << 30)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_phones_portrait_clip_is_read_and_written_upright(capsys, tiny_model_path, tmp_path):
+    """Phones store a portrait clip on its side with a rotation tag: read as stored, its faces
+    lie on their side, where Haar finds none, and the annotated video would too. OpenCV turns
+    the frames as the tag says; this keeps it so."""
+    portrait = np.full((640, 480, 3), 60, np.uint8)
+    portrait[200:434, 140:340] = hopper(200, 234)
+    clip = turned_on_its_side(tmp_path / "phone.mp4", [portrait] * 4)
+    video, table = tmp_path / "out.mp4", tmp_path / "faces.csv"
+    code, out, err = run(capsys, clip, "--model", tiny_model_path, "-o", video, "--csv", table)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["size"] == [480, 640] and summary["face_detections"] == 4
+    assert all(int(r["y"]) > 150 for r in csv.DictReader(table.open()))  # the portrait's pixels
+    cap = cv2.VideoCapture(str(video))
+    ok, frame = cap.read()
+    assert ok and frame.shape == (640, 480, 3) and cap.get(cv2.CAP_PROP_ORIENTATION_META) == 0
+    cap.release()
+
+
 def test_an_output_that_replaces_a_file_says_so(capsys, clip, tiny_model_path, tmp_path):
     """An earlier run's video and CSV were replaced without a word (audit AC); a device written
     into is not a file replaced."""
