@@ -120,12 +120,18 @@ def test_an_empty_output_name_is_refused_not_read_as_this_folder(
 
 @pytest.mark.parametrize(
     "argv",
-    [["predict", str(HOPPER)], ["video", "clip.mp4"], ["evaluate", "--data", "faces"], ["app"]],
+    [
+        ["predict", str(HOPPER)],
+        ["video", "clip.mp4"],
+        ["evaluate", "--data", "faces"],
+        ["app"],
+        ["export"],
+    ],
     ids=lambda argv: argv[0],
 )
 def test_an_empty_model_name_is_refused_as_such(capsys, monkeypatch, tmp_path, argv) -> None:
-    """`--model "$MODEL"` with MODEL unset: predict, video and the app said ".: is a folder"
-    ("" is "."), and evaluate took it for no --model and scored the shipped model."""
+    """`--model "$MODEL"` with MODEL unset: predict, video, the app and export said ".: is a
+    folder" ("" is "."), and evaluate took it for no --model and scored the shipped model."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
         main([*argv, "--model", ""])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from facial_emotion.cli.options import positive_int
+from facial_emotion.cli.options import model_file, positive_int
 
 PIPELINE_MODEL = "models/model.keras"
 PIPELINE_OUT_DIR = "models"
@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Paths are relative to the current folder: run it from a clone's root."
     parser.add_argument(
         "--model",
+        type=model_file,  # an empty one, as the other commands refuse it: not ".: is a folder"
         default=PIPELINE_MODEL,
         help="Keras model to convert (default: %(default)s)",
     )

@@ -76,9 +76,9 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 
 
 def model_file(value: str) -> str:
-    """A --model name: `--model "$MODEL"` with it unset passed "", which predict, video and the
-    app refused as ".: is a folder" (Path("") is ".") and evaluate took for no --model, scoring
-    the shipped model instead."""
+    """A --model name: `--model "$MODEL"` with it unset passed "", which predict, video, the app
+    and export refused as ".: is a folder" (Path("") is ".") and evaluate took for no --model,
+    scoring the shipped model instead."""
     if not value:
         raise argparse.ArgumentTypeError(
             '"": an empty file name (an unset variable?); name the model file, or leave out '
