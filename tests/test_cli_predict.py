@@ -1115,7 +1115,36 @@ def test_resume_adds_to_json_written_before_the_detector_score_key(
     data["images"][0]["faces"] = ["not a face"]
     target.write_text(json.dumps(data))
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
-    assert code == 2 and "is not a predict JSON file" in err, err
+    assert code == 2 and "holds JSON, but not the results predict writes" in err, err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '{"model": "m.keras", "images": [',
+            "ends before its JSON does (cut short?), so --resume cannot add to it",
+        ),
+        ("file,face,emotion\n", "is not JSON, so not results predict wrote"),
+        ("", "is empty, not results predict wrote"),
+        ('["a", "list"]', "holds JSON, but not the results predict writes"),
+    ],
+    ids=["cut-short", "not-json", "empty", "other-json"],
+)
+def test_resume_names_a_json_file_it_cannot_read_and_what_to_do(
+    capsys, tiny_model_path, photos, tmp_path, text, said
+):
+    """A damaged or foreign -o file.json was refused in Python's words: "is not a predict JSON
+    file (Expecting value: line 1 column 27 (char 26))", and nothing said what to do."""
+    target = tmp_path / "faces.json"
+    target.write_text(text)
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 2
+    assert err.splitlines() == [
+        f"facial-emotion predict: error: {target}: {said}; delete it, name a new -o file or "
+        "leave out --resume"
+    ]
+    assert target.read_text() == text  # left as it was
 
 
 def test_resume_refuses_an_output_it_cannot_add_to(capsys, tiny_model_path, photos, tmp_path):

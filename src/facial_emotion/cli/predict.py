@@ -522,6 +522,21 @@ def file_sha256(path: Path) -> str:
 LATER_FACE_KEYS = ("whole_image", "detector_score")
 
 
+# a file --resume cannot add to: Python's words for it ("Expecting value: line 1 column 27
+# (char 26)", "'images'") said neither what the file was nor what to do
+NOT_RESULTS_FIX = "delete it, name a new -o file or leave out --resume"
+
+
+def not_json(text: str, error: json.JSONDecodeError) -> str:
+    """What is wrong with a file that does not parse as JSON: empty, cut short (a copy or a
+    full disk stopped mid-file: predict's results once, perhaps), or something else altogether."""
+    if not text.strip():
+        return "is empty, not results predict wrote"
+    if error.pos >= len(text.rstrip()):
+        return "ends before its JSON does (cut short?), so --resume cannot add to it"
+    return "is not JSON, so not results predict wrote"
+
+
 def earlier_results(
     args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, object]
 ) -> Earlier:
@@ -576,10 +591,11 @@ def earlier_results(
                 {**face, **{key: face.get(key) for key in LATER_FACE_KEYS}}
                 for face in image["faces"]
             ]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise FacialEmotionError(f"{source}: {not_json(text, exc)}; {NOT_RESULTS_FIX}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:  # JSON of another layout
         raise FacialEmotionError(
-            f"{source}: is not a predict JSON file ({exc}); name a new -o file or leave out "
-            "--resume"
+            f"{source}: holds JSON, but not the results predict writes; {NOT_RESULTS_FIX}"
         ) from exc
     if differ:
         raise FacialEmotionError(
