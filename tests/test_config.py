@@ -239,6 +239,23 @@ def test_an_empty_data_path_of_an_older_params_file_is_named_with_its_fix(tmp_pa
     )
 
 
+@pytest.mark.parametrize("source", ["synthetic", "folder"])
+def test_a_data_path_of_blanks_is_named_as_such(tmp_path, capsys, source):
+    """`path: "  "` was called empty, which the file shows it is not, and said to stop every
+    dvc command with 'unexpected error': DVC takes it for a file named so and fails on that."""
+    from facial_emotion.check_params import main
+
+    params = tmp_path / "params.yaml"
+    params.write_text(f'seed: 42\ndata:\n  source: {source}\n  path: "  "\n')
+    assert main([str(params)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: data.path is blanks only ('  ') in {params}: DVC takes it for a file of that "
+        "name, which is not there, and stops the prepare stage ('No such file or directory'); "
+        "set it to data/raw/README.md (the default, which synthetic does not read) or to your "
+        "data set\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [

@@ -38,11 +38,19 @@ def check_values(params: Params, source: str = PARAMS_FILE) -> None:
     from facial_emotion import stages, training
 
     check_settings(params.data, source)
-    if not params.data.path.strip():  # the synthetic default's until 2026-11-28
+    if not params.data.path.strip():  # "": the synthetic default's until 2026-11-28
+        fix = (
+            f"set it to {DataSettings.path} (the default, which synthetic does not read) or to "
+            "your data set"
+        )
+        # blanks were called "empty" and said to stop every DVC command, which they do not
         raise FacialEmotionError(
             f"data.path is empty in {source}: DVC hashes it for the prepare stage and stops "
-            "every command on an empty one ('ERROR: unexpected error'); set it to "
-            f"{DataSettings.path} (the default, which synthetic does not read) or to your data set"
+            f"every command on an empty one ('ERROR: unexpected error'); {fix}"
+            if not params.data.path
+            else f"data.path is blanks only ({params.data.path!r}) in {source}: DVC takes it for "
+            "a file of that name, which is not there, and stops the prepare stage ('No such "
+            f"file or directory'); {fix}"
         )
     # here, not when prepare reads it: DVC removed the prepared data first, then stopped on a
     # bare "[Errno 2] No such file or directory"
