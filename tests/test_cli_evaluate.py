@@ -160,6 +160,20 @@ def test_labels_names_numbered_folders_as_data_labels_does(
     assert "--labels: invalid choice: 'rafd' (choose from" in capsys.readouterr().err
 
 
+def test_labels_for_a_fer2013_csv_says_to_leave_out_labels(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """--labels with FER2013's CSV was told to set data.labels to "" in params.yaml, a key the
+    user of evaluate never set."""
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PrivateTest": 2}, 7))
+    args = ["evaluate", "--model", str(tiny_model_path), "--data", str(csv), "--labels", "rafdb"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {csv}: a CSV labels its rows by FER2013's codes, and "
+        "--labels names class folders; leave out --labels"
+    ]
+
+
 def test_data_of_no_class_the_model_knows_is_one_clear_error(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

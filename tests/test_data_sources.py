@@ -255,9 +255,10 @@ def test_labels_given_to_evaluate_for_data_that_names_its_classes_say_to_leave_t
     evaluate does not read: the line names the flag too."""
     csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({None: 2}, 2))
     ck = class_tree(tmp_path / "ck" / "CK+48", {"happy": 2}, prefix="S005_001").parent
-    for path in (csv, ck):
-        with pytest.raises(FacialEmotionError, match=r"\(evaluate: leave out --labels\)$"):
-            load_for_scoring(path, labels="rafdb")
+    with pytest.raises(FacialEmotionError, match=r"and --labels names class folders; leave out "):
+        load_for_scoring(csv, labels="rafdb")
+    with pytest.raises(FacialEmotionError, match=r"\(evaluate: leave out --labels\)$"):
+        load_for_scoring(ck, labels="rafdb")
 
 
 def _split_layout(root: Path, kind: str) -> Path:

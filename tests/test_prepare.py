@@ -401,6 +401,24 @@ def test_data_labels_names_numbered_folders_without_a_warning(tmp_path: Path) ->
     )
 
 
+def test_data_labels_for_a_fer2013_csv_names_the_params_file_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`prepare --params other.yaml` with data.labels and FER2013's CSV said to set data.labels
+    to "" in params.yaml, a file it had not read."""
+    from facial_emotion.prepare import main
+
+    csv = pixel_csv(tmp_path / "fer2013.csv", labelled_rows({"Training": 3, "PublicTest": 2}, 7))
+    other = tmp_path / "other.yaml"
+    other.write_text(f"data:\n  source: fer2013\n  path: {csv}\n  labels: rafdb\n")
+    assert main(["--params", str(other), "--out", str(tmp_path / "prepared")]) == 2
+    assert capsys.readouterr().err == (
+        f"prepare: error: {csv}: a CSV labels its rows by FER2013's codes, and data.labels names "
+        f'class folders; set data.labels to "" in {other}\n'
+    )
+    assert not (tmp_path / "prepared").exists()
+
+
 def test_folders_data_labels_merges_are_named(tmp_path: Path) -> None:
     """Two folders sent to one emotion, by design or by a typo, are one class: prepare names
     them, where only the class count told before; a preset that merges none says nothing."""

@@ -61,25 +61,17 @@ def check_values(params: Params, source: str = PARAMS_FILE) -> None:
             + _in_experiment_copy(Path.cwd(), Path(params.data.path))
         )
     if params.data.source == "fer2013" and params.data.labels:
-        _require_class_folders(Path(params.data.path), source)
+        # here, not when prepare reads it: prepare refused the pair only after DVC had removed
+        # the prepared data
+        fer2013.refuse_labels(
+            Path(params.data.path), "data.labels", f'set data.labels to "" in {source}'
+        )
     training.validate(params.train, source)
     if params.train.init_weights:
         check_init_weights(Path(params.train.init_weights))
     stages.check_evaluate(params.evaluate, source)
     samples = params.export.representative_samples
     check_rules("export", {"representative_samples": (samples, POSITIVE)}, source)
-
-
-def _require_class_folders(path: Path, source: str) -> None:
-    """Refuse data.labels for FER2013's CSV, whose rows carry class codes, not folders: prepare
-    refused the pair only after DVC had removed the prepared data (as ``fer2013.load`` reads it:
-    the file itself, or the folder's ``fer2013.csv``)."""
-    csv = path if path.is_file() else fer2013.csv_in(path)
-    if csv is not None:
-        raise FacialEmotionError(
-            f"{csv}: a CSV labels its rows by FER2013's codes, and data.labels names class "
-            f'folders; set data.labels to "" in {source}'
-        )
 
 
 def _in_experiment_copy(cwd: Path, data: Path) -> str:

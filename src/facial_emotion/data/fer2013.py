@@ -38,6 +38,19 @@ def csv_in(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
+def refuse_labels(path: Path, named_by: str, fix: str) -> None:
+    """Refuse class folders' names (``named_by``: data.labels or --labels) for the CSV that
+    :func:`load` reads at ``path`` (the file itself, or the folder's fer2013.csv), whose rows
+    carry FER2013's codes; ``fix`` says where to take them away. Each caller words it: prepare
+    named params.yaml whatever params file it read, and evaluate a key its user never set."""
+    csv = path if path.is_file() else csv_in(path)
+    if csv is not None:
+        raise FacialEmotionError(
+            f"{csv}: a CSV labels its rows by FER2013's codes, and {named_by} names class "
+            f"folders; {fix}"
+        )
+
+
 def load(
     path: str | Path,
     *,
@@ -48,16 +61,10 @@ def load(
     only: tuple[str, ...] = (),
 ) -> PreparedData:
     """Load FER2013 from its CSV or from Kaggle's train/test folders, whichever ``path`` holds;
-    ``labels`` names the folders (``data.labels``) in place of FER2013's codes; ``only``: see
-    :func:`folder.load`."""
+    ``labels`` names the folders (``data.labels``) in place of FER2013's codes, and is refused
+    for a CSV before this is called (:func:`refuse_labels`); ``only``: see :func:`folder.load`."""
     path = Path(path)
     csv = path if path.is_file() else csv_in(path)
-    if csv is not None and labels:
-        raise FacialEmotionError(
-            f"{csv}: a CSV labels its rows by FER2013's codes, and data.labels (or --labels) "
-            'names class folders; set data.labels to "" in params.yaml (evaluate: leave out '
-            "--labels)"
-        )
     if csv is not None:
         return load_csv(
             csv,

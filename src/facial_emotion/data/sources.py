@@ -67,6 +67,10 @@ def load_source(
         ),
         settings_from,
     )
+    if labels and source == "fer2013":  # here, where the file the setting came from is known
+        fer2013.refuse_labels(
+            Path(path), "data.labels", f'set data.labels to "" in {settings_from}'
+        )
     carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
     if source == "synthetic":
         data = synthetic.load(synthetic_samples, **carving)
@@ -106,11 +110,14 @@ def load_for_scoring(
     detected = isinstance(trained, dict) and trained.get("name") == "folder" and "faces" in trained
     same = trained_source(card, path)
     recorded = trained.get("labels") if same and isinstance(trained, dict) else None
+    given = labels
     labels = labels or (recorded if isinstance(recorded, str | dict) else "")
     if source == "auto":
         source = same or ("folder" if detected else guess_source(path))
         if labels and source == "fer2013" and path.is_dir() and not fer2013.csv_in(path):
             source = "folder"  # numbered folders named by the user are not FER2013's own
+    if given and source == "fer2013":  # --labels: the user has no data.labels to unset
+        fer2013.refuse_labels(path, "--labels", "leave out --labels")
     photos = detected and source == "folder"
     data = load_source(
         source,
