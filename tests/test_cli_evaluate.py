@@ -524,6 +524,26 @@ def test_photos_with_no_face_found_are_counted_not_silently_dropped(
     )
 
 
+def test_photos_with_no_face_found_at_all_say_what_evaluate_can_do(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """The line named data.detect_faces, a params.yaml key the user of evaluate never set."""
+    model = _photo_model(tiny_model_path, tmp_path, walls=())
+    walls = tmp_path / "walls"
+    for emotion in ("happy", "sad"):
+        (walls / emotion).mkdir(parents=True)
+        for i in range(5):
+            Image.new("L", (320, 240), 90 + i).save(walls / emotion / f"wall{i}.png")
+    assert main(["evaluate", "--model", str(model), "--data", str(walls)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"facial-emotion evaluate: error: {walls}: no face found in any of its 8 training "
+        "images; the model's card says it trained on faces found in photos, so scoring searches "
+        "a 1024 px copy of each photo for faces of 24 px or more there (about 95 px in a 4032 px "
+        "photo) too: crop the faces, or score a model trained on whole images (evaluate: --model)"
+    ]
+
+
 def test_a_score_on_the_split_that_chose_the_model_says_it_is_not_held_out(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

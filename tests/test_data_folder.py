@@ -636,6 +636,39 @@ def test_detect_faces_stops_on_a_folder_with_no_face_and_on_cropped_sources(
         load_source("ckplus", str(tmp_path), **CARVING, synthetic_samples=0, detect_faces=True)
 
 
+def test_no_face_found_says_what_the_user_of_each_command_can_do(tmp_path: Path) -> None:
+    """Both said to set data.detect_faces false: prepare named no params file (another may have
+    been read), and evaluate named a key its user never set; the card decides there."""
+    walls = class_tree(tmp_path / "walls", {"happy": 2, "sad": 2}, ext=".png")
+    for image in walls.rglob("*.png"):  # flat pictures large enough to search
+        write_image(image, flat(1, (200, 200)))
+    searched = (
+        "searches a 1024 px copy of each photo for faces of 24 px or more there (about 95 px in "
+        "a 4032 px photo)"
+    )
+    with pytest.raises(FacialEmotionError) as caught:
+        load_source(
+            "folder",
+            str(walls),
+            **CARVING,
+            synthetic_samples=0,
+            detect_faces=True,
+            settings_from="other.yaml",
+        )
+    assert str(caught.value) == (
+        f"{walls}: no face found in any of its 2 training images; data.detect_faces {searched}: "
+        "set it false in other.yaml for face crops, or crop the faces"
+    )
+    card = {"source": {"name": "folder", "path": "photos", "faces": "largest face found by haar"}}
+    with pytest.raises(FacialEmotionError) as caught:
+        load_for_scoring(walls, card=card)
+    assert str(caught.value) == (
+        f"{walls}: no face found in any of its 4 training images; the model's card says it "
+        f"trained on faces found in photos, so scoring {searched} too: crop the faces, or score "
+        "a model trained on whole images (evaluate: --model)"
+    )
+
+
 def test_a_model_trained_on_detected_faces_is_scored_on_faces_detected_so(tmp_path: Path) -> None:
     root = photo_tree(tmp_path / "photos")
     card = {"source": {"name": "folder", "path": str(root), "faces": "largest face found by haar"}}

@@ -42,6 +42,7 @@ def load(
     name: str = "folder",
     codes: tuple[str, ...] = (),
     detect_faces: bool = False,
+    no_face_fix: str = "crop the faces",
     labels: str | dict[Any, Any] = "",
     only: tuple[str, ...] = (),
 ) -> PreparedData:
@@ -50,7 +51,8 @@ def load(
     covering every folder) when given, else class folders named by number take the names
     ``codes`` gives them (see :func:`code_names`).
     ``detect_faces`` trains on each image's largest face (:mod:`facial_emotion.data.photos`)
-    and leaves out images with none, instead of reading each image whole as one face.
+    and leaves out images with none, instead of reading each image whole as one face; a class
+    whose training images hold none stops it, saying ``no_face_fix`` (the caller's words).
     ``only`` reads just the first of these splits the data has (all when empty) and counts the
     others' files in ``unread``: the splits are made of the file list, so they are the same."""
     root = existing_dir(root)
@@ -89,7 +91,7 @@ def load(
             how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
     wanted = next((split for split in only if split in listed), None)
     unread = {split: len(y) for split, (_, y) in listed.items() if only and split != wanted}
-    reader = FaceFiles() if detect_faces else None
+    reader = FaceFiles(no_face_fix) if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits = {
         split: read_split(files, y, f"{name} {root.name} {split}", reader, split, unsquare.append)

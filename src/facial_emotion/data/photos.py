@@ -21,9 +21,11 @@ from facial_emotion.faces import crop_face, find_boxes, is_face_crop, make_detec
 
 DETECTOR = "haar"  # predict's default, at its photo size
 PHOTO_CHUNK = 4  # files a thread takes at a time when each is searched for a face (~0.5 s each)
-NOT_FOUND_HINT = (
-    "data.detect_faces searches a 1024 px copy of each photo for faces of 24 px or more there "
-    "(about 95 px in a 4032 px photo): set it false for face crops, or crop the faces"
+# how photos are searched, for the line that says no face was found: each caller adds what its
+# user can do (prepare's sets data.detect_faces; evaluate's follows the model's card)
+SEARCHED = (
+    "searches a 1024 px copy of each photo for faces of 24 px or more there (about 95 px in a "
+    "4032 px photo)"
 )
 
 
@@ -58,10 +60,12 @@ def in_colour(path: Path) -> bool:
 
 
 class FaceFiles:
-    """Reads each file's largest face, keeping the files with none for the manifest."""
+    """Reads each file's largest face, keeping the files with none for the manifest; ``fix`` is
+    what the line that stops on photos with no face found says to do."""
 
-    def __init__(self) -> None:
+    def __init__(self, fix: str) -> None:
         self.read = face_reader()
+        self.fix = fix
         self.faceless: list[Path] = []
         # per split, so a score can say how many of its own photos it could not read: those are
         # left out of its denominator, and an accuracy over the rest reads higher than predict's
@@ -79,15 +83,14 @@ class FaceFiles:
         files, y = listed
         if len(files) and not len(read):
             raise FacialEmotionError(
-                f"{root}: no face found in any of its {len(files)} training images; "
-                f"{NOT_FOUND_HINT}"
+                f"{root}: no face found in any of its {len(files)} training images; {self.fix}"
             )
         for code, name in enumerate(classes):
             wanted = int((y == code).sum())
             if wanted and not (read.y == code).any():
                 raise FacialEmotionError(
                     f"{root}: no face found in any of the {wanted} training images of {name}; "
-                    f"{NOT_FOUND_HINT}"
+                    f"{self.fix}"
                 )
 
     def record(self, root: Path) -> dict[str, object]:

@@ -12,6 +12,7 @@ import numpy as np
 from facial_emotion.config import PARAMS_FILE, DataSettings
 from facial_emotion.data import ckplus, fer2013, folder, synthetic
 from facial_emotion.data.images import reads_as_csv, unpacked_name
+from facial_emotion.data.photos import SEARCHED
 from facial_emotion.data.prepared import (
     SPLITS,
     LabelledImages,
@@ -34,6 +35,11 @@ LOADERS: dict[str, Callable[..., PreparedData]] = {
 SOURCES: tuple[str, ...] = (*LOADERS, "synthetic")  # synthetic draws its faces: no path to read
 ALL = "all"  # the split name that scores every face of a data set
 MODEL_CARD = "the model's card (the .json beside it)"
+# said by the scoring commands when no face is found: their user set no data.detect_faces
+SCORED_NO_FACE_FIX = (
+    f"the model's card says it trained on faces found in photos, so scoring {SEARCHED} too: crop "
+    "the faces, or score a model trained on whole images (evaluate: --model)"
+)
 DEFAULT_CARVING = {"seed": 42, "val_fraction": 0.1, "test_fraction": 0.1}  # params.yaml's
 
 
@@ -50,13 +56,15 @@ def load_source(
     only: tuple[str, ...] = (),
     whole: bool = False,
     settings_from: str = PARAMS_FILE,
+    no_face_fix: str | None = None,
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
     ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
     ``labels`` (``data.labels``) names its class folders. ``only`` reads just the first of these
     splits the data has, where the loader can (the others are counted in ``unread``). ``whole``
     reads a set scored as one, whose carved splits may then be empty (a small held-out set).
-    ``settings_from`` is what a wrong setting's error names as its origin.
+    ``settings_from`` is what a wrong setting's error names as its origin; ``no_face_fix`` what
+    to do when no face is found in photos (default: set data.detect_faces false there).
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
@@ -75,7 +83,11 @@ def load_source(
     if source == "synthetic":
         data = synthetic.load(synthetic_samples, **carving)
     else:
-        photos = {"detect_faces": True} if detect_faces else {}  # a folder's option only
+        fix = no_face_fix or (
+            f"data.detect_faces {SEARCHED}: set it false in {settings_from} for face crops, or "
+            "crop the faces"
+        )
+        photos = {"detect_faces": True, "no_face_fix": fix} if detect_faces else {}  # folder's
         named = {"labels": labels} if labels else {}  # class folders' option only
         data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
         # Kept with the model (its card) so scoring it later carves the very same held-out faces.
@@ -133,6 +145,7 @@ def load_for_scoring(
         whole=split == ALL,  # every face is scored: a tiny set's carved splits may be empty
         # --labels offers only presets, so a wrong carving or label comes from a card edited by hand
         settings_from=MODEL_CARD,
+        no_face_fix=SCORED_NO_FACE_FIX,
     )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
