@@ -278,6 +278,21 @@ def test_a_bad_value_in_a_notebooks_parameters_cell_is_named_as_the_cells(
         notebook_params(path, train={"epochs": 2})
 
 
+def test_a_notebooks_values_are_named_as_the_file_unless_its_cell_gives_its_own(
+    tmp_path: Path,
+) -> None:
+    """Papermill injects the file's own groups: those values are the file's (other.yaml's), so
+    train's and evaluate's value errors name it; a value typed in the cell is the cell's."""
+    from facial_emotion.config import notebook_source
+
+    path = tmp_path / "other.yaml"
+    path.write_text("seed: 1\ntrain: {epochs: 3}\n")
+    assert notebook_source(path, seed=None, train=None) == str(path)
+    assert notebook_source(path, seed=1, train={"epochs": 3}) == str(path)  # as injected
+    cell = "the notebook's parameters cell"
+    assert notebook_source(path, seed=1, train={"epochs": 0}) == cell
+
+
 def test_jupyter_shows_a_users_mistake_in_one_line() -> None:
     """In a notebook the one-line message came after some sixty lines of the package's frames."""
     error = FacialEmotionError("params.yaml: train.epochs must be int, got 'two'")

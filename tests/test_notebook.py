@@ -144,6 +144,7 @@ def test_the_stage_tells_a_notebook_to_publish_only_where_it_asks(tmp_path: Path
             {"seed": 1, "train": {"epochs": 2}, "publish": True},
         ),
         ("evaluate = None", {"evaluate": {"tta": True}}),
+        ("params_file = 'params.yaml'", {"params_file": str(params)}),  # --params: its name
     ):
         cell = nbformat.v4.new_code_cell(declared, metadata={"tags": ["parameters"]})
         notebook = tmp_path / "n.ipynb"
@@ -170,6 +171,33 @@ def test_a_stage_with_a_broken_params_file_or_no_notebook_fails_in_one_line(
     assert main(["notebooks/nope.ipynb", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("notebooks/nope.ipynb: error: ")
+    assert not list(tmp_path.glob("r*"))
+
+
+@pytest.mark.parametrize(
+    ("notebook", "group", "said"),
+    [
+        ("02_train", "train:\n  architecture: nope\n", "unknown train.architecture 'nope'"),
+        ("03_evaluate", "evaluate:\n  tta_shift: 30\n", "evaluate.tta_shift must be 0 to 23"),
+    ],
+    ids=["train", "evaluate"],
+)
+def test_a_stage_names_the_params_file_it_read_in_a_bad_values_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], notebook: str, group: str, said: str
+) -> None:
+    """`--params other.yaml`: the notebook read params.yaml for its settings, and train's and
+    evaluate's value errors named params.yaml whatever file held the value."""
+    from facial_emotion.notebook import main
+
+    other = tmp_path / "other.yaml"
+    other.write_text(group)
+    path = f"notebooks/{notebook}.ipynb"
+    assert main([path, str(tmp_path / "r"), "--params", str(other)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .startswith(f"{path}: error: FacialEmotionError: {other}: {said}")
+    )
     assert not list(tmp_path.glob("r*"))
 
 

@@ -251,16 +251,30 @@ NOTEBOOK_CELL = "the notebook's parameters cell"
 
 
 def notebook_params(path: str | Path = PARAMS_FILE, **injected: Any) -> Params:
-    """``params.yaml`` with any groups papermill injected laid over it (``None`` = not injected),
-    so a notebook run by hand and the same notebook run by ``dvc repro`` see the same settings."""
+    """The params file with any groups the parameters cell gives laid over it (``None`` = not
+    given), so a notebook run by hand and the same notebook run by ``dvc repro`` see the same
+    settings."""
     raw = read_params_file(path) or {}
-    given = {key: value for key, value in injected.items() if value is not None}
+    given = _cells_own(raw, injected)
     file_params = _checked(from_mapping(Params, raw, str(path)), str(path))  # named as its own
     if not given:
         return file_params
     # the file holds good values, so a bad one is the parameters cell's: a value typed there
-    # was blamed on params.yaml ("fix the value in params.yaml"); papermill injects the file's
+    # was blamed on params.yaml ("fix the value in params.yaml")
     return _checked(from_mapping(Params, _laid_over(raw, given), NOTEBOOK_CELL), NOTEBOOK_CELL)
+
+
+def notebook_source(path: str | Path = PARAMS_FILE, **injected: Any) -> str:
+    """What a bad value's error names in a notebook (train's and evaluate's value rules, which
+    their stages check): the parameters cell where it gives values of its own, else the file."""
+    return NOTEBOOK_CELL if _cells_own(read_params_file(path) or {}, injected) else str(path)
+
+
+def _cells_own(raw: Any, injected: dict[str, Any]) -> dict[str, Any]:
+    """The groups the parameters cell gives that the file does not hold: papermill injects the
+    file's own groups, whose values are the file's, not the cell's."""
+    groups = raw if isinstance(raw, dict) else {}
+    return {k: v for k, v in injected.items() if v is not None and v != groups.get(k)}
 
 
 def _laid_over(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

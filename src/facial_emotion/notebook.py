@@ -34,9 +34,11 @@ from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
 
 
 def parameters_for(notebook: Path, params_file: Path) -> dict:
-    """The ``params.yaml`` groups the notebook declares in its ``parameters`` cell, and
-    ``publish = True`` where it declares that: the stage writes the pipeline's outputs, where
-    the notebook run by hand writes its own (``paths.output_root``)."""
+    """The params file's groups the notebook declares in its ``parameters`` cell; ``publish =
+    True`` where it declares that: the stage writes the pipeline's outputs, where the notebook
+    run by hand writes its own (``paths.output_root``); and ``params_file`` where it declares
+    that, so the notebook reads and names the file given (``--params``): it read params.yaml,
+    and a bad train value in other.yaml was blamed on params.yaml."""
     import papermill
 
     groups = read_params_file(params_file) if params_file.is_file() else {}
@@ -44,7 +46,8 @@ def parameters_for(notebook: Path, params_file: Path) -> dict:
         groups = {}
     declared = papermill.inspect_notebook(str(notebook))
     chosen = {name: value for name, value in groups.items() if name in declared}
-    return {**chosen, "publish": True} if "publish" in declared else chosen
+    stage = {"publish": True, "params_file": str(params_file)}
+    return {**chosen, **{name: value for name, value in stage.items() if name in declared}}
 
 
 # training_callbacks.EpochHeartbeat's lines: progress for whoever watches the run, noise in its

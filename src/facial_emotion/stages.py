@@ -36,9 +36,11 @@ from facial_emotion.modelfile import read_card, save_keras
 from facial_emotion.paths import METRICS, MODEL, PREPARED, REPORTS
 
 
-def run_train(params: Params, out: Path = Path(".")) -> training.Trained:
+def run_train(params: Params, out: Path = Path("."), source: str = PARAMS_FILE) -> training.Trained:
     """Train the configured model (or ensemble); save it with its history and metrics under
-    ``out`` (see ``paths.output_root``)."""
+    ``out`` (see ``paths.output_root``). ``source`` is where the settings came from (the params
+    file read, or the notebook's parameters cell), which a bad value's error names."""
+    training.validate(params.train, source)  # training checks again for its other callers
     data = prepared.load(PREPARED)
     # params.yaml's data changed without `dvc repro prepare`: by hand, training went on with the
     # last prepared faces without a word (dvc repro prepares first, so it never sees this)
@@ -167,11 +169,13 @@ def other_data(model: Path, trained: dict[str, object], held: dict[str, object])
     )
 
 
-def run_evaluate(params: Params, out: Path = Path(".")) -> EvaluateResult:
+def run_evaluate(
+    params: Params, out: Path = Path("."), source: str = PARAMS_FILE
+) -> EvaluateResult:
     """Score the model once on the evaluation split; write metrics and the DVC confusion and
-    per-class plots under ``out`` (see ``paths.output_root``)."""
+    per-class plots under ``out`` (see ``paths.output_root``). ``source``: see :func:`run_train`."""
     settings = params.evaluate
-    check_evaluate(settings)
+    check_evaluate(settings, source)
     model = model_to_score(out)
     backend = load_backend(model, precision="float32")  # metrics of the saved model, any CPU
     name, split, classes = prepared.evaluation_split(PREPARED)
