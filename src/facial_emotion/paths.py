@@ -120,10 +120,10 @@ def _image_files(
                 on_other(Path(e.path))
 
 
-def repo_root(start: str | Path | None = None) -> Path:
-    """The folder holding ``dvc.yaml``, searched upwards, so notebooks opened from ``notebooks/``
-    resolve the same paths as papermill runs from the root."""
-    here = Path(start or Path.cwd()).resolve()
+def repo_root() -> Path:
+    """The folder holding ``dvc.yaml``, searched upwards from the working folder, so notebooks
+    opened from ``notebooks/`` resolve the same paths as papermill runs from the root."""
+    here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "dvc.yaml").is_file():
             return folder
@@ -133,7 +133,8 @@ def repo_root(start: str | Path | None = None) -> Path:
 
 
 def enter_repo_root() -> Path:
-    """Change into the repository root and return it."""
+    """Run the rest of a notebook from the repository root: opened by hand in ``notebooks/``,
+    its relative paths (``data/prepared``, ``models/``) would name folders that do not exist."""
     root = repo_root()
     os.chdir(root)
     return root
