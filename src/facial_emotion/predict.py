@@ -168,34 +168,12 @@ def as_pixels(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     if isinstance(image, str | Path):
         return load_image(image, max_pixels)
     if hasattr(image, "read"):  # an open file, such as a web framework's upload
-        name = getattr(image, "filename", None) or getattr(image, "name", None) or "the file"
-        if isinstance(image, io.TextIOBase):
-            raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
-        if getattr(image, "closed", False):  # read after its `with` block: a bare ValueError
-            raise FacialEmotionError(
-                f"{name}: the file is closed; pass it while open, or pass its bytes"
-            )
-        if getattr(image, "seekable", lambda: False)():
-            image.seek(0)  # a framework may have read the upload already, to save or sniff it
-        data = image.read()
-        if inspect.isawaitable(data):
-            data.close()
-            raise FacialEmotionError(
-                f"{name}: its read() is asynchronous; pass `await upload.read()`, the bytes"
-            )
-        return _decode(io.BytesIO(data), name, max_pixels)
+        return _read_open_file(image, max_pixels)
     if isinstance(image, bytes | bytearray | memoryview):
         data = bytes(image)
         return _decode(io.BytesIO(data), f"the image bytes ({len(data)} bytes)", max_pixels)
     if isinstance(image, Image.Image):
-        require_at_most(image.width, image.height, max_pixels, "the PIL image")
-        try:
-            return pil_pixels(image)
-        except (OSError, ValueError, SyntaxError, AssertionError) as exc:  # decoded lazily
-            raise FacialEmotionError(
-                f"the PIL image: damaged, truncated or already closed ({exc or type(exc).__name__})"
-                "; open it again, or pass its bytes"
-            ) from exc
+        return _read_pil_image(image, max_pixels)
     pixels = np.asarray(image)
     if pixels.dtype == object or pixels.ndim == 0:
         raise FacialEmotionError(
@@ -207,12 +185,99 @@ def as_pixels(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     return pixels
 
 
+def _read_open_file(file: Any, max_pixels: int | None) -> np.ndarray:
+    """An open file's pixels, read from its start: a web framework may have read the upload
+    already (to save or sniff it). One opened as text, closed, or whose read() is asynchronous
+    is refused in one line that says what to pass instead."""
+    name = getattr(file, "filename", None) or getattr(file, "name", None) or "the file"
+    if isinstance(file, io.TextIOBase):
+        raise FacialEmotionError(f"{name}: opened as text; open it in binary mode ('rb')")
+    if getattr(file, "closed", False):  # read after its `with` block: a bare ValueError
+        raise FacialEmotionError(
+            f"{name}: the file is closed; pass it while open, or pass its bytes"
+        )
+    if getattr(file, "seekable", lambda: False)():
+        file.seek(0)
+    data = file.read()
+    if inspect.isawaitable(data):
+        data.close()
+        raise FacialEmotionError(
+            f"{name}: its read() is asynchronous; pass `await upload.read()`, the bytes"
+        )
+    return _decode(io.BytesIO(data), name, max_pixels)
+
+
+def _read_pil_image(image: PILImage, max_pixels: int | None) -> np.ndarray:
+    """A PIL image's pixels: it decodes lazily, so a damaged or closed one fails only here."""
+    require_at_most(image.width, image.height, max_pixels, "the PIL image")
+    try:
+        return pil_pixels(image)
+    except (OSError, ValueError, SyntaxError, AssertionError) as exc:
+        raise FacialEmotionError(
+            f"the PIL image: damaged, truncated or already closed ({exc or type(exc).__name__})"
+            "; open it again, or pass its bytes"
+        ) from exc
+
+
 def require_at_most(width: int, height: int, max_pixels: int | None, name: str | Path) -> None:
     """Refuse a picture past ``max_pixels``: a service's cap on what one request may cost."""
     if max_pixels is not None and width * height > max_pixels:
         raise FacialEmotionError(
             f"{name}: {width}x{height} is more than the {max_pixels / 1e6:.3g} million pixels "
             "read here; scale it down first"
+        )
+
+
+def _require_detector(detector: object) -> None:
+    """A detector name, or an object that finds boxes and says how wide a crop it frames,
+    refused where it is passed rather than when the first picture reaches it."""
+    scale = getattr(detector, "crop_scale", None)
+    if not isinstance(detector, str) and not (
+        callable(getattr(detector, "boxes", None)) and isinstance(scale, int | float) and scale > 0
+    ):
+        raise FacialEmotionError(
+            f"detector {detector!r} is not a detector; pass 'haar', 'mtcnn' or an object "
+            "with a boxes(image) method and a crop_scale above 0 (1.0 crops the box's square)"
+        )
+
+
+def _require_precision(precision: str, model_path: Path) -> None:
+    """A compute type the model can take: a TensorFlow Lite model runs as it was exported, so
+    asking it for another would be ignored without a word."""
+    if precision not in ("auto", "float32", "mixed_bfloat16"):
+        raise FacialEmotionError(
+            f"precision {precision!r}: choose auto (bfloat16 where the CPU computes it), "
+            "float32 (the figures evaluate reports) or mixed_bfloat16"
+        )
+    if precision != "auto" and model_path.suffix.lower() == ".tflite":
+        raise FacialEmotionError(
+            f"precision {precision!r} is a Keras model's setting, and {model_path} is a "
+            "TensorFlow Lite model, which runs as it was exported; pass its .keras model "
+            "(default_model_path() for the shipped one) or leave precision at auto"
+        )
+
+
+def _require_max_pixels(max_pixels: int | None) -> None:
+    """A cap that is a whole, positive count: True is an int, and 0 would refuse every picture."""
+    if max_pixels is not None and (
+        isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1
+    ):
+        raise FacialEmotionError(
+            f"max_pixels {max_pixels!r}: pass a whole number of pixels, such as 25_000_000, "
+            "or None for no cap"
+        )
+
+
+def _require_min_confidence(min_confidence: float | None) -> None:
+    """A probability, from any numeric type: np.float32, a model's own output, is no float."""
+    if min_confidence is not None and (
+        isinstance(min_confidence, bool | np.bool_)
+        or not isinstance(min_confidence, numbers.Real)
+        or not 0 <= min_confidence <= 1
+    ):
+        raise FacialEmotionError(
+            f"min_confidence {min_confidence!r}: pass a probability from 0 to 1, such as 0.5, "
+            "or None to name every face's top emotion"
         )
 
 
@@ -238,49 +303,16 @@ class EmotionRecognizer:
         max_pixels: int | None = None,
         min_confidence: float | None = None,
     ) -> None:
-        scale = getattr(detector, "crop_scale", None)
-        if not isinstance(detector, str) and not (
-            callable(getattr(detector, "boxes", None))
-            and isinstance(scale, int | float)
-            and scale > 0
-        ):
-            raise FacialEmotionError(
-                f"detector {detector!r} is not a detector; pass 'haar', 'mtcnn' or an object "
-                "with a boxes(image) method and a crop_scale above 0 (1.0 crops the box's square)"
-            )
+        _require_detector(detector)
         if model is not None and not isinstance(model, str | Path):
             raise FacialEmotionError(
                 f"model {model!r} is not a path; pass the path of a .keras or .tflite model"
             )
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.model_path = Path(model) if model is not None else default_serving_path()
-        if precision not in ("auto", "float32", "mixed_bfloat16"):
-            raise FacialEmotionError(
-                f"precision {precision!r}: choose auto (bfloat16 where the CPU computes it), "
-                "float32 (the figures evaluate reports) or mixed_bfloat16"
-            )
-        if precision != "auto" and self.model_path.suffix.lower() == ".tflite":
-            raise FacialEmotionError(
-                f"precision {precision!r} is a Keras model's setting, and {self.model_path} is a "
-                "TensorFlow Lite model, which runs as it was exported; pass its .keras model "
-                "(default_model_path() for the shipped one) or leave precision at auto"
-            )
-        if max_pixels is not None and (
-            isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1
-        ):
-            raise FacialEmotionError(
-                f"max_pixels {max_pixels!r}: pass a whole number of pixels, such as 25_000_000, "
-                "or None for no cap"
-            )
-        if min_confidence is not None and (
-            isinstance(min_confidence, bool | np.bool_)
-            or not isinstance(min_confidence, numbers.Real)  # np.float32 too, which is no float
-            or not 0 <= min_confidence <= 1
-        ):
-            raise FacialEmotionError(
-                f"min_confidence {min_confidence!r}: pass a probability from 0 to 1, such as 0.5, "
-                "or None to name every face's top emotion"
-            )
+        _require_precision(precision, self.model_path)
+        _require_max_pixels(max_pixels)
+        _require_min_confidence(min_confidence)
         self.precision = precision
         self.max_pixels = max_pixels
         self.min_confidence = None if min_confidence is None else float(min_confidence)
