@@ -213,7 +213,7 @@ def stored_bytes(folder: str) -> int:
 
 
 def too_long(cap: int) -> Refusal:
-    """The answer to a body past ``cap`` bytes."""
+    """One answer for a body past ``cap``, whether its Content-Length says so or its bytes do."""
     return 413, f"request over {cap} bytes"
 
 
@@ -251,7 +251,8 @@ async def whole_body(receive: Receive) -> bytes:
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
-    """``receive`` giving ``body``, already read, first."""
+    """``receive`` as Gradio must see it: the guard read a call's body whole to check it, so
+    the route behind it is handed those bytes first, then whatever follows."""
     sent = False
 
     async def replayed() -> Message:

@@ -178,7 +178,8 @@ def from_mapping(cls: type[T], values: Any, source: str = PARAMS_FILE, prefix: s
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
-    """Read and validate ``params.yaml``."""
+    """``params.yaml`` as typed settings, so no stage reads a raw mapping: a bad key or value is
+    refused here, in one line naming the file and the key."""
     return _checked(from_mapping(Params, read_params_file(path), str(path)), str(path))
 
 

@@ -350,7 +350,8 @@ class Evaluation:
         )
 
     def worst_mistakes(self, n: int) -> np.ndarray:
-        """Indices of the ``n`` wrong predictions the model was most confident about."""
+        """Indices of the ``n`` wrong predictions the model was most confident about: the
+        faces to look at first, where a wrong label or a badly cut face shows."""
         wrong = np.flatnonzero(self.y_pred != self.y_true)
         confidence = self.probs[wrong, self.y_pred[wrong]]
         return wrong[np.argsort(-confidence)[:n]]

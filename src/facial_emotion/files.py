@@ -253,7 +253,8 @@ def write_text(target: str | Path, text: str, on_wait: Callable[[], object] | No
 
 
 def write_bytes(target: str | Path, data: bytes) -> None:
-    """Write ``data`` atomically."""
+    """Write ``data`` atomically (see :func:`atomic_path`); an error met writing it, such as a
+    full disk, names ``target`` rather than the temporary file."""
     with atomic_path(target) as tmp, named_if_unwritten(target):
         tmp.write_bytes(data)
 

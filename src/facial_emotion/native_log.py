@@ -29,7 +29,8 @@ NATIVE_LOG = re.compile(
 
 
 def without_native_log(text: str) -> str:
-    """``text`` without its native log lines."""
+    """What a person should see of caught output (a notebook cell's, stderr held back while a
+    model loads): the native log lines read like errors and say nothing about the run."""
     lines = text.splitlines(keepends=True)
     return "".join(line for line in lines if not NATIVE_LOG.match(line))
 

@@ -69,7 +69,8 @@ def load(
 def load_folders(
     root: Path, *, seed: int, val_fraction: float, test_fraction: float
 ) -> PreparedData:
-    """``<root>/<emotion>/S###_*.png`` split by subject."""
+    """``<root>/<emotion>/S###_*.png`` split by subject: CK+ holds several frames of each
+    person's expression, so a split by frame would test the model on people it trained on."""
     faces = read_folders(root)
     parts = subject_split(
         faces.subjects, faces.y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
