@@ -131,23 +131,28 @@ def test_a_resumed_run_lowers_the_rate_and_stops_when_an_unbroken_one_would(
     resumed run kept the higher rate an unbroken one had lowered, and trained on past its stop."""
     rng = np.random.default_rng(0)
 
-    def faint(n: int) -> LabelledImages:  # learnt slowly: val loss rises once, then the rate halves
-        y = rng.integers(0, 3, n)
-        x = rng.integers(0, 100, (n, 48, 48)).astype(np.uint8)
-        for i, label in enumerate(y):
-            x[i, 8 + 14 * label : 14 + 14 * label, :] += 20
-        return LabelledImages(x, y)
+    def noise(n: int) -> LabelledImages:  # nothing to learn: val loss soon stops improving
+        return LabelledImages(
+            rng.integers(0, 100, (n, 48, 48)).astype(np.uint8), rng.integers(0, 3, n)
+        )
 
-    data = PreparedData(CLASSES, {"train": faint(192), "val": faint(64)})
+    data = PreparedData(CLASSES, {"train": noise(192), "val": noise(64)})
     settings = dataclasses.replace(
         FAST, architecture="tiny", epochs=8, learning_rate=0.01, early_stopping_patience=3
     )
-
-    _interrupt_after_epoch(0, settings, data, tmp_path / "a")
-    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
     never_stopped = training.train_model(settings, data, seed=0, run_dir=tmp_path / "b", verbose=0)
-    rates = list(never_stopped.history["learning_rate"])
-    assert rates == pytest.approx([0.01, 0.01, 0.005, 0.005])
+    assert len(never_stopped.history) < 8, "the unbroken run stopped early"
+    # stopped after the last epoch before the first that counted towards a stop or a lower rate,
+    # which afresh counters took for an improvement (which epoch that is depends on the CPU's
+    # arithmetic: bfloat16 where it has it)
+    accuracy, loss = (list(never_stopped.history[key]) for key in ("val_accuracy", "val_loss"))
+    last = next(
+        k
+        for k in range(len(loss) - 1)
+        if accuracy[k + 1] <= max(accuracy[: k + 1]) or loss[k + 1] > min(loss[: k + 1]) - 1e-4
+    )
+    _interrupt_after_epoch(last, settings, data, tmp_path / "a")
+    resumed = training.train_model(settings, data, seed=0, run_dir=tmp_path / "a", verbose=0)
     columns = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
     pd.testing.assert_frame_equal(resumed.history[columns], never_stopped.history[columns])
     for a, b in zip(resumed.model.get_weights(), never_stopped.model.get_weights(), strict=True):
