@@ -41,7 +41,7 @@ FAST = TrainSettings(
 
 
 def test_fit_learns_and_reports_history(data: PreparedData, tmp_path: Path) -> None:
-    model = models.build("sepnet", 3)
+    model = models.build("tiny", 3)
     result = training.fit(model, data, FAST, seed=0, run_dir=tmp_path, verbose=0)
     assert list(result.history["epoch"]) == [0, 1, 2, 3]
     assert result.best_val_accuracy == result.history["val_accuracy"].max()
@@ -97,7 +97,7 @@ def test_the_same_seed_trains_the_same_weights_and_another_seed_other_weights(
     data: PreparedData, tmp_path: Path
 ) -> None:
     """`dvc repro` on unchanged params must give the metrics it gave before, to the last digit."""
-    settings = dataclasses.replace(FAST, architecture="sepnet", epochs=2, augment=AugmentSettings())
+    settings = dataclasses.replace(FAST, architecture="tiny", epochs=2, augment=AugmentSettings())
 
     def weights(seed: int) -> list[np.ndarray]:
         trained = training.train_model(settings, data, seed=seed, run_dir=tmp_path, verbose=0)
