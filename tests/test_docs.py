@@ -133,6 +133,24 @@ def test_every_setting_the_documents_set_is_a_params_key() -> None:
     assert not wrong, "settings the documents set that params.yaml lacks:\n" + "\n".join(wrong)
 
 
+SHIPPED = REPO / "src/facial_emotion/weights"
+
+
+def test_shipped_models_the_documents_pass_are_paths_from_the_root() -> None:
+    """A command that passes a shipped model (`--model`, `train.init_weights=`) names it by its
+    path from the repository root: the card's `--model fer2013.keras` stopped with "model not
+    found" from the root, where every other command in the documents is run."""
+    shipped = {p.name for p in SHIPPED.iterdir()}
+    wrong = []
+    for doc in DOCS:
+        for code in code_in((REPO / doc).read_text(encoding="utf-8")):
+            for value in re.findall(r"(?:--model[ =]|init_weights=)([^\s\]`'\"]+)", code):
+                for path in value.split("+"):  # compare.py's a.keras+b.keras
+                    if Path(path).name in shipped and not (REPO / path).is_file():
+                        wrong.append(f"{doc}: {value}")
+    assert not wrong, "shipped models named by a path that is not the root's:\n" + "\n".join(wrong)
+
+
 def _has_key(params: dict, key: str) -> bool:
     """Whether the dotted ``key`` (``train.augment.rotation``) is in ``params``."""
     node: object = params
