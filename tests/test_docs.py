@@ -133,6 +133,26 @@ def test_every_setting_the_documents_set_is_a_params_key() -> None:
     assert not wrong, "settings the documents set that params.yaml lacks:\n" + "\n".join(wrong)
 
 
+def test_commands_the_documents_show_give_the_required_options() -> None:
+    """`facial-emotion X --opt ...` in the documents gives every option X requires: the card's
+    `facial-emotion evaluate --split val` stopped with "the following arguments are required:
+    --data". A bare `facial-emotion X`, with no options, names the command in prose."""
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    required = {
+        name: {o for action in sub._actions if action.required for o in action.option_strings}
+        for name, sub in commands.items()
+    }
+    wrong = []
+    for doc in DOCS:
+        for code in code_in((REPO / doc).read_text(encoding="utf-8")):
+            for match in COMMAND.finditer(code):
+                options = set(OPTION.findall(match["rest"]))
+                missing = required.get(match["cli"] or "", set()) - options
+                if match["cli"] and options and missing:
+                    wrong.append(f"{doc}: facial-emotion {match['cli']}: {', '.join(missing)}")
+    assert not wrong, "commands lacking a required option:\n" + "\n".join(wrong)
+
+
 SHIPPED = REPO / "src/facial_emotion/weights"
 
 
