@@ -221,6 +221,54 @@ def test_missing_prepared_data_is_named_before_tensorflow_is_imported(
     ]
 
 
+@pytest.mark.parametrize(
+    ("option", "fix"),
+    [
+        (
+            "--prepared",
+            "folder name (an unset variable?); name the folder prepare wrote, or leave "
+            "out --prepared",
+        ),
+        (
+            "--out-dir",
+            "folder name (an unset variable?); name . for this folder, or leave out --out-dir",
+        ),
+        (
+            "--metrics",
+            "file name (an unset variable?); name the .json file, or leave out --metrics",
+        ),
+    ],
+    ids=["prepared", "out-dir", "metrics"],
+)
+def test_an_empty_path_is_refused_before_tensorflow_is_imported(
+    model_path: Path,
+    prepared_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    fix: str,
+) -> None:
+    """`--prepared "$DIR"` with DIR unset was read as "." and, after TensorFlow's import, sent
+    to `dvc repro prepare`; an empty --out-dir wrote the models into the working folder, and
+    an empty --metrics was said as ".: is written as JSON", a name never typed."""
+
+    def no_tensorflow(why: str) -> None:
+        raise AssertionError(f"TensorFlow imported for {why}")
+
+    monkeypatch.setattr("facial_emotion.native_log.import_tensorflow", no_tensorflow)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = ["export", "--model", str(model_path), "--prepared", str(prepared_dir), "--no-int8"]
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, option, ""])
+    assert stop.value.code == 2 and list(work.iterdir()) == []
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f'facial-emotion export: error: argument {option}: "": an empty {fix}'
+    )
+
+
 def test_metrics_not_named_json_is_one_clear_line(
     model_path: Path, prepared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

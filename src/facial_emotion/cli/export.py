@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from facial_emotion.cli.options import model_file, positive_int
+from facial_emotion.cli.options import model_file, named, positive_int
 
 PIPELINE_MODEL = "models/model.keras"
 PIPELINE_OUT_DIR = "models"
@@ -21,15 +21,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Keras model to convert (default: %(default)s)",
     )
     parser.add_argument(
-        "--prepared", default="data/prepared", help="prepared data folder (default: %(default)s)"
+        "--prepared",
+        # an empty one was taken for "." and, after TensorFlow's import, sent to `dvc repro`
+        type=named("folder", "name the folder prepare wrote, or leave out --prepared", str),
+        default="data/prepared",
+        help="prepared data folder (default: %(default)s)",
     )
     parser.add_argument(
         "--out-dir",
+        # an empty one wrote the models into the working folder without a word
+        type=named("folder", "name . for this folder, or leave out --out-dir", str),
         default=PIPELINE_OUT_DIR,
         help="where <stem>.tflite and <stem>.int8.tflite go (default: %(default)s)",
     )
     parser.add_argument(
         "--metrics",
+        # an empty one was said as ".: is written as JSON", a name never typed
+        type=named("file", "name the .json file, or leave out --metrics", str),
         help=f"parity, size and latency JSON (default: {PIPELINE_METRICS} for the pipeline's "
         "model into models/, else OUT_DIR/<model name>.export.json, so no other export replaces "
         "the pipeline's record)",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 from facial_emotion.config import SHIFT_PIXELS, Rule
+
+T = TypeVar("T")
 
 DETECTOR_NAMES = ("haar", "mtcnn")  # facial_emotion.faces.DETECTORS, without importing OpenCV
 
@@ -75,16 +78,26 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def model_file(value: str) -> str:
-    """A --model name: `--model "$MODEL"` with it unset passed "", which predict, video, the app
-    and export refused as ".: is a folder" (Path("") is ".") and evaluate took for no --model,
-    scoring the shipped model instead."""
-    if not value:
-        raise argparse.ArgumentTypeError(
-            '"": an empty file name (an unset variable?); name the model file, or leave out '
-            "--model for the default"
-        )
-    return value
+def named(kind: str, fix: str, read: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type refusing an empty ``kind`` ("file", "folder") name with ``fix``, then
+    reading the name with ``read``. `--opt "$VAR"` with VAR unset passes "", and Path("") is ".":
+    the working folder was read or written without a word, or named as ".: is a folder", a
+    name never typed. One refusal, so every command words it alike."""
+
+    def parse(value: str) -> T:
+        if not value:
+            raise argparse.ArgumentTypeError(
+                f'"": an empty {kind} name (an unset variable?); {fix}'
+            )
+        return read(value)
+
+    parse.__name__ = f"{kind} name"
+    return parse
+
+
+# `--model "$MODEL"` with it unset: predict, video, the app and export said ".: is a folder",
+# and evaluate took it for no --model, scoring the shipped model instead
+model_file = named("file", "name the model file, or leave out --model for the default", str)
 
 
 def add_model_option(parser: argparse.ArgumentParser, default: str = "int8 .tflite") -> None:

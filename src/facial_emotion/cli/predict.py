@@ -24,6 +24,7 @@ from facial_emotion.cli.options import (
     add_model_option,
     add_progress_option,
     detector_options,
+    named,
     waiting_note,
 )
 from facial_emotion.errors import FacialEmotionError
@@ -134,23 +135,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_progress_option(parser)
 
 
-def output_file(value: str) -> Path | None:
+def stdout_or_file(value: str) -> Path | None:
     """``-`` is stdout, as elsewhere on the command line, not a file named ``-``."""
-    if not value:  # Path("") is ".": said as ".: is a folder", a name never typed
-        raise argparse.ArgumentTypeError(
-            '"": an empty file name (an unset variable?); name the file, or - for stdout'
-        )
     return None if value == "-" else Path(value)
 
 
-def named_folder(value: str) -> Path:
-    """A folder to write to: `--annotate "$OUT"` with it unset wrote the marked copies into the
-    working folder, as Path("") is "."."""
-    if not value:
-        raise argparse.ArgumentTypeError(
-            '"": an empty folder name (an unset variable?); name . for this folder'
-        )
-    return Path(value)
+output_file = named("file", "name the file, or - for stdout", stdout_or_file)
+# `--annotate "$OUT"` with it unset wrote the marked copies into the working folder
+named_folder = named("folder", "name . for this folder", Path)
 
 
 def dead_links(folder: Path, links: list[Path]) -> str:

@@ -17,6 +17,7 @@ from facial_emotion.cli.options import (
     add_model_option,
     add_progress_option,
     detector_options,
+    named,
     positive_int,
     waiting_note,
 )
@@ -109,28 +110,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_progress_option(parser)
 
 
-def video_file(value: str) -> Path:
+def video_path(value: str) -> Path:
     """A video name, refused as a usage error before the model loads."""
-    if not value:  # Path("") is ".": `-o "$OUT"` with it unset was said as ".: ... video file"
-        raise argparse.ArgumentTypeError(
-            '"": an empty file name (an unset variable?); name the video file, e.g. out.mp4'
-        )
     try:
         return video_name(value)
     except FacialEmotionError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def csv_file(value: str) -> Path:
+def csv_path(value: str) -> Path:
     """A CSV name: `--csv frames.json` would write CSV under a name that promises JSON."""
-    if not value:  # Path("") is ".": `--csv "$OUT"` with it unset was said as ".: is a folder"
-        raise argparse.ArgumentTypeError(
-            '"": an empty file name (an unset variable?); name the file, e.g. faces.csv'
-        )
     path = Path(value)
     if path.suffix.lower() not in (".csv", ".txt", ""):
         raise argparse.ArgumentTypeError(f"{value}: --csv writes CSV; name the file .csv")
     return path
+
+
+video_file = named("file", "name the video file, e.g. out.mp4", video_path)
+csv_file = named("file", "name the file, e.g. faces.csv", csv_path)
 
 
 def run(args: argparse.Namespace) -> int:
