@@ -534,13 +534,53 @@ def test_photos_with_no_face_found_at_all_say_what_evaluate_can_do(
         (walls / emotion).mkdir(parents=True)
         for i in range(5):
             Image.new("L", (320, 240), 90 + i).save(walls / emotion / f"wall{i}.png")
-    assert main(["evaluate", "--model", str(model), "--data", str(walls)]) == 2
-    err = capsys.readouterr().err
-    assert err.splitlines() == [
-        f"facial-emotion evaluate: error: {walls}: no face found in any of its 8 training "
-        "images; the model's card says it trained on faces found in photos, so scoring searches "
-        "a 1024 px copy of each photo for faces of 24 px or more there (about 95 px in a 4032 px "
-        "photo) too: crop the faces, or score a model trained on whole images (evaluate: --model)"
+    fix = (
+        "the model's card says it trained on faces found in photos, so scoring searches a 1024 px "
+        "copy of each photo for faces of 24 px or more there (about 95 px in a 4032 px photo) "
+        "too: crop the faces, or score a model trained on whole images (evaluate: --model)"
+    )
+    argv = ["evaluate", "--model", str(model), "--data", str(walls)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {walls}: no face found in any of the 1 photo(s) of the "
+        f"test split scored; {fix}"
+    ]
+    assert main([*argv, "--split", "all"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {walls}: no face found in any of its 10 photo(s), all "
+        f"scored; {fix}"
+    ]
+
+
+def test_only_the_photos_scored_need_a_face_found(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """evaluate stopped when no face was found in one class's photos of the train split, saying
+    "training images", and when another split had none found ("the 'val' split has no
+    samples"), though the split scored could be scored: its user asked for that split only."""
+    model = _photo_model(tiny_model_path, tmp_path, walls=("train",))
+    photos = tmp_path / "photos"
+    (photos / "train" / "sad" / "face.jpg").unlink()  # train's sad: a wall alone
+    argv = ["evaluate", "--model", str(model), "--data", str(photos), "--no-progress"]
+    assert main(argv) == 0  # val
+    assert json.loads(capsys.readouterr().out)["samples"] == 2
+    assert main([*argv, "--split", "all"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["samples"] == 3 and metrics["faces_not_found"] == 1
+    for emotion in ("happy", "sad"):  # val: walls alone; test: faces
+        (photos / "val" / emotion / "face.jpg").unlink()
+        Image.new("L", (320, 240), 90).save(photos / "val" / emotion / "wall.png")
+        (photos / "test" / emotion).mkdir(parents=True)
+        shutil.copy(HOPPER, photos / "test" / emotion / "face.jpg")
+    assert main(argv) == 0  # test
+    assert json.loads(capsys.readouterr().out)["samples"] == 2
+    assert main([*argv, "--split", "val"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"facial-emotion evaluate: error: {photos}: no face found in any of the 2 photo(s) of "
+        "the val split scored; the model's card says it trained on faces found in photos, so "
+        "scoring searches a 1024 px copy of each photo for faces of 24 px or more there (about 95 "
+        "px in a 4032 px photo) too: crop the faces, or score a model trained on whole images "
+        "(evaluate: --model)"
     ]
 
 

@@ -661,11 +661,17 @@ def test_no_face_found_says_what_the_user_of_each_command_can_do(tmp_path: Path)
     )
     card = {"source": {"name": "folder", "path": "photos", "faces": "largest face found by haar"}}
     with pytest.raises(FacialEmotionError) as caught:
-        load_for_scoring(walls, card=card)
+        load_for_scoring(walls, card=card, split="all")
     assert str(caught.value) == (
-        f"{walls}: no face found in any of its 4 training images; the model's card says it "
+        f"{walls}: no face found in any of its 4 photo(s), all scored; the model's card says it "
         f"trained on faces found in photos, so scoring {searched} too: crop the faces, or score "
         "a model trained on whole images (evaluate: --model)"
+    )
+    with pytest.raises(FacialEmotionError) as caught:  # 4 photos carve no test photo
+        load_for_scoring(walls, card=card)
+    assert str(caught.value) == (
+        f"{walls}: the test split scored holds no photos; add photos, or score them all "
+        "(--split all)"
     )
 
 

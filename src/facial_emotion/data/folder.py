@@ -42,7 +42,7 @@ def load(
     name: str = "folder",
     codes: tuple[str, ...] = (),
     detect_faces: bool = False,
-    no_face_fix: str = "crop the faces",
+    no_face_fix: str | None = "crop the faces",
     labels: str | dict[Any, Any] = "",
     only: tuple[str, ...] = (),
 ) -> PreparedData:
@@ -52,7 +52,8 @@ def load(
     ``codes`` gives them (see :func:`code_names`).
     ``detect_faces`` trains on each image's largest face (:mod:`facial_emotion.data.photos`)
     and leaves out images with none, instead of reading each image whole as one face; a class
-    whose training images hold none stops it, saying ``no_face_fix`` (the caller's words).
+    whose training images hold none stops it, saying ``no_face_fix`` (the caller's words), unless
+    that is None: scoring needs faces only in the split it scores, and checks that itself.
     ``only`` reads just the first of these splits the data has (all when empty) and counts the
     others' files in ``unread``: the splits are made of the file list, so they are the same."""
     root = existing_dir(root)
@@ -91,15 +92,16 @@ def load(
             how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
     wanted = next((split for split in only if split in listed), None)
     unread = {split: len(y) for split, (_, y) in listed.items() if only and split != wanted}
-    reader = FaceFiles(no_face_fix) if detect_faces else None
+    reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits = {
         split: read_split(files, y, f"{name} {root.name} {split}", reader, split, unsquare.append)
         for split, (files, y) in listed.items()
         if split not in unread
     }
-    if reader and "train" in splits:
-        reader.require_faces_of_each_class(classes, listed["train"], splits["train"], root)
+    if reader and no_face_fix is not None and "train" in splits:
+        train = listed["train"], splits["train"]
+        reader.require_faces_of_each_class(classes, *train, root, no_face_fix)
     read = sum(len(files) for split, (files, _) in listed.items() if split in splits)
     return PreparedData(
         classes=classes,

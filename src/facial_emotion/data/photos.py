@@ -60,12 +60,10 @@ def in_colour(path: Path) -> bool:
 
 
 class FaceFiles:
-    """Reads each file's largest face, keeping the files with none for the manifest; ``fix`` is
-    what the line that stops on photos with no face found says to do."""
+    """Reads each file's largest face, keeping the files with none for the manifest."""
 
-    def __init__(self, fix: str) -> None:
+    def __init__(self) -> None:
         self.read = face_reader()
-        self.fix = fix
         self.faceless: list[Path] = []
         # per split, so a score can say how many of its own photos it could not read: those are
         # left out of its denominator, and an accuracy over the rest reads higher than predict's
@@ -77,20 +75,20 @@ class FaceFiles:
         listed: tuple[list[Path], np.ndarray],
         read: LabelledImages,
         root: Path,
+        fix: str,
     ) -> None:
         """Stop when no face was found in any training photo of a class (or of all): the class
-        would vanish, or prepare would blame its spelling."""
+        would vanish, or prepare would blame its spelling. ``fix``: what its user can do."""
         files, y = listed
         if len(files) and not len(read):
             raise FacialEmotionError(
-                f"{root}: no face found in any of its {len(files)} training images; {self.fix}"
+                f"{root}: no face found in any of its {len(files)} training images; {fix}"
             )
         for code, name in enumerate(classes):
             wanted = int((y == code).sum())
             if wanted and not (read.y == code).any():
                 raise FacialEmotionError(
-                    f"{root}: no face found in any of the {wanted} training images of {name}; "
-                    f"{self.fix}"
+                    f"{root}: no face found in any of the {wanted} training images of {name}; {fix}"
                 )
 
     def record(self, root: Path) -> dict[str, object]:

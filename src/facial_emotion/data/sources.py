@@ -56,15 +56,16 @@ def load_source(
     only: tuple[str, ...] = (),
     whole: bool = False,
     settings_from: str = PARAMS_FILE,
-    no_face_fix: str | None = None,
+    training: bool = True,
 ) -> PreparedData:
     """Load ``source`` from ``path`` (ignored for ``synthetic``) into train/val(/test) splits;
     ``detect_faces`` cuts the largest face out of each image of a ``folder`` source, and
     ``labels`` (``data.labels``) names its class folders. ``only`` reads just the first of these
     splits the data has, where the loader can (the others are counted in ``unread``). ``whole``
     reads a set scored as one, whose carved splits may then be empty (a small held-out set).
-    ``settings_from`` is what a wrong setting's error names as its origin; ``no_face_fix`` what
-    to do when no face is found in photos (default: set data.detect_faces false there).
+    ``settings_from`` is what a wrong setting's error names as its origin. ``training``: the data
+    is read to train on, so a class whose training photos hold no face found stops it (it would
+    vanish); scoring needs faces only in the split it scores, and checks that itself.
 
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
@@ -83,11 +84,12 @@ def load_source(
     if source == "synthetic":
         data = synthetic.load(synthetic_samples, **carving)
     else:
-        fix = no_face_fix or (
+        fix = (
             f"data.detect_faces {SEARCHED}: set it false in {settings_from} for face crops, or "
             "crop the faces"
         )
-        photos = {"detect_faces": True, "no_face_fix": fix} if detect_faces else {}  # folder's
+        checked = fix if training else None  # scoring checks the split it scores itself
+        photos = {"detect_faces": True, "no_face_fix": checked} if detect_faces else {}  # folder's
         named = {"labels": labels} if labels else {}  # class folders' option only
         data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
         # Kept with the model (its card) so scoring it later carves the very same held-out faces.
@@ -142,10 +144,12 @@ def load_for_scoring(
         # 3,589 val faces took most of the time; all are read to score all, and with faces found
         # in photos, whose count of every split's faces found is told
         only=() if split == ALL or photos else ((split,) if split else ("test", "val")),
-        whole=split == ALL,  # every face is scored: a tiny set's carved splits may be empty
+        # every face is scored: a tiny set's carved splits may be empty; and with faces found in
+        # photos, a split not scored may hold none (require_faces_found checks the one scored)
+        whole=split == ALL or photos,
         # --labels offers only presets, so a wrong carving or label comes from a card edited by hand
         settings_from=MODEL_CARD,
-        no_face_fix=SCORED_NO_FACE_FIX,
+        training=False,
     )
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
@@ -156,13 +160,38 @@ def load_for_scoring(
             np.concatenate([part.y for part in parts]),
             None if any(p is None for p in people) else np.concatenate(people),
         )
-        return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source), split
-    if split not in data.splits:
+        data = PreparedData(data.classes, {**data.splits, ALL: whole}, data.source)
+    elif split not in data.splits:
         held = [name for name in SPLITS if name in data.splits or name in data.unread]
         raise FacialEmotionError(
             f"{path}: has no '{split}' split; choose one of {', '.join([*held, ALL])}"
         )
+    if photos:
+        require_faces_found(data, split, path)
     return data, split
+
+
+def require_faces_found(data: PreparedData, split: str, path: Path) -> None:
+    """Stop when no face was found in any photo of the split scored, the only photos a score
+    needs. It stopped instead on a class of the train split's photos with no face found ("training
+    images"), and on another split with none found ("has no samples"), though the split asked for
+    could be scored; photos of it with no face found are scored as not found (faces_not_found)."""
+    if len(data.splits[split].y):
+        return
+    by_split = data.source.get("faceless_by_split")
+    by_split = by_split if isinstance(by_split, dict) else {}
+    missed = int(sum(by_split.values()) if split == ALL else by_split.get(split, 0))
+    if not missed:  # a tiny set's carved split
+        raise FacialEmotionError(
+            f"{path}: the {split} split scored holds no photos; add photos, or score them all "
+            "(--split all)"
+        )
+    photos = (
+        f"its {missed} photo(s), all scored"
+        if split == ALL
+        else f"the {missed} photo(s) of the {split} split scored"
+    )
+    raise FacialEmotionError(f"{path}: no face found in any of {photos}; {SCORED_NO_FACE_FIX}")
 
 
 def carving_of(card: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
