@@ -33,6 +33,7 @@ LOADERS: dict[str, Callable[..., PreparedData]] = {
     "folder": folder.load,
 }
 SOURCES: tuple[str, ...] = (*LOADERS, "synthetic")  # synthetic draws its faces: no path to read
+CLASS_FOLDER_SOURCES = ("folder", "fer2013")  # those data.labels (--labels) can name
 ALL = "all"  # the split name that scores every face of a data set
 MODEL_CARD = "the model's card (the .json beside it)"
 # said by the scoring commands when no face is found: their user set no data.detect_faces
@@ -132,6 +133,11 @@ def load_for_scoring(
             source = "folder"  # numbered folders named by the user are not FER2013's own
     if given and source == "fer2013":  # --labels: the user has no data.labels to unset
         fer2013.refuse_labels(path, "--labels", "leave out --labels")
+    if given and source not in CLASS_FOLDER_SOURCES:  # not check_settings': it names the card
+        raise FacialEmotionError(
+            f"{path}: {source} data names its classes itself, and --labels names class folders "
+            "(of a folder or FER2013 data set); leave out --labels"
+        )
     photos = detected and source == "folder"
     data = load_source(
         source,
@@ -265,10 +271,10 @@ def check_settings(data: DataSettings, source: str = PARAMS_FILE) -> None:
             f"cropped already: set it false in {source}"
         )
     label_map(data.labels, f"{source}: data.labels")  # no such preset, a value that is no emotion
-    if data.labels and data.source not in ("folder", "fer2013"):
+    if data.labels and data.source not in CLASS_FOLDER_SOURCES:
         raise FacialEmotionError(
             f"data.labels names class folders (data.source folder or fer2013); {data.source} "
-            f'names its classes itself: set it to "" in {source} (evaluate: leave out --labels)'
+            f'names its classes itself: set it to "" in {source}'
         )
     if data.source != "synthetic" and not data.path:
         raise FacialEmotionError(
