@@ -279,7 +279,7 @@ def read_upload(upload: dict[str, Any] | None) -> np.ndarray | None:
         raise FacialEmotionError(f"{name}: {str(exc).removeprefix(f'{path}: ')}") from exc
     # Gradio keeps the upload up to an hour for the page's preview: from now on without its
     # location, camera serial and the rest (the privacy finding of privacyCP)
-    strip_metadata(path)
+    strip_metadata(path, image)
     return image
 
 

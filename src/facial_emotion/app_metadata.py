@@ -18,6 +18,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
+import numpy as np
+
 from facial_emotion.app_metadata_tiff import strip_tiff
 
 ORIENTATION = 0x0112
@@ -240,14 +242,17 @@ def strip_jp2(data: bytes) -> bytes | None:
     return b"".join(out)
 
 
-def strip_metadata(path: Path) -> bool:
-    """Rewrite ``path`` without its metadata; False where it is left as it is (BMP, PPM, a raw
-    JPEG 2000 codestream, or a file whose structure these walks do not follow)."""
+def strip_metadata(path: Path, pixels: np.ndarray) -> bool:
+    """Rewrite ``path``, which the app read as ``pixels``, without its metadata; False where it
+    is left as it is (BMP, PPM, a raw JPEG 2000 codestream, a file whose structure these walks
+    do not follow, or a TIFF whose stripped copy would not read as ``pixels``)."""
     data = path.read_bytes()
     for strip in (strip_jpeg, strip_png, strip_webp, strip_gif, strip_tiff, strip_jp2):
         if (stripped := strip(data)) is not None:
             break
     else:
+        return False
+    if strip is strip_tiff and not _reads_as(stripped, pixels):
         return False
     # replaced whole, so the preview Gradio serves meanwhile is the old file or the new one
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".strip-")
@@ -259,3 +264,17 @@ def strip_metadata(path: Path) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _reads_as(kept: bytes, pixels: np.ndarray) -> bool:
+    """Whether ``kept`` reads as ``pixels``, as the app reads a file. A TIFF is
+    kept by the byte counts its directory gives, which a damaged one gets wrong and libtiff
+    forgives (a count of 0 is recomputed): its stripped copy read as "truncated", so the file
+    the page's preview is served from no longer showed the picture the app had read."""
+    from facial_emotion.errors import FacialEmotionError
+    from facial_emotion.predict import as_pixels
+
+    try:
+        return np.array_equal(as_pixels(kept), pixels)
+    except FacialEmotionError:
+        return False
