@@ -1128,8 +1128,13 @@ def test_resume_adds_to_json_written_before_the_detector_score_key(
         ("file,face,emotion\n", "is not JSON, so not results predict wrote"),
         ("", "is empty, not results predict wrote"),
         ('["a", "list"]', "holds JSON, but not the results predict writes"),
+        # Python refuses a number of over 4300 digits with a ValueError of its own
+        (
+            '{"images": [], "n": ' + "9" * 5000 + "}",
+            "holds JSON, but not the results predict writes",
+        ),
     ],
-    ids=["cut-short", "not-json", "empty", "other-json"],
+    ids=["cut-short", "not-json", "empty", "other-json", "huge-number"],
 )
 def test_resume_names_a_json_file_it_cannot_read_and_what_to_do(
     capsys, tiny_model_path, photos, tmp_path, text, said

@@ -585,7 +585,8 @@ def earlier_results(
             ]
     except json.JSONDecodeError as exc:
         raise FacialEmotionError(f"{source}: {not_json(text, exc)}; {NOT_RESULTS_FIX}") from exc
-    except (KeyError, TypeError, AttributeError) as exc:  # JSON of another layout
+    # JSON of another layout; a ValueError: a number past Python's 4300 digits
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FacialEmotionError(
             f"{source}: holds JSON, but not the results predict writes; {NOT_RESULTS_FIX}"
         ) from exc
