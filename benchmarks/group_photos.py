@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scoring_cli import add_data_options, print_json
+from timing import speed_host
 
 if TYPE_CHECKING:  # the rest is imported where used: --help need not wait a second for OpenCV
     from facial_emotion.faces import Box, HaarDetector
@@ -106,7 +107,12 @@ def benchmark(data_path: str, split_name: str, seed: int) -> dict:
             "cpu ms per group photo": round(1000 * float(np.median(cpu[len(backgrounds) :]))),
             "cpu ms per faceless photo": round(1000 * float(np.median(cpu[: len(backgrounds)]))),
         }
-    return {"photo": list(PHOTO), "faces per photo": FACES_PER_PHOTO, "settings": result}
+    return {
+        "photo": list(PHOTO),
+        "faces per photo": FACES_PER_PHOTO,
+        "settings": result,
+        "host": speed_host(),  # the cpu ms were measured there
+    }
 
 
 def background(package: str, path: str, size: tuple[int, int] = PHOTO) -> np.ndarray:

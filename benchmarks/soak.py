@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from timing import speed_host
+
 MODES = ("detect", "batch", "crops")
 
 
@@ -169,6 +171,7 @@ def main() -> None:
                 "first_quarter": percentiles(seconds[:quarter]),
                 "last_quarter": percentiles(seconds[-quarter:]),
                 "load_avg": [round(v, 2) for v in os.getloadavg()],
+                "host": speed_host(),  # the latencies were measured there
             }
         )
     )

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import median_seconds
+from timing import median_seconds, speed_host
 
 from facial_emotion.files import atomic_path
 from facial_emotion.labels import EMOTIONS
@@ -88,7 +88,9 @@ def main() -> None:
             print(row, file=sys.stderr, flush=True)
             rows.append(row)
     table = pd.DataFrame(rows)
-    table["cpus"], table["load_average_1min"] = os.cpu_count(), load_average()
+    for key, value in speed_host().items():  # which row of the speed table this run belongs to
+        table[key] = value
+    table["load_average_1min"] = load_average()
     print(table.to_string(index=False))
     if args.out:
         with atomic_path(args.out) as tmp_csv:

@@ -1,10 +1,17 @@
-"""Wall-clock timing shared by the speed benchmarks."""
+"""Wall-clock timing shared by the speed benchmarks, and the host the times were taken on."""
 
 from __future__ import annotations
 
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from facial_emotion.machine import host
+
+# What splits the README's and model card's speed table into rows beyond the CPU's name (an AMD
+# EPYC in a VM is named alike with or without AVX-512): AVX-512, and native bfloat16
+SPEED_FLAGS = ("avx512f", "avx512_bf16", "amx_bf16")
 
 
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
@@ -17,3 +24,14 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> f
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def speed_host(cpuinfo: str | Path = "/proc/cpuinfo") -> dict[str, object]:
+    """:func:`facial_emotion.machine.host` and whether the CPU lists each of ``SPEED_FLAGS``, so
+    a committed speed figure can be matched to its row of the speed table; "unknown" where there
+    is no Linux ``cpuinfo`` (macOS, Windows)."""
+    try:
+        listed = set(Path(cpuinfo).read_text(encoding="utf-8").split())
+    except OSError:
+        return {**host(cpuinfo), **dict.fromkeys(SPEED_FLAGS, "unknown")}
+    return {**host(cpuinfo), **{flag: flag in listed for flag in SPEED_FLAGS}}

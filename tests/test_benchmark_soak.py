@@ -23,6 +23,7 @@ def test_soak_reports_memory_descriptors_and_latency_with_threads_agreeing() -> 
     assert result["calls"] == 30 and result["mismatches"] == 0
     assert set(result["latency"]) == {"p50_ms", "p95_ms", "p99_ms"}
     assert result["fds"]["end"] == result["fds"]["after_warmup"]
+    assert result["host"]["cpu"]  # the latencies mean nothing without it
 
 
 def test_a_call_that_raises_in_a_thread_is_counted_not_lost(monkeypatch, capsys) -> None:
@@ -31,6 +32,7 @@ def test_a_call_that_raises_in_a_thread_is_counted_not_lost(monkeypatch, capsys)
     whose threads all failed read as a clean one."""
     import facial_emotion
 
+    monkeypatch.syspath_prepend(str(SOAK.parent))  # the script imports timing beside it
     spec = importlib.util.spec_from_file_location("soak", SOAK)
     soak = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(soak)
