@@ -109,6 +109,17 @@ def test_classes_the_model_lacks_are_skipped(tiny_model_path: Path, tmp_path: Pa
     assert metrics["per_class"]["sad"]["support"] > 0, "'sadness' is scored as the model's 'sad'"
 
 
+def test_one_face_left_out_is_said_in_the_singular(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """It said "left out 1 faces"."""
+    root = class_tree(tmp_path / "faces", {"happy": 6, "contempt": 1, "sadness": 6})
+    args = ["--data", str(root), "--split", "all", "--no-tta"]
+    assert main(["evaluate", "--model", str(tiny_model_path), *args]) == 0
+    err = capsys.readouterr().err
+    assert "left out 1 face of classes the model does not know: contempt" in err, err
+
+
 def test_numbered_folders_read_as_fer2013_codes_are_a_warning(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

@@ -23,6 +23,7 @@ from facial_emotion.data.images import reads_as_csv
 from facial_emotion.data.prepared import LabelledImages, PreparedData, full_range, require_samples
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.evaluation import Evaluation, json_number
+from facial_emotion.wording import counted
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ def make_folds(
     people = len(np.unique(faces.subjects))
     if folds < 2 or folds > people:
         raise FacialEmotionError(
-            f"{root}: {folds} folds for {people} subjects; use --folds from 2 to {people} "
-            f"(each fold holds out at least one person; {people} is leave-one-subject-out)"
+            f"{root}: {counted(folds, 'fold')} for {counted(people, 'subject')}; use --folds "
+            f"from 2 to {people} (each fold holds out at least one person; {people} is "
+            "leave-one-subject-out)"
         )
     if not 0 < val_fraction < 1:
         raise FacialEmotionError(

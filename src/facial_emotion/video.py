@@ -46,6 +46,7 @@ from facial_emotion.predict import EmotionRecognizer
 from facial_emotion.progress import progress_bar
 from facial_emotion.stops import STOP_SIGNALS, interrupt_in
 from facial_emotion.streams import open_stream
+from facial_emotion.wording import counted
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
 # gives for a file it cannot decode; read when OpenCV first opens a video, so set before that.
@@ -850,10 +851,9 @@ def process_video(
 
 def unsent_note(csv_path: object, rows: int) -> str:
     """What a stop, or a camera's end, cost a ``--csv`` reader that had stopped reading."""
-    counted = "1 row" if rows == 1 else f"{rows:,} rows"
     return (
-        f"{csv_path}: its reader had stopped reading, and {counted} it had no room for did not "
-        "reach it"
+        f"{csv_path}: its reader had stopped reading, and {counted(rows, 'row')} it had no room "
+        "for did not reach it"
     )
 
 

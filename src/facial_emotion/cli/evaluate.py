@@ -22,6 +22,7 @@ from facial_emotion.cli.options import (
 )
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import PRESETS
+from facial_emotion.wording import counted
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
@@ -153,7 +154,7 @@ def score(args: argparse.Namespace) -> int:
     read = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
     total = read + sum(data.unread.values())  # the splits left unread counted, not decoded
     scored = (
-        f"all {total} faces"
+        f"all {counted(total, 'face')}"
         if split_name == ALL
         else f"the {split_name} split, {len(split.y)} of {total} faces ({data.source['splits']}); "
         "--split chooses another"
@@ -181,8 +182,8 @@ def score(args: argparse.Namespace) -> int:
     if not known.all():
         lacking = ", ".join(sorted({data.classes[i] for i in split.y[~known]}))
         print(
-            f"facial-emotion evaluate: left out {int((~known).sum())} faces of classes the model "
-            f"does not know: {lacking}",
+            f"facial-emotion evaluate: left out {counted(int((~known).sum()), 'face')} of classes "
+            f"the model does not know: {lacking}",
             file=sys.stderr,
         )
     faces = split.x[known]

@@ -24,6 +24,7 @@ from facial_emotion.cli.options import (
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import is_stdout, is_stream
 from facial_emotion.paths import video_name
+from facial_emotion.wording import counted
 
 if TYPE_CHECKING:  # OpenCV and the model load in run(), so `--help` stays quick
     from facial_emotion.faces import Detector
@@ -210,10 +211,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if summary.frames_undecodable:
+        passed = summary.frames_undecodable
         print(
             f"facial-emotion video: warning: {args.source}: passed over "
-            f"{summary.frames_undecodable} frames that could not be decoded (a damaged stretch); "
-            "the frames after them were read",
+            f"{counted(passed, 'frame')} that could not be decoded (a damaged stretch); "
+            f"the frames after {'it' if passed == 1 else 'them'} were read",
             file=sys.stderr,
         )
     if summary.camera_stopped:
