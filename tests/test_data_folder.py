@@ -423,6 +423,38 @@ def bmp_with_alpha(bgra: np.ndarray) -> bytes:
     )
 
 
+def test_16_bit_transparent_pixels_read_white_upright_in_predict_and_prepare(
+    tmp_path: Path,
+) -> None:
+    """OpenCV's colour decoding, which reads 16-bit colour, dropped alpha: a 16-bit RGBA PNG was
+    read with the colour under its transparent pixels (black, or noise) where an 8-bit one was
+    laid over white. Alpha comes from OpenCV's unchanged decoding, which does not turn the picture
+    by its eXIf orientation: Pillow's tag does."""
+    face = pattern(3)
+    alpha = np.zeros(face.shape, np.uint8)
+    alpha[8:40, 4:30] = 255  # off centre, so a wrong turn shows
+    seen = np.where(alpha == 255, face, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to view
+    payload = exif.tobytes().removeprefix(b"Exif\x00\x00")
+    chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload))
+    for scale in (1, 257):  # 8-bit values in 16 bits, and the whole 16-bit range
+        for hidden in (np.zeros_like(face), pattern(4)):
+            colour = np.where(alpha == 255, face, hidden).astype(np.uint16) * scale
+            bgra = np.dstack([colour] * 3 + [alpha.astype(np.uint16) * scale])
+            data = bytes(cv2.imencode(".png", bgra)[1])
+            (path := tmp_path / "deep.png").write_bytes(data)
+            assert np.array_equal(to_gray(load_image(path)), seen), scale
+            assert np.array_equal(read_gray48(path), seen), scale
+            path.write_bytes(data[:33] + chunk + data[33:])  # after IHDR
+            assert np.array_equal(to_gray(load_image(path)), np.rot90(seen, -1)), scale
+            assert np.array_equal(read_gray48(path), np.rot90(seen, -1)), scale
+    half = np.dstack([np.full((48, 48, 3), 0, np.uint16), np.full((48, 48), 32768, np.uint16)])
+    cv2.imwrite(str(tmp_path / "half.png"), half)  # black at half opacity over white: gray
+    assert np.array_equal(load_image(tmp_path / "half.png"), np.full((48, 48, 3), 127, np.uint8))
+
+
 def test_a_colour_png_is_turned_gray_by_prepare_as_predict_turns_it(tmp_path: Path) -> None:
     """OpenCV's gray decoding of a colour PNG asks libpng, which truncates: 86% of a face's pixels
     read a level darker than predict read them, which moved its face box 2 px."""

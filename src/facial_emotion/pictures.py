@@ -175,7 +175,10 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
     colours saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was
     found."""
     if _colour_of_16_bits(img):
-        deep = _colour_16_bit_as_8(contents())
+        data = contents()
+        deep = _transparent_16_bit_as_8(img, data, name) if img.mode == "RGBA" else None
+        if deep is None:
+            deep = _colour_16_bit_as_8(data)
         if deep is not None:
             return deep
     return pil_pixels(img, name)
@@ -206,6 +209,36 @@ def _colour_16_bit_as_8(data: bytes) -> np.ndarray | None:
     if bgr is None or bgr.dtype != np.uint16:
         return None
     return cv2.cvtColor(sixteen_bits_as_8(bgr), cv2.COLOR_BGR2RGB)
+
+
+def _transparent_16_bit_as_8(img: PILImage, data: bytes, name: str | Path) -> np.ndarray | None:
+    """:func:`_colour_16_bit_as_8` of a 16-bit colour picture with alpha, its transparent and
+    part-transparent pixels laid over white as :func:`on_background` lays 8-bit ones: OpenCV's
+    colour decoding drops alpha, and the colour hidden under it was read (black, or noise). Alpha
+    needs OpenCV's unchanged decoding, which leaves the EXIF orientation to Pillow's tag. None
+    where OpenCV decodes no 16-bit alpha."""
+    import cv2
+    from PIL import ExifTags, Image
+
+    t = Image.Transpose  # by EXIF orientation, as ImageOps.exif_transpose turns them upright
+    turns = {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE,
+             6: t.ROTATE_270, 7: t.TRANSVERSE, 8: t.ROTATE_90}  # fmt: skip
+    bgra = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if bgra is None or bgra.dtype != np.uint16 or bgra.ndim != 3 or bgra.shape[2] != 4:
+        return None
+    # colour and alpha each read as 8-bit values saved in 16 bits where all are below 256, as
+    # sixteen_bits_as_8 reads colour (an alpha of 65535 over 8-bit colour was read so before)
+    colour, alpha = bgra[..., :3], bgra[..., 3:]
+    full = 65535 if colour.max(initial=0) >= 256 else 255
+    opaque = alpha.astype(np.float32) / (65535 if alpha.max(initial=0) >= 256 else 255)
+    white = full * BACKGROUND / 255
+    flat = np.rint(colour * opaque + white * (1 - opaque)).astype(np.uint16)
+    bgr = (flat >> 8 if full == 65535 else flat).astype(np.uint8)  # top bytes, as without alpha
+    for block in exif_blocks(img):  # before Pillow reads their tags: see tag_bytes
+        require_plain_tags(block, name)
+    upright = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    turn = turns.get(img.getexif().get(ExifTags.Base.Orientation, 1))
+    return np.asarray(upright if turn is None else upright.transpose(turn))
 
 
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
