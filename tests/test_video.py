@@ -999,6 +999,26 @@ def test_frames_too_small_to_encode_are_said_so(tmp_path, size):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_frames_too_small_for_vp8_are_said_so_not_a_full_disk(capsys, tmp_path, tiny_model_path):
+    """VP8 writes no frame below 256 bits/s, which OpenCV asks of it for 4x4 frames at 10 frames/s:
+    `-o out.webm` asked "is the disk full?". MPEG-4 writes them, and VP8 does at 16 frames/s."""
+    frames = [np.full((4, 4, 3), 40 * i, np.uint8) for i in range(5)]
+    clip = write_clip(tmp_path / "tiny.mp4", frames, fps=10)
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "-o", tmp_path / "out.webm")
+    assert (code, err.strip()) == (
+        2,
+        f"facial-emotion video: error: {tmp_path / 'out.webm'}: frames of 4x4 at 10 frames/s are "
+        "too small to encode as VP8 (.webm), which wrote none of them; write a .mp4 or .avi, or "
+        "leave out -o",
+    )
+    assert not (tmp_path / "out.webm").exists()
+    code, _, err = run(capsys, clip, "--model", tiny_model_path, "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    faster = write_clip(tmp_path / "faster.mp4", frames, fps=16)
+    code, _, err = run(capsys, faster, "--model", tiny_model_path, "-o", tmp_path / "out.webm")
+    assert code == 0, err
+
+
 @pytest.mark.parametrize(("live", "frames"), [(True, 6), (False, 3)])
 def test_a_camera_is_recorded_in_real_time(tmp_path, live, frames):
     """Frames a slow machine read 0.1 and 0.15 s apart from a 20 fps camera fill those seconds

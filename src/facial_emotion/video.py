@@ -82,6 +82,10 @@ WINDOW = "facial-emotion (q to quit)"
 # The annotated video's codec by file name: the pip OpenCV has no H.264 encoder, so an .mp4 is
 # MPEG-4 Part 2, which players play and browsers do not; a .webm is VP8, which browsers play.
 CODECS = {".webm": "VP80"}
+# OpenCV asks an encoder for fps x width x height bits/s (sides rounded down to even), and below
+# 256 VP8 writes no frame at all (OpenCV 4.14: 4x4 or 5x5 frames at 15 frames/s none, at 16 all;
+# 7x5 at 10 none, at 11 all; 16x16 at 1 frame/s all); MPEG-4 writes 2x2 frames at 1 frame/s
+VP8_MIN_BITS_PER_SECOND = 256
 
 
 def iou(a: Box, b: Box) -> float:
@@ -466,7 +470,7 @@ class _Sinks:
                     f"{output}: frames of {w}x{h} are too small to encode (2 pixels a side at "
                     "least); leave out -o"
                 )
-            codec = CODECS.get(output.suffix.lower(), "mp4v")
+            codec = self.codec = CODECS.get(output.suffix.lower(), "mp4v")
             fourcc = cv2.VideoWriter_fourcc(*codec)
             # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
@@ -644,6 +648,13 @@ class _Sinks:
             ok = cap.isOpened() and cap.read()[0]
             held = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if ok else 0
             cap.release()
+        w, h = self.size
+        encoded = (w - w % 2) * (h - h % 2)  # sides rounded down to even, as the writer does
+        if not ok and self.codec == "VP80" and self.fps * encoded < VP8_MIN_BITS_PER_SECOND:
+            raise FacialEmotionError(  # not a full disk, which the message below asked about
+                f"{output}: frames of {w}x{h} at {self.fps:g} frames/s are too small to encode "
+                "as VP8 (.webm), which wrote none of them; write a .mp4 or .avi, or leave out -o"
+            )
         if not ok or held < self.written - 2:  # a container's count is exact to a frame or two
             raise FacialEmotionError(
                 f"{output}: the video could not be written whole ({held} of {self.written} "
