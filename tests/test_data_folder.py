@@ -905,3 +905,20 @@ def test_scoring_the_data_a_model_trained_on_names_its_folders_as_training_did(
     assert split == "test" and data.classes[0] == "angry" and data.source["labels"] == "rafdb"
     other = shutil.copytree(root, tmp_path / "copy")  # other data: the folder names, as given
     assert load_for_scoring(other, card=card)[0].classes == tuple(str(n) for n in range(1, 8))
+
+
+def test_a_tiff_tag_of_the_wrong_type_is_a_damaged_file_to_every_reader(tmp_path: Path) -> None:
+    """Strip offsets given as a fraction made Pillow's decoder raise a TypeError, a traceback from
+    predict, the app and prepare (found by fuzzing TIFF uploads)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((48, 48), 128, np.uint8)).save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    directory = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(directory + 2, directory + 2 + 12 * data[directory], 12):
+        if struct.unpack_from("<H", data, entry)[0] == 273:  # StripOffsets
+            struct.pack_into("<H", data, entry + 2, 5)  # LONG -> RATIONAL
+    path = tmp_path / "fraction.tif"
+    path.write_bytes(bytes(data))
+    for read in (load_image, images.read_gray):
+        with pytest.raises(FacialEmotionError, match=r"fraction\.tif: damaged or truncated image"):
+            read(path)

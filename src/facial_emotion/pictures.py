@@ -169,6 +169,12 @@ def sixteen_bits_as_8(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.uint8)
 
 
+# What Pillow raises on a damaged file: mostly OSError, ValueError or SyntaxError, but a tag of
+# the wrong type (a TIFF's strip offsets given as a fraction) ends in a TypeError from its
+# decoder, which was a traceback
+DAMAGED_FILE_ERRORS = (OSError, ValueError, SyntaxError, TypeError)
+
+
 def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
     """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives, but a 16-bit colour
     PNG, TIFF or PPM is decoded by OpenCV: Pillow reads each value's top byte only, so 8-bit

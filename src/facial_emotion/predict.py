@@ -34,6 +34,7 @@ from facial_emotion.faces import (
 )
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.pictures import (
+    DAMAGED_FILE_ERRORS,
     PICTURE_FORMATS,
     file_pixels,
     pil_pixels,
@@ -144,7 +145,7 @@ def _decode(
                 "scale it down first"
             ) from exc
         raise too_large(name) from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except DAMAGED_FILE_ERRORS as exc:
         raise FacialEmotionError(
             f"{name}: damaged or truncated image ({exc}); save or copy it again"
         ) from exc

@@ -29,6 +29,7 @@ from facial_emotion.labels import EMOTIONS, canonical
 from facial_emotion.native_log import opencv_log_silenced
 from facial_emotion.paths import image_files, is_image_name
 from facial_emotion.pictures import (
+    DAMAGED_FILE_ERRORS,
     PICTURE_FORMATS,
     file_pixels,
     has_transparency,
@@ -207,7 +208,7 @@ def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
         ) from exc
     except Image.DecompressionBombError as exc:  # a small file claiming a huge picture
         raise too_large(path) from exc
-    except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged file
+    except DAMAGED_FILE_ERRORS as exc:
         raise FacialEmotionError(
             f"{path}: damaged or truncated image ({str(exc).splitlines()[0]}); "
             "remove or replace the file"
