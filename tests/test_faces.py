@@ -220,6 +220,20 @@ def test_crop_is_a_square_on_the_box_centre_resized_to_48():
     assert wider[24, 24] == 255 and wider[2, 2] == 0 and wider[45, 45] == 0
 
 
+@pytest.mark.parametrize("box", [(60, 40, 60, 120), (40, 60, 120, 60)], ids=["tall", "wide"])
+def test_a_box_that_is_not_square_is_centred_both_ways(box):
+    """MTCNN's boxes are taller than wide: the square crop is centred on the box's own centre
+    along each axis, so a tall box's face is not cut at the brow or chin."""
+    x, y, w, h = box
+    gray = np.zeros((240, 240), np.uint8)
+    gray[y : y + h, x : x + w] = 255  # the box itself, white
+    crop = crop_face(gray, box, crop_scale=1.0)
+    along = crop[:, 24] if h > w else crop[24, :]  # the box's long axis spans the whole square
+    assert along.min() == 255
+    across = crop[24, :] if h > w else crop[:, 24]  # its short axis is centred: dark at both ends
+    assert across[0] == across[-1] == 0 and across[24] == 255
+
+
 def test_a_face_in_dim_light_reaches_the_model_as_a_full_range_crop(hopper, haar):
     """FER2013's faces span 0..255; a dim webcam's do not, and the model read them as angry."""
     dim = (hopper * 0.15).astype(np.uint8)
