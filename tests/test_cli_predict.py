@@ -215,6 +215,22 @@ def test_glob_and_csv_to_a_file(capsys, tiny_model_path, photos, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["faces.csv"]  # no temp left
 
 
+def test_every_csv_row_has_the_header_s_cells_a_faceless_one_too():
+    """A faceless photo's row fell a cell short of the header: a strict CSV reader refuses a
+    ragged file, and a lenient one shifts or drops the missing detector_score."""
+    from facial_emotion.faces import Face
+
+    probabilities = {c: 1 / len(EMOTIONS) for c in EMOTIONS}
+    face = Face((1, 2, 30, 30), "happy", 0.5, probabilities, detector_score=6.0)
+    results = [
+        predict_cli.ImageResult("a.jpg", 64, 64, [face]),
+        predict_cli.ImageResult("empty.png", 64, 64, []),
+    ]
+    header, *rows = list(csv.reader(io.StringIO(predict_cli.render_csv(results, EMOTIONS))))
+    assert [len(row) for row in rows] == [len(header)] * 2
+    assert rows[1][0] == "empty.png" and set(rows[1][1:]) == {""}
+
+
 def test_the_readme_s_pandas_recipes_load_predict_s_csv_and_json(
     capsys, tiny_model_path, photos, tmp_path, monkeypatch
 ):
