@@ -120,6 +120,29 @@ def test_csv_without_publictest_carves_a_stratified_val_from_training(tmp_path: 
     assert_labels_match_pixels(data, list(EMOTIONS))
 
 
+def test_val_carved_from_training_rows_after_privatetest_ones_takes_no_test_face(
+    tmp_path: Path,
+) -> None:
+    """The carved val (and the train left) are Training rows however the file orders them: with
+    PrivateTest rows first, val taken by row number instead would hold test faces."""
+    rows = [(i % 2, pixel_string(pattern(i)), "PrivateTest") for i in range(10)]
+    rows += [(i % 2, pixel_string(pattern(i)), "Training") for i in range(10, 30)]
+    csv = pixel_csv(tmp_path / "fer2013.csv", rows)
+
+    data = load(csv, val_fraction=0.2)
+
+    def images(*splits: str) -> set[bytes]:
+        return {face.tobytes() for s in splits for face in data.splits[s].x}
+
+    assert images("test") == {pattern(i).tobytes() for i in range(10)}
+    assert images("train", "val") == {pattern(i).tobytes() for i in range(10, 30)}
+    assert {name: len(split) for name, split in data.splits.items()} == {
+        "train": 16,
+        "val": 4,
+        "test": 10,
+    }
+
+
 @pytest.mark.parametrize("names", [("train", "test"), ("TRAIN", "Test")], ids=["lower", "any case"])
 def test_kaggle_folders_train_and_test_carve_val_from_train(
     tmp_path: Path, names: tuple[str, str]
