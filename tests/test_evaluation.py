@@ -161,6 +161,9 @@ def test_macro_f1_leaves_out_classes_the_faces_do_not_have() -> None:
     ev = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 1, 2]])
     assert ev.macro_f1 == 1.0
     assert ev.per_class().loc["angry", "support"] == 0, "the absent class is still listed"
+    # a face wrongly read as the absent class costs happy's recall, and no angry F1 of 0 besides
+    misread = Evaluation(CLASSES, np.array([1, 1, 2]), np.eye(3)[[1, 0, 2]])
+    assert misread.macro_f1 == pytest.approx((2 / 3 + 1) / 2)
 
 
 def test_figures_a_class_lacks_are_null_not_zero() -> None:
