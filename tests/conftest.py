@@ -19,6 +19,17 @@ import pytest  # noqa: E402
 from facial_emotion.labels import EMOTIONS  # noqa: E402
 from facial_emotion.modelfile import save_keras  # noqa: E402
 
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core this process may use, at most ``MAX_WORKERS``. Each
+    worker holds TensorFlow and starts more Pythons that load it (two held 1.6 GB at their
+    peak), so a 16-thread laptop's 16 would risk its memory, and gain nothing: a file stays on
+    one worker, and the longest (test_video.py) is a fifth of the suite."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_WORKERS))
+
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
