@@ -458,6 +458,7 @@ class _Sinks:
         self.last: tuple[int, float] | None = None  # the number and time of the last frame put
         self.kept: list[Path] = []  # the outputs kept under their partial names after a stop
         self.video = self.rows = None
+        self.columns: list[str] = []  # the CSV's header, where there is one
         stack.push(self._note_stop)
         if output is not None:
             # checked once: the temporary name adds only ASCII to the output's
@@ -504,11 +505,9 @@ class _Sinks:
                 handle = open(csv_tmp, "w", encoding="utf-8", newline="")
                 stack.callback(self._written, handle.close)  # a full disk shows when it flushes
             self.rows = csv.writer(handle, lineterminator="\n")
-            self._written(
-                self.rows.writerow,
-                ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score", *classes]
-                + ["detector_score"],
-            )
+            self.columns = ["time", "frame", "face", "x", "y", "w", "h", "emotion", "score"]
+            self.columns += [*classes, "detector_score"]
+            self._written(self.rows.writerow, self.columns)
             if self.stream is not None:  # the columns, for a reader to know before a face
                 self._to_reader(self.stream.send)
         if self.video is not None:
@@ -540,7 +539,7 @@ class _Sinks:
                 # faceless image its file alone. Without a row, its time was lost (a phone's
                 # frames are unevenly spaced), and a reader could not tell "no face" from "not
                 # read", or, as rows came, from "no frame yet"
-                faceless = [f"{t:.3f}", index] + [""] * (8 + len(self.classes))
+                faceless = [f"{t:.3f}", index] + [""] * (len(self.columns) - 2)
                 self._written(self.rows.writerows, rows or [faceless])
             if self.video is not None or self.show:
                 draw_faces(frame, faces)
