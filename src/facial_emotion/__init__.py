@@ -8,6 +8,8 @@ if TYPE_CHECKING:
     from facial_emotion.faces import Face
     from facial_emotion.predict import EmotionRecognizer
 
+    __version__: str
+
 __all__ = ["EmotionRecognizer", "Face", "FacialEmotionError", "__version__"]
 
 # Loaded on first use, so ``import facial_emotion`` loads neither TensorFlow nor OpenCV
@@ -25,14 +27,18 @@ def _installed_version() -> str:
         return "(not installed)"
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        return _installed_version()
-    if name in _LAZY:
-        import importlib
+# Hidden from type checkers: seen, its Any return made every name on the module pass, a
+# misspelt ``facial_emotion.EmotionRecogniser`` included; they see the names above instead.
+if not TYPE_CHECKING:
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'facial_emotion' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":
+            return _installed_version()
+        if name in _LAZY:
+            import importlib
+
+            return getattr(importlib.import_module(_LAZY[name]), name)
+        raise AttributeError(f"module 'facial_emotion' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
@@ -76,10 +77,14 @@ class Face:
 
 
 class Detector(Protocol):
-    name: str
-    crop_scale: float
+    """What a detector of one's own needs, as the README says: no ``name`` (the built-in ones
+    have one; others go by their class's), and boxes as a list or an (N, 4) array, so a type
+    checker accepts the detectors the README describes, not only the built-in ones."""
 
-    def boxes(self, image: np.ndarray) -> list[Box]:
+    @property
+    def crop_scale(self) -> float: ...  # read only, so a frozen dataclass or a property will do
+
+    def boxes(self, image: np.ndarray) -> Sequence[Sequence[float]] | np.ndarray:
         """Face boxes (x, y, w, h) in ``image`` (uint8 gray HxW or RGB HxWx3), as any sequence
         of four numbers each. Called again on a copy with a border of edge pixels when it finds
         none (``find_boxes``), so a face cropped tight is found too.
@@ -88,6 +93,11 @@ class Detector(Protocol):
         (two sequences, as OpenCV's ``detectMultiScale2`` does); it is then called instead, and
         the scores become ``Face.detector_score``."""
         ...
+
+
+def detector_name(detector: Detector) -> str:
+    """A detector's ``name``, or its class's for one of one's own without a name."""
+    return str(getattr(detector, "name", type(detector).__name__))
 
 
 def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -420,10 +430,11 @@ def detector_scored_boxes(detector: Detector, image: np.ndarray) -> list[ScoredB
     (OpenCV's own detectors give an (N, 4) array, whose truth value numpy refuses), each with its
     score from ``scored_boxes`` (None from a detector with ``boxes`` alone); boxes of no area or
     wholly outside ``image`` are dropped, as they hold no face to read."""
-    name = getattr(detector, "name", type(detector).__name__)
-    method = "scored_boxes()" if callable(getattr(detector, "scored_boxes", None)) else "boxes()"
-    if method == "scored_boxes()":
-        found, scores = _boxes_and_scores(detector.scored_boxes(image), name)
+    name = detector_name(detector)
+    scored_boxes = getattr(detector, "scored_boxes", None)
+    method = "scored_boxes()" if callable(scored_boxes) else "boxes()"
+    if callable(scored_boxes):
+        found, scores = _boxes_and_scores(scored_boxes(image), name)
     else:
         found, scores = detector.boxes(image), None
     try:

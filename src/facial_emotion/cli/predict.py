@@ -408,7 +408,7 @@ def render_json(
 
 def run(args: argparse.Namespace) -> int:
 
-    from facial_emotion.faces import make_detector
+    from facial_emotion.faces import detector_name, make_detector
     from facial_emotion.predict import EmotionRecognizer
 
     fmt = output_format(args)
@@ -419,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
     # --crops searches nothing: the light detector, so mtcnn does not load TensorFlow for it
     detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
     recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
-    searched_by = "none: --crops" if args.crops else recognizer.detector.name
+    searched_by = "none: --crops" if args.crops else detector_name(recognizer.detector)
     meta: dict[str, object] = {
         "model": str(recognizer.model_path),
         "model_sha256": file_sha256(recognizer.model_path),
