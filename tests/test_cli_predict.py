@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facial_emotion.cli import main
+from facial_emotion.cli import main, predict_output
 from facial_emotion.cli import predict as predict_cli
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.stops import Terminated
@@ -223,10 +223,10 @@ def test_every_csv_row_has_the_header_s_cells_a_faceless_one_too():
     probabilities = {c: 1 / len(EMOTIONS) for c in EMOTIONS}
     face = Face((1, 2, 30, 30), "happy", 0.5, probabilities, detector_score=6.0)
     results = [
-        predict_cli.ImageResult("a.jpg", 64, 64, [face]),
-        predict_cli.ImageResult("empty.png", 64, 64, []),
+        predict_output.ImageResult("a.jpg", 64, 64, [face]),
+        predict_output.ImageResult("empty.png", 64, 64, []),
     ]
-    header, *rows = list(csv.reader(io.StringIO(predict_cli.render_csv(results, EMOTIONS))))
+    header, *rows = list(csv.reader(io.StringIO(predict_output.render_csv(results, EMOTIONS))))
     assert [len(row) for row in rows] == [len(header)] * 2
     assert rows[1][0] == "empty.png" and set(rows[1][1:]) == {""}
 
@@ -713,7 +713,7 @@ def test_table_columns_line_up_with_wide_characters(capsys, tiny_model_path, tmp
     shutil.copy(HOPPER, wide)
     code, out, err = run(capsys, wide, HOPPER, "--model", tiny_model_path)
     assert code == 0, err
-    starts = {predict_cli.cells(line[: line.index("149,")]) for line in out.splitlines()[1:]}
+    starts = {predict_output.cells(line[: line.index("149,")]) for line in out.splitlines()[1:]}
     assert len(starts) == 1  # the box column starts at one terminal column on every row
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import errno
 import glob
 import io
-import json
 import os
 import select
 import sys
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +24,15 @@ from facial_emotion.cli.options import (
     named,
     waiting_note,
 )
+from facial_emotion.cli.predict_output import (
+    ImageResult,
+    csv_header,
+    csv_rows,
+    csv_text,
+    render,
+    render_json,
+)
+from facial_emotion.cli.predict_resume import Earlier, earlier_results, file_sha256
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     is_stream,
@@ -40,8 +46,6 @@ from facial_emotion.progress import progress_bar
 from facial_emotion.stops import interrupt_in
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
-    from collections.abc import Iterable, Sequence
-
     import numpy as np
 
     from facial_emotion.faces import Face
@@ -69,26 +73,6 @@ name, then a count). Exit status: 0 when at least one image was read
 (even if others were skipped or had no face); 2 when no image could be read, no PATH matched,
 or the model cannot be loaded.
 """
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    file: str
-    width: int
-    height: int
-    faces: list[Face]
-    annotated: str | None = None  # the marked copy's path, with --annotate
-
-
-@dataclass
-class Earlier:
-    """What an earlier run's output holds, for ``--resume``: the files it lists, and its CSV rows
-    or JSON images, written again as they were."""
-
-    source: Path | None = None
-    files: frozenset[str] = frozenset()
-    rows: list[list[str]] = field(default_factory=list)
-    images: list[dict] = field(default_factory=list)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -310,102 +294,6 @@ def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
     write_bytes(target, encoded.tobytes())
 
 
-def cells(text: str) -> int:
-    """Terminal columns ``text`` takes: a CJK character or an emoji takes two, an accent
-    combined with its letter none (counted as characters, such names pushed their rows out)."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def render_table(results: list[ImageResult], classes: tuple[str, ...]) -> str:
-    head = ["file", "face", "box x,y,w,h", "emotion", "score", *classes]
-    rows = []
-    for r in results:
-        if not r.faces:
-            rows.append([printable(r.file), "-", "no face found"])
-        for i, f in enumerate(r.faces, 1):
-            probs = [f"{f.probabilities[c]:.2f}" for c in classes]
-            box = ",".join(map(str, f.box))
-            rows.append([printable(r.file), str(i), box, f.emotion, f"{f.score:.2f}", *probs])
-    # a "no face found" row's last cell runs on past the columns it spans; its others count
-    widths = [
-        max(cells(row[i]) for row in [head, *rows] if i < len(row) - (len(row) < len(head)))
-        for i in range(len(head))
-    ]
-    lines = [
-        "  ".join(c + " " * (w - cells(c)) for c, w in zip(row, widths, strict=False)).rstrip()
-        for row in [head, *rows]
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def csv_header(classes: tuple[str, ...]) -> list[str]:
-    """The columns; ``detector_score`` came last when added, so the others kept their places."""
-    return ["file", "face", "x", "y", "w", "h", "emotion", "score", *classes, "detector_score"]
-
-
-def render_csv(
-    results: list[ImageResult], classes: tuple[str, ...], earlier: Earlier | None = None
-) -> str:
-    rows = [csv_header(classes), *(earlier.rows if earlier else [])]
-    return csv_text(rows + [row for r in results for row in csv_rows(r, classes)])
-
-
-def csv_text(rows: Iterable[Sequence[object]]) -> str:
-    """``rows`` as CSV lines ending in LF. A row whose cells hold a carriage return has every
-    cell quoted: Python 3.11's writer quotes only the line end's characters, and a file name's
-    bare \\r broke its row in two for every CSV reader."""
-    out = io.StringIO()
-    plain = csv.writer(out, lineterminator="\n")
-    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in rows:
-        (quoted if any("\r" in str(cell) for cell in row) else plain).writerow(row)
-    return out.getvalue()
-
-
-def csv_rows(result: ImageResult, classes: tuple[str, ...]) -> list[list[object]]:
-    """One image's CSV rows: one a face, or one with only the file when it has none."""
-    from facial_emotion.faces import detector_cell  # imported late: --help loads no OpenCV
-
-    if not result.faces:
-        return [[result.file] + [""] * (8 + len(classes))]
-    return [
-        [result.file, i, *f.box, f.emotion, f"{f.score:.6f}"]
-        + [f"{f.probabilities[c]:.6f}" for c in classes]
-        + [detector_cell(f.detector_score)]
-        for i, f in enumerate(result.faces, 1)
-    ]
-
-
-def render_json(
-    results: list[ImageResult],
-    skipped: list[str],
-    classes: tuple[str, ...],
-    meta: dict[str, object],
-    earlier: Earlier | None = None,
-) -> str:
-    data = {
-        **meta,
-        "classes": list(classes),
-        "images": (earlier.images if earlier else [])
-        + [
-            {
-                "file": r.file,
-                "width": r.width,
-                "height": r.height,
-                "faces": [f.to_dict() for f in r.faces],
-                # copies of same-named photos are numbered (face_2.jpg): say which is which
-                **({"annotated": r.annotated} if r.annotated else {}),
-            }
-            for r in results
-        ],
-        "skipped": skipped,
-    }
-    return json.dumps(data, indent=2) + "\n"
-
-
 def run(args: argparse.Namespace) -> int:
 
     from facial_emotion.faces import detector_name, make_detector
@@ -499,138 +387,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def file_sha256(path: Path) -> str:
-    """The model file's digest, which --resume compares: a model retrained or replaced at the
-    same path (`dvc repro`, an upgrade's shipped model) was taken for the one that read the
-    file, and its readings mixed with the earlier model's without a word."""
-    import hashlib
-
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-# face keys a JSON file of an earlier version lacks, in the order a face lists them last:
-# its faces get None for them, for a program reading face["whole_image"] as the README lists it
-LATER_FACE_KEYS = ("whole_image", "detector_score")
-
-
-# a file --resume cannot add to: Python's words for it ("Expecting value: line 1 column 27
-# (char 26)", "'images'") said neither what the file was nor what to do
-NOT_RESULTS_FIX = "delete it, name a new -o file or leave out --resume"
-
-
-def not_json(text: str, error: json.JSONDecodeError) -> str:
-    """What is wrong with a file that does not parse as JSON: empty, cut short (a copy or a
-    full disk stopped mid-file: predict's results once, perhaps), or something else altogether."""
-    if not text.strip():
-        return "is empty, not results predict wrote"
-    if error.pos >= len(text.rstrip()):
-        return "ends before its JSON does (cut short?), so --resume cannot add to it"
-    return "is not JSON, so not results predict wrote"
-
-
-def earlier_results(
-    args: argparse.Namespace, fmt: str, classes: tuple[str, ...], meta: dict[str, object]
-) -> Earlier:
-    """What ``-o FILE``, or the partial file a stop left beside it if newer, holds already:
-    nothing when neither exists (a first run). A JSON file read by another model or detector,
-    or with another --min-confidence, is refused, whose readings would be mixed with these; a
-    CSV file records none of them, so only its columns (the classes) are checked."""
-    from facial_emotion.video import partial_name
-
-    if args.output is None or fmt == "table" or is_stream(args.output):
-        raise FacialEmotionError(
-            f"{args.output or 'stdout'}: --resume adds to the results a file holds; "
-            "pass -o FILE.csv or -o FILE.json"
-        )
-    found = [p for p in (args.output, partial_name(args.output)) if p.is_file()]
-    if not found:
-        return Earlier()
-    source = max(found, key=lambda p: p.stat().st_mtime)
-    # newline="": a \r quoted in a CSV file name stays one, as written
-    with source.open(encoding="utf-8", errors="surrogateescape", newline="") as file:
-        text = file.read()
-    if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if rows and rows[0] == csv_header(classes)[:-1]:  # written before detector_score: none
-            rows = [csv_header(classes)] + [[*row, ""] for row in rows[1:]]
-        if rows and rows[0] and rows[0][0].split()[:2] == ["file", "face"]:
-            raise FacialEmotionError(  # a4b77f8 made -o's name pick the format
-                f"{source}: holds predict's table, not CSV (before 2026-11-28 -o wrote a table "
-                "whatever the file's name); name a new -o file or leave out --resume"
-            )
-        if not rows or rows[0] != csv_header(classes):
-            raise FacialEmotionError(
-                f"{source}: is not this model's CSV (its columns differ); name a new -o file "
-                "or leave out --resume"
-            )
-        return Earlier(source, frozenset(row[0] for row in rows[1:]), rows=rows[1:])
-    try:
-        data = json.loads(text)
-        # a file written before model_sha256 names its model by path alone: not checked
-        checked = ("model", "model_sha256", "detector", "min_confidence")
-        differ = [
-            key
-            for key in checked
-            if data.get(key) != meta.get(key) and (key != "model_sha256" or key in data)
-        ]
-        if data["classes"] != list(classes):
-            differ.insert(0, "classes")
-        images = data["images"]
-        done = frozenset(image["file"] for image in images)
-        for image in images:  # keys added since (whole_image, then detector_score): unknown
-            image["faces"] = [
-                {**face, **{key: face.get(key) for key in LATER_FACE_KEYS}}
-                for face in image["faces"]
-            ]
-    except json.JSONDecodeError as exc:
-        raise FacialEmotionError(f"{source}: {not_json(text, exc)}; {NOT_RESULTS_FIX}") from exc
-    # JSON of another layout; a ValueError: a number past Python's 4300 digits
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise FacialEmotionError(
-            f"{source}: holds JSON, but not the results predict writes; {NOT_RESULTS_FIX}"
-        ) from exc
-    if differ:
-        raise FacialEmotionError(
-            f"{source}: {resume_mismatch(differ, data, meta, classes)}; "
-            "name a new -o file or leave out --resume"
-        )
-    if "model_sha256" not in data:
-        print(
-            f"facial-emotion predict: note: {source} names its model by path alone (written "
-            "before model_sha256): resume it only if that file has not been retrained or "
-            "replaced since",
-            file=sys.stderr,
-        )
-    return Earlier(source, done, images=images)
-
-
-def resume_mismatch(
-    differ: list[str], data: dict, meta: dict[str, object], classes: Sequence[str]
-) -> str:
-    """What differs between a JSON file and this run. A model file changed at the same path is
-    said in words, with short digests: both 64-digit digests side by side read as noise."""
-    keys = [key for key in differ if key != "model_sha256"]
-    theirs = ", ".join(f"{key} {data.get(key)}" for key in keys)
-    ours = ", ".join(
-        f"{key} {list(classes) if key == 'classes' else meta.get(key)}" for key in keys
-    )
-    said = [f"was read with {theirs}, this run with {ours}"] if keys else []
-    if "model_sha256" in differ and "model" not in keys:  # another path: said by "model"
-        then, now = data["model_sha256"], str(meta["model_sha256"])[:12]
-        if not isinstance(then, str) or not then:  # a hand edit: null read "sha256 None..."
-            said.append(
-                f"its model_sha256 is {json.dumps(then)}, not a digest, so it does not say "
-                f"which model read it (this run: {meta['model']}, sha256 {now}...)"
-            )
-        else:
-            said.append(
-                f"its model file {meta['model']} has changed since (retrained or replaced: "
-                f"sha256 {then[:12]}... then, {now}... now)"
-            )
-    return "; ".join(said)
-
-
 def read_all(
     args: argparse.Namespace,
     files: list[Path],
@@ -702,22 +458,6 @@ def keeps_partial(output: Path | None) -> bool:
     """Whether a stopped run keeps what it read beside ``output``: a file, not stdout or a pipe
     (written only whole)."""
     return output is not None and not is_stream(output)
-
-
-def render(
-    fmt: str,
-    results: list[ImageResult],
-    skipped: list[str],
-    classes: tuple[str, ...],
-    meta: dict[str, object],
-    earlier: Earlier | None = None,
-) -> str:
-    """The results as the table, JSON or CSV, after those of ``earlier`` (``--resume``)."""
-    if fmt == "json":
-        return render_json(results, skipped, classes, meta, earlier)
-    if fmt == "csv":
-        return render_csv(results, classes, earlier)
-    return render_table(results, classes)
 
 
 def emit(args: argparse.Namespace, text: str) -> None:
