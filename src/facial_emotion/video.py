@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,14 +24,13 @@ import cv2
 import numpy as np
 
 from facial_emotion.errors import FacialEmotionError
+from facial_emotion.face_tracking import KEEP_ID_SECONDS, FaceTracker, same_face
 from facial_emotion.faces import (
-    Box,
     Face,
     crop_faces,
     detector_cell,
     draw_faces,
     locate_faces,
-    shared_area,
 )
 from facial_emotion.files import (
     atomic_path,
@@ -64,13 +63,6 @@ UNDECODABLE_SECONDS = 2.0
 CAMERA_PATIENCE = 1.0  # seconds a camera may give no frame (a driver's hiccup) before it is gone
 # Seconds the rows still queued when a run ends (a camera's stop) may wait for a stalled reader
 CSV_CLOSE_PATIENCE = 1.0
-# A face unseen for up to this long keeps its id: a head turned or a hand passed over the face for
-# a third of a second (10 frames) had come back as a new face, which split one person's log in two
-KEEP_ID_SECONDS = 1.0
-# A box reused between detections is kept only while its crop still correlates with the face
-# last seen there: on clips, the same face from frame to frame scored 0.97-1.0 and another face
-# 0.53-0.59, while the background left behind scored 0.07 and a flat colour 0.
-MIN_SAME_FACE = 0.4
 # Detector settings for video: searching a copy of the frame 320 px wide finds faces from ~48 px in
 # a 640x480 frame at about a quarter of the cost of the full frame; the Haar cascade then needs
 # fewer neighbours (3) to keep finding a face frame after frame.
@@ -86,96 +78,6 @@ CODECS = {".webm": "VP80"}
 # 256 VP8 writes no frame at all (OpenCV 4.14: 4x4 or 5x5 frames at 15 frames/s none, at 16 all;
 # 7x5 at 10 none, at 11 all; 16x16 at 1 frame/s all); MPEG-4 writes 2x2 frames at 1 frame/s
 VP8_MIN_BITS_PER_SECOND = 256
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    inter = shared_area(a, b)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-@dataclass
-class _Track:
-    id: int
-    box: Box
-    history: deque[np.ndarray]
-    crop: np.ndarray | None = None  # the face as last seen, to check a reused box against
-    missed: int = 0
-    detector_score: float | None = None  # of the detection that last found it
-
-
-@dataclass
-class FaceTracker:
-    """Give each face a stable id by box overlap and average its last ``smooth`` probabilities."""
-
-    smooth: int = 1
-    min_iou: float = 0.3
-    max_missed: int = 5  # frames a face may go undetected and keep its id
-    _tracks: list[_Track] = field(default_factory=list, init=False, repr=False)
-    _next_id: int = field(default=1, init=False, repr=False)
-
-    def seen(self) -> list[tuple[Box, np.ndarray | None, float | None]]:
-        """Boxes, crops and detector scores of the faces seen in the last frame, to crop again
-        and compare when detection is skipped."""
-        return [(t.box, t.crop, t.detector_score) for t in self._tracks if t.missed == 0]
-
-    def update(
-        self,
-        boxes: list[Box],
-        probs: np.ndarray,
-        crops: np.ndarray | None = None,
-        detector_scores: list[float | None] | None = None,
-    ) -> tuple[list[int], np.ndarray]:
-        """Ids and smoothed probabilities for this frame's boxes (same order); ``crops``, the
-        faces cut at those boxes, are kept to check reused boxes against, and
-        ``detector_scores`` to give them again."""
-        pairs = sorted(
-            (
-                (iou(t.box, b), ti, bi)
-                for ti, t in enumerate(self._tracks)
-                for bi, b in enumerate(boxes)
-            ),
-            reverse=True,
-        )
-        owner: dict[int, _Track] = {}
-        used: set[int] = set()
-        for overlap, ti, bi in pairs:
-            if overlap < self.min_iou:
-                break
-            if ti not in used and bi not in owner:
-                owner[bi] = self._tracks[ti]
-                used.add(ti)
-        for ti, track in enumerate(self._tracks):
-            track.missed = 0 if ti in used else track.missed + 1
-        self._tracks = [t for t in self._tracks if t.missed <= self.max_missed]
-        ids, smoothed = [], []
-        for bi, box in enumerate(boxes):
-            track = owner.get(bi)
-            if track is None:
-                track = _Track(self._next_id, box, deque(maxlen=max(1, self.smooth)))
-                self._next_id += 1
-                self._tracks.append(track)
-            track.box = box
-            track.crop = crops[bi] if crops is not None else None
-            track.detector_score = detector_scores[bi] if detector_scores is not None else None
-            track.history.append(probs[bi])
-            ids.append(track.id)
-            smoothed.append(np.mean(track.history, axis=0))
-        return ids, np.array(smoothed, np.float32).reshape(len(boxes), probs.shape[1])
-
-
-def same_face(crop: np.ndarray, seen: np.ndarray | None) -> bool:
-    """Whether ``crop``, cut at a reused box, still shows the face ``seen`` there: the normalised
-    correlation of the two, blind to light and contrast, is at least ``MIN_SAME_FACE``."""
-    if seen is None:
-        return False
-    a = crop.astype(np.float32).ravel()
-    b = seen.astype(np.float32).ravel()
-    a -= a.mean()
-    b -= b.mean()
-    norm = float(np.sqrt((a @ a) * (b @ b)))
-    return norm > 0 and float(a @ b) / norm >= MIN_SAME_FACE
 
 
 def opencv_name(path: str | Path) -> str:
