@@ -59,10 +59,7 @@ def load(
     root = existing_dir(root)
     dirs = split_dirs(root)
     others: list[Path] = []  # files that are not images: a warning, not a silent loss
-    if dirs is None:
-        listed = {"all": labelled_files(root, others.append)}
-    else:
-        listed = {split: labelled_files(d, others.append) for split, d in dirs.items()}
+    listed = listed_by_split(root, dirs, others.append)
     mapping = label_map(labels)
     found_folders = {n for _, found in listed.values() for n in found}
     if mapping:
@@ -74,24 +71,10 @@ def load(
     classes = ordered({label for _, labels in listed.values() for label in labels})
     # Splits are made of the files, before any is read: with detect_faces, which photos have a
     # face found must not move another photo from train to test.
-    if dirs is None:
-        files, found = listed.pop("all")
-        y = indices(found, classes)
-        parts = stratified_split(
-            y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-        )
-        listed = {split: ([files[i] for i in idx], y[idx]) for split, idx in parts.items()}
-        how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
-    else:
-        listed = {s: (f, indices(labels, classes)) for s, (f, labels) in listed.items()}
-        how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
-        if "val" not in listed:
-            files, y = listed["train"]
-            parts = stratified_split(y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
-            listed |= {s: ([files[i] for i in idx], y[idx]) for s, idx in parts.items()}
-            how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
-    wanted = next((split for split in only if split in listed), None)
-    unread = {split: len(y) for split, (_, y) in listed.items() if only and split != wanted}
+    listed, how = assign_splits(
+        listed, classes, dirs, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+    unread = unread_splits(listed, only)
     reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits = {
@@ -119,6 +102,56 @@ def load(
         },
         unread=unread,
     )
+
+
+def listed_by_split(
+    root: Path, dirs: dict[str, Path] | None, on_other: Callable[[Path], None]
+) -> dict[str, tuple[list[Path], list[str]]]:
+    """Each split folder's image files and the canonical label of each; all of them as ``all`` when
+    ``root`` has no split folders."""
+    if dirs is None:
+        return {"all": labelled_files(root, on_other)}
+    return {split: labelled_files(d, on_other) for split, d in dirs.items()}
+
+
+def assign_splits(
+    listed: dict[str, tuple[list[Path], list[str]]],
+    classes: tuple[str, ...],
+    dirs: dict[str, Path] | None,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+) -> tuple[dict[str, tuple[list[Path], np.ndarray]], str]:
+    """The files and class indices of each split, and how the splits were made: the split
+    folders', with a val split carved from train where there is none; else a seeded stratified
+    split of ``all``."""
+    if dirs is None:
+        files, found = listed["all"]
+        y = indices(found, classes)
+        parts = stratified_split(
+            y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
+        assigned = {split: ([files[i] for i in idx], y[idx]) for split, idx in parts.items()}
+        how = f"seeded stratified split (seed {seed}, val {val_fraction}, test {test_fraction})"
+        return assigned, how
+    assigned = {s: (f, indices(labels, classes)) for s, (f, labels) in listed.items()}
+    how = "folders " + ", ".join(f"{d.name}/ → {split}" for split, d in dirs.items())
+    if "val" not in assigned:
+        files, y = assigned["train"]
+        parts = stratified_split(y, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+        assigned |= {s: ([files[i] for i in idx], y[idx]) for s, idx in parts.items()}
+        how += f"; val = seeded stratified {val_fraction} of train (seed {seed})"
+    return assigned, how
+
+
+def unread_splits(
+    listed: dict[str, tuple[list[Path], np.ndarray]], only: tuple[str, ...]
+) -> dict[str, int]:
+    """The file count of each split left unread: all but the first of ``only`` the data has
+    (none when ``only`` is empty)."""
+    wanted = next((split for split in only if split in listed), None)
+    return {split: len(y) for split, (_, y) in listed.items() if only and split != wanted}
 
 
 def read_split(
