@@ -59,9 +59,16 @@ def code_version(package: Path = Path(__file__).parent) -> dict[str, Any] | None
     augmentation layer drew apart."""
 
     def git(*args: str) -> str | None:
+        # git writes names as UTF-8 on every system (as the bytes they are on Linux); read in
+        # the locale's encoding, Windows' cp1252 mangled "Zoë" and failed on "Á" (0xC3 0x81),
+        # and a Linux name not in UTF-8 failed too, each a traceback that stopped training
         try:
             done = subprocess.run(
-                ["git", "-C", str(package), *args], capture_output=True, text=True, timeout=10
+                ["git", "-C", str(package), *args],
+                capture_output=True,
+                encoding="utf-8",
+                errors="surrogateescape",
+                timeout=10,
             )
         except (OSError, subprocess.TimeoutExpired):  # no git on the machine, or a hung one
             return None
