@@ -172,7 +172,7 @@ def classes_for(model: Path) -> list[str]:
     # an export older than that: the card beside it (model.int8.json or model.json)
     for card in (model.with_suffix(".json"), model.with_name(model.name.split(".")[0] + ".json")):
         if card.is_file():
-            return json.loads(card.read_text())["classes"]
+            return json.loads(card.read_text(encoding="utf-8"))["classes"]
     raise SystemExit(f"{model}: names no classes, and no card is beside it; export it again")
 
 

@@ -100,3 +100,36 @@ def test_the_example_crops_as_the_package_does(rng: np.random.Generator) -> None
         )
         for scale in (1.0, 1.02):
             np.testing.assert_array_equal(crop(gray, box, scale), crop_face(gray, box, scale))
+
+
+def test_the_example_reads_a_card_beside_the_model_as_utf8(tmp_path: Path) -> None:
+    """An export older than the card inside the model has it beside, as JSON (UTF-8): read in
+    the locale's encoding, Windows' cp1252, a class named "colère" came out as "colÃ¨re". The
+    locale's encoding is an error here, as -X warn_default_encoding tells where it was used."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(SHIPPED.read_bytes()), 0)
+    model.metadata = [m for m in model.metadata if m.name != b"facial_emotion.card"]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    older = tmp_path / "older.tflite"
+    older.write_bytes(bytes(builder.Output()))
+    classes = ["colère", "dégoût", "peur", "joie", "tristesse", "surprise", "neutre"]
+    card = json.dumps({"classes": classes}, ensure_ascii=False)
+    older.with_suffix(".json").write_text(card, encoding="utf-8")
+    code = (
+        "import json, sys, warnings\n"
+        "warnings.filterwarnings('error', category=EncodingWarning, module='litert_standalone')\n"
+        "namespace = {'__name__': 'litert_standalone'}\n"
+        f"source = open({str(EXAMPLE)!r}, encoding='utf-8').read()\n"
+        "exec(compile(source, 'example', 'exec'), namespace)\n"
+        "print(json.dumps(namespace['classes_for'](namespace['Path'](sys.argv[1]))))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-X", "warn_default_encoding", "-c", code, str(older)],
+        capture_output=True,
+        encoding="utf-8",
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout) == classes
