@@ -64,7 +64,7 @@ def pixel_csv(path: Path, rows: list[tuple[int, str, str | None]]) -> Path:
     for emotion, pixels, usage in rows:
         lines.append(f'{emotion},"{pixels}"' + (f",{usage}" if with_usage else ""))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

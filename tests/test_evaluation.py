@@ -292,7 +292,7 @@ def test_evaluate_stage_warns_when_the_model_was_trained_on_other_data(
     shutil.copy(tiny_model_path, "models/model.keras")
     card = json.loads(tiny_model_path.with_suffix(".json").read_text())
     card["source"] = {"name": "folder", "path": "/data/faces"}
-    Path("models/model.json").write_text(json.dumps(card))
+    Path("models/model.json").write_text(json.dumps(card), encoding="utf-8")
     faces = LabelledImages(np.zeros((7, 48, 48), np.uint8), np.arange(7))
     data = PreparedData(EMOTIONS, {"train": faces, "val": faces}, source={"name": "synthetic"})
     save(data, "data/prepared")
