@@ -152,6 +152,43 @@ def test_a_read_only_output_windows_will_not_replace_fails_in_one_line_and_leave
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "a .partial stayed behind"
 
 
+def test_an_output_another_program_holds_open_on_windows_is_refused_before_the_work(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows replaces no file another program holds open, and Excel holds a CSV it shows:
+    `predict photos/ -o faces.csv` read every photo, then lost the results to "Access is
+    denied" as it put them in place. Excel's lock is emulated: no open for writing, no replace."""
+    import matplotlib.cbook
+
+    from facial_emotion.cli import main
+
+    shown = tmp_path / "faces.csv"
+    shown.write_text("file,emotion\n", encoding="utf-8")
+    real_open, real_replace = os.open, os.replace
+
+    def locked(path: object) -> bool:
+        return os.path.exists(path) and os.path.samefile(path, shown)
+
+    def excel_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR) and locked(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def excel_replace(src, dst):
+        if locked(dst):
+            raise PermissionError(13, "Access is denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "open", excel_open)
+    monkeypatch.setattr(os, "replace", excel_replace)
+    photo = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    code = main(["predict", str(photo), "--csv", "-o", str(shown), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "faces.csv: is open in another program (Excel?)" in err, err
+    assert shown.read_text(encoding="utf-8") == "file,emotion\n"
+
+
 def test_every_text_file_the_package_opens_names_its_encoding() -> None:
     """Windows reads and writes text in its locale's encoding (cp1252) by default: the train
     report's box characters failed the stage after the whole training, and a data.path with an
