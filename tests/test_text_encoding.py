@@ -19,13 +19,15 @@ from pathlib import Path
 import cv2
 import matplotlib.cbook
 import pytest
+import yaml
 from data_fixtures import class_tree
 
 from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import code_version
 
 HOPPER = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-SRC = Path(__file__).resolve().parents[1] / "src" / "facial_emotion"
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src" / "facial_emotion"
 
 
 def test_a_models_card_names_changed_files_as_git_wrote_them(monkeypatch, tmp_path) -> None:
@@ -71,9 +73,9 @@ def test_no_subprocess_output_is_decoded_in_the_locales_encoding() -> None:
 def test_the_commands_read_and_write_no_text_in_the_locales_encoding(
     tiny_model_path, tmp_path
 ) -> None:
-    """predict, video and evaluate on names with accents and an emoji, in a Python that makes an
-    EncodingWarning of the package's own an error: each text it opened in the locale's encoding
-    would be cp1252 on Windows."""
+    """predict, video, evaluate, and the pipeline's check and prepare stages, on names with
+    accents and an emoji, in a Python that makes an EncodingWarning of the package's own an
+    error: each text it opened in the locale's encoding would be cp1252 on Windows."""
     root = tmp_path / "Zoë"
     photos = root / "photos"
     photos.mkdir(parents=True)
@@ -82,30 +84,36 @@ def test_the_commands_read_and_write_no_text_in_the_locales_encoding(
     model = root / "mödel.keras"
     shutil.copy(tiny_model_path, model)
     shutil.copy(tiny_model_path.with_suffix(".json"), model.with_suffix(".json"))
-    faces = class_tree(root / "faces", dict.fromkeys(EMOTIONS, 2))
+    faces = class_tree(root / "faces", dict.fromkeys(EMOTIONS, 10))
     frame = cv2.resize(cv2.imread(str(HOPPER)), (320, 240))
     clip = root / "clip Zoë.mp4"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240))
     for _ in range(3):
         writer.write(frame)
     writer.release()
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["data"].update(source="folder", path=str(faces))
+    params_file = root / "params ≥.yaml"
+    params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     quiet = "--no-progress"
+    cli, stage, read = "facial_emotion.cli", "facial_emotion.", ["predict", str(photos)]
     commands = [
-        ["predict", str(photos), "--json", "-o", str(root / "faces ≥.json"), quiet],
-        ["predict", str(photos), "--csv", "-o", str(root / "faces.csv"), quiet],
-        ["predict", str(photos), "--csv", "-o", str(root / "faces.csv"), "--resume", quiet],
-        ["predict", str(photos), "--model", str(model), "--annotate", str(root / "ann"), quiet],
-        ["video", str(clip), "-o", str(root / "out.mp4"), "--csv", str(root / "v.csv"), quiet],
-        ["evaluate", "--model", str(model), "--data", str(faces), "--split", "all", quiet],
+        [cli, *read, "--json", "-o", str(root / "faces ≥.json"), quiet],
+        [cli, *read, "--csv", "-o", str(root / "faces.csv"), quiet],
+        [cli, *read, "--csv", "-o", str(root / "faces.csv"), "--resume", quiet],
+        [cli, *read, "--model", str(model), "--annotate", str(root / "ann"), quiet],
+        [cli, "video", str(clip), "-o", str(root / "out.mp4"), "--csv", str(root / "v.csv"), quiet],
+        [cli, "evaluate", "--model", str(model), "--data", str(faces), "--split", "all", quiet],
+        [stage + "check_params", str(params_file)],
+        [stage + "prepare", "--params", str(params_file), "--out", str(root / "prepared")],
     ]
     code = (
-        "import json, sys, warnings\n"
+        "import importlib, json, sys, warnings\n"
         "warnings.filterwarnings('ignore', category=EncodingWarning)  # other packages'\n"
         "warnings.filterwarnings('error', category=EncodingWarning, module='facial_emotion')\n"
-        "from facial_emotion.cli import main\n"
-        "for argv in json.loads(sys.argv[1]):\n"
-        "    if main(argv):\n"
-        "        sys.exit(f'{argv[0]} failed')\n"
+        "for module, *argv in json.loads(sys.argv[1]):\n"
+        "    if importlib.import_module(module).main(argv):\n"
+        "        sys.exit(f'{module} {argv[0]} failed')\n"
     )
     done = subprocess.run(
         [sys.executable, "-X", "warn_default_encoding", "-c", code, json.dumps(commands)],
@@ -118,3 +126,5 @@ def test_the_commands_read_and_write_no_text_in_the_locales_encoding(
     assert "Zoë 😀.jpg" in json.dumps(written, ensure_ascii=False)
     assert "café–Á.jpg" in (root / "faces.csv").read_text(encoding="utf-8")
     assert (root / "v.csv").read_text(encoding="utf-8").startswith("time,frame,face")
+    manifest = json.loads((root / "prepared" / "manifest.json").read_text(encoding="utf-8"))
+    assert "Zoë" in json.dumps(manifest, ensure_ascii=False)
