@@ -216,7 +216,7 @@ def test_the_run_returns_the_weights_whose_val_score_the_history_reports(
     """The shipped model must be the best epoch's, as val scored it: with ema, averaged."""
     averaged = dataclasses.replace(FAST, epochs=3, ema=0.9)
     result = training.fit(
-        models.build("sepnet", 3), data, averaged, seed=0, run_dir=tmp_path, verbose=0
+        models.build("tiny", 3), data, averaged, seed=0, run_dir=tmp_path, verbose=0
     )
     assert result.model.optimizer.use_ema
     val = training.make_dataset(data.splits["val"], 3, averaged.batch_size)
