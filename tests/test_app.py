@@ -41,6 +41,13 @@ def recognizer(tiny_model_path: Path) -> EmotionRecognizer:
 
 
 @pytest.fixture(scope="module")
+def page(recognizer: EmotionRecognizer) -> Any:
+    """The page for ``recognizer``, built once: a build takes seconds, and its handlers keep no
+    state between calls (each reads the environment and its upload as it is called)."""
+    return build_app(recognizer)
+
+
+@pytest.fixture(scope="module")
 def photo() -> np.ndarray:
     """A real photograph of one face that matplotlib ships (Grace Hopper), as RGB."""
     from PIL import Image
@@ -132,8 +139,8 @@ def upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], 
     return sent
 
 
-def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, upload) -> None:
-    handler = build_app(recognizer).fns[0].fn
+def test_uploaded_photo_is_read(page: Any, photo, upload) -> None:
+    handler = page.fns[0].fn
     shown, _, records, summary = handler(upload(HOPPER))
     assert shown["value"].shape == photo.shape and len(records) == 1
     assert summary.startswith("1 face: ")
@@ -142,19 +149,19 @@ def test_uploaded_photo_is_read(recognizer: EmotionRecognizer, photo, upload) ->
 
 
 def test_a_photo_without_a_face_is_not_described_as_boxed(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload
+    page: Any, tmp_path: Path, upload
 ) -> None:
     from PIL import Image
 
     sky = tmp_path / "sky.png"
     Image.new("RGB", (320, 240), (120, 160, 200)).save(sky)
-    shown, _, records, summary = build_app(recognizer).fns[0].fn(upload(sky))
+    shown, _, records, summary = page.fns[0].fn(upload(sky))
     assert records == [] and summary.startswith("No face found")
     assert shown["alt_text"] == f"The photo. {summary}"
 
 
 def test_upload_that_is_not_an_image_is_named_on_the_page_not_in_the_log(
-    recognizer: EmotionRecognizer, tmp_path: Path, capsys: pytest.CaptureFixture[str], upload
+    page: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], upload
 ) -> None:
     """The visitor sees their file's name; the log, kept as long as whoever runs the app keeps
     it, said "jane_doe_passport.jpg" of every refused upload: a file name is personal data."""
@@ -162,7 +169,7 @@ def test_upload_that_is_not_an_image_is_named_on_the_page_not_in_the_log(
 
     fake = tmp_path / "jane_doe_passport.jpg"
     fake.write_text("not a picture at all")
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     with pytest.raises(gr.Error, match="jane_doe_passport.jpg: not a readable picture; pass a"):
         handler(upload(fake))
     logged = capsys.readouterr().err
@@ -179,29 +186,25 @@ def test_upload_that_is_not_an_image_is_named_on_the_page_not_in_the_log(
     )
 
 
-def test_an_uploaded_video_points_to_the_video_command(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload
-) -> None:
+def test_an_uploaded_video_points_to_the_video_command(page: Any, tmp_path: Path, upload) -> None:
     import gradio as gr
 
     clip = tmp_path / "party.MP4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     with pytest.raises(
         gr.Error, match=r"party.MP4: is a video; .* `facial-emotion video party.MP4`"
     ):
         handler(upload(clip))
 
 
-def test_a_refused_upload_is_deleted_at_once(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload
-) -> None:
+def test_a_refused_upload_is_deleted_at_once(page: Any, tmp_path: Path, upload) -> None:
     """Never read, so never stripped of its metadata: Gradio kept a refused upload as sent for
     the hour. The page's preview was already fetched (a 34 MB picture refused for its pixels
     stayed whole in Chromium at 4 MB/s, fullscreen too); a file that is not an upload stays."""
     import gradio as gr
 
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     fake = tmp_path / "jane_doe.jpg"
     fake.write_text("not a picture: Jane Doe, SERIAL-123456")
     sent = upload(fake)
@@ -220,7 +223,7 @@ def test_a_refused_upload_is_deleted_at_once(
 
 
 def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload
+    page: Any, tmp_path: Path, upload
 ) -> None:
     """A 13300x13300 PNG of one colour is 543 KB: decoding it took the app 3.3 GB."""
     import gradio as gr
@@ -228,7 +231,7 @@ def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
 
     huge = tmp_path / "huge.png"
     Image.new("L", (12000, 8400)).save(huge)  # 100.8 million pixels
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     with pytest.raises(gr.Error, match="huge.png: 12000x8400 is more than the 100 million pixels"):
         handler(upload(huge))
     past_pillow = tmp_path / "larger.png"
@@ -238,7 +241,7 @@ def test_a_small_upload_of_a_huge_picture_is_refused_before_it_is_decoded(
 
 
 def test_a_path_that_is_not_an_upload_is_refused(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload, capsys: pytest.CaptureFixture[str]
+    page: Any, tmp_path: Path, upload, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A request without Gradio's file mark passed any server path through: the app sent back
     a private picture from outside its folder, and said which paths exist."""
@@ -247,7 +250,7 @@ def test_a_path_that_is_not_an_upload_is_refused(
     upload(HOPPER)  # the app's folder exists and holds an upload
     secret = tmp_path / "secret.png"
     shutil.copy(HOPPER, secret)
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     nul = tmp_path / "gradio" / "a\0b.png"  # the file system calls raised a bare ValueError
     long = tmp_path / "gradio" / f"{'a' * 300}.png"  # and a bare OSError: name too long
     dotted = tmp_path / "gradio" / ".." / "secret.png"
@@ -443,22 +446,22 @@ def test_an_allowed_host_is_a_name_alone(capsys: pytest.CaptureFixture[str]) -> 
     assert host_name("Web_App") == "web_app" and host_name("ex--ample.com") == "ex--ample.com"
 
 
-def test_uploads_are_deleted_from_gradios_cache(recognizer: EmotionRecognizer) -> None:
+def test_uploads_are_deleted_from_gradios_cache(page: Any) -> None:
     """Faces are personal data: uploads and marked copies stayed in /tmp/gradio for good. Gradio
     removes a file at its first check after it is ``age`` old, so one can stay ``every + age``:
     with (3600, 3600) two hours, where the README says at most one."""
-    every, age = build_app(recognizer).delete_cache
+    every, age = page.delete_cache
     assert every + age <= 3600
 
 
 def test_uploaded_16_bit_photo_is_read_as_predict_reads_it(
-    recognizer: EmotionRecognizer, tmp_path: Path, upload
+    recognizer: EmotionRecognizer, page: Any, tmp_path: Path, upload
 ) -> None:
     import cv2
 
     deep = tmp_path / "scan.png"
     cv2.imwrite(str(deep), cv2.imread(str(HOPPER), cv2.IMREAD_GRAYSCALE).astype(np.uint16) * 257)
-    _, _, records, summary = build_app(recognizer).fns[0].fn(upload(deep))
+    _, _, records, summary = page.fns[0].fn(upload(deep))
     assert len(records) == 1 and summary.startswith("1 face: ")
     assert records == [face.to_dict() for face in recognizer.detect_batch([load_image(deep)])[0]]
 
@@ -585,22 +588,38 @@ def _wait_until_serving(url: str, server: subprocess.Popen, seconds: float = 120
     raise AssertionError(f"the app did not answer on {url} within {seconds:.0f}s")
 
 
-def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
+def _status(url: str, body: bytes | None = None, **headers: str) -> tuple[int, Any]:
+    request = urllib.request.Request(url, body, headers, method="POST" if body else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers
+
+
+def test_the_served_app_keeps_uploads_private_and_refuses_other_sites_and_large_bodies(
     tiny_model_path: Path, tmp_path: Path
 ) -> None:
-    """Faces are personal data: Gradio kept every upload and marked copy in /tmp/gradio for good."""
+    """Faces are personal data: Gradio kept every upload and marked copy in /tmp/gradio for
+    good. Reached by a network address, Gradio let any web site use the app and read its
+    answers; any client could make it fetch a URL or send a body of any size (audit W); a page
+    could name itself the host, or have its own name resolve to this machine (review Z). One
+    server for both: each start loads TensorFlow and Gradio (20-50 s on a loaded machine)."""
     from gradio_client import Client, handle_file
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
     server = subprocess.Popen(
         [sys.executable, "-m", "facial_emotion",
-         "app", "--port", str(port), "--model", str(tiny_model_path)],
+         "app", "--port", str(port), "--model", str(tiny_model_path),
+         "--allowed-host", "faces.example"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**env, "TMPDIR": str(tmp_path)},
+        env={**env, "TMPDIR": str(tmp_path), "GRADIO_ALLOWED_PATHS": str(tmp_path)},
     )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    lan = {"Host": f"192.168.1.50:{port}"}  # as a browser on the network sends it
     try:
-        _wait_until_serving(f"http://127.0.0.1:{port}/", server)
+        _wait_until_serving(f"{base}/", server)
         client = Client(
             f"http://127.0.0.1:{port}/", verbose=False, download_files=str(tmp_path / "client")
         )
@@ -624,41 +643,6 @@ def test_uploads_stay_in_a_private_folder_removed_when_the_app_stops(
         (cache,) = tmp_path.glob("facial-emotion-app-*")
         kept = {p.suffix for p in cache.rglob("*") if p.is_file()}
         assert kept == {".jpg", ".jpeg"}  # the upload and its marked copy (JPEG: PNG took seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    assert server.returncode is not None and not list(tmp_path.glob("facial-emotion-app-*"))
-    # Gradio, imported before the private folder was named, made $TMPDIR/gradio (soak CM)
-    assert not (tmp_path / "gradio").exists()
-
-
-def _status(url: str, body: bytes | None = None, **headers: str) -> tuple[int, Any]:
-    request = urllib.request.Request(url, body, headers, method="POST" if body else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, answer.headers
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.headers
-
-
-def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
-    tiny_model_path: Path, tmp_path: Path
-) -> None:
-    """Reached by a network address, Gradio let any web site use the app and read its answers;
-    any client could make it fetch a URL or send a body of any size (audit W); a page could
-    name itself the host, or have its own name resolve to this machine (review Z)."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "facial_emotion",
-         "app", "--port", str(port), "--model", str(tiny_model_path),
-         "--allowed-host", "faces.example"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TMPDIR": str(tmp_path), "GRADIO_ALLOWED_PATHS": str(tmp_path)},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    lan = {"Host": f"192.168.1.50:{port}"}  # as a browser on the network sends it
-    try:
-        _wait_until_serving(f"{base}/", server)
         status, headers = _status(f"{base}/config", **lan, Origin=f"http://192.168.1.50:{port}")
         assert status == 200 and headers["x-frame-options"] == "DENY"
         assert _status(f"{base}/config", **lan, Origin="https://elsewhere.example")[0] == 403
@@ -669,7 +653,6 @@ def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
         for name, status in (("rebind.attacker.example", 403), ("faces.example", 200)):
             named = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
             assert _status(f"{base}/config", **named)[0] == status, name
-        call = f"{base}/gradio_api/call/on_image"
         at_url = json.dumps({"data": [{"path": "http://example.com/face.jpg"}]}).encode()
         json_type = {"Content-Type": "application/json"}
         assert _status(call, at_url, **json_type)[0] == 400
@@ -689,6 +672,9 @@ def test_the_served_app_refuses_other_sites_urls_unused_routes_and_large_bodies(
     finally:
         server.terminate()
         server.wait(timeout=30)
+    assert server.returncode is not None and not list(tmp_path.glob("facial-emotion-app-*"))
+    # Gradio, imported before the private folder was named, made $TMPDIR/gradio (soak CM)
+    assert not (tmp_path / "gradio").exists()
 
 
 def _chromium(user_data_dir: Path, *flags: str) -> Any:
@@ -783,21 +769,23 @@ def test_browser_upload_shows_the_face_and_its_emotion(
     ], log
 
 
-def test_a_photo_given_while_one_is_read_is_read_next(recognizer: EmotionRecognizer) -> None:
+def test_a_photo_given_while_one_is_read_is_read_next(page: Any) -> None:
     """Gradio dropped it: the page showed the new photo beside the last one's readings."""
-    dependencies = build_app(recognizer).config["dependencies"]
+    dependencies = page.config["dependencies"]
     (reading,) = [d for d in dependencies if d["api_name"] == "on_image"]
     assert reading["trigger_mode"] == "always_last"
 
 
-def _page_text(recognizer: Any) -> str:
+def _page_text(page: Any) -> str:
     import gradio as gr
 
-    blocks = build_app(recognizer).blocks.values()
+    blocks = page.blocks.values()
     return "\n".join(b.value for b in blocks if isinstance(b, gr.Markdown))
 
 
-def test_the_page_says_what_the_model_is_and_is_not(recognizer: EmotionRecognizer) -> None:
+def test_the_page_says_what_the_model_is_and_is_not(
+    recognizer: EmotionRecognizer, page: Any
+) -> None:
     """For visitors: it said "about 2 faces in 3" of the shipped model whichever model ran, and
     not what the model reads (48x48 gray faces), what it learnt from, or that it is no lie
     detector."""
@@ -809,11 +797,11 @@ def test_the_page_says_what_the_model_is_and_is_not(recognizer: EmotionRecognize
         def detect(self, image: np.ndarray) -> list[Any]:
             return []
 
-    shipped = _page_text(Shipped())
+    shipped = _page_text(build_app(Shipped()))
     said = ["FER2013", "48 by 48 pixels in gray", "68 times in 100", "90% or more was right"]
     said += ["not a lie detector", "posed", "deleted within an hour", "wrong about 1 time in 3"]
     assert [text for text in said if text not in shipped] == []
-    other = _page_text(recognizer)
+    other = _page_text(page)
     assert f"This page runs the model {recognizer.model_path.name}" in other
     assert "68 times" not in other and "1 time in 3" not in other and "2 faces in 3" not in other
     assert "not a lie detector" in other and "deleted within an hour" in other
@@ -834,7 +822,7 @@ def test_the_page_gives_the_cards_figure_on_faces_the_model_never_saw() -> None:
         def detect(self, image: np.ndarray) -> list[Any]:
             return []
 
-    shipped = _page_text(Shipped())
+    shipped = _page_text(build_app(Shipped()))
     assert "had not learnt from" not in shipped
     assert "on the 3,147 others it agreed 65 times in 100" in shipped
 
@@ -881,8 +869,8 @@ def webcam_frame(photo: np.ndarray) -> np.ndarray:
     return frame
 
 
-def _live_handler(recognizer: Any) -> Callable[..., tuple[Any, ...]]:
-    (on_frame,) = [f.fn for f in build_app(recognizer).fns.values() if f.name == "on_frame"]
+def _live_handler(page: Any) -> Callable[..., tuple[Any, ...]]:
+    (on_frame,) = [f.fn for f in page.fns.values() if f.name == "on_frame"]
     return on_frame
 
 
@@ -897,7 +885,7 @@ def test_a_live_webcam_frame_comes_back_boxed_with_its_reading(
     shipped = EmotionRecognizer()  # the int8 model the app runs by default
     sent = _frame_url(webcam_frame)
     (face,) = shipped.detect(frame_pixels(sent))
-    shown, summary, said = _live_handler(shipped)(sent, None)
+    shown, summary, said = _live_handler(build_app(shipped))(sent, None)
     marked = frame_pixels(shown)
     assert marked.shape == webcam_frame.shape and not np.array_equal(marked, webcam_frame)
     assert summary == f"1 face: {face.emotion}." and said[0] == summary
@@ -905,7 +893,7 @@ def test_a_live_webcam_frame_comes_back_boxed_with_its_reading(
 
 
 def test_the_live_summary_changes_at_most_every_few_seconds(
-    recognizer: EmotionRecognizer, webcam_frame: np.ndarray
+    page: Any, webcam_frame: np.ndarray
 ) -> None:
     """A screen reader announces the summary each time it changes: read at every frame, with its
     percentages, it would never stop talking."""
@@ -913,7 +901,7 @@ def test_the_live_summary_changes_at_most_every_few_seconds(
 
     from facial_emotion.app_live import SAY_EVERY, to_say
 
-    on_frame = _live_handler(recognizer)
+    on_frame = _live_handler(page)
     face, empty = _frame_url(webcam_frame), _frame_url(np.full((480, 640, 3), 90, np.uint8))
     _, summary, said = on_frame(face, None)
     assert "%" not in summary
@@ -926,11 +914,11 @@ def test_the_live_summary_changes_at_most_every_few_seconds(
 
 
 def test_a_live_frame_that_is_not_a_webcam_picture_is_refused_in_one_line(
-    recognizer: EmotionRecognizer, capsys: pytest.CaptureFixture[str]
+    page: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import gradio as gr
 
-    on_frame = _live_handler(recognizer)
+    on_frame = _live_handler(page)
     for frame in (
         {"path": str(HOPPER)},  # a file on the server
         {"url": "http://example.com/face.jpg"},
@@ -949,17 +937,16 @@ def test_a_live_frame_that_is_not_a_webcam_picture_is_refused_in_one_line(
     )
 
 
-def test_the_live_stream_drops_frames_and_keeps_its_own_slot(recognizer: EmotionRecognizer) -> None:
+def test_the_live_stream_drops_frames_and_keeps_its_own_slot(page: Any) -> None:
     """One frame every LIVE_EVERY seconds at 640x480 (Gradio asks cameras for 1920x1440), a time
     limit, and a slot apart from the photos'."""
     from facial_emotion.app_live import LIVE_EVERY, LIVE_LIMIT
 
-    app = build_app(recognizer)
-    functions = {f.name: f for f in app.fns.values()}
+    functions = {f.name: f for f in page.fns.values()}
     live, photo = functions["on_frame"], functions["on_image"]
     assert (live.stream_every, live.time_limit) == (LIVE_EVERY, LIVE_LIMIT)
     assert live.concurrency_limit == 1 and live.concurrency_id != photo.concurrency_id
-    (camera,) = [b for b in app.blocks.values() if getattr(b, "streaming", False)]
+    (camera,) = [b for b in page.blocks.values() if getattr(b, "streaming", False)]
     assert camera.webcam_options.constraints["video"]["width"] == {"ideal": 640}
 
 
@@ -1061,7 +1048,7 @@ def test_a_hang_up_closes_the_app_as_sigterm_does(capsys, monkeypatch):
 
 @pytest.mark.parametrize("kind", ["JPEG", "progressive JPEG", "PNG", "WebP"])
 def test_an_upload_keeps_no_location_or_serial_once_read(
-    recognizer: EmotionRecognizer, upload, tmp_path: Path, kind: str
+    page: Any, upload, tmp_path: Path, kind: str
 ) -> None:
     """Gradio keeps an upload up to an hour for the page's preview: it kept the photo as sent,
     GPS location and camera serial included. Once read, only the pixels and the orientation
@@ -1076,7 +1063,7 @@ def test_an_upload_keeps_no_location_or_serial_once_read(
     extra = {"xmp": b"<x:xmpmeta>Jane Doe</x:xmpmeta>", "progressive": kind.startswith("prog")}
     Image.open(HOPPER).save(sent, exif=exif, **({} if kind == "PNG" else extra))
     payload = upload(sent)
-    handler = build_app(recognizer).fns[0].fn
+    handler = page.fns[0].fn
     handler(payload)  # read (turned a quarter, the face is not found: it need not be)
     kept = Path(payload["path"])
     with Image.open(kept) as stored, Image.open(sent) as original:
