@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -100,18 +101,27 @@ def run(capsys, *argv: object) -> tuple[int, str, str]:
 
 def run_in_a_process(*argv: object, **options) -> subprocess.CompletedProcess[str]:
     """`facial-emotion video` in a process of its own, for what only a process shows (FFmpeg's
-    own stderr, a limit on file size)."""
+    own stderr when no test captures it, the CSV on the real stdout)."""
     command = [sys.executable, "-m", "facial_emotion", "video", *map(str, argv)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, **options)
 
 
-def small_files() -> None:
+@contextlib.contextmanager
+def small_files() -> Iterator[None]:
     """A limit of 1,000 bytes a file standing in for a full disk (a 12-frame CSV is 1.3 KB): a
-    failed write, not a process killed by SIGXFSZ."""
+    failed write, not a process killed by SIGXFSZ. Set in this process (a Python of its own
+    loads TensorFlow again, 10-15 s each on a loaded machine) and lifted after: the soft limit
+    alone, so the hard one that lets it rise again stays."""
     import resource
 
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
 
 
 def test_an_empty_source_is_refused_before_the_model_loads(capsys, monkeypatch):
@@ -366,17 +376,10 @@ def test_an_undecodable_file_prints_no_ffmpeg_complaint(tiny_model_path, tmp_pat
     assert result.stderr.rstrip().endswith("in a format OpenCV cannot decode; try another file")
 
 
-@pytest.mark.parametrize(
-    ("signum", "said"),
-    [(signal.SIGTERM, "terminated")]
-    + ([(signal.SIGHUP, "hung up")] if hasattr(signal, "SIGHUP") else []),
-)
-def test_terminating_a_run_keeps_what_was_read_under_partial_names(
-    tiny_model_path, tmp_path, signum, said
-):
+def test_terminating_a_run_keeps_what_was_read_under_partial_names(tiny_model_path, tmp_path):
     """SIGTERM, as `kill` and `docker stop` send it, keeps what was read as Ctrl-C does, and
-    no temporary file; so does SIGHUP, as a closed terminal or a dropped SSH session sends it,
-    whose default ended the run keeping nothing."""
+    no temporary file."""
+    signum, said = signal.SIGTERM, "terminated"
     # minutes of work, so the run is still going when it is stopped
     long_clip = write_clip(tmp_path / "long.mp4", [hopper(128, 150)] * 6000, fps=30)
     out = tmp_path / "out"
@@ -398,6 +401,41 @@ def test_terminating_a_run_keeps_what_was_read_under_partial_names(
     rows = list(csv.DictReader(kept[0].open()))
     video = cv2.VideoCapture(str(kept[1]))
     assert len(rows) == int(video.get(cv2.CAP_PROP_FRAME_COUNT)) > 0  # a face in every frame
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="Windows has no SIGHUP")
+def test_a_hang_up_keeps_what_was_read_as_sigterm_does(
+    capsys, clip, tiny_model_path, tmp_path, monkeypatch
+):
+    """SIGHUP, as a closed terminal or a dropped SSH session sends it, ended the run keeping
+    nothing. Raised in this process, at frame 5, through the handler the command installs (the
+    SIGTERM test above sends its signal to a process of its own)."""
+    import facial_emotion.video as video
+
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_DFL:
+        pytest.skip("SIGHUP is ignored here (nohup), and a run goes on through it by design")
+    read_frame, calls = video._read_frame, []
+
+    def hung_up_at_frame_5(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            # without the command's handler, SIGHUP's default would end pytest itself
+            assert signal.getsignal(signal.SIGHUP) is not signal.SIG_DFL, "no SIGHUP handler"
+            signal.raise_signal(signal.SIGHUP)
+        return read_frame(*args, **kwargs)
+
+    monkeypatch.setattr(video, "_read_frame", hung_up_at_frame_5)
+    out = tmp_path / "out"
+    args = [clip, "--model", tiny_model_path, "-o", out / "a.mp4", "--csv", out / "a.csv"]
+    code, _, err = run(capsys, *args, "--detect-every", "1")
+    assert code == 128 + signal.SIGHUP, err
+    kept = [out / "a.partial.csv", out / "a.partial.mp4"]
+    assert sorted(out.iterdir()) == kept
+    assert err.splitlines()[-2] == "facial-emotion video: hung up"
+    assert err.splitlines()[-1].endswith(f"is kept in {kept[0]} and {kept[1]}")
+    rows = list(csv.DictReader(kept[0].open()))
+    recording = cv2.VideoCapture(str(kept[1]))
+    assert len(rows) == int(recording.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
 
 
 def test_a_stop_whose_csv_terminal_is_gone_is_still_a_stop(tmp_path):
@@ -758,17 +796,18 @@ def test_a_damaged_stretch_is_passed_over_and_the_frames_after_it_read(
 @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
 @pytest.mark.parametrize("option", ["-o", "--csv"])
 def test_an_output_the_disk_could_not_hold_fails_and_is_not_kept(
-    clip, tiny_model_path, tmp_path, option
+    capfd, clip, tiny_model_path, tmp_path, option
 ):
     """OpenCV's writer fails without a word: a full disk left an unplayable video, renamed into
     place, with exit status 0. A limit on file size stands in for the full disk."""
     target = tmp_path / ("out.mp4" if option == "-o" else "out.csv")
-    result = run_in_a_process(
-        clip, option, target, "--model", tiny_model_path, preexec_fn=small_files
-    )
-    assert result.returncode == 2 and result.stdout == "", result.stderr
-    assert result.stderr.startswith(f"facial-emotion video: error: {target}: "), result.stderr
-    assert len(result.stderr.splitlines()) == 1, result.stderr  # no FFmpeg lines above it
+    capfd.readouterr()
+    with small_files():
+        code = main(["video", str(clip), option, str(target), "--model", str(tiny_model_path)])
+    out, err = capfd.readouterr()  # file descriptors: FFmpeg writes to stderr's itself
+    assert code == 2 and out == "", err
+    assert err.startswith(f"facial-emotion video: error: {target}: "), err
+    assert len(err.splitlines()) == 1, err  # no FFmpeg lines above it
     assert list(tmp_path.iterdir()) == []
 
 
@@ -1179,23 +1218,17 @@ def test_a_folder_named_as_a_camera_index_leaves_the_camera(capsys, tmp_path, mo
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
-def test_a_video_the_disk_could_not_hold_keeps_no_csv_either(clip, tiny_model_path, tmp_path):
+def test_a_video_the_disk_could_not_hold_keeps_no_csv_either(
+    capsys, clip, tiny_model_path, tmp_path
+):
     """The CSV was closed and renamed into place before the video was checked: exit status 2,
     and a CSV of the failed run left (or an old one replaced) beside no video (review AD)."""
     video, table = tmp_path / "out.mp4", tmp_path / "out.csv"
-    result = run_in_a_process(  # 3 frames' CSV fits in the limit, the video does not
-        clip,
-        "-o",
-        video,
-        "--csv",
-        table,
-        "--max-frames",
-        "3",
-        "--model",
-        tiny_model_path,
-        preexec_fn=small_files,
-    )
-    assert result.returncode == 2 and f"{video}: the video could not be written" in result.stderr
+    with small_files():  # 3 frames' CSV fits in the limit, the video does not
+        code, _, err = run(
+            capsys, clip, "-o", video, "--csv", table, "--max-frames", 3, "--model", tiny_model_path
+        )
+    assert code == 2 and f"{video}: the video could not be written" in err, err
     assert list(tmp_path.iterdir()) == []
 
 
