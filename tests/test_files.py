@@ -189,6 +189,27 @@ def test_an_output_another_program_holds_open_on_windows_is_refused_before_the_w
     assert shown.read_text(encoding="utf-8") == "file,emotion\n"
 
 
+def test_a_models_card_held_open_on_windows_is_refused_as_the_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card read-only (DVC's linked cache) or open in an editor is still a card: told "close it
+    there", one closed it only to be told on the next run it was never to be written over."""
+    card = tmp_path / "model.json"
+    card.write_text('{"classes": ["a", "b"]}', encoding="utf-8")
+    (tmp_path / "model.keras").write_bytes(b"a model")
+    real_open = os.open
+
+    def held_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR) and os.path.samefile(path, card):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "open", held_open)
+    with pytest.raises(FacialEmotionError, match=r"is the card of .*model\.keras"):
+        require_writable(card, suffix=".json")
+
+
 def test_every_text_file_the_package_opens_names_its_encoding() -> None:
     """Windows reads and writes text in its locale's encoding (cp1252) by default: the train
     report's box characters failed the stage after the whole training, and a data.path with an

@@ -216,16 +216,6 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
     if target.is_dir() != folder and target.exists():
         kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
         raise FacialEmotionError(f"{target}: is {kind} to write instead")
-    if sys.platform == "win32" and not folder and target.is_file():
-        # Windows replaces no file another program holds open, as Excel holds a CSV it shows:
-        # the results, written whole at the end, were lost there to "Access is denied"
-        try:
-            os.close(os.open(target, os.O_WRONLY))  # denied where the holder shares no writes
-        except PermissionError as exc:
-            raise FacialEmotionError(
-                f"{target}: is open in another program (Excel?) or read-only; close it there, "
-                "or write to another file"
-            ) from exc
     if not folder and target.suffix == ".json":  # a folder such as "." has no name to swap
         models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
         model = next((m for m in models if m.is_file()), None)
@@ -234,6 +224,17 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
                 f"{target}: is the card of {model}, which would lose its class names; "
                 "write to another file name"
             )
+    if sys.platform == "win32" and not folder and target.is_file():
+        # Windows replaces no file another program holds open, as Excel holds a CSV it shows:
+        # the results, written whole at the end, were lost there to "Access is denied". After
+        # the card's check: a card, read-only or open, is never to be written, and said so
+        try:
+            os.close(os.open(target, os.O_WRONLY))  # denied where the holder shares no writes
+        except PermissionError as exc:
+            raise FacialEmotionError(
+                f"{target}: is open in another program (Excel?) or read-only; close it there, "
+                "or write to another file"
+            ) from exc
     existing = target if folder and target.is_dir() else target.parent
     while not existing.exists():
         existing = existing.parent
