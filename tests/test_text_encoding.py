@@ -30,27 +30,48 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "facial_emotion"
 
 
-def test_a_models_card_names_changed_files_as_git_wrote_them(monkeypatch, tmp_path) -> None:
-    """git writes file names as UTF-8 (on Linux, as the bytes they are): read in the locale's
-    encoding, a changed file "Á.py" under the package stopped training on Windows with a
-    UnicodeDecodeError, and a Linux name not in UTF-8 stopped it everywhere."""
+def _package_with_changed_files(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A git checkout's package with files named "Zoë Á.py" and, where the disk allows, the
+    Latin-1 bytes of "café.py" added since its commit; and the names its card should give."""
     if shutil.which("git") is None:
         pytest.skip("no git")
-    monkeypatch.setattr(locale, "getencoding", lambda: "cp1252")  # Windows' (no UTF-8 mode)
     package = tmp_path / "repo" / "pkg"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("", encoding="utf-8")
     for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "pkg"]):
         git = ["git", "-C", str(package.parent), "-c", "user.name=t", "-c", "user.email=t@t"]
         subprocess.run([*git, *args], check=True)
-    names = ["Zoë Á.py"]
-    (package / names[0]).write_text("", encoding="utf-8")
+    (package / "Zoë Á.py").write_text("", encoding="utf-8")
+    names = ["pkg/Zoë Á.py"]
     try:  # Latin-1 "café.py", which Linux keeps as it is; macOS's disks refuse such a name
         (package / os.fsdecode(b"caf\xe9.py")).write_text("", encoding="utf-8")
-        names.append(os.fsdecode(b"caf\xe9.py"))
+        names.append("pkg/caf\\xe9.py")  # its byte as text, as `ls -b` shows it
     except (OSError, UnicodeEncodeError):
         pass
-    assert code_version(package)["changed"] == sorted(f"pkg/{name}" for name in names)
+    return package, sorted(names)
+
+
+def test_a_models_card_names_changed_files_as_git_wrote_them(monkeypatch, tmp_path) -> None:
+    """git writes file names as UTF-8 (on Linux, as the bytes they are): read in the locale's
+    encoding, a changed file "Á.py" under the package stopped training on Windows with a
+    UnicodeDecodeError, and a Linux name not in UTF-8 stopped it everywhere."""
+    package, names = _package_with_changed_files(tmp_path)
+    monkeypatch.setattr(locale, "getencoding", lambda: "cp1252")  # Windows' (no UTF-8 mode)
+    assert code_version(package)["changed"] == names
+
+
+def test_a_card_naming_a_file_not_in_utf8_goes_into_the_tflite_export(tmp_path) -> None:
+    """Kept as a surrogate, a Linux name not in UTF-8 let training finish, then stopped
+    `export` with a UnicodeEncodeError as it stored the card inside the .tflite."""
+    from facial_emotion.predict import default_serving_path
+    from facial_emotion.tflite_card import embedded_card, with_card
+
+    package, names = _package_with_changed_files(tmp_path)
+    shipped = default_serving_path()
+    card = {"classes": list(EMOTIONS), "code": code_version(package)}
+    card = json.loads(json.dumps(card))  # as training's model.json gives it to export
+    exported = with_card(shipped.read_bytes(), card)
+    assert embedded_card(exported, shipped)["code"]["changed"] == names
 
 
 def test_no_subprocess_output_is_decoded_in_the_locales_encoding() -> None:

@@ -61,13 +61,15 @@ def code_version(package: Path = Path(__file__).parent) -> dict[str, Any] | None
     def git(*args: str) -> str | None:
         # git writes names as UTF-8 on every system (as the bytes they are on Linux); read in
         # the locale's encoding, Windows' cp1252 mangled "Zoë" and failed on "Á" (0xC3 0x81),
-        # and a Linux name not in UTF-8 failed too, each a traceback that stopped training
+        # and a Linux name not in UTF-8 failed too, each a traceback that stopped training.
+        # Such a name's bytes are kept as "\xe9": a surrogate, as surrogateescape kept it,
+        # then stopped `export`, which stores the card as UTF-8 inside the .tflite
         try:
             done = subprocess.run(
                 ["git", "-C", str(package), *args],
                 capture_output=True,
                 encoding="utf-8",
-                errors="surrogateescape",
+                errors="backslashreplace",
                 timeout=10,
             )
         except (OSError, subprocess.TimeoutExpired):  # no git on the machine, or a hung one
