@@ -455,6 +455,28 @@ def test_16_bit_transparent_pixels_read_white_upright_in_predict_and_prepare(
     assert np.array_equal(load_image(tmp_path / "half.png"), np.full((48, 48, 3), 127, np.uint8))
 
 
+def test_16_bit_transparent_png_turns_by_each_orientation_as_its_8_bit_twin(tmp_path) -> None:
+    """A 16-bit RGBA PNG is decoded by OpenCV and turned by its eXIf tag separately from 8-bit
+    pictures: for each of the eight orientations it reads as the same picture saved in 8 bits.
+    Not square, so a turn that swaps the wrong axes shows."""
+    colour = np.dstack([pattern(3)[:30], pattern(4)[:30], pattern(5)[:30]])
+    alpha = np.zeros(colour.shape[:2], np.uint8)
+    alpha[5:25, 3:30] = 255
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(np.dstack([colour, alpha])).save(tmp_path / "flat.png", exif=exif.tobytes())
+        payload = exif.tobytes().removeprefix(b"Exif\x00\x00")
+        chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
+        chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload))
+        bgra = np.dstack([colour[..., ::-1], alpha]).astype(np.uint16) * 257
+        data = bytes(cv2.imencode(".png", bgra)[1])
+        (tmp_path / "deep.png").write_bytes(data[:33] + chunk + data[33:])  # after IHDR
+        flat_read = load_image(tmp_path / "flat.png")
+        assert flat_read.shape[:2] == ((48, 30) if orientation > 4 else (30, 48)), orientation
+        assert np.array_equal(load_image(tmp_path / "deep.png"), flat_read), orientation
+
+
 def test_a_colour_png_is_turned_gray_by_prepare_as_predict_turns_it(tmp_path: Path) -> None:
     """OpenCV's gray decoding of a colour PNG asks libpng, which truncates: 86% of a face's pixels
     read a level darker than predict read them, which moved its face box 2 px."""

@@ -224,11 +224,8 @@ def _transparent_16_bit_as_8(img: PILImage, data: bytes, name: str | Path) -> np
     needs OpenCV's unchanged decoding, which leaves the EXIF orientation to Pillow's tag. None
     where OpenCV decodes no 16-bit alpha."""
     import cv2
-    from PIL import ExifTags, Image
+    from PIL import ExifTags, Image, ImageOps
 
-    t = Image.Transpose  # by EXIF orientation, as ImageOps.exif_transpose turns them upright
-    turns = {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE,
-             6: t.ROTATE_270, 7: t.TRANSVERSE, 8: t.ROTATE_90}  # fmt: skip
     bgra = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if bgra is None or bgra.dtype != np.uint16 or bgra.ndim != 3 or bgra.shape[2] != 4:
         return None
@@ -242,9 +239,13 @@ def _transparent_16_bit_as_8(img: PILImage, data: bytes, name: str | Path) -> np
     bgr = (flat >> 8 if full == 65535 else flat).astype(np.uint8)  # top bytes, as without alpha
     for block in exif_blocks(img):  # before Pillow reads their tags: see tag_bytes
         require_plain_tags(block, name)
-    upright = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    turn = turns.get(img.getexif().get(ExifTags.Base.Orientation, 1))
-    return np.asarray(upright if turn is None else upright.transpose(turn))
+    picture = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
+    if orientation == 1:  # exif_transpose would copy the picture for nothing
+        return np.asarray(picture)
+    # the file's tag carried onto the new picture, turned as pil_pixels turns an 8-bit one
+    picture.getexif()[ExifTags.Base.Orientation] = orientation
+    return np.asarray(ImageOps.exif_transpose(picture))
 
 
 def pil_pixels(img: PILImage, name: str | Path = "the image") -> np.ndarray:
