@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from timing import median_seconds, speed_host
+from timing import load_average, median_seconds, speed_host
 
 if TYPE_CHECKING:  # the rest is imported where used: --help need not wait a second for OpenCV
     from facial_emotion.predict import EmotionRecognizer
@@ -157,7 +157,7 @@ def main() -> None:
     results["target_fps"] = TARGET_FPS
     results["detector"] = {"name": detector.name, **VIDEO_DETECTOR_OPTIONS["haar"]}
     results["host"] = speed_host()  # which row of the speed table these figures belong to
-    results["load_average_1min"] = round(os.getloadavg()[0], 2)
+    results["load_average_1min"] = load_average()
     print(json.dumps(results), file=sys.stdout)
 
 

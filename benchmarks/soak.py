@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from timing import speed_host
+from timing import load_average, load_averages, speed_host
 
 MODES = ("detect", "batch", "crops")
 
@@ -151,7 +151,7 @@ def main() -> None:
             done = now
             point = {"calls": now, "rss_mb": round(rss_mb(), 1), "fds": open_fds()}
             checkpoints.append(point)
-            print(json.dumps({**point, "load1": os.getloadavg()[0]}), file=sys.stderr, flush=True)
+            print(json.dumps({**point, "load1": load_average()}), file=sys.stderr, flush=True)
     quarter = max(1, args.calls // 4)
     print(
         json.dumps(
@@ -170,7 +170,7 @@ def main() -> None:
                 "latency": percentiles(seconds),
                 "first_quarter": percentiles(seconds[:quarter]),
                 "last_quarter": percentiles(seconds[-quarter:]),
-                "load_avg": [round(v, 2) for v in os.getloadavg()],
+                "load_avg": load_averages(),
                 "host": speed_host(),  # the latencies were measured there
             }
         )

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import median_seconds, speed_host
+from timing import load_average, median_seconds, speed_host
 
 from facial_emotion.files import atomic_path
 from facial_emotion.labels import EMOTIONS
@@ -95,11 +95,6 @@ def main() -> None:
     if args.out:
         with atomic_path(args.out) as tmp_csv:
             table.to_csv(tmp_csv, index=False)
-
-
-def load_average() -> float | None:
-    """The 1-minute load average, which Windows does not keep: the run is not lost for it."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 if __name__ == "__main__":

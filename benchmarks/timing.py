@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -35,3 +36,15 @@ def speed_host(cpuinfo: str | Path = "/proc/cpuinfo") -> dict[str, object]:
     except OSError:
         return {**host(cpuinfo), **dict.fromkeys(SPEED_FLAGS, "unknown")}
     return {**host(cpuinfo), **{flag: flag in listed for flag in SPEED_FLAGS}}
+
+
+def load_averages() -> list[float] | None:
+    """The 1-, 5- and 15-minute load averages, which Windows does not keep (no os.getloadavg):
+    None there, and the run is not lost for a figure kept beside its results."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, or None where :func:`load_averages` is."""
+    loads = load_averages()
+    return None if loads is None else loads[0]
