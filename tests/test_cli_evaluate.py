@@ -146,7 +146,7 @@ def test_files_that_are_not_images_are_a_warning_as_prepare_gives_it(
     args = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "--no-tta"]
     assert main([*args, "--split", "all"]) == 0
     assert (
-        f"facial-emotion evaluate: warning: {root}: skipped 1 file(s) that are not images Pillow "
+        f"facial-emotion evaluate: warning: {root}: skipped 1 file that is not an image Pillow "
         "reads (such as sad/IMG_0001.HEIC); convert any that are faces to JPEG or PNG"
     ) in capsys.readouterr().err
 
@@ -513,7 +513,7 @@ def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
     assert json.loads(captured.out)["samples"] == 2
     assert (
         "facial-emotion evaluate: each image's largest face found by haar, as in training; "
-        "1 image(s) of the split scored with none left out\n" in captured.err
+        "1 image of the split scored with none left out\n" in captured.err
     )
 
 
@@ -528,7 +528,7 @@ def test_photos_with_no_face_found_are_counted_not_silently_dropped(
     metrics = json.loads(captured.out)
     assert metrics["samples"] == 2
     # stderr counts the split scored, as the JSON does (review AH: it counted train's too)
-    assert "1 image(s) of the split scored with none left out" in captured.err
+    assert "1 image of the split scored with none left out" in captured.err
     assert metrics["faces_not_found"] == 1  # val's wall only, not train's
     assert metrics["accuracy_counting_not_found"] == pytest.approx(
         round(metrics["accuracy"] * 2 / 3, 4), abs=1e-4
@@ -553,12 +553,12 @@ def test_photos_with_no_face_found_at_all_say_what_evaluate_can_do(
     argv = ["evaluate", "--model", str(model), "--data", str(walls)]
     assert main(argv) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"facial-emotion evaluate: error: {walls}: no face found in any of the 1 photo(s) of the "
+        f"facial-emotion evaluate: error: {walls}: no face found in the 1 photo of the "
         f"test split scored; {fix}"
     ]
     assert main([*argv, "--split", "all"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"facial-emotion evaluate: error: {walls}: no face found in any of its 10 photo(s), all "
+        f"facial-emotion evaluate: error: {walls}: no face found in any of its 10 photos, all "
         f"scored; {fix}"
     ]
 
@@ -587,7 +587,7 @@ def test_only_the_photos_scored_need_a_face_found(
     assert json.loads(capsys.readouterr().out)["samples"] == 2
     assert main([*argv, "--split", "val"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"facial-emotion evaluate: error: {photos}: no face found in any of the 2 photo(s) of "
+        f"facial-emotion evaluate: error: {photos}: no face found in any of the 2 photos of "
         "the val split scored; the model's card says it trained on faces found in photos, so "
         "scoring searches a 1024 px copy of each photo for faces of 24 px or more there (about 95 "
         "px in a 4032 px photo) too: crop the faces, or score a model trained on whole images "

@@ -65,7 +65,7 @@ def test_faceless_photos_are_named_up_to_ten_then_counted(capsys, tiny_model_pat
         f"facial-emotion predict: {folder / f'p{i:02}.png'}: no face found" for i in range(10)
     ]
     assert err.splitlines()[-1] == (
-        "facial-emotion predict: 3 more image(s) had no face found; "
+        "facial-emotion predict: 3 more images had no face found; "
         "the output lists them with no faces"
     )
     assert out.count("p12.png") == 1  # listed, with no face
@@ -78,11 +78,11 @@ def test_links_that_point_at_each_other_are_skipped_and_the_rest_read(capsys, ph
     (photos / "l2").symlink_to("l1")
     code, out, err = run(capsys, photos, "--csv")
     assert code == 0, err
-    assert f"skipped {photos}: 1 file(s) that are not images Pillow reads" in err
+    assert f"skipped {photos}: 1 file that is not an image Pillow reads" in err
     assert str(photos / "a.jpg") in out
     # told to "convert any that are photos to JPEG or PNG", which no link loop needs
     assert (
-        f"facial-emotion predict: skipped {photos}: 2 link(s) that lead to no file (such as l1, "
+        f"facial-emotion predict: skipped {photos}: 2 links that lead to no file (such as l1, "
         "in a loop of links); remove them or point them at the photos"
     ) in err.splitlines()
 
@@ -166,11 +166,11 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     assert code == 0, err
     assert "._a.jpg" not in err and ".thumbnails" not in out
     gone = (
-        f"{photos}: 1 link(s) that lead to no file (such as gone.jpg, whose target is gone); "
+        f"{photos}: 1 link that leads to no file (such as gone.jpg, whose target is gone); "
         "remove them or point them at the photos"
     )
     passed_over = (
-        f"{photos}: 2 file(s) that are not images Pillow reads (such as IMG_0001.HEIC); "
+        f"{photos}: 2 files that are not images Pillow reads (such as IMG_0001.HEIC); "
         "convert any that are photos to JPEG or PNG"
     )
     assert err.startswith(f"facial-emotion predict: skipped {gone}\n")
@@ -1048,7 +1048,7 @@ def test_resume_reads_only_the_images_a_stopped_run_did_not(
     code, out, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
     assert code == 0, err
     partial = target.with_name(f"faces.partial{target.suffix}")
-    assert f"2 image(s) are in {partial} already; reading the 2 it does not list" in err
+    assert f"2 images are in {partial} already; reading the 2 it does not list" in err
     assert [Path(p).name for p in opened] == ["b.jpg", "c.png"]
     assert sorted(target.parent.iterdir()) == [target]  # the partial file is in it now
     if name.endswith(".csv"):

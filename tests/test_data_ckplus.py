@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,8 @@ def test_a_folder_of_no_ck_names_is_named_with_the_fix(tmp_path: Path) -> None:
 
     assert message.startswith(f"{tmp_path}: none of its 2 images is named by a CK+ subject")
     assert "point data.path (or --data) at the CK+48 folders" in message
+    shutil.rmtree(tmp_path / "sad")  # it said "none of its 1 images"
+    assert error_of(tmp_path).startswith(f"{tmp_path}: its 1 image is not named by a CK+ subject")
 
 
 def test_missing_path_is_named(tmp_path: Path) -> None:

@@ -279,12 +279,12 @@ def test_every_bad_image_of_a_split_is_named_in_one_run(
     first, *others = (tmp_path / "train" / name for name in names)
     assert message.startswith(f"{first}: not a readable image")
     assert message.endswith(
-        f"; folder {tmp_path.name} train holds 3 more bad image(s): "
+        f"; folder {tmp_path.name} train holds 3 more bad images: "
         f"{', '.join(map(str, others))}; fix them all before running again"
     )
     (tmp_path / "train" / "sad" / "e.png").write_bytes(b"not an image")
     assert error_of(tmp_path).endswith(
-        f"holds 4 more bad image(s): {', '.join(map(str, others))} and 1 more; fix them all "
+        f"holds 4 more bad images: {', '.join(map(str, others))} and 1 more; fix them all "
         "before running again"
     )
 
@@ -658,7 +658,7 @@ def test_images_beside_the_class_folders_are_named(tmp_path: Path) -> None:
     """They have no label, and were left out without a word."""
     class_tree(tmp_path, {"anger": 3, "happy": 3})
     write_image(tmp_path / "stray.png", flat(0))
-    with pytest.raises(FacialEmotionError, match=r"holds 1 image file\(s\) beside its class fold"):
+    with pytest.raises(FacialEmotionError, match=r"holds 1 image file beside its class folders"):
         load(tmp_path)
 
 
@@ -728,6 +728,27 @@ def test_detect_faces_stops_on_a_folder_with_no_face_and_on_cropped_sources(
         load_source("ckplus", str(tmp_path), **CARVING, synthetic_samples=0, detect_faces=True)
 
 
+def test_no_face_in_one_training_photo_is_said_of_one_photo(tmp_path: Path) -> None:
+    """It said "in any of its 1 training images" and "in any of the 1 training images of sad"."""
+    from facial_emotion.data.photos import FaceFiles
+    from facial_emotion.data.prepared import LabelledImages
+
+    reader, classes = FaceFiles(), ("happy", "sad")
+    none = LabelledImages(np.zeros((0, 48, 48), np.uint8), np.zeros(0, int))
+    with pytest.raises(FacialEmotionError) as caught:
+        reader.require_faces_of_each_class(
+            classes, ([tmp_path / "a.png"], np.array([1])), none, tmp_path, "crop the faces"
+        )
+    assert str(caught.value) == f"{tmp_path}: no face found in its 1 training image; crop the faces"
+    happy = LabelledImages(pattern(0)[None], np.array([0]))
+    listed = ([tmp_path / "a.png", tmp_path / "b.png"], np.array([0, 1]))
+    with pytest.raises(FacialEmotionError) as caught:
+        reader.require_faces_of_each_class(classes, listed, happy, tmp_path, "crop the faces")
+    assert str(caught.value) == (
+        f"{tmp_path}: no face found in the 1 training image of sad; crop the faces"
+    )
+
+
 def test_no_face_found_says_what_the_user_of_each_command_can_do(tmp_path: Path) -> None:
     """Both said to set data.detect_faces false: prepare named no params file (another may have
     been read), and evaluate named a key its user never set; the card decides there."""
@@ -755,7 +776,7 @@ def test_no_face_found_says_what_the_user_of_each_command_can_do(tmp_path: Path)
     with pytest.raises(FacialEmotionError) as caught:
         load_for_scoring(walls, card=card, split="all")
     assert str(caught.value) == (
-        f"{walls}: no face found in any of its 4 photo(s), all scored; the model's card says it "
+        f"{walls}: no face found in any of its 4 photos, all scored; the model's card says it "
         f"trained on faces found in photos, so scoring {searched} too: crop the faces, or score "
         "a model trained on whole images (evaluate: --model)"
     )
@@ -848,7 +869,7 @@ def test_labels_in_a_list_or_in_file_names_say_how_to_sort_them(tmp_path: Path) 
     write_image(jaffe / "KA.AN1.39.tiff", flat(1))
     write_image(jaffe / "KA.HA1.29.tiff", flat(2))
     assert error_of(jaffe) == (
-        f"{jaffe}: 2 image(s) (such as KA.AN1.39.tiff) and no class folders; labels are read "
+        f"{jaffe}: 2 images (such as KA.AN1.39.tiff) and no class folders; labels are read "
         f"from folder names, not file names: {sort}"
     )
 

@@ -465,3 +465,18 @@ def test_an_int8_model_left_from_an_earlier_export_is_named_on_stderr(
         "--no-int8 to replace it"
     )
     assert "warning" not in printed.out and "  float32: agreement" in printed.out
+
+
+def test_a_test_split_of_one_face_is_reported_as_one_face(
+    model_path: Path, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """The report said "on 1 test faces"."""
+    splits = {"train": _split(rng, 20), "val": _split(rng, 5), "test": _split(rng, 1)}
+    source = {"name": "synthetic", "splits": "each split generated with its own sub-seed"}
+    save(PreparedData(EMOTIONS, splits, source=source), tmp_path / "one")
+    lines: list[str] = []
+    export_module.export(
+        model_path, tmp_path / "one", tmp_path / "out", tmp_path / "m.json", int8=False,
+        log=lines.append,
+    )  # fmt: skip
+    assert lines[0] == f"export: {model_path} on 1 test face of {tmp_path / 'one'}"

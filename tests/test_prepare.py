@@ -39,7 +39,7 @@ def _small(path: Path, sizes: str, points: int) -> str:
 def _blank(total: int, counts: str) -> str:
     """The warning for images of one grey level (class_tree's are)."""
     return (
-        f"prepare: warning: {total} image(s) are blank, one grey level edge to edge ({counts}): "
+        f"prepare: warning: {total} images are blank, one grey level edge to edge ({counts}): "
         "they show no face, yet are trained on or scored as an emotion; data.md (blank images) "
         "says which to remove"
     )
@@ -251,9 +251,24 @@ def test_training_faces_that_repeat_are_a_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (
         "prepare: warning: 2 of the 10 train faces repeat another training face, pixel for "
-        "pixel, and 1 face(s) appear under two or more labels, so training teaches each of them "
+        "pixel, and 1 face appears under two or more labels, so training teaches each of them "
         "both answers"
     ) in result.stderr.splitlines()
+
+
+def test_one_blank_image_is_said_in_the_singular() -> None:
+    """It said "1 image(s) are blank ... they show no face, yet are trained on"."""
+    from facial_emotion.prepare import blank_faces
+
+    train = np.stack([pattern(0), np.full((48, 48), 128, np.uint8), pattern(1)])
+    splits = {
+        "train": prepared.LabelledImages(train, np.array([0, 1, 2])),
+        "val": prepared.LabelledImages(pattern(2)[None], np.array([0])),
+    }
+    assert blank_faces(prepared.PreparedData(("angry", "disgust", "fear"), splits)) == [
+        "1 image is blank, one grey level edge to edge (train 1 of 3): it shows no face, yet is "
+        "trained on or scored as an emotion; data.md (blank images) says which to remove"
+    ]
 
 
 def test_ck_plus_read_as_a_plain_folder_is_a_warning(tmp_path: Path) -> None:
@@ -314,7 +329,7 @@ def test_files_that_are_not_images_are_a_warning(tmp_path: Path) -> None:
     result = _prepare(tmp_path, f"data:\n  source: folder\n  path: {faces}\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        f"prepare: warning: {faces}: skipped 2 file(s) that are not images Pillow reads (such "
+        f"prepare: warning: {faces}: skipped 2 files that are not images Pillow reads (such "
         "as sad/IMG_0001.heic); convert any that are faces to JPEG or PNG",
         _small(faces, "val 2 and test 2", 50),
         _blank(20, "train 16 of 16, val 2 of 2, test 2 of 2"),
@@ -335,7 +350,7 @@ def test_photos_without_a_face_are_a_warning_with_detect_faces(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert (
-        f"prepare: warning: {photos}: left out 1 image(s) with no face found (such as "
+        f"prepare: warning: {photos}: left out 1 image with no face found (such as "
         f"{Path('train/sad/wall.png')}); predict finds none in them either, so crop any you want "
         "to keep to the face"
     ) in result.stderr.splitlines()

@@ -80,6 +80,11 @@ def make_folds(
     """The ``folds`` folds of ``faces``; each fold's val is carved (seeded, by subject) from its
     training people only, so no fold selects its epoch on the people it is scored on."""
     people = len(np.unique(faces.subjects))
+    if people < 2:  # no --folds helps: "use --folds from 2 to 1"
+        raise FacialEmotionError(
+            f"{root}: {counted(people, 'subject')}; cross-validation by subject needs at least 2 "
+            "(each fold holds out one person or more); add the faces of more people"
+        )
     if folds < 2 or folds > people:
         raise FacialEmotionError(
             f"{root}: {counted(folds, 'fold')} for {counted(people, 'subject')}; use --folds "

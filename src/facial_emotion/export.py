@@ -27,6 +27,7 @@ from facial_emotion.files import atomic_path, named_if_unwritten, refuse_overwri
 from facial_emotion.modelfile import card_path
 from facial_emotion.native_log import native_log_held_back
 from facial_emotion.tflite_card import with_card
+from facial_emotion.wording import counted
 
 if TYPE_CHECKING:
     from facial_emotion.backends import KerasBackend, TFLiteBackend
@@ -279,7 +280,7 @@ def export(
             f"(`python -m facial_emotion.prepare --params my.yaml --out prepared`, my.yaml "
             f"setting data.source: {trained_on} and its data.path)"
         )
-    log(f"export: {model_path} on {len(split)} {split_name} faces of {prepared_dir}")
+    log(f"export: {model_path} on {counted(len(split), split_name + ' face')} of {prepared_dir}")
     probabilities = predict_proba(keras_model.predict, split.x)
     reference = _Reference(keras_model, model_path, split_name, split, data_source, probabilities)
     metrics: dict[str, Any] = {

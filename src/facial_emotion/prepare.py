@@ -23,6 +23,7 @@ from facial_emotion.errors import (
 from facial_emotion.files import require_writable
 from facial_emotion.paths import PREPARED, run_on_repository_code
 from facial_emotion.stops import interrupted_status, sigterm_as_interrupt
+from facial_emotion.wording import counted
 
 
 def prepare(params_file: str, out: str) -> tuple[Params, prepared.PreparedData, float]:
@@ -97,7 +98,8 @@ def faces_repeated_in_training(data: prepared.PreparedData) -> list[str]:
     if not repeated:
         return []
     labelled = (
-        f", and {conflicting} face(s) appear under two or more labels, so training teaches "
+        f", and {counted(conflicting, 'face')} {'appears' if conflicting == 1 else 'appear'} "
+        "under two or more labels, so training teaches "
         "each of them both answers"
         if conflicting
         else ""
@@ -115,10 +117,12 @@ def blank_faces(data: prepared.PreparedData) -> list[str]:
     if not any(blank.values()):
         return []
     counts = ", ".join(f"{name} {n} of {len(data.splits[name])}" for name, n in blank.items() if n)
+    total = sum(blank.values())
+    one = total == 1
     return [
-        f"{sum(blank.values())} image(s) are blank, one grey level edge to edge ({counts}): they "
-        "show no face, yet are trained on or scored as an emotion; data.md (blank images) says "
-        "which to remove"
+        f"{counted(total, 'image')} {'is' if one else 'are'} blank, one grey level edge to edge "
+        f"({counts}): {'it shows' if one else 'they show'} no face, yet {'is' if one else 'are'} "
+        "trained on or scored as an emotion; data.md (blank images) says which to remove"
     ]
 
 
@@ -146,9 +150,9 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
         )
     if data.source.get("faceless_files"):
         notes.append(
-            f"{path}: left out {data.source['faceless_files']} image(s) with no face found (such "
-            f"as {data.source['faceless_example']}); predict finds none in them either, so crop "
-            "any you want to keep to the face"
+            f"{path}: left out {counted(data.source['faceless_files'], 'image')} with no face "
+            f"found (such as {data.source['faceless_example']}); predict finds none in them "
+            "either, so crop any you want to keep to the face"
         )
     if source == "folder" and Path(path).is_dir() and guess_source(Path(path)) == "ckplus":
         notes.append(

@@ -173,7 +173,7 @@ def score(args: argparse.Namespace) -> int:
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(
             f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "
-            f"{missed} image(s) of the split scored with none left out",
+            f"{counted(missed, 'image')} of the split scored with none left out",
             file=sys.stderr,
         )
     model_classes = tuple(backend.card["classes"])

@@ -44,6 +44,7 @@ from facial_emotion.files import (
 from facial_emotion.paths import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, image_files, printable
 from facial_emotion.progress import progress_bar
 from facial_emotion.stops import interrupt_in
+from facial_emotion.wording import counted
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
     import numpy as np
@@ -140,7 +141,8 @@ def dead_links(folder: Path, links: list[Path]) -> str:
         looped = exc.errno == errno.ELOOP
     why = "in a loop of links" if looped else "whose target is gone"
     return (
-        f"{folder}: {len(links)} link(s) that lead to no file (such as "
+        f"{folder}: {counted(len(links), 'link')} that {'leads' if len(links) == 1 else 'lead'} "
+        "to no file (such as "
         f"{first.relative_to(folder)}, {why}); remove them or point them at the photos"
     )
 
@@ -185,8 +187,10 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str], list[Path]
             problems.append(dead_links(folder, dead))
         if others:
             problems.append(
-                f"{folder}: {len(others)} file(s) that are not images Pillow reads (such as "
-                f"{min(others).relative_to(folder)}); convert any that are photos to JPEG or PNG"
+                f"{folder}: {counted(len(others), 'file')} that "
+                f"{'is not an image' if len(others) == 1 else 'are not images'} Pillow reads "
+                f"(such as {min(others).relative_to(folder)}); convert any that are photos to "
+                "JPEG or PNG"
             )
         elif not found and not dead:
             problems.append(f"{folder}: folder has no image files")
@@ -346,7 +350,8 @@ def run(args: argparse.Namespace) -> int:
         files = [path for path in files if os.path.abspath(path) not in done]
         annotated = {path: annotated[path] for path in files if path in annotated}
         print(
-            f"facial-emotion predict: note: {len(earlier.files)} image(s) are in "
+            f"facial-emotion predict: note: {counted(len(earlier.files), 'image')} "
+            f"{'is' if len(earlier.files) == 1 else 'are'} in "
             f"{earlier.source} already; reading the {len(files)} it does not list",
             file=sys.stderr,
         )
@@ -448,8 +453,8 @@ def read_all(
             bar.update(1)
     if faceless > NAMED_FACELESS:
         print(
-            f"facial-emotion predict: {faceless - NAMED_FACELESS} more image(s) had no face "
-            "found; the output lists them with no faces",
+            f"facial-emotion predict: {counted(faceless - NAMED_FACELESS, 'more image')} had "
+            "no face found; the output lists them with no faces",
             file=sys.stderr,
         )
 

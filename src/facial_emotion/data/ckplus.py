@@ -110,8 +110,9 @@ def read_folders(root: Path) -> SubjectFaces:
     others: list[Path] = []
     files, labels = folder.labelled_files(root, others.append)
     if not any(SUBJECT.match(f.name) for f in files):
+        none = "its 1 image is not" if len(files) == 1 else f"none of its {len(files):,} images is"
         raise FacialEmotionError(
-            f"{root}: none of its {len(files)} images is named by a CK+ subject (S###_...), so "
+            f"{root}: {none} named by a CK+ subject (S###_...), so "
             "it cannot be split by person; point data.path (or --data) at the CK+48 folders, or "
             "read it as data.source folder"
         )

@@ -38,6 +38,7 @@ from facial_emotion.pictures import (
     too_large,
 )
 from facial_emotion.progress import progress_bar
+from facial_emotion.wording import counted
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 # What pandas unpacks a CSV from by itself (read_csv's compression="infer"; .zst needs zstandard,
@@ -297,8 +298,8 @@ def bad_files(
     unnamed = len(bad) - 1 - len(others)
     more = f" and {unnamed} more" if unnamed else ""
     return FacialEmotionError(
-        f"{first}; {desc} holds {len(bad) - 1} more bad image(s): {', '.join(others)}{more}; "
-        "fix them all before running again"
+        f"{first}; {desc} holds {counted(len(bad) - 1, 'more bad image')}: "
+        f"{', '.join(others)}{more}; fix them all before running again"
     )
 
 
@@ -334,8 +335,8 @@ def class_folders(
     loose = sorted(p.name for p in root.iterdir() if p.is_file() and is_image_name(p.name))
     if not folders and loose:  # JAFFE's KA.AN1.39.tiff, KDEF's AF01ANS.JPG: a label in the name
         raise FacialEmotionError(
-            f"{root}: {len(loose)} image(s) (such as {loose[0]}) and no class folders; labels "
-            f"are read from folder names, not file names: {SORT_INTO_FOLDERS}"
+            f"{root}: {counted(len(loose), 'image')} (such as {loose[0]}) and no class folders; "
+            f"labels are read from folder names, not file names: {SORT_INTO_FOLDERS}"
         )
     if not folders:
         raise FacialEmotionError(
@@ -344,7 +345,7 @@ def class_folders(
         )
     if loose:
         raise FacialEmotionError(
-            f"{root}: holds {len(loose)} image file(s) beside its class folders (such as "
+            f"{root}: holds {counted(len(loose), 'image file')} beside its class folders (such as "
             f"{loose[0]}), which no folder labels; move them into a class folder or elsewhere"
         )
     files = {}
@@ -404,8 +405,9 @@ def skipped_note(source: dict[str, object], path: str | Path) -> str | None:
     if not source.get("skipped_files"):
         return None
     return (
-        f"{path}: skipped {source['skipped_files']} file(s) that are not images Pillow reads "
-        f"(such as {source['skipped_example']}); convert any that are faces to JPEG or PNG"
+        f"{path}: skipped {counted(source['skipped_files'], 'file')} that "
+        f"{'is not an image' if source['skipped_files'] == 1 else 'are not images'} Pillow "
+        f"reads (such as {source['skipped_example']}); convert any that are faces to JPEG or PNG"
     )
 
 

@@ -18,6 +18,7 @@ from facial_emotion.data.images import read_gray
 from facial_emotion.data.prepared import LabelledImages
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.faces import crop_face, find_boxes, is_face_crop, make_detector
+from facial_emotion.wording import any_of, counted
 
 DETECTOR = "haar"  # predict's default, at its photo size
 PHOTO_CHUNK = 4  # files a thread takes at a time when each is searched for a face (~0.5 s each)
@@ -82,13 +83,15 @@ class FaceFiles:
         files, y = listed
         if len(files) and not len(read):
             raise FacialEmotionError(
-                f"{root}: no face found in any of its {len(files)} training images; {fix}"
+                f"{root}: no face found in {any_of(len(files))}its "
+                f"{counted(len(files), 'training image')}; {fix}"
             )
         for code, name in enumerate(classes):
             wanted = int((y == code).sum())
             if wanted and not (read.y == code).any():
                 raise FacialEmotionError(
-                    f"{root}: no face found in any of the {wanted} training images of {name}; {fix}"
+                    f"{root}: no face found in {any_of(wanted)}the "
+                    f"{counted(wanted, 'training image')} of {name}; {fix}"
                 )
 
     def record(self, root: Path) -> dict[str, object]:

@@ -23,6 +23,7 @@ from facial_emotion.data.prepared import (
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import label_map
 from facial_emotion.paths import IMAGE_EXTENSIONS
+from facial_emotion.wording import any_of, counted
 
 # The one list of data sources: a loader is registered here and nowhere else in the code;
 # params checks and the manifest take their names from it, and tests/test_data_sources.py says
@@ -193,11 +194,13 @@ def require_faces_found(data: PreparedData, split: str, path: Path) -> None:
             "(--split all)"
         )
     photos = (
-        f"its {missed} photo(s), all scored"
+        f"its {counted(missed, 'photo')}, all scored"
         if split == ALL
-        else f"the {missed} photo(s) of the {split} split scored"
+        else f"the {counted(missed, 'photo')} of the {split} split scored"
     )
-    raise FacialEmotionError(f"{path}: no face found in any of {photos}; {SCORED_NO_FACE_FIX}")
+    raise FacialEmotionError(
+        f"{path}: no face found in {any_of(missed)}{photos}; {SCORED_NO_FACE_FIX}"
+    )
 
 
 def carving_of(card: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
