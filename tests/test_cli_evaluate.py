@@ -241,11 +241,14 @@ def test_an_empty_data_path_is_refused_not_read_as_the_working_folder(
     root = class_tree(tmp_path, {"happy": 2, "sad": 2})
     monkeypatch.chdir(root)  # a data set as the working folder: "" read it
     argv = ["evaluate", "--model", str(tiny_model_path), "--data", "", "--split", "all"]
-    assert main(argv) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        'facial-emotion evaluate: error: --data "": an empty path (an unset variable?); name . '
-        "for this folder"
-    ]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines()[-1] == (  # as predict's and export's options say it
+        'facial-emotion evaluate: error: argument --data: "": an empty file or folder name (an '
+        "unset variable?); name . for this folder"
+    )
 
 
 def test_an_empty_output_name_is_refused_not_taken_for_no_output(
@@ -255,11 +258,14 @@ def test_an_empty_output_name_is_refused_not_taken_for_no_output(
     written, with status 0, for a script that then reads the file it asked for."""
     root = class_tree(tmp_path / "faces", {"happy": 2, "sad": 2})
     argv = ["evaluate", "--model", str(tiny_model_path), "--data", str(root), "-o", ""]
-    assert main([*argv, "--split", "all"]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        'facial-emotion evaluate: error: -o "": an empty file name (an unset variable?); name '
-        "the file"
-    ]
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--split", "all"])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines()[-1] == (  # as predict's -o says it
+        'facial-emotion evaluate: error: argument --output/-o: "": an empty file name (an unset '
+        "variable?); name the .json file, or leave out -o"
+    )
 
 
 def test_prepared_data_is_refused_with_what_to_pass_instead(

@@ -132,12 +132,14 @@ def test_an_empty_source_is_refused_before_the_model_loads(capsys, monkeypatch):
         raise AssertionError("the model was loaded")
 
     monkeypatch.setattr("facial_emotion.predict.EmotionRecognizer", no_model)
-    code, out, err = run(capsys, "")
-    assert code == 2 and out == ""
-    assert err.splitlines() == [
-        'facial-emotion video: error: "": an empty name (an unset variable?); pass a video '
-        "file, or a webcam index (0)"
-    ]
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "")
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines()[-1] == (  # as its -o and --csv say it
+        'facial-emotion video: error: argument SOURCE: "": an empty video name (an unset '
+        "variable?); name the video file, or a webcam index (0)"
+    )
 
 
 @pytest.mark.parametrize(

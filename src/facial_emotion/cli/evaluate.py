@@ -17,6 +17,7 @@ from pathlib import Path
 from facial_emotion.cli.options import (
     add_model_option,
     add_progress_option,
+    named,
     shift_pixels,
     waiting_note,
 )
@@ -29,7 +30,13 @@ SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_option(parser, default=".keras")
-    parser.add_argument("--data", required=True, help="data set file or folder (see data.md)")
+    parser.add_argument(
+        "--data",
+        required=True,
+        # Path("") is ".": `--data "$DATA"` with it unset scored the working folder
+        type=named("file or folder", "name . for this folder", str),
+        help="data set file or folder (see data.md)",
+    )
     parser.add_argument(
         "--source",
         choices=SOURCES,
@@ -67,7 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of splits the data lacks (default: the model card's, so they are the splits "
         "the model was trained and selected without; 42 for a card that records none)",
     )
-    parser.add_argument("--output", "-o", help="also write the JSON to this .json file")
+    parser.add_argument(
+        "--output",
+        "-o",
+        # `-o "$OUT"` with it unset was taken for no -o, and no file written
+        type=named("file", "name the .json file, or leave out -o", str),
+        help="also write the JSON to this .json file",
+    )
     add_progress_option(parser)
 
 
@@ -97,12 +110,6 @@ def score(args: argparse.Namespace) -> int:
     from facial_emotion.native_log import import_tensorflow
     from facial_emotion.predict import WEIGHTS, default_model_path
 
-    if not args.data:  # Path("") is ".": `--data "$DATA"` with it unset scored the cwd
-        raise FacialEmotionError(
-            '--data "": an empty path (an unset variable?); name . for this folder'
-        )
-    if args.output == "":  # `-o "$OUT"` with it unset: taken for no -o, and no file written
-        raise FacialEmotionError('-o "": an empty file name (an unset variable?); name the file')
     model_path = require_file(args.model) if args.model else default_model_path()
     path = Path(args.data)
     outputs = [Path(args.output)] if args.output else []

@@ -59,7 +59,13 @@ run goes on); 141 when the run ended because the --csv pipe's reader closed it.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = ParagraphFormatter
-    parser.add_argument("source", metavar="SOURCE", help="video file, or webcam index (0, 1, ...)")
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        # Path("") is ".": `video "$CLIP"` with it unset said ": is a folder" once the model loaded
+        type=named("video", "name the video file, or a webcam index (0)", str),
+        help="video file, or webcam index (0, 1, ...)",
+    )
     add_model_option(parser)
     add_detector_option(parser)
     parser.add_argument(
@@ -142,10 +148,6 @@ def run(args: argparse.Namespace) -> int:
         unsent_note,
     )
 
-    if not args.source:  # Path("") is ".": `video "$CLIP"` with it unset said ": is a folder"
-        raise FacialEmotionError(
-            '"": an empty name (an unset variable?); pass a video file, or a webcam index (0)'
-        )
     refuse_every_on_camera(args.source, args.every)  # before the model and the camera open
     check_outputs(args.source, args.output, args.csv)
     options = detector_options(args, VIDEO_DETECTOR_OPTIONS[args.detector])
