@@ -523,6 +523,26 @@ def test_a_model_trained_on_faces_found_in_photos_is_scored_on_faces_found_so(
     )
 
 
+def test_a_class_whose_photos_had_no_face_found_is_named_on_stderr(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """val's sad photos were all walls: sad showed only as support 0 in the JSON, unsaid."""
+    model = _photo_model(tiny_model_path, tmp_path, walls=("val",))
+    photos = tmp_path / "photos"
+    (photos / "val" / "sad" / "face.jpg").unlink()  # val's sad: the wall alone
+    argv = ["evaluate", "--model", str(model), "--data", str(photos), "--no-progress"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["per_class"]["sad"]["support"] == 0
+    said = (
+        f"facial-emotion evaluate: warning: {photos}: no face found in any photo of sad in the "
+        "val split scored, so the metrics hold none of its faces (support 0)"
+    )
+    assert said in captured.err.splitlines()
+    assert main([*argv, "--split", "all"]) == 0  # train's sad face: sad is scored
+    assert "no face found in any photo of" not in capsys.readouterr().err
+
+
 def test_photos_with_no_face_found_are_counted_not_silently_dropped(
     tiny_model_path: Path, tmp_path: Path, capsys
 ) -> None:

@@ -203,6 +203,20 @@ def not_found_in(source: dict[str, object], split: str) -> int:
     return int(by_split.get(split, 0))
 
 
+def classes_not_found(
+    source: dict[str, object], split: str, classes: tuple[str, ...], y: np.ndarray
+) -> list[str]:
+    """Classes of ``split`` none of whose photos had a face found (data read with
+    ``data.detect_faces``), in ``classes`` order: scored, each is only a support of 0. For "all",
+    those no split of ``y`` holds a face of."""
+    by_split = source.get("faceless_classes_by_split")
+    if not isinstance(by_split, dict):
+        return []
+    lost = {c for name, names in by_split.items() if split in ("all", name) for c in names}
+    held = {classes[int(i)] for i in np.unique(y)}
+    return [c for c in classes if c in lost - held]
+
+
 def with_not_found(metrics: dict[str, object], scored: Evaluation, missed: int) -> dict:
     """``metrics`` plus the photos whose face was not found, counted as read wrong (as predict
     gives them no emotion), beside the accuracy over the faces found."""

@@ -140,6 +140,7 @@ def score(args: argparse.Namespace) -> int:
     from facial_emotion.evaluation import (
         LEARNT_NOTHING,
         Evaluation,
+        classes_not_found,
         labels_for_model,
         not_found_in,
         predict_views,
@@ -177,6 +178,14 @@ def score(args: argparse.Namespace) -> int:
     if skipped := skipped_note(data.source, path):
         print(f"facial-emotion evaluate: warning: {skipped}", file=sys.stderr)
     missed = not_found_in(data.source, split_name)
+    if lost := classes_not_found(data.source, split_name, data.classes, split.y):
+        where = "all splits" if split_name == ALL else f"the {split_name} split"
+        print(
+            f"facial-emotion evaluate: warning: {path}: no face found in any photo of "
+            f"{', '.join(lost)} in {where} scored, so the metrics hold none of "
+            f"{'its' if len(lost) == 1 else 'their'} faces (support 0)",
+            file=sys.stderr,
+        )
     if data.source.get("faces"):  # the model was trained on faces found in photos
         print(
             f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "

@@ -98,7 +98,7 @@ def load(
             **unsquare_files(unsquare, read, root),
             **(labelling(labels, mapping) if mapping else numbering(names, classes)),
             **(merging(found_folders, mapping) if mapping else {}),
-            **(reader.record(root) if reader else {}),
+            **(reader.record(root, classes) if reader else {}),
         },
         unread=unread,
     )
@@ -170,6 +170,7 @@ def read_split(
     missed = [path for path, ok in zip(files, found, strict=True) if not ok]
     reader.faceless += missed
     reader.faceless_by_split[split] = len(missed)  # each split is read once
+    reader.lost_classes_by_split[split] = [int(c) for c in np.setdiff1d(y[~found], y[found])]
     return LabelledImages(x[found], y[found])
 
 

@@ -69,6 +69,9 @@ class FaceFiles:
         # per split, so a score can say how many of its own photos it could not read: those are
         # left out of its denominator, and an accuracy over the rest reads higher than predict's
         self.faceless_by_split: dict[str, int] = {}
+        # per split, the class codes none of whose photos had a face found: a score counted each
+        # as a support of 0 in its JSON, and said nothing
+        self.lost_classes_by_split: dict[str, list[int]] = {}
 
     def require_faces_of_each_class(
         self,
@@ -94,7 +97,7 @@ class FaceFiles:
                     f"{counted(wanted, 'training image')} of {name}; {fix}"
                 )
 
-    def record(self, root: Path) -> dict[str, object]:
+    def record(self, root: Path, classes: tuple[str, ...]) -> dict[str, object]:
         """What the manifest says of how faces were read, for prepare's warning and for scoring
         the model later on faces cut the same way."""
         record: dict[str, object] = {"faces": f"largest face found by {DETECTOR}"}
@@ -102,4 +105,10 @@ class FaceFiles:
             record["faceless_files"] = len(self.faceless)
             record["faceless_example"] = str(min(self.faceless).relative_to(root))
             record["faceless_by_split"] = dict(self.faceless_by_split)
+        if lost := {
+            split: [classes[code] for code in codes]
+            for split, codes in self.lost_classes_by_split.items()
+            if codes
+        }:
+            record["faceless_classes_by_split"] = lost
         return record
