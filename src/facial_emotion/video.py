@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -46,6 +47,9 @@ from facial_emotion.progress import progress_bar
 from facial_emotion.stops import STOP_SIGNALS, interrupt_in
 from facial_emotion.streams import open_stream
 from facial_emotion.wording import counted
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 # FFmpeg's own complaint ("moov atom not found") would print above the one-line error this module
 # gives for a file it cannot decode; read when OpenCV first opens a video, so set before that.
@@ -682,33 +686,16 @@ def process_video(
     if given, runs once as that wait begins.
     """
 
-    if detect_every is None:
-        detect_every = 2 if every == 1 else 1
-    if smooth < 1 or detect_every < 1 or every < 1:
-        raise FacialEmotionError(
-            "--smooth, --detect-every and --every must be at least 1, got "
-            f"{smooth}, {detect_every} and {every}"
-        )
+    detect_every = _checked_rates(smooth, detect_every, every)
     if show:
         check_display()
     refuse_every_on_camera(source, every)
     output, csv_path = check_outputs(source, output, csv_path)
     cap, first, camera = open_source(source)
-    declared = cap.get(cv2.CAP_PROP_FPS)
-    fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
-    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    total = -(-count // every) if count > 0 and not camera else None
-    if max_frames is not None:
-        total = min(total, max_frames) if total else max_frames
+    fps, summary = _opened_summary(cap, first, camera, every)
+    total = _frames_to_read(summary, every, max_frames)
     # in frames read: at least 5, the tracker's own default, for --every's sparse frames
     tracker = FaceTracker(smooth=smooth, max_missed=max(5, round(fps / every * KEEP_ID_SECONDS)))
-    summary = VideoSummary(
-        frames_declared=count if count > 0 and not camera else None,
-        fps=fps / every,
-        fps_declared=None if fps == declared or camera else declared,
-        every=every,
-        size=(first.shape[1], first.shape[0]),
-    )
     start = time.perf_counter()
     if camera:  # its times count on the monotonic clock from here; this ties them to the day's
         summary.started = time.time()
@@ -736,21 +723,20 @@ def process_video(
         )
         try:
             frames = _frames(cap, first, max_frames, fps, every, summary, camera)
-            number = 0
-            for index, (number, frame, stamp) in enumerate(frames):
-                t = time.perf_counter() - start if camera else stamp  # a camera's: as it came
-                detect = index % detect_every == 0
-                faces, ids = _read_frame(frame, recognizer, tracker, detect)
-                summary.add(faces, ids)
-                if not sinks.put(t, number, frame, faces, ids):
-                    break
-                if sinks.reader_left and not other_outputs:
-                    break
-                if on_frame is not None and on_frame(FrameReading(t, number, ids, faces)) is False:
-                    break
-                bar.update(1)
-            else:  # the frames ran out: a header's count is exact to a frame or two
-                reached = number // every + 1  # frames read, and the damaged ones passed over
+            last = _read_frames(
+                frames,
+                recognizer,
+                tracker,
+                summary,
+                sinks,
+                bar,
+                detect_every=detect_every,
+                camera_start=start if camera else None,
+                on_frame=on_frame,
+                other_outputs=other_outputs,
+            )
+            if last is not None:  # the frames ran out: a header's count is exact to a frame or two
+                reached = last // every + 1  # frames read, and the damaged ones passed over
                 summary.ended_early = not camera and reached < (total or 0) - 2
         except (KeyboardInterrupt, SystemError) as exc:  # a camera's run ends so
             if not camera or interrupt_in(exc) is None:
@@ -759,6 +745,80 @@ def process_video(
     summary.csv_reader_left = sinks.reader_left
     summary.csv_rows_unsent = sinks.rows_unsent
     return summary
+
+
+def _checked_rates(smooth: int, detect_every: int | None, every: int) -> int:
+    """``detect_every``, or its default (2; 1 with ``every`` > 1); a rate below 1 is refused
+    before any source is opened."""
+    if detect_every is None:
+        detect_every = 2 if every == 1 else 1
+    if smooth < 1 or detect_every < 1 or every < 1:
+        raise FacialEmotionError(
+            "--smooth, --detect-every and --every must be at least 1, got "
+            f"{smooth}, {detect_every} and {every}"
+        )
+    return detect_every
+
+
+def _opened_summary(
+    cap: cv2.VideoCapture, first: np.ndarray, camera: bool, every: int
+) -> tuple[float, VideoSummary]:
+    """The source's frame rate, its header's where that is believable, and the summary a run
+    starts from: the header's frame count and rate as the JSON line reports them."""
+    declared = cap.get(cv2.CAP_PROP_FPS)
+    fps = declared if 0 < declared <= MAX_FPS else DEFAULT_FPS
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    summary = VideoSummary(
+        frames_declared=count if count > 0 and not camera else None,
+        fps=fps / every,
+        fps_declared=None if fps == declared or camera else declared,
+        every=every,
+        size=(first.shape[1], first.shape[0]),
+    )
+    return fps, summary
+
+
+def _frames_to_read(summary: VideoSummary, every: int, max_frames: int | None) -> int | None:
+    """How many frames the run will read, for the progress bar and ``ended_early``; None for a
+    camera, or a file whose header gives no count, unless ``max_frames`` caps it."""
+    count = summary.frames_declared
+    total = -(-count // every) if count is not None else None
+    if max_frames is not None:
+        total = min(total, max_frames) if total else max_frames
+    return total
+
+
+def _read_frames(
+    frames: Iterator[tuple[int, np.ndarray, float]],
+    recognizer: EmotionRecognizer,
+    tracker: FaceTracker,
+    summary: VideoSummary,
+    sinks: _Sinks,
+    bar: tqdm,
+    *,
+    detect_every: int,
+    camera_start: float | None,
+    on_frame: Callable[[FrameReading], object] | None,
+    other_outputs: bool,
+) -> int | None:
+    """Read each frame's faces into ``summary`` and ``sinks``; the last frame's number once the
+    frames ran out, or None when the run was ended: ``q``, a CSV reader gone with nothing else
+    to write, or ``on_frame`` returning False. A camera's times are from ``camera_start``, as its
+    frames came; a file's, its own."""
+    number = 0
+    for index, (number, frame, stamp) in enumerate(frames):
+        t = time.perf_counter() - camera_start if camera_start is not None else stamp
+        detect = index % detect_every == 0
+        faces, ids = _read_frame(frame, recognizer, tracker, detect)
+        summary.add(faces, ids)
+        if not sinks.put(t, number, frame, faces, ids):
+            return None
+        if sinks.reader_left and not other_outputs:
+            return None
+        if on_frame is not None and on_frame(FrameReading(t, number, ids, faces)) is False:
+            return None
+        bar.update(1)
+    return number
 
 
 def unsent_note(csv_path: object, rows: int) -> str:
