@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import glob
 import io
 import os
@@ -47,6 +48,8 @@ from facial_emotion.stops import interrupt_in
 from facial_emotion.wording import counted
 
 if TYPE_CHECKING:  # numpy, OpenCV and TensorFlow load in run(), so `--help` stays quick
+    from collections.abc import Callable
+
     import numpy as np
 
     from facial_emotion.faces import Face
@@ -299,26 +302,12 @@ def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
-    from facial_emotion.faces import detector_name, make_detector
-    from facial_emotion.predict import EmotionRecognizer
-
     fmt = output_format(args)
     if args.output is not None:
         require_writable(args.output)
     if args.annotate is not None:
         require_writable(args.annotate, folder=True)
-    # --crops searches nothing: the light detector, so mtcnn does not load TensorFlow for it
-    detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
-    recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
-    searched_by = "none: --crops" if args.crops else detector_name(recognizer.detector)
-    meta: dict[str, object] = {
-        "model": str(recognizer.model_path),
-        "model_sha256": file_sha256(recognizer.model_path),
-        "detector": searched_by,
-    }
-    if args.min_confidence is not None:  # a reader of the JSON knows what "uncertain" means
-        meta["min_confidence"] = args.min_confidence
+    recognizer, meta = recognizer_and_meta(args)
 
     def nothing_read(skipped: list[str], why: str) -> FacialEmotionError:
         """The error to raise; with --json, the JSON that says so is written first, so a program
@@ -332,64 +321,121 @@ def run(args: argparse.Namespace) -> int:
     if not files and len(skipped) == 1:  # one line, not "skipped" and then why nothing ran
         raise nothing_read(skipped, f"{skipped[0]}; pass image files, folders or globs")
     if not files:
-        for problem in skipped:
-            print(f"facial-emotion predict: skipped {printable(problem)}", file=sys.stderr)
+        print_skipped(skipped)
         raise nothing_read(
             skipped, f"{' '.join(args.paths)}: no files to read; pass image files, folders or globs"
         )
-    annotated: dict[Path, Path] = {}
-    if args.annotate is not None:
-        refuse_annotating_among_inputs(args.annotate, searched, files)
-        taken: set[str] = set()
-        annotated = {path: annotated_name(args.annotate, path, taken) for path in files}
-        refuse_replacing(args.annotate, list(annotated.values()))
+    annotated = annotated_copies(args.annotate, searched, files)
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
     if earlier.files:
-        # by the path from here: `photos` and `$PWD/photos` name one file, which was read again
-        done = {os.path.abspath(name) for name in earlier.files}
-        files = [path for path in files if os.path.abspath(path) not in done]
-        annotated = {path: annotated[path] for path in files if path in annotated}
-        print(
-            f"facial-emotion predict: note: {counted(len(earlier.files), 'image')} "
-            f"{'is' if len(earlier.files) == 1 else 'are'} in "
-            f"{earlier.source} already; reading the {len(files)} it does not list",
-            file=sys.stderr,
-        )
-    for problem in skipped:  # after the refusals: a run that stops says only why
-        print(f"facial-emotion predict: skipped {printable(problem)}", file=sys.stderr)
+        files, annotated = not_listed(earlier, files, annotated)
+    print_skipped(skipped)  # after the refusals: a run that stops says only why
     if note := recognizer.lacking_note():
         print(f"facial-emotion predict: note: {note}", file=sys.stderr)
 
     results: list[ImageResult] = []
+    report = functools.partial(render, fmt, results, skipped, recognizer.classes, meta, earlier)
     # CSV on stdout goes out an image at a time: a program (or `> faces.csv`) has the rows as they
     # come, and a stop keeps them; it waited for the last of 20,000 photos, hours on 2 cores
     streamed = fmt == "csv" and args.output is None
     try:
         read_all(args, files, recognizer, annotated, fmt, results, skipped, streamed)
     except BaseException as exc:  # Ctrl-C, SIGTERM; in LiteRT's call a SystemError holding one
-        interrupt = interrupt_in(exc)
-        if interrupt is not None and results and keeps_partial(args.output):
-            from facial_emotion.video import partial_name  # named as video's are
-
-            kept = partial_name(args.output)
-            write_text(kept, render(fmt, results, skipped, recognizer.classes, meta, earlier))
-            interrupt.add_note(
-                f"stopped after {len(results)} of {len(files)} images; the results read up to "
-                f"then are kept in {kept} (add --resume to go on from there)"
-            )
+        keep_on_stop(exc, args.output, len(files), results, report)
         raise
     if not results and not earlier.files:
-        raise nothing_read(
-            skipped,
-            f"{files[0]}: could not be read as an image; see the line above"
-            if len(files) == 1  # not "none of the 1 files"
-            else f"none of the {len(files)} files could be read as an image; see the lines above",
-        )
+        raise nothing_read(skipped, none_read(files))
     if not streamed:
-        emit(args, render(fmt, results, skipped, recognizer.classes, meta, earlier))
+        emit(args, report())
     if earlier.source is not None and earlier.source != args.output:
         earlier.source.unlink(missing_ok=True)  # a stop's partial file, now in the output
     return 0
+
+
+def recognizer_and_meta(args: argparse.Namespace) -> tuple[EmotionRecognizer, dict[str, object]]:
+    """The model and detector asked for, and what the JSON output says of them."""
+    from facial_emotion.faces import detector_name, make_detector
+    from facial_emotion.predict import EmotionRecognizer
+
+    # --crops searches nothing: the light detector, so mtcnn does not load TensorFlow for it
+    detector = make_detector("haar" if args.crops else args.detector, **detector_options(args, {}))
+    recognizer = EmotionRecognizer(args.model, detector, min_confidence=args.min_confidence)
+    searched_by = "none: --crops" if args.crops else detector_name(recognizer.detector)
+    meta: dict[str, object] = {
+        "model": str(recognizer.model_path),
+        "model_sha256": file_sha256(recognizer.model_path),
+        "detector": searched_by,
+    }
+    if args.min_confidence is not None:  # a reader of the JSON knows what "uncertain" means
+        meta["min_confidence"] = args.min_confidence
+    return recognizer, meta
+
+
+def print_skipped(skipped: list[str]) -> None:
+    """Each problem found in the PATHs, a line each on stderr."""
+    for problem in skipped:
+        print(f"facial-emotion predict: skipped {printable(problem)}", file=sys.stderr)
+
+
+def annotated_copies(
+    out_dir: Path | None, searched: list[Path], files: list[Path]
+) -> dict[Path, Path]:
+    """Each file's marked copy in ``out_dir`` (none without --annotate), refused before any work
+    where a copy would land among the photos or replace a file."""
+    if out_dir is None:
+        return {}
+    refuse_annotating_among_inputs(out_dir, searched, files)
+    taken: set[str] = set()
+    annotated = {path: annotated_name(out_dir, path, taken) for path in files}
+    refuse_replacing(out_dir, list(annotated.values()))
+    return annotated
+
+
+def not_listed(
+    earlier: Earlier, files: list[Path], annotated: dict[Path, Path]
+) -> tuple[list[Path], dict[Path, Path]]:
+    """The files, and their marked copies, that ``--resume``'s earlier results do not list, with a
+    note of how many are left to read."""
+    # by the path from here: `photos` and `$PWD/photos` name one file, which was read again
+    done = {os.path.abspath(name) for name in earlier.files}
+    files = [path for path in files if os.path.abspath(path) not in done]
+    annotated = {path: annotated[path] for path in files if path in annotated}
+    print(
+        f"facial-emotion predict: note: {counted(len(earlier.files), 'image')} "
+        f"{'is' if len(earlier.files) == 1 else 'are'} in "
+        f"{earlier.source} already; reading the {len(files)} it does not list",
+        file=sys.stderr,
+    )
+    return files, annotated
+
+
+def keep_on_stop(
+    exc: BaseException,
+    output: Path | None,
+    count: int,
+    results: list[ImageResult],
+    report: Callable[[], str],
+) -> None:
+    """On a stop (Ctrl-C, SIGTERM), keep what was read under ``output``'s ``partial_name``, which
+    a note on the interrupt names, for ``--resume``: beside a file, not stdout or a pipe (written
+    only whole)."""
+    interrupt = interrupt_in(exc)
+    if interrupt is not None and results and output is not None and not is_stream(output):
+        from facial_emotion.video import partial_name  # named as video's are
+
+        kept = partial_name(output)
+        write_text(kept, report())
+        interrupt.add_note(
+            f"stopped after {len(results)} of {count} images; the results read up to "
+            f"then are kept in {kept} (add --resume to go on from there)"
+        )
+
+
+def none_read(files: list[Path]) -> str:
+    """Why a run that found files read none of them."""
+    if len(files) == 1:  # not "none of the 1 files"
+        return f"{files[0]}: could not be read as an image; see the line above"
+    return f"none of the {len(files)} files could be read as an image; see the lines above"
 
 
 def read_all(
@@ -457,12 +503,6 @@ def read_all(
             "no face found; the output lists them with no faces",
             file=sys.stderr,
         )
-
-
-def keeps_partial(output: Path | None) -> bool:
-    """Whether a stopped run keeps what it read beside ``output``: a file, not stdout or a pipe
-    (written only whole)."""
-    return output is not None and not is_stream(output)
 
 
 def emit(args: argparse.Namespace, text: str) -> None:
