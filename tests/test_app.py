@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from facial_emotion import app as app_module
+from facial_emotion import app_server
 from facial_emotion.app import analyse, build_app
 from facial_emotion.cli import main
 from facial_emotion.cli.app import host_name
@@ -283,8 +284,8 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
     the temporary folder for good."""
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)  # fmt: skip
-    killed = tmp_path / f"{app_module.folder_prefix(int(ended.stdout))}x1y2z3"
-    running = tmp_path / f"{app_module.folder_prefix(os.getppid())}a1b2c3"
+    killed = tmp_path / f"{app_server.folder_prefix(int(ended.stdout))}x1y2z3"
+    running = tmp_path / f"{app_server.folder_prefix(os.getppid())}a1b2c3"
     unnamed = tmp_path / "facial-emotion-app-k9q2w8"  # no process in its name: kept
     # not process ids: "²" passed isdigit() and int() stopped the app at start, as did an id
     # too large for the C call
@@ -292,7 +293,7 @@ def test_the_folder_of_an_app_killed_outright_goes_when_the_next_one_starts(tmp_
     for folder in (killed, running, unnamed, *odd):
         (folder / "gradio").mkdir(parents=True)
         (folder / "gradio" / "face.jpg").write_bytes(b"a face")
-    app_module.remove_left_behind(tmp_path)
+    app_server.remove_left_behind(tmp_path)
     assert not killed.exists() and running.is_dir() and unnamed.is_dir()
     assert all(folder.is_dir() for folder in odd)
 
@@ -303,13 +304,13 @@ def test_the_folder_of_an_earlier_app_with_this_process_id_goes(
     """An app killed outright in a container restarts as PID 1 again with its /tmp kept (Docker's
     restart policy, a Kubernetes volume): its folder, named by the same id, was taken for the
     running app's and its uploads stayed through every restart. This process's own stays."""
-    earlier = tmp_path / f"{app_module.folder_prefix()}x1y2z3"
-    own = tmp_path / f"{app_module.folder_prefix()}a1b2c3"
+    earlier = tmp_path / f"{app_server.folder_prefix()}x1y2z3"
+    own = tmp_path / f"{app_server.folder_prefix()}a1b2c3"
     for folder in (earlier, own):
         folder.mkdir()
         (folder / "face.jpg").write_bytes(b"a face")
-    monkeypatch.setattr(app_module, "_MADE_HERE", {own.name}, raising=False)
-    app_module.remove_left_behind(tmp_path)
+    monkeypatch.setattr(app_server, "_MADE_HERE", {own.name}, raising=False)
+    app_server.remove_left_behind(tmp_path)
     assert not earlier.exists() and own.is_dir()
 
 
@@ -330,7 +331,7 @@ def test_no_writable_temporary_folder_is_an_error_naming_the_setting(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(FacialEmotionError, match=r"found in \['/tmp'\]: .* set TMPDIR or GRADIO"):
-        app_module.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
+        app_server.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
     # the command asks before importing Gradio, whose import needs the folder too
     monkeypatch.setitem(sys.modules, "gradio", None)  # an import of it would fail otherwise
     assert main(["app", "--port", str(port)]) == 2
@@ -348,7 +349,7 @@ def test_a_gradio_that_fails_to_import_is_a_one_line_error(
         port = probe.getsockname()[1]
     monkeypatch.setitem(sys.modules, "gradio", None)  # its import fails, as a broken one does
     with pytest.raises(FacialEmotionError, match="installed but fails to import .* reinstall"):
-        app_module.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
+        app_server.serve(object(), "127.0.0.1", port)  # type: ignore[arg-type]
 
 
 def test_hosts_the_app_answers_to() -> None:
@@ -483,7 +484,7 @@ def test_busy_port_is_one_clear_error(recognizer: EmotionRecognizer) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(FacialEmotionError, match=f"127.0.0.1:{port}: port in use; pass a free"):
-            app_module.serve(recognizer, "127.0.0.1", port)
+            app_server.serve(recognizer, "127.0.0.1", port)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="TIME_WAIT blocks a bind on POSIX only")
@@ -499,7 +500,7 @@ def test_a_port_closed_while_a_page_was_open_is_free_again_at_once() -> None:
             connection, _ = server.accept()
             connection.close()  # the server closes first: its side waits
             page.recv(1)
-    app_module.require_free_address("127.0.0.1", port)
+    app_server.require_free_address("127.0.0.1", port)
 
 
 @pytest.mark.parametrize(
@@ -514,7 +515,7 @@ def test_a_host_the_app_cannot_serve_on_is_named(
     recognizer: EmotionRecognizer, host: str, message: str
 ) -> None:
     with pytest.raises(FacialEmotionError, match=message):
-        app_module.serve(recognizer, host, 7999)
+        app_server.serve(recognizer, host, 7999)
 
 
 def test_the_command_names_a_busy_port_before_loading_anything(
@@ -542,7 +543,7 @@ def test_app_command_serves_the_model_it_is_given(
 ) -> None:
     served: dict[str, Any] = {}
     monkeypatch.setattr(
-        app_module, "serve", lambda r, host, port, names: served.update(r=r, host=host, port=port)
+        app_server, "serve", lambda r, host, port, names: served.update(r=r, host=host, port=port)
     )
     assert main(["app", "--port", "7999", "--model", str(tiny_model_path)]) == 0
     assert served["r"].model_path == tiny_model_path and served["r"].detector.name == "haar"
@@ -1042,7 +1043,7 @@ def test_a_hang_up_closes_the_app_as_sigterm_does(capsys, monkeypatch):
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", "uploads")
     served = GradioApp()
-    app_module._serve(served, "127.0.0.1", 7860, ["127.0.0.1"])
+    app_server._serve(served, "127.0.0.1", 7860, ["127.0.0.1"])
     assert served.closed
 
 

@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facial_emotion.app import require_free_address, serve, writable_temp_folder
+    from facial_emotion.app_server import require_free_address, serve, writable_temp_folder
 
     # at once: after importing Gradio and loading the model, a busy port took 8 s to report
     require_free_address(args.host, args.port)
