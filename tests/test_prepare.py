@@ -251,9 +251,34 @@ def test_training_faces_that_repeat_are_a_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (
         "prepare: warning: 2 of the 10 train faces repeat another training face, pixel for "
-        "pixel, and 1 face appears under two or more labels, so training teaches each of them "
-        "both answers"
+        "pixel, and 1 face appears under two or more labels, so training teaches it both answers"
     ) in result.stderr.splitlines()
+
+
+def test_one_face_seen_or_repeated_in_training_is_said_in_the_singular() -> None:
+    """It said "1 of the 3 val faces are identical ... (1 of them labelled otherwise there), so
+    they are", "1 of the 4 train faces repeat" and "1 face appears ..., so training teaches each
+    of them"."""
+    from facial_emotion.prepare import faces_repeated_in_training, faces_seen_in_training
+
+    train = np.stack([pattern(0), pattern(0), pattern(1), pattern(2)])
+    splits = {
+        "train": prepared.LabelledImages(train, np.array([0, 1, 0, 1])),
+        "val": prepared.LabelledImages(
+            np.stack([pattern(0), pattern(3), pattern(4)]), np.zeros(3, int)
+        ),
+        "test": prepared.LabelledImages(np.stack([pattern(1), pattern(5)]), np.array([0, 1])),
+    }
+    data = prepared.PreparedData(("happy", "sad"), splits)
+    assert faces_seen_in_training(data) == [
+        "1 of the 3 val faces is identical to a training face, labelled otherwise there, so it "
+        "is not an unseen face",
+        "1 of the 2 test faces is identical to a training face, so it is not an unseen face",
+    ]
+    assert faces_repeated_in_training(data) == [
+        "1 of the 4 train faces repeats another training face, pixel for pixel, and 1 face "
+        "appears under two or more labels, so training teaches it both answers"
+    ]
 
 
 def test_one_blank_image_is_said_in_the_singular() -> None:

@@ -82,11 +82,25 @@ def faces_seen_in_training(data: prepared.PreparedData) -> list[str]:
     others = {name: split for name, split in data.splits.items() if name != "train"}
     masks = overlap.identical_to_training(data.splits["train"], *others.values())
     return [
-        f"{identical.sum()} of the {len(split)} {name} faces are identical to training faces "
-        f"({relabelled.sum()} of them labelled otherwise there), so they are not unseen faces"
+        seen_line(name, len(split), int(identical.sum()), int(relabelled.sum()))
         for (name, split), (identical, relabelled) in zip(others.items(), masks, strict=True)
         if identical.any()
     ]
+
+
+def seen_line(name: str, size: int, identical: int, relabelled: int) -> str:
+    """The line of :func:`faces_seen_in_training` for one split, its verbs agreeing with a count
+    of 1: it said "1 of the 5 val faces are identical ... (1 of them labelled otherwise)"."""
+    if identical == 1:
+        otherwise = ", labelled otherwise there" if relabelled else ""
+        return (
+            f"1 of the {size} {name} faces is identical to a training face{otherwise}, so it is "
+            "not an unseen face"
+        )
+    return (
+        f"{identical} of the {size} {name} faces are identical to training faces "
+        f"({relabelled} of them labelled otherwise there), so they are not unseen faces"
+    )
 
 
 def faces_repeated_in_training(data: prepared.PreparedData) -> list[str]:
@@ -97,16 +111,16 @@ def faces_repeated_in_training(data: prepared.PreparedData) -> list[str]:
     repeated, conflicting = overlap.repeats_within(train)
     if not repeated:
         return []
+    one = conflicting == 1  # "1 face appears ..., so training teaches it", not "each of them"
     labelled = (
-        f", and {counted(conflicting, 'face')} {'appears' if conflicting == 1 else 'appear'} "
-        "under two or more labels, so training teaches "
-        "each of them both answers"
+        f", and {counted(conflicting, 'face')} {'appears' if one else 'appear'} under two or "
+        f"more labels, so training teaches {'it' if one else 'each of them'} both answers"
         if conflicting
         else ""
     )
     return [
-        f"{repeated} of the {len(train)} train faces repeat another training face, pixel for "
-        f"pixel{labelled}"
+        f"{repeated} of the {len(train)} train faces {'repeats' if repeated == 1 else 'repeat'} "
+        f"another training face, pixel for pixel{labelled}"
     ]
 
 
