@@ -497,10 +497,10 @@ def read_all(
                     write_stdout(csv_text(head + rows))
                     sys.stdout.flush()
             bar.update(1)
-    if faceless > NAMED_FACELESS:
+    if (more := faceless - NAMED_FACELESS) > 0:
         print(
-            f"facial-emotion predict: {counted(faceless - NAMED_FACELESS, 'more image')} had "
-            "no face found; the output lists them with no faces",
+            f"facial-emotion predict: {counted(more, 'more image')} had no face found; the "
+            f"output lists {'it' if more == 1 else 'them'} with no faces",
             file=sys.stderr,
         )
 
