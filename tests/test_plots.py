@@ -255,12 +255,15 @@ def test_the_data_source_reads_as_a_line_per_setting() -> None:
         "subjects": {"train": 90, "val": 12, "test": 11},
         "carving": {"seed": 42, "val_fraction": 0.1},
         "missing": None,
+        # it read "test ['angry', 'sad']", a Python list
+        "faceless_classes_by_split": {"val": ["fear"], "test": ["angry", "sad"]},
     }
     assert plots.source_summary(source).splitlines() == [
         "ckplus data from /data/CK+48 (folders)",
         "  splits: by subject, seeded and roughly stratified (seed 42, val 0.1, test 0.1)",
         "  subjects: train 90, val 12, test 11",
         "  carving: seed 42, val_fraction 0.1",
+        "  faceless_classes_by_split: val (fear), test (angry, sad)",
     ]
     synthetic = {"name": "synthetic", "path": None, "format": "generated", "splits": "drawn"}
     assert plots.source_summary(synthetic) == "synthetic data (generated)\n  splits: drawn"
