@@ -172,8 +172,8 @@ def test_json_for_a_folder_searched_recursively(capsys, tiny_model_path, photos)
     assert code == 0, err
     assert "._a.jpg" not in err and ".thumbnails" not in out
     gone = (
-        f"{photos}: 1 link that leads to no file (such as gone.jpg, whose target is gone); "
-        "remove them or point them at the photos"
+        f"{photos}: 1 link that leads to no file (gone.jpg, whose target is gone); "
+        "remove it or point it at a photo"
     )
     passed_over = (
         f"{photos}: 2 files that are not images Pillow reads (such as IMG_0001.HEIC); "

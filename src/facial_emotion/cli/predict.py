@@ -143,9 +143,13 @@ def dead_links(folder: Path, links: list[Path]) -> str:
     except OSError as exc:
         looped = exc.errno == errno.ELOOP
     why = "in a loop of links" if looped else "whose target is gone"
+    if len(links) == 1:  # not "(such as ...); remove them"
+        return (
+            f"{folder}: 1 link that leads to no file ({first.relative_to(folder)}, {why}); "
+            "remove it or point it at a photo"
+        )
     return (
-        f"{folder}: {counted(len(links), 'link')} that {'leads' if len(links) == 1 else 'lead'} "
-        "to no file (such as "
+        f"{folder}: {counted(len(links), 'link')} that lead to no file (such as "
         f"{first.relative_to(folder)}, {why}); remove them or point them at the photos"
     )
 
