@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from types import ModuleType
 
@@ -115,10 +117,16 @@ def read_once_noted() -> Callable[[list[str], Path], tuple[int, str, str]]:
             status = stage.wait(timeout=300)
         finally:
             stage.kill()
-        reading.join(timeout=10)
-        if reading.is_alive():  # no writer came: one opened and closed here ends the open
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            reading.join(timeout=10)
+        # The command has ended, so it opened the FIFO (and the reader has its text) or never
+        # will: a writer opened and closed here ends a reader's wait, and adds no text.
+        deadline = time.monotonic() + 10
+        while reading.is_alive() and time.monotonic() < deadline:
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError as error:  # ENXIO: the reader has not begun its open yet
+                if error.errno != errno.ENXIO:
+                    raise
+            reading.join(timeout=0.1)
         watcher.join(timeout=10)
         return status, "".join(said), "".join(got)
 
