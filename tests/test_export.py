@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -115,17 +117,27 @@ def test_parity_figures_say_how_the_export_differs_from_keras() -> None:
 
 
 def test_module_entry_runs_as_the_dvc_stage_without_int8(
-    model_path: Path, prepared_dir: Path, tmp_path: Path
+    model_path: Path,
+    prepared_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """`python -m facial_emotion.export`, run here as Python runs it (the `__main__` block); the
+    next test starts a real one."""
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "facial_emotion.export", "--model", str(model_path),
-         "--prepared", str(prepared_dir), "--out-dir", str(out),
-         "--metrics", str(tmp_path / "export.json"), "--no-int8"],
-        capture_output=True, text=True, timeout=120,
+    monkeypatch.setattr(
+        sys, "argv",
+        ["export.py", "--model", str(model_path), "--prepared", str(prepared_dir),
+         "--out-dir", str(out), "--metrics", str(tmp_path / "export.json"), "--no-int8"],
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "float32: agreement 100.00%" in done.stdout
+    with warnings.catch_warnings():  # runpy's: this file imported the module already
+        warnings.filterwarnings("ignore", "'facial_emotion.export' found in sys.modules")
+        with pytest.raises(SystemExit) as done:
+            runpy.run_module("facial_emotion.export", run_name="__main__")
+    said = capsys.readouterr()
+    assert done.value.code == 0, said.err
+    assert "float32: agreement 100.00%" in said.out
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.tflite"]
     assert "int8" not in json.loads((tmp_path / "export.json").read_text())
 
