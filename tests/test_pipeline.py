@@ -211,31 +211,6 @@ def test_a_bad_value_stops_the_pipeline_before_any_output_is_removed(repo: Path)
     assert "up to date" in _run(["dvc", "status"], repo).stdout
 
 
-def test_bad_architecture_is_one_line_and_leaves_no_report(repo: Path, tmp_path: Path) -> None:
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["train"]["architecture"] = "transformer9000"
-    bad = tmp_path / "params.yaml"
-    bad.write_text(yaml.safe_dump(params))
-    result = _run(
-        [
-            sys.executable,
-            "-m",
-            "facial_emotion.notebook",
-            "notebooks/02_train.ipynb",
-            "reports/bad_train",
-            "--params",
-            str(bad),
-        ],
-        repo,
-    )
-    assert result.returncode != 0
-    error = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    from facial_emotion.models import ARCHITECTURES  # keras: imported by this test only
-
-    assert error[-1].endswith(f"choose one of {', '.join(ARCHITECTURES)}"), error
-    assert not list((repo / "reports").glob("bad_train*")) + list((repo / "reports").glob(".bad*"))
-
-
 def test_notebook_opened_from_notebooks_folder_runs_as_in_jupyter(repo: Path) -> None:
     """'Run All' in Jupyter: the kernel starts in notebooks/, with no papermill parameters."""
     code = (
