@@ -1,12 +1,15 @@
 """The prepare stage as a user runs it: one clear line and no output on bad params."""
 
+import contextlib
 import errno
 import importlib
+import io
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +51,40 @@ def _blank(total: int, counts: str) -> str:
 def _prepare(
     tmp_path: Path, params: str, out: str = "prepared", **options: Any
 ) -> subprocess.CompletedProcess:
+    """`python -m facial_emotion.prepare --out OUT` in ``tmp_path``: its status and output.
+
+    A process of its own only where ``options`` (``preexec_fn``) change the process; otherwise
+    ``main`` runs here, as the module's entry calls it (a Python of its own took most of each
+    test's time), on UTF-8 streams as a process's, with Python's warnings added to stderr."""
     (tmp_path / "params.yaml").write_text(params)
-    return subprocess.run(
-        [sys.executable, "-m", "facial_emotion.prepare", "--out", out],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **options,
-    )
+    argv = ["--out", out]
+    if options:
+        return subprocess.run(
+            [sys.executable, "-m", "facial_emotion.prepare", *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **options,
+        )
+    from facial_emotion.prepare import main
+
+    out_stream, err_stream = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in "12")
+    with (
+        contextlib.chdir(tmp_path),
+        contextlib.redirect_stdout(out_stream),
+        contextlib.redirect_stderr(err_stream),
+        warnings.catch_warnings(record=True) as warned,
+    ):
+        warnings.simplefilter("default")
+        status = main(argv)
+    for w in warned:
+        err_stream.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+    printed = []
+    for stream in (out_stream, err_stream):
+        stream.flush()
+        printed.append(stream.buffer.getvalue().decode("utf-8"))
+    return subprocess.CompletedProcess(argv, status, *printed)
 
 
 def test_prepare_writes_every_split_and_a_manifest(tmp_path: Path) -> None:
