@@ -66,7 +66,7 @@ class KerasBackend:
         require_face_input(path, self.model.input_shape)
         self.card = read_card(path, int(self.model.output_shape[-1]))
         if precision == "auto":
-            precision = "mixed_bfloat16" if models.cpu_has_bfloat16() else "float32"
+            precision = "mixed_bfloat16" if models.cpu_prefers_bfloat16() else "float32"
         self.precision = precision
         self.runner = (
             self.model
