@@ -65,8 +65,8 @@ class KerasBackend:
             ) from exc
         require_face_input(path, self.model.input_shape)
         self.card = read_card(path, int(self.model.output_shape[-1]))
-        if precision == "auto":
-            precision = "mixed_bfloat16" if models.cpu_prefers_bfloat16() else "float32"
+        if precision == "auto":  # as training picks it: the precision measured faster here
+            precision = models.resolve_precision(precision)
         self.precision = precision
         self.runner = (
             self.model
