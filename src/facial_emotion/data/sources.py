@@ -120,25 +120,14 @@ def load_for_scoring(
     does; without it, the data the model trained on is named as its training run named it.
     """
     card = card or {}
-    trained = card.get("source")
-    # a model trained on faces cut out of photos is scored on faces cut the same way, wherever
-    # the photos are (a train/ folder among them would be taken for FER2013's layout)
-    detected = isinstance(trained, dict) and trained.get("name") == "folder" and "faces" in trained
+    detected = _trained_on_faces_found(card)
     same = trained_source(card, path)
-    recorded = trained.get("labels") if same and isinstance(trained, dict) else None
     given = labels
-    labels = labels or (recorded if isinstance(recorded, str | dict) else "")
+    labels = labels or _recorded_labels(card, same)
     if source == "auto":
-        source = same or ("folder" if detected else guess_source(path))
-        if labels and source == "fer2013" and path.is_dir() and not fer2013.csv_in(path):
-            source = "folder"  # numbered folders named by the user are not FER2013's own
-    if given and source == "fer2013":  # --labels: the user has no data.labels to unset
-        fer2013.refuse_labels(path, "--labels", "leave out --labels")
-    if given and source not in CLASS_FOLDER_SOURCES:  # not check_settings': it names the card
-        raise FacialEmotionError(
-            f"{path}: {source} data names its classes itself, and --labels names class folders "
-            "(of a folder or FER2013 data set); leave out --labels"
-        )
+        source = _auto_source(path, same, detected, bool(labels))
+    if given:
+        _refuse_labels_given(path, source)
     photos = detected and source == "folder"
     data = load_source(
         source,
@@ -147,10 +136,7 @@ def load_for_scoring(
         synthetic_samples=0,
         detect_faces=photos,
         labels=labels,
-        # the split scored alone is read: decoding FER2013's 28,709 training faces to score its
-        # 3,589 val faces took most of the time; all are read to score all, and with faces found
-        # in photos, whose count of every split's faces found is told
-        only=() if split == ALL or photos else ((split,) if split else ("test", "val")),
+        only=_splits_read(split, photos),
         # every face is scored: a tiny set's carved splits may be empty; and with faces found in
         # photos, a split not scored may hold none (require_faces_found checks the one scored)
         whole=split == ALL or photos,
@@ -158,24 +144,86 @@ def load_for_scoring(
         settings_from=MODEL_CARD,
         training=False,
     )
+    data, split = _split_scored(data, split, path)
+    if photos:
+        require_faces_found(data, split, path)
+    return data, split
+
+
+def _trained_on_faces_found(card: dict[str, Any]) -> bool:
+    """Whether the model trained on faces cut out of photos: it is scored on faces cut the same
+    way, wherever the photos are (a train/ folder among them would be taken for FER2013's
+    layout)."""
+    trained = card.get("source")
+    return isinstance(trained, dict) and trained.get("name") == "folder" and "faces" in trained
+
+
+def _recorded_labels(card: dict[str, Any], same: str | None) -> str | dict[Any, Any]:
+    """The ``data.labels`` the model's training run named its class folders with, for the very
+    data it trained on (``same``, from :func:`trained_source`); "" for other data."""
+    trained = card.get("source")
+    recorded = trained.get("labels") if same and isinstance(trained, dict) else None
+    return recorded if isinstance(recorded, str | dict) else ""
+
+
+def _auto_source(path: Path, same: str | None, detected: bool, labelled: bool) -> str:
+    """``--source auto``: the loader the model trained with on this very data (``same``), a
+    folder of photos for a model trained on faces found in photos (``detected``), else the one
+    the layout needs; numbered folders ``labelled`` by the user are not FER2013's own."""
+    source = same or ("folder" if detected else guess_source(path))
+    if labelled and source == "fer2013" and path.is_dir() and not fer2013.csv_in(path):
+        return "folder"
+    return source
+
+
+def _refuse_labels_given(path: Path, source: str) -> None:
+    """Stop ``--labels`` for data that names its classes itself. Not check_settings' error: that
+    one names the card, and the user of evaluate has no data.labels to unset."""
+    if source == "fer2013":
+        fer2013.refuse_labels(path, "--labels", "leave out --labels")
+    if source not in CLASS_FOLDER_SOURCES:
+        raise FacialEmotionError(
+            f"{path}: {source} data names its classes itself, and --labels names class folders "
+            "(of a folder or FER2013 data set); leave out --labels"
+        )
+
+
+def _splits_read(split: str | None, photos: bool) -> tuple[str, ...]:
+    """The splits to decode: the one scored alone (unnamed, the first of test and val the data
+    has), as decoding FER2013's 28,709 training faces to score its 3,589 val faces took most of
+    the time; all of them to score all, and with faces found in ``photos``, whose count of every
+    split's faces found is told."""
+    if split == ALL or photos:
+        return ()
+    return (split,) if split else ("test", "val")
+
+
+def _split_scored(data: PreparedData, split: str | None, path: Path) -> tuple[PreparedData, str]:
+    """``data`` and the split to score: ``split``, by default ``test`` when the data has one, else
+    ``val``; ``all`` adds that split, every face; a split the data lacks stops, naming those it
+    has (read or not)."""
     split = split or ("test" if "test" in data.splits else "val")
     if split == ALL:  # a held-out set scored whole
-        parts = list(data.splits.values())
-        people = [part.subjects for part in parts]
-        whole = LabelledImages(
-            np.concatenate([part.x for part in parts]),
-            np.concatenate([part.y for part in parts]),
-            None if any(p is None for p in people) else np.concatenate(people),
-        )
-        data = PreparedData(data.classes, {**data.splits, ALL: whole}, data.source)
-    elif split not in data.splits:
+        return _with_every_face(data), split
+    if split not in data.splits:
         held = [name for name in SPLITS if name in data.splits or name in data.unread]
         raise FacialEmotionError(
             f"{path}: has no '{split}' split; choose one of {', '.join([*held, ALL])}"
         )
-    if photos:
-        require_faces_found(data, split, path)
     return data, split
+
+
+def _with_every_face(data: PreparedData) -> PreparedData:
+    """``data`` with the split ``all``: every face of its splits, each face's person kept where
+    every split names them."""
+    parts = list(data.splits.values())
+    people = [part.subjects for part in parts]
+    whole = LabelledImages(
+        np.concatenate([part.x for part in parts]),
+        np.concatenate([part.y for part in parts]),
+        None if any(p is None for p in people) else np.concatenate(people),
+    )
+    return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source)
 
 
 def require_faces_found(data: PreparedData, split: str, path: Path) -> None:
