@@ -11,8 +11,9 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facial_emotion.cli.options import (
     add_model_option,
@@ -24,6 +25,12 @@ from facial_emotion.cli.options import (
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.labels import PRESETS
 from facial_emotion.wording import counted
+
+if TYPE_CHECKING:  # numpy and the data load in score(), so `--help` stays quick
+    import numpy as np
+
+    from facial_emotion.data.prepared import PreparedData
+    from facial_emotion.evaluation import Evaluation
 
 SOURCES = ("auto", "fer2013", "ckplus", "folder")
 
@@ -105,49 +112,16 @@ def bars_off() -> Iterator[None]:
 
 
 def score(args: argparse.Namespace) -> int:
-    from facial_emotion.files import refuse_overwrite, require_writable, write_json
-    from facial_emotion.modelfile import card_path, require_file
+    """Score the model on the data: what is scored and left out on stderr, the JSON on stdout."""
+    model_path, path = _checked_inputs(args)
     from facial_emotion.native_log import import_tensorflow
-    from facial_emotion.predict import WEIGHTS, default_model_path
 
-    model_path = require_file(args.model) if args.model else default_model_path()
-    path = Path(args.data)
-    outputs = [Path(args.output)] if args.output else []
-    refuse_overwrite([model_path, card_path(model_path), path], outputs)
-    for output in outputs:
-        require_writable(output, suffix=".json")
-    if not path.exists():  # here, not in the loader: a mistyped --data waited 16 s for TensorFlow
-        raise FacialEmotionError(
-            f"{path}: not found; point --data at the data set's folder or file (see data.md)"
-        )
-    if any((path / f"{split}.npz").is_file() for split in ("train", "val", "test")):
-        fix = (  # the package alone has no pipeline to run, and no params.yaml of its own
-            "(data.path in params.yaml), or run `dvc repro evaluate` to score them into "
-            "metrics/eval.json"
-            if Path("dvc.yaml").is_file()
-            else "(data.path in the params file prepare read)"
-        )
-        raise FacialEmotionError(  # the image loaders said to put images in class folders
-            f"{path}: holds prepared splits (.npz), which evaluate does not read; pass the data "
-            f"set they were prepared from {fix}"
-        )
     import_tensorflow("evaluate")  # only now: the checks above answer at once
 
     from facial_emotion.backends import load_backend
-    from facial_emotion.data.folder import numbering_note
-    from facial_emotion.data.images import skipped_note
-    from facial_emotion.data.sources import ALL, load_for_scoring
-    from facial_emotion.evaluation import (
-        LEARNT_NOTHING,
-        Evaluation,
-        classes_not_found,
-        labels_for_model,
-        not_found_in,
-        predict_views,
-        scorable,
-        with_not_found,
-    )
-    from facial_emotion.progress import progress_bar
+    from facial_emotion.data.sources import load_for_scoring
+    from facial_emotion.evaluation import Evaluation, labels_for_model, not_found_in, with_not_found
+    from facial_emotion.files import write_json
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
     data, split_name = load_for_scoring(
@@ -158,6 +132,79 @@ def score(args: argparse.Namespace) -> int:
         seed=args.seed,
         labels=args.labels,
     )
+    missed = not_found_in(data.source, split_name)
+    _say_what_is_scored(backend.card, model_path, path, data, split_name, missed)
+    split = data.splits[split_name]
+    model_classes = tuple(backend.card["classes"])
+    labels = labels_for_model(split.y, data.classes, model_classes)
+    known = _known_faces(labels, split.y, data.classes, path, model_path)
+    single, probs = _predictions(backend.predict, split.x[known], args)
+    people = None if split.subjects is None else split.subjects[known]
+    result = Evaluation(model_classes, labels[known], probs, people)
+    _warn_of_one_class(result, model_path)
+    metrics = with_not_found(
+        _metrics(args, model_path, path, data, split_name, known, result, single), result, missed
+    )
+    if args.output:
+        then = "the metrics are written once one opens it"
+        write_json(args.output, metrics, waiting_note("evaluate", args.output, then))
+    print(json.dumps(metrics))
+    return 0
+
+
+def _say(line: str) -> None:
+    """One line on stderr, named as the command's."""
+    print(f"facial-emotion evaluate: {line}", file=sys.stderr)
+
+
+def _checked_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The model and the data to score, refused before TensorFlow's import where they cannot be
+    read or the output cannot be written: a mistyped --data waited 16 s for TensorFlow."""
+    from facial_emotion.files import refuse_overwrite, require_writable
+    from facial_emotion.modelfile import card_path, require_file
+    from facial_emotion.predict import default_model_path
+
+    model_path = require_file(args.model) if args.model else default_model_path()
+    path = Path(args.data)
+    outputs = [Path(args.output)] if args.output else []
+    refuse_overwrite([model_path, card_path(model_path), path], outputs)
+    for output in outputs:
+        require_writable(output, suffix=".json")
+    if not path.exists():  # here, not in the loader
+        raise FacialEmotionError(
+            f"{path}: not found; point --data at the data set's folder or file (see data.md)"
+        )
+    _refuse_prepared_splits(path)
+    return model_path, path
+
+
+def _refuse_prepared_splits(path: Path) -> None:
+    """Stop on the pipeline's prepared splits (.npz), saying which data to pass instead."""
+    if not any((path / f"{split}.npz").is_file() for split in ("train", "val", "test")):
+        return
+    fix = (  # the package alone has no pipeline to run, and no params.yaml of its own
+        "(data.path in params.yaml), or run `dvc repro evaluate` to score them into "
+        "metrics/eval.json"
+        if Path("dvc.yaml").is_file()
+        else "(data.path in the params file prepare read)"
+    )
+    raise FacialEmotionError(  # the image loaders said to put images in class folders
+        f"{path}: holds prepared splits (.npz), which evaluate does not read; pass the data "
+        f"set they were prepared from {fix}"
+    )
+
+
+def _say_what_is_scored(
+    card: dict, model_path: Path, path: Path, data: PreparedData, split_name: str, missed: int
+) -> None:
+    """The split scored and how many faces, then what a reader of the figures should know of
+    the data: the split chose the model, its folders are numbered, files were skipped, photos
+    had no face found."""
+    from facial_emotion.data.folder import numbering_note
+    from facial_emotion.data.images import skipped_note
+    from facial_emotion.data.sources import ALL
+    from facial_emotion.predict import WEIGHTS
+
     split = data.splits[split_name]
     read = sum(len(part.y) for name, part in data.splits.items() if name != ALL)
     total = read + sum(data.unread.values())  # the splits left unread counted, not decoded
@@ -167,57 +214,94 @@ def score(args: argparse.Namespace) -> int:
         else f"the {split_name} split, {len(split.y)} of {total} faces ({data.source['splits']}); "
         "--split chooses another"
     )
-    print(f"facial-emotion evaluate: scoring {scored}", file=sys.stderr)
+    _say(f"scoring {scored}")
     # WEIGHTS, not default_model_path(), which raises where no model is installed: --model
     # names one, and evaluate needs none of its own
     shipped = model_path.resolve().parent == WEIGHTS.resolve()
-    if note := selection_note(backend.card, path, data.source, split_name, shipped):
-        print(f"facial-emotion evaluate: note: {note}", file=sys.stderr)
+    if note := selection_note(card, path, data.source, split_name, shipped):
+        _say(f"note: {note}")
     if numbered := numbering_note(data.source, path):
-        print(f"facial-emotion evaluate: warning: {numbered}", file=sys.stderr)
+        _say(f"warning: {numbered}")
     if skipped := skipped_note(data.source, path):
-        print(f"facial-emotion evaluate: warning: {skipped}", file=sys.stderr)
-    missed = not_found_in(data.source, split_name)
-    if lost := classes_not_found(data.source, split_name, data.classes, split.y):
+        _say(f"warning: {skipped}")
+    _say_faces_not_found(path, data, split_name, missed)
+
+
+def _say_faces_not_found(path: Path, data: PreparedData, split_name: str, missed: int) -> None:
+    """For a model trained on faces found in photos: the classes none of whose photos had a face
+    found (support 0 in the metrics), and how many images of the split had none."""
+    from facial_emotion.data.sources import ALL
+    from facial_emotion.evaluation import classes_not_found
+
+    y = data.splits[split_name].y
+    if lost := classes_not_found(data.source, split_name, data.classes, y):
         where = "all splits" if split_name == ALL else f"the {split_name} split"
-        print(
-            f"facial-emotion evaluate: warning: {path}: no face found in any photo of "
-            f"{', '.join(lost)} in {where} scored, so the metrics hold none of "
-            f"{'its' if len(lost) == 1 else 'their'} faces (support 0)",
-            file=sys.stderr,
+        _say(
+            f"warning: {path}: no face found in any photo of {', '.join(lost)} in {where} "
+            f"scored, so the metrics hold none of {'its' if len(lost) == 1 else 'their'} faces "
+            "(support 0)"
         )
     if data.source.get("faces"):  # the model was trained on faces found in photos
-        print(
-            f"facial-emotion evaluate: each image's {data.source['faces']}, as in training; "
-            f"{counted(missed, 'image')} of the split scored with none left out",
-            file=sys.stderr,
+        _say(
+            f"each image's {data.source['faces']}, as in training; "
+            f"{counted(missed, 'image')} of the split scored with none left out"
         )
-    model_classes = tuple(backend.card["classes"])
-    labels = labels_for_model(split.y, data.classes, model_classes)
-    known = scorable(labels, path, data.classes, str(model_path))
+
+
+def _known_faces(
+    labels: np.ndarray, y: np.ndarray, classes: tuple[str, ...], path: Path, model_path: Path
+) -> np.ndarray:
+    """Which faces are of classes the model knows (``labels`` from labels_for_model), saying how
+    many of which classes are left out; data of none of them stops."""
+    from facial_emotion.evaluation import scorable
+
+    known = scorable(labels, path, classes, str(model_path))
     if not known.all():
-        lacking = ", ".join(sorted({data.classes[i] for i in split.y[~known]}))
-        print(
-            f"facial-emotion evaluate: left out {counted(int((~known).sum()), 'face')} of classes "
-            f"the model does not know: {lacking}",
-            file=sys.stderr,
+        lacking = ", ".join(sorted({classes[i] for i in y[~known]}))
+        _say(
+            f"left out {counted(int((~known).sum()), 'face')} of classes the model does not "
+            f"know: {lacking}"
         )
-    faces = split.x[known]
-    # a bar, as reading the images has: 29,009 faces took 4 minutes with the shipped model and
-    # flip, 287,000 would take 40, and nothing said how far it was
+    return known
+
+
+def _predictions(
+    predict: Callable[[np.ndarray], np.ndarray], faces: np.ndarray, args: argparse.Namespace
+) -> tuple[np.ndarray, np.ndarray]:
+    """The faces' single-pass probabilities and their average over --tta's views, with a bar, as
+    reading the images has: 29,009 faces took 4 minutes with the shipped model and flip,
+    287,000 would take 40, and nothing said how far it was."""
+    from facial_emotion.evaluation import predict_views
+    from facial_emotion.progress import progress_bar
+
     with progress_bar(len(faces), desc="scoring", unit="face") as bar:
-        single, probs = predict_views(
-            backend.predict, faces, tta=args.tta, shift=args.tta_shift, on_batch=bar.update
+        return predict_views(
+            predict, faces, tta=args.tta, shift=args.tta_shift, on_batch=bar.update
         )
-    people = None if split.subjects is None else split.subjects[known]
-    result = Evaluation(model_classes, labels[known], probs, people)
+
+
+def _warn_of_one_class(result: Evaluation, model_path: Path) -> None:
+    """Warn when the model reads every face as one class: it has learnt nothing."""
+    from facial_emotion.evaluation import LEARNT_NOTHING
+
     if only := result.one_class_reading():
-        print(
-            f"facial-emotion evaluate: warning: {model_path} reads every face as {only}: "
-            f"{LEARNT_NOTHING}",
-            file=sys.stderr,
-        )
-    metrics = {
+        _say(f"warning: {model_path} reads every face as {only}: {LEARNT_NOTHING}")
+
+
+def _metrics(
+    args: argparse.Namespace,
+    model_path: Path,
+    path: Path,
+    data: PreparedData,
+    split_name: str,
+    known: np.ndarray,
+    result: Evaluation,
+    single: np.ndarray,
+) -> dict[str, object]:
+    """The JSON evaluate prints: what was scored and how, then the figures."""
+    from facial_emotion.evaluation import Evaluation
+
+    return {
         "model": str(model_path),
         "data": str(path),
         "source": data.source["name"],
@@ -235,15 +319,9 @@ def score(args: argparse.Namespace) -> int:
         },
         # of the single pass: the probabilities predict, video and the app show
         "calibration_error": round(
-            Evaluation(model_classes, labels[known], single).calibration_error(), 4
+            Evaluation(result.classes, result.y_true, single).calibration_error(), 4
         ),
     }
-    metrics = with_not_found(metrics, result, missed)
-    if args.output:
-        then = "the metrics are written once one opens it"
-        write_json(args.output, metrics, waiting_note("evaluate", args.output, then))
-    print(json.dumps(metrics))
-    return 0
 
 
 def selection_note(card: dict, path: Path, source: dict, split: str, shipped: bool) -> str | None:
