@@ -124,11 +124,12 @@ def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> Non
     assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o444
 
 
-def test_a_read_only_output_windows_will_not_replace_fails_in_one_line_and_leaves_no_temp(
+def test_a_read_only_output_windows_will_not_replace_is_kept_under_its_partial_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Windows replaces no read-only file and deletes none: the temporary copy, made read-only
-    to match, stayed behind, and its PermissionError replaced the one-line message."""
+    to match, stayed behind, and its PermissionError replaced the one-line message. What was
+    written is now kept, writable, under the partial name the message gives."""
     real_replace, real_unlink = os.replace, Path.unlink
 
     def windows_replace(src, dst):
@@ -146,10 +147,17 @@ def test_a_read_only_output_windows_will_not_replace_fails_in_one_line_and_leave
     target = tmp_path / "report.html"
     target.write_text("old")
     target.chmod(0o444)
-    with pytest.raises(FacialEmotionError, match="report.html"), atomic_path(target) as tmp:
+    with pytest.raises(FacialEmotionError) as refused, atomic_path(target) as tmp:
         tmp.write_text("new")
+    assert str(refused.value) == (
+        f"{target}: could not be replaced (Access is denied), so what the run wrote is kept in "
+        f"{tmp_path / 'report.partial.html'}; close report.html where it is open (Excel?) or "
+        "make it writable, then rename report.partial.html to report.html"
+    )
     assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "a .partial stayed behind"
+    kept = tmp_path / "report.partial.html"
+    assert sorted(tmp_path.iterdir()) == [target, kept], "a temporary stayed behind"
+    assert kept.read_text() == "new" and kept.stat().st_mode & stat.S_IWUSR
 
 
 def test_an_output_another_program_holds_open_on_windows_is_refused_before_the_work(
@@ -187,6 +195,87 @@ def test_an_output_another_program_holds_open_on_windows_is_refused_before_the_w
     err = capsys.readouterr().err
     assert code == 2 and "faces.csv: is open in another program (Excel?)" in err, err
     assert shown.read_text(encoding="utf-8") == "file,emotion\n"
+
+
+def opened_during_the_run(monkeypatch: pytest.MonkeyPatch, *shown: Path) -> None:
+    """Emulate Windows with ``shown`` opened in Excel once the run has begun, after
+    ``require_writable`` found them closed: no file another program holds is replaced."""
+    real_replace = os.replace
+
+    def windows_replace(src, dst):
+        if any(os.path.exists(dst) and os.path.samefile(dst, path) for path in shown):
+            raise PermissionError(13, "Access is denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "replace", windows_replace)
+
+
+def test_results_whose_output_was_opened_during_the_run_are_kept_for_resume(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`predict photos/ -o faces.csv`, faces.csv opened in Excel while the photos were read:
+    Windows would not replace it, and every result was deleted with the temporary file. They are
+    kept as faces.partial.csv, which the one-line error names, and which --resume goes on from
+    once Excel has closed the file."""
+    import matplotlib.cbook
+
+    from facial_emotion.cli import main
+
+    shown = tmp_path / "faces.csv"
+    shown.write_text("file,emotion\n", encoding="utf-8")
+    kept = tmp_path / "faces.partial.csv"
+    photo = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    argv = ["predict", str(photo), "--csv", "-o", str(shown), "--no-progress"]
+    with monkeypatch.context() as windows:
+        opened_during_the_run(windows, shown)
+        code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.splitlines()[-1] == (
+        f"facial-emotion predict: error: {shown}: could not be replaced (Access is denied), so "
+        f"what the run wrote is kept in {kept}; close faces.csv where it is open (Excel?) or make "
+        "it writable, then rename faces.partial.csv to faces.csv"
+    )
+    assert shown.read_text(encoding="utf-8") == "file,emotion\n"
+    assert sorted(tmp_path.iterdir()) == [shown, kept], "a temporary stayed behind"
+    rows = kept.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("file,") and rows[1].startswith(f"{photo},")
+
+    assert main([*argv, "--resume"]) == 0  # Excel closed: nothing is read again
+    assert "reading the 0 it does not list" in capsys.readouterr().err
+    assert shown.read_text(encoding="utf-8").splitlines() == rows
+    assert sorted(tmp_path.iterdir()) == [shown]
+
+
+def test_a_model_whose_file_was_opened_while_it_trained_is_kept_with_its_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_path
+) -> None:
+    """A model and its card are put in place both or neither: the model kept alone under its
+    partial name, renamed as told, would have gone with the old card, whose classes may be in
+    another order. Both are kept, and the message names both renames."""
+    from facial_emotion.modelfile import card_path, save_keras
+    from facial_emotion.models import build
+
+    model = tmp_path / "model.keras"
+    for source in (tiny_model_path, card_path(tiny_model_path)):
+        shutil.copy(source, model.with_suffix(source.suffix))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    opened_during_the_run(monkeypatch, model)
+    with pytest.raises(FacialEmotionError) as refused:
+        save_keras(build("tiny", 2), model, ("happy", "sad"))
+    assert str(refused.value).endswith(
+        "rename model.partial.keras to model.keras and model.partial.json to model.json"
+    )
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert sorted(after) == [
+        "model.json",
+        "model.keras",
+        "model.partial.json",
+        "model.partial.keras",
+    ]
+    assert {name: after[name] for name in before} == before
+    assert json.loads(after["model.partial.json"])["classes"] == ["happy", "sad"]
 
 
 def test_a_models_card_held_open_on_windows_is_refused_as_the_card(

@@ -32,7 +32,10 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
     A symbolic link is written through: its file is replaced and the link kept. A device or pipe
     (``/dev/null``, ``/dev/stdout``, a FIFO) is written to in place once the temporary file is
     whole: renamed over, it would become a plain file (as root, for the whole machine). A FIFO no
-    program reads yet is waited for, after ``on_wait`` (to say so): see ``opened_when_read``."""
+    program reads yet is waited for, after ``on_wait`` (to say so): see ``opened_when_read``.
+    A file the system will not replace (on Windows, one open in another program) is kept whole
+    under its ``partial_name``, with the outputs whose writes its own ends (a model's card), and
+    :class:`PartialKept` names them: nested, an output's write is the last of the outer's."""
     target = Path(target)
     if target.is_dir():
         raise FacialEmotionError(f"{target}: is a folder; name a file to write instead")
@@ -58,8 +61,16 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
         kept_mode = 0o666 & ~umask  # mkstemp makes 0600; give a new file the usual permissions
     # writable while it is written, even in place of a read-only file
     tmp_path.chmod(kept_mode | stat.S_IWUSR)
+    kept = None
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except PartialKept as refused:
+            # written with an output the system would not replace, and whole (that output's
+            # write ends this one's): kept beside it, so the two are swapped in together
+            if not in_place:  # a stream has no file to swap
+                kept = refused.add(_kept(tmp_path, real), real)
+            raise
         tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
         try:
             if in_place:
@@ -67,10 +78,58 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
                     shutil.copyfileobj(done, out)
             else:
                 os.replace(tmp_path, real)
+        except PermissionError as exc:
+            if in_place:
+                raise _unwritable(target, exc) from exc
+            kept = _kept(tmp_path, real)
+            raise PartialKept(target, exc.strerror or str(exc), [(kept, real)]) from exc
         except OSError as exc:
             raise _unwritable(target, exc) from exc
     finally:
-        _remove(tmp_path)
+        if kept != tmp_path:
+            _remove(tmp_path)
+
+
+class PartialKept(FacialEmotionError):
+    """An output the system would not replace once written: on Windows, one open in another
+    program, as Excel holds a CSV it shows, which ``require_writable`` saw closed before the work.
+    The run's results were deleted with the temporary file; they are kept, with the outputs
+    written with it, under their partial names (as a stop keeps them), for the user to put in
+    place."""
+
+    def __init__(self, refused: Path, reason: str, kept: list[tuple[Path, Path]]) -> None:
+        super().__init__(refused, reason, kept)
+        self.refused, self.reason, self.kept = refused, reason, kept
+
+    def add(self, kept: Path, target: Path) -> Path:
+        """Name one more output kept, as ``kept``, for ``target``."""
+        self.kept.append((kept, target))
+        return kept
+
+    def __str__(self) -> str:
+        names = " and ".join(str(kept) for kept, _ in self.kept)
+        renames = " and ".join(f"{kept.name} to {target.name}" for kept, target in self.kept)
+        return (
+            f"{self.refused}: could not be replaced ({self.reason}), so what the run wrote is "
+            f"kept in {names}; close {self.refused.name} where it is open (Excel?) or make it "
+            f"writable, then rename {renames}"
+        )
+
+
+def partial_name(path: Path) -> Path:
+    """Where a file's run stopped by Ctrl-C or SIGTERM keeps what it wrote: ``faces.csv`` as
+    ``faces.partial.csv``, beside the name asked for, which is left as it was."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+def _kept(tmp: Path, real: Path) -> Path:
+    """Where ``tmp``, whole, is kept for ``real``: under its partial name, or its own where that
+    cannot be written either (open too); writable, for ``--resume`` to replace or delete."""
+    with contextlib.suppress(OSError):
+        tmp.chmod(stat.S_IMODE(tmp.stat().st_mode) | stat.S_IWUSR)
+        os.replace(tmp, partial_name(real))
+        return partial_name(real)
+    return tmp
 
 
 def _opened_in_place(target: Path, on_wait: Callable[[], object] | None) -> Any:

@@ -36,6 +36,7 @@ from facial_emotion.faces import (
 from facial_emotion.files import (
     atomic_path,
     is_stream,
+    partial_name,
     refuse_overwrite,
     require_writable,
 )
@@ -103,12 +104,6 @@ def is_camera(source: str | Path | int) -> bool:
     file, and a longer number, or digits of other scripts ("²"), is a path, not an index."""
     text = str(source).strip()
     return re.fullmatch("[0-9]{1,3}", text) is not None and not Path(str(source)).is_file()
-
-
-def partial_name(path: Path) -> Path:
-    """Where a file's run stopped by Ctrl-C or SIGTERM keeps what it wrote: ``faces.csv`` as
-    ``faces.partial.csv``, beside the name asked for, which is left as it was."""
-    return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
 def check_outputs(
