@@ -332,3 +332,34 @@ def test_a_stage_with_stderr_closed_keeps_its_error_off_stdout(tmp_path: Path) -
     )
     assert run.returncode == 2
     assert run.stdout == ""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Windows: the stage's parent is cmd.exe, never gone")
+def test_a_stage_whose_parent_is_gone_stops(tmp_path: Path) -> None:
+    """`kill` of `dvc repro` alone (a job runner signals only its own child) left the stage
+    training for hours unseen, then writing outputs no DVC run records: it stops as `kill` would.
+    The stage is a grandchild here, its parent exiting once it is under way, as dvc's does."""
+    ready = tmp_path / "ready"
+    stage = (
+        "import os, sys, time\n"
+        "from facial_emotion.notebook import stopped_with_parent\n"
+        "with stopped_with_parent(poll_seconds=0.1):\n"
+        "    open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+        "    time.sleep(60)\n"
+        "print('not stopped')\n"
+    )
+    parent = (
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {stage!r}, sys.argv[1]])\n"
+        "while not (os.path.exists(sys.argv[1]) and os.path.getsize(sys.argv[1])):\n"
+        "    time.sleep(0.05)\n"
+        "os._exit(0)\n"
+    )
+    # the stage shares the pipe: its end is reached once the stage too is gone
+    run = subprocess.Popen([sys.executable, "-c", parent, str(ready)], stdout=subprocess.PIPE)
+    try:
+        out, _ = run.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.kill(int(ready.read_text()), signal.SIGKILL)  # not stopped: end it, and fail
+        raise
+    assert out == b""  # "not stopped" was never printed

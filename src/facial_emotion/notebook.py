@@ -195,7 +195,10 @@ def execute(notebook: Path, report: Path, params_file: Path = Path("params.yaml"
 def stopped_with_parent(poll_seconds: float = 1.0) -> Iterator[None]:
     """Stop, as ``kill`` would, when the process that started the stage is gone: ``kill`` of
     ``dvc repro`` alone (a job runner signals only its own child) left the stage training for
-    hours unseen, then writing outputs that no DVC run records."""
+    hours unseen, then writing outputs that no DVC run records. Not on Windows: there dvc runs
+    the stage under cmd.exe, which outlives dvc, and a process's parent id stays that of the
+    process that started it, so nothing in the standard library tells the stage dvc is gone
+    (the README's Windows paragraph says to end the stage by hand)."""
     parent, done = os.getppid(), threading.Event()
 
     def watch() -> None:
