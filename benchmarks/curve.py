@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facial_emotion.files import atomic_path
+from facial_emotion.files import write_csv
 
 if TYPE_CHECKING:  # imported where used: --help need not wait seconds for pandas and matplotlib
     import pandas as pd
@@ -45,7 +45,7 @@ def curve(run: str) -> pd.DataFrame:
                 f"curve.py: {history_csv}: no model card {card_path.name} beside it to name the "
                 f'run; label it: "LABEL={history_csv}"'
             )
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
         label = f"{card['metrics']['architecture']} ({card['train']['epochs']} epochs)"
     runs = (
         label + ", member " + history["member"].astype(str) if "member" in history else label
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from facial_emotion import plots
 
     curves = pd.concat([curve(path) for path in args.histories], ignore_index=True)
-    with atomic_path(args.out.with_suffix(".csv")) as tmp:
-        curves.to_csv(tmp, index=False)
+    write_csv(args.out.with_suffix(".csv"), curves)  # LF on Windows too, as committed
     plots.save_figure(plots.accuracy_vs_time(curves), args.out.with_suffix(".png"))
     print(f"{args.out}.csv, {args.out}.png")
     return 0

@@ -4,7 +4,8 @@ Calls ``detect`` (or ``detect_batch``, ``read_crops``) many times, from one or s
 on composed photos of changing sizes (faces from ``--data`` pasted on noise; without it, the
 embedded synthetic faces), and checks every answer against the same photo read single-threaded
 (a call that raises is counted in ``errors``, its thread going on).
-Progress lines go to stderr every ``--every`` calls; the result is one JSON line on stdout:
+Progress lines go to stderr every ``--every`` calls; the result is one JSON line on stdout.
+Linux only (it reads /proc; on Windows, WSL):
 
     python benchmarks/soak.py --data /path/to/fer2013/val --calls 5000 --threads 4
 """
@@ -95,6 +96,11 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=1400, help="largest photo side, pixels")
     parser.add_argument("--every", type=int, default=500, help="calls between progress lines")
     args = parser.parse_args()
+    if not sys.platform.startswith("linux"):  # not after the model's load and the warm-up
+        sys.exit(
+            f"soak: reads memory and open files from /proc, which only Linux has (this is "
+            f"{sys.platform}); run it on Linux, or in WSL on Windows"
+        )
 
     from facial_emotion import EmotionRecognizer
 
