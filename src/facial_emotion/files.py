@@ -44,7 +44,7 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
     # names nothing: a stream is written through the link itself
     in_place = is_stream(target)
     real = Path(os.path.realpath(target)) if followed and not in_place else target
-    kept_mode = stat.S_IMODE(real.stat().st_mode) if real.is_file() else None
+    kept_mode = _mode_for(real)
     try:
         fd, tmp = tempfile.mkstemp(  # .gitignore knows the name: only a kill -9 leaves it
             dir=tempfile.gettempdir() if in_place else _made(real.parent),
@@ -55,39 +55,53 @@ def atomic_path(target: str | Path, on_wait: Callable[[], object] | None = None)
         raise _unwritable(target, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
-    if kept_mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        kept_mode = 0o666 & ~umask  # mkstemp makes 0600; give a new file the usual permissions
     # writable while it is written, even in place of a read-only file
     tmp_path.chmod(kept_mode | stat.S_IWUSR)
     kept = None
     try:
-        try:
-            yield tmp_path
-        except PartialKept as refused:
-            # written with an output the system would not replace, and whole (that output's
-            # write ends this one's): kept beside it, so the two are swapped in together
-            if not in_place:  # a stream has no file to swap
-                kept = refused.add(_kept(tmp_path, real), real)
-            raise
+        yield tmp_path
         tmp_path.chmod(kept_mode)  # a replaced file keeps its own: a private 0600 stays private
-        try:
-            if in_place:
-                with tmp_path.open("rb") as done, _opened_in_place(real, on_wait) as out:
-                    shutil.copyfileobj(done, out)
-            else:
-                os.replace(tmp_path, real)
-        except PermissionError as exc:
-            if in_place:
-                raise _unwritable(target, exc) from exc
-            kept = _kept(tmp_path, real)
-            raise PartialKept(target, exc.strerror or str(exc), [(kept, real)]) from exc
-        except OSError as exc:
-            raise _unwritable(target, exc) from exc
+        _put_in_place(tmp_path, real, target, in_place, on_wait)
+    except PartialKept as refused:
+        # refused in place, or written with an output that was, and whole (that output's write
+        # ends this one's): kept beside it, so the two are swapped in together
+        if not in_place:  # a stream has no file to swap
+            kept = refused.add(_kept(tmp_path, real), real)
+        raise
     finally:
         if kept != tmp_path:
             _remove(tmp_path)
+
+
+def _mode_for(real: Path) -> int:
+    """The permissions ``real`` is to have: its own when it exists, else a new file's usual ones
+    (mkstemp makes 0600)."""
+    if real.is_file():
+        return stat.S_IMODE(real.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _put_in_place(
+    tmp: Path, real: Path, target: Path, in_place: bool, on_wait: Callable[[], object] | None
+) -> None:
+    """Rename the whole ``tmp`` over ``real``, or copy it into a stream; an error names
+    ``target``, and a refused rename (on Windows, ``real`` open in another program) is
+    :class:`PartialKept`, for ``tmp`` to be kept."""
+    if in_place:
+        try:
+            with tmp.open("rb") as done, _opened_in_place(real, on_wait) as out:
+                shutil.copyfileobj(done, out)
+        except OSError as exc:
+            raise _unwritable(target, exc) from exc
+        return
+    try:
+        os.replace(tmp, real)
+    except PermissionError as exc:
+        raise PartialKept(target, exc.strerror or str(exc)) from exc
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
 
 
 class PartialKept(FacialEmotionError):
@@ -97,9 +111,10 @@ class PartialKept(FacialEmotionError):
     written with it, under their partial names (as a stop keeps them), for the user to put in
     place."""
 
-    def __init__(self, refused: Path, reason: str, kept: list[tuple[Path, Path]]) -> None:
-        super().__init__(refused, reason, kept)
-        self.refused, self.reason, self.kept = refused, reason, kept
+    def __init__(self, refused: Path, reason: str) -> None:
+        super().__init__(refused, reason)
+        self.refused, self.reason = refused, reason
+        self.kept: list[tuple[Path, Path]] = []  # (kept as, for): the refused output's first
 
     def add(self, kept: Path, target: Path) -> Path:
         """Name one more output kept, as ``kept``, for ``target``."""
@@ -258,6 +273,21 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
     model would lose its class names; and a file written in one format must be named ``suffix``,
     or ``x.txt`` would hold JSON."""
     target = Path(target)
+    _refuse_misnamed(target, suffix)
+    if is_stream(target):  # stdout into a file too: /dev is not its folder
+        _require_stream_writable(target, folder)
+        return
+    if target.is_dir() != folder and target.exists():
+        kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
+        raise FacialEmotionError(f"{target}: is {kind} to write instead")
+    if not folder:  # a folder such as "." has no name to swap, and no program holds it open
+        _refuse_a_card(target)
+        _refuse_held_open(target)  # after the card's check: a card is never to be written
+    _require_creatable(target, folder)
+
+
+def _refuse_misnamed(target: Path, suffix: str | None) -> None:
+    """Refuse ``-``, which is no stdout here, and a name without the format's ``suffix``."""
     if str(target) == "-":
         raise FacialEmotionError(
             "-: would be a file named '-', not stdout; name a file, or /dev/stdout for stdout"
@@ -266,34 +296,47 @@ def require_writable(target: str | Path, folder: bool = False, suffix: str | Non
         raise FacialEmotionError(
             f"{target}: is written as {suffix[1:].upper()}; name the file {suffix}"
         )
-    if is_stream(target):  # stdout into a file too: /dev is not its folder
-        if folder:
-            raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
-        if not os.access(target, os.W_OK):
-            raise _unwritable(target, PermissionError(errno.EACCES, "Permission denied"))
+
+
+def _require_stream_writable(target: Path, folder: bool) -> None:
+    if folder:
+        raise FacialEmotionError(f"{target}: is not a folder; name a folder to write instead")
+    if not os.access(target, os.W_OK):
+        raise _unwritable(target, PermissionError(errno.EACCES, "Permission denied"))
+
+
+def _refuse_a_card(target: Path) -> None:
+    """Refuse a model's card (``model.json`` beside ``model.keras``): written over, the model
+    would lose its class names."""
+    if target.suffix != ".json":
         return
-    if target.is_dir() != folder and target.exists():
-        kind = "a folder; name a file" if target.is_dir() else "a file; name a folder"
-        raise FacialEmotionError(f"{target}: is {kind} to write instead")
-    if not folder and target.suffix == ".json":  # a folder such as "." has no name to swap
-        models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
-        model = next((m for m in models if m.is_file()), None)
-        if model is not None:
-            raise FacialEmotionError(
-                f"{target}: is the card of {model}, which would lose its class names; "
-                "write to another file name"
-            )
-    if sys.platform == "win32" and not folder and target.is_file():
-        # Windows replaces no file another program holds open, as Excel holds a CSV it shows:
-        # the results, written whole at the end, were lost there to "Access is denied". After
-        # the card's check: a card, read-only or open, is never to be written, and said so
-        try:
-            os.close(os.open(target, os.O_WRONLY))  # denied where the holder shares no writes
-        except PermissionError as exc:
-            raise FacialEmotionError(
-                f"{target}: is open in another program (Excel?) or read-only; close it there, "
-                "or write to another file"
-            ) from exc
+    models = [target.with_suffix(s) for s in (".keras", ".tflite", ".h5")]
+    model = next((m for m in models if m.is_file()), None)
+    if model is not None:
+        raise FacialEmotionError(
+            f"{target}: is the card of {model}, which would lose its class names; "
+            "write to another file name"
+        )
+
+
+def _refuse_held_open(target: Path) -> None:
+    """Windows replaces no file another program holds open, as Excel holds a CSV it shows: the
+    results, written whole at the end, were lost there to "Access is denied". One opened
+    during the run is kept instead (``PartialKept``)."""
+    if sys.platform != "win32" or not target.is_file():
+        return
+    try:
+        os.close(os.open(target, os.O_WRONLY))  # denied where the holder shares no writes
+    except PermissionError as exc:
+        raise FacialEmotionError(
+            f"{target}: is open in another program (Excel?) or read-only; close it there, "
+            "or write to another file"
+        ) from exc
+
+
+def _require_creatable(target: Path, folder: bool) -> None:
+    """Create and delete a file in ``target``'s nearest existing folder: one that cannot be
+    written there, or a file in the path's place, is refused before the work."""
     existing = target if folder and target.is_dir() else target.parent
     while not existing.exists():
         existing = existing.parent
