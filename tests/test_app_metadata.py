@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence, TiffImagePlugin
 
-from facial_emotion.app_metadata import strip_metadata
+from facial_emotion.app_metadata import strip_jpeg, strip_metadata
 from facial_emotion.predict import load_image
 
 PERSONAL = (b"SERIAL-123456", b"Jane Doe", b"MAKER-CAM")
@@ -187,3 +187,55 @@ def test_formats_without_metadata_fields_are_left_as_they_are(
     photo.save(sent)
     data = sent.read_bytes()
     assert not strip_metadata(sent, load_image(sent)) and sent.read_bytes() == data
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+
+
+@pytest.mark.parametrize("jfif", [True, False])
+def test_a_jpeg_keeps_its_coded_bytes_and_orientation_alone_byte_for_byte(
+    photo: Image.Image, jfif: bool
+) -> None:
+    """The walk keeps JFIF, the colour profile and every coding segment and scan as they are,
+    restart markers and stuffed bytes included; drops EXIF, XMP, comments, other APPn, fill
+    bytes and what follows the end of image; and writes the first EXIF block's orientation
+    back, after JFIF's APP0 where there is one (it must come first)."""
+    coded = io.BytesIO()  # from the pixels alone: the photo's own comment would be dropped too
+    Image.fromarray(np.asarray(photo)).save(coded, "JPEG", restart_marker_blocks=1)
+    plain = coded.getvalue()
+    app0 = plain[2 : 4 + struct.unpack(">H", plain[4:6])[0]]
+    assert app0[:2] == b"\xff\xe0" and b"\xff\xd0" in plain  # JFIF first; a restart marker
+    rest = plain[2 + len(app0) :]  # tables, frame, scan and end of image
+    icc = _segment(0xE2, b"ICC_PROFILE\x00\x01\x01" + b"profile")
+    sent = b"".join(
+        [
+            b"\xff\xd8",
+            app0 if jfif else b"",
+            _segment(0xE1, b"Exif\x00\x00" + camera_exif(6).tobytes()),
+            _segment(0xE1, b"Exif\x00\x00" + camera_exif(3).tobytes()),  # not the one read
+            _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + XMP),
+            icc,
+            _segment(0xFE, b"Jane Doe"),
+            _segment(0xE5, b"MAKER-CAM notes"),
+            b"\xff\xff",  # fill bytes before a marker
+            rest,
+            b"a motion photo's video SERIAL-123456",
+        ]
+    )
+    orientation = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00"
+    exif = _segment(0xE1, orientation + b"\x06\x00\x00\x00\x00\x00\x00\x00")
+    kept = [app0, exif] if jfif else [exif]
+    assert strip_jpeg(sent) == b"".join([b"\xff\xd8", *kept, icc, rest])
+
+
+@pytest.mark.parametrize(
+    "cut", [lambda d: d[:-40], lambda d: d[:-2], lambda d: d[:3], lambda d: d[:1] + d[2:]]
+)
+def test_a_jpeg_the_walk_loses_its_way_in_is_left_alone(photo: Image.Image, cut) -> None:
+    """A cut scan, a missing end of image, a cut marker or a start that is no JPEG's: None,
+    so strip_metadata leaves the file as it is rather than write a broken copy."""
+    coded = io.BytesIO()
+    photo.convert("RGB").save(coded, "JPEG")
+    assert strip_jpeg(coded.getvalue()) is not None
+    assert strip_jpeg(cut(coded.getvalue())) is None

@@ -70,55 +70,84 @@ def _orientation(block: bytes) -> int:
 
 def strip_jpeg(data: bytes) -> bytes | None:
     """``data`` without metadata, or None where it is not a JPEG this walk understands."""
-    if data[:2] != b"\xff\xd8":
+    if data[:2] != b"\xff\xd8" or (walked := _jpeg_kept(data)) is None:
         return None
-    out, pos, orientation, size = [b"\xff\xd8"], 2, 1, len(data)
-    while pos + 2 <= size:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
+    segments, orientation = walked
+    if orientation != 1:
+        segments = _with_orientation(segments, orientation)
+    return b"".join(segments)
+
+
+def _jpeg_kept(data: bytes) -> tuple[list[bytes], int] | None:
+    """The start of image, the segments and scans that stay and the end of image, with the
+    orientation of the first EXIF block (1 where none); None where the walk loses its way."""
+    kept, pos, orientation = [b"\xff\xd8"], 2, 1
+    while (found := _jpeg_marker(data, pos)) is not None:
+        marker, pos = found
         if marker == 0xD9:  # end of image: whatever follows (a motion photo's video) goes
-            out.append(b"\xff\xd9")
-            break
-        if pos + 4 > size:
+            kept.append(b"\xff\xd9")
+            return kept, orientation
+        if (end := _segment_end(data, pos)) is None:
             return None
-        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        end = pos + 2 + length
-        if length < 2 or end > size:
-            return None
-        segment = data[pos:end]
         body = data[pos + 4 : end]
         if marker == 0xE1 and body.startswith(b"Exif\x00\x00"):
             if orientation == 1:  # the first block, as Pillow reads it
                 orientation = _orientation(body[6:])
-        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            if body.startswith(_KEPT_APP.get(marker, b"\x00none")):
-                out.append(segment)
-        else:
-            out.append(segment)
+        elif _kept_segment(marker, body):
+            kept.append(data[pos:end])
         pos = end
         if marker == 0xDA:  # a scan: copy its entropy-coded bytes up to the next marker
-            scan = pos
-            while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < size:
-                if data[pos + 1] not in _IN_SCAN:
-                    break
-                pos += 1
-            else:
+            if (scan_end := _scan_end(data, pos)) is None:
                 return None
-            out.append(data[scan:pos])
-    else:
+            kept.append(data[pos:scan_end])
+            pos = scan_end
+    return None
+
+
+def _jpeg_marker(data: bytes, pos: int) -> tuple[int, int] | None:
+    """The marker at ``pos``, past any fill bytes, and where it starts; None where ``pos`` holds
+    no marker or the data ends first."""
+    while pos + 2 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        if data[pos + 1] != 0xFF:
+            return data[pos + 1], pos
+        pos += 1  # a fill byte
+    return None
+
+
+def _segment_end(data: bytes, pos: int) -> int | None:
+    """Where the segment whose marker is at ``pos`` ends; None where its length does not fit."""
+    if pos + 4 > len(data):
         return None
-    if orientation != 1:
-        exif = b"Exif\x00\x00" + minimal_exif(orientation)
-        # after JFIF's APP0, which must come first
-        out.insert(
-            2 if out[1][:2] == b"\xff\xe0" else 1,
-            b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif,
-        )
-    return b"".join(out)
+    length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    end = pos + 2 + length
+    return end if length >= 2 and end <= len(data) else None
+
+
+def _kept_segment(marker: int, body: bytes) -> bool:
+    """Whether a segment stays: any but APPn and comments, and of those the ``_KEPT_APP``."""
+    if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+        return body.startswith(_KEPT_APP.get(marker, b"\x00none"))
+    return True
+
+
+def _scan_end(data: bytes, pos: int) -> int | None:
+    """Where the scan's entropy-coded bytes from ``pos`` end: at the first 0xFF that starts a
+    marker (see ``_IN_SCAN``); None where the data ends first."""
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
+        if data[pos + 1] not in _IN_SCAN:
+            return pos
+        pos += 1
+    return None
+
+
+def _with_orientation(segments: list[bytes], orientation: int) -> list[bytes]:
+    """``segments`` with an EXIF block holding ``orientation`` alone, after JFIF's APP0, which
+    must come first, or else after the start of image."""
+    exif = b"Exif\x00\x00" + minimal_exif(orientation)
+    at = 2 if segments[1][:2] == b"\xff\xe0" else 1
+    return [*segments[:at], b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif, *segments[at:]]
 
 
 def strip_png(data: bytes) -> bytes | None:
