@@ -194,6 +194,29 @@ def test_empty_class_folder_is_named(tmp_path: Path) -> None:
     assert str(tmp_path / "sad") in message and "no images" in message
 
 
+@pytest.mark.parametrize(
+    ("files", "told"),
+    [
+        (["notes.md"], "class folder has no images; add images to it or remove the folder"),
+        (["notes.md", "list.txt"], "holds list.txt, a label list, and no images"),
+        (["list.txt", "label.csv"], "holds list.txt, a label list, and no images"),
+        (["a.png", "label.csv"], "holds label.csv, a label list, beside its images"),
+    ],
+)
+def test_a_class_folder_is_told_its_first_problem(tmp_path: Path, files, told) -> None:
+    """The class folder is named with the fix for what is wrong first: a label list where no
+    image is (RAF-DB's) says lists are not read, not merely that it has no images."""
+    class_tree(tmp_path, {"happy": 5})
+    for name in files:
+        if name.endswith(".png"):
+            write_image(tmp_path / "sad" / name, flat(0))
+        else:
+            (tmp_path / "sad").mkdir(exist_ok=True)
+            (tmp_path / "sad" / name).write_text("sad")
+
+    assert error_of(tmp_path).startswith(f"{tmp_path / 'sad'}: {told}")
+
+
 @pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n truncated"], ids=["empty", "corrupt"])
 def test_unreadable_image_is_named_with_the_fix(tmp_path: Path, content: bytes) -> None:
     class_tree(tmp_path, {"happy": 5, "sad": 5})

@@ -327,12 +327,23 @@ def class_folders(
 ) -> dict[str, list[Path]]:
     """The ``<root>/<label>/**`` image files by folder name; every class folder must hold images.
     Files that are not images go to ``on_other``."""
+    return {folder.name: _class_images(folder, on_other) for folder in _class_dirs(root)}
+
+
+def _class_dirs(root: Path) -> list[Path]:
+    """``root``'s class folders (see ``_refuse_loose_images``)."""
     # by name, case kept, as paths.image_files sorts: Windows paths compare without case
     folders = sorted(
         (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
     loose = sorted(p.name for p in root.iterdir() if p.is_file() and is_image_name(p.name))
+    _refuse_loose_images(root, folders, loose)
+    return folders
+
+
+def _refuse_loose_images(root: Path, folders: list[Path], loose: list[str]) -> None:
+    """Refuse a data set folder without class folders, or with images no folder labels."""
     if not folders and loose:  # JAFFE's KA.AN1.39.tiff, KDEF's AF01ANS.JPG: a label in the name
         raise FacialEmotionError(
             f"{root}: {counted(len(loose), 'image')} (such as {loose[0]}) and no class folders; "
@@ -348,36 +359,44 @@ def class_folders(
             f"{root}: holds {counted(len(loose), 'image file')} beside its class folders (such as "
             f"{loose[0]}), which no folder labels; move them into a class folder or elsewhere"
         )
-    files = {}
-    for folder in folders:
-        if folder.name.lower() in SPLIT_NAMES:  # Training/ and Testing/ read as two "emotions"
-            raise FacialEmotionError(
-                f"{folder}: is named as a split, not a class; put <emotion>/ folders in train/ "
-                "with val/ and test/ (or validation/, valid/, testing/) beside it"
-            )
-        others: list[Path] = []
-        files[folder.name] = image_files(folder, on_other=others.append)
-        lists = [p.name for p in others if p.suffix.lower() in LABEL_LISTS]
-        if not files[folder.name] and lists:  # RAF-DB's EmoLabel/list_patition_label.txt
-            raise FacialEmotionError(
-                f"{folder}: holds {lists[0]}, a label list, and no images; lists are not read, "
-                f"labels come from folder names: {SORT_INTO_FOLDERS}"
-            )
-        if tables := [p.name for p in others if p.suffix.lower() in LABEL_TABLES]:
-            # FER+'s FER2013Train/label.csv: a class per split, and a model telling them apart
-            raise FacialEmotionError(
-                f"{folder}: holds {tables[0]}, a label list, beside its images; lists are not "
-                f"read, labels come from folder names, so all {len(files[folder.name])} images "
-                f"would be class {canonical(folder.name)!r}: {SORT_INTO_FOLDERS}, or move "
-                f"{tables[0]} out if it labels nothing"
-            )
-        if not files[folder.name]:
-            raise FacialEmotionError(
-                f"{folder}: class folder has no images; add images to it or remove the folder"
-            )
-        for other in others if on_other else ():
-            on_other(other)
-    return files
+
+
+def _class_images(folder: Path, on_other: Callable[[Path], None] | None) -> list[Path]:
+    """A class folder's image files, refused where it is a split's folder or holds none or a
+    label list; its other files go to ``on_other`` once it passes."""
+    if folder.name.lower() in SPLIT_NAMES:  # Training/ and Testing/ read as two "emotions"
+        raise FacialEmotionError(
+            f"{folder}: is named as a split, not a class; put <emotion>/ folders in train/ "
+            "with val/ and test/ (or validation/, valid/, testing/) beside it"
+        )
+    others: list[Path] = []
+    images = image_files(folder, on_other=others.append)
+    _refuse_label_lists(folder, images, others)
+    if not images:
+        raise FacialEmotionError(
+            f"{folder}: class folder has no images; add images to it or remove the folder"
+        )
+    for other in others if on_other else ():
+        on_other(other)
+    return images
+
+
+def _refuse_label_lists(folder: Path, images: list[Path], others: list[Path]) -> None:
+    """Refuse a class folder holding a label list: its labels would not be read."""
+    lists = [p.name for p in others if p.suffix.lower() in LABEL_LISTS]
+    if not images and lists:  # RAF-DB's EmoLabel/list_patition_label.txt
+        raise FacialEmotionError(
+            f"{folder}: holds {lists[0]}, a label list, and no images; lists are not read, "
+            f"labels come from folder names: {SORT_INTO_FOLDERS}"
+        )
+    if tables := [p.name for p in others if p.suffix.lower() in LABEL_TABLES]:
+        # FER+'s FER2013Train/label.csv: a class per split, and a model telling them apart
+        raise FacialEmotionError(
+            f"{folder}: holds {tables[0]}, a label list, beside its images; lists are not "
+            f"read, labels come from folder names, so all {len(images)} images "
+            f"would be class {canonical(folder.name)!r}: {SORT_INTO_FOLDERS}, or move "
+            f"{tables[0]} out if it labels nothing"
+        )
 
 
 def unsquare_files(unsquare: list[Path], read: int, root: Path) -> dict[str, object]:
