@@ -21,6 +21,7 @@ from facial_emotion.faces import (
     annotated_copy,
     as_uint8_image,
     crop_face,
+    detector_scored_boxes,
     draw_faces,
     find_boxes,
     is_face_crop,
@@ -209,6 +210,43 @@ def test_each_face_comes_with_how_strongly_the_detector_found_it(hopper, haar):
 def test_scores_a_detector_cannot_give_are_refused_in_one_line(hopper, found, says):
     with pytest.raises(FacialEmotionError, match=says):
         locate_faces(hopper, ScoredCascade(found))
+
+
+@pytest.mark.parametrize(
+    ("found", "says"),
+    [
+        (([("a", 2, 30, 30)], [0.9]), r"\[\('a', 2, 30, 30\)\], not \(x, y, w, h\) boxes; return"),
+        (([(1, 2, 30)], [0.9, 0.8]), r"1 boxes and 2 scores; return one score per box"),
+        (([(1, 2, 30)], [0.9]), r"\[\(1, 2, 30\)\], not \(x, y, w, h\) boxes of finite numbers"),
+        (
+            ([(1, 2, 30, float("inf"))], [0.9]),
+            r"\[\(1, 2, 30, inf\)\], not \(x, y, w, h\) boxes of",
+        ),
+        (
+            ([(0.1, 0.2, 0.5, 0.5)], [0.9]),
+            r"sides within 0\.\.1 \(\[\(0\.1, 0\.2, 0\.5, 0\.5\)\]\)",
+        ),
+    ],
+)
+def test_a_detectors_boxes_are_told_their_first_problem(found, says):
+    """Each of a detector's mistakes is named in the order they are checked: boxes that are not
+    numbers, then a score count that does not match, then rows that are not four finite numbers,
+    then fractions of the picture rather than pixels."""
+    with pytest.raises(
+        FacialEmotionError, match=rf"^detector scored: scored_boxes\(\) gave {says}"
+    ):
+        detector_scored_boxes(ScoredCascade(found), np.zeros((100, 80), np.uint8))
+
+
+def test_a_detector_giving_no_boxes_finds_no_face_whatever_its_scores():
+    """No box, no face: the scores of an empty answer are not checked against it."""
+    image = np.zeros((100, 80), np.uint8)
+    assert detector_scored_boxes(ScoredCascade(([], [0.9, 0.8])), image) == []
+    assert detector_scored_boxes(ScoredCascade((np.zeros((0, 4)), None)), image) == []
+    kept = [(70, 90, 20, 20), (-10, -10, 11, 11), (5, 5, 10.4, 9.6)]
+    dropped = [(80, 5, 10, 10), (5, 100, 10, 10), (-10, 5, 10, 10), (5, 5, 0, 10)]
+    found = detector_scored_boxes(ScoredCascade((kept + dropped, list(range(7)))), image)
+    assert found == [((70, 90, 20, 20), 0.0), ((-10, -10, 11, 11), 1.0), ((5, 5, 10, 10), 2.0)]
 
 
 def test_crop_is_a_square_on_the_box_centre_resized_to_48():

@@ -431,28 +431,56 @@ def detector_scored_boxes(detector: Detector, image: np.ndarray) -> list[ScoredB
     score from ``scored_boxes`` (None from a detector with ``boxes`` alone); boxes of no area or
     wholly outside ``image`` are dropped, as they hold no face to read."""
     name = detector_name(detector)
+    found, scores, method = _detector_output(detector, image, name)
+    array = _box_array(found, name, method)
+    if array.size == 0:
+        return []
+    scores = _one_score_per_box(scores, array, name)
+    _check_pixel_boxes(array, found, name, method)
+    return _boxes_on(image, array, scores)
+
+
+def _detector_output(
+    detector: Detector, image: np.ndarray, name: str
+) -> tuple[object, list[float | None] | None, str]:
+    """What the detector gave for ``image``: its boxes, their scores (None from ``boxes``
+    alone) and the method that gave them, for messages."""
     scored_boxes = getattr(detector, "scored_boxes", None)
-    method = "scored_boxes()" if callable(scored_boxes) else "boxes()"
     if callable(scored_boxes):
         found, scores = _boxes_and_scores(scored_boxes(image), name)
-    else:
-        found, scores = detector.boxes(image), None
+        return found, scores, "scored_boxes()"
+    return detector.boxes(image), None, "boxes()"
+
+
+def _box_array(found: object, name: str, method: str) -> np.ndarray:
+    """The detector's boxes as a float array, refused where they are not numbers."""
     try:
-        array = np.asarray(found, dtype=np.float64)
+        return np.asarray(found, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise FacialEmotionError(
             f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
             "list of (x, y, w, h) tuples"
         ) from exc
-    if array.size == 0:
-        return []
+
+
+def _one_score_per_box(
+    scores: list[float | None] | None, array: np.ndarray, name: str
+) -> list[float | None]:
+    """The boxes' scores, None for each where the detector gives none; refused where there are
+    more or fewer scores than boxes."""
     if scores is None:
-        scores = [None] * len(array)
-    elif len(scores) != len(array):
+        return [None] * len(array)
+    if len(scores) != len(array):
         raise FacialEmotionError(
             f"detector {name}: scored_boxes() gave {len(array)} boxes and {len(scores)} scores; "
             "return one score per box"
         )
+    return scores
+
+
+def _check_pixel_boxes(array: np.ndarray, found: object, name: str, method: str) -> None:
+    """Refuse boxes that are not rows of four finite numbers, or are fractions of the picture's
+    size rather than pixels."""
     if array.ndim != 2 or array.shape[1] != 4 or not np.isfinite(array).all():
         raise FacialEmotionError(
             f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
@@ -467,6 +495,11 @@ def detector_scored_boxes(detector: Detector, image: np.ndarray) -> list[ScoredB
             f"detector {name}: {method} gave sides within 0..1 ({str(found)[:80]}), fractions "
             "of the picture's size; return pixels: x and w times its width, y and h its height"
         )
+
+
+def _boxes_on(image: np.ndarray, array: np.ndarray, scores: list[float | None]) -> list[ScoredBox]:
+    """The boxes rounded to pixels with their scores, but those of no area or wholly outside
+    ``image``."""
     height, width = image.shape[:2]
     return [
         ((x, y, w, h), score)
