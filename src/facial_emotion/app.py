@@ -140,7 +140,7 @@ def annotate(image: np.ndarray, faces: list[Any]) -> np.ndarray:
     """An RGB copy of ``image`` with each face boxed and captioned with its emotion."""
     import cv2
 
-    from facial_emotion.faces import annotated_copy
+    from facial_emotion.annotate import annotated_copy
 
     return cv2.cvtColor(annotated_copy(image, faces), cv2.COLOR_BGR2RGB)
 

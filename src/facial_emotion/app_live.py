@@ -69,7 +69,7 @@ def read_frame(recognizer: Any, frame: Any) -> tuple[dict[str, str], str]:
     in the app's folder), and its summary."""
     import cv2
 
-    from facial_emotion.faces import annotated_copy
+    from facial_emotion.annotate import annotated_copy
 
     pixels = frame_pixels(frame)
     faces = sorted(recognizer.detect(pixels), key=lambda f: f.box[0])

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from facial_emotion.annotate import draw_faces
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.face_tracking import KEEP_ID_SECONDS, FaceTracker, same_face
 from facial_emotion.faces import (
     Face,
     crop_faces,
     detector_cell,
-    draw_faces,
     locate_faces,
 )
 from facial_emotion.files import (

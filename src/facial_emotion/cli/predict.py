@@ -296,7 +296,7 @@ def _as_disk_sees(path: Path) -> str:
 def write_annotated(target: Path, image: np.ndarray, faces: list[Face]) -> None:
     import cv2
 
-    from facial_emotion.faces import annotated_copy
+    from facial_emotion.annotate import annotated_copy
 
     bgr = annotated_copy(image, faces)
     ok, encoded = cv2.imencode(target.suffix, bgr)  # not imwrite: it crashes on non-UTF-8 names
