@@ -1055,7 +1055,8 @@ def test_resume_reads_only_the_images_a_stopped_run_did_not(
     assert code == 0, err
     partial = target.with_name(f"faces.partial{target.suffix}")
     assert f"2 images are in {partial} already; reading the 2 it does not list" in err
-    assert [Path(p).name for p in opened] == ["b.jpg", "c.png"]
+    # a.jpg, listed, is read again first: it reads as it did, so this model read the file
+    assert [Path(p).name for p in opened] == ["a.jpg", "b.jpg", "c.png"]
     assert sorted(target.parent.iterdir()) == [target]  # the partial file is in it now
     if name.endswith(".csv"):
         files = [row["file"] for row in csv.DictReader(target.open())]
@@ -1066,7 +1067,8 @@ def test_resume_reads_only_the_images_a_stopped_run_did_not(
     # run again on the finished output: nothing left to read, the output the same
     before = target.read_text()
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
-    assert code == 0 and opened[2:] == [] and target.read_text() == before, err
+    assert code == 0 and target.read_text() == before, err
+    assert [Path(p).name for p in opened[3:]] == ["a.jpg"]  # the check's, and no other
 
 
 def test_resume_adds_to_a_csv_written_before_the_detector_score_column(
@@ -1074,8 +1076,8 @@ def test_resume_adds_to_a_csv_written_before_the_detector_score_column(
 ):
     """A CSV of an earlier version lacks the last column: its rows are kept, with it empty."""
     target = tmp_path / "faces.csv"
-    header = ["file", "face", "x", "y", "w", "h", "emotion", "score", *EMOTIONS]
-    old = [str(photos / "a.jpg"), "1", "1", "2", "3", "4", "sad", "0.5"] + ["0.1"] * 7
+    assert run(capsys, photos / "a.jpg", "--model", tiny_model_path, "-o", target)[0] == 0
+    header, old = [row[:-1] for row in csv.reader(target.open())]  # as an earlier version wrote
     target.write_text(",".join(header) + "\n" + ",".join(old) + "\n")
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
     assert code == 0, err
@@ -1232,11 +1234,12 @@ def test_resume_refuses_json_read_by_another_model_file_at_the_same_path(
         f"(retrained or replaced: sha256 {then}... then, {now}... now); name a new -o file or "
         "leave out --resume"
     ]
-    del written["model_sha256"]  # as an earlier version wrote it
+    del written["model_sha256"]  # as an earlier version wrote it: its photo is read again
     target.write_text(json.dumps(written))
     code, _, err = run(capsys, photos, "--model", model, "-o", target, "--resume")
-    assert code == 0, err
+    assert code == 2
     assert f"{target} names its model by path alone (written before model_sha256)" in err
+    assert f"{target}: was read by another model or with other settings" in err
 
 
 @pytest.mark.parametrize("digest", [None, ""])
@@ -1273,6 +1276,67 @@ def test_resume_refuses_json_read_with_another_min_confidence(
         f"facial-emotion predict: error: {target}: was read with min_confidence None, this run "
         "with min_confidence 0.5; name a new -o file or leave out --resume"
     )
+
+
+@pytest.fixture(scope="module")
+def other_model_path(tmp_path_factory) -> Path:
+    """Another small untrained model of the same classes: its readings are another model's."""
+    import keras
+
+    from facial_emotion.modelfile import save_keras
+    from facial_emotion.models import build
+
+    keras.utils.set_random_seed(1)
+    path = tmp_path_factory.mktemp("other") / "model.keras"
+    save_keras(build("tiny", len(EMOTIONS)), path, EMOTIONS, architecture="tiny")
+    return path
+
+
+@pytest.mark.parametrize(  # JSON names its model: refused by that, as tested above
+    ("name", "change"),
+    [("faces.csv", "model"), ("faces.csv", "--detect-size"), ("faces.json", "--detect-size")],
+)
+def test_resume_refuses_a_file_another_model_or_detect_size_read(
+    capsys, tiny_model_path, other_model_path, photos, tmp_path, name, change
+):
+    """A CSV file records no model, and neither format --detect-size: a folder run resumed with
+    another --model added that model's readings to the file's rows, exit status 0. One listed
+    photo is read again, and the file is refused when it reads otherwise now."""
+    target = tmp_path / name
+    assert run(capsys, photos / "a.jpg", "--model", tiny_model_path, "-o", target)[0] == 0
+    before = target.read_text()
+    args = ["--model", other_model_path] if change == "model" else ["--detect-size", "300"]
+    if change != "model":
+        args += ["--model", tiny_model_path]
+    code, _, err = run(capsys, photos, *args, "-o", target, "--resume")
+    assert code == 2 and target.read_text() == before
+    line = err.splitlines()[-1]
+    assert line.startswith(
+        f"facial-emotion predict: error: {target}: was read by another model or with other "
+        f"settings ({photos / 'a.jpg'}: happy 0.30 at 149,102,229,229 in the file, "
+    ), line
+    assert line.endswith(
+        "now); resume with the --model, --detector, --detect-size and --min-confidence that "
+        "wrote it, or name a new -o file"
+    ), line
+
+
+def test_resume_says_when_no_listed_photo_can_be_read_again(
+    capsys, tiny_model_path, photos, tmp_path
+):
+    """Photos moved since cannot be read again: the run goes on, and says the model is unchecked."""
+    target = tmp_path / "faces.csv"
+    moved = tmp_path / "moved.jpg"
+    shutil.copy(photos / "a.jpg", moved)
+    assert run(capsys, moved, "--model", tiny_model_path, "-o", target)[0] == 0
+    moved.unlink()
+    code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
+    assert code == 0, err
+    assert (
+        f"note: none of the first photos {target} lists could be read again, so it is not "
+        "checked that this model and these settings read them"
+    ) in err
+    assert len(list(csv.reader(target.open()))) == 1 + 1 + 4  # the header, moved.jpg's, the 4
 
 
 def test_csv_on_stdout_gives_each_image_s_rows_as_it_is_read(
@@ -1334,7 +1398,7 @@ def test_resume_knows_a_file_named_by_a_relative_and_an_absolute_path(
     assert run(capsys, "photos", "--model", tiny_model_path, "-o", target)[0] == 0
     opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
     code, _, err = run(capsys, photos, "--model", tiny_model_path, "-o", target, "--resume")
-    assert code == 0 and opened == [], err
+    assert code == 0 and opened == [os.path.join("photos", "a.jpg")], err  # the model's check
     if name.endswith(".csv"):
         files = {row["file"] for row in csv.DictReader(target.open())}
     else:
@@ -1364,7 +1428,7 @@ def test_a_carriage_return_in_a_file_name_keeps_its_csv_row_whole(
         assert sorted(row[0] for row in csv.reader(written)) == sorted(["file", *names])
     opened = stopped_while_reading(monkeypatch, stop_at=0, stop=KeyboardInterrupt)
     code, _, err = run(capsys, folder, "--model", tiny_model_path, "-o", target, "--resume")
-    assert code == 0 and opened == [], err
+    assert code == 0 and len(opened) == 1, err  # one photo read again: the model's check
 
 
 def test_annotated_copies_keep_no_location_or_camera_serial(

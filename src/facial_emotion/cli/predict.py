@@ -33,7 +33,12 @@ from facial_emotion.cli.predict_output import (
     render,
     render_json,
 )
-from facial_emotion.cli.predict_resume import Earlier, earlier_results, file_sha256
+from facial_emotion.cli.predict_resume import (
+    Earlier,
+    earlier_results,
+    file_sha256,
+    refuse_another_reader,
+)
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     is_stream,
@@ -118,7 +123,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "not list, adding theirs after them; for a run that was stopped, or a folder that "
         "grew. Run it from the same folder: files are matched by the path the output shows, "
         "taken from there (a relative and an absolute PATH name the same file), and with the "
-        "same options: a CSV file does not record the model, detector or --min-confidence",
+        "same options: one photo FILE lists is read again first, and FILE is refused if it "
+        "reads otherwise now (another model, detector or setting)",
     )
     add_progress_option(parser)
 
@@ -332,6 +338,9 @@ def run(args: argparse.Namespace) -> int:
     annotated = annotated_copies(args.annotate, searched, files)
     refuse_overwrite(files, [*annotated.values(), *([args.output] if args.output else [])])
     if earlier.files:
+        refuse_another_reader(
+            earlier, recognizer.classes, lambda path: read_one(args, recognizer, path)
+        )
         files, annotated = not_listed(earlier, files, annotated)
     print_skipped(skipped)  # after the refusals: a run that stops says only why
     if note := recognizer.lacking_note():
@@ -440,6 +449,14 @@ def none_read(files: list[Path]) -> str:
     if len(files) == 1:  # not "none of the 1 files"
         return f"{files[0]}: could not be read as an image; see the line above"
     return f"none of the {len(files)} files could be read as an image; see the lines above"
+
+
+def read_one(args: argparse.Namespace, recognizer: EmotionRecognizer, path: Path) -> list[Face]:
+    """The faces of the image at ``path``, as ``read_all`` reads each (--resume's check)."""
+    from facial_emotion.predict import load_image
+
+    image = load_image(path)
+    return recognizer.read_crops([image]) if args.crops else recognizer.detect(image)
 
 
 def read_all(

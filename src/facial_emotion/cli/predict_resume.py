@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 from facial_emotion.cli.predict_output import csv_header
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import is_stream
+from facial_emotion.wording import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+    from facial_emotion.faces import Face
 
 
 @dataclass
@@ -30,6 +33,27 @@ class Earlier:
     rows: list[list[str]] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
 
+    def readings(self, classes: Sequence[str]) -> dict[str, list[Reading]]:
+        """Each listed file's faces as the output records them, in its order."""
+        found: dict[str, list[Reading]] = {}
+        for row in self.rows:  # file, face, x, y, w, h, emotion, score, classes..., detector
+            faces = found.setdefault(row[0], [])
+            if row[1]:  # a faceless image's row has only its file
+                numbers = tuple(float(cell) for cell in row[8 : 8 + len(classes)])
+                box = tuple(int(cell) for cell in row[2:6])
+                faces.append(Reading(box, row[6], float(row[7]), numbers))
+        for image in self.images:
+            found[image["file"]] = [
+                Reading(
+                    tuple(face["box"]),
+                    face["emotion"],
+                    face["score"],
+                    tuple(face["probabilities"][c] for c in classes),
+                )
+                for face in image["faces"]
+            ]
+        return found
+
 
 def file_sha256(path: Path) -> str:
     """The model file's digest, which --resume compares: a model retrained or replaced at the
@@ -39,6 +63,44 @@ def file_sha256(path: Path) -> str:
 
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+# how far two readings of one photo may differ and be one model's, detector's and settings':
+# another CPU's rounding, bfloat16 on one machine and float32 on another (under 0.01); two tiny
+# untrained models differed by 0.1, and a box moves with any other detector or --detect-size
+SAME_PROBABILITY = 0.02
+SAME_BOX_PIXELS = 2
+# photos an output lists that --resume tries to read again, in turn, to find one still there
+CHECKED_PHOTOS = 3
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One face as an output records it: enough to tell another model, detector or setting."""
+
+    box: tuple[int, ...]
+    emotion: str
+    score: float
+    probabilities: tuple[float, ...]
+
+    def said(self) -> str:
+        return f"{self.emotion} {self.score:.2f} at {','.join(map(str, self.box))}"
+
+    def matches(self, other: Reading) -> bool:
+        from facial_emotion.faces import UNCERTAIN  # imported late: --help loads no OpenCV
+
+        near = all(
+            abs(a - b) <= SAME_PROBABILITY
+            for a, b in zip(self.probabilities, other.probabilities, strict=True)
+        )
+        boxed = all(abs(a - b) <= SAME_BOX_PIXELS for a, b in zip(self.box, other.box, strict=True))
+        # a near tie may fall either way; "uncertain" against a class is --min-confidence's
+        return near and boxed and (self.emotion == UNCERTAIN) == (other.emotion == UNCERTAIN)
+
+    @staticmethod
+    def of(face: Face, classes: Sequence[str]) -> Reading:
+        probabilities = tuple(float(face.probabilities[c]) for c in classes)
+        return Reading(tuple(face.box), face.emotion, float(face.score), probabilities)
 
 
 # face keys a JSON file of an earlier version lacks, in the order a face lists them last:
@@ -67,7 +129,8 @@ def earlier_results(
     """What ``-o FILE``, or the partial file a stop left beside it if newer, holds already:
     nothing when neither exists (a first run). A JSON file read by another model or detector,
     or with another --min-confidence, is refused, whose readings would be mixed with these; a
-    CSV file records none of them, so only its columns (the classes) are checked."""
+    CSV file records none of them, so only its columns (the classes) are checked here, and
+    ``refuse_another_reader`` reads one of its photos again."""
     source = _resumed_file(args.output, fmt)
     if source is None:
         return Earlier()
@@ -187,3 +250,46 @@ def resume_mismatch(
                 f"sha256 {then[:12]}... then, {now}... now)"
             )
     return "; ".join(said)
+
+
+def refuse_another_reader(
+    earlier: Earlier, classes: Sequence[str], read: Callable[[Path], list[Face]]
+) -> None:
+    """Read again the first photo ``earlier`` lists that is still there (one with a face first),
+    and refuse the file if it reads otherwise now: a CSV file records no model, detector or
+    setting, and a JSON file no --detect-size, so another model's readings were added to its
+    rows without a word."""
+    try:
+        recorded = earlier.readings(classes)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:  # a cell edited by hand
+        raise FacialEmotionError(
+            f"{earlier.source}: holds a face whose box or numbers are not predict's; "
+            f"{NOT_RESULTS_FIX}"
+        ) from exc
+    # a face tells a model apart; a faceless photo only a detector. sorted() keeps their order
+    for name in sorted(recorded, key=lambda name: not recorded[name])[:CHECKED_PHOTOS]:
+        try:
+            now = [Reading.of(face, classes) for face in read(Path(name))]
+        except FacialEmotionError:  # moved, deleted or changed since: try the next
+            continue
+        then = recorded[name]
+        if len(now) != len(then) or not all(map(Reading.matches, then, now)):
+            raise FacialEmotionError(
+                f"{earlier.source}: was read by another model or with other settings "
+                f"({name}: {_said(then, now)}); resume with the --model, --detector, "
+                "--detect-size and --min-confidence that wrote it, or name a new -o file"
+            )
+        return
+    print(
+        f"facial-emotion predict: note: none of the first photos {earlier.source} lists could "
+        "be read again, so it is not checked that this model and these settings read them",
+        file=sys.stderr,
+    )
+
+
+def _said(then: list[Reading], now: list[Reading]) -> str:
+    """How one photo's faces read in the file and now: the counts, else the first that differs."""
+    if len(then) != len(now):
+        return f"{counted(len(then), 'face')} in the file, {counted(len(now), 'face')} now"
+    old, new = next((a, b) for a, b in zip(then, now, strict=True) if not a.matches(b))
+    return f"{old.said()} in the file, {new.said()} now"
