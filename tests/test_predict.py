@@ -613,6 +613,26 @@ def test_a_pil_image_that_cannot_be_decoded_is_one_clear_error(recognizer, tmp_p
     ]
 
 
+def test_rgba_pixels_read_as_the_same_transparent_png_does(recognizer, tmp_path):
+    """An (H, W, 4) array's alpha was dropped: a face cut out of its background read over the
+    black its transparent pixels held (happy 0.31, another box) where the PNG read 0.27 over
+    white. Now RGBA of each pixel type reads as the file; a gray HxWx1 reads as HxW."""
+    face = np.asarray(Image.open(HOPPER).convert("RGB").crop((100, 60, 420, 380)))
+    rgba = np.dstack([face, np.zeros(face.shape[:2], np.uint8)])
+    rgba[40:280, 60:260, 3] = 255  # the face opaque; around it transparent, black under it
+    rgba[rgba[..., 3] == 0, :3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    as_file = [f.to_dict() for f in recognizer.detect(tmp_path / "cut.png")]
+    assert as_file
+    for pixels in (rgba, rgba.astype(np.uint16) * 257, rgba.astype(np.float32) / 255):
+        assert [f.to_dict() for f in recognizer.detect(pixels)] == as_file, pixels.dtype
+    gray = face.mean(axis=2).astype(np.uint8)
+    assert recognizer.detect(gray[..., None]) == recognizer.detect(gray)
+    for channels in (2, 5):  # gray with alpha, or no picture: one line, not a traceback
+        with pytest.raises(FacialEmotionError, match=r"is not a picture; pass HxW gray or"):
+            recognizer.detect(np.zeros((50, 50, channels), np.uint8))
+
+
 def test_a_url_or_base64_text_is_named_as_such_in_a_short_line(recognizer):
     b64 = base64.b64encode(HOPPER.read_bytes()).decode()
     for text in (b64, "data:image/jpeg;base64," + b64, "https://example.com/a.jpg"):

@@ -183,7 +183,19 @@ def as_pixels(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
         )
     if pixels.ndim >= 2:
         require_at_most(pixels.shape[1], pixels.shape[0], max_pixels, "the pixels")
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        return _over_white(pixels)
     return pixels
+
+
+def _over_white(rgba: np.ndarray) -> np.ndarray:
+    """RGBA pixels (of any accepted type) laid over white, as a transparent file is read: their
+    alpha was dropped, so a face cut out of its background read over whatever colour the
+    transparent pixels held (happy 0.31 where the same PNG read 0.27)."""
+    from PIL import Image
+
+    colour, alpha = as_uint8_image(rgba[..., :3]), as_uint8_image(rgba[..., 3])
+    return pil_pixels(Image.fromarray(np.dstack([colour, alpha]), "RGBA"))
 
 
 def _read_open_file(file: Any, max_pixels: int | None) -> np.ndarray:
