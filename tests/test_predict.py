@@ -400,6 +400,29 @@ def test_load_image_scales_16_bit_pixels_as_evaluate_reads_them(tmp_path):
     assert np.array_equal(load_image(path), gray)
 
 
+def test_a_16_bit_colour_key_reads_white_as_its_8_bit_twin_does(tmp_path):
+    """A 16-bit RGB PNG's tRNS colour key was dropped: its transparent pixels read as the key's
+    colour (black), where the same picture in 8 bits read them white, as viewers show them."""
+    import struct
+    import zlib
+
+    import cv2
+
+    rgb = np.zeros((4, 6, 3), np.uint16)
+    rgb[:, :3] = (40000, 20000, 10000)  # the right half is the key colour, black
+    png = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+    key = b"tRNS" + struct.pack(">HHH", 0, 0, 0)
+    at = png.index(b"IDAT") - 4
+    deep = tmp_path / "deep.png"
+    deep.write_bytes(png[:at] + struct.pack(">I", 6) + key + struct.pack(">I", zlib.crc32(key)))
+    deep.write_bytes(deep.read_bytes() + png[at:])
+    assert "transparency" in Image.open(deep).info
+    shallow = tmp_path / "shallow.png"
+    Image.fromarray((rgb >> 8).astype(np.uint8)).save(shallow, transparency=(0, 0, 0))
+    assert np.array_equal(load_image(deep), load_image(shallow))
+    assert load_image(deep)[0, 5].tolist() == [255, 255, 255]
+
+
 def test_formats_beyond_picture_files_are_not_decoded(tmp_path):
     """Pillow handed an EPS upload named .jpg to Ghostscript, where it was installed."""
     eps = tmp_path / "photo.jpg"

@@ -182,7 +182,9 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
     found."""
     if _colour_of_16_bits(img):
         data = contents()
-        deep = _transparent_16_bit_as_8(img, data, name) if img.mode == "RGBA" else None
+        # a colour key (tRNS) too, which OpenCV turns into alpha: its colour was read (black)
+        keyed = img.mode == "RGBA" or "transparency" in img.info
+        deep = _transparent_16_bit_as_8(img, data, name) if keyed else None
         if deep is None:
             deep = _colour_16_bit_as_8(data)
         if deep is not None:
