@@ -312,6 +312,21 @@ def test_every_bad_image_of_a_split_is_named_in_one_run(
     )
 
 
+def test_the_bad_images_of_every_split_are_named_in_one_run(tmp_path: Path) -> None:
+    """The first split with a bad file stopped the read: one in train/ and one in test/ took
+    two runs, test/'s told only once train/'s was fixed."""
+    for split in ("train", "val", "test"):
+        class_tree(tmp_path / split, {"happy": 2, "sad": 2})
+    for split in ("train", "test"):
+        (tmp_path / split / "sad" / "x.jpg").write_bytes(b"not an image")
+
+    message = error_of(tmp_path)
+
+    train, test = (tmp_path / split / "sad" / "x.jpg" for split in ("train", "test"))
+    assert message.startswith(f"{train}: not a readable image"), message
+    assert f"remove or replace the file; and {test}: not a readable image" in message, message
+
+
 def test_a_32_bit_float_tiff_is_refused_not_read_black(tmp_path: Path) -> None:
     class_tree(tmp_path, {"happy": 5, "sad": 5})
     tiff = tmp_path / "sad" / "float.tif"

@@ -77,11 +77,19 @@ def load(
     unread = unread_splits(listed, only)
     reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
-    splits = {
-        split: read_split(files, y, f"{name} {root.name} {split}", reader, split, unsquare.append)
-        for split, (files, y) in listed.items()
-        if split not in unread
-    }
+    splits: dict[str, LabelledImages] = {}
+    bad: list[str] = []  # each split's bad files, told in one error once every split is read
+    for split, (files, y) in listed.items():
+        if split in unread:
+            continue
+        try:
+            splits[split] = read_split(
+                files, y, f"{name} {root.name} {split}", reader, split, unsquare.append
+            )
+        except FacialEmotionError as exc:  # one stopping the read: test/'s were told a run later
+            bad.append(str(exc))
+    if bad:
+        raise FacialEmotionError("; and ".join(bad))
     if reader and no_face_fix is not None and "train" in splits:
         train = listed["train"], splits["train"]
         reader.require_faces_of_each_class(classes, *train, root, no_face_fix)
