@@ -1,9 +1,11 @@
 """Training learns a learnable task, keeps the best val epoch, resumes after interruption."""
 
 import dataclasses
+import json
 import re
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import keras
@@ -48,6 +50,32 @@ def test_fit_learns_and_reports_history(data: PreparedData, tmp_path: Path) -> N
     assert result.history["accuracy"].iloc[-1] > 0.6
     assert {"seconds", "images_per_second", "learning_rate"} <= set(result.history)
     assert not any(tmp_path.iterdir()), "a finished run leaves no checkpoints behind"
+
+
+def test_the_backups_and_timer_read_keras_variables_as_numpy_2_wants(tmp_path: Path) -> None:
+    """keras.ops.convert_to_numpy(variable) is np.array(variable), which NumPy 2 deprecates:
+    each epoch's backups and timer warned (among this file's 948 warnings), and are to fail
+    once NumPy drops the fallback."""
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dropout(0.5, seed=0), keras.layers.Dense(2)]
+    )
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    stop = keras.callbacks.EarlyStopping("loss", patience=3)
+    callbacks = [
+        training_callbacks.EpochTimer(64),
+        training_callbacks.RandomStateBackup(tmp_path / "states.npz"),
+        stop,
+        training_callbacks.CounterBackup(tmp_path / "counters.json", [stop], finished=0),
+    ]
+    x, y = np.zeros((64, 4), np.float32), np.zeros(64, np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        history = model.fit(x, y, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
+    assert history.history["learning_rate"] == pytest.approx([1e-3, 1e-3])
+    with np.load(tmp_path / "states.npz") as saved:
+        assert len(saved.files) == 1  # the dropout's
+    record = json.loads((tmp_path / "counters.json").read_text())["1"]
+    assert record["learning_rate"] == pytest.approx(1e-3)
 
 
 class _SlowSteps(keras.callbacks.Callback):
@@ -231,9 +259,9 @@ def test_with_ema_the_run_ships_the_average_of_the_weights(data: PreparedData, t
 
     def distance_moved(settings: TrainSettings) -> float:
         model = models.build("tiny", 3)
-        start = [np.array(w) for w in model.trainable_weights]  # the ones ema averages
+        start = [w.numpy() for w in model.trainable_weights]  # the ones ema averages
         trained = training.fit(model, data, settings, seed=0, run_dir=tmp_path, verbose=0).model
-        ends = [np.array(w) for w in trained.trainable_weights]
+        ends = [w.numpy() for w in trained.trainable_weights]
         return sum(float(np.abs(a - b).sum()) for a, b in zip(ends, start, strict=True))
 
     raw = distance_moved(dataclasses.replace(FAST, epochs=2))
@@ -420,10 +448,8 @@ def test_init_weights_fine_tunes_the_given_model_instead_of_fresh_weights(
         dataclasses.replace(still, init_weights=""), data, seed=1, run_dir=tmp_path, verbose=0
     ).model
     for began, kept in zip(start.trainable_weights, tuned.trainable_weights, strict=True):
-        np.testing.assert_allclose(np.asarray(kept), np.asarray(began), atol=1e-6)
-    assert not np.allclose(
-        np.asarray(fresh.trainable_weights[0]), np.asarray(start.trainable_weights[0])
-    )
+        np.testing.assert_allclose(kept.numpy(), began.numpy(), atol=1e-6)
+    assert not np.allclose(fresh.trainable_weights[0].numpy(), start.trainable_weights[0].numpy())
 
 
 def test_init_weights_match_classes_by_name_and_start_other_classes_fresh(

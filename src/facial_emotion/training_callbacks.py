@@ -38,8 +38,10 @@ class RandomStateBackup(keras.callbacks.Callback):
                     variable.assign(saved[name])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        # v.numpy(), not keras.ops.convert_to_numpy(v): that is np.array(v), which NumPy 2
+        # deprecates for a Keras Variable (a warning each call; an error once NumPy drops it)
         with atomic_path(self.path) as partial:
-            np.savez(partial, *(keras.ops.convert_to_numpy(v) for v in self._states()))
+            np.savez(partial, *(v.numpy() for v in self._states()))
 
 
 class CounterBackup(keras.callbacks.Callback):
@@ -84,7 +86,7 @@ class CounterBackup(keras.callbacks.Callback):
             }
             for callback in self.watched
         ]
-        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        rate = float(self.model.optimizer.learning_rate)
         self.records = {k: v for k, v in self.records.items() if int(k) == epoch - 1}
         self.records[str(epoch)] = {
             "counters": counters,
@@ -116,9 +118,7 @@ class EpochTimer(keras.callbacks.Callback):
         if logs is not None:
             logs["seconds"] = seconds
             logs["images_per_second"] = self.n_images / seconds
-            logs["learning_rate"] = float(
-                keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-            )
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
 class EpochHeartbeat(keras.callbacks.Callback):
