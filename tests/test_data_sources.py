@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from data_fixtures import class_tree, labelled_rows, packed, pattern, pixel_csv, write_image
 
+from facial_emotion.data import prepared
 from facial_emotion.data.prepared import (
     LabelledImages,
     PreparedData,
@@ -239,6 +240,18 @@ def test_prepared_data_says_when_it_is_not_what_the_settings_name(tmp_path: Path
     assert differs_from(data, "folder", str(root)) is None
     assert "not data.source fer2013; run `dvc repro prepare`" in differs_from(data, "fer2013", "x")
     assert "not data.path /elsewhere" in differs_from(data, "folder", "/elsewhere")
+
+
+def test_prepared_data_that_names_no_source_says_so(tmp_path: Path) -> None:
+    """Faces in data/prepared without prepare's manifest.json (copied in by hand) warned "the
+    prepared data is None, not data.source synthetic"."""
+    prepared.save(load("synthetic", None), tmp_path)
+    (tmp_path / "manifest.json").unlink()
+    note = differs_from(prepared.load(tmp_path), "synthetic", "")
+    assert note == (
+        "the prepared data does not record which source it came from (prepare writes it in "
+        "manifest.json), so it may not be data.source synthetic; run `dvc repro prepare`"
+    )
 
 
 def test_a_cards_carving_gives_only_its_own_settings() -> None:

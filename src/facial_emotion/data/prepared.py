@@ -141,6 +141,11 @@ def differs_from(data: PreparedData, source: str, path: str) -> str | None:
     """Why ``data`` is not what ``data.source`` and ``data.path`` name, or None: a notebook given
     other data settings still showed the last prepared set, without a word."""
     name, held = data.source.get("name"), data.source.get("path")
+    if name is None:  # no manifest.json (faces copied in by hand), or one that names no source
+        return (
+            "the prepared data does not record which source it came from (prepare writes it in "
+            f"manifest.json), so it may not be data.source {source}; run `dvc repro prepare`"
+        )
     if name != source:
         return f"the prepared data is {name}, not data.source {source}; run `dvc repro prepare`"
     if source != "synthetic" and held and Path(held).resolve() != Path(path).resolve():
