@@ -88,7 +88,8 @@ def test_tensorflow_interpreter_serves_when_litert_is_absent(
     lite_paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
-    lite = load_backend(lite_paths["float32"])
+    with pytest.warns(UserWarning, match="tf.lite.Interpreter is deprecated"):  # TensorFlow's
+        lite = load_backend(lite_paths["float32"])
     assert type(lite.interpreter).__module__.startswith("tensorflow")
     assert lite.predict(np.zeros((3, 48, 48, 1))).shape == (3, 7)
 

@@ -33,8 +33,11 @@ def _striped(n: int, rng: np.random.Generator) -> LabelledImages:
 
 @pytest.fixture
 def data() -> PreparedData:
+    """Striped faces, recorded as the synthetic default's as prepare would: params' default
+    data.source, so run_train has nothing to warn of where that is not the point."""
     rng = np.random.default_rng(0)
-    return PreparedData(CLASSES, {"train": _striped(192, rng), "val": _striped(64, rng)})
+    splits = {"train": _striped(192, rng), "val": _striped(64, rng)}
+    return PreparedData(CLASSES, splits, source={"name": "synthetic"})
 
 
 FAST = TrainSettings(
@@ -499,8 +502,7 @@ def test_stopped_training_says_it_resumes(data: PreparedData, monkeypatch) -> No
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    synthetic = dataclasses.replace(data, source={"name": "synthetic"})
-    monkeypatch.setattr(stages.prepared, "load", lambda _: synthetic)
+    monkeypatch.setattr(stages.prepared, "load", lambda _: data)
     monkeypatch.setattr(training, "train_model", stopped)
     with pytest.raises(KeyboardInterrupt, match=r"run it again \(this cell, or dvc repro\)"):
         stages.run_train(Params())
@@ -617,8 +619,7 @@ def test_training_on_other_data_than_params_names_says_so_and_names_the_data_it_
     """With data.source set to ckplus in params.yaml and no `dvc repro prepare`, 02_train run by
     hand trained on the synthetic faces without a word, under the title 'on ckplus data'."""
     monkeypatch.chdir(tmp_path)
-    synthetic = dataclasses.replace(data, source={"name": "synthetic"})
-    monkeypatch.setattr(stages.prepared, "load", lambda _: synthetic)
+    monkeypatch.setattr(stages.prepared, "load", lambda _: data)
     settings = dataclasses.replace(FAST, architecture="tiny", epochs=1)
     ckplus = DataSettings(source="ckplus", path="CK+48")
     with pytest.warns(UserWarning, match=r"^the prepared data is synthetic, not data.source ck"):
