@@ -18,7 +18,7 @@ from facial_emotion.config import (
     check_rules,
     load_params,
 )
-from facial_emotion.data import fer2013
+from facial_emotion.data import fer2013, synthetic
 from facial_emotion.data.sources import check_settings
 from facial_emotion.errors import (
     FacialEmotionError,
@@ -26,6 +26,7 @@ from facial_emotion.errors import (
     output_escapes_what_it_cannot_encode,
 )
 from facial_emotion.files import write_text
+from facial_emotion.labels import EMOTIONS
 from facial_emotion.modelfile import card_path, read_card, require_file
 from facial_emotion.native_log import import_tensorflow
 from facial_emotion.paths import MODEL, run_on_repository_code
@@ -38,6 +39,8 @@ def check_values(params: Params, source: str = PARAMS_FILE) -> None:
     from facial_emotion import stages, training
 
     check_settings(params.data, source)
+    if params.data.source == "synthetic":
+        check_synthetic_splits(params.data, source)
     if not params.data.path.strip():  # "": the synthetic default's until 2026-11-28
         fix = (
             f"set it to {DataSettings.path} (the default, which synthetic does not read) or to "
@@ -72,6 +75,30 @@ def check_values(params: Params, source: str = PARAMS_FILE) -> None:
     stages.check_evaluate(params.evaluate, source)
     samples = params.export.representative_samples
     check_rules("export", {"representative_samples": (samples, POSITIVE)}, source)
+
+
+def check_synthetic_splits(data: DataSettings, source: str = PARAMS_FILE) -> None:
+    """Train gets a face of every class and val a face: with fewer, prepare stopped on "None: the
+    'val' split has no samples" or "no training faces of sad, ..." after DVC had removed the
+    prepared data."""
+    fractions = data.val_fraction, data.test_fraction
+    needs = {"train": len(EMOTIONS), "val": 1}  # the generator deals the classes out in turn
+    why = {"train": f"{len(EMOTIONS)}, a face of each class", "val": "1"}
+
+    def short(count: int) -> dict[str, int]:
+        sizes = synthetic.split_sizes(count, *fractions)
+        return {split: sizes[split] for split, need in needs.items() if sizes[split] < need}
+
+    if not (lacking := short(data.synthetic_samples)):
+        return
+    enough = max(len(EMOTIONS), int(0.5 / data.val_fraction))  # below either, a split is short
+    while short(enough):
+        enough += 1
+    raise FacialEmotionError(
+        f"{source}: data.synthetic_samples {data.synthetic_samples} draws too few faces: "
+        + ", ".join(f"{split} {count} (needs {why[split]})" for split, count in lacking.items())
+        + f"; set it to at least {enough} (dvc exp run -S data.synthetic_samples={enough})"
+    )
 
 
 def _in_experiment_copy(cwd: Path, data: Path) -> str:

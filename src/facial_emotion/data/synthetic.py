@@ -102,10 +102,7 @@ _BLOCK = 1024
 
 def load(n_samples: int, *, seed: int, val_fraction: float, test_fraction: float) -> PreparedData:
     """Train/val/test drawn independently (separate sub-seeds), sized by the fractions."""
-    n_val, n_test = round(n_samples * val_fraction), round(n_samples * test_fraction)
-    sizes = {"train": n_samples - n_val - n_test, "val": n_val, "test": n_test}
-    if n_test == 0:
-        del sizes["test"]
+    sizes = split_sizes(n_samples, val_fraction, test_fraction)
     seeds = np.random.SeedSequence(seed).generate_state(len(sizes))
     return PreparedData(
         classes=EMOTIONS,
@@ -121,6 +118,17 @@ def load(n_samples: int, *, seed: int, val_fraction: float, test_fraction: float
             f"({n_samples} samples, val {val_fraction}, test {test_fraction})",
         },
     )
+
+
+def split_sizes(n_samples: int, val_fraction: float, test_fraction: float) -> dict[str, int]:
+    """Faces each split gets; no test split where its fraction rounds to none. Its own function
+    so that the pipeline's check stage refuses a count that leaves train or val empty before
+    DVC removes the prepared data (prepare stopped on "None: the 'val' split has no samples")."""
+    n_val, n_test = round(n_samples * val_fraction), round(n_samples * test_fraction)
+    sizes = {"train": n_samples - n_val - n_test, "val": n_val, "test": n_test}
+    if n_test == 0:
+        del sizes["test"]
+    return sizes
 
 
 def generate(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
