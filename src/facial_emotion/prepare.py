@@ -59,8 +59,9 @@ def require_training_faces(data: prepared.PreparedData, where: str) -> None:
     empty = [c for c, n in counts["train"].items() if n == 0]
     if empty:
         found = sorted({s for s, per_class in counts.items() for c in empty if per_class[c]})
+        elsewhere = f"only in {', '.join(found)}" if found else "nor in any other split"
         raise FacialEmotionError(
-            f"{where}: no training faces of {', '.join(empty)} (only in {', '.join(found)}); "
+            f"{where}: no training faces of {', '.join(empty)} ({elsewhere}); "
             "spell the class the same in every split, or remove it"
         )
 

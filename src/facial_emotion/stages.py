@@ -159,9 +159,9 @@ def other_data(model: Path, trained: dict[str, object], held: dict[str, object])
         return None
 
     def named(source: dict[str, object]) -> str:
-        return f"{source.get('name')} data" + (
-            f" from {source['path']}" if source.get("path") else ""
-        )
+        if not source.get("name"):  # faces copied in by hand: their manifest names no source
+            return "data that records no source"
+        return f"{source['name']} data" + (f" from {source['path']}" if source.get("path") else "")
 
     return (
         f"{model} was trained on {named(trained)}, and {PREPARED} holds {named(held)}: this "

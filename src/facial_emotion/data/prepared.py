@@ -88,10 +88,12 @@ def require_samples(data: PreparedData) -> PreparedData:
     sizes = {**{name: len(split) for name, split in data.splits.items()}, **data.unread}
     for name, size in sizes.items():
         if size == 0:
-            raise FacialEmotionError(
-                f"{data.source.get('path', 'data')}: the '{name}' split has no samples; "
-                "add images to it or point data.path (or --data) at a larger data set"
-            )
+            if data.source.get("name") == "synthetic":  # generated: there is nowhere to add images
+                where, fix = "the embedded synthetic data", "raise data.synthetic_samples"
+            else:
+                where = data.source.get("path") or "the data"
+                fix = "add images to it or point data.path (or --data) at a larger data set"
+            raise FacialEmotionError(f"{where}: the '{name}' split has no samples; {fix}")
     return data
 
 
