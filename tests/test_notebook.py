@@ -55,9 +55,13 @@ def test_report_and_stage_log_keep_warnings_but_not_tensorflow_start_up_log(
 
 
 def _slow_notebook(tmp_path: Path) -> tuple[Path, Path]:
-    """A notebook whose one cell sleeps two minutes, and an empty folder for its report."""
+    """A notebook whose one cell says it has started (a file ``started``) and sleeps two minutes,
+    and an empty folder for its report."""
     notebook = tmp_path / "slow.ipynb"
-    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(120)")
+    started = tmp_path / "started"
+    cell = nbformat.v4.new_code_cell(
+        f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)"
+    )
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -65,10 +69,13 @@ def _slow_notebook(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _wait_for_the_sleeping_cell(reports: Path) -> None:
+    """Until the cell runs: a fixed 3 s after the report appeared was too short on a loaded
+    machine, whose kernel was still starting when the signal came."""
+    started = reports.parent / "started"
     deadline = time.monotonic() + 120
-    while not list(reports.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.2)  # until the report is being written
-    time.sleep(3)  # into the sleeping cell
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(reports.iterdir()), "the report is written as the cell runs"
 
 
 @pytest.mark.parametrize(
