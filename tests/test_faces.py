@@ -236,6 +236,33 @@ def test_a_detectors_boxes_are_told_their_first_problem(found, says):
         detector_scored_boxes(ScoredCascade(found), np.zeros((100, 80), np.uint8))
 
 
+class Gives:
+    """A detector of your own whose ``boxes()`` gives ``found`` as it is."""
+
+    name = "given"
+    crop_scale = 1.0
+
+    def __init__(self, found: object) -> None:
+        self.found = found
+
+    def boxes(self, image: np.ndarray) -> object:
+        return self.found
+
+
+@pytest.mark.parametrize("found", [None, 5, np.float64(7)])
+def test_a_detector_giving_no_list_at_all_is_told_so_in_one_line(found):
+    """A ``boxes()`` that forgot its ``return`` gave None, which NumPy reads as one number: the
+    score step's ``len()`` of it raised a bare TypeError, a traceback, and ``detect_batch``'s
+    ``errors="return"`` lost the whole batch to it. So did a ``scored_boxes()`` giving
+    ``(None, None)``."""
+    image = np.zeros((100, 80), np.uint8)
+    says = rf"\(\) gave {found}, not \(x, y, w, h\) boxes; return a list of \(x, y, w, h\) tuples$"
+    with pytest.raises(FacialEmotionError, match=rf"^detector given: boxes{says}"):
+        detector_scored_boxes(Gives(found), image)
+    with pytest.raises(FacialEmotionError, match=rf"^detector scored: scored_boxes{says}"):
+        detector_scored_boxes(ScoredCascade((found, None)), image)
+
+
 def test_a_detector_giving_no_boxes_finds_no_face_whatever_its_scores():
     """No box, no face: the scores of an empty answer are not checked against it."""
     image = np.zeros((100, 80), np.uint8)

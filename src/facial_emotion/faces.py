@@ -453,14 +453,18 @@ def _detector_output(
 
 
 def _box_array(found: object, name: str, method: str) -> np.ndarray:
-    """The detector's boxes as a float array, refused where they are not numbers."""
+    """The detector's boxes as a float array, refused where they are not numbers, or one number
+    alone: NumPy reads a forgotten ``return``'s None as one, whose count then raised TypeError."""
     try:
-        return np.asarray(found, dtype=np.float64)
+        array = np.asarray(found, dtype=np.float64)
+        if array.ndim == 0:
+            raise TypeError("a single number")
     except (TypeError, ValueError) as exc:
         raise FacialEmotionError(
             f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
             "list of (x, y, w, h) tuples"
         ) from exc
+    return array
 
 
 def _one_score_per_box(
