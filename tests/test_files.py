@@ -248,6 +248,45 @@ def test_results_whose_output_was_opened_during_the_run_are_kept_for_resume(
     assert sorted(tmp_path.iterdir()) == [shown]
 
 
+def test_resume_whose_partial_file_is_open_in_excel_ends_with_the_results_written(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error says the results are kept in faces.partial.csv, which a user then opens in
+    Excel to look at; `--resume` wrote faces.csv whole, then Windows would not delete the
+    open partial file: exit status 2 and "[Errno 13] Access is denied" for a run whose output
+    was written. It ends 0, saying the partial file is left to delete."""
+    import matplotlib.cbook
+
+    from facial_emotion.cli import main
+
+    output, kept = tmp_path / "faces.csv", tmp_path / "faces.partial.csv"
+    photo = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    argv = ["predict", str(photo), "--csv", "-o", str(output), "--no-progress"]
+    assert main(argv) == 0
+    output.rename(kept)  # as a stop, or an output refused at the end, leaves it
+    rows = kept.read_text(encoding="utf-8").splitlines()
+    capsys.readouterr()
+    real_unlink = Path.unlink
+
+    def windows_unlink(path: Path, missing_ok: bool = False) -> None:
+        if path.exists() and path.samefile(kept):  # open in Excel
+            raise PermissionError(13, "Access is denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    with monkeypatch.context() as windows:
+        windows.setattr(sys, "platform", "win32")
+        windows.setattr(Path, "unlink", windows_unlink)
+        code = main([*argv, "--resume"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert output.read_text(encoding="utf-8").splitlines() == rows
+    assert err.splitlines()[-1] == (
+        f"facial-emotion predict: note: {kept}: could not be deleted (Access is denied); "
+        f"{output} holds its results now: delete it once it is closed"
+    )
+    assert kept.read_text(encoding="utf-8").splitlines() == rows
+
+
 def test_a_model_whose_file_was_opened_while_it_trained_is_kept_with_its_card(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_path
 ) -> None:

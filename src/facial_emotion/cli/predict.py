@@ -361,7 +361,17 @@ def run(args: argparse.Namespace) -> int:
     if not streamed:
         emit(args, report())
     if earlier.source is not None and earlier.source != args.output:
-        earlier.source.unlink(missing_ok=True)  # a stop's partial file, now in the output
+        try:
+            earlier.source.unlink(missing_ok=True)  # a stop's partial file, now in the output
+        except OSError as exc:  # open in Excel, on Windows: the output is written all the same
+            print(
+                printable(
+                    f"facial-emotion predict: note: {earlier.source}: could not be deleted "
+                    f"({exc.strerror or exc}); {args.output} holds its results now: delete it "
+                    "once it is closed"
+                ),
+                file=sys.stderr,
+            )
     return 0
 
 
