@@ -42,6 +42,7 @@ from facial_emotion.cli.predict_resume import (
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.files import (
     is_stream,
+    partial_name,
     refuse_overwrite,
     require_writable,
     write_bytes,
@@ -444,8 +445,6 @@ def keep_on_stop(
     only whole)."""
     interrupt = interrupt_in(exc)
     if interrupt is not None and results and output is not None and not is_stream(output):
-        from facial_emotion.video import partial_name  # named as video's are
-
         kept = partial_name(output)
         write_text(kept, report())
         interrupt.add_note(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from facial_emotion.cli.predict_output import csv_header
 from facial_emotion.errors import FacialEmotionError
-from facial_emotion.files import is_stream
+from facial_emotion.files import is_stream, partial_name
 from facial_emotion.wording import counted
 
 if TYPE_CHECKING:
@@ -145,8 +145,6 @@ def earlier_results(
 def _resumed_file(output: Path | None, fmt: str) -> Path | None:
     """The file to add to: ``output`` or the partial file beside it, whichever is newer; None
     when neither exists. Output --resume cannot add to (stdout, a pipe, a table) is refused."""
-    from facial_emotion.video import partial_name
-
     if output is None or fmt == "table" or is_stream(output):
         raise FacialEmotionError(
             f"{output or 'stdout'}: --resume adds to the results a file holds; "
