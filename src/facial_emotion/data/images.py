@@ -97,7 +97,7 @@ def read_gray(path: str | Path) -> np.ndarray:
         require_few_scans(data, path)
     require_plain_tags(data, path)  # a TIFF's tags, as predict refuses them
     image = None
-    if not _unfinished_jpeg(data) and not _may_be_transparent(data):
+    if not _unfinished_jpeg(data) and not _cmyk_jpeg(data) and not _may_be_transparent(data):
         image = _opencv_gray(data)
     # black may be a 16-bit file of 8-bit values, whose top byte OpenCV kept (0, or 0 and 1 in
     # a colour TIFF it turns gray): Pillow reads those (rare, cheap)
@@ -174,6 +174,29 @@ def _refuse_oversized(data: bytes, path: Path) -> None:
         raise too_large(path) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         pass  # no header Pillow reads: decoding below names what is wrong
+
+
+# Start-of-frame markers (C0-CF but DHT C4, JPG C8 and DAC CC), whose header gives the components
+_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _cmyk_jpeg(data: bytes) -> bool:
+    """A JPEG whose frame header names four components (CMYK or YCCK), found by walking its
+    header's segments. OpenCV turns its inks gray by a rounding of its own (>> 8 for / 255),
+    which read a CMYK photo one level brighter on average than ``predict``'s Pillow does:
+    Pillow reads those. A header the walk does not follow is left to OpenCV, as before."""
+    at = 2 if data.startswith(b"\xff\xd8") else len(data)
+    while at + 10 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            at += 1
+        elif marker in _FRAME_MARKERS:
+            return data[at + 9] == 4  # after length, precision, height and width
+        elif marker == 0xDA:  # a scan before any frame: not a picture OpenCV decodes either
+            return False
+        else:
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return False
 
 
 def _unfinished_jpeg(data: bytes) -> bool:
