@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -224,22 +224,39 @@ def _say_what_is_scored(
         _say(f"warning: {numbered}")
     if skipped := skipped_note(data.source, path):
         _say(f"warning: {skipped}")
-    _say_faces_not_found(path, data, split_name, missed)
+    _say_faces_not_found(path, data, split_name, missed, model_path, card["classes"])
 
 
-def _say_faces_not_found(path: Path, data: PreparedData, split_name: str, missed: int) -> None:
+def _say_faces_not_found(
+    path: Path,
+    data: PreparedData,
+    split_name: str,
+    missed: int,
+    model_path: Path,
+    model_classes: Collection[str],
+) -> None:
     """For a model trained on faces found in photos: the classes none of whose photos had a face
-    found (support 0 in the metrics), and how many images of the split had none."""
+    found (support 0 in the metrics; no row at all for a class the model does not know, which
+    was said to be support 0: CK+'s contempt for a FER2013 model), and how many images of the
+    split had none."""
     from facial_emotion.data.sources import ALL
     from facial_emotion.evaluation import classes_not_found
 
     y = data.splits[split_name].y
-    if lost := classes_not_found(data.source, split_name, data.classes, y):
-        where = "all splits" if split_name == ALL else f"the {split_name} split"
+    lost = classes_not_found(data.source, split_name, data.classes, y)
+    where = "all splits" if split_name == ALL else f"the {split_name} split"
+    if scored := [c for c in lost if c in model_classes]:
         _say(
-            f"warning: {path}: no face found in any photo of {', '.join(lost)} in {where} "
-            f"scored, so the metrics hold none of {'its' if len(lost) == 1 else 'their'} faces "
-            "(support 0)"
+            f"warning: {path}: no face found in any photo of {', '.join(scored)} in {where} "
+            f"scored, so the metrics hold none of {'its' if len(scored) == 1 else 'their'} "
+            "faces (support 0)"
+        )
+    if unknown := [c for c in lost if c not in model_classes]:
+        one = len(unknown) == 1
+        _say(
+            f"note: {path}: no face found in any photo of {', '.join(unknown)} in {where} "
+            f"scored, {'a class' if one else 'classes'} {model_path} does not know, so the metrics "
+            f"have no row for {'it' if one else 'them'}"
         )
     if data.source.get("faces"):  # the model was trained on faces found in photos
         _say(
