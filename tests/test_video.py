@@ -1274,7 +1274,12 @@ def test_a_csv_fifo_no_program_reads_yet_says_the_run_waits_for_one(
     received: list[str] = []
 
     def late_reader() -> None:
-        time.sleep(1)
+        # opens once the note is out: a fixed second was too short on a loaded machine, whose
+        # run had not reached its FIFO yet, and found the reader there without a note to give
+        captured = sys.stderr  # capsys's, whose text so far getvalue() gives
+        deadline = time.monotonic() + 120
+        while "waiting for a program" not in captured.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
         received.extend(fifo.open())
 
     reader = threading.Thread(target=late_reader, daemon=True)
