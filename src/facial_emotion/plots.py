@@ -105,13 +105,15 @@ def sample_grid(
 def source_summary(source: dict[str, Any]) -> str:
     """Where the prepared faces came from (``PreparedData.source``), a line per setting under
     the data's name, where a printed dict ran on as one line; a nested setting (``carving``,
-    ``subjects``) reads ``seed 42, val_fraction 0.1``, a list in one
-    (``faceless_classes_by_split``) ``test (angry, sad)``, and an unset one is left out. Text,
-    not a table: pandas cuts a cell at 50 characters, and ``splits`` says how in more."""
+    ``subjects``) reads ``seed 42, val_fraction 0.1``, a list or dict in one
+    (``faceless_classes_by_split``, ``faceless_by_class_by_split``) ``test (angry, sad)`` or
+    ``val (sad 2)``, and an unset one is left out. Text, not a table: pandas cuts a cell at 50
+    characters, and ``splits`` says how in more."""
 
     def worded(value: Any, nested: bool = False) -> str:
         if isinstance(value, dict):
-            return ", ".join(f"{key} {worded(item, nested=True)}" for key, item in value.items())
+            listed = ", ".join(f"{key} {worded(item, nested=True)}" for key, item in value.items())
+            return f"({listed})" if nested else listed
         if isinstance(value, list):  # in brackets within a dict, whose items commas part
             listed = ", ".join(map(str, value))
             return f"({listed})" if nested else listed

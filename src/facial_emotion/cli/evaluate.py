@@ -120,7 +120,7 @@ def score(args: argparse.Namespace) -> int:
 
     from facial_emotion.backends import load_backend
     from facial_emotion.data.sources import load_for_scoring
-    from facial_emotion.evaluation import Evaluation, labels_for_model, not_found_in, with_not_found
+    from facial_emotion.evaluation import Evaluation, labels_for_model, with_not_found
     from facial_emotion.files import write_json
 
     backend = load_backend(model_path, precision="float32")  # metrics of the saved model
@@ -132,10 +132,14 @@ def score(args: argparse.Namespace) -> int:
         seed=args.seed,
         labels=args.labels,
     )
-    missed = not_found_in(data.source, split_name)
-    _say_what_is_scored(backend.card, model_path, path, data, split_name, missed)
-    split = data.splits[split_name]
     model_classes = tuple(backend.card["classes"])
+    faceless = _faceless_by_class(data.source, split_name)
+    # as faces found of classes the model does not know are left out, so are photos of them
+    # with none: a 7-class model's score counted CK+'s contempt photos as read wrong
+    missed = sum(n for name, n in faceless.items() if name in model_classes)
+    unknown = {name: n for name, n in faceless.items() if name not in model_classes}
+    _say_what_is_scored(backend.card, model_path, path, data, split_name, (missed, unknown))
+    split = data.splits[split_name]
     labels = labels_for_model(split.y, data.classes, model_classes)
     known = _known_faces(labels, split.y, data.classes, path, model_path)
     single, probs = _predictions(backend.predict, split.x[known], args)
@@ -194,8 +198,27 @@ def _refuse_prepared_splits(path: Path) -> None:
     )
 
 
+def _faceless_by_class(source: dict, split_name: str) -> dict[str, int]:
+    """Photos of the split scored with no face found, counted per class (every split's for
+    "all"); none where faces were not searched for."""
+    from facial_emotion.data.sources import ALL
+
+    by_split = source.get("faceless_by_class_by_split", {})
+    counts: dict[str, int] = {}
+    for split, by_class in by_split.items():
+        if split_name in (ALL, split):
+            for name, n in by_class.items():
+                counts[name] = counts.get(name, 0) + n
+    return counts
+
+
 def _say_what_is_scored(
-    card: dict, model_path: Path, path: Path, data: PreparedData, split_name: str, missed: int
+    card: dict,
+    model_path: Path,
+    path: Path,
+    data: PreparedData,
+    split_name: str,
+    faceless: tuple[int, dict[str, int]],
 ) -> None:
     """The split scored and how many faces, then what a reader of the figures should know of
     the data: the split chose the model, its folders are numbered, files were skipped, photos
@@ -224,21 +247,22 @@ def _say_what_is_scored(
         _say(f"warning: {numbered}")
     if skipped := skipped_note(data.source, path):
         _say(f"warning: {skipped}")
-    _say_faces_not_found(path, data, split_name, missed, model_path, card["classes"])
+    _say_faces_not_found(path, data, split_name, faceless, model_path, card["classes"])
 
 
 def _say_faces_not_found(
     path: Path,
     data: PreparedData,
     split_name: str,
-    missed: int,
+    faceless: tuple[int, dict[str, int]],
     model_path: Path,
     model_classes: Collection[str],
 ) -> None:
     """For a model trained on faces found in photos: the classes none of whose photos had a face
     found (support 0 in the metrics; no row at all for a class the model does not know, which
     was said to be support 0: CK+'s contempt for a FER2013 model), and how many images of the
-    split had none."""
+    split had none: ``faceless``, those of classes the model knows (faces_not_found) and the
+    count of each class it does not know."""
     from facial_emotion.data.sources import ALL
     from facial_emotion.evaluation import classes_not_found
 
@@ -259,9 +283,19 @@ def _say_faces_not_found(
             f"have no row for {'it' if one else 'them'}"
         )
     if data.source.get("faces"):  # the model was trained on faces found in photos
+        missed, unknown = faceless
+        others = ""
+        if unknown:
+            one = len(unknown) == 1
+            others = (
+                f", and {counted(sum(unknown.values()), 'image')} of "
+                f"{', '.join(c for c in data.classes if c in unknown)}, "
+                f"{'a class' if one else 'classes'} the model does not know, not counted in "
+                f"faces_not_found, as {'its' if one else 'their'} faces found are not scored"
+            )
         _say(
             f"each image's {data.source['faces']}, as in training; "
-            f"{counted(missed, 'image')} of the split scored with none left out"
+            f"{counted(missed, 'image')} of the split scored with none left out{others}"
         )
 
 

@@ -178,6 +178,9 @@ def read_split(
     missed = [path for path, ok in zip(files, found, strict=True) if not ok]
     reader.faceless += missed
     reader.faceless_by_split[split] = len(missed)  # each split is read once
+    codes, counts = np.unique(y[~found], return_counts=True)
+    by_class = dict(zip(codes.tolist(), counts.tolist(), strict=True))
+    reader.faceless_by_class_by_split[split] = by_class
     reader.lost_classes_by_split[split] = [int(c) for c in np.setdiff1d(y[~found], y[found])]
     return LabelledImages(x[found], y[found])
 

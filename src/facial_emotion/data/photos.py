@@ -69,6 +69,9 @@ class FaceFiles:
         # per split, so a score can say how many of its own photos it could not read: those are
         # left out of its denominator, and an accuracy over the rest reads higher than predict's
         self.faceless_by_split: dict[str, int] = {}
+        # and per class code of each split: a score leaves out those of classes its model does
+        # not know, as it leaves out their faces found
+        self.faceless_by_class_by_split: dict[str, dict[int, int]] = {}
         # per split, the class codes none of whose photos had a face found: a score counted each
         # as a support of 0 in its JSON, and said nothing
         self.lost_classes_by_split: dict[str, list[int]] = {}
@@ -105,6 +108,11 @@ class FaceFiles:
             record["faceless_files"] = len(self.faceless)
             record["faceless_example"] = str(min(self.faceless).relative_to(root))
             record["faceless_by_split"] = dict(self.faceless_by_split)
+            record["faceless_by_class_by_split"] = {
+                split: {classes[code]: n for code, n in counts.items()}
+                for split, counts in self.faceless_by_class_by_split.items()
+                if counts
+            }
         if lost := {
             split: [classes[code] for code in codes]
             for split, codes in self.lost_classes_by_split.items()
