@@ -461,20 +461,27 @@ def _box_array(found: object, name: str, method: str) -> np.ndarray:
             raise TypeError("a single number")
     except (TypeError, ValueError) as exc:
         raise FacialEmotionError(
-            f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes; return a "
+            f"detector {name}: {method} gave {_shown(found)}, not (x, y, w, h) boxes; return a "
             "list of (x, y, w, h) tuples"
         ) from exc
     return array
+
+
+def _shown(found: object) -> str:
+    """What a detector gave, on one line and cut short, for its error: NumPy prints an array of
+    several boxes over several lines."""
+    return " ".join(str(found).split())[:80]
 
 
 def _one_score_per_box(
     scores: list[float | None] | None, array: np.ndarray, name: str
 ) -> list[float | None]:
     """The boxes' scores, None for each where the detector gives none; refused where there are
-    more or fewer scores than boxes."""
+    more or fewer scores than boxes. Boxes that are not rows are left to the check of their shape:
+    counted along their first axis, one flat box (x, y, w, h) was "4 boxes and 1 scores"."""
     if scores is None:
         return [None] * len(array)
-    if len(scores) != len(array):
+    if array.ndim == 2 and len(scores) != len(array):
         raise FacialEmotionError(
             f"detector {name}: scored_boxes() gave {len(array)} boxes and {len(scores)} scores; "
             "return one score per box"
@@ -487,7 +494,7 @@ def _check_pixel_boxes(array: np.ndarray, found: object, name: str, method: str)
     size rather than pixels."""
     if array.ndim != 2 or array.shape[1] != 4 or not np.isfinite(array).all():
         raise FacialEmotionError(
-            f"detector {name}: {method} gave {str(found)[:80]}, not (x, y, w, h) boxes of finite "
+            f"detector {name}: {method} gave {_shown(found)}, not (x, y, w, h) boxes of finite "
             "numbers; return a list of (x, y, w, h) tuples"
         )
     sides = array[:, 2:]
@@ -496,7 +503,7 @@ def _check_pixel_boxes(array: np.ndarray, found: object, name: str, method: str)
     # holds no face, so no box of pixels is refused.
     if (sides > 0).any() and (sides <= 1).all():
         raise FacialEmotionError(
-            f"detector {name}: {method} gave sides within 0..1 ({str(found)[:80]}), fractions "
+            f"detector {name}: {method} gave sides within 0..1 ({_shown(found)}), fractions "
             "of the picture's size; return pixels: x and w times its width, y and h its height"
         )
 
@@ -524,7 +531,7 @@ def _boxes_and_scores(found: object, name: str) -> tuple[object, list[float | No
         values = [None if s is None else float(s) for s in np.ravel(np.asarray(scores, object))]
     except (TypeError, ValueError) as exc:
         raise FacialEmotionError(
-            f"detector {name}: scored_boxes() gave {str(found)[:80]}, not boxes and their scores; "
+            f"detector {name}: scored_boxes() gave {_shown(found)}, not boxes and their scores; "
             "return (boxes, scores): a list of (x, y, w, h) and a list of numbers"
         ) from exc
     if any(v is not None and not np.isfinite(v) for v in values):
