@@ -199,7 +199,7 @@ def test_each_face_comes_with_how_strongly_the_detector_found_it(hopper, haar):
 @pytest.mark.parametrize(
     ("found", "says"),
     [
-        (([(1, 2, 30, 30)], [0.9, 0.8]), "gave 1 boxes and 2 scores"),
+        (([(1, 2, 30, 30)], [0.9, 0.8]), "gave 1 box and 2 scores"),
         (([(1, 2, 30, 30)], [float("nan")]), "not a finite number"),
         (([(1, 2, 30, 30)], ["high"]), "not boxes and their scores"),
         ([(1, 2, 30, 30)], "not boxes and their scores"),
@@ -214,7 +214,7 @@ def test_scores_a_detector_cannot_give_are_refused_in_one_line(hopper, found, sa
     ("found", "says"),
     [
         (([("a", 2, 30, 30)], [0.9]), r"\[\('a', 2, 30, 30\)\], not \(x, y, w, h\) boxes; return"),
-        (([(1, 2, 30)], [0.9, 0.8]), r"1 boxes and 2 scores; return one score per box"),
+        (([(1, 2, 30)], [0.9, 0.8]), r"1 box and 2 scores; return one score per box"),
         (([(1, 2, 30)], [0.9]), r"\[\(1, 2, 30\)\], not \(x, y, w, h\) boxes of finite numbers"),
         (
             ([(1, 2, 30, float("inf"))], [0.9]),

@@ -27,6 +27,7 @@ import numpy as np
 from facial_emotion.data.prepared import full_range
 from facial_emotion.errors import FacialEmotionError
 from facial_emotion.native_log import native_log_held_back
+from facial_emotion.wording import counted
 
 FACE_SIZE = 48
 # A square gray image with a side in this range is a face crop already (FER2013, CK+48, LFW 25px).
@@ -483,7 +484,8 @@ def _one_score_per_box(
         return [None] * len(array)
     if array.ndim == 2 and len(scores) != len(array):
         raise FacialEmotionError(
-            f"detector {name}: scored_boxes() gave {len(array)} boxes and {len(scores)} scores; "
+            f"detector {name}: scored_boxes() gave {counted(len(array), 'box', 'boxes')} and "
+            f"{counted(len(scores), 'score')}; "
             "return one score per box"
         )
     return scores
