@@ -119,13 +119,17 @@ def test_a_notebook_kernel_filters_the_native_log_from_then_on() -> None:
     """In Jupyter, what C++ code writes to stderr shows in red under the cell: TensorFlow's
     start-up notices, and an "E0000 ... NodeDef" line in every training, read as errors."""
     code = (
-        "import os, time\n"
+        "import os, threading\n"
         "from facial_emotion.native_log import filter_native_log_from_now_on as f\n"
         "f(); f()\n"  # a notebook's first cell run twice
         f"os.write(2, {ONEDNN_NOTICE.encode()!r})\n"
         "os.write(2, b'E0000 00:00:1.5 1 node_def_util.cc:682] NodeDef mentions\\n')\n"
         "os.write(2, b'W: a real warning\\n')\n"
-        "time.sleep(1)\n"  # the filter's thread passes it on
+        # the filter's thread has passed every line on once it ends, at the pipe's end: a fixed
+        # second for it may be too short on a loaded machine, and the warning would be lost
+        "(pump,) = [t for t in threading.enumerate() if t.name == 'native-log']\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 2)\n"
+        "pump.join(60)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert run.returncode == 0 and run.stderr == b"W: a real warning\n", run.stderr
