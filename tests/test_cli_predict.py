@@ -429,11 +429,15 @@ def test_an_unbuffered_non_blocking_stdout_waits_for_room_without_spinning(monke
     from facial_emotion.cli.predict import write_stdout
 
     tries = []
+    full = threading.Event()
 
     class Counted(io.FileIO):
         def write(self, data):
             tries.append(len(data))
-            return super().write(data)
+            written = super().write(data)
+            if written is None:
+                full.set()
+            return written
 
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, fcntl.F_SETFL, fcntl.fcntl(write_end, fcntl.F_GETFL) | os.O_NONBLOCK)
@@ -443,7 +447,10 @@ def test_an_unbuffered_non_blocking_stdout_waits_for_room_without_spinning(monke
     got = []
 
     def reader() -> None:
-        time.sleep(0.3)  # the pipe fills, and stays full a while
+        # once the write has met the full pipe (a fixed 0.3 s from the start may pass, on a
+        # loaded machine, before it has), which then stays full a while
+        full.wait(timeout=60)
+        time.sleep(0.3)
         while chunk := os.read(read_end, 65536):
             got.append(chunk)
 
