@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -389,10 +389,15 @@ def test_terminating_a_run_keeps_what_was_read_under_partial_names(tiny_model_pa
     command += ["--model", str(tiny_model_path), "-o", str(out / "a.mp4")]
     command += ["--csv", str(out / "a.csv")]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(list(out.glob(".a.*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)  # until both outputs are being written
-    time.sleep(1)
+
+    def rows_written() -> int:  # they reach the file a buffer's worth at a time
+        return sum(table.read_text().count("\n") for table in out.glob(".a.*.csv"))
+
+    # until both outputs are being written, frames in them: a fixed second after they appeared
+    # may pass, on a loaded machine, before the first frame is read, and then none is kept
+    deadline = time.monotonic() + 300
+    while (len(list(out.glob(".a.*"))) < 2 or rows_written() < 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, err
@@ -1249,7 +1254,9 @@ def test_a_csv_to_a_pipe_is_read_while_the_video_runs(
     read_frame, arrived_by_frame = video._read_frame, []
 
     def noting_arrivals(*args, **kwargs):
-        deadline = time.monotonic() + (2 if arrived_by_frame else 0)
+        # frame 1 waits for the header and frame 0's row, which a reader given rows as they come
+        # has by then; 2 s for this thread to be given them was short on a loaded machine
+        deadline = time.monotonic() + (60 if len(arrived_by_frame) == 1 else 0)
         while len(received) < 2 and time.monotonic() < deadline:  # header and frame 0's row
             time.sleep(0.01)
         arrived_by_frame.append(len(received))
@@ -1397,6 +1404,25 @@ def pipe_held(fd: int) -> int:
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
+def until_the_run_waits_on(reader: int, running: Callable[[], bool]) -> None:
+    """Until the run writing a row a frame into the pipe ``reader`` reads from (of 4,096 bytes)
+    waits for room with a row queued: 3,500 bytes held, then none added for ten times the time
+    a row took to come. A fixed half second after 3,500 bytes was six frames or so, which a
+    loaded machine may not give: a stop before then leaves no row unsent, and no note."""
+    deadline = time.monotonic() + 300
+    empty_at = time.monotonic()
+    while (held := pipe_held(reader)) < 3500 and running() and time.monotonic() < deadline:
+        if not held:
+            empty_at = time.monotonic()
+        time.sleep(0.1)
+    row_seconds = (time.monotonic() - empty_at) / (held / 104 + 1)  # rows of ~104 bytes
+    quiet, changed_at = max(0.5, 10 * row_seconds), time.monotonic()
+    while running() and time.monotonic() - changed_at < quiet and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if pipe_held(reader) != held:
+            held, changed_at = pipe_held(reader), time.monotonic()
+
+
 @pytest.mark.parametrize(
     ("signum", "target"),
     [(signal.SIGINT, "/dev/stdout"), (signal.SIGTERM, "/dev/stdout"), (signal.SIGTERM, "fifo")],
@@ -1432,10 +1458,7 @@ def test_a_stop_ends_a_run_whose_csv_reader_stopped_reading(
         else:
             reader = process.stdout.fileno()
         fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)  # full after some 30 frames' rows
-        deadline = time.monotonic() + 120
-        while pipe_held(reader) < 3500 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)  # the write now waits for the reader, which never reads
+        until_the_run_waits_on(reader, lambda: process.poll() is None)  # which never reads
         assert process.poll() is None and pipe_held(reader) >= 3500, process.poll()
         process.send_signal(signum)
         sent = time.monotonic()
@@ -1485,10 +1508,7 @@ def test_a_webcam_stopped_while_its_csv_reader_stalled_says_how_many_rows_were_n
     def stalled_reader() -> None:
         reader = os.open(fifo, os.O_RDONLY)  # and never read
         fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)  # full after some 30 frames' rows
-        deadline = time.monotonic() + 60
-        while pipe_held(reader) < 3500 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)  # the rows now wait for the reader
+        until_the_run_waits_on(reader, lambda: not finished.is_set())
         signal.pthread_kill(run_thread, signal.SIGINT)  # Ctrl-C: a camera's run ends so
         finished.wait(timeout=60)
         os.close(reader)
