@@ -155,7 +155,7 @@ def test_a_closed_stdout_drops_the_report_as_the_stages_do(
         [sys.executable, "-m", "facial_emotion.export", "--model", str(model_path),
          "--prepared", str(prepared_dir), "--out-dir", str(out),
          "--metrics", str(tmp_path / "export.json"), "--no-int8"],
-        stderr=subprocess.PIPE, text=True, timeout=120, preexec_fn=lambda: os.close(1),
+        stderr=subprocess.PIPE, text=True, timeout=300, preexec_fn=lambda: os.close(1),
     )  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "")
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.tflite"]
