@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import pickle
@@ -163,6 +164,24 @@ def test_an_asynchronous_upload_says_to_await_its_bytes(recognizer):
 
     with pytest.raises(FacialEmotionError, match=r"photo.jpg: its read\(\) is asynchronous"):
         recognizer.detect(AsyncUpload())
+
+
+def test_an_upload_whose_read_gives_a_future_says_to_await_its_bytes(recognizer):
+    """An awaitable that is no coroutine (read() handing back a Future, as a read run in an
+    executor does) has no close(): that AttributeError took the place of the message."""
+    loop = asyncio.new_event_loop()
+    try:
+
+        class ExecutorUpload:
+            filename = "photo.jpg"
+
+            def read(self) -> asyncio.Future:
+                return loop.create_future()  # as run_in_executor() gives, pending
+
+        with pytest.raises(FacialEmotionError, match=r"photo.jpg: its read\(\) is asynchronous"):
+            recognizer.detect(ExecutorUpload())
+    finally:
+        loop.close()
 
 
 def test_classify_refuses_crops_it_would_misread(recognizer, rng):

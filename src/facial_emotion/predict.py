@@ -213,7 +213,8 @@ def _read_open_file(file: Any, max_pixels: int | None) -> np.ndarray:
         file.seek(0)
     data = file.read()
     if inspect.isawaitable(data):
-        data.close()
+        if inspect.iscoroutine(data):  # else "never awaited" warns; a Future has no close()
+            data.close()
         raise FacialEmotionError(
             f"{name}: its read() is asynchronous; pass `await upload.read()`, the bytes"
         )
