@@ -97,7 +97,7 @@ T = TypeVar("T")
 
 
 def _check_value(value: Any, kind: Any, where: str, source: str) -> Any:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):  # a settings class
         return from_mapping(kind, value, source, prefix=f"{where}.")
     # a union (`str | dict[str, str]`) is any of its members; `dict[str, str]` alone is a dict
     union = typing.get_origin(kind) in (types.UnionType, typing.Union)

@@ -197,7 +197,7 @@ def _convert_score_and_write(
     )
     seconds = time.perf_counter() - start
     lite = TFLiteBackend(target, content=content, card=card)
-    result = {
+    result: dict[str, Any] = {
         "path": str(target),
         **compare(reference.probabilities, predict_proba(lite.predict, split.x), split.y),
         "size_bytes": len(content),

@@ -77,8 +77,8 @@ class FaceTracker:
             if ti not in used and bi not in owner:
                 owner[bi] = self._tracks[ti]
                 used.add(ti)
-        for ti, track in enumerate(self._tracks):
-            track.missed = 0 if ti in used else track.missed + 1
+        for ti, t in enumerate(self._tracks):
+            t.missed = 0 if ti in used else t.missed + 1
         self._tracks = [t for t in self._tracks if t.missed <= self.max_missed]
         ids, smoothed = [], []
         for bi, box in enumerate(boxes):

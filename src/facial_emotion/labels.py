@@ -79,7 +79,7 @@ def label_map(labels: str | dict[Any, Any], where: str = "data.labels") -> dict[
     mapping = {}
     for key, value in labels.items():
         emotion = canonical(value) if isinstance(value, str) else None
-        if emotion not in _SPELLINGS.values():
+        if emotion is None or emotion not in _SPELLINGS.values():
             raise FacialEmotionError(
                 f"{where} maps {key} to {value!r}, which is no emotion; use one of "
                 f"{', '.join((*EMOTIONS, 'contempt'))} (or a spelling such as anger, happiness)"

@@ -112,7 +112,7 @@ def native_log_filtered() -> Iterator[Callable[[], None]]:
     closed sockets, which bury the one line that says the stage was stopped."""
     read_end, write_end = os.pipe()
     interrupted = threading.Event()
-    thread = None
+    pump: tuple[threading.Thread, int] | None = None  # the thread and the stderr it writes to
     try:
         with _stderr_to(write_end) as saved:
             os.close(write_end)  # fd 2 is now the pipe's only writer here
@@ -120,13 +120,14 @@ def native_log_filtered() -> Iterator[Callable[[], None]]:
                 os.close(read_end)
                 yield interrupted.set
                 return
-            thread = _start_pump(read_end, saved, interrupted)
+            pump = _start_pump(read_end, saved, interrupted), saved
             yield interrupted.set
     finally:  # fd 2 is restored: the pump reads to the pipe's end, even after an interrupt
-        if thread is not None:
+        if pump is not None:
+            thread, fd = pump
             thread.join(timeout=10)
             if not thread.is_alive():
-                os.close(saved)
+                os.close(fd)
 
 
 def filter_native_log_from_now_on() -> None:

@@ -98,8 +98,9 @@ def with_alt_text(html: str, notebook: Any) -> str:
                     texts[_data_url(kind, "".join(data[kind]))] = text
     page = BeautifulSoup(html, features="html.parser")
     for picture in page.select(".jp-RenderedImage img"):
-        if text := texts.get("".join(picture.get("src", "").split())):
-            picture["alt"] = text
+        src = picture.get("src")  # one string: src is no multi-valued attribute, as class is
+        if isinstance(src, str) and (alt := texts.get("".join(src.split()))):
+            picture["alt"] = alt
     return str(page)
 
 

@@ -18,6 +18,7 @@ from facial_emotion.errors import FacialEmotionError
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
+    from PIL.ImageFile import ImageFile
 
 
 # The Pillow readers of the picture files the project takes (paths.IMAGE_EXTENSIONS; the JPEG
@@ -175,7 +176,7 @@ def sixteen_bits_as_8(pixels: np.ndarray) -> np.ndarray:
 DAMAGED_FILE_ERRORS = (OSError, ValueError, SyntaxError, TypeError)
 
 
-def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
+def file_pixels(img: ImageFile, contents: Callable[[], bytes], name: str | Path) -> np.ndarray:
     """:func:`pil_pixels` of an opened file whose bytes ``contents`` gives, but a 16-bit colour
     PNG, TIFF or PPM is decoded by OpenCV: Pillow reads each value's top byte only, so 8-bit
     colours saved in 16 bits (``cv2.imwrite`` of a uint16 array) were read black and no face was
@@ -192,7 +193,7 @@ def file_pixels(img: PILImage, contents: Callable[[], bytes], name: str | Path) 
     return pil_pixels(img, name)
 
 
-def _colour_of_16_bits(img: PILImage) -> bool:
+def _colour_of_16_bits(img: ImageFile) -> bool:
     """A 16-bit colour PNG, TIFF or PPM, as its tiles, not yet decoded, name its raw mode (a PPM:
     its largest value, 65535)."""
     if img.format not in ("PNG", "TIFF", "PPM") or img.mode not in ("RGB", "RGBA") or not img.tile:

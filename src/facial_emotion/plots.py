@@ -60,7 +60,7 @@ def describe(fig: plt.Figure, most: int = 24) -> str:
 
 def _hatch_by_hue(ax: plt.Axes) -> None:
     """Hatch each hue's bars and its legend key its own way: seaborn tells them by colour alone."""
-    keys = ax.get_legend().legend_handles if ax.get_legend() else []
+    keys = legend.legend_handles if (legend := ax.get_legend()) else []
     for k, bars in enumerate(ax.containers):
         hatch = HATCHES[k % len(HATCHES)]
         for patch in [*bars, *keys[k : k + 1]]:
@@ -91,7 +91,9 @@ def sample_grid(
     )
     for row, name in enumerate(classes):
         idx = np.flatnonzero(labels == row)
-        chosen = rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
+        chosen: np.ndarray | list[int] = (
+            rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
+        )
         for col, ax in enumerate(axes[row]):
             ax.axis("off")
             if col < len(chosen):

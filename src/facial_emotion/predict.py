@@ -390,12 +390,12 @@ class EmotionRecognizer:
         faces = []
         if detector_scores is None:
             detector_scores = [None] * len(boxes)
-        for box, row, found in zip(boxes, probs, detector_scores, strict=True):
+        for (x, y, w, h), row, found in zip(boxes, probs, detector_scores, strict=True):
             top = int(np.argmax(row))
             sure = self.min_confidence is None or row[top] >= self.min_confidence
             faces.append(
                 Face(
-                    box=tuple(int(v) for v in box),
+                    box=(int(x), int(y), int(w), int(h)),
                     emotion=self.classes[top] if sure else UNCERTAIN,
                     score=float(row[top]),
                     probabilities={c: float(p) for c, p in zip(self.classes, row, strict=True)},
@@ -489,7 +489,9 @@ class EmotionRecognizer:
         return result
 
 
-def _images_of(images: Iterable[ImageInput] | np.ndarray, method: str) -> Sequence[ImageInput]:
+def _images_of(
+    images: Iterable[ImageInput] | np.ndarray, method: str
+) -> Sequence[ImageInput] | np.ndarray:
     """A list of images, or an (N, H, W[, 3]) array of them; one image passed where several go
     would be read as a list of its characters, bytes or pixel rows."""
     from PIL import Image

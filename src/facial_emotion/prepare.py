@@ -163,9 +163,10 @@ def layout_notes(data: prepared.PreparedData, source: str, path: str) -> list[st
             "one face and squeezed to 48x48, so a photo trains as a shrunken scene; for photos "
             "set data.detect_faces=true, else crop them to the face"
         )
-    if data.source.get("faceless_files"):
+    faceless = data.source.get("faceless_files")
+    if isinstance(faceless, int) and faceless:
         notes.append(
-            f"{path}: left out {counted(data.source['faceless_files'], 'image')} with no face "
+            f"{path}: left out {counted(faceless, 'image')} with no face "
             f"found (such as {data.source['faceless_example']}); predict finds none in them "
             "either, so crop any you want to keep to the face"
         )
@@ -200,7 +201,9 @@ def few_subjects(data: prepared.PreparedData) -> str | None:
     people's near-identical frames, so its accuracy moves a person at a time and with the people
     a seed draws (82-97% over 3 seeds of the CK+ recipe), and nothing said so: the small-split
     warning counts faces, and 96 is above it."""
-    subjects = data.source.get("subjects") or {}
+    subjects = data.source.get("subjects")
+    if not isinstance(subjects, dict):  # not split by subject
+        return None
     few = {s: n for s, n in subjects.items() if s != "train" and 0 < n < prepared.FEW_PEOPLE}
     if not few:
         return None

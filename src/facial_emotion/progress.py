@@ -24,7 +24,12 @@ def bar_disabled(off: bool = False) -> bool:
 
 
 def progress_bar(
-    total: int, *, desc: str | None = None, unit: str = "it", off: bool = False, leave: bool = True
+    total: int | None,
+    *,
+    desc: str | None = None,
+    unit: str = "it",
+    off: bool = False,
+    leave: bool = True,
 ) -> tqdm:
     """A tqdm bar redrawn on a terminal. Elsewhere (a log file, a pipe, CI) a redraw would be
     kept, so there a plain line every ``LOG_EVERY`` seconds, and none for shorter work."""

@@ -44,7 +44,7 @@ def sigterm_as_interrupt(on_signal: Callable[[], object] | None = None) -> Itera
             on_signal()
         raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
-    signums = [signal.SIGTERM]
+    signums: list[int] = [signal.SIGTERM]
     if SIGHUP is not None and signal.getsignal(SIGHUP) is signal.SIG_DFL:
         signums.append(SIGHUP)  # not under nohup, which ignores it so that the run goes on
     if on_signal is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import SupportsFloat
 
 import keras
 import numpy as np
@@ -97,7 +98,7 @@ class CounterBackup(keras.callbacks.Callback):
             partial.write_text(json.dumps(self.records), encoding="utf-8")
 
 
-def _plain(value: object) -> int | float | None:
+def _plain(value: SupportsFloat | None) -> int | float | None:
     """A counter as JSON holds it: an epoch count stays an int, a best loss (a NumPy float) a
     float."""
     return value if value is None or isinstance(value, int) else float(value)

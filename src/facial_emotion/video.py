@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 import numpy as np
@@ -46,7 +47,7 @@ from facial_emotion.paths import video_name
 from facial_emotion.predict import EmotionRecognizer
 from facial_emotion.progress import progress_bar
 from facial_emotion.stops import STOP_SIGNALS, interrupt_in
-from facial_emotion.streams import open_stream
+from facial_emotion.streams import LineStream, open_stream
 from facial_emotion.wording import counted
 
 if TYPE_CHECKING:
@@ -373,11 +374,11 @@ class _Sinks:
                     "least); leave out -o"
                 )
             codec = self.codec = CODECS.get(output.suffix.lower(), "mp4v")
-            fourcc = cv2.VideoWriter_fourcc(*codec)
+            fourcc = cv2.VideoWriter_fourcc(*codec)  # type: ignore[attr-defined]  # not in cv2's stubs
             # FFmpeg by name: left to choose, OpenCV took a .gif for an image sequence
             with native_log_held_back():  # FFmpeg's note that WebM tags VP8 its own way
-                self.video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
-            stack.callback(self.video.release)  # before atomic_path deletes or renames it
+                self.video = video = cv2.VideoWriter(tmp, cv2.CAP_FFMPEG, fourcc, fps, (w, h))
+            stack.callback(video.release)  # before atomic_path deletes or renames it
             if not self.video.isOpened() and codec == "mp4v" and max(w, h) > MPEG4_MAX_SIDE:
                 raise FacialEmotionError(
                     f"{output}: MPEG-4 encodes frames up to {MPEG4_MAX_SIDE} pixels a side, these "
@@ -388,17 +389,20 @@ class _Sinks:
                     f"{output}: cannot write a video there; use a .mp4 or .webm path"
                 )
         self.csv_path = csv_path
-        self.stream = None  # the CSV when a program reads it as it comes, row by row
+        self.stream: LineStream | None = (
+            None  # the CSV when a program reads it as it comes, row by row
+        )
         self.reader_left = False  # the stream's reader closed its end: no more rows
         self.rows_unsent = 0  # rows its reader, stalled, had no room for when the run ended
         self.on_csv_closed = on_csv_closed
         if csv_path is not None:
+            handle: LineStream | TextIO
             if is_stream(csv_path):
                 # stdout or stderr (`> log.csv` and `2>> log.csv` too: replaced whole at the end,
                 # `>>` lost what the file held and a stop every row), a pipe, a FIFO: no file to
                 # swap
-                handle = self.stream = open_stream(csv_path, on_csv_wait)
-                stack.push(self._close_stream)
+                handle = self.stream = stream = open_stream(csv_path, on_csv_wait)
+                stack.push(partial(self._close_stream, stream))
             else:
                 csv_tmp = stack.enter_context(atomic_path(csv_path))
                 stack.push(self._keeper(csv_tmp, csv_path))  # once the file below is closed
@@ -410,11 +414,11 @@ class _Sinks:
             self.columns += [*classes, "detector_score"]
             self._written(self.rows.writerow, self.columns)
             if self.stream is not None:  # the columns, for a reader to know before a face
-                self._to_reader(self.stream.send)
-        if self.video is not None:
+                self._to_reader(self.stream, self.stream.send)
+        if output is not None:  # the video written
 
             def check(failed: type[BaseException] | None, *_: object) -> None:
-                self.video.release()  # again on the way out: releasing twice is harmless
+                video.release()  # again on the way out: releasing twice is harmless
                 if failed is None:
                     self._check_written(tmp, output)
 
@@ -456,7 +460,7 @@ class _Sinks:
         if self.stream is not None and not self.reader_left:
             # outside the held signals, waiting for a reader that stopped reading in steps
             # between which Ctrl-C and SIGTERM stop the run (not into a socket: streams.open_stream)
-            self._to_reader(self.stream.send)
+            self._to_reader(self.stream, self.stream.send)
         if self.show:
             cv2.imshow(WINDOW, frame)
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
@@ -494,7 +498,9 @@ class _Sinks:
                 f"it is kept in {names}"
             )
 
-    def _close_stream(self, kind: object, stop: BaseException | None, trace: object) -> None:
+    def _close_stream(
+        self, stream: LineStream, kind: object, stop: BaseException | None, trace: object
+    ) -> None:
         """Close the CSV's stream. Rows are left queued only by a stop (a camera's ends the run)
         or an error while the reader had stopped reading: they get ``CSV_CLOSE_PATIENCE``
         seconds to reach it, or none while the stop or error is on its way out. Those dropped
@@ -505,17 +511,17 @@ class _Sinks:
 
         def close() -> None:
             try:
-                self.rows_unsent = self.stream.close(CSV_CLOSE_PATIENCE if stop is None else 0)
+                self.rows_unsent = stream.close(CSV_CLOSE_PATIENCE if stop is None else 0)
             except OSError as exc:
                 if interrupt is None or isinstance(exc, (BrokenPipeError, ConnectionResetError)):
                     raise
 
-        self._to_reader(close)
+        self._to_reader(stream, close)
         if interrupt is not None and self.rows_unsent:
             interrupt.add_note(unsent_note(self.csv_path, self.rows_unsent))
 
-    def _to_reader(self, send: Callable[..., object], *args: object) -> None:
-        """``send(*args)`` on the CSV's stream. A reader that has closed its end (`| head`, a
+    def _to_reader(self, stream: LineStream, send: Callable[..., object], *args: object) -> None:
+        """``send(*args)`` on the CSV's ``stream``. A reader that has closed its end (`| head`, a
         game that quit) ends the CSV, not the run: it was an error (exit status 2), which threw
         a webcam's whole recording away. Its rows stop, and ``on_csv_closed`` hears of it."""
         try:
@@ -523,7 +529,7 @@ class _Sinks:
         except FacialEmotionError as exc:
             if not isinstance(exc.__cause__, (BrokenPipeError, ConnectionResetError)):
                 raise
-            self.stream.discard()
+            stream.discard()
             self.rows = None
             self.reader_left = True
             if self.on_csv_closed is not None:
@@ -576,7 +582,8 @@ def _frames(
     frame's index over the average rate can be off by seconds. Where a timestamp is missing or
     runs backwards, the last one plus the frames since. Frames passed over are only grabbed,
     not converted to pixels."""
-    frame, n, number, start, last = first, 0, 0, None, None
+    frame: np.ndarray | None = first
+    n, number, start, last = 0, 0, None, None
     while frame is not None and (limit is None or n < limit):
         stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
         start = stamp if start is None else start

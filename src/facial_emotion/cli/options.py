@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from facial_emotion.config import SHIFT_PIXELS, Rule
@@ -130,7 +130,7 @@ def add_detect_size_option(parser: argparse.ArgumentParser, defaults: str) -> No
     )
 
 
-def detector_options(args: argparse.Namespace, defaults: dict[str, object]) -> dict[str, object]:
+def detector_options(args: argparse.Namespace, defaults: Mapping[str, object]) -> dict[str, object]:
     """``make_detector`` options: ``defaults`` with ``--detect-size`` applied."""
     options = dict(defaults)
     if args.detect_size is not None:

@@ -524,7 +524,7 @@ def read_all(
                 rows = csv_rows(results[-1], recognizer.classes)
                 with bar.external_write_mode(file=sys.stdout):  # the bar cleared, then redrawn
                     head = [csv_header(recognizer.classes)] if len(results) == 1 else []
-                    write_stdout(csv_text(head + rows))
+                    write_stdout(csv_text([*head, *rows]))
                     sys.stdout.flush()
             bar.update(1)
     if (more := faceless - NAMED_FACELESS) > 0:
@@ -553,7 +553,8 @@ def write_stdout(text: str) -> None:
         sys.stdout.write(text)
         return
     sys.stdout.flush()
-    data = memoryview(text.replace("\n", os.linesep).encode(sys.stdout.encoding, sys.stdout.errors))
+    errors = sys.stdout.errors or "strict"  # None (typeshed's TextIO allows it): encode's default
+    data = memoryview(text.replace("\n", os.linesep).encode(sys.stdout.encoding, errors))
     while data:  # the write after a short one meets the full disk's error
         written = raw.write(data)
         if written is None:  # a non-blocking stdout, full: wait for room, not spin on the CPU

@@ -87,7 +87,7 @@ def csv_rows(result: ImageResult, classes: tuple[str, ...]) -> list[list[object]
     from facial_emotion.faces import detector_cell  # imported late: --help loads no OpenCV
 
     if not result.faces:
-        return [[result.file] + [""] * (len(csv_header(classes)) - 1)]
+        return [[result.file, *[""] * (len(csv_header(classes)) - 1)]]
     return [
         [result.file, i, *f.box, f.emotion, f"{f.score:.6f}"]
         + [f"{f.probabilities[c]:.6f}" for c in classes]

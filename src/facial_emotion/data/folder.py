@@ -71,15 +71,15 @@ def load(
     classes = ordered({label for _, labels in listed.values() for label in labels})
     # Splits are made of the files, before any is read: with detect_faces, which photos have a
     # face found must not move another photo from train to test.
-    listed, how = assign_splits(
+    by_split, how = assign_splits(
         listed, classes, dirs, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
-    unread = unread_splits(listed, only)
+    unread = unread_splits(by_split, only)
     reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
     splits: dict[str, LabelledImages] = {}
     bad: list[str] = []  # each split's bad files, told in one error once every split is read
-    for split, (files, y) in listed.items():
+    for split, (files, y) in by_split.items():
         if split in unread:
             continue
         try:
@@ -91,9 +91,9 @@ def load(
     if bad:
         raise FacialEmotionError("; and ".join(bad))
     if reader and no_face_fix is not None and "train" in splits:
-        train = listed["train"], splits["train"]
+        train = by_split["train"], splits["train"]
         reader.require_faces_of_each_class(classes, *train, root, no_face_fix)
-    read = sum(len(files) for split, (files, _) in listed.items() if split in splits)
+    read = sum(len(files) for split, (files, _) in by_split.items() if split in splits)
     return PreparedData(
         classes=classes,
         splits=splits,

@@ -56,7 +56,7 @@ def shared_faces(data: PreparedData) -> pd.DataFrame:
     rows = {}
     for name, split in data.splits.items():
         blank, repeated, under_two_labels = _within(keys[name], split.y)
-        row = {
+        row: dict[str, int | None] = {
             "faces": len(split),
             "blank": blank,
             "repeated_within_split": repeated,

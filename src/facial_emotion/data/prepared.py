@@ -91,7 +91,7 @@ def require_samples(data: PreparedData) -> PreparedData:
             if data.source.get("name") == "synthetic":  # generated: there is nowhere to add images
                 where, fix = "the embedded synthetic data", "raise data.synthetic_samples"
             else:
-                where = data.source.get("path") or "the data"
+                where = str(data.source.get("path") or "the data")
                 fix = "add images to it or point data.path (or --data) at a larger data set"
             raise FacialEmotionError(f"{where}: the '{name}' split has no samples; {fix}")
     return data
@@ -150,7 +150,7 @@ def differs_from(data: PreparedData, source: str, path: str) -> str | None:
         )
     if name != source:
         return f"the prepared data is {name}, not data.source {source}; run `dvc repro prepare`"
-    if source != "synthetic" and held and Path(held).resolve() != Path(path).resolve():
+    if source != "synthetic" and held and Path(str(held)).resolve() != Path(path).resolve():
         return f"the prepared data is from {held}, not data.path {path}; run `dvc repro prepare`"
     return None
 
@@ -177,8 +177,13 @@ def save(data: PreparedData, out_dir: str | Path) -> None:
                 people = {} if split.subjects is None else {"subjects": split.subjects.astype(str)}
                 target = out_dir / f"{name}.npz"
                 with open(renames.enter_context(atomic_path(target)), "wb") as fh:
+                    # numpy's stub cannot tell **people ("subjects") from its allow_pickle
                     np.savez_compressed(
-                        fh, x=split.x, y=split.y, classes=np.array(data.classes), **people
+                        fh,
+                        x=split.x,
+                        y=split.y,
+                        classes=np.array(data.classes),
+                        **people,  # type: ignore[arg-type]
                     )
             target = out_dir / "manifest.json"
             write_json(

@@ -72,17 +72,19 @@ def load_source(
     The result's ``source`` dict records the source name, the path read and how the splits
     were made, so the manifest says where the data came from.
     """
-    check_settings(
-        DataSettings(
-            source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces, labels
-        ),
-        settings_from,
+    settings = DataSettings(
+        source, path or "", val_fraction, test_fraction, synthetic_samples, detect_faces, labels
     )
+    check_settings(settings, settings_from)  # a source other than synthetic has its path
     if labels and source == "fer2013":  # here, where the file the setting came from is known
         fer2013.refuse_labels(
-            Path(path), "data.labels", f'set data.labels to "" in {settings_from}'
+            Path(settings.path), "data.labels", f'set data.labels to "" in {settings_from}'
         )
-    carving = {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction}
+    carving: dict[str, Any] = {
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+    }
     if source == "synthetic":
         data = synthetic.load(synthetic_samples, **carving)
     else:
@@ -93,7 +95,7 @@ def load_source(
         checked = fix if training else None  # scoring checks the split it scores itself
         photos = {"detect_faces": True, "no_face_fix": checked} if detect_faces else {}  # folder's
         named = {"labels": labels} if labels else {}  # class folders' option only
-        data = LOADERS[source](Path(path), **carving, **photos, **named, only=only)
+        data = LOADERS[source](Path(settings.path), **carving, **photos, **named, only=only)
         # Kept with the model (its card) so scoring it later carves the very same held-out faces.
         data = replace(data, source={**data.source, "carving": carving})
     return stretched(data if whole else require_samples(data))
@@ -217,11 +219,11 @@ def _with_every_face(data: PreparedData) -> PreparedData:
     """``data`` with the split ``all``: every face of its splits, each face's person kept where
     every split names them."""
     parts = list(data.splits.values())
-    people = [part.subjects for part in parts]
+    people = [part.subjects for part in parts if part.subjects is not None]
     whole = LabelledImages(
         np.concatenate([part.x for part in parts]),
         np.concatenate([part.y for part in parts]),
-        None if any(p is None for p in people) else np.concatenate(people),
+        np.concatenate(people) if len(people) == len(parts) else None,
     )
     return PreparedData(data.classes, {**data.splits, ALL: whole}, data.source)
 

@@ -286,7 +286,7 @@ def _pose(canvas: np.ndarray, background: float, p: dict[str, float]) -> np.ndar
     small = cv2.resize(canvas, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
     centre = (IMAGE_SIZE / 2, IMAGE_SIZE / 2)
     matrix = cv2.getRotationMatrix2D(centre, p["angle"], p["scale"])
-    matrix[:, 2] += (p["dx"], p["dy"])
+    matrix[:, 2] += np.array((p["dx"], p["dy"]))
     posed = cv2.warpAffine(
         small,
         matrix,
