@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,9 @@ from facial_emotion.data.prepared import FEW_PEOPLE, as_model_input
 from facial_emotion.errors import FacialEmotionError
 
 
-def shifted(x: np.ndarray, dy: int, dx: int, fill: str = "edge") -> np.ndarray:
+def shifted(
+    x: np.ndarray, dy: int, dx: int, fill: Literal["edge", "constant"] = "edge"
+) -> np.ndarray:
     """(N, H, W, C) faces moved by (dy, dx) pixels: a crop of the face padded with its edges
     repeated, or with black for ``fill="constant"`` as training's pad-and-crop does."""
     pad = max(abs(dy), abs(dx))
@@ -112,7 +115,7 @@ def scorable(
     return known
 
 
-def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, float]:
+def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> dict[str, float | list[float]]:
     """Whether two models' accuracies on the same faces really differ (exact McNemar test).
 
     Only faces exactly one model gets right carry information; under "no difference" each is

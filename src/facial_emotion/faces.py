@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -172,7 +172,8 @@ class HaarDetector:
         service's requests then get each other's face boxes or raw OpenCV errors."""
         cascade = getattr(self._per_thread, "cascade", None)
         if cascade is None:
-            path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
+            # cv2.data is a module of OpenCV's package its stubs leave out
+            path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"  # type: ignore[attr-defined]
             cascade = _cascade_from(path)
             if cascade.empty():
                 raise FacialEmotionError(
@@ -196,8 +197,14 @@ class HaarDetector:
             minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size),
         )
-        boxes = [tuple(int(round(v / scale)) for v in box) for box in found]
+        boxes = [_scaled(box, scale) for box in found]
         return one_box_per_face(boxes, [float(n) for n in np.ravel(neighbours)])
+
+
+def _scaled(box: Iterable[float], scale: float) -> Box:
+    """``box`` divided by ``scale``, each value rounded to a whole pixel."""
+    x, y, w, h = (int(round(v / scale)) for v in box)
+    return x, y, w, h
 
 
 def one_box_per_face(boxes: list[Box], strengths: list[float]) -> tuple[list[Box], list[float]]:
@@ -263,7 +270,7 @@ class MTCNNDetector:
             found = [
                 f for f in self.model.detect_faces(small) if f["confidence"] >= self.min_confidence
             ]
-        boxes = [tuple(int(round(v / scale)) for v in face["box"]) for face in found]
+        boxes = [_scaled(face["box"], scale) for face in found]
         return boxes, [float(face["confidence"]) for face in found]
 
 
@@ -416,7 +423,7 @@ def find_scored_boxes(image: np.ndarray, detector: Detector) -> list[ScoredBox]:
     pad = int(round(CLOSE_UP_MARGIN * max(small.shape[:2])))
     padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     return [
-        (tuple(int(round(v / scale)) for v in (x - pad, y - pad, w, h)), score)
+        (_scaled((x - pad, y - pad, w, h), scale), score)
         for (x, y, w, h), score in detector_scored_boxes(detector, padded)
     ]
 
@@ -523,11 +530,11 @@ def _boxes_on(image: np.ndarray, array: np.ndarray, scores: list[float | None]) 
     ]
 
 
-def _boxes_and_scores(found: object, name: str) -> tuple[object, list[float | None] | None]:
+def _boxes_and_scores(found: Any, name: str) -> tuple[object, list[float | None] | None]:
     """``scored_boxes``'s (boxes, scores) pair, the scores as floats (a count, a probability),
     None where the detector gave none."""
     try:
-        boxes, scores = found  # type: ignore[misc]
+        boxes, scores = found
         if scores is None:  # no scores for any box
             return boxes, None
         values = [None if s is None else float(s) for s in np.ravel(np.asarray(scores, object))]

@@ -399,8 +399,9 @@ def _class_images(folder: Path, on_other: Callable[[Path], None] | None) -> list
         raise FacialEmotionError(
             f"{folder}: class folder has no images; add images to it or remove the folder"
         )
-    for other in others if on_other else ():
-        on_other(other)
+    if on_other is not None:
+        for other in others:
+            on_other(other)
     return images
 
 
@@ -444,11 +445,12 @@ def skipped_files(others: list[Path], root: Path) -> dict[str, object]:
 def skipped_note(source: dict[str, object], path: str | Path) -> str | None:
     """One line on the files :func:`skipped_files` recorded, or None: prepare warns of them, and
     evaluate, which skipped an iPhone's .heic photos and scored the rest without a word."""
-    if not source.get("skipped_files"):
+    skipped = source.get("skipped_files")
+    if not isinstance(skipped, int) or not skipped:
         return None
     return (
-        f"{path}: skipped {counted(source['skipped_files'], 'file')} that "
-        f"{'is not an image' if source['skipped_files'] == 1 else 'are not images'} Pillow "
+        f"{path}: skipped {counted(skipped, 'file')} that "
+        f"{'is not an image' if skipped == 1 else 'are not images'} Pillow "
         f"reads (such as {source['skipped_example']}); convert any that are faces to JPEG or PNG"
     )
 
