@@ -132,3 +132,24 @@ def test_a_typed_program_using_the_readme_api_passes_mypy_and_its_mistakes_are_c
         if line.endswith("# error")
     }
     assert reported == marked, run.stdout + run.stderr
+
+
+def test_the_package_itself_passes_mypy_as_pyproject_configures_it(tmp_path):
+    """`python -m mypy src/facial_emotion` (pyproject's [tool.mypy]) reports nothing: its 60-odd
+    errors buried the ones that were bugs (an awaitable read() that is no coroutine raised an
+    AttributeError in place of the message), and a contributor could not tell a new one."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(SRC / "facial_emotion"),
+        ],
+        cwd=SRC.parent,  # where pyproject.toml is
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

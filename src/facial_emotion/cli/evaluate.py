@@ -283,13 +283,13 @@ def _say_faces_not_found(
             f"have no row for {'it' if one else 'them'}"
         )
     if data.source.get("faces"):  # the model was trained on faces found in photos
-        missed, unknown = faceless
+        missed, unknown_faceless = faceless
         others = ""
-        if unknown:
-            one = len(unknown) == 1
+        if unknown_faceless:
+            one = len(unknown_faceless) == 1
             others = (
-                f", and {counted(sum(unknown.values()), 'image')} of "
-                f"{', '.join(c for c in data.classes if c in unknown)}, "
+                f", and {counted(sum(unknown_faceless.values()), 'image')} of "
+                f"{', '.join(c for c in data.classes if c in unknown_faceless)}, "
                 f"{'a class' if one else 'classes'} the model does not know, not counted in "
                 f"faces_not_found, as {'its' if one else 'their'} faces found are not scored"
             )
