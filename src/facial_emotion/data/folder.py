@@ -62,11 +62,7 @@ def load(
     listed = listed_by_split(root, dirs, others.append)
     mapping = label_map(labels)
     found_folders = {n for _, found in listed.values() for n in found}
-    if mapping:
-        require_mapped(listed, mapping, labels)
-        names = mapping
-    else:
-        names = code_names(found_folders, codes)
+    names = _folder_names(listed, found_folders, mapping, labels, codes)
     listed = {s: (f, [names.get(n, n) for n in found]) for s, (f, found) in listed.items()}
     classes = ordered({label for _, labels in listed.values() for label in labels})
     # Splits are made of the files, before any is read: with detect_faces, which photos have a
@@ -77,19 +73,7 @@ def load(
     unread = unread_splits(by_split, only)
     reader = FaceFiles() if detect_faces else None
     unsquare: list[Path] = []  # read whole: a photo becomes one squeezed "face"
-    splits: dict[str, LabelledImages] = {}
-    bad: list[str] = []  # each split's bad files, told in one error once every split is read
-    for split, (files, y) in by_split.items():
-        if split in unread:
-            continue
-        try:
-            splits[split] = read_split(
-                files, y, f"{name} {root.name} {split}", reader, split, unsquare.append
-            )
-        except FacialEmotionError as exc:  # one stopping the read: test/'s were told a run later
-            bad.append(str(exc))
-    if bad:
-        raise FacialEmotionError("; and ".join(bad))
+    splits = _read_splits(by_split, unread, f"{name} {root.name}", reader, unsquare.append)
     if reader and no_face_fix is not None and "train" in splits:
         train = by_split["train"], splits["train"]
         reader.require_faces_of_each_class(classes, *train, root, no_face_fix)
@@ -110,6 +94,44 @@ def load(
         },
         unread=unread,
     )
+
+
+def _folder_names(
+    listed: dict[str, tuple[list[Path], list[str]]],
+    found_folders: set[str],
+    mapping: dict[str, str],
+    labels: str | dict[Any, Any],
+    codes: tuple[str, ...],
+) -> dict[str, str]:
+    """The class each folder name stands for: ``data.labels``' map, which must cover every
+    folder, else the names ``codes`` gives numbered folders (see :func:`code_names`)."""
+    if mapping:
+        require_mapped(listed, mapping, labels)
+        return mapping
+    return code_names(found_folders, codes)
+
+
+def _read_splits(
+    by_split: dict[str, tuple[list[Path], np.ndarray]],
+    unread: dict[str, int],
+    what: str,
+    reader: FaceFiles | None,
+    on_unsquare: Callable[[Path], None],
+) -> dict[str, LabelledImages]:
+    """Each split not left ``unread``, read; every split's bad files are told in one error once
+    all are read (stopping at the first, test/'s were told a run later)."""
+    splits: dict[str, LabelledImages] = {}
+    bad: list[str] = []
+    for split, (files, y) in by_split.items():
+        if split in unread:
+            continue
+        try:
+            splits[split] = read_split(files, y, f"{what} {split}", reader, split, on_unsquare)
+        except FacialEmotionError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise FacialEmotionError("; and ".join(bad))
+    return splits
 
 
 def listed_by_split(
