@@ -1,6 +1,7 @@
-"""evaluate's faces_not_found for a model trained on faces found in photos: a photo with no face
-found of a class the model does not know is left out, as its faces found are (``skipped``), not
-counted as read wrong."""
+"""evaluate on photos, for a model trained on faces found in photos, where some photos had no face
+found: a photo of a class the model does not know is left out of faces_not_found, as its faces
+found are (``skipped``), not counted as read wrong; and a class none of whose photos had a face
+found is a support of 0 where the model knows it, no row at all where it does not."""
 
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ def photos(root: Path, walls: tuple[str, ...]) -> Path:
     for wall in walls:
         Image.new("L", (320, 240), 90).save(root / wall / "wall.png")
     return root
+
+
+def trained_on_faces_found_in(data: Path, tiny_model_path: Path, tmp_path: Path) -> Path:
+    """A copy of the 7-class tiny model (no contempt) whose card says it trained on the largest
+    face found in each photo of ``data``, as evaluate then reads them."""
+    model = tmp_path / "model.keras"
+    shutil.copy(tiny_model_path, model)
+    card = json.loads(card_path(tiny_model_path).read_text())
+    assert "contempt" not in card["classes"] and "sad" in card["classes"]
+    card["source"] = {"name": "folder", "path": str(data), "faces": "largest face found by haar"}
+    card_path(model).write_text(json.dumps(card))
+    return model
 
 
 def test_photos_with_no_face_found_are_counted_per_class_of_each_split(tmp_path: Path) -> None:
@@ -72,12 +85,7 @@ def test_a_faceless_photo_of_a_class_the_model_does_not_know_is_not_read_wrong(
     faces_not_found and as read wrong in accuracy_counting_not_found, though its faces found are
     left out of the scores."""
     data = photos(tmp_path / "photos", walls)
-    model = tmp_path / "model.keras"
-    shutil.copy(tiny_model_path, model)
-    card = json.loads(card_path(tiny_model_path).read_text())
-    assert "contempt" not in card["classes"] and "sad" in card["classes"]
-    card["source"] = {"name": "folder", "path": str(data), "faces": "largest face found by haar"}
-    card_path(model).write_text(json.dumps(card))
+    model = trained_on_faces_found_in(data, tiny_model_path, tmp_path)
 
     argv = ["evaluate", "--model", str(model), "--data", str(data), "--split", split]
     assert main([*argv, "--no-progress"]) == 0
@@ -95,4 +103,33 @@ def test_a_faceless_photo_of_a_class_the_model_does_not_know_is_not_read_wrong(
         f"{PREFIX}{missed} image{'' if missed == 1 else 's'} of the split scored with none left "
         f"out, and {unknown} of contempt, a class the model does not know, not counted in "
         "faces_not_found, as its faces found are not scored"
+    ]
+
+
+def test_a_faceless_class_the_model_does_not_know_is_not_called_support_0(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    """CK+'s contempt scored by a 7-class model, none of val's contempt photos with a face
+    found: evaluate said "support 0", though the per-class figures have no contempt row."""
+    root = tmp_path / "photos"
+    for split in ("train", "val"):
+        for emotion in ("happy", "sad", "contempt"):
+            (root / split / emotion).mkdir(parents=True)
+            if split == "train" or emotion == "happy":
+                shutil.copy(HOPPER, root / split / emotion / "face.jpg")
+            else:  # val's sad and contempt: a wall each
+                Image.new("L", (320, 240), 90).save(root / split / emotion / "wall.png")
+    model = trained_on_faces_found_in(root, tiny_model_path, tmp_path)
+
+    argv = ["evaluate", "--model", str(model), "--data", str(root), "--no-progress"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    per_class = json.loads(out)["per_class"]
+    assert per_class["sad"]["support"] == 0 and "contempt" not in per_class
+    lost = f"{root}: no face found in any photo of"
+    assert [line for line in err.splitlines() if lost in line] == [
+        f"facial-emotion evaluate: warning: {lost} sad in the val split scored, so the metrics "
+        "hold none of its faces (support 0)",
+        f"facial-emotion evaluate: note: {lost} contempt in the val split scored, a class "
+        f"{model} does not know, so the metrics have no row for it",
     ]

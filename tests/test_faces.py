@@ -236,6 +236,37 @@ def test_a_detectors_boxes_are_told_their_first_problem(found, says):
         detector_scored_boxes(ScoredCascade(found), np.zeros((100, 80), np.uint8))
 
 
+@pytest.mark.parametrize(
+    ("found", "says"),
+    [
+        # one box returned flat, not in a list: it was "4 boxes and 1 scores"
+        (([10, 10, 30, 30], [0.9]), r"\[10, 10, 30, 30\], not \(x, y, w, h\) boxes of finite"),
+        (([10, 10, 30, 30], [0.9, 0.8]), r"\[10, 10, 30, 30\], not \(x, y, w, h\) boxes of"),
+        # a network's (1, N, 4) output passed on whole: it was "1 boxes and 2 scores"
+        (
+            (np.array([[[10, 10, 30, 30], [50, 10, 30, 30]]]), [0.9, 0.8]),
+            r"\[\[\[10 10 30 30\] \[50 10 30 30\]\]\], not \(x, y, w, h\) boxes of finite",
+        ),
+        # several boxes in an array, which NumPy prints a line each: the error ran on two lines
+        (
+            (np.array([[0.1, 0.2, 0.5, 0.5], [0.5, 0.2, 0.4, 0.4]]), [0.9, 0.8]),
+            r"sides within 0\.\.1 \(\[\[0\.1 0\.2 0\.5 0\.5\] \[0\.5 0\.2 0\.4 0\.4\]\]\), "
+            "fractions",
+        ),
+    ],
+)
+def test_boxes_that_are_not_rows_of_pixels_are_told_their_shape_in_one_line(
+    found: object, says: str
+) -> None:
+    """A detector's boxes that are not rows of four are told so in one line, not miscounted
+    against their scores."""
+    with pytest.raises(
+        FacialEmotionError, match=r"^detector scored: scored_boxes\(\) gave " + says
+    ) as refused:
+        detector_scored_boxes(ScoredCascade(found), np.zeros((100, 80), np.uint8))
+    assert "\n" not in str(refused.value)
+
+
 class Gives:
     """A detector of your own whose ``boxes()`` gives ``found`` as it is."""
 
